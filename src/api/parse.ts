@@ -1,0 +1,17 @@
+// Schema checking of request bodies, with errors phrased like TGI's JSON extractor.
+import type { z } from 'zod';
+
+export class BodyShapeError extends Error {}
+
+function describe(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new BodyShapeError(`Failed to deserialize the JSON body into the target type: ${describe(result.error.issues[0])}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,179 @@
+// Turns parsed flags plus what the model file says into the one Config every layer reads.
+import { availableParallelism, freemem } from 'node:os';
+import { isIP } from 'node:net';
+import type { ModelInfo } from '../engine/types.js';
+
+export interface ServerLimits {
+  maxConcurrentRequests: number;
+  maxBestOf: number;
+  maxStopSequences: number;
+  maxTopNTokens: number;
+  maxInputTokens: number;
+  maxTotalTokens: number;
+  maxClientBatchSize: number;
+  disableGrammarSupport: boolean;
+}
+
+export interface EngineSettings {
+  modelPath: string;
+  maxBatchTotalTokens: number;
+  maxBatchPrefillTokens: number;
+  maxBatchSize: number;
+  microBatchTokens: number;
+  threads: number;
+  threadsBatch: number;
+  gpuLayers: number;
+  flashAttention: 'auto' | 'on' | 'off';
+  kvCacheType?: string;
+  useMmap: boolean;
+  useMlock: boolean;
+}
+
+export interface Config {
+  modelId: string;
+  hostname: string;
+  port: number;
+  payloadLimit: number;
+  jsonOutput: boolean;
+  corsAllowOrigins: string[];
+  apiKey?: string;
+  gracefulTerminationSeconds: number;
+  watermark: { gamma: number; delta: number };
+  computeType: string;
+  limits: ServerLimits;
+  engine: EngineSettings;
+}
+
+export class ConfigError extends Error {}
+
+/** Raw option values as commander produces them (camelCase of the long flag). */
+export interface RawOptions {
+  modelId?: string;
+  revision?: string;
+  hostname: string;
+  port: number;
+  maxConcurrentRequests: number;
+  maxBestOf: number;
+  maxStopSequences: number;
+  maxTopNTokens: number;
+  maxInputTokens?: number;
+  maxInputLength?: number;
+  maxTotalTokens?: number;
+  maxBatchPrefillTokens: number;
+  maxBatchTotalTokens?: number;
+  ctxSize?: number;
+  maxBatchSize?: number;
+  maxClientBatchSize: number;
+  payloadLimit: number;
+  jsonOutput: boolean;
+  corsAllowOrigin?: string[];
+  apiKey?: string;
+  watermarkGamma: number;
+  watermarkDelta: number;
+  disableGrammarSupport: boolean;
+  validationWorkers: number;
+  gracefulTerminationTimeout: number;
+  threads?: number;
+  threadsBatch?: number;
+  gpuLayers: number;
+  flashAttn: 'auto' | 'on' | 'off';
+  ubatchSize: number;
+  kvCacheDtype?: string;
+  disableMmap: boolean;
+  useMlock: boolean;
+}
+
+const DEFAULT_MAX_TOTAL_TOKENS = 4096;
+const DEFAULT_MAX_BATCH_SIZE = 64;
+const MAX_SEQUENCES = 256;
+
+/** Bytes of f16 KV cache one token takes across all layers. */
+export function kvBytesPerToken(info: ModelInfo): number {
+  const headDim = info.heads > 0 ? info.embeddingSize / info.heads : info.embeddingSize;
+  return info.layers * 2 * info.kvHeads * headDim * 2;
+}
+
+export function resolveHostname(value: string, warn: (message: string) => void): string {
+  if (isIP(value) || value === 'localhost') return value;
+  warn(`hostname "${value}" is not an IP address; listening on 0.0.0.0`);
+  return '0.0.0.0';
+}
+
+export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: string) => void): Config {
+  if (!raw.modelId) throw new ConfigError('--model-id (or MODEL_ID) is required: the path of a .gguf model file');
+  if (raw.validationWorkers <= 0) throw new ConfigError('`validation_workers` must be > 0');
+  if (raw.maxInputTokens !== undefined && raw.maxInputLength !== undefined) {
+    throw new ConfigError(
+      `Both \`max_input_tokens\` (${raw.maxInputTokens}) and \`max_input_length\` (${raw.maxInputLength}) are set. Please define only \`max_input_tokens\` as \`max_input_length is deprecated for naming consistency.`,
+    );
+  }
+  if (raw.maxBatchTotalTokens !== undefined && raw.ctxSize !== undefined && raw.maxBatchTotalTokens !== raw.ctxSize) {
+    throw new ConfigError(`--ctx-size (${raw.ctxSize}) and --max-batch-total-tokens (${raw.maxBatchTotalTokens}) disagree; give one`);
+  }
+  const trained = info.trainedContext > 0 ? info.trainedContext : DEFAULT_MAX_TOTAL_TOKENS;
+  const givenInput = raw.maxInputTokens ?? raw.maxInputLength;
+  let maxTotalTokens = raw.maxTotalTokens ?? Math.min(trained, DEFAULT_MAX_TOTAL_TOKENS);
+  if (raw.maxTotalTokens === undefined && givenInput !== undefined && givenInput >= maxTotalTokens) maxTotalTokens = givenInput + 1;
+  const maxInputTokens = givenInput ?? maxTotalTokens - 1;
+  if (maxInputTokens >= maxTotalTokens) {
+    throw new ConfigError(`\`max_input_tokens\`(${maxInputTokens}) must be < \`max_total_tokens\`(${maxTotalTokens})`);
+  }
+  if (maxTotalTokens > trained) warn(`max_total_tokens ${maxTotalTokens} exceeds the model's training context of ${trained} tokens: quality may degrade beyond it`);
+
+  const givenTotal = raw.maxBatchTotalTokens ?? raw.ctxSize;
+  let maxBatchSize = raw.maxBatchSize;
+  if (maxBatchSize === undefined) {
+    if (givenTotal !== undefined) maxBatchSize = Math.floor(givenTotal / maxTotalTokens);
+    else {
+      const affordable = Math.floor((0.25 * freemem()) / Math.max(1, kvBytesPerToken(info) * maxTotalTokens));
+      maxBatchSize = Math.max(1, Math.min(DEFAULT_MAX_BATCH_SIZE, affordable));
+    }
+  }
+  if (maxBatchSize < 1) {
+    throw new ConfigError(`\`max_total_tokens\` must be <= \`max_batch_total_tokens\`. Given: ${maxTotalTokens} and ${givenTotal}`);
+  }
+  if (maxBatchSize > MAX_SEQUENCES) throw new ConfigError(`\`max_batch_size\` must be <= ${MAX_SEQUENCES} (llama.cpp sequence limit)`);
+  const kvTokens = givenTotal ?? maxBatchSize * maxTotalTokens;
+  if (maxBatchSize * maxTotalTokens > kvTokens) {
+    throw new ConfigError(`\`max_batch_size\` * \`max_total_tokens\` must be <= \`max_batch_total_tokens\`. Given: ${maxBatchSize} * ${maxTotalTokens} and ${kvTokens}`);
+  }
+
+  const threads = raw.threads ?? availableParallelism();
+  const kvCacheType = raw.kvCacheDtype?.startsWith('fp8') ? 'q8_0' : raw.kvCacheDtype;
+  return {
+    modelId: raw.modelId,
+    hostname: resolveHostname(raw.hostname, warn),
+    port: raw.port,
+    payloadLimit: raw.payloadLimit,
+    jsonOutput: raw.jsonOutput,
+    corsAllowOrigins: raw.corsAllowOrigin ?? [],
+    apiKey: raw.apiKey,
+    gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
+    watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
+    computeType: process.env.COMPUTE_TYPE ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
+    limits: {
+      maxConcurrentRequests: raw.maxConcurrentRequests,
+      maxBestOf: raw.maxBestOf,
+      maxStopSequences: raw.maxStopSequences,
+      maxTopNTokens: raw.maxTopNTokens,
+      maxInputTokens,
+      maxTotalTokens,
+      maxClientBatchSize: raw.maxClientBatchSize,
+      disableGrammarSupport: raw.disableGrammarSupport,
+    },
+    engine: {
+      modelPath: raw.modelId,
+      maxBatchTotalTokens: maxBatchSize * maxTotalTokens,
+      maxBatchPrefillTokens: raw.maxBatchPrefillTokens,
+      maxBatchSize,
+      microBatchTokens: raw.ubatchSize,
+      threads,
+      threadsBatch: raw.threadsBatch ?? threads,
+      gpuLayers: raw.gpuLayers,
+      flashAttention: raw.flashAttn,
+      kvCacheType,
+      useMmap: !raw.disableMmap,
+      useMlock: raw.useMlock,
+    },
+  };
+}

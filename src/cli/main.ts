@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// The launcher: flags -> Config, load the model on the engine thread, serve HTTP.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Logger } from 'pino';
+import { buildCommand, ignoredFlagWarnings } from './options.js';
+import { ConfigError, kvBytesPerToken, resolveConfig, type Config, type RawOptions } from './config.js';
+import { createLoadProgress } from './progress.js';
+import { createLogger } from '../logging/logger.js';
+import { LlamaModel } from '../engine/llama/model.js';
+import { routeLlamaLogs } from '../engine/llama/logging.js';
+import { loadLlamaApi } from '../engine/llama/binding.js';
+import { EngineClient } from '../engine/worker-client.js';
+import { Permits } from '../scheduler/permits.js';
+import { Metrics } from '../metrics/registry.js';
+import { Generator } from '../server/generator.js';
+import { buildApp } from '../server/app.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+const VERSION = packageJson.version;
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+function printEnvironment(): void {
+  const api = loadLlamaApi();
+  console.log(`tgi-node ${VERSION}`);
+  console.log(`node ${process.version} ${process.platform}-${process.arch}`);
+  console.log(`llama.cpp binaries: ${api.binariesDir}`);
+  console.log(`llama.cpp system info: ${api.llama_print_system_info()}`);
+  console.log(`GPU offload supported: ${api.llama_supports_gpu_offload()}`);
+}
+
+async function launch(config: Config, vocabularyModel: LlamaModel, logger: Logger): Promise<void> {
+  const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
+  const started = performance.now();
+  const engine = await EngineClient.start(
+    {
+      engine: {
+        modelPath: config.engine.modelPath,
+        sequenceContextSize: config.limits.maxTotalTokens,
+        maxSequences: config.engine.maxBatchSize,
+        maxBatchTokens: config.engine.maxBatchPrefillTokens + config.engine.maxBatchSize,
+        microBatchTokens: config.engine.microBatchTokens,
+        threads: config.engine.threads,
+        threadsBatch: config.engine.threadsBatch,
+        flashAttention: config.engine.flashAttention,
+        kvCacheType: config.engine.kvCacheType,
+        gpuLayers: config.engine.gpuLayers,
+        useMmap: config.engine.useMmap,
+        useMlock: config.engine.useMlock,
+      },
+      scheduler: {
+        maxSequences: config.engine.maxBatchSize,
+        sequenceTokens: config.limits.maxTotalTokens,
+        maxPrefillTokens: config.engine.maxBatchPrefillTokens,
+      },
+      watermark: config.watermark,
+    },
+    {
+      onProgress: (fraction) => progress.update(fraction),
+      onLog: (level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)),
+    },
+  ).finally(() => progress.stop());
+  const loadSeconds = (performance.now() - started) / 1000;
+
+  const vocabulary = vocabularyModel.vocabulary;
+  const info = engine.info;
+  const metrics = new Metrics({ ...config.limits, maxBatchTotalTokens: engine.context.contextSize });
+  const permits = new Permits(config.limits.maxConcurrentRequests);
+  const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits);
+  const app = await buildApp({
+    generator,
+    logger,
+    payloadLimit: config.payloadLimit,
+    corsAllowOrigins: config.corsAllowOrigins,
+    apiKey: config.apiKey,
+    computeType: config.computeType,
+    compatReturnFullText: true,
+    info: {
+      model_id: config.modelId,
+      model_sha: null,
+      model_pipeline_tag: null,
+      max_concurrent_requests: config.limits.maxConcurrentRequests,
+      max_best_of: config.limits.maxBestOf,
+      max_stop_sequences: config.limits.maxStopSequences,
+      max_input_tokens: config.limits.maxInputTokens,
+      max_total_tokens: config.limits.maxTotalTokens,
+      validation_workers: 2,
+      max_client_batch_size: config.limits.maxClientBatchSize,
+      router: 'tgi-node',
+      version: VERSION,
+      sha: null,
+      docker_label: null,
+    },
+  });
+  const address = await app.listen({ host: config.hostname, port: config.port });
+  const port = (app.server.address() as { port: number }).port;
+  const host = config.hostname === '0.0.0.0' || config.hostname === '::' ? 'localhost' : config.hostname;
+  const ctx = engine.context;
+  const summary = {
+      model: config.modelId,
+      architecture: info.architecture,
+      parameters: info.parameterCount,
+      sizeBytes: info.sizeBytes,
+      trainedContext: info.trainedContext,
+      kvCacheTokens: ctx.contextSize,
+      sequenceTokens: ctx.sequenceContextSize,
+      kvCacheBytes: kvBytesPerToken(info) * ctx.contextSize,
+      maxTotalTokens: config.limits.maxTotalTokens,
+      maxInputTokens: config.limits.maxInputTokens,
+      maxBatchSize: engine.limits.maxSequences,
+      maxPrefillTokens: engine.limits.maxPrefillTokens,
+      threads: ctx.threads,
+      threadsBatch: ctx.threadsBatch,
+      loadSeconds: Number(loadSeconds.toFixed(2)),
+      url: `http://${host}:${port}`,
+      listen: address,
+  };
+  const lines = [
+      `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} (${info.description}), vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
+      `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
+      `Engine: KV cache ${ctx.contextSize} tokens (${formatBytes(kvBytesPerToken(info) * ctx.contextSize)}) = batch size ${engine.limits.maxSequences} sequences x ${ctx.sequenceContextSize} tokens, prefill ${engine.limits.maxPrefillTokens} tokens/step, threads ${ctx.threads}/${ctx.threadsBatch}, loaded in ${loadSeconds.toFixed(2)} s`,
+      `Listening on http://${host}:${port}`,
+  ];
+  if (config.jsonOutput) logger.info(summary, lines.join('; '));
+  else for (const line of lines) logger.info(line);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: finishing running requests (at most ${config.gracefulTerminationSeconds} s)`);
+    const deadline = setTimeout(() => {
+      logger.warn('graceful termination timeout reached: exiting');
+      process.exit(1);
+    }, config.gracefulTerminationSeconds * 1000);
+    deadline.unref();
+    await app.close();
+    await engine.shutdown();
+    clearTimeout(deadline);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  const command = buildCommand(VERSION);
+  command.parse(process.argv);
+  const raw = command.opts() as RawOptions & { env?: boolean };
+  if (raw.env) {
+    printEnvironment();
+    return;
+  }
+  const logger = createLogger(raw.jsonOutput);
+  for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
+  try {
+    if (!raw.modelId) throw new ConfigError('--model-id (or MODEL_ID) is required: the path of a .gguf model file');
+    routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));
+    // The HTTP thread tokenizes with its own vocabulary-only copy of the model.
+    const vocabularyModel = LlamaModel.load(raw.modelId, { vocabOnly: true });
+    const config = resolveConfig(raw, vocabularyModel.info(), (message) => logger.warn(message));
+    await launch(config, vocabularyModel, logger);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal(message);
+    process.exitCode = error instanceof ConfigError ? 2 : 1;
+    setImmediate(() => process.exit());
+  }
+}
+
+void main();

@@ -1,0 +1,158 @@
+// The launcher's flags: TGI's names and environment variables, plus llama.cpp engine settings.
+// Flags win over environment variables; booleans accept `--flag`, `--flag false`, or FLAG=true|false.
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+export function parseInteger(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+export function parseNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
+  return n;
+}
+
+export function parseBoolean(value: string | boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  const v = value.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new InvalidArgumentError(`expected true or false, got "${value}"`);
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+function choice(values: string[]) {
+  return (value: string): string => {
+    if (!values.includes(value)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}, got "${value}"`);
+    return value;
+  };
+}
+
+type Parser = (value: string, previous?: never) => unknown;
+
+interface FlagSpec {
+  flags: string;
+  env?: string;
+  help: string;
+  parse?: Parser;
+  boolean?: boolean;
+  repeatable?: boolean;
+  defaultValue?: unknown;
+}
+
+/** Options that tgi-node implements. */
+const SUPPORTED: FlagSpec[] = [
+  { flags: '--model-id <id>', env: 'MODEL_ID', help: 'Model to serve: a local .gguf file (or the first file of a split GGUF).' },
+  { flags: '--hostname <addr>', env: 'HOSTNAME', help: 'Address to listen on; an unparsable value falls back to 0.0.0.0.', defaultValue: '0.0.0.0' },
+  { flags: '-p, --port <port>', env: 'PORT', help: 'HTTP port.', parse: parseInteger(0), defaultValue: 3000 },
+  { flags: '--max-concurrent-requests <n>', env: 'MAX_CONCURRENT_REQUESTS', help: 'Requests in flight (running + queued) before new ones get 429 "Model is overloaded".', parse: parseInteger(1), defaultValue: 128 },
+  { flags: '--max-best-of <n>', env: 'MAX_BEST_OF', help: 'Largest best_of a request may ask for.', parse: parseInteger(0), defaultValue: 2 },
+  { flags: '--max-stop-sequences <n>', env: 'MAX_STOP_SEQUENCES', help: 'Most stop sequences per request.', parse: parseInteger(0), defaultValue: 4 },
+  { flags: '--max-top-n-tokens <n>', env: 'MAX_TOP_N_TOKENS', help: 'Largest top_n_tokens a request may ask for.', parse: parseInteger(0), defaultValue: 5 },
+  { flags: '--max-input-tokens <n>', env: 'MAX_INPUT_TOKENS', help: 'Most prompt tokens per request. Default: max-total-tokens - 1.', parse: parseInteger(1) },
+  { flags: '--max-input-length <n>', env: 'MAX_INPUT_LENGTH', help: 'Legacy alias of --max-input-tokens.', parse: parseInteger(1) },
+  { flags: '--max-total-tokens <n>', env: 'MAX_TOTAL_TOKENS', help: "Most prompt + generated tokens per request. Default: the model's training context, at most 4096.", parse: parseInteger(2) },
+  { flags: '--max-batch-prefill-tokens <n>', env: 'MAX_BATCH_PREFILL_TOKENS', help: 'Prompt tokens prefilled per engine step, across requests (chunked prefill). Smaller keeps streams smooth while prompts arrive.', parse: parseInteger(1), defaultValue: 512 },
+  { flags: '--max-batch-total-tokens <n>', env: 'MAX_BATCH_TOTAL_TOKENS', help: 'KV cache size in tokens (the llama.cpp context): max-batch-size sequences of max-total-tokens each. Given alone, it sets max-batch-size.', parse: parseInteger(1) },
+  { flags: '--ctx-size <n>', env: 'CTX_SIZE', help: 'Alias of --max-batch-total-tokens.', parse: parseInteger(1) },
+  { flags: '--max-batch-size <n>', env: 'MAX_BATCH_SIZE', help: 'Most requests running at once, each with its own KV cells (llama.cpp sequences); more wait in the queue. Default: 64, fewer if their KV cache would not fit in a quarter of free memory.', parse: parseInteger(1) },
+  { flags: '--max-client-batch-size <n>', env: 'MAX_CLIENT_BATCH_SIZE', help: 'Most prompts in one /v1/completions request.', parse: parseInteger(1), defaultValue: 4 },
+  { flags: '--payload-limit <bytes>', env: 'PAYLOAD_LIMIT', help: 'Largest request body in bytes (413 above).', parse: parseInteger(1), defaultValue: 2_000_000 },
+  { flags: '--json-output [bool]', env: 'JSON_OUTPUT', help: 'Log one JSON object per line instead of human-readable lines.', boolean: true },
+  { flags: '--cors-allow-origin <origin>', env: 'CORS_ALLOW_ORIGIN', help: 'Allowed CORS origin; repeat or comma-separate. Default: any origin.', repeatable: true },
+  { flags: '--api-key <key>', env: 'API_KEY', help: 'Require "Authorization: Bearer <key>" on generation routes.' },
+  { flags: '--watermark-gamma <x>', env: 'WATERMARK_GAMMA', help: 'Fraction of the vocabulary in the watermark green list.', parse: parseNumber, defaultValue: 0.5 },
+  { flags: '--watermark-delta <x>', env: 'WATERMARK_DELTA', help: 'Logit bonus of green-list tokens when watermarking.', parse: parseNumber, defaultValue: 2.0 },
+  { flags: '--disable-grammar-support [bool]', env: 'DISABLE_GRAMMAR_SUPPORT', help: 'Reject every request that carries a grammar.', boolean: true },
+  { flags: '--enable-prefill-logprobs [bool]', env: 'ENABLE_PREFILL_LOGPROBS', help: 'Accepted for compatibility: prompt logprobs (decoder_input_details) are always available.', boolean: true },
+  { flags: '--validation-workers <n>', env: 'VALIDATION_WORKERS', help: 'Accepted for compatibility; must be > 0. Tokenization runs on the HTTP thread.', parse: parseInteger(0), defaultValue: 2 },
+  { flags: '--graceful-termination-timeout <s>', env: 'GRACEFUL_TERMINATION_TIMEOUT', help: 'Seconds to let running requests finish on SIGTERM/SIGINT.', parse: parseInteger(0), defaultValue: 90 },
+  { flags: '--waiting-served-ratio <x>', env: 'WAITING_SERVED_RATIO', help: 'Accepted for compatibility; no effect (chunked prefill admits requests at every step).', parse: parseNumber },
+  { flags: '--max-waiting-tokens <n>', env: 'MAX_WAITING_TOKENS', help: 'Accepted for compatibility; no effect (chunked prefill admits requests at every step).', parse: parseInteger(0) },
+  // Engine (llama.cpp) settings.
+  { flags: '--threads <n>', env: 'N_THREADS', help: 'CPU threads for generation. Default: the number of CPUs.', parse: parseInteger(1) },
+  { flags: '--threads-batch <n>', env: 'N_THREADS_BATCH', help: 'CPU threads for prompt processing. Default: --threads.', parse: parseInteger(1) },
+  { flags: '--gpu-layers <n>', env: 'N_GPU_LAYERS', help: 'Layers to offload to the GPU (-1: all) when a GPU build of llama.cpp is installed.', parse: parseInteger(-1), defaultValue: 0 },
+  { flags: '--flash-attn <mode>', env: 'FLASH_ATTN', help: 'Flash attention: on, off or auto.', parse: choice(['on', 'off', 'auto']), defaultValue: 'auto' },
+  { flags: '--ubatch-size <n>', env: 'UBATCH_SIZE', help: 'Physical batch size of llama.cpp (tokens per compute graph).', parse: parseInteger(1), defaultValue: 512 },
+  { flags: '--kv-cache-dtype <type>', env: 'KV_CACHE_DTYPE', help: 'KV cache type: f16 (default), bf16, q8_0, q4_0, q4_1, q5_0, q5_1, f32; fp8_e4m3fn and fp8_e5m2 map to q8_0.', parse: choice(['f16', 'bf16', 'f32', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'fp8_e4m3fn', 'fp8_e5m2']) },
+  { flags: '--disable-mmap [bool]', env: 'DISABLE_MMAP', help: 'Read the model into memory instead of memory-mapping it.', boolean: true },
+  { flags: '--use-mlock [bool]', env: 'USE_MLOCK', help: 'Lock the model in RAM.', boolean: true },
+];
+
+/** TGI flags that cannot apply to a single-node llama.cpp server: accepted, warned about, ignored. */
+const NOT_APPLICABLE: { flags: string; env?: string; why: string }[] = [
+  { flags: '--revision <rev>', env: 'REVISION', why: 'hub downloads are not implemented yet' },
+  { flags: '--sharded [value]', env: 'SHARDED', why: 'sharding across GPUs is not available with llama.cpp' },
+  { flags: '--num-shard <n>', env: 'NUM_SHARD', why: 'sharding across GPUs is not available with llama.cpp' },
+  { flags: '--quantize <method>', env: 'QUANTIZE', why: 'GGUF files carry their own quantization' },
+  { flags: '--speculate <n>', env: 'SPECULATE', why: 'speculative decoding is not implemented yet' },
+  { flags: '--dtype <type>', env: 'DTYPE', why: 'GGUF files carry their own tensor types' },
+  { flags: '--trust-remote-code [value]', env: 'TRUST_REMOTE_CODE', why: 'no model code is ever executed' },
+  { flags: '--cuda-graphs <list>', env: 'CUDA_GRAPHS', why: 'CUDA graphs are managed by llama.cpp' },
+  { flags: '--shard-uds-path <path>', env: 'SHARD_UDS_PATH', why: 'there are no shard processes' },
+  { flags: '--master-addr <addr>', env: 'MASTER_ADDR', why: 'there is no distributed setup' },
+  { flags: '--master-port <port>', env: 'MASTER_PORT', why: 'there is no distributed setup' },
+  { flags: '--huggingface-hub-cache <dir>', env: 'HUGGINGFACE_HUB_CACHE', why: 'hub downloads are not implemented yet' },
+  { flags: '--weights-cache-override <dir>', env: 'WEIGHTS_CACHE_OVERRIDE', why: 'hub downloads are not implemented yet' },
+  { flags: '--disable-custom-kernels [value]', env: 'DISABLE_CUSTOM_KERNELS', why: 'kernels are llama.cpp\'s' },
+  { flags: '--cuda-memory-fraction <x>', env: 'CUDA_MEMORY_FRACTION', why: 'llama.cpp sizes GPU memory from --gpu-layers' },
+  { flags: '--rope-scaling <type>', env: 'ROPE_SCALING', why: 'RoPE settings come from the GGUF metadata' },
+  { flags: '--rope-factor <x>', env: 'ROPE_FACTOR', why: 'RoPE settings come from the GGUF metadata' },
+  { flags: '--otlp-endpoint <url>', env: 'OTLP_ENDPOINT', why: 'OpenTelemetry export is not implemented yet' },
+  { flags: '--otlp-service-name <name>', env: 'OTLP_SERVICE_NAME', why: 'OpenTelemetry export is not implemented yet' },
+  { flags: '--prometheus-port <port>', env: 'PROMETHEUS_PORT', why: 'metrics are served on the main port at /metrics' },
+  { flags: '--tokenizer-config-path <path>', env: 'TOKENIZER_CONFIG_PATH', why: 'the tokenizer comes from the GGUF file' },
+  { flags: '--lora-adapters <list>', env: 'LORA_ADAPTERS', why: 'LoRA adapters are not implemented yet' },
+  { flags: '--usage-stats <mode>', env: 'USAGE_STATS', why: 'tgi-node never sends usage statistics' },
+  { flags: '--ngrok [value]', env: 'NGROK', why: 'tunnels are out of scope' },
+  { flags: '--ngrok-authtoken <token>', env: 'NGROK_AUTHTOKEN', why: 'tunnels are out of scope' },
+  { flags: '--ngrok-edge <edge>', env: 'NGROK_EDGE', why: 'tunnels are out of scope' },
+  { flags: '--max-image-fetch-size <bytes>', env: 'MAX_IMAGE_FETCH_SIZE', why: 'image inputs are not supported' },
+];
+
+export function buildCommand(version: string): Command {
+  const command = new Command('tgi-node')
+    .description('A Text Generation Inference (TGI) compatible server for GGUF models, running llama.cpp.')
+    .version(version, '-V, --version')
+    .helpOption('-h, --help', 'Show this help.')
+    .showHelpAfterError()
+    .allowExcessArguments(false);
+  for (const spec of SUPPORTED) {
+    const option = new Option(spec.flags, spec.help);
+    if (spec.env) option.env(spec.env);
+    if (spec.boolean) option.argParser(parseBoolean).preset(true).default(false);
+    else if (spec.repeatable) option.argParser(collect);
+    else if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
+    if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
+    command.addOption(option);
+  }
+  for (const spec of NOT_APPLICABLE) {
+    const option = new Option(spec.flags, `Accepted for compatibility with TGI; ignored: ${spec.why}.`);
+    if (spec.env) option.env(spec.env);
+    command.addOption(option);
+  }
+  command.addOption(new Option('-e, --env', 'Print the runtime environment and exit.'));
+  return command;
+}
+
+/** Warnings for TGI flags that were given but cannot apply here. */
+export function ignoredFlagWarnings(command: Command): string[] {
+  const warnings: string[] = [];
+  for (const spec of NOT_APPLICABLE) {
+    const option = command.options.find((o) => o.flags === spec.flags)!;
+    const value = command.getOptionValue(option.attributeName());
+    if (value !== undefined) warnings.push(`${option.long} is ignored: ${spec.why}`);
+  }
+  const opts = command.opts();
+  if (opts.waitingServedRatio !== undefined) warnings.push('--waiting-served-ratio has no effect: chunked prefill admits requests at every step');
+  if (opts.maxWaitingTokens !== undefined) warnings.push('--max-waiting-tokens has no effect: chunked prefill admits requests at every step');
+  return warnings;
+}

@@ -1,0 +1,173 @@
+// The llama.cpp Engine: one context shared by every sequence, one llama_decode per step.
+import { FLASH_ATTN, GGML_TYPES, type ContextParams, type LlamaApi, type Pointer } from './binding.js';
+import { LlamaModel, type ModelLoadOptions } from './model.js';
+import type { Engine, EngineLimits, ModelInfo, StepEntry } from '../types.js';
+import type { Tokenizer } from '../tokenizer.js';
+
+export interface LlamaEngineOptions extends ModelLoadOptions {
+  modelPath: string;
+  /** KV cells of each sequence: every sequence has its own, so no request affects another's numbers. */
+  sequenceContextSize: number;
+  maxSequences: number;
+  maxBatchTokens: number;
+  microBatchTokens: number;
+  threads: number;
+  threadsBatch: number;
+  flashAttention: 'auto' | 'on' | 'off';
+  kvCacheType?: string;
+}
+
+export interface ResolvedContext {
+  contextSize: number;
+  sequenceContextSize: number;
+  batchSize: number;
+  microBatchSize: number;
+  sequences: number;
+  threads: number;
+  threadsBatch: number;
+}
+
+/** Native batch arrays, allocated once at the largest size a step may use. */
+class NativeBatch {
+  readonly tokens: Int32Array;
+  readonly positions: Int32Array;
+  readonly seqIds: Int32Array;
+  readonly outputs: Int8Array;
+  private readonly struct: { n_tokens: number; token: Pointer; embd: null; pos: Pointer; n_seq_id: Pointer; seq_id: Pointer; logits: Pointer };
+
+  constructor(api: LlamaApi, capacity: number) {
+    const token = api.allocBytes(4 * capacity);
+    const pos = api.allocBytes(4 * capacity);
+    const nSeq = api.allocBytes(4 * capacity);
+    const seq = api.allocBytes(4 * capacity);
+    const seqPtrs = api.allocBytes(8 * capacity);
+    const logits = api.allocBytes(capacity);
+    this.tokens = new Int32Array(token.buffer);
+    this.positions = new Int32Array(pos.buffer);
+    new Int32Array(nSeq.buffer).fill(1);
+    this.seqIds = new Int32Array(seq.buffer);
+    const pointers = new BigUint64Array(seqPtrs.buffer);
+    for (let i = 0; i < capacity; i++) pointers[i] = seq.ptr + BigInt(4 * i);
+    this.outputs = new Int8Array(logits.buffer);
+    this.struct = { n_tokens: 0, token: token.ptr, embd: null, pos: pos.ptr, n_seq_id: nSeq.ptr, seq_id: seqPtrs.ptr, logits: logits.ptr };
+  }
+
+  asStruct(count: number) {
+    this.struct.n_tokens = count;
+    return this.struct;
+  }
+}
+
+export class LlamaEngine implements Engine {
+  readonly info: ModelInfo;
+  readonly tokenizer: Tokenizer;
+  readonly limits: EngineLimits;
+  readonly resolved: ResolvedContext;
+  private readonly api: LlamaApi;
+  private readonly context: Pointer;
+  private readonly memory: Pointer;
+  private readonly batch: NativeBatch;
+  private readonly vocabSize: number;
+  private outputPositions: number[] = [];
+
+  constructor(readonly model: LlamaModel, options: LlamaEngineOptions) {
+    this.api = model.api;
+    this.info = model.info();
+    this.tokenizer = model.vocabulary;
+    this.vocabSize = this.info.vocabSize;
+    const params = this.api.llama_context_default_params() as ContextParams;
+    params.n_ctx = options.sequenceContextSize * options.maxSequences;
+    params.n_batch = options.maxBatchTokens;
+    params.n_ubatch = Math.min(options.microBatchTokens, options.maxBatchTokens);
+    params.n_seq_max = options.maxSequences;
+    params.n_outputs_max = 0;
+    params.n_threads = options.threads;
+    params.n_threads_batch = options.threadsBatch;
+    params.flash_attn_type = FLASH_ATTN[options.flashAttention];
+    if (options.kvCacheType) {
+      const type = GGML_TYPES[options.kvCacheType];
+      if (type === undefined) throw new Error(`unsupported KV cache type ${options.kvCacheType}`);
+      params.type_k = type;
+      params.type_v = type;
+    }
+    // One KV stream per sequence: attention then never sees other sequences' cells, which makes a
+    // sequence's logits independent of what else is in the batch (seeded sampling stays
+    // reproducible) and keeps attention cost per sequence flat as concurrency grows.
+    params.kv_unified = false;
+    params.no_perf = true;
+    const context = this.api.llama_init_from_model(model.handle, params) as Pointer | null;
+    if (!context) throw new Error('llama.cpp could not create a context (out of memory for the KV cache?)');
+    this.context = context;
+    this.memory = this.api.llama_get_memory(context);
+    this.resolved = {
+      contextSize: this.api.llama_n_ctx(context),
+      sequenceContextSize: this.api.llama_n_ctx_seq(context),
+      batchSize: this.api.llama_n_batch(context),
+      microBatchSize: this.api.llama_n_ubatch(context),
+      sequences: this.api.llama_n_seq_max(context),
+      threads: this.api.llama_n_threads(context),
+      threadsBatch: this.api.llama_n_threads_batch(context),
+    };
+    this.limits = {
+      sequenceContextSize: this.resolved.sequenceContextSize,
+      maxSequences: this.resolved.sequences,
+      maxBatchTokens: this.resolved.batchSize,
+    };
+    this.batch = new NativeBatch(this.api, this.resolved.batchSize);
+  }
+
+  static create(options: LlamaEngineOptions): LlamaEngine {
+    const model = LlamaModel.load(options.modelPath, options);
+    try {
+      return new LlamaEngine(model, options);
+    } catch (error) {
+      model.free();
+      throw error;
+    }
+  }
+
+  decode(entries: StepEntry[]): void {
+    const { tokens, positions, seqIds, outputs } = this.batch;
+    const outputPositions: number[] = [];
+    let n = 0;
+    for (const entry of entries) {
+      const count = entry.tokens.length;
+      if (n + count > this.resolved.batchSize) throw new Error(`step of ${n + count} tokens exceeds the batch size ${this.resolved.batchSize}`);
+      for (let i = 0; i < count; i++) {
+        tokens[n] = entry.tokens[i];
+        positions[n] = entry.startPosition + i;
+        seqIds[n] = entry.sequence;
+        const wanted = entry.outputs === 'all' || (entry.outputs === 'last' && i === count - 1);
+        outputs[n] = wanted ? 1 : 0;
+        if (wanted) outputPositions.push(n);
+        n++;
+      }
+    }
+    this.outputPositions = outputPositions;
+    if (n === 0) return;
+    const status = this.api.llama_decode(this.context, this.batch.asStruct(n));
+    if (status !== 0) {
+      throw new Error(status === 1 ? 'no KV cache slot for the batch' : `llama_decode failed with status ${status}`);
+    }
+  }
+
+  logitsAt(outputIndex: number): Float32Array {
+    const position = this.outputPositions[outputIndex];
+    const ptr = this.api.llama_get_logits_ith(this.context, position) as Pointer | null;
+    if (!ptr) throw new Error(`no logits for batch position ${position}`);
+    return new Float32Array(this.api.view(ptr, this.vocabSize * 4));
+  }
+
+  releaseSequence(sequence: number): void {
+    this.api.llama_memory_seq_rm(this.memory, sequence, -1, -1);
+  }
+
+  reset(): void {
+    this.api.llama_memory_clear(this.memory, true);
+  }
+
+  close(): void {
+    this.api.llama_free(this.context);
+    this.model.free();
+  }
+}

@@ -1,0 +1,238 @@
+// A loaded GGUF model: weights (or the vocabulary alone), metadata and its tokenizer.
+import { existsSync } from 'node:fs';
+import { loadLlamaApi, type LlamaApi, type ModelParams, type Pointer } from './binding.js';
+import type { Tokenizer, TokenSpan } from '../tokenizer.js';
+import type { ModelInfo } from '../types.js';
+
+const TOKEN_ATTR_CONTROL = 1 << 3;
+const TOKEN_ATTR_USER_DEFINED = 1 << 4;
+const TOKEN_ATTR_UNKNOWN = 1 << 0;
+const VOCAB_TYPES = ['none', 'spm', 'bpe', 'wpm', 'ugm', 'rwkv', 'plamo2', 'test'];
+
+const utf8 = new TextDecoder('utf-8');
+
+export interface ModelLoadOptions {
+  vocabOnly?: boolean;
+  gpuLayers?: number;
+  useMmap?: boolean;
+  useMlock?: boolean;
+  onProgress?: (fraction: number) => void;
+}
+
+export class LlamaVocabulary implements Tokenizer {
+  readonly vocabSize: number;
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly addBos: boolean;
+  readonly addEos: boolean;
+  private readonly special: Uint8Array;
+  private readonly eog: Uint8Array;
+  private readonly texts: (string | undefined)[];
+  private tokenBuf = new Int32Array(1024);
+  private byteBuf = new Uint8Array(4096);
+
+  constructor(private readonly api: LlamaApi, private readonly vocab: Pointer) {
+    this.vocabSize = api.llama_vocab_n_tokens(vocab);
+    this.bosId = api.llama_vocab_bos(vocab);
+    this.eosId = api.llama_vocab_eos(vocab);
+    this.addBos = api.llama_vocab_get_add_bos(vocab);
+    this.addEos = api.llama_vocab_get_add_eos(vocab);
+    this.special = new Uint8Array(this.vocabSize);
+    this.eog = new Uint8Array(this.vocabSize);
+    this.texts = new Array(this.vocabSize);
+    for (let id = 0; id < this.vocabSize; id++) {
+      const attr = api.llama_vocab_get_attr(vocab, id);
+      if (attr & (TOKEN_ATTR_CONTROL | TOKEN_ATTR_UNKNOWN) || (attr & TOKEN_ATTR_USER_DEFINED && api.llama_vocab_is_control(vocab, id))) {
+        this.special[id] = 1;
+      }
+      if (api.llama_vocab_is_eog(vocab, id)) this.eog[id] = 1;
+    }
+  }
+
+  get typeName(): string {
+    return VOCAB_TYPES[this.api.llama_vocab_type(this.vocab)] ?? 'unknown';
+  }
+
+  endOfGenerationIds(): number[] {
+    const ids: number[] = [];
+    this.eog.forEach((v, i) => v && ids.push(i));
+    return ids;
+  }
+
+  tokenize(text: string, addSpecial: boolean): Int32Array {
+    const bytes = Buffer.from(text, 'utf8');
+    let capacity = bytes.length + 8;
+    if (this.tokenBuf.length < capacity) this.tokenBuf = new Int32Array(capacity);
+    let n = this.api.llama_tokenize(this.vocab, bytes, bytes.length, this.tokenBuf, this.tokenBuf.length, addSpecial, true);
+    if (n < 0) {
+      capacity = -n;
+      this.tokenBuf = new Int32Array(capacity);
+      n = this.api.llama_tokenize(this.vocab, bytes, bytes.length, this.tokenBuf, capacity, addSpecial, true);
+    }
+    if (n < 0) throw new Error(`tokenization failed (${n})`);
+    return this.tokenBuf.slice(0, n);
+  }
+
+  tokenizeWithOffsets(text: string): TokenSpan[] {
+    const input = Buffer.from(text, 'utf8');
+    const ids = this.tokenize(text, true);
+    const spans: TokenSpan[] = [];
+    let offset = 0;
+    let first = true;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      const addedBos = i === 0 && this.addBos && id === this.bosId;
+      const addedEos = i === ids.length - 1 && this.addEos && id === this.eosId;
+      let piece = addedBos || addedEos ? new Uint8Array(0) : this.pieceBytes(id);
+      // SentencePiece models prepend a space that is not in the input: it belongs to no input byte.
+      if (first && piece.length > 0) {
+        if (piece[0] === 0x20 && input[0] !== 0x20) piece = piece.subarray(1);
+        first = false;
+      }
+      const start = Math.min(offset, input.length);
+      offset += piece.length;
+      spans.push({ id, start, stop: Math.min(offset, input.length) });
+    }
+    return spans;
+  }
+
+  private pieceBytes(id: number): Uint8Array {
+    let n = this.api.llama_token_to_piece(this.vocab, id, this.byteBuf, this.byteBuf.length, 0, true);
+    if (n < 0) {
+      this.byteBuf = new Uint8Array(-n * 2);
+      n = this.api.llama_token_to_piece(this.vocab, id, this.byteBuf, this.byteBuf.length, 0, true);
+    }
+    return this.byteBuf.slice(0, Math.max(0, n));
+  }
+
+  decodeBytes(ids: ArrayLike<number>, keepSpecial: boolean): Uint8Array {
+    if (ids.length === 0) return new Uint8Array(0);
+    const tokens = ids instanceof Int32Array ? ids : Int32Array.from(ids);
+    let n = this.api.llama_detokenize(this.vocab, tokens, tokens.length, this.byteBuf, this.byteBuf.length, false, keepSpecial);
+    if (n < 0) {
+      this.byteBuf = new Uint8Array(-n * 2);
+      n = this.api.llama_detokenize(this.vocab, tokens, tokens.length, this.byteBuf, this.byteBuf.length, false, keepSpecial);
+    }
+    return this.byteBuf.slice(0, Math.max(0, n));
+  }
+
+  decode(ids: ArrayLike<number>, keepSpecial: boolean): string {
+    return utf8.decode(this.decodeBytes(ids, keepSpecial));
+  }
+
+  tokenText(id: number): string {
+    let text = this.texts[id];
+    if (text === undefined) {
+      text = utf8.decode(this.pieceBytes(id));
+      this.texts[id] = text;
+    }
+    return text;
+  }
+
+  isSpecial(id: number): boolean {
+    return this.special[id] === 1;
+  }
+
+  isEndOfGeneration(id: number): boolean {
+    return this.eog[id] === 1;
+  }
+}
+
+export class LlamaModel {
+  readonly vocabulary: LlamaVocabulary;
+
+  private constructor(readonly api: LlamaApi, readonly handle: Pointer, readonly path: string, readonly vocabOnly: boolean) {
+    this.vocabulary = new LlamaVocabulary(api, api.llama_model_get_vocab(handle));
+  }
+
+  static load(path: string, options: ModelLoadOptions = {}): LlamaModel {
+    if (!existsSync(path)) throw new Error(`model file not found: ${path}`);
+    const api = loadLlamaApi();
+    const params = api.llama_model_default_params() as ModelParams;
+    params.vocab_only = options.vocabOnly ?? false;
+    if (options.gpuLayers !== undefined) params.n_gpu_layers = options.gpuLayers;
+    if (options.useMmap === false) params.load_mode = options.useMlock ? 2 : 0;
+    else if (options.useMlock) params.load_mode = 3;
+    let callback: Pointer | undefined;
+    if (options.onProgress) {
+      const report = options.onProgress;
+      callback = api.registerProgressCallback((p) => {
+        report(p);
+        return true;
+      });
+      params.progress_callback = callback;
+    }
+    try {
+      const handle = api.llama_model_load_from_file(path, params) as Pointer | null;
+      if (!handle) throw new Error(`llama.cpp could not load the model file ${path} (not a supported GGUF?)`);
+      return new LlamaModel(api, handle, path, params.vocab_only);
+    } finally {
+      if (callback !== undefined) api.unregister(callback);
+    }
+  }
+
+  metadata(key: string): string | undefined {
+    const buf = new Uint8Array(65536);
+    const n = this.api.llama_model_meta_val_str(this.handle, key, buf, buf.length);
+    if (n < 0) return undefined;
+    return utf8.decode(buf.subarray(0, Math.min(n, buf.length - 1)));
+  }
+
+  chatTemplate(): string | undefined {
+    return this.api.llama_model_chat_template(this.handle, null) ?? undefined;
+  }
+
+  private metadataNumber(key: string): number {
+    const value = Number(this.metadata(key));
+    return Number.isFinite(value) ? value : 0;
+  }
+
+  /** Shape and vocabulary facts. A vocabulary-only model has no tensors: its shape comes from metadata. */
+  info(): ModelInfo {
+    const api = this.api;
+    const architecture = this.metadata('general.architecture') ?? 'unknown';
+    const shape = this.vocabOnly
+      ? {
+          parameterCount: 0,
+          sizeBytes: 0,
+          trainedContext: this.metadataNumber(`${architecture}.context_length`),
+          embeddingSize: this.metadataNumber(`${architecture}.embedding_length`),
+          layers: this.metadataNumber(`${architecture}.block_count`),
+          heads: this.metadataNumber(`${architecture}.attention.head_count`),
+          kvHeads: this.metadataNumber(`${architecture}.attention.head_count_kv`) || this.metadataNumber(`${architecture}.attention.head_count`),
+        }
+      : {
+          parameterCount: Number(api.llama_model_n_params(this.handle)),
+          sizeBytes: Number(api.llama_model_size(this.handle)),
+          trainedContext: api.llama_model_n_ctx_train(this.handle),
+          embeddingSize: api.llama_model_n_embd(this.handle),
+          layers: api.llama_model_n_layer(this.handle),
+          heads: api.llama_model_n_head(this.handle),
+          kvHeads: api.llama_model_n_head_kv(this.handle),
+        };
+    let description = architecture;
+    if (!this.vocabOnly) {
+      const desc = new Uint8Array(256);
+      const n = api.llama_model_desc(this.handle, desc, desc.length);
+      description = utf8.decode(desc.subarray(0, Math.max(0, Math.min(n, desc.length - 1))));
+    }
+    return {
+      path: this.path,
+      name: this.metadata('general.name'),
+      architecture,
+      description,
+      ...shape,
+      vocabSize: this.vocabulary.vocabSize,
+      vocabType: this.vocabulary.typeName,
+      bosId: this.vocabulary.bosId,
+      eosId: this.vocabulary.eosId,
+      endOfGenerationIds: this.vocabulary.endOfGenerationIds(),
+      addBos: this.vocabulary.addBos,
+    };
+  }
+
+  free(): void {
+    this.api.llama_model_free(this.handle);
+  }
+}
+

@@ -1,0 +1,111 @@
+// Contracts between the layers: what a validated request is, what the engine emits, and the
+// Engine seam that a backend implements (one decode of a planned batch per step).
+import type { Tokenizer } from './tokenizer.js';
+
+export interface ModelInfo {
+  path: string;
+  name?: string;
+  architecture: string;
+  description: string;
+  parameterCount: number;
+  sizeBytes: number;
+  trainedContext: number;
+  embeddingSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  vocabSize: number;
+  vocabType: string;
+  bosId: number;
+  eosId: number;
+  endOfGenerationIds: number[];
+  addBos: boolean;
+}
+
+export interface SamplingParams {
+  /** Sample from the distribution; false means greedy argmax. */
+  doSample: boolean;
+  temperature: number;
+  topK: number;
+  topP: number;
+  typicalP: number;
+  repetitionPenalty: number;
+  /** TGI's length-normalised frequency penalty. */
+  frequencyPenalty: number;
+  /** Integer in [0, 2^64). */
+  seed: number;
+  watermark: boolean;
+}
+
+export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
+
+/** A request after validation: everything the scheduler and the engine need, nothing HTTP. */
+export interface GenerationRequest {
+  id: number;
+  inputIds: number[];
+  sampling: SamplingParams;
+  maxNewTokens: number;
+  stopSequences: string[];
+  topNTokens: number;
+  prefillLogprobs: boolean;
+}
+
+export interface GeneratedToken {
+  id: number;
+  text: string;
+  logprob: number;
+  special: boolean;
+}
+
+export interface PrefillToken {
+  id: number;
+  text: string;
+  logprob: number | null;
+}
+
+export interface FinishInfo {
+  reason: FinishReason;
+  generatedText: string;
+  generatedTokens: number;
+  inputLength: number;
+  /** Epoch milliseconds (fractional). */
+  startedAt: number;
+  finishedAt: number;
+}
+
+export type EngineEvent =
+  | { kind: 'prefill'; requestId: number; tokens: PrefillToken[] }
+  | { kind: 'token'; requestId: number; token: GeneratedToken; topTokens?: GeneratedToken[]; finish?: FinishInfo }
+  | { kind: 'error'; requestId: number; message: string }
+  | { kind: 'dropped'; requestId: number };
+
+export interface StepEntry {
+  sequence: number;
+  tokens: ArrayLike<number>;
+  startPosition: number;
+  /** Which positions need logits: none, only the last token, or every token (prompt logprobs). */
+  outputs: 'none' | 'last' | 'all';
+}
+
+export interface EngineLimits {
+  /** KV cells each sequence has (prompt + generated tokens). */
+  sequenceContextSize: number;
+  maxSequences: number;
+  /** Most tokens one decode call accepts. */
+  maxBatchTokens: number;
+}
+
+/**
+ * One backend. decode() runs a single forward pass over the planned entries; logitsAt() then
+ * reads the output for the k-th token of the batch that asked for logits (entry order, token order).
+ */
+export interface Engine {
+  readonly info: ModelInfo;
+  readonly tokenizer: Tokenizer;
+  readonly limits: EngineLimits;
+  decode(entries: StepEntry[]): void;
+  logitsAt(outputIndex: number): Float32Array;
+  releaseSequence(sequence: number): void;
+  reset(): void;
+  close(): void;
+}

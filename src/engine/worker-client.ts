@@ -1,0 +1,179 @@
+// The HTTP thread's handle on the engine thread: submit requests, receive their events, cancel.
+import { Worker } from 'node:worker_threads';
+import { EventEmitter } from 'node:events';
+import type { ResolvedContext } from './llama/engine.js';
+import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
+import type { EngineEvent, GenerationRequest, ModelInfo } from './types.js';
+import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
+import type { LlamaLogLevel } from './llama/logging.js';
+
+export type RequestEvent = Exclude<EngineEvent, { kind: 'dropped' }>;
+
+export interface StartHooks {
+  onProgress?: (fraction: number) => void;
+  onLog?: (level: LlamaLogLevel, text: string) => void;
+}
+
+/** Events of one request, in order, as an async iterator; return() cancels the request. */
+export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
+  private readonly buffered: RequestEvent[] = [];
+  private waiter: ((result: IteratorResult<RequestEvent>) => void) | undefined;
+  private done = false;
+
+  constructor(readonly id: number, private readonly onCancel: () => void) {}
+
+  push(event: RequestEvent): void {
+    if (this.done) return;
+    const final = event.kind === 'error' || (event.kind === 'token' && event.finish !== undefined);
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w({ value: event, done: false });
+    } else {
+      this.buffered.push(event);
+    }
+    if (final) this.done = true;
+  }
+
+  next(): Promise<IteratorResult<RequestEvent>> {
+    const event = this.buffered.shift();
+    if (event) return Promise.resolve({ value: event, done: false });
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  /** Stops the request if it is still queued or running. */
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.onCancel();
+    this.waiter?.({ value: undefined, done: true });
+    this.waiter = undefined;
+  }
+
+  return(): Promise<IteratorResult<RequestEvent>> {
+    this.cancel();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+export class EngineClient extends EventEmitter {
+  private readonly streams = new Map<number, GenerationStream>();
+  private lastId = 0;
+  state: SchedulerState = { waiting: 0, running: 0, reservedTokens: 0 };
+  healthy = true;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly info: ModelInfo,
+    readonly context: ResolvedContext,
+    readonly limits: SchedulerLimits,
+  ) {
+    super();
+    worker.on('message', (message: FromWorker) => this.onMessage(message));
+    worker.on('error', (error) => {
+      this.healthy = false;
+      this.failAll(`engine thread crashed: ${error.message}`);
+    });
+    worker.on('exit', () => {
+      this.healthy = false;
+      this.failAll('engine thread exited');
+    });
+  }
+
+  static start(config: EngineWorkerConfig, hooks: StartHooks = {}): Promise<EngineClient> {
+    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: config });
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: FromWorker) => {
+        if (message.type === 'progress') hooks.onProgress?.(message.fraction);
+        else if (message.type === 'log') hooks.onLog?.(message.level, message.text);
+        else if (message.type === 'failed') {
+          cleanup();
+          void worker.terminate();
+          reject(new Error(message.message));
+        } else if (message.type === 'ready') {
+          cleanup();
+          const client = new EngineClient(worker, message.info, message.context, message.limits);
+          if (hooks.onLog) client.on('log', hooks.onLog);
+          resolve(client);
+        }
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`engine thread exited with code ${code} while loading`));
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  }
+
+  /** Queues a request; iterate the stream for its events. */
+  submit(request: Omit<GenerationRequest, 'id'>): GenerationStream {
+    const id = ++this.lastId;
+    const stream = new GenerationStream(id, () => {
+      this.streams.delete(id);
+      this.post({ type: 'cancel', requestId: id });
+    });
+    if (!this.healthy) {
+      stream.push({ kind: 'error', requestId: id, message: 'the engine is not running' });
+      return stream;
+    }
+    this.streams.set(id, stream);
+    this.post({ type: 'submit', request: { ...request, id } });
+    return stream;
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.healthy) return;
+    const closed = new Promise<void>((resolve) => {
+      this.worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve());
+      this.worker.on('exit', () => resolve());
+    });
+    this.post({ type: 'shutdown' });
+    await closed;
+    this.healthy = false;
+    await this.worker.terminate();
+  }
+
+  private post(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.type === 'events') {
+      this.state = message.state;
+      for (const event of message.events) {
+        if (event.kind === 'dropped') {
+          this.emit('dropped', event.requestId);
+          continue;
+        }
+        const stream = this.streams.get(event.requestId);
+        if (!stream) continue;
+        if (event.kind === 'error' || (event.kind === 'token' && event.finish)) this.streams.delete(event.requestId);
+        if (event.kind === 'error') this.emit('generation-error', event.message);
+        stream.push(event);
+      }
+    } else if (message.type === 'log') {
+      this.emit('log', message.level, message.text);
+    }
+  }
+
+  private failAll(message: string): void {
+    for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, message });
+    this.streams.clear();
+  }
+}

@@ -1,0 +1,41 @@
+// The engine thread: loads the model, then runs the scheduler's step loop so that decoding never
+// blocks the HTTP event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { LlamaEngine } from './llama/engine.js';
+import { routeLlamaLogs } from './llama/logging.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
+
+const port = parentPort!;
+const config = workerData as EngineWorkerConfig;
+const send = (message: FromWorker) => port.postMessage(message);
+
+function start(): void {
+  routeLlamaLogs((level, text) => send({ type: 'log', level, text }));
+  let engine: LlamaEngine;
+  try {
+    engine = LlamaEngine.create({ ...config.engine, onProgress: (fraction) => send({ type: 'progress', fraction }) });
+  } catch (error) {
+    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  const limits = {
+    maxSequences: Math.min(config.scheduler.maxSequences, engine.limits.maxSequences),
+    sequenceTokens: Math.min(config.scheduler.sequenceTokens, engine.limits.sequenceContextSize),
+    maxPrefillTokens: Math.min(config.scheduler.maxPrefillTokens, engine.limits.maxBatchTokens - engine.limits.maxSequences),
+  };
+  const scheduler = new Scheduler(engine, limits, (events, state) => send({ type: 'events', events, state }), config.watermark);
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'submit') scheduler.submit(message.request);
+    else if (message.type === 'cancel') scheduler.cancel(message.requestId);
+    else if (message.type === 'shutdown') scheduler.close();
+  });
+  send({ type: 'ready', info: engine.info, context: engine.resolved, limits });
+  void scheduler.run().then(() => {
+    engine.close();
+    send({ type: 'closed' });
+    port.close();
+  });
+}
+
+start();

@@ -1,0 +1,26 @@
+// Messages between the HTTP thread and the engine thread.
+import type { LlamaEngineOptions, ResolvedContext } from './llama/engine.js';
+import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
+import type { WatermarkSettings } from '../sampling/watermark.js';
+import type { EngineEvent, GenerationRequest, ModelInfo } from './types.js';
+import type { LlamaLogLevel } from './llama/logging.js';
+
+export interface EngineWorkerConfig {
+  engine: Omit<LlamaEngineOptions, 'onProgress'>;
+  /** Scheduler limits; capped by what the context really got. */
+  scheduler: SchedulerLimits;
+  watermark: WatermarkSettings;
+}
+
+export type ToWorker =
+  | { type: 'submit'; request: GenerationRequest }
+  | { type: 'cancel'; requestId: number }
+  | { type: 'shutdown' };
+
+export type FromWorker =
+  | { type: 'progress'; fraction: number }
+  | { type: 'log'; level: LlamaLogLevel; text: string }
+  | { type: 'ready'; info: ModelInfo; context: ResolvedContext; limits: SchedulerLimits }
+  | { type: 'failed'; message: string }
+  | { type: 'events'; events: EngineEvent[]; state: SchedulerState }
+  | { type: 'closed' };

@@ -1,0 +1,62 @@
+// Prometheus metrics with TGI's names (no _total suffix), one registry per server.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const DURATION_BUCKETS = Array.from({ length: 35 }, (_, k) => Number((0.0001 * 1.5 ** (k + 1)).toPrecision(6)));
+
+function linearBuckets(max: number): number[] {
+  const step = Math.max(1, max / 100);
+  return Array.from({ length: 100 }, (_, k) => Math.round(step * (k + 1) * 1000) / 1000);
+}
+
+export type FailureKind = 'validation' | 'overloaded' | 'generation' | 'incomplete' | 'template' | 'dropped';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requestCount: Counter;
+  readonly requestSuccess: Counter;
+  readonly requestFailure: Counter<'err'>;
+  readonly requestDuration: Histogram;
+  readonly validationDuration: Histogram;
+  readonly queueDuration: Histogram;
+  readonly inferenceDuration: Histogram;
+  readonly timePerToken: Histogram;
+  readonly generatedTokens: Histogram;
+  readonly inputLength: Histogram;
+  readonly maxNewTokens: Histogram;
+  readonly queueSize: Gauge;
+  readonly batchSize: Gauge;
+  readonly batchReservedTokens: Gauge;
+  readonly batchMaxTotalTokens: Gauge;
+
+  constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number }) {
+    const registers = [this.registry];
+    const counter = (name: string, help: string) => new Counter({ name, help, registers });
+    const duration = (name: string, help: string) => new Histogram({ name, help, buckets: DURATION_BUCKETS, registers });
+    this.requestCount = counter('tgi_request_count', 'Total number of requests');
+    this.requestSuccess = counter('tgi_request_success', 'Number of successful requests');
+    this.requestFailure = new Counter({ name: 'tgi_request_failure', help: 'Number of failed requests', labelNames: ['err'], registers });
+    this.requestDuration = duration('tgi_request_duration', 'Request duration in seconds');
+    this.validationDuration = duration('tgi_request_validation_duration', 'Request validation duration in seconds');
+    this.queueDuration = duration('tgi_request_queue_duration', 'Request queue duration in seconds');
+    this.inferenceDuration = duration('tgi_request_inference_duration', 'Request inference duration in seconds');
+    this.timePerToken = duration('tgi_request_mean_time_per_token_duration', 'Mean time per generated token in seconds');
+    this.generatedTokens = new Histogram({ name: 'tgi_request_generated_tokens', help: 'Generated tokens per request', buckets: linearBuckets(limits.maxTotalTokens), registers });
+    this.inputLength = new Histogram({ name: 'tgi_request_input_length', help: 'Input tokens per request', buckets: linearBuckets(limits.maxInputTokens), registers });
+    this.maxNewTokens = new Histogram({ name: 'tgi_request_max_new_tokens', help: 'Maximum new tokens per request', buckets: linearBuckets(limits.maxTotalTokens), registers });
+    this.queueSize = new Gauge({ name: 'tgi_queue_size', help: 'Current queue size', registers });
+    this.batchSize = new Gauge({ name: 'tgi_batch_current_size', help: 'Current batch size', registers });
+    this.batchReservedTokens = new Gauge({ name: 'tgi_batch_current_max_tokens', help: 'KV tokens reserved by the running batch', registers });
+    this.batchMaxTotalTokens = new Gauge({ name: 'tgi_batch_max_total_tokens', help: 'Maximum KV tokens of a batch', registers });
+    this.batchMaxTotalTokens.set(limits.maxBatchTotalTokens);
+  }
+
+  fail(kind: FailureKind): void {
+    this.requestFailure.inc({ err: kind });
+  }
+
+  setSchedulerState(state: { waiting: number; running: number; reservedTokens: number }): void {
+    this.queueSize.set(state.waiting);
+    this.batchSize.set(state.running);
+    this.batchReservedTokens.set(state.reservedTokens);
+  }
+}

@@ -1,0 +1,202 @@
+// Per-sequence token choice with TGI's logits processors, in TGI's order: watermark, repetition
+// penalty, frequency penalty, temperature, top-k, top-p, typical-p; then greedy or a seeded draw.
+// Logprobs (of the chosen token and the top-n) come from the final processed distribution.
+import type { SamplingParams } from '../engine/types.js';
+import { SeededRandom } from './random.js';
+import { applyWatermark, type WatermarkSettings } from './watermark.js';
+
+export interface ScoredToken {
+  id: number;
+  logprob: number;
+}
+
+export interface TokenChoice extends ScoredToken {
+  top: ScoredToken[];
+}
+
+/** TGI samples when asked to or when any warper is active (§2.7). */
+export function isSampling(p: SamplingParams): boolean {
+  return p.doSample || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
+}
+
+export class SequenceSampler {
+  private readonly random: SeededRandom;
+  private readonly sampling: boolean;
+  private readonly counts = new Map<number, number>();
+  private historyLength = 0;
+  private lastToken = -1;
+  private scratch: Float32Array | undefined;
+
+  constructor(
+    private readonly params: SamplingParams,
+    history: ArrayLike<number>,
+    private readonly watermark: WatermarkSettings,
+  ) {
+    this.random = new SeededRandom(params.seed);
+    this.sampling = isSampling(params);
+    for (let i = 0; i < history.length; i++) this.accept(history[i]);
+  }
+
+  /** Records a token of the sequence (prompt or generated) for the penalties and the watermark. */
+  accept(id: number): void {
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+    this.historyLength++;
+    this.lastToken = id;
+  }
+
+  choose(logits: Float32Array, topN: number): TokenChoice {
+    const p = this.params;
+    const warps = p.watermark || p.repetitionPenalty !== 1 || p.frequencyPenalty !== 0 || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
+    let s = logits;
+    if (warps) {
+      if (!this.scratch || this.scratch.length !== logits.length) this.scratch = new Float32Array(logits.length);
+      this.scratch.set(logits);
+      s = this.scratch;
+      if (p.watermark && this.lastToken >= 0) applyWatermark(s, this.lastToken, this.watermark);
+      if (p.repetitionPenalty !== 1) {
+        const r = p.repetitionPenalty;
+        for (const id of this.counts.keys()) if (id < s.length) s[id] = s[id] < 0 ? s[id] * r : s[id] / r;
+      }
+      if (p.frequencyPenalty !== 0 && this.historyLength > 0) {
+        const scale = p.frequencyPenalty / this.historyLength;
+        for (const [id, count] of this.counts) if (id < s.length) s[id] -= scale * count;
+      }
+      if (p.temperature !== 1) {
+        const inv = 1 / p.temperature;
+        for (let i = 0; i < s.length; i++) s[i] *= inv;
+      }
+      if (p.topK > 0 && p.topK < s.length) applyTopK(s, p.topK);
+      if (p.topP < 1) applyTopP(s, p.topP);
+      if (p.typicalP < 1) applyTypicalP(s, p.typicalP);
+    }
+    const max = maxValue(s);
+    let sum = 0;
+    for (let i = 0; i < s.length; i++) sum += Math.exp(s[i] - max);
+    const logZ = max + Math.log(sum);
+    const id = this.sampling ? drawToken(s, max, sum, this.random) : argmax(s);
+    const top = topN > 0 ? topTokens(s, topN, logZ) : [];
+    return { id, logprob: s[id] - logZ, top };
+  }
+}
+
+function maxValue(s: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < s.length; i++) if (s[i] > max) max = s[i];
+  return max;
+}
+
+export function argmax(s: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
+  return best;
+}
+
+function drawToken(s: Float32Array, max: number, sum: number, random: SeededRandom): number {
+  let target = random.nextFloat() * sum;
+  let last = -1;
+  for (let i = 0; i < s.length; i++) {
+    const weight = Math.exp(s[i] - max);
+    if (weight === 0) continue;
+    last = i;
+    target -= weight;
+    if (target < 0) return i;
+  }
+  return last >= 0 ? last : argmax(s);
+}
+
+/** The k-th largest finite value of s (k >= 1), or -Infinity when fewer than k are finite. */
+export function kthLargest(s: Float32Array, k: number): number {
+  const values: number[] = [];
+  for (let i = 0; i < s.length; i++) if (s[i] > -Infinity) values.push(s[i]);
+  if (values.length < k) return -Infinity;
+  return quickselectDescending(values, k - 1);
+}
+
+function quickselectDescending(values: number[], index: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] > pivot) i++;
+      while (values[j] < pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (index <= j) hi = j;
+    else if (index >= i) lo = i;
+    else return values[index];
+  }
+  return values[index];
+}
+
+function applyTopK(s: Float32Array, k: number): void {
+  const threshold = kthLargest(s, k);
+  for (let i = 0; i < s.length; i++) if (s[i] < threshold) s[i] = -Infinity;
+}
+
+function finiteIndices(s: Float32Array): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < s.length; i++) if (s[i] > -Infinity) ids.push(i);
+  return ids;
+}
+
+function applyTopP(s: Float32Array, p: number): void {
+  const ids = finiteIndices(s).sort((a, b) => s[a] - s[b]);
+  if (ids.length <= 1) return;
+  const max = s[ids[ids.length - 1]];
+  let total = 0;
+  for (const id of ids) total += Math.exp(s[id] - max);
+  let cumulative = 0;
+  for (let i = 0; i < ids.length - 1; i++) {
+    cumulative += Math.exp(s[ids[i]] - max) / total;
+    if (cumulative <= 1 - p) s[ids[i]] = -Infinity;
+    else break;
+  }
+}
+
+function applyTypicalP(s: Float32Array, mass: number): void {
+  const ids = finiteIndices(s);
+  if (ids.length <= 1) return;
+  let max = -Infinity;
+  for (const id of ids) if (s[id] > max) max = s[id];
+  let total = 0;
+  for (const id of ids) total += Math.exp(s[id] - max);
+  const logZ = max + Math.log(total);
+  let entropy = 0;
+  for (const id of ids) {
+    const lp = s[id] - logZ;
+    entropy -= Math.exp(lp) * lp;
+  }
+  const deviation = new Map<number, number>();
+  for (const id of ids) deviation.set(id, Math.abs(-(s[id] - logZ) - entropy));
+  ids.sort((a, b) => deviation.get(a)! - deviation.get(b)!);
+  let cumulative = 0;
+  let last = 0;
+  for (const id of ids) {
+    cumulative += Math.exp(s[id] - logZ);
+    if (cumulative < mass) last++;
+    else break;
+  }
+  last = Math.min(last, ids.length - 1);
+  const limit = deviation.get(ids[last])!;
+  for (const id of ids) if (deviation.get(id)! > limit) s[id] = -Infinity;
+}
+
+/** Every token whose score reaches the n-th highest (ties included), best first; filtered tokens never. */
+function topTokens(s: Float32Array, n: number, logZ: number): ScoredToken[] {
+  const threshold = kthLargest(s, Math.min(n, s.length));
+  const floor = threshold === -Infinity ? -Infinity : threshold;
+  const picked: ScoredToken[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] > -Infinity && s[i] >= floor) picked.push({ id: i, logprob: s[i] - logZ });
+  }
+  return picked.sort((a, b) => b.logprob - a.logprob || a.id - b.id);
+}

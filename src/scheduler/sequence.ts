@@ -1,0 +1,52 @@
+// One admitted request while it runs: its KV position, its sampler, its text state.
+import type { Engine, GenerationRequest, GeneratedToken, PrefillToken } from '../engine/types.js';
+import { SequenceSampler, type ScoredToken } from '../sampling/sampler.js';
+import type { WatermarkSettings } from '../sampling/watermark.js';
+import { IncrementalDetokenizer } from './detokenizer.js';
+import { StopCriteria } from './stop-criteria.js';
+
+export class RunningSequence {
+  /** Prompt then generated ids. */
+  readonly ids: number[];
+  readonly promptLength: number;
+  /** Tokens already written to this sequence's KV cells. */
+  cached = 0;
+  generated = 0;
+  readonly prefill: PrefillToken[] = [];
+  readonly sampler: SequenceSampler;
+  readonly detokenizer: IncrementalDetokenizer;
+  readonly stop: StopCriteria;
+
+  constructor(
+    readonly request: GenerationRequest,
+    readonly slot: number,
+    readonly reservation: number,
+    readonly startedAt: number,
+    engine: Engine,
+    watermark: WatermarkSettings,
+  ) {
+    this.ids = [...request.inputIds];
+    this.promptLength = this.ids.length;
+    this.sampler = new SequenceSampler(request.sampling, this.ids, watermark);
+    this.detokenizer = new IncrementalDetokenizer(engine.tokenizer, this.ids, this.promptLength);
+    this.stop = new StopCriteria(request.maxNewTokens, request.stopSequences, (id) => engine.tokenizer.isEndOfGeneration(id));
+    if (request.prefillLogprobs && this.promptLength > 0) {
+      const first = this.ids[0];
+      this.prefill.push({ id: first, text: engine.tokenizer.tokenText(first), logprob: null });
+    }
+  }
+
+  get prefilling(): boolean {
+    return this.cached < this.promptLength;
+  }
+
+  /** Tokens to feed next: a prompt chunk of at most `budget`, or the last generated token. */
+  pendingTokens(budget: number): number[] {
+    if (this.prefilling) return this.ids.slice(this.cached, Math.min(this.promptLength, this.cached + budget));
+    return [this.ids[this.cached]];
+  }
+
+  toGenerated(engine: Engine, scored: ScoredToken, text: string): GeneratedToken {
+    return { id: scored.id, text, logprob: scored.logprob, special: engine.tokenizer.isSpecial(scored.id) };
+  }
+}

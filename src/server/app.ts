@@ -1,0 +1,109 @@
+// The HTTP application: body parsing and limits, error bodies per route family, CORS, API key,
+// and the route groups.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import type { Logger } from 'pino';
+import { BodyShapeError } from '../api/parse.js';
+import { ApiError } from './errors.js';
+import type { Generator } from './generator.js';
+import { registerNativeRoutes } from './routes/native.js';
+import { registerOperationRoutes, type ServerInfo } from './routes/operations.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    family?: 'native';
+    /** Protected by --api-key. */
+    auth?: boolean;
+  }
+}
+
+export interface AppOptions {
+  generator: Generator;
+  info: ServerInfo;
+  logger: Logger;
+  payloadLimit: number;
+  corsAllowOrigins: string[];
+  apiKey?: string;
+  computeType: string;
+  compatReturnFullText: boolean;
+}
+
+const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
+
+function statusOf(error: FastifyError): number {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 413;
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return 415;
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) return 400;
+  return error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+}
+
+function messageOf(error: FastifyError, status: number): string {
+  if (status === 413) return 'Failed to buffer the request body: length limit exceeded';
+  if (status === 415) return 'Expected request with `Content-Type: application/json`';
+  if (status === 400) return `Failed to parse the request body as JSON: ${error.message}`;
+  return error.message;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.payloadLimit,
+    return503OnClosing: false,
+    forceCloseConnections: false,
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      const failure = error as FastifyError;
+      failure.statusCode = 400;
+      failure.code = text.trim().length === 0 ? 'FST_ERR_CTP_EMPTY_JSON_BODY' : 'FST_ERR_CTP_INVALID_JSON_BODY';
+      if (text.trim().length === 0) failure.message = 'EOF while parsing a value at line 1 column 0';
+      done(failure, undefined);
+    }
+  });
+
+  await app.register(cors, {
+    origin: options.corsAllowOrigins.length > 0 ? options.corsAllowOrigins : '*',
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type'],
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (request.method === 'POST' && config.family && request.headers['content-type'] === undefined) {
+      const status = 415;
+      return reply.code(status).send({ error: 'Expected request with `Content-Type: application/json`', error_type: 'validation' });
+    }
+    if (options.apiKey && config.auth) {
+      const header = request.headers.authorization ?? '';
+      if (header.toLowerCase() !== `bearer ${options.apiKey}`.toLowerCase()) return reply.code(401).send('');
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) return reply.code(error.status).send(error.toJSON());
+    if (error instanceof BodyShapeError) return reply.code(422).send({ error: error.message, error_type: 'validation' });
+    const status = statusOf(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const message = status >= 500 ? 'Internal server error' : messageOf(error, status);
+    return reply.code(status).send({ error: message, error_type: status >= 500 ? 'internal' : 'validation' });
+  });
+
+  const knownPaths = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    knownPaths.add(route.url);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    reply.code(knownPaths.has(path) && request.method !== 'OPTIONS' ? 405 : 404).send('');
+  });
+
+  registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
+  registerOperationRoutes(app, options.generator, options.info);
+  return app;
+}

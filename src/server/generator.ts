@@ -1,0 +1,122 @@
+// Runs validated requests on the engine for the route handlers: one stream of events, or a whole
+// collected generation, with timings and metrics. Route families (native, OpenAI) share it.
+import type { EngineClient, GenerationStream } from '../engine/worker-client.js';
+import type { FinishInfo, GeneratedToken, PrefillToken } from '../engine/types.js';
+import type { Tokenizer } from '../engine/tokenizer.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { Permits } from '../scheduler/permits.js';
+import type { ValidatedGenerate, ValidationLimits } from '../validation/generate.js';
+import { ApiError, generationError } from './errors.js';
+
+export const now = () => performance.timeOrigin + performance.now();
+
+export interface Timings {
+  start: number;
+  queued: number;
+  batchStart: number;
+  end: number;
+}
+
+export interface CollectedGeneration {
+  validated: ValidatedGenerate;
+  prefill: PrefillToken[];
+  tokens: GeneratedToken[];
+  topTokens: GeneratedToken[][];
+  finish: FinishInfo;
+  timings: Timings;
+}
+
+/** The client went away before the generation finished. */
+export class ClientGone extends Error {}
+
+export interface GeneratorLimits extends ValidationLimits {
+  maxConcurrentRequests: number;
+  maxClientBatchSize: number;
+}
+
+export class Generator {
+  constructor(
+    readonly engine: EngineClient,
+    readonly tokenizer: Tokenizer,
+    readonly limits: GeneratorLimits,
+    readonly metrics: Metrics,
+    readonly permits: Permits,
+  ) {}
+
+  start(validated: ValidatedGenerate): GenerationStream {
+    this.metrics.inputLength.observe(validated.inputLength);
+    this.metrics.maxNewTokens.observe(validated.request.maxNewTokens);
+    return this.engine.submit(validated.request);
+  }
+
+  /** Runs to the end; `onClientGone` registers the callback that cancels it if the client leaves. */
+  async collect(validated: ValidatedGenerate, start: number, onClientGone: (cancel: () => void) => void): Promise<CollectedGeneration> {
+    const queued = now();
+    const stream = this.start(validated);
+    let gone = false;
+    onClientGone(() => {
+      gone = true;
+      stream.cancel();
+    });
+    let prefill: PrefillToken[] = [];
+    const tokens: GeneratedToken[] = [];
+    const topTokens: GeneratedToken[][] = [];
+    for await (const event of stream) {
+      if (event.kind === 'prefill') prefill = event.tokens;
+      else if (event.kind === 'error') {
+        this.metrics.fail('generation');
+        throw generationError(event.message);
+      } else {
+        tokens.push(event.token);
+        if (event.topTokens) topTokens.push(event.topTokens);
+        if (event.finish) {
+          const timings = { start, queued, batchStart: event.finish.startedAt, end: now() };
+          this.recordSuccess(timings, event.finish.generatedTokens);
+          return { validated, prefill, tokens, topTokens, finish: event.finish, timings };
+        }
+      }
+    }
+    if (gone) {
+      this.metrics.fail('dropped');
+      throw new ClientGone();
+    }
+    this.metrics.fail('incomplete');
+    throw new ApiError(500, 'incomplete_generation', 'Incomplete generation');
+  }
+
+  recordSuccess(timings: Timings, generatedTokens: number): void {
+    const m = this.metrics;
+    m.requestSuccess.inc();
+    m.requestDuration.observe((timings.end - timings.start) / 1000);
+    m.validationDuration.observe((timings.queued - timings.start) / 1000);
+    m.queueDuration.observe(Math.max(0, timings.batchStart - timings.queued) / 1000);
+    const inference = Math.max(0, timings.end - timings.batchStart) / 1000;
+    m.inferenceDuration.observe(inference);
+    if (generatedTokens > 0) m.timePerToken.observe(inference / generatedTokens);
+    m.generatedTokens.observe(generatedTokens);
+  }
+}
+
+/** TGI's timing and accounting headers of a finished non-streaming generation. */
+export function generationHeaders(computeType: string, characters: number, timings: Timings, inputLength: number, generatedTokens: number): Record<string, string> {
+  const total = timings.end - timings.start;
+  const inference = Math.max(0, timings.end - timings.batchStart);
+  return {
+    'x-compute-type': computeType,
+    'x-compute-time': (total / 1000).toFixed(9),
+    'x-compute-characters': String(characters),
+    'x-total-time': String(Math.floor(total)),
+    'x-validation-time': String(Math.floor(Math.max(0, timings.queued - timings.start))),
+    'x-queue-time': String(Math.floor(Math.max(0, timings.batchStart - timings.queued))),
+    'x-inference-time': String(Math.floor(inference)),
+    'x-time-per-token': String(generatedTokens > 0 ? Math.floor(inference / generatedTokens) : 0),
+    'x-prompt-tokens': String(inputLength),
+    'x-generated-tokens': String(generatedTokens),
+  };
+}
+
+export function characterCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}

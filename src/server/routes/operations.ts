@@ -1,0 +1,56 @@
+// Operational routes: health, info, metrics, and raw tokenization.
+import type { FastifyInstance } from 'fastify';
+import { GenerateRequestSchema } from '../../api/native.js';
+import { parseBody } from '../../api/parse.js';
+import { unhealthyError } from '../errors.js';
+import type { Generator } from '../generator.js';
+
+export interface ServerInfo {
+  model_id: string;
+  model_sha: string | null;
+  model_pipeline_tag: string | null;
+  max_concurrent_requests: number;
+  max_best_of: number;
+  max_stop_sequences: number;
+  max_input_tokens: number;
+  max_total_tokens: number;
+  validation_workers: number;
+  max_client_batch_size: number;
+  router: string;
+  version: string;
+  sha: string | null;
+  docker_label: string | null;
+}
+
+export function registerOperationRoutes(app: FastifyInstance, generator: Generator, info: ServerInfo): void {
+  const health = async (_request: unknown, reply: import('fastify').FastifyReply) => {
+    if (!generator.engine.healthy) {
+      const error = unhealthyError();
+      return reply.code(error.status).send(error.toJSON());
+    }
+    return reply.code(200).send('');
+  };
+  const ops = { config: { family: 'native' as const } };
+  app.get('/health', ops, health);
+  app.get('/ping', ops, health);
+  app.get('/', ops, health);
+
+  app.get('/info', ops, async () => info);
+
+  app.get('/metrics', ops, async (_request, reply) => {
+    generator.metrics.setSchedulerState(generator.engine.state);
+    reply.header('content-type', 'text/plain; charset=utf-8');
+    return generator.metrics.registry.metrics();
+  });
+
+  app.post('/tokenize', { config: { family: 'native' as const, auth: true } }, async (request) => {
+    const body = parseBody(GenerateRequestSchema, request.body);
+    const bytes = Buffer.from(body.inputs, 'utf8');
+    return generator.tokenizer.tokenizeWithOffsets(body.inputs).map((span) => ({
+      id: span.id,
+      text: bytes.subarray(span.start, span.stop).toString('utf8'),
+      start: span.start,
+      stop: span.stop,
+    }));
+  });
+}

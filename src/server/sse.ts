@@ -1,0 +1,52 @@
+// Server-sent events as TGI frames them: `data: <json>\n\n`, a `:` comment after 15 s of silence.
+import type { ServerResponse } from 'node:http';
+
+const KEEP_ALIVE_MS = 15_000;
+
+export class SseWriter {
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly response: ServerResponse, headers: Record<string, string>) {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      ...headers,
+    });
+    response.flushHeaders();
+    this.arm();
+    response.on('close', () => this.stop());
+  }
+
+  /** True once the client has gone or the stream was ended. */
+  get isClosed(): boolean {
+    return this.closed || this.response.destroyed;
+  }
+
+  send(payload: unknown): void {
+    this.write(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+  }
+
+  end(): void {
+    this.stop();
+    if (!this.response.writableEnded) this.response.end();
+  }
+
+  private write(frame: string): void {
+    if (this.isClosed) return;
+    this.response.write(frame);
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.write(':\n\n'), KEEP_ALIVE_MS);
+    this.timer.unref();
+  }
+
+  private stop(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+}

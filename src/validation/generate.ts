@@ -1,0 +1,123 @@
+// TGI's validation of a generate request: the rules of tgi-api.md §2.3, in their order and with
+// their messages, then tokenization, truncation and the length checks.
+import type { GenerateParameters } from '../api/native.js';
+import type { GenerationRequest, SamplingParams } from '../engine/types.js';
+import type { Tokenizer } from '../engine/tokenizer.js';
+import { randomSeed } from '../sampling/random.js';
+import { isSampling } from '../sampling/sampler.js';
+
+export interface ValidationLimits {
+  maxBestOf: number;
+  maxStopSequences: number;
+  maxTopNTokens: number;
+  maxInputTokens: number;
+  maxTotalTokens: number;
+  disableGrammarSupport: boolean;
+}
+
+/** A rule violation; `message` is the text after "Input validation error: ". */
+export class ValidationError extends Error {}
+
+export interface ValidatedGenerate {
+  request: Omit<GenerationRequest, 'id'>;
+  inputLength: number;
+  /** Whether the token is drawn at random (seed reported) or greedy (seed null). */
+  sampled: boolean;
+  details: boolean;
+  decoderInputDetails: boolean;
+}
+
+/** best_of limits, checked before anything else when best_of > 1. */
+export function validateBestOf(bestOf: number, limits: Pick<ValidationLimits, 'maxBestOf'>): void {
+  if (limits.maxBestOf === 1 && bestOf !== 1) throw new ValidationError('`best_of` != 1 is not allowed for this endpoint');
+  if (bestOf > limits.maxBestOf) throw new ValidationError(`\`best_of\` must be > 0 and <= ${limits.maxBestOf}. Given: ${bestOf}`);
+}
+
+export function validateGenerate(
+  inputs: string,
+  parameters: GenerateParameters,
+  limits: ValidationLimits,
+  tokenizer: Tokenizer,
+  options: { defaultDoSample: boolean; seedOverride?: number },
+): ValidatedGenerate {
+  const p = parameters;
+  const bestOf = p.best_of ?? 1;
+  const doSample = p.do_sample ?? options.defaultDoSample;
+  const samplingRequested = doSample || p.temperature != null || p.top_k != null || p.top_p != null || p.typical_p != null;
+  if (bestOf > 1 && !samplingRequested) throw new ValidationError('you must use sampling when `best_of` is > 1');
+
+  const temperature = p.temperature ?? 1.0;
+  if (temperature <= 0) throw new ValidationError('`temperature` must be strictly positive');
+  const repetitionPenalty = p.repetition_penalty ?? 1.0;
+  if (repetitionPenalty <= 0) throw new ValidationError('`repetition_penalty` must be strictly positive');
+  const frequencyPenalty = p.frequency_penalty ?? 0.0;
+  if (frequencyPenalty < -2 || frequencyPenalty > 2) throw new ValidationError('`frequency_penalty` must be >= -2.0 and <= 2.0');
+  if (p.top_p != null && (p.top_p <= 0 || p.top_p >= 1)) throw new ValidationError('`top_p` must be > 0.0 and < 1.0');
+  if (p.typical_p != null && (p.typical_p <= 0 || p.typical_p >= 1)) throw new ValidationError('`typical_p` must be > 0.0 and < 1.0');
+  if (p.top_k != null && p.top_k <= 0) throw new ValidationError('`top_k` must be strictly positive');
+  if (p.max_new_tokens === 0) throw new ValidationError('`max_new_tokens` must be strictly positive');
+  const stop = p.stop ?? [];
+  if (stop.length > limits.maxStopSequences) {
+    throw new ValidationError(`\`stop\` supports up to ${limits.maxStopSequences} stop sequences. Given: ${stop.length}`);
+  }
+  if (p.seed != null && bestOf > 1) throw new ValidationError('`seed` must not be set when `best_of` > 1');
+  const topNTokens = p.top_n_tokens ?? 0;
+  if (topNTokens > limits.maxTopNTokens) {
+    throw new ValidationError(`\`top_n_tokens\` must be >= 0 and <= ${limits.maxTopNTokens}. Given: ${topNTokens}`);
+  }
+  if (inputs.length === 0) throw new ValidationError('`inputs` cannot be empty');
+  if (p.truncate != null && (p.truncate === 0 || p.truncate > limits.maxInputTokens)) {
+    throw new ValidationError(`\`truncate\` must be strictly positive and less than ${limits.maxInputTokens}. Given: ${p.truncate}`);
+  }
+
+  let ids: number[];
+  try {
+    ids = Array.from(tokenizer.tokenize(inputs, true));
+  } catch (error) {
+    throw new ValidationError(`tokenizer error ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (p.truncate != null && ids.length > p.truncate) ids = ids.slice(ids.length - p.truncate);
+  const inputLength = ids.length;
+  const maxNewTokens = p.max_new_tokens ?? Math.max(0, limits.maxTotalTokens - inputLength);
+  if (inputLength + maxNewTokens > limits.maxTotalTokens) {
+    throw new ValidationError(
+      `\`inputs\` tokens + \`max_new_tokens\` must be <= ${limits.maxTotalTokens}. Given: ${inputLength} \`inputs\` tokens and ${maxNewTokens} \`max_new_tokens\``,
+    );
+  }
+  if (inputLength > limits.maxInputTokens) {
+    throw new ValidationError(`\`inputs\` must have less than ${limits.maxInputTokens} tokens. Given: ${inputLength}`);
+  }
+  if (p.grammar != null) {
+    if (limits.disableGrammarSupport) throw new ValidationError('grammar is not supported');
+    throw new ValidationError('grammar is not supported yet by this server (constrained decoding is not implemented)');
+  }
+  if (p.adapter_id != null) {
+    throw new ValidationError(`adapter_id "${p.adapter_id}" is not available: this server has no LoRA adapters loaded`);
+  }
+
+  const sampling: SamplingParams = {
+    doSample,
+    temperature,
+    topK: p.top_k ?? 0,
+    topP: p.top_p ?? 1.0,
+    typicalP: p.typical_p ?? 1.0,
+    repetitionPenalty,
+    frequencyPenalty,
+    seed: options.seedOverride ?? p.seed ?? randomSeed(),
+    watermark: p.watermark ?? false,
+  };
+  return {
+    request: {
+      inputIds: ids,
+      sampling,
+      maxNewTokens,
+      stopSequences: stop,
+      topNTokens,
+      prefillLogprobs: p.decoder_input_details ?? false,
+    },
+    inputLength,
+    sampled: isSampling(sampling),
+    details: p.details ?? false,
+    decoderInputDetails: p.decoder_input_details ?? false,
+  };
+}

@@ -1,0 +1,56 @@
+// The command line: help, environment variables, ignored TGI flags, configuration errors.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { MAIN, STORIES, startServer } from './helpers/server.js';
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+describe('launcher', () => {
+  it('--help explains every TGI flag it supports', () => {
+    const result = run(['--help']);
+    assert.equal(result.status, 0);
+    for (const flag of ['--model-id', '--hostname', '--port', '--max-concurrent-requests', '--max-best-of', '--max-stop-sequences', '--max-top-n-tokens', '--max-input-tokens', '--max-total-tokens', '--max-batch-prefill-tokens', '--max-batch-total-tokens', '--max-batch-size', '--json-output', '--threads', '--ctx-size', '--flash-attn', '--gpu-layers']) {
+      assert.match(result.stdout, new RegExp(`^\\s+(-\\w, )?${flag}\\b.*\\s{2,}[A-Z]`, 'm'), flag);
+    }
+    assert.match(result.stdout.replace(/\s+/g, ' '), /env: MAX_TOTAL_TOKENS/);
+  });
+
+  it('both bins point at the launcher', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    assert.equal(pkg.bin['text-generation-launcher'], pkg.bin['tgi-node']);
+  });
+
+  it('refuses inconsistent limits with TGI\'s message and exit code 2', () => {
+    const result = run(['--model-id', STORIES, '--max-input-tokens', '600', '--max-total-tokens', '512']);
+    assert.equal(result.status, 2);
+    assert.match(result.stdout + result.stderr, /`max_input_tokens`\(600\) must be < `max_total_tokens`\(512\)/);
+  });
+
+  it('a missing model file is a clear error', () => {
+    const result = run(['--model-id', 'no/such/model.gguf']);
+    assert.notEqual(result.status, 0);
+    assert.match(result.stdout + result.stderr, /model file not found: no\/such\/model\.gguf/);
+  });
+
+  it('reads environment variables, warns about TGI flags that cannot apply, and logs the startup summary', async () => {
+    const server = await startServer(['--sharded', 'true', '--quantize', 'gptq'], { MAX_TOTAL_TOKENS: '256', MAX_BATCH_SIZE: '3' });
+    try {
+      const info = await (await fetch(`${server.url}/info`)).json();
+      assert.equal(info.max_total_tokens, 256);
+      const logs = server.logs.join('\n');
+      assert.match(logs, /--sharded is ignored/);
+      assert.match(logs, /--quantize is ignored/);
+      const summary = server.logs.map((l) => { try { return JSON.parse(l); } catch { return {}; } }).find((r) => r.url);
+      assert.equal(summary.maxBatchSize, 3);
+      assert.equal(summary.architecture, 'llama');
+      assert.equal(summary.threads, 1);
+      assert.equal(summary.kvCacheTokens, 768);
+    } finally {
+      await server.stop();
+    }
+  });
+});

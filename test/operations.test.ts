@@ -1,0 +1,92 @@
+// /health, /info, /tokenize, /metrics, CORS and the API key.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { postJson, startServer, type RunningServer } from './helpers/server.js';
+
+describe('operations', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--max-concurrent-requests', '7', '--max-total-tokens', '300', '--max-client-batch-size', '3', '--api-key', 'sekret']);
+  });
+  after(() => server.stop());
+
+  it('GET /health, /ping and / answer 200 with an empty body', async () => {
+    for (const path of ['/health', '/ping', '/']) {
+      const r = await fetch(`${server.url}${path}`);
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), '');
+    }
+  });
+
+  it('GET /info reports the limits in force', async () => {
+    const info = await (await fetch(`${server.url}/info`)).json();
+    assert.match(info.model_id, /stories260K\.gguf$/);
+    assert.equal(info.max_concurrent_requests, 7);
+    assert.equal(info.max_total_tokens, 300);
+    assert.equal(info.max_input_tokens, 299);
+    assert.equal(info.max_best_of, 2);
+    assert.equal(info.max_stop_sequences, 4);
+    assert.equal(info.max_client_batch_size, 3);
+    assert.equal(info.router, 'tgi-node');
+    assert.equal(typeof info.version, 'string');
+    for (const key of ['model_sha', 'model_pipeline_tag', 'sha', 'docker_label']) assert.ok(key in info);
+  });
+
+  it('the API key protects generation routes, not the others', async () => {
+    const body = { inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } };
+    for (const path of ['/generate', '/generate_stream', '/', '/tokenize']) {
+      const denied = await postJson(`${server.url}${path}`, body);
+      assert.equal(denied.status, 401, path);
+      assert.equal(denied.text, '');
+    }
+    const allowed = await postJson(`${server.url}/generate`, body, { authorization: 'bearer SEKRET' });
+    assert.equal(allowed.status, 200);
+    assert.equal(allowed.json.generated_text, ', there');
+    assert.equal((await fetch(`${server.url}/info`)).status, 200);
+  });
+
+  it('/tokenize returns ids with byte offsets that cover the input', async () => {
+    const inputs = 'Once upon a time, café 😊 said Lily.';
+    const r = await postJson(`${server.url}/tokenize`, { inputs }, { authorization: 'Bearer sekret' });
+    assert.equal(r.status, 200);
+    const spans: { id: number; text: string; start: number; stop: number }[] = r.json;
+    assert.deepEqual(spans.slice(0, 5).map((s) => s.id), [1, 403, 407, 261, 378]);
+    assert.deepEqual(spans[0], { id: 1, text: '', start: 0, stop: 0 });
+    const bytes = Buffer.from(inputs, 'utf8');
+    let cursor = 0;
+    for (const span of spans) {
+      assert.equal(span.start, cursor, `gap before ${JSON.stringify(span)}`);
+      assert.ok(span.stop >= span.start);
+      cursor = span.stop;
+    }
+    assert.equal(cursor, bytes.length);
+    assert.equal(spans[1].text, 'Once');
+    // The emoji is four byte-fallback tokens: each alone is not valid UTF-8 (lossy text), together they are.
+    assert.equal(spans.map((s) => s.text).join('').replace(/\uFFFD/g, ''), inputs.replace('😊', ''));
+    const emoji = spans.filter((s) => s.text === '\uFFFD');
+    assert.equal(emoji.length, 4);
+    assert.equal(bytes.subarray(emoji[0].start, emoji[3].stop).toString('utf8'), '😊');
+  });
+
+  it('/tokenize accepts empty inputs and ignores truncate', async () => {
+    const empty = await postJson(`${server.url}/tokenize`, { inputs: '' }, { authorization: 'Bearer sekret' });
+    assert.equal(empty.status, 200);
+    assert.ok(empty.json.length <= 1);
+    const truncated = await postJson(`${server.url}/tokenize`, { inputs: 'Once upon a time', parameters: { truncate: 1 } }, { authorization: 'Bearer sekret' });
+    assert.equal(truncated.json.length, 5);
+  });
+
+  it('/metrics exposes TGI metric names after a request', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const name of ['tgi_request_count', 'tgi_request_success', 'tgi_request_duration_bucket', 'tgi_queue_size', 'tgi_batch_current_size', 'tgi_request_generated_tokens_bucket']) {
+      assert.ok(text.includes(name), `missing ${name}`);
+    }
+    assert.match(text, /^tgi_request_success [1-9]/m);
+  });
+
+  it('CORS answers a preflight for any origin by default', async () => {
+    const r = await fetch(`${server.url}/generate`, { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'POST' } });
+    assert.ok(r.status < 300);
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  });
+});
