@@ -61,16 +61,6 @@ export interface PrefillTokenJson {
   logprob: number | null;
 }
 
-export interface BestOfSequenceJson {
-  generated_text: string;
-  finish_reason: string;
-  generated_tokens: number;
-  seed: number | null;
-  prefill: PrefillTokenJson[];
-  tokens: TokenJson[];
-  top_tokens?: TokenJson[][];
-}
-
 export interface DetailsJson {
   finish_reason: string;
   generated_tokens: number;
@@ -80,6 +70,8 @@ export interface DetailsJson {
   top_tokens?: TokenJson[][];
   best_of_sequences?: BestOfSequenceJson[];
 }
+
+export type BestOfSequenceJson = Omit<DetailsJson, 'best_of_sequences'> & { generated_text: string };
 
 export interface GenerateResponseJson {
   generated_text: string;

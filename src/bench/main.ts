@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parseInteger } from '../cli/options.js';
+import { readSseData } from './sse-reader.js';
 
 interface RequestResult {
   ok: boolean;
@@ -53,23 +54,14 @@ async function streamOnce(url: string, inputs: string, maxNewTokens: number): Pr
       body: JSON.stringify({ inputs, parameters: { max_new_tokens: maxNewTokens } }),
     });
     if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}` };
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let boundary: number;
-      while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        if (!frame.startsWith('data:')) continue;
-        const event = JSON.parse(frame.slice(5)) as { error?: string; token?: unknown };
-        if (event.error) return { ok: false, tokens, ttftMs: ttft, interTokenMs: gaps, error: event.error };
-        const now = performance.now();
-        if (tokens === 0) ttft = now - started;
-        else gaps.push(now - last);
-        last = now;
-        tokens++;
-      }
+    for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
+      const event = JSON.parse(data) as { error?: string; token?: unknown };
+      if (event.error) return { ok: false, tokens, ttftMs: ttft, interTokenMs: gaps, error: event.error };
+      const now = performance.now();
+      if (tokens === 0) ttft = now - started;
+      else gaps.push(now - last);
+      last = now;
+      tokens++;
     }
     return { ok: true, tokens, ttftMs: ttft, interTokenMs: gaps };
   } catch (error) {

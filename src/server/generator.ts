@@ -49,15 +49,17 @@ export class Generator {
     return this.engine.submit(validated.request);
   }
 
-  /** Runs to the end; `onClientGone` registers the callback that cancels it if the client leaves. */
-  async collect(validated: ValidatedGenerate, start: number, onClientGone: (cancel: () => void) => void): Promise<CollectedGeneration> {
+  /** Runs to the end; aborting `cancel` (the client left, a sibling failed) stops it at once. */
+  async collect(validated: ValidatedGenerate, start: number, cancel: AbortSignal): Promise<CollectedGeneration> {
     const queued = now();
     const stream = this.start(validated);
     let gone = false;
-    onClientGone(() => {
+    const onAbort = () => {
       gone = true;
       stream.cancel();
-    });
+    };
+    if (cancel.aborted) onAbort();
+    else cancel.addEventListener('abort', onAbort, { once: true });
     let prefill: PrefillToken[] = [];
     const tokens: GeneratedToken[] = [];
     const topTokens: GeneratedToken[][] = [];

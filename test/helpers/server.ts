@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
+import { readSseData } from '../../src/bench/sse-reader.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const MAIN = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -102,24 +103,14 @@ export async function readSse(response: Response): Promise<SseEvent[]> {
 }
 
 export async function* iterateSse(response: Response): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let boundary: number;
-    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      if (!frame.startsWith('data: ')) continue;
-      const data = frame.slice(6);
-      let json: unknown;
-      try {
-        json = JSON.parse(data);
-      } catch {
-        json = undefined;
-      }
-      yield { data, json, receivedAt: performance.now() };
+  for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      json = undefined;
     }
+    yield { data, json, receivedAt: performance.now() };
   }
 }
 

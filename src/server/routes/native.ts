@@ -59,12 +59,13 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     return release;
   }
 
-  function onClientGone(reply: FastifyReply) {
-    return (cancel: () => void) => {
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) cancel();
-      });
-    };
+  /** Aborted when the client disconnects before its response was written. */
+  function clientGone(reply: FastifyReply): AbortController {
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    return controller;
   }
 
   async function generate(inputs: string, parameters: GenerateParameters | undefined, reply: FastifyReply, returnFullText: boolean): Promise<GenerateResponseJson | undefined> {
@@ -86,7 +87,12 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     const release = acquire(sequences);
     try {
       const validated = Array.from({ length: sequences }, () => validate(inputs, parameters));
-      const results = await Promise.all(validated.map((v) => generator.collect(v, start, onClientGone(reply))));
+      const cancel = clientGone(reply);
+      const results = await Promise.all(validated.map((v) => generator.collect(v, start, cancel.signal))).catch((error: unknown) => {
+        // One best_of sequence failed: the others are of no use any more.
+        cancel.abort();
+        throw error;
+      });
       let best = 0;
       for (let i = 1; i < results.length; i++) if (meanLogprob(results[i]) > meanLogprob(results[best])) best = i;
       const winner = results[best];
