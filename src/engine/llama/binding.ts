@@ -190,7 +190,8 @@ function bind(lib: ReturnType<typeof koffi.load>) {
 
 export type LlamaApi = ReturnType<typeof bind> & {
   registerProgressCallback(fn: (progress: number) => boolean): Pointer;
-  registerLogCallback(fn: (level: number, text: string) => void): Pointer;
+  /** Where llama.cpp's log lines go (level as in ggml_log_level); silent until set. */
+  setLogSink(fn: (level: number, text: string) => void): void;
   unregister(cb: Pointer): void;
   /** Allocates native memory that llama.cpp can read and JS can view without copies. */
   allocBytes(bytes: number): { ptr: Pointer; buffer: ArrayBuffer };
@@ -205,16 +206,22 @@ export function loadLlamaApi(): LlamaApi {
   if (cached) return cached;
   const { dir, llamaLib, ggmlLib } = locateLlamaBinaries();
   const ggml = koffi.load(ggmlLib);
-  // CPU and GPU backends live in separate libraries: the best variant for this CPU is picked here.
-  ggml.func('void ggml_backend_load_all_from_path(const char *dir)')(dir);
   const lib = koffi.load(llamaLib);
   const api = bind(lib);
+  // Capture llama.cpp's logging before anything can print, including the backend loading below.
+  let sink: (level: number, text: string) => void = () => {};
+  const logCallback = koffi.register((level: number, text: string) => sink(level, text), koffi.pointer(LogCallback));
+  api.llama_log_set(logCallback, null);
+  // CPU and GPU backends live in separate libraries: the best variant for this CPU is picked here.
+  ggml.func('void ggml_backend_load_all_from_path(const char *dir)')(dir);
   api.llama_backend_init();
   cached = {
     ...api,
     binariesDir: dir,
     registerProgressCallback: (fn) => koffi.register((p: number) => fn(p), koffi.pointer(ProgressCallback)),
-    registerLogCallback: (fn) => koffi.register((level: number, text: string) => fn(level, text), koffi.pointer(LogCallback)),
+    setLogSink: (fn) => {
+      sink = fn;
+    },
     unregister: (cb) => koffi.unregister(cb),
     allocBytes: (bytes) => {
       const ptr = koffi.alloc('uint8_t', bytes) as unknown as Pointer;

@@ -5,13 +5,11 @@ export type LlamaLogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<number, LlamaLogLevel> = { 1: 'debug', 2: 'info', 3: 'warn', 4: 'error' };
 
 export function routeLlamaLogs(sink: (level: LlamaLogLevel, text: string) => void): void {
-  const api = loadLlamaApi();
   let last: LlamaLogLevel = 'info';
-  const callback = api.registerLogCallback((level, text) => {
+  loadLlamaApi().setLogSink((level, text) => {
     // Level 5 continues the previous line.
     last = level === 5 ? last : (LEVELS[level] ?? 'debug');
     const line = text.replace(/\n$/, '');
     if (line.length > 0) sink(last, line);
   });
-  api.llama_log_set(callback, null);
 }
