@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { scoreWatermark } from '../src/sampling/watermark.js';
-import { GREEDY_CONTINUATION, postJson, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION, postJson, quantizedStories, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
 
 const PROMPTS = ['Once upon a time', 'The little dog', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red', 'In the park', 'Mom said'];
 
@@ -136,14 +136,6 @@ describe('generation', () => {
     assert.deepEqual(together.map((r) => r.json.generated_text), alone);
   });
 
-  it('seeded sampling gives the same output alone and beside 15 others', async () => {
-    const params = (i: number) => ({ max_new_tokens: 60, do_sample: true, seed: 1000 + i, temperature: 1.2, top_p: 0.9 });
-    const alone: string[] = [];
-    for (let i = 0; i < 16; i++) alone.push((await generate(PROMPTS[i % 8], params(i))).json.generated_text);
-    const together = await Promise.all(Array.from({ length: 16 }, (_, i) => generate(PROMPTS[i % 8], params(i))));
-    assert.deepEqual(together.map((r) => r.json.generated_text), alone);
-  });
-
   it('best_of returns the best of n sampled sequences and the others in best_of_sequences', async () => {
     const r = await generate('Once upon a time', { max_new_tokens: 10, best_of: 2, do_sample: true, details: true });
     assert.equal(r.status, 200, r.text);
@@ -182,5 +174,37 @@ describe('generation', () => {
     const plain = scoreWatermark(await ids(false), 512, { gamma: 0.5 });
     assert.ok(marked.zScore > 4, `watermarked z=${marked.zScore}`);
     assert.ok(plain.zScore < marked.zScore - 2, `plain z=${plain.zScore}`);
+  });
+});
+
+describe('reproducibility under load (stories260K quantized to Q8_0)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--max-batch-size', '16'], {}, await quantizedStories());
+  });
+  after(() => server.stop());
+
+  const generate = (inputs: string, parameters: Record<string, unknown>) => postJson(`${server.url}/generate`, { inputs, parameters });
+
+  it('a seeded sampled request gives the same output alone and beside 15 others', async () => {
+    const params = (i: number) => ({ max_new_tokens: 80, do_sample: true, seed: 1000 + i, temperature: 1.2, top_p: 0.9 });
+    const alone: string[] = [];
+    for (let i = 0; i < 16; i++) alone.push((await generate(PROMPTS[i % 8], params(i))).json.generated_text);
+    for (let round = 0; round < 2; round++) {
+      const together = await Promise.all(Array.from({ length: 16 }, (_, i) => generate(PROMPTS[i % 8], params(i))));
+      assert.deepEqual(together.map((r) => r.json.generated_text), alone);
+    }
+    assert.equal(new Set(alone).size, 16);
+  });
+
+  it('greedy output is the same alone, beside others, and staggered', async () => {
+    const alone = (await generate('Once upon a time', { max_new_tokens: 100 })).json.generated_text;
+    const staggered = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, i * 7));
+        return (await generate(i % 2 ? 'Once upon a time' : PROMPTS[i], { max_new_tokens: 100 })).json.generated_text;
+      }),
+    );
+    for (let i = 1; i < 8; i += 2) assert.equal(staggered[i], alone);
   });
 });

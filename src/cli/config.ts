@@ -27,6 +27,7 @@ export interface EngineSettings {
   kvCacheType?: string;
   useMmap: boolean;
   useMlock: boolean;
+  prefixCaching: boolean;
 }
 
 export interface Config {
@@ -81,6 +82,7 @@ export interface RawOptions {
   kvCacheDtype?: string;
   disableMmap: boolean;
   useMlock: boolean;
+  disablePrefixCaching: boolean;
 }
 
 const DEFAULT_MAX_TOTAL_TOKENS = 4096;
@@ -174,6 +176,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       kvCacheType,
       useMmap: !raw.disableMmap,
       useMlock: raw.useMlock,
+      prefixCaching: !raw.disablePrefixCaching,
     },
   };
 }

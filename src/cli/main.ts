@@ -69,6 +69,7 @@ async function launch(config: Config, vocabularyModel: LlamaModel, logger: Logge
         maxSequences: config.engine.maxBatchSize,
         sequenceTokens: config.limits.maxTotalTokens,
         maxPrefillTokens: config.engine.maxBatchPrefillTokens,
+        prefixCaching: config.engine.prefixCaching,
       },
       watermark: config.watermark,
     },
@@ -135,7 +136,7 @@ async function launch(config: Config, vocabularyModel: LlamaModel, logger: Logge
   const lines = [
       `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} (${info.description}), vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
       `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
-      `Engine: KV cache ${ctx.contextSize} tokens (${formatBytes(kvBytesPerToken(info) * ctx.contextSize)}) = batch size ${engine.limits.maxSequences} sequences x ${ctx.sequenceContextSize} tokens, prefill ${engine.limits.maxPrefillTokens} tokens/step, threads ${ctx.threads}/${ctx.threadsBatch}, loaded in ${loadSeconds.toFixed(2)} s`,
+      `Engine: KV cache ${ctx.contextSize} tokens (${formatBytes(kvBytesPerToken(info) * ctx.contextSize)}) = batch size ${engine.limits.maxSequences} sequences x ${ctx.sequenceContextSize} tokens, prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, loaded in ${loadSeconds.toFixed(2)} s`,
       `Listening on http://${host}:${port}`,
   ];
   if (config.jsonOutput) logger.info(summary, lines.join('; '));

@@ -105,7 +105,10 @@ export interface Engine {
   readonly limits: EngineLimits;
   decode(entries: StepEntry[]): void;
   logitsAt(outputIndex: number): Float32Array;
-  releaseSequence(sequence: number): void;
+  /** Makes `destination` hold a copy of all of `source`'s cells. */
+  copySequence(source: number, destination: number): void;
+  /** Drops a sequence's cells from `position` on. */
+  truncateSequence(sequence: number, position: number): void;
   reset(): void;
   close(): void;
 }

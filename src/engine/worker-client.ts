@@ -64,7 +64,7 @@ export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
 export class EngineClient extends EventEmitter {
   private readonly streams = new Map<number, GenerationStream>();
   private lastId = 0;
-  state: SchedulerState = { waiting: 0, running: 0, reservedTokens: 0 };
+  state: SchedulerState = { waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0 };
   healthy = true;
 
   private constructor(

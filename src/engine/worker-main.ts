@@ -23,6 +23,7 @@ function start(): void {
     maxSequences: Math.min(config.scheduler.maxSequences, engine.limits.maxSequences),
     sequenceTokens: Math.min(config.scheduler.sequenceTokens, engine.limits.sequenceContextSize),
     maxPrefillTokens: Math.min(config.scheduler.maxPrefillTokens, engine.limits.maxBatchTokens - engine.limits.maxSequences),
+    prefixCaching: config.scheduler.prefixCaching,
   };
   const scheduler = new Scheduler(engine, limits, (events, state) => send({ type: 'events', events, state }), config.watermark);
   port.on('message', (message: ToWorker) => {

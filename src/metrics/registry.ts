@@ -1,4 +1,5 @@
 // Prometheus metrics with TGI's names (no _total suffix), one registry per server.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const DURATION_BUCKETS = Array.from({ length: 35 }, (_, k) => Number((0.0001 * 1.5 ** (k + 1)).toPrecision(6)));
@@ -27,6 +28,9 @@ export class Metrics {
   readonly batchSize: Gauge;
   readonly batchReservedTokens: Gauge;
   readonly batchMaxTotalTokens: Gauge;
+  readonly prefixReusedTokens: Gauge;
+  readonly prefilledTokens: Gauge;
+  private readonly eventLoopDelay: IntervalHistogram;
 
   constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number }) {
     const registers = [this.registry];
@@ -48,15 +52,34 @@ export class Metrics {
     this.batchReservedTokens = new Gauge({ name: 'tgi_batch_current_max_tokens', help: 'KV tokens reserved by the running batch', registers });
     this.batchMaxTotalTokens = new Gauge({ name: 'tgi_batch_max_total_tokens', help: 'Maximum KV tokens of a batch', registers });
     this.batchMaxTotalTokens.set(limits.maxBatchTotalTokens);
+    this.prefixReusedTokens = new Gauge({ name: 'tgi_prefix_cache_reused_tokens', help: 'Prompt tokens served from cached KV cells instead of being recomputed, since start', registers });
+    this.prefilledTokens = new Gauge({ name: 'tgi_prefill_tokens', help: 'Prompt tokens computed, since start', registers });
+    // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
+    this.eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.eventLoopDelay.enable();
+    const delay = this.eventLoopDelay;
+    new Gauge({
+      name: 'tgi_event_loop_delay_seconds',
+      help: 'HTTP event loop delay since the previous scrape',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        for (const q of [50, 99]) this.set({ quantile: String(q / 100) }, delay.count > 0 ? delay.percentile(q) / 1e9 : 0);
+        this.set({ quantile: '1' }, delay.count > 0 ? delay.max / 1e9 : 0);
+        delay.reset();
+      },
+    });
   }
 
   fail(kind: FailureKind): void {
     this.requestFailure.inc({ err: kind });
   }
 
-  setSchedulerState(state: { waiting: number; running: number; reservedTokens: number }): void {
+  setSchedulerState(state: { waiting: number; running: number; reservedTokens: number; reusedPromptTokens: number; prefilledTokens: number }): void {
     this.queueSize.set(state.waiting);
     this.batchSize.set(state.running);
     this.batchReservedTokens.set(state.reservedTokens);
+    this.prefixReusedTokens.set(state.reusedPromptTokens);
+    this.prefilledTokens.set(state.prefilledTokens);
   }
 }

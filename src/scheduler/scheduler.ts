@@ -5,6 +5,7 @@ import type { Engine, EngineEvent, GenerationRequest, StepEntry } from '../engin
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import { decodeGenerated } from './detokenizer.js';
 import { RunningSequence } from './sequence.js';
+import { SlotTable, type SlotView } from './slots.js';
 
 export interface SchedulerLimits {
   maxSequences: number;
@@ -12,12 +13,18 @@ export interface SchedulerLimits {
   sequenceTokens: number;
   /** Prompt tokens prefilled per step, across requests. */
   maxPrefillTokens: number;
+  /** Reuse KV cells of earlier or running requests that share a prompt prefix. */
+  prefixCaching: boolean;
 }
 
 export interface SchedulerState {
   waiting: number;
   running: number;
   reservedTokens: number;
+  /** Prompt tokens whose KV cells were reused instead of recomputed, since start. */
+  reusedPromptTokens: number;
+  /** Prompt tokens computed, since start. */
+  prefilledTokens: number;
 }
 
 interface Waiting {
@@ -31,8 +38,10 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
 export class Scheduler {
   private readonly waiting: Waiting[] = [];
   private running: RunningSequence[] = [];
-  private readonly freeSlots: number[] = [];
+  private readonly slots: SlotTable;
   private reserved = 0;
+  private reusedPromptTokens = 0;
+  private prefilledTokens = 0;
   private wake: (() => void) | undefined;
   private closed = false;
 
@@ -42,11 +51,17 @@ export class Scheduler {
     private readonly emit: (events: EngineEvent[], state: SchedulerState) => void,
     private readonly watermark: WatermarkSettings,
   ) {
-    for (let slot = limits.maxSequences - 1; slot >= 0; slot--) this.freeSlots.push(slot);
+    this.slots = new SlotTable(limits.maxSequences, limits.prefixCaching);
   }
 
   get state(): SchedulerState {
-    return { waiting: this.waiting.length, running: this.running.length, reservedTokens: this.reserved };
+    return {
+      waiting: this.waiting.length,
+      running: this.running.length,
+      reservedTokens: this.reserved,
+      reusedPromptTokens: this.reusedPromptTokens,
+      prefilledTokens: this.prefilledTokens,
+    };
   }
 
   submit(request: GenerationRequest): void {
@@ -94,17 +109,30 @@ export class Scheduler {
   }
 
   private admit(): void {
-    while (this.waiting.length > 0 && this.freeSlots.length > 0) {
-      const head = this.waiting.shift()!;
-      this.reserved += head.reservation;
-      const slot = this.freeSlots.pop()!;
-      this.running.push(new RunningSequence(head.request, slot, head.reservation, now(), this.engine, this.watermark));
+    if (this.waiting.length === 0 || this.slots.available === 0) return;
+    const busy = new Map<number, SlotView>();
+    for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
+    for (let i = 0; i < this.waiting.length && this.slots.available > 0; ) {
+      const { request, reservation } = this.waiting[i];
+      const placement = this.slots.place(request.inputIds, busy, !request.prefillLogprobs);
+      if (placement.kind === 'full') break;
+      if (placement.kind === 'defer') {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      if (placement.copyFrom !== undefined) this.engine.copySequence(placement.copyFrom, placement.slot);
+      this.engine.truncateSequence(placement.slot, placement.reuse);
+      this.reserved += reservation;
+      this.reusedPromptTokens += placement.reuse;
+      const sequence = new RunningSequence(request, placement.slot, reservation, placement.reuse, now(), this.engine, this.watermark);
+      this.running.push(sequence);
+      busy.set(sequence.slot, sequence.slotView());
     }
   }
 
   private release(sequence: RunningSequence): void {
-    this.engine.releaseSequence(sequence.slot);
-    this.freeSlots.push(sequence.slot);
+    this.slots.release(sequence.slot, sequence.ids.slice(0, sequence.cached));
     this.reserved -= sequence.reservation;
   }
 
@@ -121,6 +149,7 @@ export class Scheduler {
       if (!sequence.prefilling || budget <= 0) continue;
       const tokens = sequence.pendingTokens(budget);
       budget -= tokens.length;
+      this.prefilledTokens += tokens.length;
       const completes = sequence.cached + tokens.length === sequence.promptLength;
       const outputs = sequence.request.prefillLogprobs ? 'all' : completes ? 'last' : 'none';
       planned.push({ sequence, entry: { sequence: sequence.slot, tokens, startPosition: sequence.cached, outputs } });
@@ -199,10 +228,11 @@ export class Scheduler {
 
   private failAll(message: string): void {
     const events: EngineEvent[] = this.running.map((s) => ({ kind: 'error', requestId: s.request.id, message }));
-    for (const sequence of this.running) this.freeSlots.push(sequence.slot);
+    this.engine.reset();
+    for (const sequence of this.running) this.slots.release(sequence.slot, []);
+    this.slots.forgetAll();
     this.running = [];
     this.reserved = 0;
-    this.engine.reset();
     this.emit(events, this.state);
   }
 }

@@ -4,13 +4,14 @@ import { SequenceSampler, type ScoredToken } from '../sampling/sampler.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import { IncrementalDetokenizer } from './detokenizer.js';
 import { StopCriteria } from './stop-criteria.js';
+import type { SlotView } from './slots.js';
 
 export class RunningSequence {
   /** Prompt then generated ids. */
   readonly ids: number[];
   readonly promptLength: number;
   /** Tokens already written to this sequence's KV cells. */
-  cached = 0;
+  cached: number;
   generated = 0;
   readonly prefill: PrefillToken[] = [];
   readonly sampler: SequenceSampler;
@@ -21,12 +22,15 @@ export class RunningSequence {
     readonly request: GenerationRequest,
     readonly slot: number,
     readonly reservation: number,
+    /** Prompt tokens whose cells were reused from an earlier request. */
+    readonly reused: number,
     readonly startedAt: number,
     engine: Engine,
     watermark: WatermarkSettings,
   ) {
     this.ids = [...request.inputIds];
     this.promptLength = this.ids.length;
+    this.cached = reused;
     this.sampler = new SequenceSampler(request.sampling, this.ids, watermark);
     this.detokenizer = new IncrementalDetokenizer(engine.tokenizer, this.ids, this.promptLength);
     this.stop = new StopCriteria(request.maxNewTokens, request.stopSequences, (id) => engine.tokenizer.isEndOfGeneration(id));
@@ -44,6 +48,10 @@ export class RunningSequence {
   pendingTokens(budget: number): number[] {
     if (this.prefilling) return this.ids.slice(this.cached, Math.min(this.promptLength, this.cached + budget));
     return [this.ids[this.cached]];
+  }
+
+  slotView(): SlotView {
+    return { tokens: this.ids.slice(0, this.cached), pendingPrompt: this.prefilling ? this.request.inputIds : undefined };
   }
 
   toGenerated(engine: Engine, scored: ScoredToken, text: string): GeneratedToken {

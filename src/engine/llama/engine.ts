@@ -90,9 +90,9 @@ export class LlamaEngine implements Engine {
       params.type_k = type;
       params.type_v = type;
     }
-    // One KV stream per sequence: attention then never sees other sequences' cells, which makes a
-    // sequence's logits independent of what else is in the batch (seeded sampling stays
-    // reproducible) and keeps attention cost per sequence flat as concurrency grows.
+    // One KV stream per sequence: attention never sees other sequences' cells, which keeps its cost
+    // per sequence flat as concurrency grows and, with quantized weights, makes a sequence's logits
+    // bit-identical whatever else is in the batch (seeded sampling stays reproducible).
     params.kv_unified = false;
     params.no_perf = true;
     const context = this.api.llama_init_from_model(model.handle, params) as Pointer | null;
@@ -158,8 +158,12 @@ export class LlamaEngine implements Engine {
     return new Float32Array(this.api.view(ptr, this.vocabSize * 4));
   }
 
-  releaseSequence(sequence: number): void {
-    this.api.llama_memory_seq_rm(this.memory, sequence, -1, -1);
+  copySequence(source: number, destination: number): void {
+    this.api.llama_memory_seq_cp(this.memory, source, destination, -1, -1);
+  }
+
+  truncateSequence(sequence: number, position: number): void {
+    this.api.llama_memory_seq_rm(this.memory, sequence, position, -1);
   }
 
   reset(): void {

@@ -1,0 +1,96 @@
+// llama.cpp's own server as the reference: built once from the llama.cpp source that ships inside
+// the node-llama-cpp npm package (same release as our prebuilt binaries), cached outside the
+// project, never in CI.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createServer } from 'node:net';
+
+export function cacheDir(): string {
+  const base = process.env.TGI_NODE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tgi-node');
+  mkdirSync(base, { recursive: true });
+  return base;
+}
+
+/** The version of the installed llama.cpp binary package, which names the matching source release. */
+export function llamaPackageVersion(): string {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve(`@node-llama-cpp/${process.platform === 'darwin' ? (process.arch === 'arm64' ? 'mac-arm64-metal' : 'mac-x64') : `${process.platform === 'win32' ? 'win' : 'linux'}-${process.arch}`}`);
+  return (JSON.parse(readFileSync(join(dirname(dirname(entry)), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function run(command: string, args: string[], cwd: string): void {
+  const result = spawnSync(command, args, { cwd, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with status ${result.status}`);
+}
+
+/** Path of a llama-server binary, building it (about 10 minutes on 2 cores) when not cached. */
+export function ensureLlamaServer(log: (message: string) => void): string {
+  const version = llamaPackageVersion();
+  const dir = join(cacheDir(), `llama-server-${version}`);
+  const binary = join(dir, 'src', 'build', 'bin', 'llama-server');
+  if (existsSync(binary)) return binary;
+  mkdirSync(dir, { recursive: true });
+  log(`building llama-server from node-llama-cpp@${version}'s llama.cpp source in ${dir} (once; takes minutes)`);
+  if (!existsSync(join(dir, 'src'))) {
+    run('npm', ['pack', `node-llama-cpp@${version}`, '--pack-destination', dir], dir);
+    run('tar', ['xzf', `node-llama-cpp-${version}.tgz`, 'package/llama/gitRelease.bundle'], dir);
+    run('git', ['clone', '--quiet', 'package/llama/gitRelease.bundle', 'src'], dir);
+  }
+  const src = join(dir, 'src');
+  run('cmake', ['-B', 'build', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF', '-DBUILD_SHARED_LIBS=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF'], src);
+  run('cmake', ['--build', 'build', '--target', 'llama-server', '-j', '2'], src);
+  return binary;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface Process {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts a server process and waits until GET `healthPath` answers 200. */
+export async function startProcess(command: string, args: string[], url: string, healthPath = '/health', env: NodeJS.ProcessEnv = process.env): Promise<Process> {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${stderr}`);
+    try {
+      if ((await fetch(`${url}${healthPath}`)).status === 200) return { url, child, stop: () => stopChild(child) };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${command} did not become healthy:\n${stderr}`);
+}

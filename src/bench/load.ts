@@ -1,0 +1,143 @@
+// The load generator: concurrent streaming clients against a TGI or OpenAI-compatible server.
+import { readSseData } from './sse-reader.js';
+
+export type Api = 'tgi' | 'openai';
+
+export interface Target {
+  name: string;
+  url: string;
+  api: Api;
+}
+
+export interface Workload {
+  name: string;
+  /** Prompt of the i-th request (cycled). */
+  prompt: (index: number) => string;
+  maxNewTokens: number;
+}
+
+export interface RequestResult {
+  ok: boolean;
+  tokens: number;
+  ttftMs: number;
+  interTokenMs: number[];
+  error?: string;
+}
+
+export interface LevelResult {
+  target: string;
+  workload: string;
+  concurrency: number;
+  requests: number;
+  errors: number;
+  seconds: number;
+  outputTokensPerSecond: number;
+  requestsPerSecond: number;
+  ttftP50Ms: number;
+  ttftP99Ms: number;
+  itlP50Ms: number;
+  itlP99Ms: number;
+  firstError?: string;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function requestBody(api: Api, prompt: string, maxNewTokens: number): { path: string; body: unknown } {
+  if (api === 'tgi') return { path: '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxNewTokens } } };
+  // Greedy, exactly maxNewTokens tokens (ignore_eos is a llama.cpp extension other servers ignore).
+  return {
+    path: '/v1/completions',
+    body: { prompt, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, cache_prompt: true, stream_options: { include_usage: true } },
+  };
+}
+
+/** Counts the tokens of one SSE event: TGI sends one token per event, OpenAI one text chunk per event. */
+function eventTokens(api: Api, event: Record<string, any>): number {
+  if (event.error) throw new Error(typeof event.error === 'string' ? event.error : JSON.stringify(event.error));
+  if (api === 'tgi') return event.token ? 1 : 0;
+  return Array.isArray(event.choices) && event.choices.length > 0 ? 1 : 0;
+}
+
+export async function streamOnce(target: Target, prompt: string, maxNewTokens: number): Promise<RequestResult> {
+  const started = performance.now();
+  let last = started;
+  let ttft = NaN;
+  const gaps: number[] = [];
+  let tokens = 0;
+  let usage: number | undefined;
+  try {
+    const { path, body } = requestBody(target.api, prompt, maxNewTokens);
+    const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}: ${await response.text()}` };
+    for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
+      if (data === '[DONE]') break;
+      const event = JSON.parse(data) as Record<string, any>;
+      if (event.usage?.completion_tokens !== undefined) usage = event.usage.completion_tokens;
+      const n = eventTokens(target.api, event);
+      if (n === 0) continue;
+      const now = performance.now();
+      if (tokens === 0) ttft = now - started;
+      else gaps.push(now - last);
+      last = now;
+      tokens += n;
+    }
+    return { ok: true, tokens: usage ?? tokens, ttftMs: ttft, interTokenMs: gaps };
+  } catch (error) {
+    return { ok: false, tokens, ttftMs: ttft, interTokenMs: gaps, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export async function runLevel(target: Target, workload: Workload, concurrency: number, requests: number, onProgress?: (done: number) => void): Promise<LevelResult> {
+  let next = 0;
+  const results: RequestResult[] = [];
+  const started = performance.now();
+  const client = async () => {
+    while (next < requests) {
+      const index = next++;
+      results.push(await streamOnce(target, workload.prompt(index), workload.maxNewTokens));
+      onProgress?.(results.length);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const seconds = (performance.now() - started) / 1000;
+  const ok = results.filter((r) => r.ok);
+  const tokens = ok.reduce((sum, r) => sum + r.tokens, 0);
+  const gaps = ok.flatMap((r) => r.interTokenMs);
+  const ttfts = ok.map((r) => r.ttftMs);
+  return {
+    target: target.name,
+    workload: workload.name,
+    concurrency,
+    requests,
+    errors: results.length - ok.length,
+    seconds,
+    outputTokensPerSecond: tokens / seconds,
+    requestsPerSecond: ok.length / seconds,
+    ttftP50Ms: percentile(ttfts, 50),
+    ttftP99Ms: percentile(ttfts, 99),
+    itlP50Ms: percentile(gaps, 50),
+    itlP99Ms: percentile(gaps, 99),
+    firstError: results.find((r) => !r.ok)?.error,
+  };
+}
+
+export function formatTable(rows: LevelResult[], reference?: (row: LevelResult) => LevelResult | undefined): string {
+  const header = ['server', 'workload', 'streams', 'reqs', 'errors', 'out tok/s', 'req/s', 'TTFT p50', 'TTFT p99', 'ITL p50', 'ITL p99', 'tok/s ratio', 'TTFT p99 ratio'];
+  const lines = rows.map((r) => {
+    const ref = reference?.(r);
+    return [
+      r.target, r.workload, String(r.concurrency), String(r.requests), String(r.errors),
+      r.outputTokensPerSecond.toFixed(1), r.requestsPerSecond.toFixed(2),
+      `${r.ttftP50Ms.toFixed(0)} ms`, `${r.ttftP99Ms.toFixed(0)} ms`, `${r.itlP50Ms.toFixed(1)} ms`, `${r.itlP99Ms.toFixed(1)} ms`,
+      ref ? (r.outputTokensPerSecond / ref.outputTokensPerSecond).toFixed(2) : '',
+      ref ? (r.ttftP99Ms / ref.ttftP99Ms).toFixed(2) : '',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [format(header), ...lines.map(format)].join('\n');
+}

@@ -1,0 +1,100 @@
+// Benchmark models: Llama-architecture GGUFs of realistic shapes with random weights and a real
+// vocabulary. The text they write is meaningless; the compute per token is real.
+import { gguf } from '@huggingface/gguf';
+import { SeededRandom } from '../../sampling/random.js';
+import { GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
+import { QK, Q4_0_BLOCK_BYTES, Q8_0_BLOCK_BYTES, quantizeQ4_0, quantizeQ8_0 } from './quantize.js';
+
+export interface LlamaShape {
+  embedding: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  feedForward: number;
+  context: number;
+}
+
+export const SHAPES: Record<string, LlamaShape> = {
+  'smollm2-135m': { embedding: 576, layers: 30, heads: 9, kvHeads: 3, feedForward: 1536, context: 8192 },
+  'qwen2.5-0.5b': { embedding: 896, layers: 24, heads: 14, kvHeads: 2, feedForward: 4864, context: 32768 },
+};
+
+export type Quantization = 'q8_0' | 'q4_0';
+
+const FILE_TYPE: Record<Quantization, number> = { q8_0: 7, q4_0: 2 };
+const GGML_TYPE: Record<Quantization, GgmlType> = { q8_0: GgmlType.Q8_0, q4_0: GgmlType.Q4_0 };
+const BLOCK_BYTES: Record<Quantization, number> = { q8_0: Q8_0_BLOCK_BYTES, q4_0: Q4_0_BLOCK_BYTES };
+
+export interface SyntheticModelOptions {
+  shape: LlamaShape;
+  shapeName: string;
+  vocabPath: string;
+  quantization: Quantization;
+  outPath: string;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function writeSyntheticLlama(options: SyntheticModelOptions): Promise<{ bytes: number; parameters: number; vocabSize: number }> {
+  const { shape, quantization } = options;
+  const vocab = await gguf(options.vocabPath, { typedMetadata: true, allowLocalFile: true });
+  const tokenizer = Object.entries(vocab.typedMetadata).filter(([key]) => key.startsWith('tokenizer.'));
+  const tokens = vocab.typedMetadata['tokenizer.ggml.tokens']?.value as unknown[] | undefined;
+  if (!tokens) throw new Error(`${options.vocabPath} has no tokenizer.ggml.tokens`);
+  const vocabSize = tokens.length;
+  const headDim = shape.embedding / shape.heads;
+
+  const metadata = new Map<string, GgufValue>([
+    ['general.architecture', { type: GgufType.STRING, value: 'llama' }],
+    ['general.name', { type: GgufType.STRING, value: `synthetic ${options.shapeName} ${quantization}` }],
+    ['general.file_type', { type: GgufType.UINT32, value: FILE_TYPE[quantization] }],
+    ['llama.context_length', { type: GgufType.UINT32, value: shape.context }],
+    ['llama.embedding_length', { type: GgufType.UINT32, value: shape.embedding }],
+    ['llama.block_count', { type: GgufType.UINT32, value: shape.layers }],
+    ['llama.feed_forward_length', { type: GgufType.UINT32, value: shape.feedForward }],
+    ['llama.attention.head_count', { type: GgufType.UINT32, value: shape.heads }],
+    ['llama.attention.head_count_kv', { type: GgufType.UINT32, value: shape.kvHeads }],
+    ['llama.rope.dimension_count', { type: GgufType.UINT32, value: headDim }],
+    ['llama.rope.freq_base', { type: GgufType.FLOAT32, value: 10000 }],
+    ['llama.attention.layer_norm_rms_epsilon', { type: GgufType.FLOAT32, value: 1e-5 }],
+    ['llama.vocab_size', { type: GgufType.UINT32, value: vocabSize }],
+  ]);
+  for (const [key, entry] of tokenizer) {
+    const typed = entry as { type: number; value: unknown; subType?: number };
+    metadata.set(key, { type: typed.type as GgufType, value: typed.value, subType: typed.subType as GgufType | undefined });
+  }
+
+  const random = new SeededRandom(options.seed ?? 42);
+  const weights = (rows: number, columns: number, std: number): (() => Uint8Array) => () => {
+    const values = new Float32Array(rows * columns);
+    const scale = std * Math.sqrt(3) * 2;
+    for (let i = 0; i < values.length; i++) values[i] = (random.nextUint32() / 4294967296 - 0.5) * scale;
+    return quantization === 'q8_0' ? quantizeQ8_0(values) : quantizeQ4_0(values);
+  };
+  const ones = (n: number) => () => new Uint8Array(new Float32Array(n).fill(1).buffer);
+  const matrix = (name: string, columns: number, rows: number, std = 0.02): TensorSpec => {
+    if (columns % QK !== 0) throw new Error(`${name}: row length ${columns} is not a multiple of ${QK}`);
+    return { name, dims: [columns, rows], type: GGML_TYPE[quantization], byteSize: (columns * rows * BLOCK_BYTES[quantization]) / QK, data: weights(rows, columns, std) };
+  };
+  const norm = (name: string, n: number): TensorSpec => ({ name, dims: [n], type: GgmlType.F32, byteSize: 4 * n, data: ones(n) });
+
+  const e = shape.embedding;
+  const kv = shape.kvHeads * headDim;
+  const tensors: TensorSpec[] = [matrix('token_embd.weight', e, vocabSize, 0.05), norm('output_norm.weight', e)];
+  for (let i = 0; i < shape.layers; i++) {
+    tensors.push(
+      norm(`blk.${i}.attn_norm.weight`, e),
+      matrix(`blk.${i}.attn_q.weight`, e, e),
+      matrix(`blk.${i}.attn_k.weight`, e, kv),
+      matrix(`blk.${i}.attn_v.weight`, e, kv),
+      matrix(`blk.${i}.attn_output.weight`, e, e),
+      norm(`blk.${i}.ffn_norm.weight`, e),
+      matrix(`blk.${i}.ffn_gate.weight`, e, shape.feedForward),
+      matrix(`blk.${i}.ffn_up.weight`, e, shape.feedForward),
+      matrix(`blk.${i}.ffn_down.weight`, shape.feedForward, e),
+    );
+  }
+  const parameters = tensors.reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
+  const bytes = writeGguf(options.outPath, metadata, tensors, (index) => options.onProgress?.(index + 1, tensors.length));
+  return { bytes, parameters, vocabSize };
+}

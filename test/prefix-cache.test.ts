@@ -1,0 +1,58 @@
+// Prompt prefix reuse: cells of earlier or running requests serve new prompts that share a prefix,
+// with outputs identical to recomputing them.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { metricValue, postJson, quantizedStories, startServer, type RunningServer } from './helpers/server.js';
+
+const SYSTEM = Array.from({ length: 13 }, (_, i) => `Rule ${i}: be kind to the little dog.`).join(' ');
+const QUESTIONS = ['Lily asked', 'Tom said', 'The bird sang', 'Mom smiled', 'Ben ran home', 'The cat slept', 'Sue found a ball', 'The sun was hot'];
+
+describe('prefix caching', () => {
+  let cached: RunningServer;
+  let plain: RunningServer;
+  before(async () => {
+    const model = await quantizedStories();
+    cached = await startServer(['--max-batch-size', '8'], {}, model);
+    plain = await startServer(['--max-batch-size', '8', '--disable-prefix-caching'], {}, model);
+  });
+  after(async () => {
+    await cached.stop();
+    await plain.stop();
+  });
+
+  const tokens = async (url: string, inputs: string) => (await postJson(`${url}/tokenize`, { inputs })).json.length as number;
+
+  it('a second request with the same prefix reuses its cells and gives the same text as recomputing', async () => {
+    const systemTokens = await tokens(cached.url, SYSTEM);
+    assert.ok(systemTokens > 200 && systemTokens < 400, `${systemTokens}`);
+    const first = await postJson(`${cached.url}/generate`, { inputs: `${SYSTEM} ${QUESTIONS[0]}`, parameters: { max_new_tokens: 20 } });
+    const before = await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens');
+    const second = await postJson(`${cached.url}/generate`, { inputs: `${SYSTEM} ${QUESTIONS[1]}`, parameters: { max_new_tokens: 20, details: true, top_n_tokens: 2 } });
+    const reused = (await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens')) - before;
+    assert.ok(reused >= systemTokens - 2, `reused ${reused} of ${systemTokens}`);
+    const reference = await postJson(`${plain.url}/generate`, { inputs: `${SYSTEM} ${QUESTIONS[1]}`, parameters: { max_new_tokens: 20, details: true, top_n_tokens: 2 } });
+    assert.deepEqual(second.json, reference.json);
+    assert.equal(first.status, 200);
+    assert.equal(await metricValue(plain.url, 'tgi_prefix_cache_reused_tokens'), 0);
+  });
+
+  it('concurrent requests behind one long prompt compute it once', async () => {
+    const systemTokens = await tokens(cached.url, SYSTEM.replace(/Rule/g, 'Law'));
+    const before = await metricValue(cached.url, 'tgi_prefill_tokens');
+    const prompts = QUESTIONS.map((q) => `${SYSTEM.replace(/Rule/g, 'Law')} ${q}`);
+    const results = await Promise.all(prompts.map((inputs) => postJson(`${cached.url}/generate`, { inputs, parameters: { max_new_tokens: 10 } })));
+    const computed = (await metricValue(cached.url, 'tgi_prefill_tokens')) - before;
+    assert.ok(computed < systemTokens + 8 * 20, `computed ${computed} prompt tokens for a ${systemTokens}-token shared prefix`);
+    const references = await Promise.all(prompts.map((inputs) => postJson(`${plain.url}/generate`, { inputs, parameters: { max_new_tokens: 10 } })));
+    assert.deepEqual(results.map((r) => r.json.generated_text), references.map((r) => r.json.generated_text));
+  });
+
+  it('prompt logprobs are always computed in full', async () => {
+    const inputs = `${SYSTEM} ${QUESTIONS[2]}`;
+    await postJson(`${cached.url}/generate`, { inputs, parameters: { max_new_tokens: 2 } });
+    const withPrefill = await postJson(`${cached.url}/generate`, { inputs, parameters: { max_new_tokens: 2, decoder_input_details: true } });
+    const reference = await postJson(`${plain.url}/generate`, { inputs, parameters: { max_new_tokens: 2, decoder_input_details: true } });
+    assert.equal(withPrefill.json.details.prefill.length, await tokens(cached.url, inputs));
+    assert.deepEqual(withPrefill.json.details.prefill, reference.json.details.prefill);
+  });
+});
