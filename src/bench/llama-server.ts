@@ -30,7 +30,7 @@ function run(command: string, args: string[], cwd: string): void {
 export function ensureLlamaServer(log: (message: string) => void): string {
   const version = llamaPackageVersion();
   const dir = join(cacheDir(), `llama-server-${version}`);
-  const binary = join(dir, 'src', 'build', 'bin', 'llama-server');
+  const binary = join(dir, 'src', 'build-dl', 'bin', 'llama-server');
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
   log(`building llama-server from node-llama-cpp@${version}'s llama.cpp source in ${dir} (once; takes minutes)`);
@@ -40,8 +40,10 @@ export function ensureLlamaServer(log: (message: string) => void): string {
     run('git', ['clone', '--quiet', 'package/llama/gitRelease.bundle', 'src'], dir);
   }
   const src = join(dir, 'src');
-  run('cmake', ['-B', 'build', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF', '-DBUILD_SHARED_LIBS=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF'], src);
-  run('cmake', ['--build', 'build', '--target', 'llama-server', '-j', '2'], src);
+  // The same packaging as the prebuilt binaries we run: CPU backends as loadable variants, the best
+  // one for this CPU chosen at start, so both servers run the same kernels.
+  run('cmake', ['-B', 'build-dl', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=OFF', '-DGGML_BACKEND_DL=ON', '-DGGML_CPU_ALL_VARIANTS=ON', '-DBUILD_SHARED_LIBS=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF'], src);
+  run('cmake', ['--build', 'build-dl', '--target', 'llama-server', 'ggml-cpu', '-j', '2'], src);
   return binary;
 }
 
@@ -83,7 +85,7 @@ export async function startProcess(command: string, args: string[], url: string,
   });
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${command} exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
     try {
       if ((await fetch(`${url}${healthPath}`)).status === 200) return { url, child, stop: () => stopChild(child) };
     } catch {

@@ -1,134 +1,115 @@
 #!/usr/bin/env node
-// Load generator: N concurrent streaming clients against a running TGI-compatible server.
-// Talks HTTP only; prints output tokens/s, requests/s, TTFT and inter-token latency per level.
+// `npm run bench -- <command>`: load a running server, make benchmark models, or compare with
+// llama.cpp's llama-server side by side.
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
+import cliProgress from 'cli-progress';
 import { parseInteger } from '../cli/options.js';
-import { readSseData } from './sse-reader.js';
+import { formatTable, runLevel, type Api, type LevelResult } from './load.js';
+import { promptsOfLength } from './prompts.js';
+import { compare } from './compare.js';
+import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
+import { requantizeGguf } from './model/requantize.js';
 
-interface RequestResult {
-  ok: boolean;
-  tokens: number;
-  ttftMs: number;
-  interTokenMs: number[];
-  error?: string;
-}
+const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
+const quantization = (value: string): Quantization => {
+  if (value !== 'q8_0' && value !== 'q4_0') throw new Error('quantization must be q8_0 or q4_0');
+  return value;
+};
+const DEFAULT_VOCAB = resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-gpt-2.gguf');
 
-export interface LevelResult {
-  concurrency: number;
-  requests: number;
-  errors: number;
-  seconds: number;
-  outputTokensPerSecond: number;
-  requestsPerSecond: number;
-  ttftP50Ms: number;
-  ttftP99Ms: number;
-  itlP50Ms: number;
-  itlP99Ms: number;
-}
+const program = new Command('npm run bench --').description('Benchmarks for tgi-node and other TGI or OpenAI-compatible servers.');
 
-const PROMPT_WORDS = 'Once upon a time there was a little girl named Lily who loved to play outside in the park with her friends'.split(' ');
+program
+  .command('run', { isDefault: true })
+  .description('Drive a running server with concurrent streaming clients; print tokens/s, TTFT and inter-token latency.')
+  .option('--url <url>', 'server base URL', 'http://127.0.0.1:3000')
+  .option('--api <api>', 'tgi (/generate_stream) or openai (/v1/completions)', 'tgi')
+  .option('--concurrency <list>', 'comma-separated numbers of concurrent streams', list, [1, 4, 16])
+  .option('--requests-per-stream <n>', 'requests each stream sends per level', parseInteger(1), 2)
+  .option('--prompt-tokens <n>', 'prompt length in tokens (cut with the server /tokenize)', parseInteger(1), 128)
+  .option('--new-tokens <n>', 'tokens generated per request', parseInteger(1), 128)
+  .option('--json <file>', 'also write the results as JSON')
+  .action(async (o: { url: string; api: Api; concurrency: number[]; requestsPerStream: number; promptTokens: number; newTokens: number; json?: string }) => {
+    const url = o.url.replace(/\/$/, '');
+    const target = { name: url, url, api: o.api };
+    const prompts = await promptsOfLength(url, Math.max(...o.concurrency) * o.requestsPerStream + 1, o.promptTokens);
+    console.log(`Benchmarking ${url}: ${o.promptTokens}-token prompts, ${o.newTokens} new tokens, streaming`);
+    await runLevel(target, { name: 'warm-up', prompt: () => prompts[0], maxNewTokens: 4 }, 1, 1);
+    const rows: LevelResult[] = [];
+    for (const concurrency of o.concurrency) {
+      const bar = new cliProgress.SingleBar({ format: `x${concurrency} [{bar}] {value}/{total}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+      const requests = concurrency * o.requestsPerStream;
+      bar.start(requests, 0);
+      rows.push(await runLevel(target, { name: 'fixed', prompt: (i) => prompts[i % prompts.length], maxNewTokens: o.newTokens }, concurrency, requests, (done) => bar.update(done)));
+      bar.stop();
+    }
+    console.log(formatTable(rows));
+    if (o.json) writeFileSync(o.json, JSON.stringify(rows, null, 2));
+  });
 
-function promptOfWords(words: number, salt: number): string {
-  const out: string[] = [`Story ${salt}:`];
-  for (let i = 0; out.length < words; i++) out.push(PROMPT_WORDS[(i + salt) % PROMPT_WORDS.length]);
-  return out.join(' ');
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function streamOnce(url: string, inputs: string, maxNewTokens: number): Promise<RequestResult> {
-  const started = performance.now();
-  let last = started;
-  let ttft = NaN;
-  const gaps: number[] = [];
-  let tokens = 0;
-  try {
-    const response = await fetch(`${url}/generate_stream`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs, parameters: { max_new_tokens: maxNewTokens } }),
+program
+  .command('make-model')
+  .description('Write a random-weight Llama GGUF of a realistic shape with a real vocabulary, quantized by our own code.')
+  .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')}`, 'smollm2-135m')
+  .option('--quantization <q>', 'q8_0 or q4_0', quantization, 'q8_0')
+  .option('--vocab <file>', 'GGUF whose tokenizer to use', DEFAULT_VOCAB)
+  .requiredOption('--out <file>', 'where to write the model')
+  .action(async (o: { shape: string; quantization: Quantization; vocab: string; out: string }) => {
+    const shape = SHAPES[o.shape];
+    if (!shape) throw new Error(`unknown shape ${o.shape}`);
+    const bar = new cliProgress.SingleBar({ format: 'writing tensors [{bar}] {value}/{total}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+    let started = false;
+    const result = await writeSyntheticLlama({
+      shape,
+      shapeName: o.shape,
+      vocabPath: o.vocab,
+      quantization: o.quantization,
+      outPath: o.out,
+      onProgress: (done, total) => {
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(done);
+      },
     });
-    if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}` };
-    for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
-      const event = JSON.parse(data) as { error?: string; token?: unknown };
-      if (event.error) return { ok: false, tokens, ttftMs: ttft, interTokenMs: gaps, error: event.error };
-      const now = performance.now();
-      if (tokens === 0) ttft = now - started;
-      else gaps.push(now - last);
-      last = now;
-      tokens++;
-    }
-    return { ok: true, tokens, ttftMs: ttft, interTokenMs: gaps };
-  } catch (error) {
-    return { ok: false, tokens, ttftMs: ttft, interTokenMs: gaps, error: String(error) };
-  }
-}
+    bar.stop();
+    console.log(`${o.out}: ${(result.parameters / 1e6).toFixed(1)}M parameters, vocabulary ${result.vocabSize}, ${(result.bytes / 2 ** 20).toFixed(1)} MiB`);
+  });
 
-export async function runLevel(url: string, concurrency: number, requests: number, promptWords: number, maxNewTokens: number): Promise<LevelResult> {
-  let next = 0;
-  const results: RequestResult[] = [];
-  const started = performance.now();
-  const client = async () => {
-    while (next < requests) {
-      const id = next++;
-      results.push(await streamOnce(url, promptOfWords(promptWords, id), maxNewTokens));
-      process.stderr.write(`\r  ${concurrency} clients: ${results.length}/${requests} requests`);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-  process.stderr.write('\n');
-  const seconds = (performance.now() - started) / 1000;
-  const ok = results.filter((r) => r.ok);
-  const tokens = results.reduce((sum, r) => sum + r.tokens, 0);
-  const ttfts = ok.map((r) => r.ttftMs);
-  const gaps = ok.flatMap((r) => r.interTokenMs);
-  return {
-    concurrency,
-    requests,
-    errors: results.length - ok.length,
-    seconds,
-    outputTokensPerSecond: tokens / seconds,
-    requestsPerSecond: ok.length / seconds,
-    ttftP50Ms: percentile(ttfts, 50),
-    ttftP99Ms: percentile(ttfts, 99),
-    itlP50Ms: percentile(gaps, 50),
-    itlP99Ms: percentile(gaps, 99),
-  };
-}
+program
+  .command('quantize')
+  .description('Quantize the 2-D weights of an F32 GGUF to Q8_0 or Q4_0.')
+  .requiredOption('--in <file>', 'F32 GGUF')
+  .requiredOption('--out <file>', 'output GGUF')
+  .option('--quantization <q>', 'q8_0 or q4_0', quantization, 'q8_0')
+  .action(async (o: { in: string; out: string; quantization: Quantization }) => {
+    const result = await requantizeGguf(o.in, o.out, o.quantization);
+    console.log(`${o.out}: ${result.quantized} tensors quantized, ${result.kept} kept`);
+  });
 
-function formatTable(rows: LevelResult[]): string {
-  const header = ['clients', 'requests', 'errors', 'out tok/s', 'req/s', 'TTFT p50 ms', 'TTFT p99 ms', 'ITL p50 ms', 'ITL p99 ms'];
-  const lines = rows.map((r) => [r.concurrency, r.requests, r.errors, r.outputTokensPerSecond.toFixed(1), r.requestsPerSecond.toFixed(2), r.ttftP50Ms.toFixed(1), r.ttftP99Ms.toFixed(1), r.itlP50Ms.toFixed(2), r.itlP99Ms.toFixed(2)].map(String));
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  return [fmt(header), ...lines.map(fmt)].join('\n');
-}
+program
+  .command('compare')
+  .description('Run llama-server (built once from the llama.cpp source in node-llama-cpp, cached) and tgi-node on the same model and workloads; print ratios, write results.json and a chart.')
+  .option('--model <file>', 'GGUF to serve (default: a synthetic SmolLM2-135M-shaped model, made once)')
+  .option('--shape <name>', 'shape of the default model', 'smollm2-135m')
+  .option('--quantization <q>', 'quantization of the default model', quantization, 'q8_0')
+  .option('--vocab <file>', 'vocabulary of the default model', DEFAULT_VOCAB)
+  .option('--threads <n>', 'threads for both servers', parseInteger(1), 2)
+  .option('--concurrency <list>', 'concurrent streams', list, [1, 4, 16, 64])
+  .option('--prompt-tokens <n>', 'prompt tokens of the throughput workload', parseInteger(1), 128)
+  .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
+  .option('--requests-per-stream <n>', 'requests per stream and level', parseInteger(1), 2)
+  .option('--shared-prefix-tokens <n>', 'shared system prompt of the shared-prefix workload', parseInteger(1), 1000)
+  .option('--shared-prefix-users <n>', 'concurrent users of the shared-prefix workload (0 skips it)', parseInteger(0), 16)
+  .option('--question-tokens <n>', 'distinct question after the shared prompt', parseInteger(1), 32)
+  .option('--shared-prefix-requests-per-user <n>', 'requests per user', parseInteger(1), 2)
+  .option('--llama-server <path>', 'use this llama-server binary instead of building one')
+  .option('--skip-llama-server', 'only run tgi-node', false)
+  .option('--out <dir>', 'where to write results.json and throughput.png', 'bench-results')
+  .action(async (o) => compare(o));
 
-async function main(): Promise<void> {
-  const program = new Command('tgi-node-bench')
-    .description('Streams generations from a running TGI-compatible server with 1, 4, 16... concurrent clients and reports throughput and latency.')
-    .option('--url <url>', 'server base URL', 'http://127.0.0.1:3000')
-    .option('--concurrency <list>', 'comma-separated client counts', '1,4,16')
-    .option('--requests-per-client <n>', 'requests each client sends per level', parseInteger(1), 2)
-    .option('--prompt-words <n>', 'approximate prompt length in words', parseInteger(1), 32)
-    .option('--max-new-tokens <n>', 'tokens generated per request', parseInteger(1), 128)
-    .option('--json <file>', 'also write the results as JSON')
-    .parse(process.argv);
-  const options = program.opts<{ url: string; concurrency: string; requestsPerClient: number; promptWords: number; maxNewTokens: number; json?: string }>();
-  const levels = options.concurrency.split(',').map((v) => parseInteger(1)(v.trim()));
-  const url = options.url.replace(/\/$/, '');
-  const info = await (await fetch(`${url}/info`)).json().catch(() => ({}));
-  console.log(`Benchmarking ${url} (${(info as { model_id?: string }).model_id ?? 'unknown model'}): ${options.promptWords}-word prompts, ${options.maxNewTokens} new tokens, streaming`);
-  await runLevel(url, 1, 1, options.promptWords, 8); // warm-up
-  const rows: LevelResult[] = [];
-  for (const concurrency of levels) rows.push(await runLevel(url, concurrency, concurrency * options.requestsPerClient, options.promptWords, options.maxNewTokens));
-  console.log(formatTable(rows));
-  if (options.json) writeFileSync(options.json, JSON.stringify({ url, model: info, results: rows }, null, 2));
-}
-
-void main();
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -4,6 +4,7 @@
 import type { SamplingParams } from '../engine/types.js';
 import { SeededRandom } from './random.js';
 import { applyWatermark, type WatermarkSettings } from './watermark.js';
+import { scoreKernels } from './kernels.js';
 
 export interface ScoredToken {
   id: number;
@@ -69,20 +70,20 @@ export class SequenceSampler {
       if (p.topP < 1) applyTopP(s, p.topP);
       if (p.typicalP < 1) applyTypicalP(s, p.typicalP);
     }
-    const max = maxValue(s);
-    let sum = 0;
-    for (let i = 0; i < s.length; i++) sum += Math.exp(s[i] - max);
+    const kernels = scoreKernels();
+    kernels.load(s);
+    const best = kernels.argmax();
+    const max = s[best];
+    const sum = kernels.sumExp(max);
     const logZ = max + Math.log(sum);
-    const id = this.sampling ? drawToken(s, max, sum, this.random) : argmax(s);
+    let id = best;
+    if (this.sampling) {
+      id = kernels.draw(max, this.random.nextFloat() * sum);
+      if (id < 0) id = best;
+    }
     const top = topN > 0 ? topTokens(s, topN, logZ) : [];
     return { id, logprob: s[id] - logZ, top };
   }
-}
-
-function maxValue(s: Float32Array): number {
-  let max = -Infinity;
-  for (let i = 0; i < s.length; i++) if (s[i] > max) max = s[i];
-  return max;
 }
 
 export function argmax(s: Float32Array): number {
@@ -91,25 +92,56 @@ export function argmax(s: Float32Array): number {
   return best;
 }
 
-function drawToken(s: Float32Array, max: number, sum: number, random: SeededRandom): number {
-  let target = random.nextFloat() * sum;
-  let last = -1;
-  for (let i = 0; i < s.length; i++) {
-    const weight = Math.exp(s[i] - max);
-    if (weight === 0) continue;
-    last = i;
-    target -= weight;
-    if (target < 0) return i;
-  }
-  return last >= 0 ? last : argmax(s);
-}
-
 /** The k-th largest finite value of s (k >= 1), or -Infinity when fewer than k are finite. */
 export function kthLargest(s: Float32Array, k: number): number {
+  if (k <= SMALL_K) return kthLargestSmall(s, k);
   const values: number[] = [];
   for (let i = 0; i < s.length; i++) if (s[i] > -Infinity) values.push(s[i]);
   if (values.length < k) return -Infinity;
   return quickselectDescending(values, k - 1);
+}
+
+const SMALL_K = 128;
+
+/** One pass keeping the k largest in a min-heap: almost every score is rejected by one comparison. */
+function kthLargestSmall(s: Float32Array, k: number): number {
+  const heap = new Float64Array(k);
+  let size = 0;
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i];
+    if (size === k) {
+      if (v <= heap[0]) continue;
+      heap[0] = v;
+      siftDown(heap, size);
+    } else if (v > -Infinity) {
+      let j = size++;
+      heap[j] = v;
+      while (j > 0) {
+        const parent = (j - 1) >> 1;
+        if (heap[parent] <= heap[j]) break;
+        const t = heap[parent];
+        heap[parent] = heap[j];
+        heap[j] = t;
+        j = parent;
+      }
+    }
+  }
+  return size < k ? -Infinity : heap[0];
+}
+
+function siftDown(heap: Float64Array, size: number): void {
+  let j = 0;
+  for (;;) {
+    const left = 2 * j + 1;
+    if (left >= size) return;
+    const right = left + 1;
+    const child = right < size && heap[right] < heap[left] ? right : left;
+    if (heap[j] <= heap[child]) return;
+    const t = heap[j];
+    heap[j] = heap[child];
+    heap[child] = t;
+    j = child;
+  }
 }
 
 function quickselectDescending(values: number[], index: number): number {

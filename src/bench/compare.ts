@@ -1,0 +1,150 @@
+// Side-by-side runs: llama.cpp's llama-server and tgi-node on the same GGUF, threads and KV size,
+// the same workloads one server at a time, and the ratios.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
+import { writeChart, type Panel } from './chart.js';
+import { cacheDir, ensureLlamaServer, freePort, startProcess, type Process } from './llama-server.js';
+import { formatTable, runLevel, type LevelResult, type Target, type Workload } from './load.js';
+import { promptsOfLength, cutToTokens, randomText } from './prompts.js';
+import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
+
+export interface CompareOptions {
+  model?: string;
+  shape: string;
+  quantization: Quantization;
+  vocab: string;
+  threads: number;
+  concurrency: number[];
+  promptTokens: number;
+  newTokens: number;
+  requestsPerStream: number;
+  sharedPrefixTokens: number;
+  sharedPrefixUsers: number;
+  questionTokens: number;
+  sharedPrefixRequestsPerUser: number;
+  llamaServer?: string;
+  skipLlamaServer: boolean;
+  out: string;
+}
+
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+
+async function ensureModel(options: CompareOptions, log: (m: string) => void): Promise<string> {
+  if (options.model) return options.model;
+  const dir = join(cacheDir(), 'models');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `synthetic-${options.shape}-${options.quantization}.gguf`);
+  if (!existsSync(path)) {
+    log(`writing benchmark model ${path}`);
+    const shape = SHAPES[options.shape];
+    if (!shape) throw new Error(`unknown shape ${options.shape} (known: ${Object.keys(SHAPES).join(', ')})`);
+    await writeSyntheticLlama({ shape, shapeName: options.shape, vocabPath: options.vocab, quantization: options.quantization, outPath: path });
+  }
+  return path;
+}
+
+async function startOurs(model: string, options: CompareOptions, slots: number, slotTokens: number, extra: string[] = []): Promise<Process> {
+  const port = await freePort();
+  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-concurrent-requests', '1024', '--json-output', ...extra];
+  return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+}
+
+async function startReference(binary: string, model: string, options: CompareOptions, slots: number, slotTokens: number): Promise<Process> {
+  const port = await freePort();
+  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-t', String(options.threads), '-tb', String(options.threads), '-np', String(slots), '-c', String(slots * slotTokens), '--no-webui'];
+  return startProcess(binary, args, `http://127.0.0.1:${port}`);
+}
+
+async function eventLoopDelayP99(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('tgi_event_loop_delay_seconds{quantile="0.99"}'));
+  return line ? Number(line.split(' ').pop()) * 1000 : NaN;
+}
+
+export async function compare(options: CompareOptions): Promise<void> {
+  const log = (message: string) => console.error(message);
+  const model = await ensureModel(options, log);
+  const binary = options.skipLlamaServer ? undefined : (options.llamaServer ?? ensureLlamaServer(log));
+  const slots = Math.max(...options.concurrency, options.sharedPrefixUsers);
+  const slotTokens = Math.max(options.promptTokens + options.newTokens, options.sharedPrefixTokens + options.questionTokens + options.newTokens) + 64;
+  const results: LevelResult[] = [];
+  const notes: Record<string, number> = {};
+  const bar = new cliProgress.SingleBar({ format: '{label} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+
+  const measure = async (target: Target, workload: Workload, concurrency: number, requests: number) => {
+    bar.start(requests, 0, { label: `${target.name} ${workload.name} x${concurrency}`.padEnd(40) });
+    const result = await runLevel(target, workload, concurrency, requests, (done) => bar.update(done));
+    bar.stop();
+    results.push(result);
+    return result;
+  };
+
+  const ours = await startOurs(model, options, slots, slotTokens);
+  const reference = binary ? await startReference(binary, model, options, slots, slotTokens) : undefined;
+  const targets: Target[] = [...(reference ? [{ name: 'llama-server', url: reference.url, api: 'openai' as const }] : []), { name: 'tgi-node', url: ours.url, api: 'tgi' as const }];
+  try {
+    const maxRequests = Math.max(...options.concurrency) * options.requestsPerStream;
+    const prompts = await promptsOfLength(ours.url, maxRequests + 8, options.promptTokens);
+    let offset = 0;
+    for (const concurrency of options.concurrency) {
+      const requests = Math.max(4, concurrency * options.requestsPerStream);
+      const base = offset;
+      offset += 2;
+      const workload: Workload = { name: 'throughput', prompt: (i) => prompts[(base + i) % prompts.length], maxNewTokens: options.newTokens };
+      for (const target of targets) {
+        await runLevel(target, { ...workload, maxNewTokens: 4 }, 1, 1); // warm-up
+        if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) await eventLoopDelayP99(target.url);
+        await measure(target, workload, concurrency, requests);
+        if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) notes.eventLoopDelayP99Ms = await eventLoopDelayP99(target.url);
+      }
+    }
+
+    if (options.sharedPrefixUsers > 0) {
+      const system = await cutToTokens(ours.url, randomText(options.sharedPrefixTokens * 2, 777), options.sharedPrefixTokens);
+      const questions = await promptsOfLength(ours.url, options.sharedPrefixUsers * options.sharedPrefixRequestsPerUser, options.questionTokens, 5000);
+      const workload: Workload = { name: 'shared-prefix', prompt: (i) => `${system}\n${questions[i % questions.length]}`, maxNewTokens: 32 };
+      const requests = options.sharedPrefixUsers * options.sharedPrefixRequestsPerUser;
+      for (const target of targets) await measure(target, workload, options.sharedPrefixUsers, requests);
+      await ours.stop();
+      const recompute = await startOurs(model, options, slots, slotTokens, ['--disable-prefix-caching']);
+      try {
+        await measure({ name: 'tgi-node (no prefix cache)', url: recompute.url, api: 'tgi' }, workload, options.sharedPrefixUsers, requests);
+      } finally {
+        await recompute.stop();
+      }
+    }
+  } finally {
+    await ours.stop();
+    await reference?.stop();
+  }
+
+  const referenceRow = (row: LevelResult) =>
+    row.target === 'llama-server' ? undefined : results.find((r) => r.target === 'llama-server' && r.workload === row.workload && r.concurrency === row.concurrency);
+  const table = formatTable(results, referenceRow);
+  console.log(`\nModel ${model}, ${options.threads} threads, ${slots} slots x ${slotTokens} tokens of KV, streaming, greedy`);
+  console.log(table);
+  const shared = (name: string) => results.find((r) => r.workload === 'shared-prefix' && r.target === name);
+  const cachedRun = shared('tgi-node');
+  const recomputeRun = shared('tgi-node (no prefix cache)');
+  if (cachedRun && recomputeRun) notes.sharedPrefixTtftP50SpeedupVsRecompute = recomputeRun.ttftP50Ms / cachedRun.ttftP50Ms;
+  const referenceShared = shared('llama-server');
+  if (cachedRun && referenceShared) notes.sharedPrefixTtftP50RatioVsLlamaServer = cachedRun.ttftP50Ms / referenceShared.ttftP50Ms;
+  for (const [key, value] of Object.entries(notes)) console.log(`${key}: ${value.toFixed(2)}`);
+
+  mkdirSync(options.out, { recursive: true });
+  writeFileSync(join(options.out, 'results.json'), JSON.stringify({ model, options, results, notes }, null, 2));
+  const throughput = results.filter((r) => r.workload === 'throughput');
+  const names = [...new Set(throughput.map((r) => r.target))];
+  const panel = (title: string, yLabel: string, pick: (r: LevelResult) => number): Panel => ({
+    title,
+    yLabel,
+    series: names.map((label) => ({ label, points: throughput.filter((r) => r.target === label).map((r) => ({ x: r.concurrency, y: pick(r) })) })),
+  });
+  await writeChart(join(options.out, 'throughput.png'), [
+    panel('Output tokens/s', 'tok/s', (r) => r.outputTokensPerSecond),
+    panel('Time to first token, p99', 'ms', (r) => r.ttftP99Ms),
+  ]);
+  console.log(`results: ${join(options.out, 'results.json')}, chart: ${join(options.out, 'throughput.png')}`);
+}
