@@ -68,7 +68,7 @@ function drawPanel(ctx: PImage.Context, panel: Panel, offsetX: number): void {
     ctx.lineTo(offsetX + MARGIN.left + plotW, py(y));
     ctx.stroke();
     ctx.fillStyle = '#000000';
-    ctx.fillText(y >= 100 ? y.toFixed(0) : y.toFixed(1), offsetX + 8, py(y) + 4);
+    ctx.fillText(y >= 10 || y === 0 ? y.toFixed(0) : y.toFixed(1), offsetX + 8, py(y) + 4);
   }
   for (const x of xs) ctx.fillText(String(x), px(x) - 6, MARGIN.top + plotH + 18);
   ctx.fillText('concurrent streams', offsetX + MARGIN.left + plotW / 2 - 60, MARGIN.top + plotH + 34);

@@ -14,6 +14,8 @@ export interface Workload {
   /** Prompt of the i-th request (cycled). */
   prompt: (index: number) => string;
   maxNewTokens: number;
+  /** Tokens to generate for the i-th request, when they vary. */
+  newTokens?: (index: number) => number;
 }
 
 export interface RequestResult {
@@ -98,7 +100,7 @@ export async function runLevel(target: Target, workload: Workload, concurrency: 
   const client = async () => {
     while (next < requests) {
       const index = next++;
-      results.push(await streamOnce(target, workload.prompt(index), workload.maxNewTokens));
+      results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens));
       onProgress?.(results.length);
     }
   };

@@ -7,7 +7,9 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseInteger } from '../cli/options.js';
 import { formatTable, runLevel, type Api, type LevelResult } from './load.js';
-import { promptsOfLength } from './prompts.js';
+import { cutToTokens, randomText } from './prompts.js';
+import { writeChart } from './chart.js';
+import { SeededRandom } from '../sampling/random.js';
 import { compare } from './compare.js';
 import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
 import { requantizeGguf } from './model/requantize.js';
@@ -30,23 +32,41 @@ program
   .option('--requests-per-stream <n>', 'requests each stream sends per level', parseInteger(1), 2)
   .option('--prompt-tokens <n>', 'prompt length in tokens (cut with the server /tokenize)', parseInteger(1), 128)
   .option('--new-tokens <n>', 'tokens generated per request', parseInteger(1), 128)
+  .option('--spread <fraction>', 'draw prompt and output lengths uniformly within +-fraction of the given ones (0: fixed)', Number, 0)
   .option('--json <file>', 'also write the results as JSON')
-  .action(async (o: { url: string; api: Api; concurrency: number[]; requestsPerStream: number; promptTokens: number; newTokens: number; json?: string }) => {
+  .option('--chart <file>', 'also draw throughput and TTFT against concurrency as a PNG')
+  .action(async (o: { url: string; api: Api; concurrency: number[]; requestsPerStream: number; promptTokens: number; newTokens: number; spread: number; json?: string; chart?: string }) => {
     const url = o.url.replace(/\/$/, '');
     const target = { name: url, url, api: o.api };
-    const prompts = await promptsOfLength(url, Math.max(...o.concurrency) * o.requestsPerStream + 1, o.promptTokens);
-    console.log(`Benchmarking ${url}: ${o.promptTokens}-token prompts, ${o.newTokens} new tokens, streaming`);
+    const count = Math.max(...o.concurrency) * o.requestsPerStream + 1;
+    const random = new SeededRandom(7);
+    const vary = (n: number) => Math.max(1, Math.round(n * (1 + o.spread * (2 * random.nextFloat() - 1))));
+    const prompts: string[] = [];
+    const outputs: number[] = [];
+    for (let i = 0; i < count; i++) {
+      prompts.push(await cutToTokens(url, randomText(o.promptTokens * 3, 100 + i), vary(o.promptTokens)));
+      outputs.push(vary(o.newTokens));
+    }
+    console.log(`Benchmarking ${url}: ${o.promptTokens}-token prompts, ${o.newTokens} new tokens${o.spread ? ` (+-${o.spread * 100}%)` : ''}, streaming`);
     await runLevel(target, { name: 'warm-up', prompt: () => prompts[0], maxNewTokens: 4 }, 1, 1);
     const rows: LevelResult[] = [];
     for (const concurrency of o.concurrency) {
       const bar = new cliProgress.SingleBar({ format: `x${concurrency} [{bar}] {value}/{total}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
       const requests = concurrency * o.requestsPerStream;
       bar.start(requests, 0);
-      rows.push(await runLevel(target, { name: 'fixed', prompt: (i) => prompts[i % prompts.length], maxNewTokens: o.newTokens }, concurrency, requests, (done) => bar.update(done)));
+      const workload = { name: o.spread ? 'spread' : 'fixed', prompt: (i: number) => prompts[i % prompts.length], maxNewTokens: o.newTokens, newTokens: (i: number) => outputs[i % outputs.length] };
+      rows.push(await runLevel(target, workload, concurrency, requests, (done) => bar.update(done)));
       bar.stop();
     }
     console.log(formatTable(rows));
     if (o.json) writeFileSync(o.json, JSON.stringify(rows, null, 2));
+    if (o.chart) {
+      const series = (pick: (r: LevelResult) => number) => [{ label: url, points: rows.map((r) => ({ x: r.concurrency, y: pick(r) })) }];
+      await writeChart(o.chart, [
+        { title: 'Output tokens/s', yLabel: 'tok/s', series: series((r) => r.outputTokensPerSecond) },
+        { title: 'Time to first token, p99', yLabel: 'ms', series: series((r) => r.ttftP99Ms) },
+      ]);
+    }
   });
 
 program
