@@ -3,7 +3,8 @@
 // project, never in CI.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { locateLlamaBinaries } from '../engine/llama/library.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer } from 'node:net';
@@ -26,12 +27,25 @@ function run(command: string, args: string[], cwd: string): void {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with status ${result.status}`);
 }
 
-/** Path of a llama-server binary, building it (about 10 minutes on 2 cores) when not cached. */
+/**
+ * The CPU backends are loadable libraries (one per instruction-set level). llama-server gets the
+ * very ones tgi-node loads, from our prebuilt package, so both run identical kernels (a local
+ * compiler can also produce variants that do not run here).
+ */
+function shareCpuBackends(binDir: string): void {
+  const ours = locateLlamaBinaries().dir;
+  for (const file of readdirSync(ours)) if (/^libggml-cpu-.*\.(so|dylib|dll)$/.test(file)) copyFileSync(join(ours, file), join(binDir, file));
+}
+
+/** Path of a llama-server binary, building it (15-25 minutes on 2 cores) when not cached. */
 export function ensureLlamaServer(log: (message: string) => void): string {
   const version = llamaPackageVersion();
   const dir = join(cacheDir(), `llama-server-${version}`);
   const binary = join(dir, 'src', 'build-dl', 'bin', 'llama-server');
-  if (existsSync(binary)) return binary;
+  if (existsSync(binary)) {
+    shareCpuBackends(dirname(binary));
+    return binary;
+  }
   mkdirSync(dir, { recursive: true });
   log(`building llama-server from node-llama-cpp@${version}'s llama.cpp source in ${dir} (once; takes minutes)`);
   if (!existsSync(join(dir, 'src'))) {
@@ -43,7 +57,8 @@ export function ensureLlamaServer(log: (message: string) => void): string {
   // The same packaging as the prebuilt binaries we run: CPU backends as loadable variants, the best
   // one for this CPU chosen at start, so both servers run the same kernels.
   run('cmake', ['-B', 'build-dl', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=OFF', '-DGGML_BACKEND_DL=ON', '-DGGML_CPU_ALL_VARIANTS=ON', '-DBUILD_SHARED_LIBS=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF'], src);
-  run('cmake', ['--build', 'build-dl', '--target', 'llama-server', 'ggml-cpu', '-j', '2'], src);
+  run('cmake', ['--build', 'build-dl', '--target', 'llama-server', '-j', '2'], src);
+  shareCpuBackends(dirname(binary));
   return binary;
 }
 

@@ -33,6 +33,9 @@ interface Waiting {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+/** Context length at which attention costs about as much as the rest of a token's compute. */
+const ATTENTION_COST_SPAN = 256;
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Scheduler {
@@ -144,17 +147,23 @@ export class Scheduler {
       if (sequence.prefilling) continue;
       planned.push({ sequence, entry: { sequence: sequence.slot, tokens: sequence.pendingTokens(1), startPosition: sequence.cached, outputs: 'last' } });
     }
+    // The prefill budget is in units of a token prefilled at the start of a prompt: a token deep in
+    // a long context also pays attention over it, so after a long cached prefix fewer tokens fit.
     let budget = this.limits.maxPrefillTokens;
     for (const sequence of this.running) {
       if (!sequence.prefilling || budget <= 0) continue;
-      const tokens = sequence.pendingTokens(budget);
-      budget -= tokens.length;
+      const weight = 1 + sequence.cached / ATTENTION_COST_SPAN;
+      const tokens = sequence.pendingTokens(Math.max(1, Math.floor(budget / weight)));
+      budget -= tokens.length * weight;
       this.prefilledTokens += tokens.length;
       const completes = sequence.cached + tokens.length === sequence.promptLength;
       const outputs = sequence.request.prefillLogprobs ? 'all' : completes ? 'last' : 'none';
       planned.push({ sequence, entry: { sequence: sequence.slot, tokens, startPosition: sequence.cached, outputs } });
     }
 
+    // llama.cpp splits a batch into one compute pass per run of consecutive sequence ids: in slot
+    // order, the running sequences form as few runs as possible.
+    planned.sort((a, b) => a.entry.sequence - b.entry.sequence);
     const events: EngineEvent[] = [];
     try {
       this.engine.decode(planned.map((p) => p.entry));

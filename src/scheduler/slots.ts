@@ -26,15 +26,13 @@ export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number
 
 interface FreeSlot {
   tokens: number[];
-  lastUsed: number;
 }
 
 export class SlotTable {
   private readonly free = new Map<number, FreeSlot>();
-  private clock = 0;
 
   constructor(capacity: number, private readonly prefixCaching: boolean) {
-    for (let slot = 0; slot < capacity; slot++) this.free.set(slot, { tokens: [], lastUsed: 0 });
+    for (let slot = 0; slot < capacity; slot++) this.free.set(slot, { tokens: [] });
   }
 
   get available(): number {
@@ -83,20 +81,13 @@ export class SlotTable {
     return this.take(this.victim(), 0);
   }
 
-  /** The free slot to overwrite: an empty one, else the least recently used. */
+  /**
+   * The free slot to overwrite: the lowest-numbered one, so that running sequences keep consecutive
+   * ids (llama.cpp computes each run of consecutive sequences in a separate pass).
+   */
   private victim(): number {
     let best = -1;
-    for (const [slot, state] of this.free) {
-      if (best < 0) {
-        best = slot;
-        continue;
-      }
-      const current = this.free.get(best)!;
-      const empty = state.tokens.length === 0;
-      if (empty !== (current.tokens.length === 0)) {
-        if (empty) best = slot;
-      } else if (state.lastUsed < current.lastUsed) best = slot;
-    }
+    for (const slot of this.free.keys()) if (best < 0 || slot < best) best = slot;
     return best;
   }
 
@@ -107,7 +98,7 @@ export class SlotTable {
 
   /** A slot becomes free, its cells still holding `tokens`. */
   release(slot: number, tokens: number[]): void {
-    this.free.set(slot, { tokens: this.prefixCaching ? tokens : [], lastUsed: ++this.clock });
+    this.free.set(slot, { tokens: this.prefixCaching ? tokens : [] });
   }
 
   /** Cached cells of a free slot are gone (engine reset). */
