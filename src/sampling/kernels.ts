@@ -20,9 +20,9 @@ export class ScoreKernels {
     this.view = new Float32Array(this.exports.memory.buffer);
   }
 
-  /** Copies scores in (padded with -Infinity to a multiple of 4); the other calls work on them. */
+  /** Copies scores in (padded with -Infinity to a multiple of 8); the other calls work on them. */
   load(scores: Float32Array): void {
-    const padded = (scores.length + 3) & ~3;
+    const padded = (scores.length + 7) & ~7;
     const needed = padded * 4;
     const memory = this.exports.memory;
     if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
