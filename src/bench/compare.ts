@@ -53,7 +53,8 @@ async function startOurs(model: string, options: CompareOptions, slots: number, 
 
 async function startReference(binary: string, model: string, options: CompareOptions, slots: number, slotTokens: number): Promise<Process> {
   const port = await freePort();
-  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-t', String(options.threads), '-tb', String(options.threads), '-np', String(slots), '-c', String(slots * slotTokens), '--no-webui'];
+  // Enough HTTP threads for every stream: its default (one per core) drops connections at 64 streams.
+  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-t', String(options.threads), '-tb', String(options.threads), '-np', String(slots), '-c', String(slots * slotTokens), '--threads-http', String(slots + 4), '--no-webui'];
   return startProcess(binary, args, `http://127.0.0.1:${port}`);
 }
 
@@ -132,6 +133,7 @@ export async function compare(options: CompareOptions): Promise<void> {
   const referenceShared = shared('llama-server');
   if (cachedRun && referenceShared) notes.sharedPrefixTtftP50RatioVsLlamaServer = cachedRun.ttftP50Ms / referenceShared.ttftP50Ms;
   for (const [key, value] of Object.entries(notes)) console.log(`${key}: ${value.toFixed(2)}`);
+  for (const row of results) if (row.firstError) console.log(`${row.target} x${row.concurrency}: ${row.errors} errors, first: ${row.firstError}`);
 
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, 'results.json'), JSON.stringify({ model, options, results, notes }, null, 2));
