@@ -16,7 +16,6 @@ export interface ServerLimits {
 
 export interface EngineSettings {
   modelPath: string;
-  maxBatchTotalTokens: number;
   maxBatchPrefillTokens: number;
   maxBatchSize: number;
   microBatchTokens: number;
@@ -165,7 +164,6 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     },
     engine: {
       modelPath: raw.modelId,
-      maxBatchTotalTokens: maxBatchSize * maxTotalTokens,
       maxBatchPrefillTokens: raw.maxBatchPrefillTokens,
       maxBatchSize,
       microBatchTokens: raw.ubatchSize,

@@ -86,12 +86,6 @@ export class SequenceSampler {
   }
 }
 
-export function argmax(s: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
-  return best;
-}
-
 /** The k-th largest finite value of s (k >= 1), or -Infinity when fewer than k are finite. */
 export function kthLargest(s: Float32Array, k: number): number {
   if (k <= SMALL_K) return kthLargestSmall(s, k);

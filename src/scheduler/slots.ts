@@ -24,15 +24,12 @@ export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number
   return i;
 }
 
-interface FreeSlot {
-  tokens: number[];
-}
-
 export class SlotTable {
-  private readonly free = new Map<number, FreeSlot>();
+  /** Free slots and the tokens their cells still hold. */
+  private readonly free = new Map<number, number[]>();
 
   constructor(capacity: number, private readonly prefixCaching: boolean) {
-    for (let slot = 0; slot < capacity; slot++) this.free.set(slot, { tokens: [] });
+    for (let slot = 0; slot < capacity; slot++) this.free.set(slot, []);
   }
 
   get available(): number {
@@ -52,8 +49,8 @@ export class SlotTable {
     let bestFree = -1;
     let bestFreeShared = 0;
     if (reuse) {
-      for (const [slot, state] of this.free) {
-        const shared = Math.min(limit, commonPrefix(state.tokens, prompt));
+      for (const [slot, tokens] of this.free) {
+        const shared = Math.min(limit, commonPrefix(tokens, prompt));
         if (shared > bestFreeShared) {
           bestFree = slot;
           bestFreeShared = shared;
@@ -98,11 +95,11 @@ export class SlotTable {
 
   /** A slot becomes free, its cells still holding `tokens`. */
   release(slot: number, tokens: number[]): void {
-    this.free.set(slot, { tokens: this.prefixCaching ? tokens : [] });
+    this.free.set(slot, this.prefixCaching ? tokens : []);
   }
 
   /** Cached cells of a free slot are gone (engine reset). */
   forgetAll(): void {
-    for (const state of this.free.values()) state.tokens = [];
+    for (const slot of this.free.keys()) this.free.set(slot, []);
   }
 }

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readSseData } from '../../src/bench/sse-reader.js';
 import { requantizeGguf } from '../../src/bench/model/requantize.js';
+import { stopChild } from '../../src/bench/llama-server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const MAIN = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -62,7 +63,7 @@ export function startServer(args: string[] = [], env: Record<string, string> = {
               url: record.url.replace('localhost', '127.0.0.1'),
               process: child,
               logs,
-              stop: () => stopProcess(child),
+              stop: () => stopChild(child),
             });
           }
         } catch {
@@ -76,18 +77,6 @@ export function startServer(args: string[] = [], env: Record<string, string> = {
       clearTimeout(timer);
       reject(new Error(`server exited with code ${code}:\n${logs.join('\n')}`));
     });
-  });
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolvePromise) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolvePromise();
-    });
-    child.kill('SIGTERM');
   });
 }
 
