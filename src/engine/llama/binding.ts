@@ -160,7 +160,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_memory_seq_rm: lib.func('bool llama_memory_seq_rm(void *mem, int32_t seq_id, int32_t p0, int32_t p1)'),
     llama_memory_seq_cp: lib.func('void llama_memory_seq_cp(void *mem, int32_t src, int32_t dst, int32_t p0, int32_t p1)'),
     llama_decode: lib.func('int32_t llama_decode(void *ctx, llama_batch batch)'),
-    llama_get_logits_ith: lib.func('float *llama_get_logits_ith(void *ctx, int32_t i)'),
+    llama_get_logits: lib.func('float *llama_get_logits(void *ctx)'),
     llama_model_get_vocab: lib.func('void *llama_model_get_vocab(void *model)'),
     llama_model_n_ctx_train: lib.func('int32_t llama_model_n_ctx_train(void *model)'),
     llama_model_n_embd: lib.func('int32_t llama_model_n_embd(void *model)'),

@@ -69,6 +69,10 @@ export class LlamaEngine implements Engine {
   private readonly batch: NativeBatch;
   private readonly vocabSize: number;
   private outputPositions: number[] = [];
+  private steps = 0;
+  private rowsView: Float32Array | undefined;
+  private rowsPointer: Pointer | undefined;
+  private rowsStep = -1;
 
   constructor(readonly model: LlamaModel, options: LlamaEngineOptions) {
     this.api = model.api;
@@ -145,6 +149,7 @@ export class LlamaEngine implements Engine {
     }
     this.outputPositions = outputPositions;
     if (n === 0) return;
+    this.steps++;
     const status = this.api.llama_decode(this.context, this.batch.asStruct(n));
     if (status !== 0) {
       throw new Error(status === 1 ? 'no KV cache slot for the batch' : `llama_decode failed with status ${status}`);
@@ -152,10 +157,27 @@ export class LlamaEngine implements Engine {
   }
 
   logitsAt(outputIndex: number): Float32Array {
-    const position = this.outputPositions[outputIndex];
-    const ptr = this.api.llama_get_logits_ith(this.context, position) as Pointer | null;
-    if (!ptr) throw new Error(`no logits for batch position ${position}`);
-    return new Float32Array(this.api.view(ptr, this.vocabSize * 4));
+    if (outputIndex >= this.outputPositions.length) throw new Error(`no logits for output ${outputIndex}`);
+    const rows = this.logitRows();
+    return rows.subarray(outputIndex * this.vocabSize, (outputIndex + 1) * this.vocabSize);
+  }
+
+  /**
+   * The logits of this step's outputs, one row per output in batch order. A view of native memory
+   * costs tens of microseconds to create, so it is kept while llama.cpp keeps the same buffer.
+   */
+  private logitRows(): Float32Array {
+    const length = this.outputPositions.length * this.vocabSize;
+    if (this.rowsView === undefined || this.rowsView.length < length || this.rowsStep !== this.steps) {
+      const ptr = this.api.llama_get_logits(this.context) as Pointer | null;
+      if (!ptr) throw new Error('llama.cpp returned no logits');
+      if (this.rowsView === undefined || ptr !== this.rowsPointer || this.rowsView.length < length) {
+        this.rowsView = new Float32Array(this.api.view(ptr, length * 4));
+        this.rowsPointer = ptr;
+      }
+      this.rowsStep = this.steps;
+    }
+    return this.rowsView;
   }
 
   copySequence(source: number, destination: number): void {
