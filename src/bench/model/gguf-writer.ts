@@ -16,6 +16,12 @@ export interface GgufValue {
   subType?: GgufType;
 }
 
+/** A metadata entry as @huggingface/gguf's typed parse gives it. */
+export function fromTypedMetadata(entry: unknown): GgufValue {
+  const typed = entry as { type: number; value: unknown; subType?: number };
+  return { type: typed.type as GgufType, value: typed.value, subType: typed.subType as GgufType | undefined };
+}
+
 export interface TensorSpec {
   name: string;
   /** ggml order: dims[0] is the contiguous (row) dimension. */

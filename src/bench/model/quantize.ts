@@ -1,4 +1,5 @@
 // ggml block quantization (reference algorithms of ggml's quantize_row_*_ref) and f16 conversion.
+import { GgmlType, type TensorSpec } from './gguf-writer.js';
 
 export const QK = 32;
 export const Q8_0_BLOCK_BYTES = 2 + QK;
@@ -104,4 +105,27 @@ export function dequantizeQ4_0(data: Uint8Array, count: number): Float32Array {
     }
   }
   return out;
+}
+
+export type Quantization = 'q8_0' | 'q4_0';
+
+interface Scheme {
+  /** general.file_type of a model quantized this way. */
+  fileType: number;
+  ggmlType: GgmlType;
+  blockBytes: number;
+  quantize: (values: Float32Array) => Uint8Array;
+}
+
+export const QUANTIZATIONS: Record<Quantization, Scheme> = {
+  q8_0: { fileType: 7, ggmlType: GgmlType.Q8_0, blockBytes: Q8_0_BLOCK_BYTES, quantize: (v) => quantizeQ8_0(v) },
+  q4_0: { fileType: 2, ggmlType: GgmlType.Q4_0, blockBytes: Q4_0_BLOCK_BYTES, quantize: (v) => quantizeQ4_0(v) },
+};
+
+/** A weight tensor whose values, produced when it is written, are quantized then. dims[0] % QK must be 0. */
+export function quantizedTensor(name: string, dims: number[], quantization: Quantization, values: () => Float32Array): TensorSpec {
+  if (dims[0] % QK !== 0) throw new Error(`${name}: row length ${dims[0]} is not a multiple of ${QK}`);
+  const scheme = QUANTIZATIONS[quantization];
+  const count = dims.reduce((a, b) => a * b, 1);
+  return { name, dims, type: scheme.ggmlType, byteSize: (count / QK) * scheme.blockBytes, data: () => scheme.quantize(values()) };
 }

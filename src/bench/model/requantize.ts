@@ -2,11 +2,8 @@
 // weight whose rows are a multiple of the block size; norms and odd-sized tensors stay as they are.
 import { readFileSync } from 'node:fs';
 import { gguf } from '@huggingface/gguf';
-import { GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
-import { QK, Q4_0_BLOCK_BYTES, Q8_0_BLOCK_BYTES, quantizeQ4_0, quantizeQ8_0 } from './quantize.js';
-import type { Quantization } from './synthetic-llama.js';
-
-const FILE_TYPE: Record<Quantization, number> = { q8_0: 7, q4_0: 2 };
+import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
+import { QK, QUANTIZATIONS, quantizedTensor, type Quantization } from './quantize.js';
 
 export async function requantizeGguf(inputPath: string, outPath: string, quantization: Quantization): Promise<{ quantized: number; kept: number }> {
   const parsed = await gguf(inputPath, { typedMetadata: true, allowLocalFile: true });
@@ -14,10 +11,9 @@ export async function requantizeGguf(inputPath: string, outPath: string, quantiz
   const metadata = new Map<string, GgufValue>();
   for (const [key, entry] of Object.entries(parsed.typedMetadata)) {
     if (key === 'version' || key === 'tensor_count' || key === 'kv_count') continue;
-    const typed = entry as { type: number; value: unknown; subType?: number };
-    metadata.set(key, { type: typed.type as GgufType, value: typed.value, subType: typed.subType as GgufType | undefined });
+    metadata.set(key, fromTypedMetadata(entry));
   }
-  metadata.set('general.file_type', { type: GgufType.UINT32, value: FILE_TYPE[quantization] });
+  metadata.set('general.file_type', { type: GgufType.UINT32, value: QUANTIZATIONS[quantization].fileType });
   let quantized = 0;
   let kept = 0;
   const tensors: TensorSpec[] = parsed.tensorInfos.map((info) => {
@@ -28,18 +24,7 @@ export async function requantizeGguf(inputPath: string, outPath: string, quantiz
     const raw = file.subarray(start, start + 4 * count);
     if (dims.length === 2 && dims[0] % QK === 0) {
       quantized++;
-      const type = quantization === 'q8_0' ? GgmlType.Q8_0 : GgmlType.Q4_0;
-      const block = quantization === 'q8_0' ? Q8_0_BLOCK_BYTES : Q4_0_BLOCK_BYTES;
-      return {
-        name: info.name,
-        dims,
-        type,
-        byteSize: (count / QK) * block,
-        data: () => {
-          const values = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-          return quantization === 'q8_0' ? quantizeQ8_0(values) : quantizeQ4_0(values);
-        },
-      };
+      return quantizedTensor(info.name, dims, quantization, () => new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
     }
     kept++;
     return { name: info.name, dims, type: GgmlType.F32, byteSize: raw.byteLength, data: () => new Uint8Array(raw) };

@@ -2,8 +2,8 @@
 // vocabulary. The text they write is meaningless; the compute per token is real.
 import { gguf } from '@huggingface/gguf';
 import { SeededRandom } from '../../sampling/random.js';
-import { GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
-import { QK, Q4_0_BLOCK_BYTES, Q8_0_BLOCK_BYTES, quantizeQ4_0, quantizeQ8_0 } from './quantize.js';
+import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
+import { QUANTIZATIONS, quantizedTensor, type Quantization } from './quantize.js';
 
 export interface LlamaShape {
   embedding: number;
@@ -19,11 +19,7 @@ export const SHAPES: Record<string, LlamaShape> = {
   'qwen2.5-0.5b': { embedding: 896, layers: 24, heads: 14, kvHeads: 2, feedForward: 4864, context: 32768 },
 };
 
-export type Quantization = 'q8_0' | 'q4_0';
-
-const FILE_TYPE: Record<Quantization, number> = { q8_0: 7, q4_0: 2 };
-const GGML_TYPE: Record<Quantization, GgmlType> = { q8_0: GgmlType.Q8_0, q4_0: GgmlType.Q4_0 };
-const BLOCK_BYTES: Record<Quantization, number> = { q8_0: Q8_0_BLOCK_BYTES, q4_0: Q4_0_BLOCK_BYTES };
+export type { Quantization };
 
 export interface SyntheticModelOptions {
   shape: LlamaShape;
@@ -47,7 +43,7 @@ export async function writeSyntheticLlama(options: SyntheticModelOptions): Promi
   const metadata = new Map<string, GgufValue>([
     ['general.architecture', { type: GgufType.STRING, value: 'llama' }],
     ['general.name', { type: GgufType.STRING, value: `synthetic ${options.shapeName} ${quantization}` }],
-    ['general.file_type', { type: GgufType.UINT32, value: FILE_TYPE[quantization] }],
+    ['general.file_type', { type: GgufType.UINT32, value: QUANTIZATIONS[quantization].fileType }],
     ['llama.context_length', { type: GgufType.UINT32, value: shape.context }],
     ['llama.embedding_length', { type: GgufType.UINT32, value: shape.embedding }],
     ['llama.block_count', { type: GgufType.UINT32, value: shape.layers }],
@@ -59,23 +55,17 @@ export async function writeSyntheticLlama(options: SyntheticModelOptions): Promi
     ['llama.attention.layer_norm_rms_epsilon', { type: GgufType.FLOAT32, value: 1e-5 }],
     ['llama.vocab_size', { type: GgufType.UINT32, value: vocabSize }],
   ]);
-  for (const [key, entry] of tokenizer) {
-    const typed = entry as { type: number; value: unknown; subType?: number };
-    metadata.set(key, { type: typed.type as GgufType, value: typed.value, subType: typed.subType as GgufType | undefined });
-  }
+  for (const [key, entry] of tokenizer) metadata.set(key, fromTypedMetadata(entry));
 
   const random = new SeededRandom(options.seed ?? 42);
-  const weights = (rows: number, columns: number, std: number): (() => Uint8Array) => () => {
+  const weights = (rows: number, columns: number, std: number) => () => {
     const values = new Float32Array(rows * columns);
     const scale = std * Math.sqrt(3) * 2;
     for (let i = 0; i < values.length; i++) values[i] = (random.nextUint32() / 4294967296 - 0.5) * scale;
-    return quantization === 'q8_0' ? quantizeQ8_0(values) : quantizeQ4_0(values);
+    return values;
   };
   const ones = (n: number) => () => new Uint8Array(new Float32Array(n).fill(1).buffer);
-  const matrix = (name: string, columns: number, rows: number, std = 0.02): TensorSpec => {
-    if (columns % QK !== 0) throw new Error(`${name}: row length ${columns} is not a multiple of ${QK}`);
-    return { name, dims: [columns, rows], type: GGML_TYPE[quantization], byteSize: (columns * rows * BLOCK_BYTES[quantization]) / QK, data: weights(rows, columns, std) };
-  };
+  const matrix = (name: string, columns: number, rows: number, std = 0.02): TensorSpec => quantizedTensor(name, [columns, rows], quantization, weights(rows, columns, std));
   const norm = (name: string, n: number): TensorSpec => ({ name, dims: [n], type: GgmlType.F32, byteSize: 4 * n, data: ones(n) });
 
   const e = shape.embedding;
