@@ -31,6 +31,8 @@ export interface EngineSettings {
 
 export interface Config {
   modelId: string;
+  /** What OpenAI responses and /v1/models call the model. */
+  servedModelName: string;
   hostname: string;
   port: number;
   payloadLimit: number;
@@ -49,6 +51,9 @@ export class ConfigError extends Error {}
 /** Raw option values as commander produces them (camelCase of the long flag). */
 export interface RawOptions {
   modelId?: string;
+  chatTemplate?: string;
+  tokenizerConfigPath?: string;
+  servedModelName?: string;
   revision?: string;
   hostname: string;
   port: number;
@@ -143,6 +148,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
   const kvCacheType = raw.kvCacheDtype?.startsWith('fp8') ? 'q8_0' : raw.kvCacheDtype;
   return {
     modelId: raw.modelId,
+    servedModelName: raw.servedModelName ?? raw.modelId,
     hostname: resolveHostname(raw.hostname, warn),
     port: raw.port,
     payloadLimit: raw.payloadLimit,

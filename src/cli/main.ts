@@ -15,6 +15,8 @@ import { Permits } from '../scheduler/permits.js';
 import { Metrics } from '../metrics/registry.js';
 import { Generator } from '../server/generator.js';
 import { buildApp } from '../server/app.js';
+import { ChatPrompter } from '../chat/prompt.js';
+import { resolveTemplateSource } from './chat-template.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 const VERSION = packageJson.version;
@@ -46,7 +48,16 @@ function printEnvironment(): void {
   console.log(`GPU offload supported: ${api.llama_supports_gpu_offload()}`);
 }
 
-async function launch(config: Config, vocabularyModel: LlamaModel, logger: Logger): Promise<void> {
+function chatPrompter(raw: RawOptions, vocabularyModel: LlamaModel, logger: Logger): ChatPrompter {
+  const source = resolveTemplateSource(raw, vocabularyModel.chatTemplate());
+  const prompter = ChatPrompter.create(source, vocabularyModel.vocabulary);
+  if (source.fallback) logger.warn('The model has no chat template: /v1/chat/completions uses ChatML (<|im_start|>role ... <|im_end|>). Give one with --chat-template or --tokenizer-config-path.');
+  else if (prompter.compileError) logger.warn(`The chat template (${source.origin}) does not compile, so chat requests will fail: ${prompter.compileError.message}`);
+  else logger.info(`Chat template: ${source.origin}`);
+  return prompter;
+}
+
+async function launch(config: Config, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   const started = performance.now();
   const engine = await EngineClient.start(
@@ -93,6 +104,8 @@ async function launch(config: Config, vocabularyModel: LlamaModel, logger: Logge
     apiKey: config.apiKey,
     computeType: config.computeType,
     compatReturnFullText: true,
+    prompter,
+    servedModel: config.servedModelName,
     info: {
       model_id: config.modelId,
       model_sha: null,
@@ -178,7 +191,8 @@ async function main(): Promise<void> {
     // The HTTP thread tokenizes with its own vocabulary-only copy of the model.
     const vocabularyModel = LlamaModel.load(raw.modelId, { vocabOnly: true });
     const config = resolveConfig(raw, vocabularyModel.info(), (message) => logger.warn(message));
-    await launch(config, vocabularyModel, logger);
+    const prompter = chatPrompter(raw, vocabularyModel, logger);
+    await launch(config, vocabularyModel, prompter, logger);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal(message);

@@ -35,6 +35,11 @@ export interface SamplingParams {
   /** Integer in [0, 2^64). */
   seed: number;
   watermark: boolean;
+  /** OpenAI's additive penalties, over the generated tokens only (-2..2). */
+  presencePenalty?: number;
+  countPenalty?: number;
+  /** OpenAI's logit_bias: [token id, bias] pairs added to the raw logits. */
+  logitBias?: [number, number][];
 }
 
 export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';

@@ -1,5 +1,6 @@
 // Per-sequence token choice with TGI's logits processors, in TGI's order: watermark, repetition
-// penalty, frequency penalty, temperature, top-k, top-p, typical-p; then greedy or a seeded draw.
+// penalty, frequency penalty, (OpenAI's logit bias and additive penalties), temperature, top-k,
+// top-p, typical-p; then greedy or a seeded draw.
 // Logprobs (of the chosen token and the top-n) come from the final processed distribution.
 import type { SamplingParams } from '../engine/types.js';
 import { SeededRandom } from './random.js';
@@ -24,6 +25,9 @@ export class SequenceSampler {
   private readonly random: SeededRandom;
   private readonly sampling: boolean;
   private readonly counts = new Map<number, number>();
+  /** Generated tokens only: OpenAI's presence and frequency penalties ignore the prompt. */
+  private readonly outputCounts = new Map<number, number>();
+  private inOutput = false;
   private historyLength = 0;
   private lastToken = -1;
   private scratch: Float32Array | undefined;
@@ -36,18 +40,24 @@ export class SequenceSampler {
     this.random = new SeededRandom(params.seed);
     this.sampling = isSampling(params);
     for (let i = 0; i < history.length; i++) this.accept(history[i]);
+    this.inOutput = true;
   }
 
   /** Records a token of the sequence (prompt or generated) for the penalties and the watermark. */
   accept(id: number): void {
     this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+    if (this.inOutput) this.outputCounts.set(id, (this.outputCounts.get(id) ?? 0) + 1);
     this.historyLength++;
     this.lastToken = id;
   }
 
   choose(logits: Float32Array, topN: number): TokenChoice {
     const p = this.params;
-    const warps = p.watermark || p.repetitionPenalty !== 1 || p.frequencyPenalty !== 0 || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
+    const presence = p.presencePenalty ?? 0;
+    const perCount = p.countPenalty ?? 0;
+    const bias = p.logitBias ?? [];
+    const additive = presence !== 0 || perCount !== 0 || bias.length > 0;
+    const warps = p.watermark || additive || p.repetitionPenalty !== 1 || p.frequencyPenalty !== 0 || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
     let s = logits;
     if (warps) {
       if (!this.scratch || this.scratch.length !== logits.length) this.scratch = new Float32Array(logits.length);
@@ -61,6 +71,10 @@ export class SequenceSampler {
       if (p.frequencyPenalty !== 0 && this.historyLength > 0) {
         const scale = p.frequencyPenalty / this.historyLength;
         for (const [id, count] of this.counts) if (id < s.length) s[id] -= scale * count;
+      }
+      if (additive) {
+        for (const [id, value] of bias) if (id < s.length) s[id] += value;
+        for (const [id, count] of this.outputCounts) if (id < s.length) s[id] -= presence + perCount * count;
       }
       if (p.temperature !== 1) {
         const inv = 1 / p.temperature;

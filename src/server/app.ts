@@ -4,16 +4,26 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { BodyShapeError } from '../api/parse.js';
-import { ApiError } from './errors.js';
+import { ApiError, openAiErrorBody, type ErrorFamily } from './errors.js';
 import type { Generator } from './generator.js';
+import type { ChatPrompter } from '../chat/prompt.js';
+import type { OpenAiIdentity } from './openai-common.js';
+import { registerChatTokenizeRoute } from './routes/chat-tokenize.js';
+import { registerInvocationsRoute } from './routes/invocations.js';
 import { registerNativeRoutes } from './routes/native.js';
+import { registerOpenAiRoutes } from './routes/openai.js';
 import { registerOperationRoutes, type ServerInfo } from './routes/operations.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    family?: 'native';
+    /** Which error body the route answers with. */
+    family?: ErrorFamily;
     /** Protected by --api-key. */
     auth?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set by a route that serves several families (/invocations) once it knows the body's. */
+    errorFamily?: ErrorFamily;
   }
 }
 
@@ -26,6 +36,9 @@ export interface AppOptions {
   apiKey?: string;
   computeType: string;
   compatReturnFullText: boolean;
+  prompter: ChatPrompter;
+  /** The model id OpenAI responses report and the system fingerprint. */
+  servedModel: string;
 }
 
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
@@ -73,11 +86,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowedHeaders: ['content-type'],
   });
 
+  const errorBody = (family: ErrorFamily | undefined, status: number, message: string, errorType: string, param: string | null = null) =>
+    family === 'openai' ? openAiErrorBody(status, message, errorType, param) : { error: message, error_type: errorType };
+
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     if (request.method === 'POST' && config.family && request.headers['content-type'] === undefined) {
       const status = 415;
-      return reply.code(status).send({ error: 'Expected request with `Content-Type: application/json`', error_type: 'validation' });
+      return reply.code(status).send(errorBody(config.family, status, 'Expected request with `Content-Type: application/json`', 'validation'));
     }
     if (options.apiKey && config.auth) {
       const header = request.headers.authorization ?? '';
@@ -86,12 +102,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) return reply.code(error.status).send(error.toJSON());
-    if (error instanceof BodyShapeError) return reply.code(422).send({ error: error.message, error_type: 'validation' });
+    const family = request.errorFamily ?? request.routeOptions.config.family;
+    if (error instanceof ApiError) return reply.code(error.status).send(error.bodyFor(family ?? 'native'));
+    if (error instanceof BodyShapeError) return reply.code(422).send(errorBody(family, 422, error.message, 'validation', error.param));
     const status = statusOf(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const message = status >= 500 ? 'Internal server error' : messageOf(error, status);
-    return reply.code(status).send({ error: message, error_type: status >= 500 ? 'internal' : 'validation' });
+    return reply.code(status).send(errorBody(family, status, message, status >= 500 ? 'internal' : 'validation'));
   });
 
   const knownPaths = new Set<string>();
@@ -103,7 +120,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.code(knownPaths.has(path) && request.method !== 'OPTIONS' ? 405 : 404).send('');
   });
 
-  registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
+  const identity: OpenAiIdentity = {
+    modelId: options.servedModel,
+    systemFingerprint: `${options.info.version}-${options.info.docker_label ?? 'native'}`,
+    computeType: options.computeType,
+  };
+  const native = registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
+  const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity);
+  registerInvocationsRoute(app, native, openai);
+  registerChatTokenizeRoute(app, options.generator, options.prompter);
   registerOperationRoutes(app, options.generator, options.info);
   return app;
 }

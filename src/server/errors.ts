@@ -1,9 +1,30 @@
-// Errors as TGI's native routes report them: {"error": "...", "error_type": "..."} and a status.
+// Errors of the two route families: TGI's native {"error": "...", "error_type": "..."} and
+// OpenAI's {"error": {"message", "type", "param", "code"}}, each with its HTTP status.
+export type ErrorFamily = 'native' | 'openai';
+
+export interface OpenAiErrorJson {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+function openAiType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+export function openAiErrorBody(status: number, message: string, code: string | null = null, param: string | null = null): OpenAiErrorJson {
+  return { error: { message, type: openAiType(status), param, code } };
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly errorType: string,
     message: string,
+    /** The request field at fault, when one is (OpenAI's `param`). */
+    readonly param: string | null = null,
   ) {
     super(message);
   }
@@ -11,10 +32,19 @@ export class ApiError extends Error {
   toJSON(): { error: string; error_type: string } {
     return { error: this.message, error_type: this.errorType };
   }
+
+  toOpenAi(): OpenAiErrorJson {
+    return openAiErrorBody(this.status, this.message, this.errorType, this.param);
+  }
+
+  bodyFor(family: ErrorFamily): unknown {
+    return family === 'openai' ? this.toOpenAi() : this.toJSON();
+  }
 }
 
-export const validationError = (message: string) => new ApiError(422, 'validation', `Input validation error: ${message}`);
+export const validationError = (message: string, param: string | null = null) => new ApiError(422, 'validation', `Input validation error: ${message}`, param);
 export const overloadedError = () => new ApiError(429, 'overloaded', 'Model is overloaded');
 export const generationError = (message: string) => new ApiError(424, 'generation', `Request failed during generation: ${message}`);
 export const incompleteError = () => new ApiError(500, 'incomplete_generation', 'Incomplete generation');
 export const unhealthyError = () => new ApiError(503, 'healthcheck', 'unhealthy');
+export const templateError = (message: string) => new ApiError(422, 'template_error', `Template error: ${message}`);

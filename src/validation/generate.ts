@@ -38,7 +38,7 @@ export function validateGenerate(
   parameters: GenerateParameters,
   limits: ValidationLimits,
   tokenizer: Tokenizer,
-  options: { defaultDoSample: boolean; seedOverride?: number },
+  options: { defaultDoSample: boolean; seedOverride?: number; addSpecialTokens?: boolean; extraSampling?: Partial<SamplingParams> },
 ): ValidatedGenerate {
   const p = parameters;
   const bestOf = p.best_of ?? 1;
@@ -72,7 +72,7 @@ export function validateGenerate(
 
   let ids: number[];
   try {
-    ids = Array.from(tokenizer.tokenize(inputs, true));
+    ids = Array.from(tokenizer.tokenize(inputs, options.addSpecialTokens ?? true));
   } catch (error) {
     throw new ValidationError(`tokenizer error ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -105,6 +105,7 @@ export function validateGenerate(
     frequencyPenalty,
     seed: options.seedOverride ?? p.seed ?? randomSeed(),
     watermark: p.watermark ?? false,
+    ...options.extraSampling,
   };
   return {
     request: {

@@ -40,6 +40,26 @@ describe('sampler', () => {
     assert.equal(sampler.choose(logits(), 0).id, 4);
   });
 
+  it('logit bias shifts raw logits (OpenAI logit_bias)', () => {
+    const sampler = new SequenceSampler({ ...GREEDY, logitBias: [[3, 10], [1, -100]] }, [], settings);
+    assert.equal(sampler.choose(logits(), 0).id, 3);
+  });
+
+  it('presence and count penalties apply to generated tokens only, not the prompt', () => {
+    const promptOnly = new SequenceSampler({ ...GREEDY, presencePenalty: 2 }, [1, 4], settings);
+    assert.equal(promptOnly.choose(logits(), 0).id, 1);
+    const presence = new SequenceSampler({ ...GREEDY, presencePenalty: 0.5 }, [], settings);
+    presence.accept(1);
+    assert.equal(presence.choose(logits(), 0).id, 4);
+    // Count penalty grows with repetitions: token 4 seen twice falls below token 2 (3 - 2*0.6 < 2).
+    const count = new SequenceSampler({ ...GREEDY, countPenalty: 0.6 }, [], settings);
+    count.accept(1);
+    count.accept(1);
+    count.accept(4);
+    count.accept(4);
+    assert.equal(count.choose(logits(), 0).id, 2);
+  });
+
   it('temperature flattens the distribution', () => {
     const hot = new SequenceSampler({ ...GREEDY, temperature: 10 }, [], settings).choose(logits(), 0);
     const plain = new SequenceSampler(GREEDY, [], settings).choose(logits(), 0);

@@ -1,7 +1,7 @@
 // A loaded GGUF model: weights (or the vocabulary alone), metadata and its tokenizer.
 import { existsSync } from 'node:fs';
 import { loadLlamaApi, type LlamaApi, type ModelParams, type Pointer } from './binding.js';
-import type { Tokenizer, TokenSpan } from '../tokenizer.js';
+import type { FillInTheMiddleTokens, Tokenizer, TokenSpan } from '../tokenizer.js';
 import type { ModelInfo } from '../types.js';
 
 const TOKEN_ATTR_CONTROL = 1 << 3;
@@ -25,6 +25,7 @@ export class LlamaVocabulary implements Tokenizer {
   readonly eosId: number;
   readonly addBos: boolean;
   readonly addEos: boolean;
+  readonly fillInTheMiddle: FillInTheMiddleTokens | undefined;
   private readonly special: Uint8Array;
   private readonly eog: Uint8Array;
   private readonly texts: (string | undefined)[];
@@ -37,6 +38,8 @@ export class LlamaVocabulary implements Tokenizer {
     this.eosId = api.llama_vocab_eos(vocab);
     this.addBos = api.llama_vocab_get_add_bos(vocab);
     this.addEos = api.llama_vocab_get_add_eos(vocab);
+    const fim = { prefix: api.llama_vocab_fim_pre(vocab), suffix: api.llama_vocab_fim_suf(vocab), middle: api.llama_vocab_fim_mid(vocab) };
+    this.fillInTheMiddle = fim.prefix >= 0 && fim.suffix >= 0 && fim.middle >= 0 ? fim : undefined;
     this.special = new Uint8Array(this.vocabSize);
     this.eog = new Uint8Array(this.vocabSize);
     this.texts = new Array(this.vocabSize);
@@ -73,16 +76,16 @@ export class LlamaVocabulary implements Tokenizer {
     return this.tokenBuf.slice(0, n);
   }
 
-  tokenizeWithOffsets(text: string): TokenSpan[] {
+  tokenizeWithOffsets(text: string, addSpecial = true): TokenSpan[] {
     const input = Buffer.from(text, 'utf8');
-    const ids = this.tokenize(text, true);
+    const ids = this.tokenize(text, addSpecial);
     const spans: TokenSpan[] = [];
     let offset = 0;
     let first = true;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      const addedBos = i === 0 && this.addBos && id === this.bosId;
-      const addedEos = i === ids.length - 1 && this.addEos && id === this.eosId;
+      const addedBos = addSpecial && i === 0 && this.addBos && id === this.bosId;
+      const addedEos = addSpecial && i === ids.length - 1 && this.addEos && id === this.eosId;
       let piece = addedBos || addedEos ? new Uint8Array(0) : this.pieceBytes(id);
       // SentencePiece models prepend a space that is not in the input: it belongs to no input byte.
       if (first && piece.length > 0) {

@@ -34,7 +34,12 @@ function meanLogprob(g: CollectedGeneration): number {
   return sum / g.tokens.length;
 }
 
-export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteOptions): void {
+export interface NativeHandlers {
+  /** POST / (a generate request with an optional `stream` flag); /invocations reuses it. */
+  compat: (body: unknown, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteOptions): NativeHandlers {
   const { generator, computeType } = options;
   const { metrics } = generator;
 
@@ -226,8 +231,8 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     await stream(body.inputs, body.parameters, request, reply, body.parameters?.return_full_text ?? false);
   });
 
-  app.post('/', native, async (request, reply) => {
-    const body = parseBody(CompatGenerateRequestSchema, request.body);
+  const compat = async (rawBody: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const body = parseBody(CompatGenerateRequestSchema, rawBody);
     const returnFullText = body.parameters?.return_full_text ?? options.compatReturnFullText;
     if (body.stream) return stream(body.inputs, body.parameters, request, reply, returnFullText);
     try {
@@ -236,5 +241,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
       if (error instanceof ClientGone) return reply.hijack();
       throw error;
     }
-  });
+  };
+  app.post('/', native, (request, reply) => compat(request.body, request, reply));
+  return { compat };
 }

@@ -1,0 +1,94 @@
+// A chat request -> the prompt text: messages in the template's shapes, tools for the template (or
+// described in the last message when the template has no tool support), continuation of a final
+// assistant message, and the stop strings a fallback template needs.
+import type { ChatMessageJson, ChatRequest, ToolJson } from '../api/openai.js';
+import type { Tokenizer } from '../engine/tokenizer.js';
+import { MessageError, templateMessages, templateTools } from './messages.js';
+import { ChatTemplate, TemplateError } from './template.js';
+import type { TemplateSource } from './template-source.js';
+
+export const DEFAULT_TOOL_PROMPT =
+  '\nGiven the functions available, please respond with a JSON for a function call with its proper arguments that best answers the given prompt. Respond in the format {name: function name, parameters: dictionary of argument name and its value}.Do not use variables.\n';
+
+const CHATML_END = '<|im_end|>';
+
+export interface ChatPromptInput {
+  messages: ChatMessageJson[];
+  tools?: ToolJson[] | null;
+  tool_choice?: ChatRequest['tool_choice'];
+  tool_prompt?: string | null;
+  chat_template_kwargs?: Record<string, unknown> | null;
+}
+
+export class ChatPrompter {
+  private constructor(
+    /** The compiled template, or why it does not compile (every chat request then fails with it). */
+    readonly template: ChatTemplate | TemplateError,
+    readonly source: TemplateSource,
+    /** Stop strings every chat generation gets (the fallback's end-of-turn marker when it is not a token). */
+    readonly stop: string[],
+  ) {}
+
+  static create(source: TemplateSource, tokenizer: Tokenizer): ChatPrompter {
+    const bosToken = source.bosToken ?? tokenizer.tokenText(tokenizer.bosId);
+    const eosToken = source.eosToken ?? tokenizer.tokenText(tokenizer.eosId);
+    let template: ChatTemplate | TemplateError;
+    try {
+      template = ChatTemplate.compile(source.source, { bosToken, eosToken });
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      template = error;
+    }
+    return new ChatPrompter(template, source, source.fallback && !isEndOfGenerationToken(tokenizer, CHATML_END) ? [CHATML_END] : []);
+  }
+
+  get compileError(): TemplateError | undefined {
+    return this.template instanceof TemplateError ? this.template : undefined;
+  }
+
+  /** Throws MessageError for input the template cannot take, TemplateError when rendering fails. */
+  render(input: ChatPromptInput): string {
+    const template = this.template;
+    if (template instanceof TemplateError) throw template;
+    if (input.messages.length === 0) throw new MessageError('messages', '`messages` must contain at least one message');
+    const messages = templateMessages(input.messages);
+    const tools = this.toolsToUse(input);
+    let templateToolList = undefined;
+    if (tools) {
+      if (template.readsTools) templateToolList = templateTools(tools);
+      else {
+        const last = messages[messages.length - 1];
+        const description = JSON.stringify(templateTools(tools));
+        last.content = `${last.content ?? ''}\n---\n${description}\n${input.tool_prompt || DEFAULT_TOOL_PROMPT}`;
+      }
+    }
+    const last = messages[messages.length - 1];
+    const continuing = last.role === 'assistant' && typeof last.content === 'string' && last.content.length > 0;
+    const text = template.render({
+      messages,
+      tools: templateToolList,
+      addGenerationPrompt: !continuing,
+      extra: input.chat_template_kwargs ?? undefined,
+    });
+    if (!continuing) return text;
+    // The model continues the final assistant message instead of starting a new turn.
+    const at = text.lastIndexOf(last.content as string);
+    return at < 0 ? text : text.slice(0, at + (last.content as string).length).trimEnd();
+  }
+
+  private toolsToUse(input: ChatPromptInput): ToolJson[] | undefined {
+    const choice = input.tool_choice ?? 'auto';
+    if (!input.tools || input.tools.length === 0 || choice === 'none') return undefined;
+    if (choice === 'auto') return input.tools;
+    const name = typeof choice === 'string' ? choice : choice.function.name;
+    if (typeof choice === 'string' && choice === 'required') {
+      throw new MessageError('tool_choice', '`tool_choice: "required"` needs constrained decoding, which this server does not support yet; use "auto"');
+    }
+    throw new MessageError('tool_choice', `forcing the tool "${name}" needs constrained decoding, which this server does not support yet; use "auto"`);
+  }
+}
+
+function isEndOfGenerationToken(tokenizer: Tokenizer, text: string): boolean {
+  const ids = tokenizer.tokenize(text, false);
+  return ids.length === 1 && tokenizer.isEndOfGeneration(ids[0]);
+}

@@ -1,0 +1,115 @@
+// POST /v1/chat/completions: OpenAI's chat API over the model's chat template.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ChatRequestSchema, type ChatChoiceJson, type ChatCompletionJson, type ChatRequest } from '../../api/openai.js';
+import { parseBody } from '../../api/parse.js';
+import type { ChatPrompter } from '../../chat/prompt.js';
+import { planOpenAiGeneration, type OpenAiGenerationPlan } from '../../validation/openai.js';
+import { ApiError } from '../errors.js';
+import { characterCount, generationHeaders, type Generator } from '../generator.js';
+import { clientGone, openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
+import { chatLogprob, completionId, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds } from '../openai-output.js';
+
+export interface ChatRouteOptions {
+  generator: Generator;
+  prompter: ChatPrompter;
+  identity: OpenAiIdentity;
+}
+
+interface ChatPlan extends OpenAiGenerationPlan {
+  prompt: string;
+  stops: string[];
+  topLogprobs: number;
+  logprobs: boolean;
+}
+
+const invalid = (message: string, param: string) => new ApiError(422, 'validation', `Input validation error: ${message}`, param);
+
+export function chatHandler(options: ChatRouteOptions): RouteHandler {
+  const { generator, prompter, identity } = options;
+
+  function plan(body: ChatRequest): ChatPlan {
+    if (body.response_format != null && body.response_format.type !== 'text') {
+      throw invalid(`\`response_format\` of type "${body.response_format.type}" needs constrained decoding, which this server does not support yet`, 'response_format');
+    }
+    if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw invalid('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
+    if (body.top_logprobs != null && (body.top_logprobs < 0 || body.top_logprobs > 20)) {
+      throw invalid(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
+    }
+    const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
+    const prompt = prompter.render(body);
+    const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens };
+    const planned = planOpenAiGeneration(prompt, fields, generator.limits, generator.tokenizer, {
+      addSpecialTokens: false,
+      topLogprobs,
+      choices: body.n ?? 1,
+      extraStop: prompter.stop,
+    });
+    return { ...planned, prompt, stops: [...planned.stop, ...prompter.stop], topLogprobs, logprobs: body.logprobs ?? false };
+  }
+
+  async function complete(planned: ChatPlan, body: ChatRequest, start: number, reply: FastifyReply): Promise<ChatCompletionJson> {
+    const cancel = clientGone(reply);
+    const results = await Promise.all(planned.choices.map((v) => generator.collect(v, start, cancel.signal))).catch((error: unknown) => {
+      cancel.abort();
+      throw error;
+    });
+    const choices = results.map((r, index): ChatChoiceJson => {
+      const content = r.tokens.map((token, k) => ({ token, top: r.topTokens[k] })).filter(({ token }) => !token.special);
+      return {
+        index,
+        message: { role: 'assistant', content: cutAtStop(r.finish.generatedText, planned.stops), refusal: null },
+        logprobs: planned.logprobs ? { content: content.map(({ token, top }) => chatLogprob(token, top, planned.topLogprobs)) } : null,
+        finish_reason: openAiFinishReason(r.finish.reason),
+      };
+    });
+    const promptTokens = planned.choices[0].inputLength;
+    const completionTokens = results.reduce((sum, r) => sum + r.finish.generatedTokens, 0);
+    reply.headers(generationHeaders(identity.computeType, characterCount(planned.prompt), results[0].timings, promptTokens, completionTokens));
+    return {
+      id: completionId('chatcmpl'),
+      object: 'chat.completion',
+      created: unixSeconds(),
+      model: responseModel(identity, body.model),
+      system_fingerprint: identity.systemFingerprint,
+      choices,
+      usage: usageOf(promptTokens, completionTokens),
+    };
+  }
+
+  function stream(planned: ChatPlan, body: ChatRequest, start: number, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const filters = planned.choices.map(() => new StopTextFilter(planned.stops));
+    return streamGenerations(
+      generator,
+      identity,
+      {
+        requests: planned.choices,
+        object: 'chat.completion.chunk',
+        idPrefix: 'chatcmpl',
+        model: responseModel(identity, body.model),
+        includeUsage: body.stream_options?.include_usage ?? false,
+        promptTokens: planned.choices[0].inputLength,
+        start,
+        opening: (send) => planned.choices.forEach((_, index) => send([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }])),
+        onEvent: (index, event, send) => {
+          if (event.kind !== 'token') return;
+          const token = event.token;
+          let text = token.special ? '' : filters[index].push(token.text);
+          if (event.finish) text += filters[index].flush();
+          const logprobs = planned.logprobs && !token.special ? { content: [chatLogprob(token, event.topTokens, planned.topLogprobs)] } : null;
+          if (text.length > 0 || logprobs) send([{ index, delta: { content: text }, logprobs, finish_reason: null }]);
+          if (event.finish) send([{ index, delta: {}, logprobs: null, finish_reason: openAiFinishReason(event.finish.reason) }]);
+        },
+      },
+      request,
+      reply,
+    );
+  }
+
+  return openAiHandler(generator, {
+    parse: (body) => parseBody(ChatRequestSchema, body),
+    sequences: (body) => body.n ?? 1,
+    plan,
+    stream,
+    complete,
+  });
+}

@@ -1,0 +1,25 @@
+// The OpenAI-compatible routes: chat completions, completions and the model list.
+import type { FastifyInstance } from 'fastify';
+import type { ChatPrompter } from '../../chat/prompt.js';
+import type { Generator } from '../generator.js';
+import type { OpenAiIdentity, RouteHandler } from '../openai-common.js';
+import { chatHandler } from './chat.js';
+import { completionsHandler } from './completions.js';
+
+export interface OpenAiHandlers {
+  chat: RouteHandler;
+  completions: RouteHandler;
+}
+
+export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator, prompter: ChatPrompter, identity: OpenAiIdentity): OpenAiHandlers {
+  const chat = chatHandler({ generator, prompter, identity });
+  const completions = completionsHandler({ generator, identity });
+  const openai = { config: { family: 'openai' as const, auth: true } };
+  app.post('/v1/chat/completions', openai, (request, reply) => chat(request.body, request, reply));
+  app.post('/v1/completions', openai, (request, reply) => completions(request.body, request, reply));
+  app.get('/v1/models', { config: { family: 'openai' as const } }, async () => ({
+    object: 'list',
+    data: [{ id: identity.modelId, object: 'model', created: 0, owned_by: identity.modelId }],
+  }));
+  return { chat, completions };
+}

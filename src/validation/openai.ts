@@ -1,0 +1,115 @@
+// OpenAI request fields -> the engine's generation request. OpenAI semantics where TGI's differ
+// (decisions §1): temperature 0 is greedy, top_p 1 is no filtering, presence and frequency
+// penalties are additive over generated tokens, logit_bias is honoured, n choices are independent.
+import type { GenerateParameters } from '../api/native.js';
+import type { SamplingParams } from '../engine/types.js';
+import type { Tokenizer } from '../engine/tokenizer.js';
+import { validateGenerate, ValidationError, type ValidatedGenerate, type ValidationLimits } from './generate.js';
+
+/** A rule of the OpenAI API broken by a request field. */
+export class OpenAiFieldError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface OpenAiSamplingFields {
+  max_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  n?: number | null;
+  stop?: string | string[] | null;
+  seed?: number | null;
+  presence_penalty?: number | null;
+  frequency_penalty?: number | null;
+  logit_bias?: Record<string, number> | null;
+  top_k?: number | null;
+  repetition_penalty?: number | null;
+  typical_p?: number | null;
+}
+
+export const MAX_CHOICES = 128;
+const MAX_SEED = 2 ** 64;
+
+function inRange(param: string, value: number | null | undefined, min: number, max: number): void {
+  if (value != null && !(value >= min && value <= max)) throw new OpenAiFieldError(param, `\`${param}\` must be >= ${min} and <= ${max}. Given: ${value}`);
+}
+
+export interface OpenAiGenerationPlan {
+  /** One validated request per choice. */
+  choices: ValidatedGenerate[];
+  stop: string[];
+}
+
+export interface PlanOptions {
+  /** Default when max_tokens is absent (undefined: up to max_total_tokens). */
+  defaultMaxTokens?: number;
+  addSpecialTokens: boolean;
+  topLogprobs: number;
+  choices: number;
+  extraStop?: string[];
+}
+
+function parseLogitBias(bias: Record<string, number> | null | undefined, vocabSize: number): [number, number][] | undefined {
+  if (bias == null) return undefined;
+  const pairs: [number, number][] = [];
+  for (const [key, value] of Object.entries(bias)) {
+    const id = Number(key);
+    if (!/^\d+$/.test(key) || id >= vocabSize) throw new OpenAiFieldError('logit_bias', `\`logit_bias\` keys must be token ids in [0, ${vocabSize}). Given: "${key}"`);
+    if (!(value >= -100 && value <= 100)) throw new OpenAiFieldError('logit_bias', `\`logit_bias\` values must be >= -100 and <= 100. Given: ${value} for token ${key}`);
+    pairs.push([id, value]);
+  }
+  return pairs.length > 0 ? pairs : undefined;
+}
+
+/**
+ * Checks the OpenAI ranges, then runs TGI's validation (lengths, stop count, limits) on the mapped
+ * parameters. Throws OpenAiFieldError or ValidationError.
+ */
+export function planOpenAiGeneration(prompt: string, fields: OpenAiSamplingFields, limits: ValidationLimits, tokenizer: Tokenizer, options: PlanOptions): OpenAiGenerationPlan {
+  inRange('temperature', fields.temperature, 0, 2);
+  if (fields.top_p != null && !(fields.top_p > 0 && fields.top_p <= 1)) throw new OpenAiFieldError('top_p', `\`top_p\` must be > 0 and <= 1. Given: ${fields.top_p}`);
+  inRange('presence_penalty', fields.presence_penalty, -2, 2);
+  inRange('frequency_penalty', fields.frequency_penalty, -2, 2);
+  inRange('n', fields.n, 1, MAX_CHOICES);
+  if (fields.max_tokens != null && fields.max_tokens < 1) throw new OpenAiFieldError('max_tokens', `\`max_tokens\` must be at least 1. Given: ${fields.max_tokens}`);
+  if (fields.seed != null && !(fields.seed >= 0 && fields.seed < MAX_SEED)) throw new OpenAiFieldError('seed', `\`seed\` must be an integer in [0, 2^64). Given: ${fields.seed}`);
+  if (fields.top_k != null && fields.top_k < 1) throw new OpenAiFieldError('top_k', `\`top_k\` must be strictly positive. Given: ${fields.top_k}`);
+  if (options.topLogprobs > limits.maxTopNTokens) {
+    throw new OpenAiFieldError('top_logprobs', `\`top_logprobs\` must be <= ${limits.maxTopNTokens} on this server (--max-top-n-tokens). Given: ${options.topLogprobs}`);
+  }
+  const logitBias = parseLogitBias(fields.logit_bias, tokenizer.vocabSize);
+  const userStop = fields.stop == null ? [] : typeof fields.stop === 'string' ? [fields.stop] : fields.stop;
+  const stop = [...userStop, ...(options.extraStop ?? []).filter((s) => !userStop.includes(s))];
+
+  const greedy = fields.temperature === 0;
+  const parameters: GenerateParameters = {
+    do_sample: !greedy,
+    temperature: greedy || fields.temperature == null ? undefined : fields.temperature,
+    top_p: greedy || fields.top_p == null || fields.top_p === 1 ? undefined : fields.top_p,
+    top_k: greedy ? undefined : fields.top_k,
+    typical_p: greedy || fields.typical_p == null || fields.typical_p === 1 ? undefined : fields.typical_p,
+    repetition_penalty: fields.repetition_penalty,
+    max_new_tokens: fields.max_tokens ?? options.defaultMaxTokens,
+    stop,
+    top_n_tokens: options.topLogprobs,
+    details: true,
+  };
+  const extraSampling: Partial<SamplingParams> = {
+    presencePenalty: fields.presence_penalty ?? 0,
+    countPenalty: fields.frequency_penalty ?? 0,
+    logitBias,
+  };
+  const choices: ValidatedGenerate[] = [];
+  for (let i = 0; i < options.choices; i++) {
+    // With a seed, choice i draws from seed + i: reproducible, and the choices still differ.
+    const seedOverride = fields.seed == null ? undefined : (fields.seed + i) % MAX_SEED;
+    choices.push(validateGenerate(prompt, parameters, limits, tokenizer, { defaultDoSample: !greedy, seedOverride, addSpecialTokens: options.addSpecialTokens, extraSampling }));
+  }
+  return { choices, stop: userStop };
+}
+
+export { ValidationError };
