@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { InferenceClient } from '@huggingface/inference';
-import { GREEDY_CONTINUATION, postJson, readSse, startServer, type RunningServer } from './helpers/server.js';
+import { requantizeGguf } from '../src/bench/model/requantize.js';
+import { GgufType } from '../src/bench/model/gguf-writer.js';
+import { GREEDY_CONTINUATION, postJson, readSse, startServer, STORIES, type RunningServer } from './helpers/server.js';
 
 /** A template that makes a chat request's prompt exactly BOS + the message texts, like /generate's. */
 const STORY_TEMPLATE = '{{ bos_token }}{% for message in messages %}{{ message.content }}{% endfor %}';
@@ -338,5 +340,42 @@ describe('chat template errors', () => {
     assert.match(r.json.error.message, /^Template error: .*Conversations must start with a user message/);
     const ok = await postJson(`${server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 3 });
     assert.equal(ok.status, 200);
+  });
+});
+
+describe('where the chat template comes from', () => {
+  const render = async (server: RunningServer) => (await postJson(`${server.url}/chat_tokenize`, { messages: [{ role: 'user', content: 'Hi' }] })).json.templated_text;
+
+  it('GGUF metadata, then --tokenizer-config-path, then --chat-template win in that order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgi-node-template-'));
+    const model = join(dir, 'stories-with-template.gguf');
+    const template = (tag: string) => `{{ bos_token }}[${tag}]{% for m in messages %}{{ m.content }}{% endfor %}{{ eos_token }}`;
+    await requantizeGguf(STORIES, model, null, new Map([['tokenizer.chat_template', { type: GgufType.STRING, value: template('gguf') }]]));
+    const config = join(dir, 'tokenizer_config.json');
+    writeFileSync(config, JSON.stringify({ chat_template: [{ name: 'tool_use', template: 'x' }, { name: 'default', template: template('config') }], bos_token: { content: '<B>' }, eos_token: '<E>' }));
+
+    const fromGguf = await startServer([], {}, model);
+    try {
+      assert.equal(await render(fromGguf), '<s>[gguf]Hi</s>');
+      assert.ok(fromGguf.logs.some((line) => line.includes('GGUF metadata')));
+    } finally {
+      await fromGguf.stop();
+    }
+    const fromConfig = await startServer(['--tokenizer-config-path', config], {}, model);
+    try {
+      assert.equal(await render(fromConfig), '<B>[config]Hi<E>');
+    } finally {
+      await fromConfig.stop();
+    }
+    const fromFile = await startServer(['--tokenizer-config-path', config, '--chat-template', templateFile(template('file'))], {}, model);
+    try {
+      assert.equal(await render(fromFile), '<B>[file]Hi<E>');
+    } finally {
+      await fromFile.stop();
+    }
+  });
+
+  it('a missing template file stops the launcher with a clear error', async () => {
+    await assert.rejects(startServer(['--chat-template', join(tmpdir(), 'no-such-template.jinja')]), /cannot read chat template file .*no-such-template\.jinja: no such file/);
   });
 });

@@ -125,6 +125,26 @@ describe('malformed requests', () => {
     });
   }
 
+  for (const path of ['/v1/chat/completions', '/v1/completions', '/chat_tokenize', '/invocations']) {
+    const openai = path.startsWith('/v1/');
+    const errorOf = (body: any) => (openai ? body.error.message : body.error);
+    it(`${path}: invalid JSON 400, wrong content type 415, too large 413, in the route's error shape`, async () => {
+      const cases: [Response, number, RegExp][] = [
+        [await send(path, '{"messages": [', 'application/json'), 400, /^Failed to parse the request body as JSON: /],
+        [await send(path, '{"prompt":"x"}', 'text/plain'), 415, /Content-Type: application\/json/],
+        [await send(path, JSON.stringify({ prompt: 'x'.repeat(5000) }), 'application/json'), 413, /length limit exceeded/],
+        [await send(path, JSON.stringify({ messages: 5, prompt: 5, inputs: 5 }), 'application/json'), 422, /^Failed to deserialize the JSON body/],
+      ];
+      for (const [response, status, message] of cases) {
+        assert.equal(response.status, status);
+        const body = await response.json();
+        if (openai) assert.equal(body.error.type, 'invalid_request_error');
+        else assert.equal(body.error_type, 'validation');
+        assert.match(errorOf(body), message);
+      }
+    });
+  }
+
   const SHAPES: [string, unknown, RegExp][] = [
     ['missing inputs', { parameters: {} }, /inputs/],
     ['inputs of the wrong type', { inputs: 5 }, /inputs/],

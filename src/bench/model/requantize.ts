@@ -5,7 +5,8 @@ import { gguf } from '@huggingface/gguf';
 import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
 import { QK, QUANTIZATIONS, quantizedTensor, type Quantization } from './quantize.js';
 
-export async function requantizeGguf(inputPath: string, outPath: string, quantization: Quantization): Promise<{ quantized: number; kept: number }> {
+/** `quantization` null keeps every tensor as it is (a copy with `extraMetadata` set). */
+export async function requantizeGguf(inputPath: string, outPath: string, quantization: Quantization | null, extraMetadata = new Map<string, GgufValue>()): Promise<{ quantized: number; kept: number }> {
   const parsed = await gguf(inputPath, { typedMetadata: true, allowLocalFile: true });
   const file = readFileSync(inputPath);
   const metadata = new Map<string, GgufValue>();
@@ -13,7 +14,8 @@ export async function requantizeGguf(inputPath: string, outPath: string, quantiz
     if (key === 'version' || key === 'tensor_count' || key === 'kv_count') continue;
     metadata.set(key, fromTypedMetadata(entry));
   }
-  metadata.set('general.file_type', { type: GgufType.UINT32, value: QUANTIZATIONS[quantization].fileType });
+  if (quantization) metadata.set('general.file_type', { type: GgufType.UINT32, value: QUANTIZATIONS[quantization].fileType });
+  for (const [key, value] of extraMetadata) metadata.set(key, value);
   let quantized = 0;
   let kept = 0;
   const tensors: TensorSpec[] = parsed.tensorInfos.map((info) => {
@@ -22,7 +24,7 @@ export async function requantizeGguf(inputPath: string, outPath: string, quantiz
     const start = Number(parsed.tensorDataOffset + info.offset);
     if (Number(info.dtype) !== GgmlType.F32) throw new Error(`${info.name}: only F32 inputs are supported`);
     const raw = file.subarray(start, start + 4 * count);
-    if (dims.length === 2 && dims[0] % QK === 0) {
+    if (quantization && dims.length === 2 && dims[0] % QK === 0) {
       quantized++;
       return quantizedTensor(info.name, dims, quantization, () => new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
     }
