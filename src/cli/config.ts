@@ -51,10 +51,14 @@ export class ConfigError extends Error {}
 /** Raw option values as commander produces them (camelCase of the long flag). */
 export interface RawOptions {
   modelId?: string;
+  /** The GGUF file --model-id resolved to (set by the launcher, not a flag). */
+  modelPath?: string;
+  revision?: string;
+  ggufFile?: string;
+  huggingfaceHubCache?: string;
   chatTemplate?: string;
   tokenizerConfigPath?: string;
   servedModelName?: string;
-  revision?: string;
   hostname: string;
   port: number;
   maxConcurrentRequests: number;
@@ -106,7 +110,7 @@ export function resolveHostname(value: string, warn: (message: string) => void):
 }
 
 export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: string) => void): Config {
-  if (!raw.modelId) throw new ConfigError('--model-id (or MODEL_ID) is required: the path of a .gguf model file');
+  if (!raw.modelId) throw new ConfigError('--model-id (or MODEL_ID) is required');
   if (raw.validationWorkers <= 0) throw new ConfigError('`validation_workers` must be > 0');
   if (raw.maxInputTokens !== undefined && raw.maxInputLength !== undefined) {
     throw new ConfigError(
@@ -169,7 +173,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       disableGrammarSupport: raw.disableGrammarSupport,
     },
     engine: {
-      modelPath: raw.modelId,
+      modelPath: raw.modelPath ?? raw.modelId,
       maxBatchPrefillTokens: raw.maxBatchPrefillTokens,
       maxBatchSize,
       microBatchTokens: raw.ubatchSize,

@@ -5,7 +5,10 @@ import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { buildCommand, ignoredFlagWarnings } from './options.js';
 import { ConfigError, kvBytesPerToken, resolveConfig, type Config, type RawOptions } from './config.js';
-import { createLoadProgress } from './progress.js';
+import { createDownloadProgress, createLoadProgress } from './progress.js';
+import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
+import { hubEnvironment } from '../hub/environment.js';
+import { ModelResolutionError, resolveModel, type ResolvedModel } from '../hub/resolve-model.js';
 import { createLogger } from '../logging/logger.js';
 import { LlamaModel } from '../engine/llama/model.js';
 import { routeLlamaLogs } from '../engine/llama/logging.js';
@@ -57,7 +60,27 @@ function chatPrompter(raw: RawOptions, vocabularyModel: LlamaModel, logger: Logg
   return prompter;
 }
 
-async function launch(config: Config, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger): Promise<void> {
+async function locateModel(raw: RawOptions, logger: Logger): Promise<ResolvedModel> {
+  const modelId = raw.modelId ?? DEFAULT_MODEL_ID;
+  if (!raw.modelId) logger.info(`No --model-id given: serving the default model ${DEFAULT_MODEL_ID}`);
+  const progress = createDownloadProgress(logger);
+  try {
+    return await resolveModel(modelId, {
+      revision: raw.revision ?? 'main',
+      ggufFile: raw.ggufFile,
+      hub: hubEnvironment(process.env, raw.huggingfaceHubCache),
+      log: (message) => logger.info(message),
+      warn: (message) => logger.warn(message),
+      onDownload: (file, done, total) => progress.update(file, done, total),
+      onDownloadEnd: (file) => progress.end(file),
+    });
+  } catch (error) {
+    if (error instanceof ModelResolutionError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   const started = performance.now();
   const engine = await EngineClient.start(
@@ -108,8 +131,8 @@ async function launch(config: Config, vocabularyModel: LlamaModel, prompter: Cha
     servedModel: config.servedModelName,
     info: {
       model_id: config.modelId,
-      model_sha: null,
-      model_pipeline_tag: null,
+      model_sha: model.sha,
+      model_pipeline_tag: model.pipelineTag,
       max_concurrent_requests: config.limits.maxConcurrentRequests,
       max_best_of: config.limits.maxBestOf,
       max_stop_sequences: config.limits.maxStopSequences,
@@ -186,13 +209,14 @@ async function main(): Promise<void> {
   const logger = createLogger(raw.jsonOutput);
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
-    if (!raw.modelId) throw new ConfigError('--model-id (or MODEL_ID) is required: the path of a .gguf model file');
+    const model = await locateModel(raw, logger);
+    const options: RawOptions = { ...raw, modelId: model.modelId, modelPath: model.path };
     routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));
     // The HTTP thread tokenizes with its own vocabulary-only copy of the model.
-    const vocabularyModel = LlamaModel.load(raw.modelId, { vocabOnly: true });
-    const config = resolveConfig(raw, vocabularyModel.info(), (message) => logger.warn(message));
-    const prompter = chatPrompter(raw, vocabularyModel, logger);
-    await launch(config, vocabularyModel, prompter, logger);
+    const vocabularyModel = LlamaModel.load(model.path, { vocabOnly: true });
+    const config = resolveConfig(options, vocabularyModel.info(), (message) => logger.warn(message));
+    const prompter = chatPrompter(options, vocabularyModel, logger);
+    await launch(config, model, vocabularyModel, prompter, logger);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal(message);

@@ -1,6 +1,8 @@
 // The launcher's flags: TGI's names and environment variables, plus llama.cpp engine settings.
 // Flags win over environment variables; booleans accept `--flag`, `--flag false`, or FLAG=true|false.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { QUANTIZATION_PREFERENCE } from '../hub/choose-gguf.js';
+import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
 
 export function parseInteger(min: number) {
   return (value: string): number => {
@@ -49,7 +51,10 @@ interface FlagSpec {
 
 /** Options that tgi-node implements. */
 const SUPPORTED: FlagSpec[] = [
-  { flags: '--model-id <id>', env: 'MODEL_ID', help: 'Model to serve: a local .gguf file (or the first file of a split GGUF).' },
+  { flags: '--model-id <id>', env: 'MODEL_ID', help: `Model to serve: a local .gguf file (the first part of a split GGUF), a directory holding GGUFs, or a Hugging Face hub repository id (org/name), downloaded into the Hugging Face cache. Default: ${DEFAULT_MODEL_ID}.` },
+  { flags: '--revision <rev>', env: 'REVISION', help: 'Hub branch, tag or commit of --model-id.', defaultValue: 'main' },
+  { flags: '--gguf-file <name>', env: 'GGUF_FILE', help: `GGUF file of the repository or directory to serve. Default: the first of ${QUANTIZATION_PREFERENCE.join(', ')} found, else the smallest.` },
+  { flags: '--huggingface-hub-cache <dir>', env: 'HUGGINGFACE_HUB_CACHE', help: 'Hugging Face hub cache folder. Default: HF_HUB_CACHE, else $HF_HOME/hub (~/.cache/huggingface/hub).' },
   { flags: '--hostname <addr>', env: 'HOSTNAME', help: 'Address to listen on; an unparsable value falls back to 0.0.0.0.', defaultValue: '0.0.0.0' },
   { flags: '-p, --port <port>', env: 'PORT', help: 'HTTP port.', parse: parseInteger(0), defaultValue: 3000 },
   { flags: '--max-concurrent-requests <n>', env: 'MAX_CONCURRENT_REQUESTS', help: 'Requests in flight (running + queued) before new ones get 429 "Model is overloaded".', parse: parseInteger(1), defaultValue: 128 },
@@ -93,7 +98,6 @@ const SUPPORTED: FlagSpec[] = [
 
 /** TGI flags that cannot apply to a single-node llama.cpp server: accepted, warned about, ignored. */
 const NOT_APPLICABLE: { flags: string; env?: string; why: string }[] = [
-  { flags: '--revision <rev>', env: 'REVISION', why: 'hub downloads are not implemented yet' },
   { flags: '--sharded [value]', env: 'SHARDED', why: 'sharding across GPUs is not available with llama.cpp' },
   { flags: '--num-shard <n>', env: 'NUM_SHARD', why: 'sharding across GPUs is not available with llama.cpp' },
   { flags: '--quantize <method>', env: 'QUANTIZE', why: 'GGUF files carry their own quantization' },
@@ -104,8 +108,7 @@ const NOT_APPLICABLE: { flags: string; env?: string; why: string }[] = [
   { flags: '--shard-uds-path <path>', env: 'SHARD_UDS_PATH', why: 'there are no shard processes' },
   { flags: '--master-addr <addr>', env: 'MASTER_ADDR', why: 'there is no distributed setup' },
   { flags: '--master-port <port>', env: 'MASTER_PORT', why: 'there is no distributed setup' },
-  { flags: '--huggingface-hub-cache <dir>', env: 'HUGGINGFACE_HUB_CACHE', why: 'hub downloads are not implemented yet' },
-  { flags: '--weights-cache-override <dir>', env: 'WEIGHTS_CACHE_OVERRIDE', why: 'hub downloads are not implemented yet' },
+  { flags: '--weights-cache-override <dir>', env: 'WEIGHTS_CACHE_OVERRIDE', why: 'give the model folder to --model-id instead' },
   { flags: '--disable-custom-kernels [value]', env: 'DISABLE_CUSTOM_KERNELS', why: 'kernels are llama.cpp\'s' },
   { flags: '--cuda-memory-fraction <x>', env: 'CUDA_MEMORY_FRACTION', why: 'llama.cpp sizes GPU memory from --gpu-layers' },
   { flags: '--rope-scaling <type>', env: 'ROPE_SCALING', why: 'RoPE settings come from the GGUF metadata' },

@@ -31,3 +31,56 @@ export function createLoadProgress(logger: Logger, label: string, interactive = 
     stop: () => {},
   };
 }
+
+export interface DownloadProgress {
+  update(file: string, done: number, total: number): void;
+  end(file: string): void;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** Download progress with speed and ETA: a bar on a terminal, a log line every few seconds otherwise. */
+export function createDownloadProgress(logger: Logger, interactive = process.stderr.isTTY === true, logEveryMs = 5000): DownloadProgress {
+  const started = new Map<string, { at: number; from: number }>();
+  const rate = (file: string, done: number) => {
+    const start = started.get(file)!;
+    const seconds = (performance.now() - start.at) / 1000;
+    return seconds > 0 ? (done - start.from) / seconds : 0;
+  };
+  if (interactive) {
+    let bar: cliProgress.SingleBar | undefined;
+    return {
+      update(file, done, total) {
+        if (!bar) {
+          started.set(file, { at: performance.now(), from: done });
+          bar = new cliProgress.SingleBar(
+            { format: `${file} [{bar}] {percentage}% | {size} | {speed}/s | ETA {eta_formatted}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total, done, { size: mib(total), speed: mib(0) });
+        }
+        bar.update(done, { speed: mib(rate(file, done)) });
+      },
+      end() {
+        bar?.stop();
+        bar = undefined;
+      },
+    };
+  }
+  let lastLog = 0;
+  return {
+    update(file, done, total) {
+      if (!started.has(file)) started.set(file, { at: performance.now(), from: done });
+      const now = performance.now();
+      if (now - lastLog < logEveryMs && done < total) return;
+      lastLog = now;
+      const speed = rate(file, done);
+      const eta = speed > 0 ? `, ETA ${Math.ceil((total - done) / speed)} s` : '';
+      logger.info(`Downloading ${file}: ${total > 0 ? Math.floor((done / total) * 100) : 100}% (${mib(done)} of ${mib(total)}) at ${mib(speed)}/s${eta}`);
+    },
+    end(file) {
+      started.delete(file);
+      lastLog = 0;
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// --model-id as a hub repository: the real server downloads from a local server that answers the
+// hub's routes, into huggingface_hub's cache layout, and loads from the cache offline.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GREEDY_CONTINUATION, postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { startFakeHub, VALID_TOKEN, type FakeHub } from './helpers/fake-hub.js';
+import { splitGguf } from './helpers/split-gguf.js';
+
+const OLD = '1'.repeat(40);
+const NEW = 'a'.repeat(40);
+const REPO = 'org/stories-GGUF';
+const Q8 = 'stories260K-Q8_0.gguf';
+const F32 = 'stories260K-F32.gguf';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('models from the Hugging Face hub', () => {
+  let hub: FakeHub;
+  let q8: Uint8Array;
+  let f32: Uint8Array;
+  const homes: string[] = [];
+  const freshHome = () => {
+    const home = mkdtempSync(join(tmpdir(), 'tgi-node-hf-home-'));
+    homes.push(home);
+    return home;
+  };
+  const env = (home: string, extra: Record<string, string> = {}) => ({ HF_ENDPOINT: hub.url, HF_HOME: home, HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: '', ...extra });
+  const repoDir = (home: string, repo = REPO) => join(home, 'hub', `models--${repo.replace('/', '--')}`);
+  const info = async (server: RunningServer) => (await fetch(`${server.url}/info`)).json() as Promise<Record<string, unknown>>;
+  const generate = async (server: RunningServer) => (await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } })).json.generated_text as string;
+
+  before(async () => {
+    q8 = readFileSync(await quantizedStories());
+    f32 = readFileSync(STORIES);
+    const splitDir = mkdtempSync(join(tmpdir(), 'tgi-node-split-'));
+    const parts = await splitGguf(STORIES, join(splitDir, 'stories260K-F32'), 2);
+    const readme = new TextEncoder().encode('# stories260K\n');
+    hub = await startFakeHub([
+      {
+        id: REPO,
+        commits: { [OLD]: { 'README.md': readme, [F32]: f32 }, [NEW]: { 'README.md': readme, [F32]: f32, [Q8]: q8, 'mmproj-stories-f16.gguf': new Uint8Array(64) } },
+        refs: { main: NEW, v1: OLD },
+        pipelineTag: 'text-generation',
+      },
+      { id: 'org/gated-GGUF', commits: { [NEW]: { [Q8]: q8 } }, refs: { main: NEW }, gated: true },
+      { id: 'org/split-GGUF', commits: { [NEW]: Object.fromEntries(parts.map((p) => [p.slice(splitDir.length + 1), readFileSync(p)])) }, refs: { main: NEW } },
+    ]);
+  });
+  after(() => hub.close());
+
+  it('first start downloads the preferred GGUF into an empty cache, in huggingface_hub layout; /info reports the commit', async () => {
+    const home = freshHome();
+    const server = await startServer([], env(home), REPO);
+    try {
+      const dir = repoDir(home);
+      assert.equal(readFileSync(join(dir, 'refs', 'main'), 'utf8'), NEW);
+      const pointer = join(dir, 'snapshots', NEW, Q8);
+      assert.ok(lstatSync(pointer).isSymbolicLink(), 'the snapshot file is a symlink');
+      assert.equal(realpathSync(pointer), realpathSync(join(dir, 'blobs', sha256(q8))));
+      assert.deepEqual(readdirSync(join(dir, 'blobs')), [sha256(q8)], 'only the chosen file is downloaded');
+      assert.equal(sha256(readFileSync(pointer)), sha256(q8));
+      const body = await info(server);
+      assert.equal(body.model_id, REPO);
+      assert.equal(body.model_sha, NEW);
+      assert.equal(body.model_pipeline_tag, 'text-generation');
+      assert.ok(server.logs.some((line) => line.includes('Downloading') && line.includes('100%')), 'download progress is logged');
+      assert.ok((await generate(server)).length > 20);
+    } finally {
+      await server.stop();
+    }
+
+    const requestsBefore = hub.requests.length;
+    const offline = await startServer([], env(home, { HF_HUB_OFFLINE: '1' }), REPO);
+    try {
+      assert.equal(hub.requests.length, requestsBefore, 'no request to the hub when offline');
+      assert.equal((await info(offline)).model_sha, NEW);
+      assert.ok((await generate(offline)).length > 20);
+    } finally {
+      await offline.stop();
+    }
+  });
+
+  it('an interrupted download resumes where it stopped', async () => {
+    const home = freshHome();
+    hub.faults.cutNextDownloadAfter = 300_000;
+    await assert.rejects(startServer([], env(home), REPO), /server exited/);
+    const partial = join(repoDir(home), 'blobs', `${sha256(q8)}.incomplete`);
+    assert.equal(statSync(partial).size, 300_000);
+    const server = await startServer([], env(home), REPO);
+    try {
+      assert.ok(hub.requests.some((r) => r.range === 'bytes=300000-'), 'the second start asks for the rest only');
+      assert.equal(sha256(readFileSync(join(repoDir(home), 'blobs', sha256(q8)))), sha256(q8));
+      assert.ok(!existsSync(partial));
+      assert.ok((await generate(server)).length > 20);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a file whose size differs from what the hub lists is rejected and removed', async () => {
+    const home = freshHome();
+    hub.faults.misreportedSizes = { [Q8]: q8.length + 4096 };
+    try {
+      await assert.rejects(startServer([], env(home), REPO), new RegExp(`${Q8} has ${q8.length} bytes where the hub lists ${q8.length + 4096}`));
+    } finally {
+      hub.faults.misreportedSizes = undefined;
+    }
+    const blobs = join(repoDir(home), 'blobs');
+    assert.deepEqual(existsSync(blobs) ? readdirSync(blobs) : [], []);
+  });
+
+  it('a gated repository without a token fails with a clear error; with one it loads', async () => {
+    const home = freshHome();
+    await assert.rejects(startServer([], env(home), 'org/gated-GGUF'), /access to org\/gated-GGUF was refused .*gated or private.*no token is set.*HF_TOKEN \(or HUGGING_FACE_HUB_TOKEN\)/);
+    const server = await startServer([], env(home, { HF_TOKEN: VALID_TOKEN }), 'org/gated-GGUF');
+    await server.stop();
+  });
+
+  it('--revision picks the snapshot of a tag; the tag is recorded in refs/', async () => {
+    const home = freshHome();
+    const server = await startServer(['--revision', 'v1'], env(home), REPO);
+    try {
+      assert.equal((await info(server)).model_sha, OLD);
+      assert.equal(readFileSync(join(repoDir(home), 'refs', 'v1'), 'utf8'), OLD);
+      assert.ok(existsSync(join(repoDir(home), 'snapshots', OLD, F32)));
+      assert.ok((await generate(server)).startsWith(GREEDY_CONTINUATION.slice(0, 40)));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('--gguf-file picks a file by name', async () => {
+    const home = freshHome();
+    const server = await startServer(['--gguf-file', F32], env(home), REPO);
+    try {
+      assert.ok(existsSync(join(repoDir(home), 'snapshots', NEW, F32)));
+      assert.ok(!existsSync(join(repoDir(home), 'snapshots', NEW, Q8)));
+    } finally {
+      await server.stop();
+    }
+    await assert.rejects(startServer(['--gguf-file', 'nope.gguf'], env(home), REPO), /no GGUF file named nope\.gguf; available: /);
+  });
+
+  it('a split GGUF downloads every part and loads as one model', async () => {
+    const home = freshHome();
+    const server = await startServer([], env(home), 'org/split-GGUF');
+    try {
+      const snapshot = join(repoDir(home, 'org/split-GGUF'), 'snapshots', NEW);
+      assert.deepEqual(readdirSync(snapshot).sort(), ['stories260K-F32-00001-of-00002.gguf', 'stories260K-F32-00002-of-00002.gguf']);
+      assert.ok((await generate(server)).startsWith(GREEDY_CONTINUATION.slice(0, 40)));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('offline with nothing cached, or an unknown repository: a clear error at once', async () => {
+    const home = freshHome();
+    const started = performance.now();
+    await assert.rejects(startServer([], env(home, { HF_HUB_OFFLINE: '1' }), REPO), /HF_HUB_OFFLINE is set: org\/stories-GGUF@main is not in the cache/);
+    await assert.rejects(startServer([], env(home), 'org/no-such-repo'), /org\/no-such-repo@main was not found on http/);
+    assert.ok(performance.now() - started < 30_000);
+  });
+
+  it('a local directory of GGUFs: the preferred one, or the one named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgi-node-model-dir-'));
+    mkdirSync(join(dir, 'sub'));
+    copyFileSync(STORIES, join(dir, F32));
+    copyFileSync(await quantizedStories(), join(dir, 'sub', Q8));
+    const server = await startServer([], {}, dir);
+    try {
+      assert.ok(server.logs.some((line) => line.includes('Q8_0')), 'the Q8_0 file is preferred');
+    } finally {
+      await server.stop();
+    }
+    const named = await startServer(['--gguf-file', F32], {}, dir);
+    try {
+      assert.ok((await generate(named)).startsWith(GREEDY_CONTINUATION.slice(0, 40)));
+      assert.ok(!named.logs.some((line) => line.includes('Q8_0')));
+    } finally {
+      await named.stop();
+    }
+  });
+});
