@@ -89,10 +89,12 @@ describe('models from the Hugging Face hub', () => {
     hub.faults.cutNextDownloadAfter = 300_000;
     await assert.rejects(startServer([], env(home), REPO), /server exited/);
     const partial = join(repoDir(home), 'blobs', `${sha256(q8)}.incomplete`);
-    assert.equal(statSync(partial).size, 300_000);
+    // What reached the disk before the process stopped: at most the bytes sent.
+    const kept = statSync(partial).size;
+    assert.ok(kept > 100_000 && kept <= 300_000, `partial file of ${kept} bytes`);
     const server = await startServer([], env(home), REPO);
     try {
-      assert.ok(hub.requests.some((r) => r.range === 'bytes=300000-'), 'the second start asks for the rest only');
+      assert.ok(hub.requests.some((r) => r.range === `bytes=${kept}-`), 'the second start asks for the rest only');
       assert.equal(sha256(readFileSync(join(repoDir(home), 'blobs', sha256(q8)))), sha256(q8));
       assert.ok(!existsSync(partial));
       assert.ok((await generate(server)).length > 20);
