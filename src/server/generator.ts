@@ -6,7 +6,8 @@ import type { Tokenizer } from '../engine/tokenizer.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Permits } from '../scheduler/permits.js';
 import type { ValidatedGenerate, ValidationLimits } from '../validation/generate.js';
-import { ApiError, generationError } from './errors.js';
+import type { FastifyReply } from 'fastify';
+import { ApiError, generationError, overloadedError } from './errors.js';
 
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -42,6 +43,16 @@ export class Generator {
     readonly metrics: Metrics,
     readonly permits: Permits,
   ) {}
+
+  /** Permits for `count` sequences, or 429 `Model is overloaded`; returns their release. */
+  acquire(count: number): () => void {
+    const release = this.permits.tryAcquire(count);
+    if (!release) {
+      this.metrics.fail('overloaded');
+      throw overloadedError();
+    }
+    return release;
+  }
 
   start(validated: ValidatedGenerate): GenerationStream {
     this.metrics.inputLength.observe(validated.inputLength);
@@ -97,6 +108,21 @@ export class Generator {
     if (generatedTokens > 0) m.timePerToken.observe(inference / generatedTokens);
     m.generatedTokens.observe(generatedTokens);
   }
+}
+
+/** Mean token logprob of a generation: how best_of ranks candidates. */
+export function meanLogprob(g: CollectedGeneration): number {
+  if (g.tokens.length === 0) return -Infinity;
+  return g.tokens.reduce((sum, t) => sum + t.logprob, 0) / g.tokens.length;
+}
+
+/** Aborted when the client disconnects before its response was written. */
+export function clientGone(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller;
 }
 
 /** TGI's timing and accounting headers of a finished non-streaming generation. */

@@ -7,7 +7,7 @@ import { TemplateError } from '../chat/template.js';
 import type { GenerationStream, RequestEvent } from '../engine/worker-client.js';
 import { OpenAiFieldError } from '../validation/openai.js';
 import { ValidationError, type ValidatedGenerate } from '../validation/generate.js';
-import { ApiError, generationError, overloadedError, templateError, validationError } from './errors.js';
+import { ApiError, generationError, templateError, validationError } from './errors.js';
 import { ClientGone, now, type Generator } from './generator.js';
 import { completionId, unixSeconds } from './openai-output.js';
 import { SseWriter } from './sse.js';
@@ -34,24 +34,6 @@ export function asApiError(error: unknown, generator: Generator): never {
   if (error instanceof MessageError) throw new ApiError(422, 'validation', `Input validation error: ${error.message}`, error.param);
   if (error instanceof TemplateError) throw templateError(error.message);
   throw error;
-}
-
-export function acquirePermits(generator: Generator, count: number): () => void {
-  const release = generator.permits.tryAcquire(count);
-  if (!release) {
-    generator.metrics.fail('overloaded');
-    throw overloadedError();
-  }
-  return release;
-}
-
-/** Aborted when the client disconnects before its response was written. */
-export function clientGone(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller;
 }
 
 /** Events of several generations as they come, tagged with the generation's index. */
@@ -172,7 +154,7 @@ export function openAiHandler<Body extends { stream?: boolean | null }, Plan>(ge
     const start = now();
     generator.metrics.requestCount.inc();
     const body = spec.parse(rawBody);
-    const release = acquirePermits(generator, spec.sequences(body));
+    const release = generator.acquire(spec.sequences(body));
     try {
       let planned: Plan;
       try {

@@ -4,6 +4,7 @@
 import type { GenerateParameters } from '../api/native.js';
 import type { SamplingParams } from '../engine/types.js';
 import type { Tokenizer } from '../engine/tokenizer.js';
+import { randomSeed } from '../sampling/random.js';
 import { validateGenerate, ValidationError, type ValidatedGenerate, type ValidationLimits } from './generate.js';
 
 /** A rule of the OpenAI API broken by a request field. */
@@ -103,11 +104,12 @@ export function planOpenAiGeneration(prompt: string, fields: OpenAiSamplingField
     countPenalty: fields.frequency_penalty ?? 0,
     logitBias,
   };
-  const choices: ValidatedGenerate[] = [];
-  for (let i = 0; i < options.choices; i++) {
+  const first = validateGenerate(prompt, parameters, limits, tokenizer, { defaultDoSample: !greedy, seedOverride: fields.seed ?? undefined, addSpecialTokens: options.addSpecialTokens, extraSampling });
+  const choices = [first];
+  for (let i = 1; i < options.choices; i++) {
     // With a seed, choice i draws from seed + i: reproducible, and the choices still differ.
-    const seedOverride = fields.seed == null ? undefined : (fields.seed + i) % MAX_SEED;
-    choices.push(validateGenerate(prompt, parameters, limits, tokenizer, { defaultDoSample: !greedy, seedOverride, addSpecialTokens: options.addSpecialTokens, extraSampling }));
+    const seed = fields.seed == null ? randomSeed() : (fields.seed + i) % MAX_SEED;
+    choices.push({ ...first, request: { ...first.request, sampling: { ...first.request.sampling, seed } } });
   }
   return { choices, stop: userStop };
 }

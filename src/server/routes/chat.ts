@@ -5,8 +5,8 @@ import { parseBody } from '../../api/parse.js';
 import type { ChatPrompter } from '../../chat/prompt.js';
 import { planOpenAiGeneration, type OpenAiGenerationPlan } from '../../validation/openai.js';
 import { ApiError } from '../errors.js';
-import { characterCount, generationHeaders, type Generator } from '../generator.js';
-import { clientGone, openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
+import { characterCount, clientGone, generationHeaders, type Generator } from '../generator.js';
+import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { chatLogprob, completionId, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds } from '../openai-output.js';
 
 export interface ChatRouteOptions {

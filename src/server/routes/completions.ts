@@ -6,8 +6,8 @@ import { parseBody } from '../../api/parse.js';
 import type { ValidatedGenerate } from '../../validation/generate.js';
 import { planOpenAiGeneration } from '../../validation/openai.js';
 import { ApiError } from '../errors.js';
-import { characterCount, generationHeaders, type CollectedGeneration, type Generator } from '../generator.js';
-import { clientGone, openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
+import { characterCount, clientGone, meanLogprob, generationHeaders, type CollectedGeneration, type Generator } from '../generator.js';
+import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { completionId, completionLogprobs, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds, type ScoredText } from '../openai-output.js';
 
 /** OpenAI's default for the legacy completions API. */
@@ -38,10 +38,6 @@ interface CompletionPlan {
 
 const invalid = (message: string, param: string) => new ApiError(422, 'validation', `Input validation error: ${message}`, param);
 
-function meanLogprob(g: CollectedGeneration): number {
-  if (g.tokens.length === 0) return -Infinity;
-  return g.tokens.reduce((sum, t) => sum + t.logprob, 0) / g.tokens.length;
-}
 
 export function completionsHandler(options: CompletionsRouteOptions): RouteHandler {
   const { generator, identity } = options;

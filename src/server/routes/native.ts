@@ -14,7 +14,7 @@ import { parseBody } from '../../api/parse.js';
 import type { GeneratedToken } from '../../engine/types.js';
 import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenerate } from '../../validation/generate.js';
 import { ApiError, overloadedError, validationError } from '../errors.js';
-import { characterCount, ClientGone, generationHeaders, now, type CollectedGeneration, type Generator } from '../generator.js';
+import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, now, type CollectedGeneration, type Generator } from '../generator.js';
 import { SseWriter } from '../sse.js';
 
 export interface NativeRouteOptions {
@@ -27,12 +27,6 @@ export interface NativeRouteOptions {
 // Logprobs are f32 in TGI's responses.
 const token = (t: GeneratedToken): TokenJson => ({ id: t.id, text: t.text, logprob: Math.fround(t.logprob), special: t.special });
 
-function meanLogprob(g: CollectedGeneration): number {
-  if (g.tokens.length === 0) return -Infinity;
-  let sum = 0;
-  for (const t of g.tokens) sum += t.logprob;
-  return sum / g.tokens.length;
-}
 
 export interface NativeHandlers {
   /** POST / (a generate request with an optional `stream` flag); /invocations reuses it. */
@@ -55,24 +49,6 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     }
   }
 
-  function acquire(count: number): () => void {
-    const release = generator.permits.tryAcquire(count);
-    if (!release) {
-      metrics.fail('overloaded');
-      throw overloadedError();
-    }
-    return release;
-  }
-
-  /** Aborted when the client disconnects before its response was written. */
-  function clientGone(reply: FastifyReply): AbortController {
-    const controller = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
-    return controller;
-  }
-
   async function generate(inputs: string, parameters: GenerateParameters | undefined, reply: FastifyReply, returnFullText: boolean): Promise<GenerateResponseJson | undefined> {
     const start = now();
     metrics.requestCount.inc();
@@ -89,7 +65,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
       }
     }
     const sequences = Math.max(1, bestOf);
-    const release = acquire(sequences);
+    const release = generator.acquire(sequences);
     try {
       const validated = Array.from({ length: sequences }, () => validate(inputs, parameters));
       const cancel = clientGone(reply);
