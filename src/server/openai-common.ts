@@ -1,5 +1,5 @@
-// What the OpenAI routes share: the served identity, request errors as ApiErrors, permits for all
-// choices of a request, a merged event stream over the choices, and the SSE error/[DONE] ending.
+// What the OpenAI routes share: the served identity, request errors as ApiErrors, the request life
+// (permits, planning, stream or answer), and the streaming of several choices as one SSE response.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UsageJson } from '../api/openai.js';
 import { MessageError } from '../chat/messages.js';
@@ -27,13 +27,14 @@ export function responseModel(identity: OpenAiIdentity, requested: string | null
 
 /** Turns the request-level failures of planning and templating into API errors (and counts them). */
 export function asApiError(error: unknown, generator: Generator): never {
-  if (error instanceof ApiError) throw error;
+  const known = error instanceof ApiError || error instanceof OpenAiFieldError || error instanceof ValidationError || error instanceof MessageError || error instanceof TemplateError;
+  if (!known) throw error;
   generator.metrics.fail('validation');
+  if (error instanceof ApiError) throw error;
   if (error instanceof OpenAiFieldError) throw validationError(error.message, error.param);
   if (error instanceof ValidationError) throw validationError(error.message);
   if (error instanceof MessageError) throw new ApiError(422, 'validation', `Input validation error: ${error.message}`, error.param);
-  if (error instanceof TemplateError) throw templateError(error.message);
-  throw error;
+  throw templateError(error.message);
 }
 
 /** Events of several generations as they come, tagged with the generation's index. */
