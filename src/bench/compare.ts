@@ -1,7 +1,7 @@
 // Side-by-side runs: llama.cpp's llama-server and tgi-node on the same GGUF, threads and KV size,
 // the same workloads one server at a time, and the ratios.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { writeChart, type Panel } from './chart.js';
@@ -136,7 +136,10 @@ export async function compare(options: CompareOptions): Promise<void> {
   for (const row of results) if (row.firstError) console.log(`${row.target} x${row.concurrency}: ${row.errors} errors, first: ${row.firstError}`);
 
   mkdirSync(options.out, { recursive: true });
-  writeFileSync(join(options.out, 'results.json'), JSON.stringify({ model, options, results, notes }, null, 2));
+  // File names only: the results are meant to be published, the machine's paths are not.
+  const { out: _out, llamaServer, ...settings } = options;
+  const recorded = { ...settings, vocab: basename(settings.vocab), ...(llamaServer ? { llamaServer: basename(llamaServer) } : {}) };
+  writeFileSync(join(options.out, 'results.json'), JSON.stringify({ model: basename(model), options: recorded, results, notes }, null, 2));
   const throughput = results.filter((r) => r.workload === 'throughput');
   const names = [...new Set(throughput.map((r) => r.target))];
   const panel = (title: string, yLabel: string, pick: (r: LevelResult) => number): Panel => ({
