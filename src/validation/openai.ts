@@ -104,7 +104,9 @@ export function planOpenAiGeneration(prompt: string, fields: OpenAiSamplingField
     countPenalty: fields.frequency_penalty ?? 0,
     logitBias,
   };
-  const first = validateGenerate(prompt, parameters, limits, tokenizer, { defaultDoSample: !greedy, seedOverride: fields.seed ?? undefined, addSpecialTokens: options.addSpecialTokens, extraSampling });
+  // The server's own stop strings (a fallback template's end marker) do not count against the user's limit.
+  const stopLimits = { ...limits, maxStopSequences: limits.maxStopSequences + (stop.length - userStop.length) };
+  const first = validateGenerate(prompt, parameters, stopLimits, tokenizer, { defaultDoSample: !greedy, seedOverride: fields.seed ?? undefined, addSpecialTokens: options.addSpecialTokens, extraSampling });
   const choices = [first];
   for (let i = 1; i < options.choices; i++) {
     // With a seed, choice i draws from seed + i: reproducible, and the choices still differ.
