@@ -16,6 +16,12 @@ export class RepoCache {
     return join(this.root, 'blobs', etag);
   }
 
+  /** Whether the blob is complete: present with the size the hub lists. */
+  hasBlob(etag: string, size: number): boolean {
+    const blob = this.blobPath(etag);
+    return existsSync(blob) && statSync(blob).size === size;
+  }
+
   snapshotDir(commit: string): string {
     return join(this.root, 'snapshots', commit);
   }

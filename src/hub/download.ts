@@ -50,7 +50,7 @@ async function openBody(file: RemoteFile, context: DownloadContext, offset: numb
 export async function downloadToCache(file: RemoteFile, context: DownloadContext): Promise<string> {
   const { cache } = context;
   const blob = cache.blobPath(file.etag);
-  if (existsSync(blob) && statSync(blob).size === file.size) return cache.link(context.commit, file.path, file.etag);
+  if (cache.hasBlob(file.etag, file.size)) return cache.link(context.commit, file.path, file.etag);
 
   const partial = `${blob}.incomplete`;
   mkdirSync(dirname(blob), { recursive: true });

@@ -164,7 +164,7 @@ async function fromHub(modelId: string, cache: RepoCache, options: ResolveOption
   let downloaded = false;
   for (const path of choice.files) {
     const file = byPath.get(path)!;
-    if (!downloaded && !cacheHas(cache, file)) {
+    if (!downloaded && !cache.hasBlob(file.etag, file.size)) {
       options.log(`Downloading ${modelId}@${commit.slice(0, 10)} ${choice.files.join(', ')} into ${hub.cacheDir}`);
       downloaded = true;
     }
@@ -178,9 +178,4 @@ async function fromHub(modelId: string, cache: RepoCache, options: ResolveOption
   }
   cache.writeRef(options.revision, commit);
   return { path: cache.snapshotPath(commit, choice.primary), modelId, sha: commit, pipelineTag, source: downloaded ? 'hub' : 'cache' };
-}
-
-function cacheHas(cache: RepoCache, file: RemoteFile): boolean {
-  const blob = cache.blobPath(file.etag);
-  return existsSync(blob) && statSync(blob).size === file.size;
 }

@@ -33,7 +33,7 @@ export function asApiError(error: unknown, generator: Generator): never {
   if (error instanceof ApiError) throw error;
   if (error instanceof OpenAiFieldError) throw validationError(error.message, error.param);
   if (error instanceof ValidationError) throw validationError(error.message);
-  if (error instanceof MessageError) throw new ApiError(422, 'validation', `Input validation error: ${error.message}`, error.param);
+  if (error instanceof MessageError) throw validationError(error.message, error.param);
   throw templateError(error.message);
 }
 

@@ -4,7 +4,7 @@ import { ChatRequestSchema, type ChatChoiceJson, type ChatCompletionJson, type C
 import { parseBody } from '../../api/parse.js';
 import type { ChatPrompter } from '../../chat/prompt.js';
 import { planOpenAiGeneration, type OpenAiGenerationPlan } from '../../validation/openai.js';
-import { ApiError } from '../errors.js';
+import { validationError } from '../errors.js';
 import { characterCount, clientGone, generationHeaders, type Generator } from '../generator.js';
 import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { chatLogprob, completionId, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds } from '../openai-output.js';
@@ -22,18 +22,16 @@ interface ChatPlan extends OpenAiGenerationPlan {
   logprobs: boolean;
 }
 
-const invalid = (message: string, param: string) => new ApiError(422, 'validation', `Input validation error: ${message}`, param);
-
 export function chatHandler(options: ChatRouteOptions): RouteHandler {
   const { generator, prompter, identity } = options;
 
   function plan(body: ChatRequest): ChatPlan {
     if (body.response_format != null && body.response_format.type !== 'text') {
-      throw invalid(`\`response_format\` of type "${body.response_format.type}" needs constrained decoding, which this server does not support yet`, 'response_format');
+      throw validationError(`\`response_format\` of type "${body.response_format.type}" needs constrained decoding, which this server does not support yet`, 'response_format');
     }
-    if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw invalid('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
+    if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw validationError('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
     if (body.top_logprobs != null && (body.top_logprobs < 0 || body.top_logprobs > 20)) {
-      throw invalid(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
+      throw validationError(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
     }
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
     const prompt = prompter.render(body);

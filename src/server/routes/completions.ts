@@ -5,7 +5,7 @@ import { CompletionRequestSchema, type CompletionChoiceJson, type CompletionJson
 import { parseBody } from '../../api/parse.js';
 import type { ValidatedGenerate } from '../../validation/generate.js';
 import { planOpenAiGeneration } from '../../validation/openai.js';
-import { ApiError } from '../errors.js';
+import { validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, generationHeaders, type CollectedGeneration, type Generator } from '../generator.js';
 import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { completionId, completionLogprobs, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds, type ScoredText } from '../openai-output.js';
@@ -36,34 +36,31 @@ interface CompletionPlan {
   echo: boolean;
 }
 
-const invalid = (message: string, param: string) => new ApiError(422, 'validation', `Input validation error: ${message}`, param);
-
-
 export function completionsHandler(options: CompletionsRouteOptions): RouteHandler {
   const { generator, identity } = options;
   const tokenizer = generator.tokenizer;
 
   function withSuffix(prompt: string, suffix: string): string {
     const fim = tokenizer.fillInTheMiddle;
-    if (!fim) throw invalid('`suffix` needs a model trained for fill-in-the-middle, and the served model has no such tokens', 'suffix');
+    if (!fim) throw validationError('`suffix` needs a model trained for fill-in-the-middle, and the served model has no such tokens', 'suffix');
     return `${tokenizer.tokenText(fim.prefix)}${prompt}${tokenizer.tokenText(fim.suffix)}${suffix}${tokenizer.tokenText(fim.middle)}`;
   }
 
   function plan(body: CompletionRequest): CompletionPlan {
     const prompts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
-    if (prompts.length === 0) throw invalid('Empty array detected. Do not use an empty array for the prompt.', 'prompt');
+    if (prompts.length === 0) throw validationError('Empty array detected. Do not use an empty array for the prompt.', 'prompt');
     if (prompts.length > generator.limits.maxClientBatchSize) {
-      throw invalid(`Number of prompts exceeds the maximum allowed batch size of ${generator.limits.maxClientBatchSize}`, 'prompt');
+      throw validationError(`Number of prompts exceeds the maximum allowed batch size of ${generator.limits.maxClientBatchSize}`, 'prompt');
     }
     const n = body.n ?? 1;
     const bestOf = body.best_of ?? n;
-    if (body.best_of != null && (bestOf < n || bestOf > 128)) throw invalid(`\`best_of\` must be >= n (${n}) and <= 128. Given: ${bestOf}`, 'best_of');
-    if (body.stream && bestOf > n) throw invalid('`best_of` > `n` cannot be streamed', 'best_of');
+    if (body.best_of != null && (bestOf < n || bestOf > 128)) throw validationError(`\`best_of\` must be >= n (${n}) and <= 128. Given: ${bestOf}`, 'best_of');
+    if (body.stream && bestOf > n) throw validationError('`best_of` > `n` cannot be streamed', 'best_of');
     if (body.logprobs != null && (body.logprobs < 0 || body.logprobs > MAX_LEGACY_LOGPROBS)) {
-      throw invalid(`\`logprobs\` must be >= 0 and <= ${MAX_LEGACY_LOGPROBS}. Given: ${body.logprobs}`, 'logprobs');
+      throw validationError(`\`logprobs\` must be >= 0 and <= ${MAX_LEGACY_LOGPROBS}. Given: ${body.logprobs}`, 'logprobs');
     }
     const echo = body.echo ?? false;
-    if (echo && body.suffix != null) throw invalid('`echo` cannot be combined with `suffix`', 'echo');
+    if (echo && body.suffix != null) throw validationError('`echo` cannot be combined with `suffix`', 'echo');
     const jobs: Job[] = [];
     let stops: string[] = [];
     prompts.forEach((prompt, p) => {
