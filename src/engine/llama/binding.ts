@@ -8,6 +8,12 @@ export type Pointer = bigint;
 
 const ProgressCallback = koffi.proto('bool llama_progress_callback(float progress, void *user_data)');
 const LogCallback = koffi.proto('void ggml_log_callback(int level, const char *text, void *user_data)');
+const ThreadpoolNew = koffi.proto('void *ggml_threadpool_new(void *params)');
+const ThreadpoolFree = koffi.proto('void ggml_threadpool_free(void *threadpool)');
+/** Byte layout of struct ggml_threadpool_params: bool cpumask[512], int n_threads, int prio, uint32 poll, bool strict_cpu, bool paused. */
+const THREADPOOL_PARAMS_BYTES = 528;
+const THREADPOOL_POLL_OFFSET = 520;
+const CPU_DEVICE_TYPE = 0;
 
 export const LlamaModelParams = koffi.struct('llama_model_params', {
   devices: 'void *',
@@ -159,6 +165,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_memory_clear: lib.func('void llama_memory_clear(void *mem, bool data)'),
     llama_memory_seq_rm: lib.func('bool llama_memory_seq_rm(void *mem, int32_t seq_id, int32_t p0, int32_t p1)'),
     llama_memory_seq_cp: lib.func('void llama_memory_seq_cp(void *mem, int32_t src, int32_t dst, int32_t p0, int32_t p1)'),
+    llama_attach_threadpool: lib.func('void llama_attach_threadpool(void *ctx, void *threadpool, void *threadpool_batch)'),
     llama_decode: lib.func('int32_t llama_decode(void *ctx, llama_batch batch)'),
     llama_get_logits: lib.func('float *llama_get_logits(void *ctx)'),
     llama_model_get_vocab: lib.func('void *llama_model_get_vocab(void *model)'),
@@ -199,6 +206,13 @@ export type LlamaApi = ReturnType<typeof bind> & {
   /** Allocates native memory that llama.cpp can read and JS can view without copies. */
   allocBytes(bytes: number): { ptr: Pointer; buffer: ArrayBuffer };
   view(ptr: Pointer, bytes: number): ArrayBuffer;
+  /**
+   * A CPU thread pool that lives as long as the context it is attached to. Without one, ggml
+   * starts and joins its worker threads for every decode. `poll` (0-100) is how long idle workers
+   * spin before sleeping.
+   */
+  createThreadpool(threads: number, poll: number): Pointer | null;
+  freeThreadpool(threadpool: Pointer): void;
   binariesDir: string;
 };
 
@@ -207,8 +221,9 @@ let cached: LlamaApi | undefined;
 /** Loads the prebuilt llama.cpp libraries once per thread and returns their bound API. */
 export function loadLlamaApi(): LlamaApi {
   if (cached) return cached;
-  const { dir, llamaLib, ggmlLib } = locateLlamaBinaries();
+  const { dir, llamaLib, ggmlLib, ggmlBaseLib } = locateLlamaBinaries();
   const ggml = koffi.load(ggmlLib);
+  const ggmlBase = koffi.load(ggmlBaseLib);
   const lib = koffi.load(llamaLib);
   const api = bind(lib);
   // Capture llama.cpp's logging before anything can print, including the backend loading below.
@@ -218,6 +233,14 @@ export function loadLlamaApi(): LlamaApi {
   // CPU and GPU backends live in separate libraries: the best variant for this CPU is picked here.
   ggml.func('void ggml_backend_load_all_from_path(const char *dir)')(dir);
   api.llama_backend_init();
+  // The thread pool functions live in the CPU backend variant loaded above, reached through its registry.
+  const cpuDevice = ggml.func('void *ggml_backend_dev_by_type(int type)')(CPU_DEVICE_TYPE) as Pointer | null;
+  const cpuRegistry = cpuDevice ? (ggmlBase.func('void *ggml_backend_dev_backend_reg(void *device)')(cpuDevice) as Pointer | null) : null;
+  const procAddress = ggmlBase.func('void *ggml_backend_reg_get_proc_address(void *reg, const char *name)');
+  const cpuFunction = (name: string): Pointer | null => (cpuRegistry ? (procAddress(cpuRegistry, name) as Pointer | null) : null);
+  const threadpoolNew = cpuFunction('ggml_threadpool_new');
+  const threadpoolFree = cpuFunction('ggml_threadpool_free');
+  const threadpoolParamsInit = ggmlBase.func('void ggml_threadpool_params_init(void *params, int n_threads)');
   cached = {
     ...api,
     binariesDir: dir,
@@ -231,6 +254,20 @@ export function loadLlamaApi(): LlamaApi {
       return { ptr, buffer: koffi.view(ptr, bytes) };
     },
     view: (ptr, bytes) => koffi.view(ptr, bytes),
+    createThreadpool: (threads, poll) => {
+      if (!threadpoolNew) return null;
+      const params = koffi.alloc('uint8_t', THREADPOOL_PARAMS_BYTES) as unknown as Pointer;
+      try {
+        threadpoolParamsInit(params, threads);
+        new DataView(koffi.view(params, THREADPOOL_PARAMS_BYTES)).setUint32(THREADPOOL_POLL_OFFSET, poll, true);
+        return koffi.call(threadpoolNew, ThreadpoolNew, params) as Pointer | null;
+      } finally {
+        koffi.free(params);
+      }
+    },
+    freeThreadpool: (threadpool) => {
+      if (threadpoolFree) koffi.call(threadpoolFree, ThreadpoolFree, threadpool);
+    },
   };
   return cached;
 }

@@ -15,7 +15,17 @@ export interface LlamaEngineOptions extends ModelLoadOptions {
   threadsBatch: number;
   flashAttention: 'auto' | 'on' | 'off';
   kvCacheType?: string;
+  /** How long idle CPU worker threads spin before sleeping, 0-100 (llama.cpp's --poll). */
+  threadpoolPoll?: number;
 }
+
+/**
+ * Idle CPU workers sleep at once rather than spin (llama.cpp's tools spin, --poll 50): between two
+ * decodes this process still has JavaScript to run (token choice, the hand-over to the HTTP thread,
+ * the SSE write), and on a machine with as many cores as compute threads a spinning worker takes
+ * the core that work needs. Measured on 2 cores: 5-10% more tokens/s for a single stream.
+ */
+const DEFAULT_THREADPOOL_POLL = 0;
 
 export interface ResolvedContext {
   contextSize: number;
@@ -73,6 +83,7 @@ export class LlamaEngine implements Engine {
   private rowsView: Float32Array | undefined;
   private rowsPointer: Pointer | undefined;
   private rowsStep = -1;
+  private readonly threadpools: Pointer[] = [];
 
   constructor(readonly model: LlamaModel, options: LlamaEngineOptions) {
     this.api = model.api;
@@ -103,6 +114,7 @@ export class LlamaEngine implements Engine {
     if (!context) throw new Error('llama.cpp could not create a context (out of memory for the KV cache?)');
     this.context = context;
     this.memory = this.api.llama_get_memory(context);
+    this.attachThreadpools(options.threads, options.threadsBatch, options.threadpoolPoll ?? DEFAULT_THREADPOOL_POLL);
     this.resolved = {
       contextSize: this.api.llama_n_ctx(context),
       sequenceContextSize: this.api.llama_n_ctx_seq(context),
@@ -180,6 +192,23 @@ export class LlamaEngine implements Engine {
     return this.rowsView;
   }
 
+  /**
+   * Thread pools kept for the context's life, as llama.cpp's own tools do: ggml would otherwise
+   * create and join its worker threads in every decode. With different thread counts for single
+   * tokens and batches, each count gets its own pool.
+   */
+  private attachThreadpools(threads: number, threadsBatch: number, poll: number): void {
+    const single = this.api.createThreadpool(threads, poll);
+    if (!single) return;
+    this.threadpools.push(single);
+    let batch: Pointer | null = null;
+    if (threadsBatch !== threads) {
+      batch = this.api.createThreadpool(threadsBatch, poll);
+      if (batch) this.threadpools.push(batch);
+    }
+    this.api.llama_attach_threadpool(this.context, single, batch ?? single);
+  }
+
   copySequence(source: number, destination: number): void {
     this.api.llama_memory_seq_cp(this.memory, source, destination, -1, -1);
   }
@@ -194,6 +223,7 @@ export class LlamaEngine implements Engine {
 
   close(): void {
     this.api.llama_free(this.context);
+    for (const threadpool of this.threadpools) this.api.freeThreadpool(threadpool);
     this.model.free();
   }
 }

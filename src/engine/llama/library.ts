@@ -8,6 +8,7 @@ export interface LlamaBinaries {
   dir: string;
   llamaLib: string;
   ggmlLib: string;
+  ggmlBaseLib: string;
 }
 
 /** Packages to try, best first: GPU builds only when the user installed them. */
@@ -45,7 +46,8 @@ export function locateLlamaBinaries(): LlamaBinaries {
       const dir = join(binsRoot, sub);
       const llama = findLibrary(dir, 'llama');
       const ggml = findLibrary(dir, 'ggml');
-      if (llama && ggml) return { packageName, dir, llamaLib: join(dir, llama), ggmlLib: join(dir, ggml) };
+      const ggmlBase = findLibrary(dir, 'ggml-base');
+      if (llama && ggml && ggmlBase) return { packageName, dir, llamaLib: join(dir, llama), ggmlLib: join(dir, ggml), ggmlBaseLib: join(dir, ggmlBase) };
     }
   }
   throw new Error(
