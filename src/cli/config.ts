@@ -88,6 +88,7 @@ export interface RawOptions {
   flashAttn: 'auto' | 'on' | 'off';
   ubatchSize: number;
   kvCacheDtype?: string;
+  mmap: boolean;
   disableMmap: boolean;
   useMlock: boolean;
   disablePrefixCaching: boolean;
@@ -182,7 +183,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       gpuLayers: raw.gpuLayers,
       flashAttention: raw.flashAttn,
       kvCacheType,
-      useMmap: !raw.disableMmap,
+      useMmap: raw.mmap && !raw.disableMmap,
       useMlock: raw.useMlock,
       prefixCaching: !raw.disablePrefixCaching,
     },
