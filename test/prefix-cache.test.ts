@@ -36,6 +36,18 @@ describe('prefix caching', () => {
     assert.equal(await metricValue(plain.url, 'tgi_prefix_cache_reused_tokens'), 0);
   });
 
+  it('a prompt stays cached while other prompts come and go', async () => {
+    const first = `${SYSTEM.replace(/Rule/g, 'Step')} ${QUESTIONS[3]}`;
+    const firstTokens = await tokens(cached.url, first);
+    const reference = await postJson(`${cached.url}/generate`, { inputs: first, parameters: { max_new_tokens: 12 } });
+    for (const q of QUESTIONS.slice(4)) await postJson(`${cached.url}/generate`, { inputs: `Once upon a time ${q}`, parameters: { max_new_tokens: 4 } });
+    const before = await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens');
+    const again = await postJson(`${cached.url}/generate`, { inputs: first, parameters: { max_new_tokens: 12 } });
+    const reused = (await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens')) - before;
+    assert.equal(reused, firstTokens - 1);
+    assert.equal(again.json.generated_text, reference.json.generated_text);
+  });
+
   it('concurrent requests behind one long prompt compute it once', async () => {
     const systemTokens = await tokens(cached.url, SYSTEM.replace(/Rule/g, 'Law'));
     const before = await metricValue(cached.url, 'tgi_prefill_tokens');

@@ -1,8 +1,12 @@
 // Sequence slots and the prompt prefixes their KV cells still hold. A new request takes the free
 // slot whose cached tokens share the longest prefix with its prompt; when a busier slot holds a much
-// longer match, its cells are copied instead of recomputing the shared prefix.
+// longer match, its cells are copied instead of recomputing the shared prefix. A prompt that matches
+// nothing evicts the least useful cached prompt.
 
-/** Below this many shared tokens a copy of another slot's cells is not worth it. */
+/**
+ * Below this many shared tokens a copy of another slot's cells is not worth it, nor is overwriting
+ * a free slot's cached prompt (unless the new prompt is all cached there).
+ */
 export const MIN_SHARED_PREFIX = 32;
 
 export interface SlotView {
@@ -27,6 +31,9 @@ export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number
 export class SlotTable {
   /** Free slots and the tokens their cells still hold. */
   private readonly free = new Map<number, number[]>();
+  /** When each slot was last released (a counter), for least-recently-used eviction. */
+  private readonly releasedAt = new Map<number, number>();
+  private releases = 0;
 
   constructor(capacity: number, private readonly prefixCaching: boolean) {
     for (let slot = 0; slot < capacity; slot++) this.free.set(slot, []);
@@ -51,13 +58,15 @@ export class SlotTable {
     if (reuse) {
       for (const [slot, tokens] of this.free) {
         const shared = Math.min(limit, commonPrefix(tokens, prompt));
+        // A few shared tokens (a BOS, a greeting) are not worth evicting the prompt cached there.
+        if (shared < MIN_SHARED_PREFIX && shared < limit) continue;
         if (shared > bestFreeShared) {
           bestFree = slot;
           bestFreeShared = shared;
         }
       }
     }
-    if (!reuse) return this.take(this.victim(), 0);
+    if (!reuse) return this.take(this.victim(running), 0);
 
     let source = -1;
     let sourceShared = bestFreeShared;
@@ -73,18 +82,29 @@ export class SlotTable {
         if (coming >= MIN_SHARED_PREFIX && coming > view.tokens.length && coming > bestFreeShared) return { kind: 'defer' };
       }
     }
-    if (source >= 0 && sourceShared >= MIN_SHARED_PREFIX) return this.take(this.victim(), sourceShared, source);
+    if (source >= 0 && sourceShared >= MIN_SHARED_PREFIX) return this.take(this.victim(running), sourceShared, source);
     if (bestFree >= 0) return this.take(bestFree, bestFreeShared);
-    return this.take(this.victim(), 0);
+    return this.take(this.victim(running), 0);
   }
 
   /**
-   * The free slot to overwrite: the lowest-numbered one, so that running sequences keep consecutive
-   * ids (llama.cpp computes each run of consecutive sequences in a separate pass).
+   * The free slot to overwrite. llama.cpp computes each run of consecutive sequence ids of a batch
+   * in a separate pass over the weights, so the first concern is to keep the running slots in as
+   * few runs as possible: a slot that fills a gap between running slots beats one that extends a
+   * run, which beats one that starts a new run. Among equals, a slot holding no cached prompt, then
+   * the one released longest ago, so that recent prompts stay cached for a client that comes back.
    */
-  private victim(): number {
+  private victim(running: ReadonlyMap<number, unknown>): number {
     let best = -1;
-    for (const slot of this.free.keys()) if (best < 0 || slot < best) best = slot;
+    let bestKey: [number, number, number] | undefined;
+    for (const [slot, tokens] of this.free) {
+      const runsAdded = 1 - (running.has(slot - 1) ? 1 : 0) - (running.has(slot + 1) ? 1 : 0);
+      const key: [number, number, number] = [runsAdded, tokens.length > 0 ? 1 : 0, this.releasedAt.get(slot) ?? 0];
+      if (!bestKey || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+        best = slot;
+        bestKey = key;
+      }
+    }
     return best;
   }
 
@@ -96,6 +116,7 @@ export class SlotTable {
   /** A slot becomes free, its cells still holding `tokens`. */
   release(slot: number, tokens: number[]): void {
     this.free.set(slot, this.prefixCaching ? tokens : []);
+    this.releasedAt.set(slot, ++this.releases);
   }
 
   /** Cached cells of a free slot are gone (engine reset). */

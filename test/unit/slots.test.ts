@@ -1,0 +1,63 @@
+// Slot choice: cache hits first, then few runs of consecutive running slots, then keeping the most
+// recently used prompts cached.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SlotTable, type Placement, type SlotView } from '../../src/scheduler/slots.js';
+
+const prompt = (seed: number, length = 40) => Array.from({ length }, (_, i) => seed * 1000 + i);
+const slotOf = (placement: Placement) => {
+  assert.equal(placement.kind, 'place');
+  return (placement as { slot: number }).slot;
+};
+const idle = new Map<number, SlotView>();
+
+describe('slot table', () => {
+  it('sequential requests with different prompts keep the earlier prompts cached', () => {
+    const table = new SlotTable(8, true);
+    const used: number[] = [];
+    for (let seed = 1; seed <= 4; seed++) {
+      const slot = slotOf(table.place(prompt(seed), idle, true));
+      used.push(slot);
+      table.release(slot, prompt(seed));
+    }
+    assert.equal(new Set(used).size, 4, `slots ${used}`);
+    for (let seed = 1; seed <= 4; seed++) {
+      const placement = table.place(prompt(seed), idle, true);
+      assert.deepEqual(placement, { kind: 'place', slot: used[seed - 1], reuse: 39 });
+      table.release(used[seed - 1], prompt(seed));
+    }
+  });
+
+  it('evicts the least recently used prompt once every slot holds one', () => {
+    const table = new SlotTable(3, true);
+    const slots = [1, 2, 3].map((seed) => {
+      const slot = slotOf(table.place(prompt(seed), idle, true));
+      table.release(slot, prompt(seed));
+      return slot;
+    });
+    // seed 1 comes back, so the slot of seed 2 is now the one used longest ago
+    table.release(slotOf(table.place(prompt(1), idle, true)), prompt(1));
+    const newcomer = slotOf(table.place(prompt(9), idle, true));
+    assert.equal(newcomer, slots[1]);
+    table.release(newcomer, prompt(9));
+    assert.deepEqual(table.place(prompt(3), idle, true), { kind: 'place', slot: slots[2], reuse: 39 });
+    assert.deepEqual(table.place(prompt(1), idle, true), { kind: 'place', slot: slots[0], reuse: 39 });
+    assert.deepEqual(table.place(prompt(2), idle, true), { kind: 'place', slot: slots[1], reuse: 0 });
+  });
+
+  it('fills a gap between running slots before starting a new run, even over a cached prompt', () => {
+    const table = new SlotTable(6, true);
+    const slots = [0, 1, 2, 3].map((seed) => slotOf(table.place(prompt(seed), idle, true)));
+    assert.deepEqual(slots, [0, 1, 2, 3]);
+    table.release(1, prompt(1));
+    const running = new Map<number, SlotView>([0, 2, 3].map((s) => [s, { tokens: prompt(s) }]));
+    assert.equal(slotOf(table.place(prompt(7), running, true)), 1);
+  });
+
+  it('extends a run of running slots rather than starting a new one', () => {
+    const table = new SlotTable(8, true);
+    for (const seed of [0, 1, 2]) slotOf(table.place(prompt(seed), idle, true));
+    const running = new Map<number, SlotView>([0, 1, 2].map((s) => [s, { tokens: prompt(s) }]));
+    assert.equal(slotOf(table.place(prompt(5), running, true)), 3);
+  });
+});
