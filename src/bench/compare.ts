@@ -29,6 +29,9 @@ export interface CompareOptions {
   out: string;
 }
 
+/** Requests of a throughput level at least: a few seconds of one stream move with the machine's load. */
+const MIN_REQUESTS = 8;
+
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 async function ensureModel(options: CompareOptions, log: (m: string) => void): Promise<string> {
@@ -86,16 +89,19 @@ export async function compare(options: CompareOptions): Promise<void> {
   const reference = binary ? await startReference(binary, model, options, slots, slotTokens) : undefined;
   const targets: Target[] = [...(reference ? [{ name: 'llama-server', url: reference.url, api: 'openai' as const }] : []), { name: 'tgi-node', url: ours.url, api: 'tgi' as const }];
   try {
-    const maxRequests = Math.max(...options.concurrency) * options.requestsPerStream;
-    const prompts = await promptsOfLength(ours.url, maxRequests + 8, options.promptTokens);
+    // Every request of every level has a prompt of its own, so that no server answers one from a
+    // cache filled at an earlier level.
+    const levelRequests = options.concurrency.map((concurrency) => Math.max(MIN_REQUESTS, concurrency * options.requestsPerStream));
+    const prompts = await promptsOfLength(ours.url, levelRequests.reduce((a, b) => a + b, 0) + 1, options.promptTokens);
+    const warmUp = prompts.pop()!;
     let offset = 0;
-    for (const concurrency of options.concurrency) {
-      const requests = Math.max(4, concurrency * options.requestsPerStream);
+    for (const [level, concurrency] of options.concurrency.entries()) {
+      const requests = levelRequests[level];
       const base = offset;
-      offset += 2;
-      const workload: Workload = { name: 'throughput', prompt: (i) => prompts[(base + i) % prompts.length], maxNewTokens: options.newTokens };
+      offset += requests;
+      const workload: Workload = { name: 'throughput', prompt: (i) => prompts[base + (i % requests)], maxNewTokens: options.newTokens };
       for (const target of targets) {
-        await runLevel(target, { ...workload, maxNewTokens: 4 }, 1, 1); // warm-up
+        await runLevel(target, { ...workload, prompt: () => warmUp, maxNewTokens: 4 }, 1, 1);
         if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) await eventLoopDelayP99(target.url);
         await measure(target, workload, concurrency, requests);
         if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) notes.eventLoopDelayP99Ms = await eventLoopDelayP99(target.url);

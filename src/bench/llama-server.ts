@@ -37,7 +37,7 @@ function shareCpuBackends(binDir: string): void {
   for (const file of readdirSync(ours)) if (/^libggml-cpu-.*\.(so|dylib|dll)$/.test(file)) copyFileSync(join(ours, file), join(binDir, file));
 }
 
-/** Path of a llama-server binary, building it (15-25 minutes on 2 cores) when not cached. */
+/** Path of a llama-server binary, building it (about 15 minutes on 2 cores) when not cached. */
 export function ensureLlamaServer(log: (message: string) => void): string {
   const version = llamaPackageVersion();
   const dir = join(cacheDir(), `llama-server-${version}`);
@@ -54,9 +54,10 @@ export function ensureLlamaServer(log: (message: string) => void): string {
     run('git', ['clone', '--quiet', 'package/llama/gitRelease.bundle', 'src'], dir);
   }
   const src = join(dir, 'src');
-  // The same packaging as the prebuilt binaries we run: CPU backends as loadable variants, the best
-  // one for this CPU chosen at start, so both servers run the same kernels.
-  run('cmake', ['-B', 'build-dl', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=OFF', '-DGGML_BACKEND_DL=ON', '-DGGML_CPU_ALL_VARIANTS=ON', '-DBUILD_SHARED_LIBS=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF'], src);
+  // The same packaging as the prebuilt binaries we run: CPU backends as loadable libraries. Only a
+  // generic one is built: our prebuilt variants are copied beside it and llama.cpp prefers the
+  // best of those for this CPU, so both servers run the same kernels.
+  run('cmake', ['-B', 'build-dl', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=OFF', '-DGGML_BACKEND_DL=ON', '-DGGML_CPU_ALL_VARIANTS=OFF', '-DBUILD_SHARED_LIBS=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF'], src);
   run('cmake', ['--build', 'build-dl', '--target', 'llama-server', '-j', '2'], src);
   shareCpuBackends(dirname(binary));
   return binary;

@@ -12,17 +12,32 @@ export function randomText(words: number, seed: number): string {
   return Array.from({ length: words }, () => WORDS[random.nextUint32() % WORDS.length]).join(' ');
 }
 
+interface Piece {
+  id: number;
+  piece: string | number[];
+}
+
 interface Span {
   id: number;
   start: number;
   stop: number;
 }
 
-/** Cuts `text` to exactly `tokens` tokens (special tokens the server adds are not counted). */
+/**
+ * Cuts `text` to exactly `tokens` tokens (special tokens the server adds are not counted), with the
+ * server's own /tokenize: TGI's (offsets of each token) or llama-server's (each token's text).
+ */
 export async function cutToTokens(url: string, text: string, tokens: number): Promise<string> {
-  const response = await fetch(`${url}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: text }) });
+  const body = { inputs: text, content: text, add_special: false, with_pieces: true };
+  const response = await fetch(`${url}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`/tokenize answered ${response.status}`);
-  const spans = ((await response.json()) as Span[]).filter((s) => s.stop > s.start);
+  const answer = (await response.json()) as Span[] | { tokens: Piece[] };
+  if (!Array.isArray(answer)) {
+    const pieces = answer.tokens;
+    if (pieces.length < tokens || pieces.slice(0, tokens).some((p) => typeof p.piece !== 'string')) throw new Error(`text has only ${pieces.length} whole tokens, ${tokens} wanted`);
+    return pieces.slice(0, tokens).map((p) => p.piece).join('');
+  }
+  const spans = answer.filter((s) => s.stop > s.start);
   if (spans.length < tokens) throw new Error(`text has only ${spans.length} tokens, ${tokens} wanted`);
   return Buffer.from(text, 'utf8').subarray(0, spans[tokens - 1].stop).toString('utf8');
 }
