@@ -39,8 +39,12 @@ export class SseWriter {
     this.arm();
   }
 
+  /** (Re)starts the keep-alive countdown; refresh() spares a new timer for every token. */
   private arm(): void {
-    clearTimeout(this.timer);
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
     this.timer = setTimeout(() => this.write(':\n\n'), KEEP_ALIVE_MS);
     this.timer.unref();
   }
