@@ -46,6 +46,8 @@ const ATTENTION_COST_SPAN = 64;
  * from 64 query tokens per sequence, and one token of a chunk may travel with the decodes.
  */
 const MIN_PREFILL_CHUNK = 65;
+const GATHER_QUIET_MS = 3;
+const GATHER_MAX_ROUNDS = 5;
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Scheduler {
@@ -113,11 +115,25 @@ export class Scheduler {
       if (this.running.length === 0 && this.waiting.length === 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
+        await this.gatherArrivals();
         continue;
       }
       this.step();
       // Let submissions and cancellations arrive between steps.
       await yieldToEvents();
+    }
+  }
+
+  /**
+   * Requests sent together reach an idle engine a millisecond or so apart (each is parsed,
+   * validated and tokenized in turn): waiting until none has arrived for 3 ms (15 ms at most) lets
+   * them start in one step, rather than the first alone and the others one step later.
+   */
+  private async gatherArrivals(): Promise<void> {
+    for (let round = 0; round < GATHER_MAX_ROUNDS && !this.closed; round++) {
+      const before = this.waiting.length;
+      await new Promise<void>((resolve) => setTimeout(resolve, GATHER_QUIET_MS));
+      if (this.waiting.length === before) return;
     }
   }
 

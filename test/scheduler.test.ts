@@ -1,0 +1,45 @@
+// The scheduler on the real engine (stories260K): how requests that arrive together are batched.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LlamaEngine } from '../src/engine/llama/engine.js';
+import { Scheduler } from '../src/scheduler/scheduler.js';
+import type { EngineEvent, SamplingParams, StepEntry } from '../src/engine/types.js';
+import { STORIES } from './helpers/server.js';
+
+const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1, watermark: false };
+
+describe('scheduler', () => {
+  let engine: LlamaEngine;
+  const steps: StepEntry[][] = [];
+  before(() => {
+    engine = LlamaEngine.create({ modelPath: STORIES, sequenceContextSize: 256, maxSequences: 4, maxBatchTokens: 512 + 4, microBatchTokens: 512, threads: 1, threadsBatch: 1, flashAttention: 'auto' });
+    const decode = engine.decode.bind(engine);
+    engine.decode = (entries) => {
+      steps.push(entries.map((e) => ({ ...e, tokens: Array.from(e.tokens) })));
+      decode(entries);
+    };
+  });
+  after(() => engine.close());
+
+  it('requests reaching an idle engine a millisecond apart start in the same step', async () => {
+    const finished = new Map<number, string>();
+    let done: () => void;
+    const allDone = new Promise<void>((resolve) => (done = resolve));
+    const scheduler = new Scheduler(engine, { maxSequences: 4, sequenceTokens: 256, maxPrefillTokens: 512, prefixCaching: true }, (events: EngineEvent[]) => {
+      for (const event of events) if (event.kind === 'token' && event.finish) finished.set(event.requestId, event.finish.generatedText);
+      if (finished.size === 4) done();
+    }, { gamma: 0.5, delta: 2 });
+    const running = scheduler.run();
+    const prompts = ['Once upon a time', 'The little dog', 'Lily and Tom', 'One day the sun'];
+    for (const [i, text] of prompts.entries()) {
+      scheduler.submit({ id: i + 1, inputIds: Array.from(engine.tokenizer.tokenize(text, true)), sampling: greedy, maxNewTokens: 6, stopSequences: [], topNTokens: 0, prefillLogprobs: false });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await allDone;
+    scheduler.close();
+    await running;
+    assert.deepEqual(steps[0].map((e) => e.sequence).sort(), [0, 1, 2, 3], `first step: ${JSON.stringify(steps[0])}`);
+    assert.equal(steps.length, 6, 'one prefill step and five decode steps for six tokens each');
+    assert.match(finished.get(1)!, /^, there was a little/);
+  });
+});
