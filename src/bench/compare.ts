@@ -31,6 +31,7 @@ export interface CompareOptions {
 
 /** Requests of a throughput level at least: a few seconds of one stream move with the machine's load. */
 const MIN_REQUESTS = 8;
+const WARM_UP_REQUESTS = 2;
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
@@ -92,8 +93,11 @@ export async function compare(options: CompareOptions): Promise<void> {
     // Every request of every level has a prompt of its own, so that no server answers one from a
     // cache filled at an earlier level.
     const levelRequests = options.concurrency.map((concurrency) => Math.max(MIN_REQUESTS, concurrency * options.requestsPerStream));
-    const prompts = await promptsOfLength(ours.url, levelRequests.reduce((a, b) => a + b, 0) + 1, options.promptTokens);
-    const warmUp = prompts.pop()!;
+    const prompts = await promptsOfLength(ours.url, levelRequests.reduce((a, b) => a + b, 0) + WARM_UP_REQUESTS, options.promptTokens);
+    const warmUp = prompts.splice(-WARM_UP_REQUESTS);
+    // Whole requests first, so that one-time costs (JavaScript compiled on first use, first touch
+    // of the KV cache) do not count in the first level.
+    for (const target of targets) await runLevel(target, { name: 'warm-up', prompt: (i) => warmUp[i], maxNewTokens: options.newTokens }, 1, WARM_UP_REQUESTS);
     let offset = 0;
     for (const [level, concurrency] of options.concurrency.entries()) {
       const requests = levelRequests[level];
@@ -101,7 +105,7 @@ export async function compare(options: CompareOptions): Promise<void> {
       offset += requests;
       const workload: Workload = { name: 'throughput', prompt: (i) => prompts[base + (i % requests)], maxNewTokens: options.newTokens };
       for (const target of targets) {
-        await runLevel(target, { ...workload, prompt: () => warmUp, maxNewTokens: 4 }, 1, 1);
+        await runLevel(target, { ...workload, prompt: () => warmUp[0], maxNewTokens: 4 }, 1, 1);
         if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) await eventLoopDelayP99(target.url);
         await measure(target, workload, concurrency, requests);
         if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) notes.eventLoopDelayP99Ms = await eventLoopDelayP99(target.url);
