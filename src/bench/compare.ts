@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { writeChart, type Panel } from './chart.js';
 import { cacheDir, ensureLlamaServer, freePort, startProcess, type Process } from './llama-server.js';
-import { formatTable, runLevel, type LevelResult, type Target, type Workload } from './load.js';
+import { formatTable, runLevel, runRequests, summarize, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { promptsOfLength, cutToTokens, randomText } from './prompts.js';
 import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
 
@@ -20,6 +20,8 @@ export interface CompareOptions {
   promptTokens: number;
   newTokens: number;
   requestsPerStream: number;
+  /** Measurements of each throughput level per server, taken in alternating order. */
+  rounds: number;
   sharedPrefixTokens: number;
   sharedPrefixUsers: number;
   questionTokens: number;
@@ -78,38 +80,69 @@ export async function compare(options: CompareOptions): Promise<void> {
   const notes: Record<string, number> = {};
   const bar = new cliProgress.SingleBar({ format: '{label} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
 
-  const measure = async (target: Target, workload: Workload, concurrency: number, requests: number) => {
-    bar.start(requests, 0, { label: `${target.name} ${workload.name} x${concurrency}`.padEnd(40) });
-    const result = await runLevel(target, workload, concurrency, requests, (done) => bar.update(done));
-    bar.stop();
-    results.push(result);
-    return result;
+  const servers = new Map<string, Process>();
+  /**
+   * Runs `work` against one server with the others stopped (SIGSTOP): an idle server is not idle
+   * at once (llama-server's workers spin for a few hundred milliseconds after each request, waiting
+   * for more), and both servers share the same cores.
+   */
+  const alone = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const others = process.platform === 'win32' ? [] : [...servers].filter(([other]) => other !== name).map(([, server]) => server.child);
+    for (const child of others) child.kill('SIGSTOP');
+    try {
+      return await work();
+    } finally {
+      for (const child of others) child.kill('SIGCONT');
+    }
   };
+  const measure = (target: Target, workload: Workload, concurrency: number, requests: number) =>
+    alone(target.name, async () => {
+      bar.start(requests, 0, { label: `${target.name} ${workload.name} x${concurrency}`.padEnd(40) });
+      const result = await runLevel(target, workload, concurrency, requests, (done) => bar.update(done));
+      bar.stop();
+      results.push(result);
+      return result;
+    });
 
   const ours = await startOurs(model, options, slots, slotTokens);
+  servers.set('tgi-node', ours);
   const reference = binary ? await startReference(binary, model, options, slots, slotTokens) : undefined;
+  if (reference) servers.set('llama-server', reference);
   const targets: Target[] = [...(reference ? [{ name: 'llama-server', url: reference.url, api: 'openai' as const }] : []), { name: 'tgi-node', url: ours.url, api: 'tgi' as const }];
   try {
     // Every request of every level has a prompt of its own, so that no server answers one from a
     // cache filled at an earlier level.
     const levelRequests = options.concurrency.map((concurrency) => Math.max(MIN_REQUESTS, concurrency * options.requestsPerStream));
-    const prompts = await promptsOfLength(ours.url, levelRequests.reduce((a, b) => a + b, 0) + WARM_UP_REQUESTS, options.promptTokens);
+    const total = levelRequests.reduce((a, b) => a + b, 0) * options.rounds;
+    const prompts = await promptsOfLength(ours.url, total + WARM_UP_REQUESTS, options.promptTokens);
     const warmUp = prompts.splice(-WARM_UP_REQUESTS);
     // Whole requests first, so that one-time costs (JavaScript compiled on first use, first touch
     // of the KV cache) do not count in the first level.
-    for (const target of targets) await runLevel(target, { name: 'warm-up', prompt: (i) => warmUp[i], maxNewTokens: options.newTokens }, 1, WARM_UP_REQUESTS);
+    for (const target of targets) await alone(target.name, () => runLevel(target, { name: 'warm-up', prompt: (i) => warmUp[i], maxNewTokens: options.newTokens }, 1, WARM_UP_REQUESTS));
     let offset = 0;
+    const busiest = Math.max(...options.concurrency);
     for (const [level, concurrency] of options.concurrency.entries()) {
       const requests = levelRequests[level];
-      const base = offset;
-      offset += requests;
-      const workload: Workload = { name: 'throughput', prompt: (i) => prompts[base + (i % requests)], maxNewTokens: options.newTokens };
-      for (const target of targets) {
-        await runLevel(target, { ...workload, prompt: () => warmUp[0], maxNewTokens: 4 }, 1, 1);
-        if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) await eventLoopDelayP99(target.url);
-        await measure(target, workload, concurrency, requests);
-        if (target.name === 'tgi-node' && concurrency === Math.max(...options.concurrency)) notes.eventLoopDelayP99Ms = await eventLoopDelayP99(target.url);
+      const runs = new Map<string, RequestsRun[]>(targets.map((t) => [t.name, []]));
+      // The servers take turns, in alternating order, so that a slower or faster spell of a shared
+      // machine does not fall on one of them only.
+      for (let round = 0; round < options.rounds; round++) {
+        const base = offset;
+        offset += requests;
+        const workload: Workload = { name: 'throughput', prompt: (i) => prompts[base + (i % requests)], maxNewTokens: options.newTokens };
+        for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+          await alone(target.name, async () => {
+            await runLevel(target, { ...workload, prompt: () => warmUp[0], maxNewTokens: 4 }, 1, 1);
+            const watchLoop = target.name === 'tgi-node' && concurrency === busiest;
+            if (watchLoop) await eventLoopDelayP99(target.url);
+            bar.start(requests, 0, { label: `${target.name} throughput x${concurrency} (${round + 1}/${options.rounds})`.padEnd(44) });
+            runs.get(target.name)!.push(await runRequests(target, workload, concurrency, requests, (done) => bar.update(done)));
+            bar.stop();
+            if (watchLoop) notes.eventLoopDelayP99Ms = Math.max(notes.eventLoopDelayP99Ms ?? 0, await eventLoopDelayP99(target.url));
+          });
+        }
       }
+      for (const target of targets) results.push(summarize(target.name, 'throughput', concurrency, runs.get(target.name)!));
     }
 
     if (options.sharedPrefixUsers > 0) {
@@ -119,10 +152,13 @@ export async function compare(options: CompareOptions): Promise<void> {
       const requests = options.sharedPrefixUsers * options.sharedPrefixRequestsPerUser;
       for (const target of targets) await measure(target, workload, options.sharedPrefixUsers, requests);
       await ours.stop();
+      servers.delete('tgi-node');
       const recompute = await startOurs(model, options, slots, slotTokens, ['--disable-prefix-caching']);
+      servers.set('tgi-node (no prefix cache)', recompute);
       try {
         await measure({ name: 'tgi-node (no prefix cache)', url: recompute.url, api: 'tgi' }, workload, options.sharedPrefixUsers, requests);
       } finally {
+        servers.delete('tgi-node (no prefix cache)');
         await recompute.stop();
       }
     }

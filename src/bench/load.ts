@@ -26,6 +26,11 @@ export interface RequestResult {
   error?: string;
 }
 
+export interface RequestsRun {
+  results: RequestResult[];
+  seconds: number;
+}
+
 export interface LevelResult {
   target: string;
   workload: string;
@@ -94,6 +99,12 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
 }
 
 export async function runLevel(target: Target, workload: Workload, concurrency: number, requests: number, onProgress?: (done: number) => void): Promise<LevelResult> {
+  const run = await runRequests(target, workload, concurrency, requests, onProgress);
+  return summarize(target.name, workload.name, concurrency, [run]);
+}
+
+/** `requests` requests over `concurrency` streams; each request's figures and the wall time. */
+export async function runRequests(target: Target, workload: Workload, concurrency: number, requests: number, onProgress?: (done: number) => void): Promise<RequestsRun> {
   let next = 0;
   const results: RequestResult[] = [];
   const started = performance.now();
@@ -106,15 +117,22 @@ export async function runLevel(target: Target, workload: Workload, concurrency: 
   };
   await Promise.all(Array.from({ length: concurrency }, client));
   const seconds = (performance.now() - started) / 1000;
+  return { results, seconds };
+}
+
+/** One level's figures over one or more runs (rounds) of it: tokens/s over their total time. */
+export function summarize(target: string, workload: string, concurrency: number, runs: RequestsRun[]): LevelResult {
+  const results = runs.flatMap((r) => r.results);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
   const ok = results.filter((r) => r.ok);
   const tokens = ok.reduce((sum, r) => sum + r.tokens, 0);
   const gaps = ok.flatMap((r) => r.interTokenMs);
   const ttfts = ok.map((r) => r.ttftMs);
   return {
-    target: target.name,
-    workload: workload.name,
+    target,
+    workload,
     concurrency,
-    requests,
+    requests: results.length,
     errors: results.length - ok.length,
     seconds,
     outputTokensPerSecond: tokens / seconds,
