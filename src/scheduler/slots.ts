@@ -96,11 +96,11 @@ export class SlotTable {
    */
   private victim(running: ReadonlyMap<number, unknown>): number {
     let best = -1;
-    let bestKey: [number, number, number] | undefined;
+    let bestKey: number[] = [];
     for (const [slot, tokens] of this.free) {
       const runsAdded = 1 - (running.has(slot - 1) ? 1 : 0) - (running.has(slot + 1) ? 1 : 0);
-      const key: [number, number, number] = [runsAdded, tokens.length > 0 ? 1 : 0, this.releasedAt.get(slot) ?? 0];
-      if (!bestKey || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+      const key = [runsAdded, tokens.length > 0 ? 1 : 0, this.releasedAt.get(slot) ?? 0];
+      if (best < 0 || lexicographicallyLess(key, bestKey)) {
         best = slot;
         bestKey = key;
       }
@@ -123,4 +123,9 @@ export class SlotTable {
   forgetAll(): void {
     for (const slot of this.free.keys()) this.free.set(slot, []);
   }
+}
+
+function lexicographicallyLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
 }
