@@ -165,6 +165,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       maxPrefillTokens: engine.limits.maxPrefillTokens,
       threads: ctx.threads,
       threadsBatch: ctx.threadsBatch,
+      weightsInHugePages: ctx.weightsInHugePages,
       loadSeconds: Number(loadSeconds.toFixed(2)),
       url: `http://${host}:${port}`,
       listen: address,
@@ -172,7 +173,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const lines = [
       `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} (${info.description}), vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
       `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
-      `Engine: KV cache ${ctx.contextSize} tokens (${formatBytes(kvBytesPerToken(info) * ctx.contextSize)}) = batch size ${engine.limits.maxSequences} sequences x ${ctx.sequenceContextSize} tokens, prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, loaded in ${loadSeconds.toFixed(2)} s`,
+      `Engine: KV cache ${ctx.contextSize} tokens (${formatBytes(kvBytesPerToken(info) * ctx.contextSize)}) = batch size ${engine.limits.maxSequences} sequences x ${ctx.sequenceContextSize} tokens, prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${loadSeconds.toFixed(2)} s`,
       `Listening on http://${host}:${port}`,
   ];
   if (config.jsonOutput) logger.info(summary, lines.join('; '));

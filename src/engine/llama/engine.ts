@@ -34,6 +34,8 @@ export interface ResolvedContext {
   sequences: number;
   threads: number;
   threadsBatch: number;
+  /** Bytes of weights in transparent huge pages (Linux, weights read into memory). */
+  weightsInHugePages: number;
 }
 
 /** Native batch arrays, allocated once at the largest size a step may use. */
@@ -122,6 +124,7 @@ export class LlamaEngine implements Engine {
       sequences: this.api.llama_n_seq_max(context),
       threads: this.api.llama_n_threads(context),
       threadsBatch: this.api.llama_n_threads_batch(context),
+      weightsInHugePages: model.hugePageBytes,
     };
     this.limits = {
       sequenceContextSize: this.resolved.sequenceContextSize,

@@ -1,6 +1,7 @@
 // A loaded GGUF model: weights (or the vocabulary alone), metadata and its tokenizer.
 import { existsSync } from 'node:fs';
 import { loadLlamaApi, type LlamaApi, type ModelParams, type Pointer } from './binding.js';
+import { NewMappings } from './huge-pages.js';
 import type { FillInTheMiddleTokens, Tokenizer, TokenSpan } from '../tokenizer.js';
 import type { ModelInfo } from '../types.js';
 
@@ -144,7 +145,14 @@ export class LlamaVocabulary implements Tokenizer {
 export class LlamaModel {
   readonly vocabulary: LlamaVocabulary;
 
-  private constructor(readonly api: LlamaApi, readonly handle: Pointer, readonly path: string, readonly vocabOnly: boolean) {
+  private constructor(
+    readonly api: LlamaApi,
+    readonly handle: Pointer,
+    readonly path: string,
+    readonly vocabOnly: boolean,
+    /** Bytes of weight buffers given transparent huge pages. */
+    readonly hugePageBytes = 0,
+  ) {
     this.vocabulary = new LlamaVocabulary(api, api.llama_model_get_vocab(handle));
   }
 
@@ -156,11 +164,18 @@ export class LlamaModel {
     if (options.gpuLayers !== undefined) params.n_gpu_layers = options.gpuLayers;
     if (options.useMmap === false) params.load_mode = options.useMlock ? 2 : 0;
     else if (options.useMlock) params.load_mode = 3;
+    // Weights read into memory: their buffers exist, untouched, when the first progress report
+    // comes, before any tensor is read in.
+    const buffers = options.useMmap === false && !params.vocab_only ? NewMappings.snapshot() : undefined;
+    let hugePageBytes = 0;
     let callback: Pointer | undefined;
-    if (options.onProgress) {
+    if (options.onProgress || buffers) {
       const report = options.onProgress;
+      let first = true;
       callback = api.registerProgressCallback((p) => {
-        report(p);
+        if (first && buffers) hugePageBytes = buffers.advise();
+        first = false;
+        report?.(p);
         return true;
       });
       params.progress_callback = callback;
@@ -168,7 +183,7 @@ export class LlamaModel {
     try {
       const handle = api.llama_model_load_from_file(path, params) as Pointer | null;
       if (!handle) throw new Error(`llama.cpp could not load the model file ${path} (not a supported GGUF?)`);
-      return new LlamaModel(api, handle, path, params.vocab_only);
+      return new LlamaModel(api, handle, path, params.vocab_only, hugePageBytes);
     } finally {
       if (callback !== undefined) api.unregister(callback);
     }
