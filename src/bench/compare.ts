@@ -20,7 +20,7 @@ export interface CompareOptions {
   promptTokens: number;
   newTokens: number;
   requestsPerStream: number;
-  /** Measurements of each throughput level per server, taken in alternating order. */
+  /** Measurements of each throughput level per server, taken in alternating order (at least). */
   rounds: number;
   sharedPrefixTokens: number;
   sharedPrefixUsers: number;
@@ -31,8 +31,13 @@ export interface CompareOptions {
   out: string;
 }
 
-/** Requests of a throughput level at least: a few seconds of one stream move with the machine's load. */
-const MIN_REQUESTS = 8;
+/** Requests of one round of a throughput level, at least. */
+const MIN_ROUND_REQUESTS = 4;
+/**
+ * Requests of a throughput level per server, at least: the speed of a shared machine drifts by
+ * 10-15% over tens of seconds, so a level of few streams is measured in more, shorter rounds.
+ */
+const MIN_LEVEL_REQUESTS = 32;
 const WARM_UP_REQUESTS = 2;
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
@@ -112,8 +117,11 @@ export async function compare(options: CompareOptions): Promise<void> {
   try {
     // Every request of every level has a prompt of its own, so that no server answers one from a
     // cache filled at an earlier level.
-    const levelRequests = options.concurrency.map((concurrency) => Math.max(MIN_REQUESTS, concurrency * options.requestsPerStream));
-    const total = levelRequests.reduce((a, b) => a + b, 0) * options.rounds;
+    const levels = options.concurrency.map((concurrency) => {
+      const requests = Math.max(MIN_ROUND_REQUESTS, concurrency * options.requestsPerStream);
+      return { concurrency, requests, rounds: Math.max(options.rounds, Math.ceil(MIN_LEVEL_REQUESTS / requests)) };
+    });
+    const total = levels.reduce((sum, level) => sum + level.requests * level.rounds, 0);
     const prompts = await promptsOfLength(ours.url, total + WARM_UP_REQUESTS, options.promptTokens);
     const warmUp = prompts.splice(-WARM_UP_REQUESTS);
     // Whole requests first, so that one-time costs (JavaScript compiled on first use, first touch
@@ -121,12 +129,11 @@ export async function compare(options: CompareOptions): Promise<void> {
     for (const target of targets) await alone(target.name, () => runLevel(target, { name: 'warm-up', prompt: (i) => warmUp[i], maxNewTokens: options.newTokens }, 1, WARM_UP_REQUESTS));
     let offset = 0;
     const busiest = Math.max(...options.concurrency);
-    for (const [level, concurrency] of options.concurrency.entries()) {
-      const requests = levelRequests[level];
+    for (const { concurrency, requests, rounds } of levels) {
       const runs = new Map<string, RequestsRun[]>(targets.map((t) => [t.name, []]));
       // The servers take turns, in alternating order, so that a slower or faster spell of a shared
       // machine does not fall on one of them only.
-      for (let round = 0; round < options.rounds; round++) {
+      for (let round = 0; round < rounds; round++) {
         const base = offset;
         offset += requests;
         const workload: Workload = { name: 'throughput', prompt: (i) => prompts[base + (i % requests)], maxNewTokens: options.newTokens };
@@ -135,7 +142,7 @@ export async function compare(options: CompareOptions): Promise<void> {
             await runLevel(target, { ...workload, prompt: () => warmUp[0], maxNewTokens: 4 }, 1, 1);
             const watchLoop = target.name === 'tgi-node' && concurrency === busiest;
             if (watchLoop) await eventLoopDelayP99(target.url);
-            bar.start(requests, 0, { label: `${target.name} throughput x${concurrency} (${round + 1}/${options.rounds})`.padEnd(44) });
+            bar.start(requests, 0, { label: `${target.name} throughput x${concurrency} (${round + 1}/${rounds})`.padEnd(44) });
             runs.get(target.name)!.push(await runRequests(target, workload, concurrency, requests, (done) => bar.update(done)));
             bar.stop();
             if (watchLoop) notes.eventLoopDelayP99Ms = Math.max(notes.eventLoopDelayP99Ms ?? 0, await eventLoopDelayP99(target.url));

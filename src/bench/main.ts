@@ -120,7 +120,7 @@ program
   .option('--prompt-tokens <n>', 'prompt tokens of the throughput workload', parseInteger(1), 128)
   .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
   .option('--requests-per-stream <n>', 'requests per stream and level', parseInteger(1), 2)
-  .option('--rounds <n>', 'measurements of each throughput level per server, the servers taking turns', parseInteger(1), 2)
+  .option('--rounds <n>', 'measurements of each throughput level per server, the servers taking turns (more for levels of few streams, so that each server gets 32 requests at least)', parseInteger(1), 2)
   .option('--shared-prefix-tokens <n>', 'shared system prompt of the shared-prefix workload', parseInteger(1), 1000)
   .option('--shared-prefix-users <n>', 'concurrent users of the shared-prefix workload (0 skips it)', parseInteger(0), 16)
   .option('--question-tokens <n>', 'distinct question after the shared prompt', parseInteger(1), 32)
