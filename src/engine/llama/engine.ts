@@ -34,7 +34,7 @@ export interface ResolvedContext {
   sequences: number;
   threads: number;
   threadsBatch: number;
-  /** Bytes of weights in transparent huge pages (Linux, weights read into memory). */
+  /** Bytes of weight buffers given transparent huge pages (asked for; Linux, weights in memory). */
   weightsInHugePages: number;
 }
 
