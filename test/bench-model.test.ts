@@ -1,15 +1,12 @@
 // Benchmark models made by our own GGUF writer and quantizers load and run in the real engine.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARED, postJson, startServer, type RunningServer } from './helpers/server.js';
+import { MiB, anonHugePagesBytes, transparentHugePagesAvailable } from './helpers/huge-pages.js';
 import { writeSyntheticLlama } from '../src/bench/model/synthetic-llama.js';
-
-const THP = '/sys/kernel/mm/transparent_hugepage/enabled';
-const thpAvailable = process.platform === 'linux' && existsSync(THP) && !readFileSync(THP, 'utf8').includes('[never]');
-const MiB = 1024 * 1024;
 
 // Big enough (about 14 MB in Q8_0, 8 MB in Q4_0) for its weight buffers to span whole 2 MiB pages.
 const TINY = { embedding: 256, layers: 2, heads: 4, kvHeads: 2, feedForward: 512, context: 256 };
@@ -35,22 +32,21 @@ for (const quantization of ['q8_0', 'q4_0'] as const) {
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.details.generated_tokens, 12);
       for (const t of r.json.details.tokens) assert.ok(Number.isFinite(t.logprob));
-      const summary = server.logs.map((l) => { try { return JSON.parse(l); } catch { return {}; } }).find((x) => x.url);
-      assert.equal(summary.parameters, parameters);
-      assert.equal(summary.architecture, 'llama');
+      assert.equal(server.summary.parameters, parameters);
+      assert.equal(server.summary.architecture, 'llama');
     });
 
     it('reads the weights into transparent huge pages where the system has them', async () => {
-      const summary = server.logs.map((l) => { try { return JSON.parse(l); } catch { return {}; } }).find((x) => x.url);
-      if (!thpAvailable) {
-        assert.equal(summary.weightsInHugePages, 0);
+      const advised = server.summary.weightsInHugePages;
+      if (!transparentHugePagesAvailable) {
+        assert.equal(advised, 0);
         return;
       }
-      assert.ok(summary.weightsInHugePages >= 2 * MiB, `weightsInHugePages ${summary.weightsInHugePages}`);
+      assert.ok(advised >= 2 * MiB, `weightsInHugePages ${advised}`);
       // The weight buffers (llama.cpp may keep a second copy of tied embeddings), not the KV cache.
-      assert.ok(summary.weightsInHugePages <= 2 * statSync(modelPath).size, `weightsInHugePages ${summary.weightsInHugePages}`);
-      const smaps = readFileSync(`/proc/${server.process.pid}/smaps_rollup`, 'utf8');
-      assert.ok(Number(/AnonHugePages:\s+(\d+)/.exec(smaps)?.[1]) * 1024 >= 2 * MiB, smaps);
+      assert.ok(advised <= 2 * statSync(modelPath).size, `weightsInHugePages ${advised}`);
+      const backed = anonHugePagesBytes(server.process.pid!);
+      assert.ok(backed >= 2 * MiB, `AnonHugePages ${backed} bytes`);
     });
   });
 }

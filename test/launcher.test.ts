@@ -44,7 +44,7 @@ describe('launcher', () => {
       const logs = server.logs.join('\n');
       assert.match(logs, /--sharded is ignored/);
       assert.match(logs, /--quantize is ignored/);
-      const summary = server.logs.map((l) => { try { return JSON.parse(l); } catch { return {}; } }).find((r) => r.url);
+      const summary = server.summary;
       assert.equal(summary.maxBatchSize, 3);
       assert.equal(summary.architecture, 'llama');
       assert.equal(summary.threads, 1);

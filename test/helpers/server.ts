@@ -33,6 +33,8 @@ export interface RunningServer {
   url: string;
   process: ChildProcess;
   logs: string[];
+  /** The startup summary record of the JSON log (model, limits, engine, url). */
+  summary: Record<string, any>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export function startServer(args: string[] = [], env: Record<string, string> = {
               url: record.url.replace('localhost', '127.0.0.1'),
               process: child,
               logs,
+              summary: record,
               stop: () => stopChild(child),
             });
           }

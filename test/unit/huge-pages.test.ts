@@ -1,27 +1,20 @@
 // Buffers allocated after a snapshot are found and given transparent huge pages (Linux).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { NewMappings } from '../../src/engine/llama/huge-pages.js';
-
-const THP = '/sys/kernel/mm/transparent_hugepage/enabled';
-const thpAvailable = process.platform === 'linux' && existsSync(THP) && !readFileSync(THP, 'utf8').includes('[never]');
-const MiB = 1024 * 1024;
-
-function anonHugeKiB(): number {
-  return Number(/AnonHugePages:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0);
-}
+import { MiB, anonHugePagesBytes, transparentHugePagesAvailable as thpAvailable } from '../helpers/huge-pages.js';
 
 describe('huge pages for new buffers', () => {
   it('advises the whole 2 MiB pages of a buffer allocated after the snapshot, and they are backed by huge pages once written', { skip: !thpAvailable && 'no transparent huge pages here' }, () => {
-    const before = anonHugeKiB();
+    const before = anonHugePagesBytes();
     const mappings = NewMappings.snapshot();
     const buffer = Buffer.allocUnsafeSlow(64 * MiB);
     const advised = mappings.advise();
     assert.ok(advised >= 62 * MiB, `advised ${advised} bytes`);
     assert.equal(advised % (2 * MiB), 0);
     buffer.fill(1);
-    assert.ok(anonHugeKiB() - before >= 32 * 1024, `AnonHugePages grew by ${anonHugeKiB() - before} KiB`);
+    const grown = anonHugePagesBytes() - before;
+    assert.ok(grown >= 32 * MiB, `AnonHugePages grew by ${grown} bytes`);
   });
 
   it('leaves memory that existed before the snapshot alone', { skip: !thpAvailable && 'no transparent huge pages here' }, () => {
