@@ -59,10 +59,11 @@ function bufferMappings(): Map<string, Range> {
  * since (each rounded inwards to whole 2 MiB pages; smaller ones are skipped).
  */
 export class NewMappings {
-  private readonly before: Map<string, Range> | undefined;
+  /** The mappings at the snapshot, by their address range. */
+  private readonly before: ReadonlySet<string>;
 
   private constructor(private readonly madvise: Madvise | null) {
-    this.before = madvise ? bufferMappings() : undefined;
+    this.before = new Set(madvise ? bufferMappings().keys() : []);
   }
 
   static snapshot(): NewMappings {
@@ -71,7 +72,7 @@ export class NewMappings {
 
   /** Memory not yet written gets huge pages as it is first written. Returns the bytes advised. */
   advise(): number {
-    if (!this.madvise || !this.before) return 0;
+    if (!this.madvise) return 0;
     let bytes = 0n;
     for (const [key, { start, end }] of bufferMappings()) {
       if (this.before.has(key)) continue;

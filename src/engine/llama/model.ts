@@ -166,15 +166,14 @@ export class LlamaModel {
     else if (options.useMlock) params.load_mode = 3;
     // Weights read into memory: their buffers exist, untouched, when the first progress report
     // comes, before any tensor is read in.
-    const buffers = options.useMmap === false && !params.vocab_only ? NewMappings.snapshot() : undefined;
+    let buffers = options.useMmap === false && !params.vocab_only ? NewMappings.snapshot() : undefined;
     let hugePageBytes = 0;
     let callback: Pointer | undefined;
     if (options.onProgress || buffers) {
       const report = options.onProgress;
-      let first = true;
       callback = api.registerProgressCallback((p) => {
-        if (first && buffers) hugePageBytes = buffers.advise();
-        first = false;
+        if (buffers) hugePageBytes = buffers.advise();
+        buffers = undefined;
         report?.(p);
         return true;
       });
