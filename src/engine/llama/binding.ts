@@ -181,6 +181,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_model_chat_template: lib.func('const char *llama_model_chat_template(void *model, const char *name)'),
     llama_vocab_type: lib.func('int llama_vocab_type(void *vocab)'),
     llama_vocab_n_tokens: lib.func('int32_t llama_vocab_n_tokens(void *vocab)'),
+    llama_vocab_get_text: lib.func('const char *llama_vocab_get_text(void *vocab, int32_t token)'),
     llama_vocab_get_attr: lib.func('int llama_vocab_get_attr(void *vocab, int32_t token)'),
     llama_vocab_is_eog: lib.func('bool llama_vocab_is_eog(void *vocab, int32_t token)'),
     llama_vocab_is_control: lib.func('bool llama_vocab_is_control(void *vocab, int32_t token)'),

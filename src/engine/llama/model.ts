@@ -2,12 +2,16 @@
 import { existsSync } from 'node:fs';
 import { loadLlamaApi, type LlamaApi, type ModelParams, type Pointer } from './binding.js';
 import { NewMappings } from './huge-pages.js';
+import { ChunkBoundaries } from './chunk-boundaries.js';
 import type { FillInTheMiddleTokens, Tokenizer, TokenSpan } from '../tokenizer.js';
 import type { ModelInfo } from '../types.js';
 
 const TOKEN_ATTR_CONTROL = 1 << 3;
 const TOKEN_ATTR_USER_DEFINED = 1 << 4;
 const TOKEN_ATTR_UNKNOWN = 1 << 0;
+/** Texts shorter than this are tokenized in one call; longer ones in chunks of CHUNK_TARGET. */
+const CHUNKED_FROM = 16_384;
+const CHUNK_TARGET = 4_096;
 const VOCAB_TYPES = ['none', 'spm', 'bpe', 'wpm', 'ugm', 'rwkv', 'plamo2', 'test'];
 
 const utf8 = new TextDecoder('utf-8');
@@ -32,6 +36,8 @@ export class LlamaVocabulary implements Tokenizer {
   private readonly texts: (string | undefined)[];
   private tokenBuf = new Int32Array(1024);
   private byteBuf = new Uint8Array(4096);
+  private readonly pieces: (Uint8Array | undefined)[];
+  private chunking: { boundaries: ChunkBoundaries; spacePrefix: number[] } | null | undefined;
 
   constructor(private readonly api: LlamaApi, private readonly vocab: Pointer) {
     this.vocabSize = api.llama_vocab_n_tokens(vocab);
@@ -44,6 +50,7 @@ export class LlamaVocabulary implements Tokenizer {
     this.special = new Uint8Array(this.vocabSize);
     this.eog = new Uint8Array(this.vocabSize);
     this.texts = new Array(this.vocabSize);
+    this.pieces = new Array(this.vocabSize);
     for (let id = 0; id < this.vocabSize; id++) {
       const attr = api.llama_vocab_get_attr(vocab, id);
       if (attr & (TOKEN_ATTR_CONTROL | TOKEN_ATTR_UNKNOWN) || (attr & TOKEN_ATTR_USER_DEFINED && api.llama_vocab_is_control(vocab, id))) {
@@ -63,7 +70,36 @@ export class LlamaVocabulary implements Tokenizer {
     return ids;
   }
 
+  /** Tokens of `text`: in one llama.cpp call when short, else chunk by chunk with the same result. */
   tokenize(text: string, addSpecial: boolean): Int32Array {
+    if (text.length < CHUNKED_FROM || (addSpecial && this.addEos)) return this.tokenizeAtOnce(text, addSpecial);
+    const chunking = this.chunkingSetup();
+    if (!chunking) return this.tokenizeAtOnce(text, addSpecial);
+    const chunks = chunking.boundaries.split(text, CHUNK_TARGET);
+    if (chunks.length === 1) return this.tokenizeAtOnce(text, addSpecial);
+    let out = new Int32Array(Math.max(1024, text.length));
+    let length = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      let ids = this.tokenizeAtOnce(text.slice(chunk.start, chunk.end), addSpecial && i === 0);
+      if (chunk.dropSpacePrefix) {
+        const prefix = chunking.spacePrefix;
+        // Never expected: the cut rules keep the prefix a token of its own. Stay exact regardless.
+        if (!prefix.every((id, j) => ids[j] === id)) return this.tokenizeAtOnce(text, addSpecial);
+        ids = ids.subarray(prefix.length);
+      }
+      if (length + ids.length > out.length) {
+        const grown = new Int32Array(Math.max(out.length * 2, length + ids.length));
+        grown.set(out.subarray(0, length));
+        out = grown;
+      }
+      out.set(ids, length);
+      length += ids.length;
+    }
+    return out.slice(0, length);
+  }
+
+  private tokenizeAtOnce(text: string, addSpecial: boolean): Int32Array {
     const bytes = Buffer.from(text, 'utf8');
     let capacity = bytes.length + 8;
     if (this.tokenBuf.length < capacity) this.tokenBuf = new Int32Array(capacity);
@@ -75,6 +111,35 @@ export class LlamaVocabulary implements Tokenizer {
     }
     if (n < 0) throw new Error(`tokenization failed (${n})`);
     return this.tokenBuf.slice(0, n);
+  }
+
+  /** Built on the first long text: SentencePiece and BPE vocabularies only (others: one call). */
+  private chunkingSetup(): { boundaries: ChunkBoundaries; spacePrefix: number[] } | null {
+    if (this.chunking !== undefined) return this.chunking;
+    const kind = this.typeName;
+    if (kind !== 'spm' && kind !== 'bpe') return (this.chunking = null);
+    const tokenTexts: string[] = [];
+    const specialTexts: string[] = [];
+    const idOf = new Map<string, number>();
+    for (let id = 0; id < this.vocabSize; id++) {
+      const text = this.api.llama_vocab_get_text(this.vocab, id) ?? '';
+      tokenTexts.push(text);
+      if (!idOf.has(text)) idOf.set(text, id);
+      const attr = this.api.llama_vocab_get_attr(this.vocab, id);
+      if (attr & (TOKEN_ATTR_CONTROL | TOKEN_ATTR_USER_DEFINED | TOKEN_ATTR_UNKNOWN)) specialTexts.push(text);
+    }
+    const probe = this.tokenizeAtOnce('a', false);
+    const addSpacePrefix = kind === 'spm' && probe.length > 0 && this.pieceBytes(probe[0])[0] === 0x20;
+    let spacePrefix: number[] = [];
+    if (addSpacePrefix) {
+      const whole = idOf.get('\u2581');
+      const bytes = ['<0xE2>', '<0x96>', '<0x81>'].map((t) => idOf.get(t));
+      if (whole !== undefined) spacePrefix = [whole];
+      else if (bytes.every((id) => id !== undefined)) spacePrefix = bytes as number[];
+      else return (this.chunking = null);
+    }
+    const boundaries = new ChunkBoundaries({ kind, tokenTexts, specialTexts, addSpacePrefix });
+    return (this.chunking = { boundaries, spacePrefix });
   }
 
   tokenizeWithOffsets(text: string, addSpecial = true): TokenSpan[] {
@@ -101,12 +166,16 @@ export class LlamaVocabulary implements Tokenizer {
   }
 
   private pieceBytes(id: number): Uint8Array {
+    const cached = this.pieces[id];
+    if (cached) return cached;
     let n = this.api.llama_token_to_piece(this.vocab, id, this.byteBuf, this.byteBuf.length, 0, true);
     if (n < 0) {
       this.byteBuf = new Uint8Array(-n * 2);
       n = this.api.llama_token_to_piece(this.vocab, id, this.byteBuf, this.byteBuf.length, 0, true);
     }
-    return this.byteBuf.slice(0, Math.max(0, n));
+    const piece = this.byteBuf.slice(0, Math.max(0, n));
+    this.pieces[id] = piece;
+    return piece;
   }
 
   decodeBytes(ids: ArrayLike<number>, keepSpecial: boolean): Uint8Array {
