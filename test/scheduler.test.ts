@@ -6,7 +6,7 @@ import { Scheduler } from '../src/scheduler/scheduler.js';
 import type { EngineEvent, SamplingParams, StepEntry } from '../src/engine/types.js';
 import { STORIES } from './helpers/server.js';
 
-const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1, watermark: false };
+const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };
 
 describe('scheduler', () => {
   let engine: LlamaEngine;

@@ -1,12 +1,10 @@
 // TGI's native request shapes (/generate, /generate_stream, POST /, /tokenize) and responses.
 import { z } from 'zod';
+import { SeedSchema } from './seed.js';
 
 const U32_MAX = 4294967295;
-const U64_MAX = 18446744073709551615;
 
 const uint32 = z.number().int().min(0).max(U32_MAX);
-/** JSON numbers above 2^53 lose precision in JavaScript; any integer in u64 range is accepted. */
-const uint64 = z.number().int().min(0).max(U64_MAX);
 
 export const GrammarSchema = z.object({
   type: z.enum(['json', 'json_object', 'regex', 'json_schema']),
@@ -29,7 +27,7 @@ export const GenerateParametersSchema = z.object({
   watermark: z.boolean().optional(),
   details: z.boolean().optional(),
   decoder_input_details: z.boolean().optional(),
-  seed: uint64.nullish(),
+  seed: SeedSchema.nullish(),
   top_n_tokens: uint32.nullish(),
   grammar: GrammarSchema.nullish(),
   adapter_id: z.string().nullish(),
@@ -64,7 +62,7 @@ export interface PrefillTokenJson {
 export interface DetailsJson {
   finish_reason: string;
   generated_tokens: number;
-  seed: number | null;
+  seed: number | bigint | null;
   prefill: PrefillTokenJson[];
   tokens: TokenJson[];
   top_tokens?: TokenJson[][];
@@ -81,7 +79,7 @@ export interface GenerateResponseJson {
 export interface StreamDetailsJson {
   finish_reason: string;
   generated_tokens: number;
-  seed: number | null;
+  seed: number | bigint | null;
   input_length: number;
 }
 

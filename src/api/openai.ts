@@ -1,5 +1,6 @@
 // OpenAI-compatible request shapes (/v1/chat/completions, /v1/completions) and response types.
 import { z } from 'zod';
+import { SeedSchema } from './seed.js';
 
 const number = z.number();
 const integer = z.number().int();
@@ -47,7 +48,7 @@ const SamplingFields = {
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   stop: z.union([z.string(), z.array(z.string())]).nullish(),
-  seed: integer.nullish(),
+  seed: SeedSchema.nullish(),
   presence_penalty: number.nullish(),
   frequency_penalty: number.nullish(),
   logit_bias: z.record(z.string(), number).nullish(),

@@ -3,6 +3,7 @@
 // results as role "tool" with tool_call_id.
 import type { ChatMessageJson, ToolJson } from '../api/openai.js';
 import type { ChatMessage, ChatToolCall, ToolDefinition } from './template.js';
+import { parseNestedJson, tooDeepMessage } from '../api/json-body.js';
 
 /** A message the server cannot turn into template input; `param` is the JSON path of the field. */
 export class MessageError extends Error {
@@ -29,14 +30,16 @@ function textOf(content: ChatMessageJson['content'], path: string): string | nul
 }
 
 /** OpenAI clients send arguments as a JSON string; templates expect the object. */
-function argumentsObject(value: unknown): unknown {
+function argumentsObject(value: unknown, path: string): unknown {
   if (typeof value !== 'string') return value ?? {};
+  let parsed: ReturnType<typeof parseNestedJson>;
   try {
-    const parsed: unknown = JSON.parse(value);
-    return parsed !== null && typeof parsed === 'object' ? parsed : value;
+    parsed = parseNestedJson(value);
   } catch {
     return value;
   }
+  if ('tooDeep' in parsed) throw new MessageError(path, tooDeepMessage(`\`${path}\``));
+  return parsed.value !== null && typeof parsed.value === 'object' ? parsed.value : value;
 }
 
 export function templateMessages(messages: ChatMessageJson[]): ChatMessage[] {
@@ -47,10 +50,10 @@ export function templateMessages(messages: ChatMessageJson[]): ChatMessage[] {
     if (tool_call_id != null) out.tool_call_id = tool_call_id;
     if (tool_calls != null && tool_calls.length > 0) {
       out.tool_calls = tool_calls.map(
-        (call): ChatToolCall => ({
+        (call, j): ChatToolCall => ({
           ...(call.id != null ? { id: call.id } : {}),
           type: 'function',
-          function: { name: call.function.name, arguments: argumentsObject(call.function.arguments) },
+          function: { name: call.function.name, arguments: argumentsObject(call.function.arguments, `messages.${i}.tool_calls.${j}.function.arguments`) },
         }),
       );
     }

@@ -20,6 +20,8 @@ import { Generator } from '../server/generator.js';
 import { buildApp } from '../server/app.js';
 import { ChatPrompter } from '../chat/prompt.js';
 import { resolveTemplateSource } from './chat-template.js';
+import { PreprocessWorker } from '../preprocess/worker-client.js';
+import { Preprocessor } from '../preprocess/preprocessor.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 const VERSION = packageJson.version;
@@ -83,6 +85,10 @@ async function locateModel(raw: RawOptions, logger: Logger): Promise<ResolvedMod
 async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   const started = performance.now();
+  const preprocessing = PreprocessWorker.start({ modelPath: config.engine.modelPath, template: prompter.source }).catch((error: unknown) => {
+    logger.warn(`The preprocessing thread did not start (${error instanceof Error ? error.message : String(error)}): large prompts are tokenized on the HTTP thread`);
+    return undefined;
+  });
   const engine = await EngineClient.start(
     {
       engine: {
@@ -118,7 +124,8 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const info = engine.info;
   const metrics = new Metrics({ ...config.limits, maxBatchTotalTokens: engine.context.contextSize });
   const permits = new Permits(config.limits.maxConcurrentRequests);
-  const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits);
+  const preprocessor = new Preprocessor(vocabulary, prompter, await preprocessing);
+  const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits, preprocessor);
   const app = await buildApp({
     generator,
     logger,

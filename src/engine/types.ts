@@ -33,7 +33,7 @@ export interface SamplingParams {
   /** TGI's length-normalised frequency penalty. */
   frequencyPenalty: number;
   /** Integer in [0, 2^64). */
-  seed: number;
+  seed: bigint;
   watermark: boolean;
   /** OpenAI's additive penalties, over the generated tokens only (-2..2). */
   presencePenalty?: number;

@@ -18,8 +18,8 @@ export class SeededRandom {
   private s2: number;
   private s3: number;
 
-  constructor(seed: number) {
-    let state = BigInt.asUintN(64, BigInt(Math.trunc(seed)));
+  constructor(seed: bigint | number) {
+    let state = BigInt.asUintN(64, typeof seed === 'bigint' ? seed : BigInt(Math.trunc(seed)));
     let a: bigint;
     let b: bigint;
     [state, a] = splitmix64(state);
@@ -55,9 +55,14 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-/** A fresh random seed that survives a JSON round trip exactly (below 2^53). */
-export function randomSeed(): number {
+/** A fresh random seed, below 2^53 so that any JSON client reads the echoed value exactly. */
+export function randomSeed(): bigint {
   const high = Math.floor(Math.random() * 2 ** 21);
   const low = Math.floor(Math.random() * 2 ** 32);
-  return high * 2 ** 32 + low;
+  return BigInt(high) * 4294967296n + BigInt(low);
+}
+
+/** A seed as a JSON response shows it: a number when a double holds it exactly, else a bigint. */
+export function seedJson(seed: bigint): number | bigint {
+  return seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed;
 }

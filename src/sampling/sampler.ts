@@ -66,7 +66,8 @@ export class SequenceSampler {
       if (p.watermark && this.lastToken >= 0) applyWatermark(s, this.lastToken, this.watermark);
       if (p.repetitionPenalty !== 1) {
         const r = p.repetitionPenalty;
-        for (const id of this.counts.keys()) if (id < s.length) s[id] = s[id] < 0 ? s[id] * r : s[id] / r;
+        // An extreme penalty would overflow float32 to ±Infinity (and then NaN); the largest finite score is as good.
+        for (const id of this.counts.keys()) if (id < s.length) s[id] = clampScore(s[id] < 0 ? s[id] * r : s[id] / r);
       }
       if (p.frequencyPenalty !== 0 && this.historyLength > 0) {
         const scale = p.frequencyPenalty / this.historyLength;
@@ -76,10 +77,7 @@ export class SequenceSampler {
         for (const [id, value] of bias) if (id < s.length) s[id] += value;
         for (const [id, count] of this.outputCounts) if (id < s.length) s[id] -= presence + perCount * count;
       }
-      if (p.temperature !== 1) {
-        const inv = 1 / p.temperature;
-        for (let i = 0; i < s.length; i++) s[i] *= inv;
-      }
+      if (p.temperature !== 1) applyTemperature(s, p.temperature);
       if (p.topK > 0 && p.topK < s.length) applyTopK(s, p.topK);
       if (p.topP < 1) applyTopP(s, p.topP);
       if (p.typicalP < 1) applyTypicalP(s, p.typicalP);
@@ -96,7 +94,33 @@ export class SequenceSampler {
       if (id < 0) id = best;
     }
     const top = topN > 0 ? topTokens(s, topN, logZ) : [];
-    return { id, logprob: s[id] - logZ, top };
+    return { id, logprob: finiteLogprob(s[id] - logZ), top };
+  }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+const clampScore = (x: number) => (x > FLOAT32_MAX ? FLOAT32_MAX : x < -FLOAT32_MAX ? -FLOAT32_MAX : x);
+
+/** Logprobs are written as float32 numbers: one too small to hold is the smallest float32 instead. */
+const finiteLogprob = (x: number) => (x < -FLOAT32_MAX ? -FLOAT32_MAX : x);
+
+/**
+ * Divides the scores by the temperature. A temperature so small that the division would overflow
+ * float32 is measured from the best score instead (softmax does not change): in the limit only the
+ * best tokens keep any probability, which is greedy decoding.
+ */
+function applyTemperature(s: Float32Array, temperature: number): void {
+  const inv = 1 / temperature;
+  let max = -Infinity;
+  if (inv > 1) for (let i = 0; i < s.length; i++) if (s[i] > max) max = s[i];
+  if (!(inv > 1) || (max === -Infinity) || Math.abs(max * inv) < FLOAT32_MAX) {
+    for (let i = 0; i < s.length; i++) s[i] *= inv;
+    return;
+  }
+  for (let i = 0; i < s.length; i++) {
+    const d = s[i] - max;
+    s[i] = d === 0 ? 0 : d * inv;
   }
 }
 
@@ -236,7 +260,7 @@ function topTokens(s: Float32Array, n: number, logZ: number): ScoredToken[] {
   const floor = threshold === -Infinity ? -Infinity : threshold;
   const picked: ScoredToken[] = [];
   for (let i = 0; i < s.length; i++) {
-    if (s[i] > -Infinity && s[i] >= floor) picked.push({ id: i, logprob: s[i] - logZ });
+    if (s[i] > -Infinity && s[i] >= floor) picked.push({ id: i, logprob: finiteLogprob(s[i] - logZ) });
   }
   return picked.sort((a, b) => b.logprob - a.logprob || a.id - b.id);
 }

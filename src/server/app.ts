@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { BodyShapeError } from '../api/parse.js';
+import { parseJsonBody, stringifyJson } from '../api/json-body.js';
 import { ApiError, openAiErrorBody, type ErrorFamily } from './errors.js';
 import type { Generator } from './generator.js';
 import type { ChatPrompter } from '../chat/prompt.js';
@@ -66,12 +67,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: false,
   });
 
+  app.setReplySerializer((payload) => stringifyJson(payload));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(text));
     } catch (error) {
+      if (error instanceof BodyShapeError) return done(error, undefined);
       const failure = error as FastifyError;
       failure.statusCode = 400;
       failure.code = text.trim().length === 0 ? 'FST_ERR_CTP_EMPTY_JSON_BODY' : 'FST_ERR_CTP_INVALID_JSON_BODY';
@@ -128,7 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const native = registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
   const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity);
   registerInvocationsRoute(app, native, openai);
-  registerChatTokenizeRoute(app, options.generator, options.prompter);
+  registerChatTokenizeRoute(app, options.generator);
   registerOperationRoutes(app, options.generator, options.info);
   return app;
 }

@@ -7,7 +7,8 @@ import type { Metrics } from '../metrics/registry.js';
 import type { Permits } from '../scheduler/permits.js';
 import type { ValidatedGenerate, ValidationLimits } from '../validation/generate.js';
 import type { FastifyReply } from 'fastify';
-import { ApiError, generationError, overloadedError } from './errors.js';
+import { ApiError, generationError, overloadedError, validationError } from './errors.js';
+import type { Preprocessor } from '../preprocess/preprocessor.js';
 
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -42,10 +43,17 @@ export class Generator {
     readonly limits: GeneratorLimits,
     readonly metrics: Metrics,
     readonly permits: Permits,
+    /** Tokenizing and templating for the routes, off the event loop when large. */
+    readonly preprocessor: Preprocessor,
   ) {}
 
-  /** Permits for `count` sequences, or 429 `Model is overloaded`; returns their release. */
+  /** Permits for `count` sequences, or 429 `Model is overloaded` (422 if it can never fit); returns their release. */
   acquire(count: number): () => void {
+    if (count > this.permits.capacity) {
+      // No amount of waiting lets it run: a 429 would be retried forever.
+      this.metrics.fail('validation');
+      throw validationError(`this request needs ${count} sequences at once (prompts x choices), and this server runs at most ${this.permits.capacity} (--max-concurrent-requests)`);
+    }
     const release = this.permits.tryAcquire(count);
     if (!release) {
       this.metrics.fail('overloaded');

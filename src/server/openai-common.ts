@@ -144,7 +144,7 @@ export interface HandlerSpec<Body, Plan> {
   parse(body: unknown): Body;
   /** Sequences the request will run, for the concurrency permits. */
   sequences(body: Body): number;
-  plan(body: Body): Plan;
+  plan(body: Body): Promise<Plan>;
   stream(plan: Plan, body: Body, start: number, request: FastifyRequest, reply: FastifyReply): Promise<void>;
   complete(plan: Plan, body: Body, start: number, reply: FastifyReply): Promise<unknown>;
 }
@@ -159,7 +159,7 @@ export function openAiHandler<Body extends { stream?: boolean | null }, Plan>(ge
     try {
       let planned: Plan;
       try {
-        planned = spec.plan(body);
+        planned = await spec.plan(body);
       } catch (error) {
         asApiError(error, generator);
       }

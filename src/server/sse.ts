@@ -1,5 +1,6 @@
 // Server-sent events as TGI frames them: `data: <json>\n\n`, a `:` comment after 15 s of silence.
 import type { ServerResponse } from 'node:http';
+import { stringifyJson } from '../api/json-body.js';
 
 const KEEP_ALIVE_MS = 15_000;
 
@@ -25,7 +26,7 @@ export class SseWriter {
   }
 
   send(payload: unknown): void {
-    this.write(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+    this.write(`data: ${typeof payload === 'string' ? payload : stringifyJson(payload)}\n\n`);
   }
 
   end(): void {

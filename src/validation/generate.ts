@@ -2,7 +2,6 @@
 // their messages, then tokenization, truncation and the length checks.
 import type { GenerateParameters } from '../api/native.js';
 import type { GenerationRequest, SamplingParams } from '../engine/types.js';
-import type { Tokenizer } from '../engine/tokenizer.js';
 import { randomSeed } from '../sampling/random.js';
 import { isSampling } from '../sampling/sampler.js';
 
@@ -13,6 +12,12 @@ export interface ValidationLimits {
   maxInputTokens: number;
   maxTotalTokens: number;
   disableGrammarSupport: boolean;
+}
+
+/** What validation needs of the vocabulary: tokens of a text, however the caller computes them. */
+export interface TextTokenizer {
+  readonly vocabSize: number;
+  tokenize(text: string, addSpecial: boolean): Promise<ArrayLike<number>>;
 }
 
 /** A rule violation; `message` is the text after "Input validation error: ". */
@@ -33,13 +38,16 @@ export function validateBestOf(bestOf: number, limits: Pick<ValidationLimits, 'm
   if (bestOf > limits.maxBestOf) throw new ValidationError(`\`best_of\` must be > 0 and <= ${limits.maxBestOf}. Given: ${bestOf}`);
 }
 
-export function validateGenerate(
-  inputs: string,
-  parameters: GenerateParameters,
-  limits: ValidationLimits,
-  tokenizer: Tokenizer,
-  options: { defaultDoSample: boolean; seedOverride?: number; addSpecialTokens?: boolean; extraSampling?: Partial<SamplingParams> },
-): ValidatedGenerate {
+export interface ValidateOptions {
+  defaultDoSample: boolean;
+  seedOverride?: bigint;
+  addSpecialTokens?: boolean;
+  extraSampling?: Partial<SamplingParams>;
+  /** Stop strings the server appends to the user's (a template's end marker): not counted against the limit. */
+  serverStopSequences?: number;
+}
+
+export async function validateGenerate(inputs: string, parameters: GenerateParameters, limits: ValidationLimits, tokenizer: TextTokenizer, options: ValidateOptions): Promise<ValidatedGenerate> {
   const p = parameters;
   const bestOf = p.best_of ?? 1;
   const doSample = p.do_sample ?? options.defaultDoSample;
@@ -57,8 +65,9 @@ export function validateGenerate(
   if (p.top_k != null && p.top_k <= 0) throw new ValidationError('`top_k` must be strictly positive');
   if (p.max_new_tokens === 0) throw new ValidationError('`max_new_tokens` must be strictly positive');
   const stop = p.stop ?? [];
-  if (stop.length > limits.maxStopSequences) {
-    throw new ValidationError(`\`stop\` supports up to ${limits.maxStopSequences} stop sequences. Given: ${stop.length}`);
+  const userStops = stop.length - (options.serverStopSequences ?? 0);
+  if (userStops > limits.maxStopSequences) {
+    throw new ValidationError(`\`stop\` supports up to ${limits.maxStopSequences} stop sequences. Given: ${userStops}`);
   }
   if (p.seed != null && bestOf > 1) throw new ValidationError('`seed` must not be set when `best_of` > 1');
   const topNTokens = p.top_n_tokens ?? 0;
@@ -72,7 +81,7 @@ export function validateGenerate(
 
   let ids: number[];
   try {
-    ids = Array.from(tokenizer.tokenize(inputs, options.addSpecialTokens ?? true));
+    ids = Array.from(await tokenizer.tokenize(inputs, options.addSpecialTokens ?? true));
   } catch (error) {
     throw new ValidationError(`tokenizer error ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -3,9 +3,8 @@
 // penalties are additive over generated tokens, logit_bias is honoured, n choices are independent.
 import type { GenerateParameters } from '../api/native.js';
 import type { SamplingParams } from '../engine/types.js';
-import type { Tokenizer } from '../engine/tokenizer.js';
 import { randomSeed } from '../sampling/random.js';
-import { validateGenerate, ValidationError, type ValidatedGenerate, type ValidationLimits } from './generate.js';
+import { validateGenerate, ValidationError, type TextTokenizer, type ValidatedGenerate, type ValidationLimits } from './generate.js';
 
 /** A rule of the OpenAI API broken by a request field. */
 export class OpenAiFieldError extends Error {
@@ -23,7 +22,7 @@ export interface OpenAiSamplingFields {
   top_p?: number | null;
   n?: number | null;
   stop?: string | string[] | null;
-  seed?: number | null;
+  seed?: bigint | null;
   presence_penalty?: number | null;
   frequency_penalty?: number | null;
   logit_bias?: Record<string, number> | null;
@@ -33,7 +32,7 @@ export interface OpenAiSamplingFields {
 }
 
 export const MAX_CHOICES = 128;
-const MAX_SEED = 2 ** 64;
+const MAX_SEED = 1n << 64n;
 
 function inRange(param: string, value: number | null | undefined, min: number, max: number): void {
   if (value != null && !(value >= min && value <= max)) throw new OpenAiFieldError(param, `\`${param}\` must be >= ${min} and <= ${max}. Given: ${value}`);
@@ -70,7 +69,7 @@ function parseLogitBias(bias: Record<string, number> | null | undefined, vocabSi
  * Checks the OpenAI ranges, then runs TGI's validation (lengths, stop count, limits) on the mapped
  * parameters. Throws OpenAiFieldError or ValidationError.
  */
-export function planOpenAiGeneration(prompt: string, fields: OpenAiSamplingFields, limits: ValidationLimits, tokenizer: Tokenizer, options: PlanOptions): OpenAiGenerationPlan {
+export async function planOpenAiGeneration(prompt: string, fields: OpenAiSamplingFields, limits: ValidationLimits, tokenizer: TextTokenizer, options: PlanOptions): Promise<OpenAiGenerationPlan> {
   inRange('temperature', fields.temperature, 0, 2);
   if (fields.top_p != null && !(fields.top_p > 0 && fields.top_p <= 1)) throw new OpenAiFieldError('top_p', `\`top_p\` must be > 0 and <= 1. Given: ${fields.top_p}`);
   inRange('presence_penalty', fields.presence_penalty, -2, 2);
@@ -104,13 +103,17 @@ export function planOpenAiGeneration(prompt: string, fields: OpenAiSamplingField
     countPenalty: fields.frequency_penalty ?? 0,
     logitBias,
   };
-  // The server's own stop strings (a fallback template's end marker) do not count against the user's limit.
-  const stopLimits = { ...limits, maxStopSequences: limits.maxStopSequences + (stop.length - userStop.length) };
-  const first = validateGenerate(prompt, parameters, stopLimits, tokenizer, { defaultDoSample: !greedy, seedOverride: fields.seed ?? undefined, addSpecialTokens: options.addSpecialTokens, extraSampling });
+  const first = await validateGenerate(prompt, parameters, limits, tokenizer, {
+    defaultDoSample: !greedy,
+    seedOverride: fields.seed ?? undefined,
+    addSpecialTokens: options.addSpecialTokens,
+    extraSampling,
+    serverStopSequences: stop.length - userStop.length,
+  });
   const choices = [first];
   for (let i = 1; i < options.choices; i++) {
     // With a seed, choice i draws from seed + i: reproducible, and the choices still differ.
-    const seed = fields.seed == null ? randomSeed() : (fields.seed + i) % MAX_SEED;
+    const seed = fields.seed == null ? randomSeed() : (fields.seed + BigInt(i)) % MAX_SEED;
     choices.push({ ...first, request: { ...first.request, sampling: { ...first.request.sampling, seed } } });
   }
   return { choices, stop: userStop };

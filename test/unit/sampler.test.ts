@@ -4,7 +4,7 @@ import { SequenceSampler, kthLargest } from '../../src/sampling/sampler.js';
 import { SeededRandom } from '../../src/sampling/random.js';
 import type { SamplingParams } from '../../src/engine/types.js';
 
-const GREEDY: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0, watermark: false };
+const GREEDY: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0n, watermark: false };
 const settings = { gamma: 0.5, delta: 2 };
 const logits = () => Float32Array.from([1, 3, 2, 0.5, 3, -1]);
 
@@ -24,7 +24,7 @@ describe('sampler', () => {
   });
 
   it('top-k keeps ties with the k-th value and makes the rest impossible', () => {
-    const sampler = new SequenceSampler({ ...GREEDY, topK: 1, doSample: true, seed: 3 }, [], settings);
+    const sampler = new SequenceSampler({ ...GREEDY, topK: 1, doSample: true, seed: 3n }, [], settings);
     const choice = sampler.choose(logits(), 6);
     assert.deepEqual(choice.top.map((t) => t.id).sort(), [1, 4]);
     assert.ok(Math.abs(choice.top[0].logprob - Math.log(0.5)) < 1e-6);
@@ -67,16 +67,16 @@ describe('sampler', () => {
   });
 
   it('same seed, same draws; different seeds differ', () => {
-    const draw = (seed: number) => {
+    const draw = (seed: bigint) => {
       const s = new SequenceSampler({ ...GREEDY, doSample: true, seed }, [], settings);
       return Array.from({ length: 30 }, () => s.choose(Float32Array.from([0, 0, 0, 0, 0, 0]), 0).id);
     };
-    assert.deepEqual(draw(7), draw(7));
-    assert.notDeepEqual(draw(7), draw(8));
+    assert.deepEqual(draw(7n), draw(7n));
+    assert.notDeepEqual(draw(7n), draw(8n));
   });
 
   it('sampling follows the distribution', () => {
-    const s = new SequenceSampler({ ...GREEDY, doSample: true, seed: 11 }, [], settings);
+    const s = new SequenceSampler({ ...GREEDY, doSample: true, seed: 11n }, [], settings);
     const counts = [0, 0];
     for (let i = 0; i < 4000; i++) counts[s.choose(Float32Array.from([Math.log(3), 0]), 0).id]++;
     assert.ok(Math.abs(counts[0] / 4000 - 0.75) < 0.03, `${counts}`);
@@ -88,7 +88,7 @@ describe('sampler', () => {
   });
 
   it('random floats are uniform in [0, 1) and seeds up to 2^64 work', () => {
-    const r = new SeededRandom(18446744073709551615);
+    const r = new SeededRandom(18446744073709551615n);
     let sum = 0;
     for (let i = 0; i < 10000; i++) {
       const x = r.nextFloat();

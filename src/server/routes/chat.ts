@@ -25,7 +25,7 @@ interface ChatPlan extends OpenAiGenerationPlan {
 export function chatHandler(options: ChatRouteOptions): RouteHandler {
   const { generator, prompter, identity } = options;
 
-  function plan(body: ChatRequest): ChatPlan {
+  async function plan(body: ChatRequest): Promise<ChatPlan> {
     if (body.response_format != null && body.response_format.type !== 'text') {
       throw validationError(`\`response_format\` of type "${body.response_format.type}" needs constrained decoding, which this server does not support yet`, 'response_format');
     }
@@ -34,9 +34,9 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       throw validationError(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
     }
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
-    const prompt = prompter.render(body);
+    const prompt = await generator.preprocessor.render(body);
     const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens };
-    const planned = planOpenAiGeneration(prompt, fields, generator.limits, generator.tokenizer, {
+    const planned = await planOpenAiGeneration(prompt, fields, generator.limits, generator.preprocessor, {
       addSpecialTokens: false,
       topLogprobs,
       choices: body.n ?? 1,

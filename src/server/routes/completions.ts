@@ -46,7 +46,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     return `${tokenizer.tokenText(fim.prefix)}${prompt}${tokenizer.tokenText(fim.suffix)}${suffix}${tokenizer.tokenText(fim.middle)}`;
   }
 
-  function plan(body: CompletionRequest): CompletionPlan {
+  async function plan(body: CompletionRequest): Promise<CompletionPlan> {
     const prompts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
     if (prompts.length === 0) throw validationError('Empty array detected. Do not use an empty array for the prompt.', 'prompt');
     if (prompts.length > generator.limits.maxClientBatchSize) {
@@ -63,9 +63,9 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     if (echo && body.suffix != null) throw validationError('`echo` cannot be combined with `suffix`', 'echo');
     const jobs: Job[] = [];
     let stops: string[] = [];
-    prompts.forEach((prompt, p) => {
+    for (const [p, prompt] of prompts.entries()) {
       const text = body.suffix != null ? withSuffix(prompt, body.suffix) : prompt;
-      const planned = planOpenAiGeneration(text, { ...body, n }, generator.limits, tokenizer, {
+      const planned = await planOpenAiGeneration(text, { ...body, n }, generator.limits, generator.preprocessor, {
         defaultMaxTokens: DEFAULT_COMPLETION_TOKENS,
         addSpecialTokens: true,
         topLogprobs: body.logprobs ?? 0,
@@ -77,7 +77,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
         validated.request.prefillLogprobs = echo && body.logprobs != null;
         jobs.push({ prompt: p, index: bestOf === n ? p * n + j : undefined, validated });
       });
-    });
+    }
     return { prompts, jobs, n, bestOf, stops, logprobs: body.logprobs ?? undefined, echo };
   }
 

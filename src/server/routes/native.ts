@@ -16,6 +16,7 @@ import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenera
 import { ApiError, overloadedError, validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, now, type CollectedGeneration, type Generator } from '../generator.js';
 import { SseWriter } from '../sse.js';
+import { seedJson } from '../../sampling/random.js';
 
 export interface NativeRouteOptions {
   generator: Generator;
@@ -37,9 +38,9 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
   const { generator, computeType } = options;
   const { metrics } = generator;
 
-  function validate(inputs: string, parameters: GenerateParameters | undefined): ValidatedGenerate {
+  async function validate(inputs: string, parameters: GenerateParameters | undefined): Promise<ValidatedGenerate> {
     try {
-      return validateGenerate(inputs, parameters ?? {}, generator.limits, generator.tokenizer, { defaultDoSample: parameters === undefined });
+      return await validateGenerate(inputs, parameters ?? {}, generator.limits, generator.preprocessor, { defaultDoSample: parameters === undefined });
     } catch (error) {
       if (error instanceof ValidationError) {
         metrics.fail('validation');
@@ -67,7 +68,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     const sequences = Math.max(1, bestOf);
     const release = generator.acquire(sequences);
     try {
-      const validated = Array.from({ length: sequences }, () => validate(inputs, parameters));
+      const validated = await Promise.all(Array.from({ length: sequences }, () => validate(inputs, parameters)));
       const cancel = clientGone(reply);
       const results = await Promise.all(validated.map((v) => generator.collect(v, start, cancel.signal))).catch((error: unknown) => {
         // One best_of sequence failed: the others are of no use any more.
@@ -106,7 +107,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     return {
       finish_reason: r.finish.reason,
       generated_tokens: r.finish.generatedTokens,
-      seed: r.validated.sampled ? r.validated.request.sampling.seed : null,
+      seed: r.validated.sampled ? seedJson(r.validated.request.sampling.seed) : null,
       prefill: r.validated.decoderInputDetails ? r.prefill : [],
       tokens: r.tokens.map(token),
     };
@@ -137,7 +138,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     try {
       let validated: ValidatedGenerate;
       try {
-        validated = validate(inputs, parameters);
+        validated = await validate(inputs, parameters);
       } catch (error) {
         if (error instanceof ApiError) return fail(error);
         throw error;
@@ -168,7 +169,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
             message.details = {
               finish_reason: event.finish.reason,
               generated_tokens: event.finish.generatedTokens,
-              seed: validated.sampled ? validated.request.sampling.seed : null,
+              seed: validated.sampled ? seedJson(validated.request.sampling.seed) : null,
               input_length: event.finish.inputLength,
             };
           }

@@ -43,14 +43,9 @@ export function registerOperationRoutes(app: FastifyInstance, generator: Generat
     return generator.metrics.registry.metrics();
   });
 
-  app.post('/tokenize', { config: { family: 'native' as const, auth: true } }, async (request) => {
+  app.post('/tokenize', { config: { family: 'native' as const, auth: true } }, async (request, reply) => {
     const body = parseBody(GenerateRequestSchema, request.body);
-    const bytes = Buffer.from(body.inputs, 'utf8');
-    return generator.tokenizer.tokenizeWithOffsets(body.inputs).map((span) => ({
-      id: span.id,
-      text: bytes.subarray(span.start, span.stop).toString('utf8'),
-      start: span.start,
-      stop: span.stop,
-    }));
+    reply.type('application/json');
+    return generator.preprocessor.tokenSpans(body.inputs, true);
   });
 }
