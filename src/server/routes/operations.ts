@@ -43,7 +43,7 @@ export function registerOperationRoutes(app: FastifyInstance, generator: Generat
     return generator.metrics.registry.metrics();
   });
 
-  app.post('/tokenize', { config: { family: 'native' as const, auth: true } }, async (request) => {
+  app.post('/tokenize', { config: { family: 'native' as const } }, async (request) => {
     const body = parseBody(GenerateRequestSchema, request.body);
     const bytes = Buffer.from(body.inputs, 'utf8');
     return generator.tokenizer.tokenizeWithOffsets(body.inputs).map((span) => ({
