@@ -1,4 +1,4 @@
-// /health, /info, /tokenize, /metrics, CORS and the API key.
+// /health, /info, /tokenize, /metrics, CORS and the API key (in depth: security.test.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, startServer, type RunningServer } from './helpers/server.js';
@@ -37,9 +37,9 @@ describe('operations', () => {
     for (const path of ['/generate', '/generate_stream', '/', '/tokenize']) {
       const denied = await postJson(`${server.url}${path}`, body);
       assert.equal(denied.status, 401, path);
-      assert.equal(denied.text, '');
+      assert.equal(denied.json.error_type, 'authentication');
     }
-    const allowed = await postJson(`${server.url}/generate`, body, { authorization: 'bearer SEKRET' });
+    const allowed = await postJson(`${server.url}/generate`, body, { authorization: 'Bearer sekret' });
     assert.equal(allowed.status, 200);
     assert.equal(allowed.json.generated_text, ', there');
     assert.equal((await fetch(`${server.url}/info`)).status, 200);

@@ -2,6 +2,10 @@
 import { availableParallelism, freemem } from 'node:os';
 import { isIP } from 'node:net';
 import type { ModelInfo } from '../engine/types.js';
+import { resolveApiKeys } from './api-key-sources.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 export interface ServerLimits {
   maxConcurrentRequests: number;
@@ -38,15 +42,16 @@ export interface Config {
   payloadLimit: number;
   jsonOutput: boolean;
   corsAllowOrigins: string[];
-  apiKey?: string;
+  /** Keys of the routes that work on request content; none: open. */
+  apiKeys: string[];
+  /** Keys of /metrics; none: open. */
+  metricsApiKeys: string[];
   gracefulTerminationSeconds: number;
   watermark: { gamma: number; delta: number };
   computeType: string;
   limits: ServerLimits;
   engine: EngineSettings;
 }
-
-export class ConfigError extends Error {}
 
 /** Raw option values as commander produces them (camelCase of the long flag). */
 export interface RawOptions {
@@ -76,7 +81,9 @@ export interface RawOptions {
   payloadLimit: number;
   jsonOutput: boolean;
   corsAllowOrigin?: string[];
-  apiKey?: string;
+  apiKey?: string[];
+  apiKeyFile?: string;
+  metricsApiKey?: string[];
   watermarkGamma: number;
   watermarkDelta: number;
   disableGrammarSupport: boolean;
@@ -159,7 +166,8 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     payloadLimit: raw.payloadLimit,
     jsonOutput: raw.jsonOutput,
     corsAllowOrigins: raw.corsAllowOrigin ?? [],
-    apiKey: raw.apiKey,
+    apiKeys: resolveApiKeys({ flag: '--api-key', values: raw.apiKey, file: raw.apiKeyFile === undefined ? undefined : { path: raw.apiKeyFile, flag: '--api-key-file' } }),
+    metricsApiKeys: resolveApiKeys({ flag: '--metrics-api-key', values: raw.metricsApiKey }),
     gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
     watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
     computeType: process.env.COMPUTE_TYPE ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),

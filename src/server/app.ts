@@ -5,6 +5,7 @@ import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { BodyShapeError } from '../api/parse.js';
 import { parseJsonBody, stringifyJson } from '../api/json-body.js';
+import { registerAuth } from './auth.js';
 import { ApiError, openAiErrorBody, type ErrorFamily } from './errors.js';
 import type { Generator } from './generator.js';
 import type { ChatPrompter } from '../chat/prompt.js';
@@ -19,8 +20,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which error body the route answers with. */
     family?: ErrorFamily;
-    /** Protected by --api-key. */
-    auth?: boolean;
   }
   interface FastifyRequest {
     /** Set by a route that serves several families (/invocations) once it knows the body's. */
@@ -34,7 +33,10 @@ export interface AppOptions {
   logger: Logger;
   payloadLimit: number;
   corsAllowOrigins: string[];
-  apiKey?: string;
+  /** Keys of the routes that work on request content (see auth.ts); none: open. */
+  apiKeys?: string[];
+  /** Keys of /metrics; none: open. */
+  metricsApiKeys?: string[];
   computeType: string;
   compatReturnFullText: boolean;
   prompter: ChatPrompter;
@@ -86,8 +88,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: options.corsAllowOrigins.length > 0 ? options.corsAllowOrigins : '*',
     methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type'],
+    allowedHeaders: ['authorization', 'content-type'],
   });
+  registerAuth(app, { apiKeys: options.apiKeys ?? [], metricsApiKeys: options.metricsApiKeys ?? [] });
 
   const errorBody = (family: ErrorFamily | undefined, status: number, message: string, errorType: string, param: string | null = null) =>
     family === 'openai' ? openAiErrorBody(status, message, errorType, param) : { error: message, error_type: errorType };
@@ -97,10 +100,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (request.method === 'POST' && config.family && request.headers['content-type'] === undefined) {
       const status = 415;
       return reply.code(status).send(errorBody(config.family, status, 'Expected request with `Content-Type: application/json`', 'validation'));
-    }
-    if (options.apiKey && config.auth) {
-      const header = request.headers.authorization ?? '';
-      if (header.toLowerCase() !== `bearer ${options.apiKey}`.toLowerCase()) return reply.code(401).send('');
     }
   });
 

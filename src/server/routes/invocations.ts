@@ -6,7 +6,7 @@ import type { NativeHandlers } from './native.js';
 import type { OpenAiHandlers } from './openai.js';
 
 export function registerInvocationsRoute(app: FastifyInstance, native: NativeHandlers, openai: OpenAiHandlers): void {
-  app.post('/invocations', { config: { family: 'native' as const, auth: true } }, async (request, reply) => {
+  app.post('/invocations', { config: { family: 'native' as const } }, async (request, reply) => {
     const body = request.body;
     const has = (key: string) => body !== null && typeof body === 'object' && !Array.isArray(body) && key in body;
     if (has('inputs')) return native.compat(body, request, reply);

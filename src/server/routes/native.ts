@@ -191,7 +191,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     }
   }
 
-  const native = { config: { family: 'native' as const, auth: true } };
+  const native = { config: { family: 'native' as const } };
 
   app.post('/generate', native, async (request, reply) => {
     const body = parseBody(GenerateRequestSchema, request.body);

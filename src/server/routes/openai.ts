@@ -14,7 +14,7 @@ export interface OpenAiHandlers {
 export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator, prompter: ChatPrompter, identity: OpenAiIdentity): OpenAiHandlers {
   const chat = chatHandler({ generator, prompter, identity });
   const completions = completionsHandler({ generator, identity });
-  const openai = { config: { family: 'openai' as const, auth: true } };
+  const openai = { config: { family: 'openai' as const } };
   app.post('/v1/chat/completions', openai, (request, reply) => chat(request.body, request, reply));
   app.post('/v1/completions', openai, (request, reply) => completions(request.body, request, reply));
   app.get('/v1/models', { config: { family: 'openai' as const } }, async () => ({

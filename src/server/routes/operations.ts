@@ -43,7 +43,7 @@ export function registerOperationRoutes(app: FastifyInstance, generator: Generat
     return generator.metrics.registry.metrics();
   });
 
-  app.post('/tokenize', { config: { family: 'native' as const, auth: true } }, async (request, reply) => {
+  app.post('/tokenize', { config: { family: 'native' as const } }, async (request, reply) => {
     const body = parseBody(GenerateRequestSchema, request.body);
     reply.type('application/json');
     return generator.preprocessor.tokenSpans(body.inputs, true);
