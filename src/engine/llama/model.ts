@@ -72,20 +72,20 @@ export class LlamaVocabulary implements Tokenizer {
 
   /** Tokens of `text`: in one llama.cpp call when short, else chunk by chunk with the same result. */
   tokenize(text: string, addSpecial: boolean): Int32Array {
-    if (text.length < CHUNKED_FROM || (addSpecial && this.addEos)) return this.tokenizeAtOnce(text, addSpecial);
+    if (text.length < CHUNKED_FROM || (addSpecial && this.addEos)) return this.tokenizeInOneCall(text, addSpecial);
     const chunking = this.chunkingSetup();
-    if (!chunking) return this.tokenizeAtOnce(text, addSpecial);
+    if (!chunking) return this.tokenizeInOneCall(text, addSpecial);
     const chunks = chunking.boundaries.split(text, CHUNK_TARGET);
-    if (chunks.length === 1) return this.tokenizeAtOnce(text, addSpecial);
+    if (chunks.length === 1) return this.tokenizeInOneCall(text, addSpecial);
     let out = new Int32Array(Math.max(1024, text.length));
     let length = 0;
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i];
-      let ids = this.tokenizeAtOnce(text.slice(chunk.start, chunk.end), addSpecial && i === 0);
+      let ids = this.tokenizeInOneCall(text.slice(chunk.start, chunk.end), addSpecial && i === 0);
       if (chunk.dropSpacePrefix) {
         const prefix = chunking.spacePrefix;
         // Never expected: the cut rules keep the prefix a token of its own. Stay exact regardless.
-        if (!prefix.every((id, j) => ids[j] === id)) return this.tokenizeAtOnce(text, addSpecial);
+        if (!prefix.every((id, j) => ids[j] === id)) return this.tokenizeInOneCall(text, addSpecial);
         ids = ids.subarray(prefix.length);
       }
       if (length + ids.length > out.length) {
@@ -99,7 +99,8 @@ export class LlamaVocabulary implements Tokenizer {
     return out.slice(0, length);
   }
 
-  private tokenizeAtOnce(text: string, addSpecial: boolean): Int32Array {
+  /** One llama.cpp call over the whole text: the reference the chunked path must equal. */
+  tokenizeInOneCall(text: string, addSpecial: boolean): Int32Array {
     const bytes = Buffer.from(text, 'utf8');
     let capacity = bytes.length + 8;
     if (this.tokenBuf.length < capacity) this.tokenBuf = new Int32Array(capacity);
@@ -128,7 +129,7 @@ export class LlamaVocabulary implements Tokenizer {
       const attr = this.api.llama_vocab_get_attr(this.vocab, id);
       if (attr & (TOKEN_ATTR_CONTROL | TOKEN_ATTR_USER_DEFINED | TOKEN_ATTR_UNKNOWN)) specialTexts.push(text);
     }
-    const probe = this.tokenizeAtOnce('a', false);
+    const probe = this.tokenizeInOneCall('a', false);
     const addSpacePrefix = kind === 'spm' && probe.length > 0 && this.pieceBytes(probe[0])[0] === 0x20;
     let spacePrefix: number[] = [];
     if (addSpacePrefix) {
