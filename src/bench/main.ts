@@ -13,6 +13,7 @@ import { SeededRandom } from '../sampling/random.js';
 import { compare } from './compare.js';
 import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
 import { requantizeGguf } from './model/requantize.js';
+import { benchTokenize } from './tokenize.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -22,6 +23,20 @@ const quantization = (value: string): Quantization => {
 const DEFAULT_VOCAB = resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-gpt-2.gguf');
 
 const program = new Command('npm run bench --').description('Benchmarks for tgi-node and other TGI or OpenAI-compatible servers.');
+
+program
+  .command('tokenize')
+  .description('Time tokenizing long texts (emoji, newlines, words, Chinese, symbols) at two sizes, chunked as the server does and in one llama.cpp call.')
+  .option('--vocab <paths...>', 'GGUF files (vocabulary-only ones do)', [resolve('..', 'shared', 'models', 'stories260K.gguf'), ...['llama-spm', 'qwen2', 'gpt-2'].map((v) => resolve('..', 'shared', 'models', 'vocab', `ggml-vocab-${v}.gguf`))])
+  .option('--bytes <n>', 'the larger text size in bytes (the smaller is a quarter)', parseInteger(4), 1_900_000)
+  .option('--one-call-up-to <n>', 'time the single llama.cpp call only for texts up to this many bytes (it can take minutes)', parseInteger(0), 500_000)
+  .action((o: { vocab: string[]; bytes: number; oneCallUpTo: number }) => {
+    console.log('vocabulary                      input      bytes      chunked ms   one call ms');
+    benchTokenize(o.vocab, o.bytes, o.oneCallUpTo, (row) => {
+      const oneCall = row.oneCallMs === null ? '-' : row.oneCallMs.toFixed(1);
+      console.log(`${row.vocabulary.padEnd(32)}${row.input.padEnd(11)}${String(row.bytes).padStart(9)}${row.chunkedMs.toFixed(1).padStart(13)}${oneCall.padStart(14)}`);
+    });
+  });
 
 program
   .command('run', { isDefault: true })
