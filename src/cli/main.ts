@@ -18,6 +18,8 @@ import { Permits } from '../scheduler/permits.js';
 import { Metrics } from '../metrics/registry.js';
 import { Generator } from '../server/generator.js';
 import { buildApp } from '../server/app.js';
+import { InFlightRequests } from '../server/in-flight.js';
+import { GracefulShutdown } from '../server/shutdown.js';
 import { ChatPrompter } from '../chat/prompt.js';
 import { resolveTemplateSource } from './chat-template.js';
 import { PreprocessWorker } from '../preprocess/worker-client.js';
@@ -154,6 +156,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       docker_label: null,
     },
   });
+  const requests = new InFlightRequests(app);
   const address = await app.listen({ host: config.hostname, port: config.port });
   const port = (app.server.address() as { port: number }).port;
   const host = config.hostname === '0.0.0.0' || config.hostname === '::' ? 'localhost' : config.hostname;
@@ -187,24 +190,9 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   if (config.jsonOutput) logger.info(summary, lines.join('; '));
   else for (const line of lines) logger.info(line);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal} received: finishing running requests (at most ${config.gracefulTerminationSeconds} s)`);
-    const deadline = setTimeout(() => {
-      logger.warn('graceful termination timeout reached: exiting');
-      process.exit(1);
-    }, config.gracefulTerminationSeconds * 1000);
-    deadline.unref();
-    await app.close();
-    await engine.shutdown();
-    clearTimeout(deadline);
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  const shutdown = new GracefulShutdown({ app, engine, requests, logger, graceSeconds: config.gracefulTerminationSeconds, exit: (code) => process.exit(code) });
+  process.on('SIGINT', () => shutdown.onSignal('SIGINT'));
+  process.on('SIGTERM', () => shutdown.onSignal('SIGTERM'));
 }
 
 async function main(): Promise<void> {

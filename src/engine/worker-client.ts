@@ -7,7 +7,9 @@ import type { EngineEvent, GenerationRequest, ModelInfo } from './types.js';
 import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
 import type { LlamaLogLevel } from './llama/logging.js';
 
-export type RequestEvent = Exclude<EngineEvent, { kind: 'dropped' }>;
+/** A request's error event; `stopped` when stopAll ended it, not a failure. */
+export type RequestError = Extract<EngineEvent, { kind: 'error' }> & { stopped?: boolean };
+export type RequestEvent = Exclude<EngineEvent, { kind: 'dropped' | 'error' }> | RequestError;
 
 export interface StartHooks {
   onProgress?: (fraction: number) => void;
@@ -135,6 +137,15 @@ export class EngineClient extends EventEmitter {
     this.streams.set(id, stream);
     this.post({ type: 'submit', request: { ...request, id } });
     return stream;
+  }
+
+  /** Ends every queued or running request with a `stopped` error event, and cancels it on the engine thread. */
+  stopAll(): void {
+    for (const [id, stream] of this.streams) {
+      this.post({ type: 'cancel', requestId: id });
+      stream.push({ kind: 'error', requestId: id, message: 'stopped', stopped: true });
+    }
+    this.streams.clear();
   }
 
   async shutdown(): Promise<void> {

@@ -48,3 +48,6 @@ export const generationError = (message: string) => new ApiError(424, 'generatio
 export const incompleteError = () => new ApiError(500, 'incomplete_generation', 'Incomplete generation');
 export const unhealthyError = () => new ApiError(503, 'healthcheck', 'unhealthy');
 export const templateError = (message: string) => new ApiError(422, 'template_error', `Template error: ${message}`);
+export const shuttingDownError = () => new ApiError(503, 'shutdown', 'The server is shutting down');
+/** What a request's error event answers: 503 when shutdown stopped it, else TGI's generation error. */
+export const requestEventError = (event: { message: string; stopped?: boolean }) => (event.stopped ? shuttingDownError() : generationError(event.message));

@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics/registry.js';
 import type { Permits } from '../scheduler/permits.js';
 import type { ValidatedGenerate, ValidationLimits } from '../validation/generate.js';
 import type { FastifyReply } from 'fastify';
-import { ApiError, generationError, overloadedError, validationError } from './errors.js';
+import { ApiError, overloadedError, requestEventError, validationError } from './errors.js';
 import type { Preprocessor } from '../preprocess/preprocessor.js';
 
 export const now = () => performance.timeOrigin + performance.now();
@@ -86,7 +86,7 @@ export class Generator {
       if (event.kind === 'prefill') prefill = event.tokens;
       else if (event.kind === 'error') {
         this.metrics.fail('generation');
-        throw generationError(event.message);
+        throw requestEventError(event);
       } else {
         tokens.push(event.token);
         if (event.topTokens) topTokens.push(event.topTokens);

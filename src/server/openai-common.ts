@@ -7,7 +7,7 @@ import { TemplateError } from '../chat/template.js';
 import type { GenerationStream, RequestEvent } from '../engine/worker-client.js';
 import { OpenAiFieldError } from '../validation/openai.js';
 import { ValidationError, type ValidatedGenerate } from '../validation/generate.js';
-import { ApiError, generationError, templateError, validationError } from './errors.js';
+import { ApiError, requestEventError, templateError, validationError } from './errors.js';
 import { ClientGone, now, type Generator } from './generator.js';
 import { completionId, unixSeconds } from './openai-output.js';
 import { SseWriter } from './sse.js';
@@ -115,7 +115,7 @@ export async function streamGenerations(generator: Generator, identity: OpenAiId
       if (event.kind === 'error') {
         generator.metrics.fail('generation');
         cancelAll();
-        return endStreamWithError(sse, generationError(event.message));
+        return endStreamWithError(sse, requestEventError(event));
       }
       spec.onEvent(index, event, send);
       if (event.kind === 'token' && event.finish) {

@@ -13,7 +13,7 @@ import {
 import { parseBody } from '../../api/parse.js';
 import type { GeneratedToken } from '../../engine/types.js';
 import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenerate } from '../../validation/generate.js';
-import { ApiError, overloadedError, validationError } from '../errors.js';
+import { ApiError, overloadedError, requestEventError, validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, now, type CollectedGeneration, type Generator } from '../generator.js';
 import { SseWriter } from '../sse.js';
 import { seedJson } from '../../sampling/random.js';
@@ -154,7 +154,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
         if (event.kind === 'prefill') continue;
         if (event.kind === 'error') {
           metrics.fail('generation');
-          return fail(new ApiError(424, 'generation', `Request failed during generation: ${event.message}`));
+          return fail(requestEventError(event));
         }
         const message: StreamResponseJson = {
           index,

@@ -1,0 +1,69 @@
+// SIGTERM and SIGINT. The first drains: nothing new is accepted, running requests finish, and the
+// process exits with 0 as soon as they have. A second signal, or the end of
+// --graceful-termination-timeout, ends what still runs (a stream with an in-band error event, a
+// whole response with an error) and exits with 1.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { EngineClient } from '../engine/worker-client.js';
+import type { InFlightRequests } from './in-flight.js';
+
+/** How long stopped requests get to send their error before their connections are cut. */
+const FLUSH_MS = 2_000;
+/** setTimeout fires at once beyond this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ShutdownOptions {
+  app: FastifyInstance;
+  engine: EngineClient;
+  requests: InFlightRequests;
+  logger: Logger;
+  graceSeconds: number;
+  exit: (code: number) => void;
+}
+
+const running = (n: number) => `${n} request${n === 1 ? '' : 's'} running`;
+
+export class GracefulShutdown {
+  private closed: Promise<void> | undefined;
+  private forced = false;
+
+  constructor(private readonly options: ShutdownOptions) {}
+
+  onSignal(signal: string): void {
+    if (this.closed) this.force(`${signal} received again`);
+    else this.drain(signal);
+  }
+
+  private drain(signal: string): void {
+    const { app, engine, requests, logger, graceSeconds } = this.options;
+    logger.info(`${signal} received: accepting no new requests; ${running(requests.count)}, waiting for them at most ${graceSeconds} s (a second signal stops them)`);
+    const deadline = setTimeout(() => this.force(`graceful termination timeout (${graceSeconds} s) reached`), Math.min(graceSeconds * 1000, MAX_TIMER_MS));
+    requests.drain();
+    this.closed = app.close().catch((error: unknown) => logger.error({ err: error }, 'closing the HTTP server failed'));
+    void this.closed
+      .then(() => engine.shutdown())
+      .then(() => {
+        if (this.forced) return;
+        clearTimeout(deadline);
+        logger.info('all requests finished: exiting with code 0');
+        this.options.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'stopping the engine failed: exiting with code 1');
+        this.options.exit(1);
+      });
+  }
+
+  private force(why: string): void {
+    if (this.forced) return;
+    this.forced = true;
+    const { engine, requests, logger } = this.options;
+    logger.warn(`${why}: stopping the ${running(requests.count)}, then exiting with code 1`);
+    engine.stopAll();
+    const flushed = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS));
+    void Promise.race([this.closed, flushed]).then(() => {
+      requests.closeAllConnections();
+      this.options.exit(1);
+    });
+  }
+}

@@ -1,0 +1,188 @@
+// SIGTERM/SIGINT: running requests finish, idle keep-alive connections never hold the exit, and a
+// second signal or --graceful-termination-timeout ends the streams still running with an in-band error.
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, request as httpRequest } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
+import { readSseData } from '../src/bench/sse-reader.js';
+import { startServer, type RunningServer } from './helpers/server.js';
+
+// stories260K decodes over 1,000 tokens/s on one thread, slower as its context grows: two streams
+// of 1,000 tokens run for seconds, of 4,000 for far longer than any bound below.
+const LONG_CONTEXT = ['--max-total-tokens', '4096'];
+
+interface StreamEnd {
+  events: unknown[];
+  endedAt: number;
+}
+
+interface OpenStream {
+  /** Resolves with the first event. */
+  started: Promise<void>;
+  finished: Promise<StreamEnd>;
+}
+
+/** A streamed POST through `agent`, read event by event (`[DONE]` kept as the string). */
+function openStream(agent: Agent, url: string, path: string, body: unknown): OpenStream {
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const finished = new Promise<StreamEnd>((resolve, reject) => {
+    const request = httpRequest(`${url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, async (response) => {
+      const events: unknown[] = [];
+      try {
+        for await (const data of readSseData(response)) {
+          events.push(data === '[DONE]' ? data : JSON.parse(data));
+          markStarted();
+        }
+        resolve({ events, endedAt: performance.now() });
+      } catch (error) {
+        reject(error);
+      }
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify(body));
+  });
+  finished.catch(() => markStarted());
+  return { started, finished };
+}
+
+interface Exit {
+  code: number | null;
+  at: number;
+}
+
+function exitOf(child: ChildProcess): Promise<Exit> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, at: performance.now() })));
+}
+
+/** The exit, or a failure naming the wait if the process is still running after `ms`. */
+async function exitWithin(exit: Promise<Exit>, ms: number, logs: string[]): Promise<Exit> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const result = await Promise.race([exit, timeout]);
+  clearTimeout(timer);
+  assert.ok(result, `the server was still running ${ms / 1000} s after the signal:\n${logs.slice(-5).join('\n')}`);
+  return result;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+const logMessages = (server: RunningServer) =>
+  server.logs.flatMap((line) => {
+    try {
+      return [String((JSON.parse(line) as { msg?: unknown }).msg)];
+    } catch {
+      return [];
+    }
+  });
+
+/** An event, short enough for a failure message. */
+const show = (event: unknown) => String(JSON.stringify(event)).slice(0, 300);
+
+const isFinalNative = (event: unknown) => typeof (event as { generated_text?: unknown }).generated_text === 'string';
+const isNativeError = (event: unknown) => {
+  const e = event as { error?: unknown; error_type?: unknown };
+  return typeof e.error === 'string' && typeof e.error_type === 'string';
+};
+const isOpenAiError = (event: unknown) => {
+  const error = (event as { error?: Record<string, unknown> }).error;
+  return typeof error === 'object' && error !== null && typeof error.message === 'string' && typeof error.type === 'string' && 'param' in error && 'code' in error;
+};
+const hasFinishReason = (event: unknown) => ((event as { choices?: { finish_reason: unknown }[] }).choices ?? []).some((c) => c.finish_reason !== null);
+
+const chatBody = (maxTokens: number) => ({ messages: [{ role: 'user', content: 'Tell me a story' }], max_tokens: maxTokens, temperature: 0, stream: true });
+const generateBody = (maxNewTokens: number) => ({ inputs: 'Once upon a time', parameters: { max_new_tokens: maxNewTokens } });
+const completionsBody = (maxTokens: number) => ({ prompt: 'Once upon a time', max_tokens: maxTokens, temperature: 0, stream: true });
+
+describe('shutdown', () => {
+  let server: RunningServer | undefined;
+  let agent: Agent | undefined;
+
+  afterEach(async () => {
+    agent?.destroy();
+    const child = server?.process;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = exitOf(child);
+      child.kill('SIGKILL');
+      await exited;
+    }
+    server = undefined;
+  });
+
+  it('SIGTERM lets running streams finish, then exits with 0 at once although the client keeps its connections alive', async (t) => {
+    server = await startServer(LONG_CONTEXT);
+    agent = new Agent({ keepAlive: true });
+    const exit = exitOf(server.process);
+    // A request first, so the pool holds an idle connection while the streams run.
+    await new Promise<void>((resolve, reject) => httpRequest(`${server!.url}/info`, { agent }, (r) => r.resume().on('end', resolve)).on('error', reject).end());
+    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(1000));
+    const generate = openStream(agent, server.url, '/generate_stream', generateBody(1000));
+    await Promise.all([chat.started, generate.started]);
+    const signalAt = performance.now();
+    server.process.kill('SIGTERM');
+
+    const [chatEnd, generateEnd] = await Promise.all([chat.finished, generate.finished]);
+    assert.equal(chatEnd.events.at(-1), '[DONE]');
+    assert.ok(hasFinishReason(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
+    assert.ok(isFinalNative(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
+    const lastEnd = Math.max(chatEnd.endedAt, generateEnd.endedAt);
+    assert.ok(lastEnd > signalAt, 'the streams ended before the signal');
+
+    const exited = await exitWithin(exit, 20_000, server.logs);
+    t.diagnostic(`streams ended ${seconds(lastEnd - signalAt)} after SIGTERM, exit ${seconds(exited.at - lastEnd)} after that`);
+    assert.equal(exited.code, 0);
+    assert.ok(exited.at - lastEnd < 5_000, `exited ${seconds(exited.at - lastEnd)} after the last stream ended`);
+    const messages = logMessages(server);
+    assert.ok(messages.some((m) => /SIGTERM received.*2 requests running/.test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /exiting with code 0/.test(m)), messages.join('\n'));
+  });
+
+  it('a second signal ends the running streams with an in-band error and exits promptly', async (t) => {
+    server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '600']);
+    agent = new Agent({ keepAlive: true });
+    const exit = exitOf(server.process);
+    const generate = openStream(agent, server.url, '/generate_stream', generateBody(4000));
+    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(4000));
+    await Promise.all([generate.started, chat.started]);
+    server.process.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const secondAt = performance.now();
+    server.process.kill('SIGINT');
+
+    const [generateEnd, chatEnd] = await Promise.all([generate.finished, chat.finished]);
+    assert.ok(isNativeError(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
+    assert.ok(isOpenAiError(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
+    assert.equal(chatEnd.events.at(-1), '[DONE]');
+
+    const exited = await exitWithin(exit, 20_000, server.logs);
+    t.diagnostic(`exit ${seconds(exited.at - secondAt)} after the second signal`);
+    assert.notEqual(exited.code, 0);
+    assert.ok(exited.at - secondAt < 5_000, `exited ${seconds(exited.at - secondAt)} after the second signal`);
+    const messages = logMessages(server);
+    assert.ok(messages.some((m) => /SIGINT received again.*2 requests running/.test(m)), messages.join('\n'));
+  });
+
+  it('--graceful-termination-timeout ends the streams still running with an in-band error, then exits', async (t) => {
+    server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '1']);
+    agent = new Agent({ keepAlive: true });
+    const exit = exitOf(server.process);
+    const generate = openStream(agent, server.url, '/generate_stream', generateBody(4000));
+    const completions = openStream(agent, server.url, '/v1/completions', completionsBody(4000));
+    await Promise.all([generate.started, completions.started]);
+    const signalAt = performance.now();
+    server.process.kill('SIGTERM');
+
+    const [generateEnd, completionsEnd] = await Promise.all([generate.finished, completions.finished]);
+    assert.ok(isNativeError(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
+    assert.ok(isOpenAiError(completionsEnd.events.at(-2)), show(completionsEnd.events.at(-2)));
+    assert.equal(completionsEnd.events.at(-1), '[DONE]');
+    assert.ok(generateEnd.endedAt - signalAt > 900, 'the streams were stopped before the timeout');
+
+    const exited = await exitWithin(exit, 20_000, server.logs);
+    t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, exit ${seconds(exited.at - signalAt)} after it`);
+    assert.notEqual(exited.code, 0);
+    assert.ok(exited.at - signalAt < 1_000 + 4_000, `exited ${seconds(exited.at - signalAt)} after the signal`);
+    const messages = logMessages(server);
+    assert.ok(messages.some((m) => /graceful termination timeout \(1 s\) reached.*2 requests running/.test(m)), messages.join('\n'));
+  });
+});
