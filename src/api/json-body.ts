@@ -78,15 +78,39 @@ function exactNumber(text: string): number | bigint {
  * nesting beyond the limit. Integers that a double cannot hold exactly come back as bigint.
  */
 export function parseJsonBody(text: string): unknown {
-  const value: unknown = JSON.parse(text);
+  return checkedJsonBody(text, JSON.parse(text));
+}
+
+/** `value` (JSON.parse of `text`) checked as parseJsonBody does. */
+export function checkedJsonBody(text: string, value: unknown): unknown {
   const inspection = inspectJson(value);
   if (inspection.tooDeepAt) {
     const where = shortPath(inspection.tooDeepAt);
     throw new BodyShapeError(`Failed to deserialize the JSON body into the target type: ${tooDeepMessage(where)}`, where || null);
   }
   if (!inspection.hasUnsafeInteger) return value;
+  // A value JSON.parse dropped (a duplicate key) may nest deeper than what it kept; the exact
+  // parser below recurses, so the text itself must be within the bound too.
+  if (textNestingExceeds(text, MAX_JSON_DEPTH)) throw new BodyShapeError(`Failed to deserialize the JSON body into the target type: ${tooDeepMessage('')}`);
   // Rare: only bodies holding an integer beyond 2^53 pay for the exact (slower) parser.
   return parseLossless(text, null, { parseNumber: exactNumber, onDuplicateKey: ({ newValue }) => newValue });
+}
+
+/** Whether arrays and objects in JSON `text` nest deeper than `maxDepth` (strings skipped). */
+export function textNestingExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** Parses JSON found inside a request (a tool call's arguments), with the same depth bound. */
@@ -104,4 +128,24 @@ export function stringifyJson(value: unknown): string {
     // Only a response holding a bigint gets here; the library writes it as a JSON integer.
     return stringifyLossless(value) ?? 'null';
   }
+}
+
+/**
+ * A copy of a parsed body with every bigint as the nearest number, for consumers that only know
+ * JSON numbers (chat templates, JSON.stringify). Returns `value` itself when it holds no bigint.
+ */
+export function bigintsAsNumbers<T>(value: T): T {
+  if (!containsBigint(value)) return value;
+  return JSON.parse(stringifyJson(value)) as T;
+}
+
+function containsBigint(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'bigint') return true;
+    if (Array.isArray(v)) for (const item of v) stack.push(item);
+    else if (v !== null && typeof v === 'object') for (const item of Object.values(v)) stack.push(item);
+  }
+  return false;
 }

@@ -4,6 +4,7 @@
 import type { ChatMessageJson, ChatRequest, ToolJson } from '../api/openai.js';
 import type { Tokenizer } from '../engine/tokenizer.js';
 import { MessageError, templateMessages, templateTools } from './messages.js';
+import { bigintsAsNumbers } from '../api/json-body.js';
 import { ChatTemplate, TemplateError } from './template.js';
 import type { TemplateSource } from './template-source.js';
 
@@ -47,7 +48,9 @@ export class ChatPrompter {
   }
 
   /** Throws MessageError for input the template cannot take, TemplateError when rendering fails. */
-  render(input: ChatPromptInput): string {
+  render(request: ChatPromptInput): string {
+    // Templates know JSON numbers only: an integer beyond 2^53 reaches them as the nearest number.
+    const input = bigintsAsNumbers(request);
     const template = this.template;
     if (template instanceof TemplateError) throw template;
     if (input.messages.length === 0) throw new MessageError('messages', '`messages` must contain at least one message');

@@ -82,8 +82,8 @@ export class ChatTemplate {
 
   /** Throws TemplateError; for `raise_exception(msg)` its message is exactly `msg`. */
   render(input: RenderInput): string {
-    const interpreter = new Jinja2CompatibleInterpreter(this.environmentFor(input), this.printedExpressions);
     try {
+      const interpreter = new Jinja2CompatibleInterpreter(this.environmentFor(input), this.printedExpressions);
       return interpreter.run(this.program).value as string;
     } catch (error) {
       throw new TemplateError(messageOf(error));
@@ -102,7 +102,8 @@ export class ChatTemplate {
       eos_token: this.tokens.eosToken,
       ...input.extra,
     };
-    const environment = new Environment();
+    // Render variables shadow the built-in globals (a `namespace` template kwarg), as in Jinja2.
+    const environment = new Environment(new Environment());
     for (const [name, value] of Object.entries(variables)) environment.set(name, value);
     return environment;
   }

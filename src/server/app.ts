@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { BodyShapeError } from '../api/parse.js';
-import { parseJsonBody, stringifyJson } from '../api/json-body.js';
+import { checkedJsonBody, stringifyJson } from '../api/json-body.js';
 import { registerAuth } from './auth.js';
 import { ApiError, openAiErrorBody, type ErrorFamily } from './errors.js';
 import type { Generator } from './generator.js';
@@ -20,6 +20,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which error body the route answers with. */
     family?: ErrorFamily;
+    /** For a route serving several families: which one a parsed body belongs to. */
+    familyOf?: (body: unknown) => ErrorFamily | undefined;
   }
   interface FastifyRequest {
     /** Set by a route that serves several families (/invocations) once it knows the body's. */
@@ -71,17 +73,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setReplySerializer((payload) => stringifyJson(payload));
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    let value: unknown;
     try {
-      done(null, parseJsonBody(text));
+      value = JSON.parse(text);
     } catch (error) {
-      if (error instanceof BodyShapeError) return done(error, undefined);
       const failure = error as FastifyError;
       failure.statusCode = 400;
       failure.code = text.trim().length === 0 ? 'FST_ERR_CTP_EMPTY_JSON_BODY' : 'FST_ERR_CTP_INVALID_JSON_BODY';
       if (text.trim().length === 0) failure.message = 'EOF while parsing a value at line 1 column 0';
-      done(failure, undefined);
+      return done(failure, undefined);
+    }
+    try {
+      done(null, checkedJsonBody(text, value));
+    } catch (error) {
+      if (!(error instanceof BodyShapeError)) throw error;
+      // A route whose error body depends on the body's shape (/invocations) still gets to choose it.
+      request.errorFamily = request.routeOptions.config.familyOf?.(value);
+      done(error, undefined);
     }
   });
 
