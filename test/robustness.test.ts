@@ -110,6 +110,22 @@ describe('robustness', () => {
       }
     });
 
+    it('/invocations answers in the family of the body it was sent', async () => {
+      const chat = await postJson(`${server.url}/invocations`, `{"prompt":"hi","max_tokens":${nestedArrayText(100)}}`);
+      assert.equal(chat.status, 422);
+      assert.match(chat.json.error.message, /max_tokens\.0\.0.*nested too deeply/);
+      const native = await postJson(`${server.url}/invocations`, `{"inputs":"hi","parameters":${nestedObjectText(100)}}`);
+      assert.equal(native.status, 422);
+      assert.equal(native.json.error_type, 'validation');
+    });
+
+    it('a deep value hidden behind a duplicate key, beside an integer beyond 2^53', async () => {
+      const body = `{"inputs":${nestedArrayText(5000)},"inputs":"hi","parameters":{"seed":12345678901234567890}}`;
+      const r = await postJson(`${server.url}/generate`, body);
+      assert.equal(r.status, 422);
+      assert.match(r.json.error, /nested too deeply/);
+    });
+
     it('native routes answer their own error body', async () => {
       for (const route of ['/generate', '/generate_stream', '/', '/tokenize', '/invocations']) {
         const r = await postJson(`${server.url}${route}`, `{"inputs":"hi","parameters":{"stop":${nestedArrayText(3000)}}}`);
@@ -208,6 +224,12 @@ describe('robustness', () => {
         for (const top of entry.top_logprobs) assert.ok(Number.isFinite(top.logprob));
       }
     });
+  });
+
+  it('template kwargs may shadow Jinja globals and hold integers beyond 2^53', async () => {
+    const r = await postJson(`${server.url}/chat_tokenize`, '{"messages":[{"role":"user","content":"hi"}],"chat_template_kwargs":{"namespace":"x","range":12345678901234567890}}');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.templated_text, '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
   });
 
   it("the stop-sequence limit counts only the user's stops", async () => {

@@ -102,9 +102,12 @@ export class ChatTemplate {
       eos_token: this.tokens.eosToken,
       ...input.extra,
     };
-    // Render variables shadow the built-in globals (a `namespace` template kwarg), as in Jinja2.
-    const environment = new Environment(new Environment());
-    for (const [name, value] of Object.entries(variables)) environment.set(name, value);
+    const environment = new Environment();
+    for (const [name, value] of Object.entries(variables)) {
+      // A render variable shadows a built-in global (a `namespace` template kwarg), as in Jinja2.
+      environment.variables.delete(name);
+      environment.set(name, value);
+    }
     return environment;
   }
 }
