@@ -30,8 +30,13 @@ export class Preprocessor implements TextTokenizer {
   constructor(
     readonly tokenizer: Tokenizer,
     readonly prompter: ChatPrompter,
-    private readonly worker: PreprocessWorker | undefined,
+    private readonly thread: PreprocessWorker | undefined,
   ) {}
+
+  /** The preprocessing thread while it runs; without it, everything is done in place. */
+  private get worker(): PreprocessWorker | undefined {
+    return this.thread?.alive ? this.thread : undefined;
+  }
 
   get vocabSize(): number {
     return this.tokenizer.vocabSize;

@@ -18,6 +18,7 @@ function errorOf(failure: PreprocessFailure): Error {
 export class PreprocessWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private stopped = false;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (message: FromPreprocessor) => {
@@ -28,8 +29,8 @@ export class PreprocessWorker {
       if (message.type === 'done') job.resolve(message);
       else job.reject(errorOf(message.failure));
     });
-    worker.on('error', (error) => this.failAll(error));
-    worker.on('exit', () => this.failAll(new Error('the preprocessing thread stopped')));
+    worker.on('error', (error) => this.stop(error));
+    worker.on('exit', () => this.stop(new Error('the preprocessing thread stopped')));
     // Idle, it must not keep the process alive.
     worker.unref();
   }
@@ -51,9 +52,15 @@ export class PreprocessWorker {
     });
   }
 
+  /** False once the thread has stopped: callers then do the work themselves. */
+  get alive(): boolean {
+    return !this.stopped;
+  }
+
   run(job: PreprocessJob): Promise<{ ids?: Int32Array; text?: string }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.stopped) return reject(new Error('the preprocessing thread stopped'));
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...job, id });
     });
@@ -63,7 +70,8 @@ export class PreprocessWorker {
     await this.worker.terminate();
   }
 
-  private failAll(error: Error): void {
+  private stop(error: Error): void {
+    this.stopped = true;
     for (const job of this.pending.values()) job.reject(error);
     this.pending.clear();
   }
