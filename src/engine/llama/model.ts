@@ -179,6 +179,19 @@ export class LlamaVocabulary implements Tokenizer {
     return piece;
   }
 
+  /**
+   * The bytes a token stands for in generated text: its piece without special rendering, so empty
+   * for control and unknown tokens. A fresh array, for callers that keep it (the grammar's trie).
+   */
+  tokenBytes(id: number): Uint8Array {
+    let n = this.api.llama_token_to_piece(this.vocab, id, this.byteBuf, this.byteBuf.length, 0, false);
+    if (n < 0) {
+      this.byteBuf = new Uint8Array(-n * 2);
+      n = this.api.llama_token_to_piece(this.vocab, id, this.byteBuf, this.byteBuf.length, 0, false);
+    }
+    return this.byteBuf.slice(0, Math.max(0, n));
+  }
+
   decodeBytes(ids: ArrayLike<number>, keepSpecial: boolean): Uint8Array {
     if (ids.length === 0) return new Uint8Array(0);
     const tokens = ids instanceof Int32Array ? ids : Int32Array.from(ids);
