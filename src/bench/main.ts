@@ -14,6 +14,7 @@ import { compare } from './compare.js';
 import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
 import { requantizeGguf } from './model/requantize.js';
 import { benchTokenize } from './tokenize.js';
+import { benchMask } from './mask.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -35,6 +36,24 @@ program
     benchTokenize(o.vocab, o.bytes, o.oneCallUpTo, (row) => {
       const oneCall = row.oneCallMs === null ? '-' : row.oneCallMs.toFixed(1);
       console.log(`${row.vocabulary.padEnd(32)}${row.input.padEnd(11)}${String(row.bytes).padStart(9)}${row.chunkedMs.toFixed(1).padStart(13)}${oneCall.padStart(14)}`);
+    });
+  });
+
+program
+  .command('mask')
+  .description('Time full token masks of hand-written lexer automata over a vocabulary, per decoding step: trie walk without and with subtree byte sets, and with the per-state mask cache.')
+  .option('--vocab <path>', 'GGUF file (vocabulary-only ones do)', resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'))
+  .option('--steps <n>', 'decoding steps timed per automaton and variant', parseInteger(1), 1000)
+  .action((o: { vocab: string; steps: number }) => {
+    const us = (n: number) => n.toFixed(1).padStart(9);
+    benchMask(o.vocab, o.steps, (trie) => {
+      console.log(`${trie.vocabSize} tokens, ${trie.nodeCount} trie nodes; token bytes read in ${trie.readBytesMs.toFixed(0)} ms`);
+      console.log(`trie built in ${trie.buildMs.toFixed(1)} ms, ${(trie.memoryBytes / 2 ** 20).toFixed(2)} MiB (without byte sets: ${trie.buildWithoutByteSetsMs.toFixed(1)} ms, ${(trie.memoryWithoutByteSetsBytes / 2 ** 20).toFixed(2)} MiB)`);
+      console.log(`applying a mask to the logits: ${trie.applyMostlyAllowedUs.toFixed(1)} us (JSON string), ${trie.applyMostlyRefusedUs.toFixed(1)} us (digits)\n`);
+      console.log(`${'automaton'.padEnd(22)}${'variant'.padEnd(20)}states  allowed   avg us   p50 us   p99 us   max us  hits`);
+    }, (row) => {
+      const hits = row.hitRate === undefined ? '' : `  ${(row.hitRate * 100).toFixed(1)}%`;
+      console.log(`${row.automaton.padEnd(22)}${row.variant.padEnd(20)}${String(row.states).padStart(6)}${String(row.allowedAtStart).padStart(9)}${us(row.avgUs)}${us(row.p50Us)}${us(row.p99Us)}${us(row.maxUs)}${hits}`);
     });
   });
 
