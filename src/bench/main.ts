@@ -14,6 +14,7 @@ import { compare } from './compare.js';
 import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
 import { requantizeGguf } from './model/requantize.js';
 import { benchTokenize } from './tokenize.js';
+import { benchRegex } from './regex.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -35,6 +36,17 @@ program
     benchTokenize(o.vocab, o.bytes, o.oneCallUpTo, (row) => {
       const oneCall = row.oneCallMs === null ? '-' : row.oneCallMs.toFixed(1);
       console.log(`${row.vocabulary.padEnd(32)}${row.input.padEnd(11)}${String(row.bytes).padStart(9)}${row.chunkedMs.toFixed(1).padStart(13)}${oneCall.padStart(14)}`);
+    });
+  });
+
+program
+  .command('regex')
+  .description('Time compiling realistic regex constraints and stepping their byte automata (next() per byte once states exist).')
+  .action(() => {
+    console.log('pattern              compile ms  (cold)   first walk us  states  next ns/byte  all-bytes ns/call');
+    benchRegex((row) => {
+      const cells = [row.compileMs.toFixed(3).padStart(10), `(${row.firstCompileMs.toFixed(1)})`.padStart(8), row.firstWalkUs.toFixed(0).padStart(15), String(row.states).padStart(7), row.nextNsPerByte.toFixed(2).padStart(13), row.allBytesNsPerCall.toFixed(2).padStart(18)];
+      console.log(`${row.name.padEnd(20)}${cells.join(' ')}`);
     });
   });
 
