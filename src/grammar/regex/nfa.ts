@@ -3,10 +3,11 @@
 // an unbounded repetition. `{m,n}` expands into copies of its item: the state count is checked as
 // states are made, so a pattern whose copies multiply fails as soon as it crosses the limit.
 import type { RegexNode } from './ast.js';
+import { type ClassTrie, classTrie, NEXT } from './class-trie.js';
 import type { CodePointSet } from './code-point-set.js';
 import { RegexError } from './error.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';
-import { type ByteRangeSequence, encodeUtf8, utf8Sequences } from './utf8.js';
+import { encodeUtf8 } from './utf8.js';
 
 /** Consumes one byte: its edges are triples (lo, hi, target). */
 export const BYTE_STATE = 0;
@@ -30,9 +31,7 @@ export function buildNfa(ast: RegexNode, limits: RegexLimits = DEFAULT_REGEX_LIM
 class NfaBuilder {
   private readonly kinds: number[] = [];
   private readonly edgeLists: number[][] = [];
-  /** Byte states by their edges: equal suffixes of UTF-8 sequences become one state. */
-  private readonly byteStates = new Map<string, number>();
-  private readonly sequencesOfSet = new WeakMap<CodePointSet, ByteRangeSequence[]>();
+  private readonly tries = new WeakMap<CodePointSet, ClassTrie>();
 
   constructor(private readonly maxStates: number) {}
 
@@ -90,36 +89,26 @@ class NfaBuilder {
   }
 
   private compileSet(set: CodePointSet, next: number): number {
-    if (set.length === 1 && set[0][0] === set[0][1]) return this.compileSequences([encodeUtf8(set[0][0]).flatMap((byte) => [byte, byte])], 0, next);
-    let sequences = this.sequencesOfSet.get(set);
-    if (!sequences) {
-      sequences = set.flatMap(([lo, hi]) => utf8Sequences(lo, hi));
-      this.sequencesOfSet.set(set, sequences);
+    if (set.length === 1 && set[0][0] === set[0][1]) return this.compileCodePoint(set[0][0], next);
+    let trie = this.tries.get(set);
+    if (!trie) {
+      trie = classTrie(set);
+      this.tries.set(set, trie);
     }
-    return this.compileSequences(sequences, 0, next);
+    const ids: number[] = [];
+    for (const edges of trie.states) {
+      const copy = edges.slice();
+      for (let e = 2; e < copy.length; e += 3) copy[e] = copy[e] === NEXT ? next : ids[copy[e]];
+      ids.push(this.add(BYTE_STATE, copy));
+    }
+    return ids[trie.entry];
   }
 
-  /** A trie of the sequences from byte `depth` on; the sequences share their bytes before it. */
-  private compileSequences(sequences: readonly ByteRangeSequence[], depth: number, next: number): number {
-    const edges: number[] = [];
-    for (let i = 0; i < sequences.length; ) {
-      const lo = sequences[i][2 * depth];
-      const hi = sequences[i][2 * depth + 1];
-      let j = i + 1;
-      while (j < sequences.length && sequences[j][2 * depth] === lo && sequences[j][2 * depth + 1] === hi) j++;
-      // A lead byte fixes the length of its encoding, so a group's sequences end together.
-      const target = sequences[i].length === 2 * (depth + 1) ? next : this.compileSequences(sequences.slice(i, j), depth + 1, next);
-      const last = edges.length - 3;
-      if (last >= 0 && edges[last + 2] === target && edges[last + 1] + 1 === lo) edges[last + 1] = hi;
-      else edges.push(lo, hi, target);
-      i = j;
-    }
-    const key = edges.join(',');
-    let state = this.byteStates.get(key);
-    if (state === undefined) {
-      state = this.add(BYTE_STATE, edges);
-      this.byteStates.set(key, state);
-    }
+  /** A literal: a chain of one state per byte. */
+  private compileCodePoint(codePoint: number, next: number): number {
+    const bytes = encodeUtf8(codePoint);
+    let state = next;
+    for (let i = bytes.length - 1; i >= 0; i--) state = this.add(BYTE_STATE, [bytes[i], bytes[i], state]);
     return state;
   }
 
