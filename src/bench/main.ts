@@ -15,6 +15,7 @@ import { SHAPES, writeSyntheticLlama, type Quantization } from './model/syntheti
 import { requantizeGguf } from './model/requantize.js';
 import { benchTokenize } from './tokenize.js';
 import { benchMask } from './mask.js';
+import { benchRegex } from './regex.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -54,6 +55,17 @@ program
     }, (row) => {
       const hits = row.hitRate === undefined ? '' : `  ${(row.hitRate * 100).toFixed(1)}%`;
       console.log(`${row.automaton.padEnd(22)}${row.variant.padEnd(20)}${String(row.states).padStart(6)}${String(row.allowedAtStart).padStart(9)}${us(row.avgUs)}${us(row.p50Us)}${us(row.p99Us)}${us(row.maxUs)}${hits}`);
+    });
+  });
+
+program
+  .command('regex')
+  .description('Time compiling realistic regex constraints and stepping their byte automata (next() per byte once states exist).')
+  .action(() => {
+    console.log('pattern              compile ms  (cold)   first walk us  states  next ns/byte  all-bytes ns/call');
+    benchRegex((row) => {
+      const cells = [row.compileMs.toFixed(3).padStart(10), `(${row.firstCompileMs.toFixed(1)})`.padStart(8), row.firstWalkUs.toFixed(0).padStart(15), String(row.states).padStart(7), row.nextNsPerByte.toFixed(2).padStart(13), row.allBytesNsPerCall.toFixed(2).padStart(18)];
+      console.log(`${row.name.padEnd(20)}${cells.join(' ')}`);
     });
   });
 

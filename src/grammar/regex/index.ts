@@ -1,0 +1,4 @@
+// Regular expressions as byte automata: the public face of the regex compiler.
+export { RegexAutomaton } from './dfa.js';
+export { RegexError } from './error.js';
+export { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';

@@ -1,0 +1,26 @@
+// Bounds on the work one pattern may cause: patterns come from requests, so none of them may cost
+// unbounded time or memory at compile time or while decoding.
+
+export interface RegexLimits {
+  /** Code points in the pattern. */
+  maxPatternLength: number;
+  /** The largest count in `{m}`, `{m,}` and `{m,n}`. */
+  maxRepetition: number;
+  /** Groups nested inside one another; every pass over the syntax tree recurses this deep. */
+  maxNesting: number;
+  /** States of the byte NFA, after `{m,n}` has expanded its copies. */
+  maxNfaStates: number;
+  /** DFA states whose transitions are cached; see RegexAutomaton for what happens beyond. */
+  maxCachedStates: number;
+  /** Cells of the transition cache (cached states x byte classes), to bound its memory. */
+  maxCachedCells: number;
+}
+
+export const DEFAULT_REGEX_LIMITS: Readonly<RegexLimits> = Object.freeze({
+  maxPatternLength: 10_000,
+  maxRepetition: 1_000,
+  maxNesting: 128,
+  maxNfaStates: 100_000,
+  maxCachedStates: 50_000,
+  maxCachedCells: 1 << 22,
+});

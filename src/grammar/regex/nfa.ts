@@ -1,0 +1,123 @@
+// Syntax tree -> byte NFA (Thompson's construction over byte ranges). Each node is compiled
+// backwards, toward the state that follows it, so no fragment needs patching except the loop of
+// an unbounded repetition. `{m,n}` expands into copies of its item: the state count is checked as
+// states are made, so a pattern whose copies multiply fails as soon as it crosses the limit.
+import type { RegexNode } from './ast.js';
+import { type ClassTrie, classTrie, NEXT } from './class-trie.js';
+import type { CodePointSet } from './code-point-set.js';
+import { RegexError } from './error.js';
+import { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';
+import { encodeUtf8 } from './utf8.js';
+
+/** Consumes one byte: its edges are triples (lo, hi, target). */
+export const BYTE_STATE = 0;
+/** Consumes nothing: its edges are the targets it may move to. */
+export const SPLIT_STATE = 1;
+export const MATCH_STATE = 2;
+
+export interface Nfa {
+  readonly start: number;
+  readonly stateCount: number;
+  readonly kind: Uint8Array;
+  /** The edges of state s are edges[edgeStart[s]] up to edges[edgeStart[s + 1]]. */
+  readonly edgeStart: Int32Array;
+  readonly edges: Int32Array;
+}
+
+export function buildNfa(ast: RegexNode, limits: RegexLimits = DEFAULT_REGEX_LIMITS): Nfa {
+  return new NfaBuilder(limits.maxNfaStates).build(ast);
+}
+
+class NfaBuilder {
+  private readonly kinds: number[] = [];
+  private readonly edgeLists: number[][] = [];
+  private readonly tries = new WeakMap<CodePointSet, ClassTrie>();
+
+  constructor(private readonly maxStates: number) {}
+
+  build(ast: RegexNode): Nfa {
+    const match = this.add(MATCH_STATE, []);
+    const start = this.compile(ast, match);
+    const edgeStart = new Int32Array(this.kinds.length + 1);
+    for (let s = 0; s < this.kinds.length; s++) edgeStart[s + 1] = edgeStart[s] + this.edgeLists[s].length;
+    const edges = new Int32Array(edgeStart[this.kinds.length]);
+    this.edgeLists.forEach((list, s) => edges.set(list, edgeStart[s]));
+    return { start, stateCount: this.kinds.length, kind: Uint8Array.from(this.kinds), edgeStart, edges };
+  }
+
+  /** The first state of `node`, whose matches continue at `next`. */
+  private compile(node: RegexNode, next: number): number {
+    switch (node.type) {
+      case 'empty':
+        return next;
+      case 'chars':
+        return this.compileSet(node.set, next);
+      case 'group':
+        return this.compile(node.item, next);
+      case 'sequence': {
+        let state = next;
+        for (let i = node.items.length - 1; i >= 0; i--) state = this.compile(node.items[i], state);
+        return state;
+      }
+      case 'alternation': {
+        const targets = [...new Set(node.options.map((option) => this.compile(option, next)))];
+        return targets.length === 1 ? targets[0] : this.add(SPLIT_STATE, targets);
+      }
+      case 'repeat':
+        return this.compileRepeat(node.item, node.min, node.max, next);
+    }
+  }
+
+  private compileRepeat(item: RegexNode, min: number, max: number, next: number): number {
+    let state = next;
+    let copies = min;
+    if (max === Infinity) {
+      const loop = this.add(SPLIT_STATE, [-1, next]);
+      const body = this.compile(item, loop);
+      this.edgeLists[loop][0] = body;
+      // x+ enters the body first; x* may skip it. Either way one loop serves all the repetitions.
+      if (min > 0) {
+        state = body;
+        copies = min - 1;
+      } else state = loop;
+    } else {
+      // x{0,k} nests its optional copies, x(x(x)?)?, so each one adds one split and not k.
+      for (let i = min; i < max; i++) state = this.add(SPLIT_STATE, [this.compile(item, state), next]);
+    }
+    for (let i = 0; i < copies; i++) state = this.compile(item, state);
+    return state;
+  }
+
+  private compileSet(set: CodePointSet, next: number): number {
+    if (set.length === 1 && set[0][0] === set[0][1]) return this.compileCodePoint(set[0][0], next);
+    let trie = this.tries.get(set);
+    if (!trie) {
+      trie = classTrie(set);
+      this.tries.set(set, trie);
+    }
+    const ids: number[] = [];
+    for (const edges of trie.states) {
+      const copy = edges.slice();
+      for (let e = 2; e < copy.length; e += 3) copy[e] = copy[e] === NEXT ? next : ids[copy[e]];
+      ids.push(this.add(BYTE_STATE, copy));
+    }
+    return ids[trie.entry];
+  }
+
+  /** A literal: a chain of one state per byte. */
+  private compileCodePoint(codePoint: number, next: number): number {
+    const bytes = encodeUtf8(codePoint);
+    let state = next;
+    for (let i = bytes.length - 1; i >= 0; i--) state = this.add(BYTE_STATE, [bytes[i], bytes[i], state]);
+    return state;
+  }
+
+  private add(kind: number, edges: number[]): number {
+    if (this.kinds.length >= this.maxStates) {
+      throw new RegexError(`pattern too complex: its automaton needs more than ${this.maxStates} states (repetition counts multiply; lower them)`);
+    }
+    this.kinds.push(kind);
+    this.edgeLists.push(edges);
+    return this.kinds.length - 1;
+  }
+}
