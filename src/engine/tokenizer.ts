@@ -27,6 +27,8 @@ export interface Tokenizer {
   /** Raw bytes of a token sequence; special tokens rendered as text when `keepSpecial`. */
   decodeBytes(ids: ArrayLike<number>, keepSpecial: boolean): Uint8Array;
   decode(ids: ArrayLike<number>, keepSpecial: boolean): string;
+  /** The bytes a token stands for in generated text (empty for control tokens). */
+  tokenBytes(id: number): Uint8Array;
   /** The text of a single token, special tokens rendered. */
   tokenText(id: number): string;
   isSpecial(id: number): boolean;

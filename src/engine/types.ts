@@ -1,6 +1,7 @@
 // Contracts between the layers: what a validated request is, what the engine emits, and the
 // Engine seam that a backend implements (one decode of a planned batch per step).
 import type { Tokenizer } from './tokenizer.js';
+import type { GrammarSpec } from '../grammar/grammars.js';
 
 export interface ModelInfo {
   path: string;
@@ -53,6 +54,8 @@ export interface GenerationRequest {
   stopSequences: string[];
   topNTokens: number;
   prefillLogprobs: boolean;
+  /** The constraint on the generated text, if any. */
+  grammar?: GrammarSpec;
 }
 
 export interface GeneratedToken {

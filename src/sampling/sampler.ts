@@ -16,6 +16,11 @@ export interface TokenChoice extends ScoredToken {
   top: ScoredToken[];
 }
 
+/** Tokens a constraint refuses at this step: it sets their scores to -Infinity. */
+export interface ScoreMask {
+  applyTo(scores: Float32Array): void;
+}
+
 /** TGI samples when asked to or when any warper is active (§2.7). */
 export function isSampling(p: SamplingParams): boolean {
   return p.doSample || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
@@ -51,13 +56,14 @@ export class SequenceSampler {
     this.lastToken = id;
   }
 
-  choose(logits: Float32Array, topN: number): TokenChoice {
+  /** `mask` (a grammar's) applies after the penalties and before temperature, as TGI orders them. */
+  choose(logits: Float32Array, topN: number, mask?: ScoreMask): TokenChoice {
     const p = this.params;
     const presence = p.presencePenalty ?? 0;
     const perCount = p.countPenalty ?? 0;
     const bias = p.logitBias ?? [];
     const additive = presence !== 0 || perCount !== 0 || bias.length > 0;
-    const warps = p.watermark || additive || p.repetitionPenalty !== 1 || p.frequencyPenalty !== 0 || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
+    const warps = mask !== undefined || p.watermark || additive || p.repetitionPenalty !== 1 || p.frequencyPenalty !== 0 || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
     let s = logits;
     if (warps) {
       if (!this.scratch || this.scratch.length !== logits.length) this.scratch = new Float32Array(logits.length);
@@ -77,6 +83,7 @@ export class SequenceSampler {
         for (const [id, value] of bias) if (id < s.length) s[id] += value;
         for (const [id, count] of this.outputCounts) if (id < s.length) s[id] -= presence + perCount * count;
       }
+      mask?.applyTo(s);
       if (p.temperature !== 1) applyTemperature(s, p.temperature);
       if (p.topK > 0 && p.topK < s.length) applyTopK(s, p.topK);
       if (p.topP < 1) applyTopP(s, p.topP);

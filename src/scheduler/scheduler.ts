@@ -5,6 +5,8 @@ import type { Engine, EngineEvent, GenerationRequest, StepEntry } from '../engin
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import { decodeGenerated } from './detokenizer.js';
 import { RunningSequence } from './sequence.js';
+import { Grammars } from '../grammar/grammars.js';
+import type { CompiledConstraint } from '../grammar/constraint.js';
 import { SlotTable, type SlotView } from './slots.js';
 
 export interface SchedulerLimits {
@@ -30,6 +32,7 @@ export interface SchedulerState {
 interface Waiting {
   request: GenerationRequest;
   reservation: number;
+  constraint?: CompiledConstraint;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -54,6 +57,7 @@ export class Scheduler {
   private readonly waiting: Waiting[] = [];
   private running: RunningSequence[] = [];
   private readonly slots: SlotTable;
+  private readonly grammars: Grammars;
   private reserved = 0;
   private reusedPromptTokens = 0;
   private prefilledTokens = 0;
@@ -67,6 +71,7 @@ export class Scheduler {
     private readonly watermark: WatermarkSettings,
   ) {
     this.slots = new SlotTable(limits.maxSequences, limits.prefixCaching);
+    this.grammars = new Grammars(engine.tokenizer);
   }
 
   get state(): SchedulerState {
@@ -85,7 +90,16 @@ export class Scheduler {
       this.emit([{ kind: 'error', requestId: request.id, message: `request needs ${reservation} KV cells, more than the ${this.limits.sequenceTokens} of a sequence` }], this.state);
       return;
     }
-    this.waiting.push({ request, reservation });
+    let constraint: CompiledConstraint | undefined;
+    if (request.grammar) {
+      try {
+        constraint = this.grammars.constraint(request.grammar);
+      } catch (error) {
+        this.emit([{ kind: 'error', requestId: request.id, message: `grammar is not valid: ${error instanceof Error ? error.message : String(error)}` }], this.state);
+        return;
+      }
+    }
+    this.waiting.push({ request, reservation, constraint });
     this.wake?.();
   }
 
@@ -142,7 +156,7 @@ export class Scheduler {
     const busy = new Map<number, SlotView>();
     for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
     for (let i = 0; i < this.waiting.length && this.slots.available > 0; ) {
-      const { request, reservation } = this.waiting[i];
+      const { request, reservation, constraint } = this.waiting[i];
       const placement = this.slots.place(request.inputIds, busy, !request.prefillLogprobs);
       if (placement.kind === 'full') break;
       if (placement.kind === 'defer') {
@@ -154,7 +168,7 @@ export class Scheduler {
       this.engine.truncateSequence(placement.slot, placement.reuse);
       this.reserved += reservation;
       this.reusedPromptTokens += placement.reuse;
-      const sequence = new RunningSequence(request, placement.slot, reservation, placement.reuse, now(), this.engine, this.watermark);
+      const sequence = new RunningSequence(request, placement.slot, reservation, placement.reuse, now(), this.engine, this.watermark, constraint?.start());
       this.running.push(sequence);
       busy.set(sequence.slot, sequence.slotView());
     }
@@ -239,9 +253,11 @@ export class Scheduler {
   /** Picks the next token of a sequence; returns true when the sequence has finished. */
   private sample(sequence: RunningSequence, logits: Float32Array, events: EngineEvent[]): boolean {
     const request = sequence.request;
-    const choice = sequence.sampler.choose(logits, request.topNTokens);
+    const constraint = sequence.constraint;
+    const choice = sequence.sampler.choose(logits, request.topNTokens, constraint?.allowed());
     sequence.ids.push(choice.id);
     sequence.sampler.accept(choice.id);
+    constraint?.accept(choice.id);
     sequence.generated++;
     const text = sequence.detokenizer.next();
     const reason = sequence.stop.check(choice.id, text, sequence.generated);

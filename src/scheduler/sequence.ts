@@ -4,6 +4,7 @@ import { SequenceSampler, type ScoredToken } from '../sampling/sampler.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import { IncrementalDetokenizer } from './detokenizer.js';
 import { StopCriteria } from './stop-criteria.js';
+import type { ConstraintState } from '../grammar/constraint.js';
 import type { SlotView } from './slots.js';
 
 export class RunningSequence {
@@ -27,6 +28,8 @@ export class RunningSequence {
     readonly startedAt: number,
     engine: Engine,
     watermark: WatermarkSettings,
+    /** The grammar's state, when the request has one. */
+    readonly constraint?: ConstraintState,
   ) {
     this.ids = [...request.inputIds];
     this.promptLength = this.ids.length;

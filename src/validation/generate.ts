@@ -4,6 +4,7 @@ import type { GenerateParameters } from '../api/native.js';
 import type { GenerationRequest, SamplingParams } from '../engine/types.js';
 import { randomSeed } from '../sampling/random.js';
 import { isSampling } from '../sampling/sampler.js';
+import { validateGrammar } from './grammar.js';
 
 export interface ValidationLimits {
   maxBestOf: number;
@@ -96,10 +97,7 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
   if (inputLength > limits.maxInputTokens) {
     throw new ValidationError(`\`inputs\` must have less than ${limits.maxInputTokens} tokens. Given: ${inputLength}`);
   }
-  if (p.grammar != null) {
-    if (limits.disableGrammarSupport) throw new ValidationError('grammar is not supported');
-    throw new ValidationError('grammar is not supported yet by this server (constrained decoding is not implemented)');
-  }
+  const grammar = p.grammar != null ? validateGrammar(p.grammar, limits.disableGrammarSupport) : undefined;
   if (p.adapter_id != null) {
     throw new ValidationError(`adapter_id "${p.adapter_id}" is not available: this server has no LoRA adapters loaded`);
   }
@@ -124,6 +122,7 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
       stopSequences: stop,
       topNTokens,
       prefillLogprobs: p.decoder_input_details ?? false,
+      ...(grammar ? { grammar } : {}),
     },
     inputLength,
     sampled: isSampling(sampling),

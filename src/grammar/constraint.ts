@@ -1,0 +1,56 @@
+// A sequence's constraint: which tokens may come next under its grammar, and the state that
+// follows each chosen token. End-of-generation tokens are allowed exactly where the text so far
+// is a complete match, so a constrained generation that ends by EOS always matches.
+import { DEAD, type ByteAutomaton } from './automaton.js';
+import { acceptsToken } from './advance.js';
+import { MaskCache } from './mask-cache.js';
+import { TokenMask } from './token-mask.js';
+import type { TokenTrie } from './token-trie.js';
+
+/** A compiled grammar over one vocabulary, shared by every sequence that uses it. */
+export class CompiledConstraint {
+  readonly masks: MaskCache;
+
+  constructor(
+    readonly automaton: ByteAutomaton,
+    readonly trie: TokenTrie,
+    /** The vocabulary's end-of-generation tokens. */
+    readonly endTokens: readonly number[],
+  ) {
+    this.masks = new MaskCache(trie, automaton);
+  }
+
+  start(): ConstraintState {
+    return new ConstraintState(this);
+  }
+}
+
+export class ConstraintState {
+  private state: number;
+  private readonly mask: TokenMask;
+
+  constructor(private readonly compiled: CompiledConstraint) {
+    this.state = compiled.automaton.start;
+    this.mask = new TokenMask(compiled.trie.vocabSize);
+  }
+
+  /** Whether the text so far is a complete match (generation may end here). */
+  get complete(): boolean {
+    return this.state !== DEAD && this.compiled.automaton.accepting(this.state);
+  }
+
+  /** The tokens allowed next; with none at all (a vocabulary that cannot go on), the end tokens. */
+  allowed(): TokenMask {
+    const { masks, endTokens } = this.compiled;
+    const count = this.state === DEAD ? 0 : masks.allowedTokens(this.state, this.mask);
+    if (this.state === DEAD) this.mask.clear();
+    if (this.complete || count === 0) for (const id of endTokens) this.mask.set(id);
+    return this.mask;
+  }
+
+  /** Follows a chosen token (an end token leaves the state as it is). */
+  accept(id: number): void {
+    if (this.compiled.endTokens.includes(id)) return;
+    this.state = acceptsToken(this.compiled.automaton, this.state, this.compiled.trie.tokenBytes(id));
+  }
+}

@@ -1,0 +1,60 @@
+// Grammars as requests carry them, compiled once per vocabulary and reused: the trie of the
+// vocabulary is built on the first constrained request, compiled grammars are kept by key.
+import type { ByteAutomaton } from './automaton.js';
+import { CompiledConstraint } from './constraint.js';
+import { RegexAutomaton } from './regex/index.js';
+import { TokenTrie } from './token-trie.js';
+
+/** A grammar as a request carries it across threads: plain data. */
+export type GrammarSpec = { type: 'regex'; pattern: string };
+
+/** What the grammar layer needs of a vocabulary. */
+export interface GrammarVocabulary {
+  readonly vocabSize: number;
+  /** The bytes a token stands for in generated text. */
+  tokenBytes(id: number): Uint8Array;
+  /** Special tokens are never produced by a grammar (end-of-generation tokens aside). */
+  isSpecial(id: number): boolean;
+  isEndOfGeneration(id: number): boolean;
+}
+
+/** Throws RegexError for a pattern outside the supported subset or beyond the size bounds. */
+export function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
+  return RegexAutomaton.compile(spec.pattern);
+}
+
+const KEPT_GRAMMARS = 64;
+
+export class Grammars {
+  private trie: TokenTrie | undefined;
+  private endTokens: number[] = [];
+  private readonly compiled = new Map<string, CompiledConstraint>();
+
+  constructor(private readonly vocabulary: GrammarVocabulary) {}
+
+  /** The compiled constraint of `spec`, from the cache when seen recently. */
+  constraint(spec: GrammarSpec): CompiledConstraint {
+    const key = `${spec.type}:${spec.pattern}`;
+    let compiled = this.compiled.get(key);
+    if (compiled) {
+      this.compiled.delete(key);
+    } else {
+      compiled = new CompiledConstraint(compileAutomaton(spec), this.vocabularyTrie(), this.endTokens);
+      if (this.compiled.size >= KEPT_GRAMMARS) this.compiled.delete(this.compiled.keys().next().value!);
+    }
+    this.compiled.set(key, compiled);
+    return compiled;
+  }
+
+  private vocabularyTrie(): TokenTrie {
+    if (this.trie) return this.trie;
+    const v = this.vocabulary;
+    const bytes: (Uint8Array | null)[] = [];
+    for (let id = 0; id < v.vocabSize; id++) {
+      if (v.isEndOfGeneration(id)) this.endTokens.push(id);
+      bytes.push(v.isSpecial(id) ? null : v.tokenBytes(id));
+    }
+    this.trie = new TokenTrie(bytes);
+    return this.trie;
+  }
+}

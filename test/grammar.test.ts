@@ -1,0 +1,80 @@
+// Regex grammars on the native routes, on stories260K's real weights: every output that ends by
+// EOS matches the whole pattern, logprobs are those of the constrained distribution, streaming and
+// batching change nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { postJson, quantizedStories, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
+
+const regex = (value: string) => ({ type: 'regex', value });
+
+describe('regex grammars', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--max-batch-size', '16'], {}, await quantizedStories());
+  });
+  after(() => server.stop());
+
+  const generate = (parameters: Record<string, unknown>, inputs = 'Once upon a time') => postJson(`${server.url}/generate`, { inputs, parameters });
+
+  it('the greedy story bent to a pattern, ending by EOS once the pattern is complete', async () => {
+    const r = await generate({ max_new_tokens: 40, details: true, grammar: regex(', there was a [a-z]+ [a-z]+\\.') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.generated_text, ', there was a little girl.');
+    assert.equal(r.json.details.finish_reason, 'eos_token');
+  });
+
+  it('outputs match patterns of digits, alternatives and classes', async () => {
+    const patterns = ['[0-9]{3}-[0-9]{4}', '(yes|no|maybe)', '[A-Z][a-z]{2,8}( [A-Z][a-z]{2,8})?', '\\{"name": "[a-z]{1,10}"\\}', '[αβγ]{2}😀'];
+    for (const pattern of patterns) {
+      for (const parameters of [{}, { do_sample: true, seed: 3, temperature: 1.5 }]) {
+        const r = await generate({ max_new_tokens: 60, details: true, grammar: regex(pattern), ...parameters });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.details.finish_reason, 'eos_token', `${pattern}: ${r.json.generated_text}`);
+        assert.match(r.json.generated_text, new RegExp(`^(?:${pattern})$`, 'u'), pattern);
+      }
+    }
+  });
+
+  it('logprobs and top tokens are those of the constrained distribution', async () => {
+    const r = await generate({ max_new_tokens: 10, details: true, top_n_tokens: 5, grammar: regex('(yes|no)') });
+    assert.equal(r.status, 200, r.text);
+    for (const [i, token] of r.json.details.tokens.entries()) {
+      assert.ok(Number.isFinite(token.logprob) && token.logprob <= 0);
+      const tops = r.json.details.top_tokens[i] as { text: string; logprob: number }[];
+      const mass = tops.reduce((sum, t) => sum + Math.exp(t.logprob), 0);
+      assert.ok(mass <= 1.0001, `mass ${mass}`);
+      if (i === 0) for (const t of tops) assert.ok(/^(y|ye|yes|n|no)$/.test(t.text.trim()) || t.text === '', `top token ${JSON.stringify(t.text)}`);
+    }
+  });
+
+  it('streamed text equals the non-streamed text, and best_of works', async () => {
+    const parameters = { max_new_tokens: 30, grammar: regex('[a-z]+( [a-z]+){2,4}\\.') };
+    const whole = await generate(parameters);
+    const events = await readSse(await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters }));
+    const final = events[events.length - 1].json;
+    assert.equal(final.generated_text, whole.json.generated_text);
+    assert.equal(events.filter((e) => !e.json.token.special).map((e) => e.json.token.text).join(''), whole.json.generated_text);
+    const bestOf = await generate({ ...parameters, best_of: 2, do_sample: true, details: true });
+    assert.equal(bestOf.status, 200, bestOf.text);
+    assert.match(bestOf.json.generated_text, /^[a-z]+( [a-z]+){2,4}\.$/);
+    assert.match(bestOf.json.details.best_of_sequences[0].generated_text, /^[a-z]+( [a-z]+){2,4}\.$/);
+  });
+
+  it('a grammar never breaks greedy equality between a request alone and among 15 others', async () => {
+    const parameters = { max_new_tokens: 40, grammar: regex('[a-z ,]{10,60}\\.') };
+    const alone = await generate(parameters, 'The little dog');
+    const others = ['Once upon a time', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red'];
+    const crowd = await Promise.all([
+      generate(parameters, 'The little dog'),
+      ...Array.from({ length: 15 }, (_, i) => generate({ max_new_tokens: 40, ...(i % 2 ? { grammar: regex('[a-z]+( [a-z]+)*') } : {}) }, others[i % others.length])),
+    ]);
+    assert.equal(crowd[0].json.generated_text, alone.json.generated_text);
+    assert.match(alone.json.generated_text, /^[a-z ,]{10,60}\.$/);
+  });
+
+  it('a pattern outside the supported subset is a 422 before anything runs', async () => {
+    const r = await generate({ grammar: regex('(a)\\1') });
+    assert.equal(r.status, 422);
+    assert.match(r.json.error, /^Input validation error: grammar is not valid: /);
+  });
+});
