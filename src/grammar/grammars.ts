@@ -25,6 +25,8 @@ export function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
 
 const KEPT_GRAMMARS = 64;
 
+const keyOf = (spec: GrammarSpec) => `${spec.type}:${spec.pattern}`;
+
 export class Grammars {
   private trie: TokenTrie | undefined;
   private endTokens: number[] = [];
@@ -34,7 +36,7 @@ export class Grammars {
 
   /** The compiled constraint of `spec`, from the cache when seen recently. */
   constraint(spec: GrammarSpec): CompiledConstraint {
-    const key = `${spec.type}:${spec.pattern}`;
+    const key = keyOf(spec);
     let compiled = this.compiled.get(key);
     if (compiled) {
       this.compiled.delete(key);
@@ -44,6 +46,11 @@ export class Grammars {
     }
     this.compiled.set(key, compiled);
     return compiled;
+  }
+
+  /** Drops a grammar whose automaton failed, so that the next request compiles it afresh. */
+  forget(spec: GrammarSpec): void {
+    this.compiled.delete(keyOf(spec));
   }
 
   private vocabularyTrie(): TokenTrie {

@@ -3,6 +3,7 @@
 // carrying the next token of every running sequence plus chunks of prompts being prefilled.
 import type { Engine, EngineEvent, GenerationRequest, StepEntry } from '../engine/types.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
+import type { TokenChoice } from '../sampling/sampler.js';
 import { decodeGenerated } from './detokenizer.js';
 import { RunningSequence } from './sequence.js';
 import { Grammars } from '../grammar/grammars.js';
@@ -254,10 +255,18 @@ export class Scheduler {
   private sample(sequence: RunningSequence, logits: Float32Array, events: EngineEvent[]): boolean {
     const request = sequence.request;
     const constraint = sequence.constraint;
-    const choice = sequence.sampler.choose(logits, request.topNTokens, constraint?.allowed());
+    let choice: TokenChoice;
+    try {
+      choice = sequence.sampler.choose(logits, request.topNTokens, constraint?.allowed());
+      constraint?.accept(choice.id);
+    } catch (error) {
+      // Only a grammar's automaton can fail here (one that outgrew its state budget): its request ends alone.
+      if (request.grammar) this.grammars.forget(request.grammar);
+      events.push({ kind: 'error', requestId: request.id, message: `the grammar could not be followed: ${error instanceof Error ? error.message : String(error)}` });
+      return true;
+    }
     sequence.ids.push(choice.id);
     sequence.sampler.accept(choice.id);
-    constraint?.accept(choice.id);
     sequence.generated++;
     const text = sequence.detokenizer.next();
     const reason = sequence.stop.check(choice.id, text, sequence.generated);

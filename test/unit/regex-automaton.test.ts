@@ -373,6 +373,17 @@ describe('regex automaton: transition cache', () => {
     assert.equal(small.accepting(walk(small, rest, held)), true);
   });
 
+  it('an automaton that outgrows its state budget throws RegexError instead of growing without end', () => {
+    const bounded = RegexAutomaton.compile(pattern, { maxStates: 300 });
+    assert.throws(
+      () => {
+        for (let i = 0; i < 2_000; i++) bounded.matches((i * 2654435761).toString(2).replaceAll('0', 'a').replaceAll('1', 'b'));
+      },
+      (error: unknown) => error instanceof RegexError && /more than 300 automaton states/.test(error.message),
+    );
+    assert.ok(bounded.stateCount <= 301);
+  });
+
   it('a cache as wide as the limit of cells holds fewer states', () => {
     const narrow = RegexAutomaton.compile('[a-z]*', { maxCachedCells: 8 });
     assert.equal(narrow.matches('abcdefghijklmnopqrstuvwxyz'), true);

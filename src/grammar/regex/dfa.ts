@@ -17,6 +17,7 @@ import { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';
 import { buildNfa, MATCH_STATE, type Nfa } from './nfa.js';
 import { parseRegex } from './parse.js';
 import { SubsetStepper } from './subset.js';
+import { RegexError } from './error.js';
 
 /** A table cell whose transition is not computed yet. Row 0 is all UNKNOWN: states without a row point at it. */
 const UNKNOWN = -2;
@@ -31,6 +32,7 @@ export class RegexAutomaton implements ByteAutomaton {
   private readonly stepper: SubsetStepper;
   private readonly sets = new InternedSets();
   private readonly maxRows: number;
+  private readonly maxStates: number;
   private accepts = new Uint8Array(64);
   /** The offset of each state's row in `table`, or NO_ROW. */
   private rowOf = new Int32Array(64);
@@ -43,6 +45,7 @@ export class RegexAutomaton implements ByteAutomaton {
     this.classes = byteClasses(nfa);
     this.classOf = this.classes.classOf;
     this.stepper = new SubsetStepper(nfa);
+    this.maxStates = limits.maxStates;
     this.maxRows = Math.max(1, Math.min(limits.maxCachedStates, Math.floor(limits.maxCachedCells / this.classes.count) - 1));
     this.table = new Int32Array(Math.min(64, this.maxRows + 1) * this.classes.count).fill(UNKNOWN);
     this.stepper.closureOf(nfa.start);
@@ -104,6 +107,7 @@ export class RegexAutomaton implements ByteAutomaton {
     const known = this.sets.size;
     const id = this.sets.intern(result, resultLength);
     if (id === known) {
+      if (known >= this.maxStates) throw new RegexError(`the pattern needs more than ${this.maxStates} automaton states to follow; simplify it`);
       if (id >= this.rowOf.length) {
         this.rowOf = grown(this.rowOf, 2 * this.rowOf.length);
         const accepts = new Uint8Array(2 * this.accepts.length);

@@ -14,6 +14,12 @@ export interface RegexLimits {
   maxCachedStates: number;
   /** Cells of the transition cache (cached states x byte classes), to bound its memory. */
   maxCachedCells: number;
+  /**
+   * DFA states made over the automaton's life. A pattern whose DFA blows up (`(a|b)*a(a|b){20}`)
+   * would otherwise make new states at every mask walk, costing the engine thread time and memory:
+   * beyond this, `next` throws RegexError and the request using it fails alone.
+   */
+  maxStates: number;
 }
 
 export const DEFAULT_REGEX_LIMITS: Readonly<RegexLimits> = Object.freeze({
@@ -23,4 +29,5 @@ export const DEFAULT_REGEX_LIMITS: Readonly<RegexLimits> = Object.freeze({
   maxNfaStates: 100_000,
   maxCachedStates: 50_000,
   maxCachedCells: 1 << 22,
+  maxStates: 50_000,
 });
