@@ -3,6 +3,7 @@
 // batching change nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import OpenAI from 'openai';
 import { postJson, quantizedStories, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
 
 const regex = (value: string) => ({ type: 'regex', value });
@@ -70,6 +71,27 @@ describe('regex grammars', () => {
     ]);
     assert.equal(crowd[0].json.generated_text, alone.json.generated_text);
     assert.match(alone.json.generated_text, /^[a-z ,]{10,60}\.$/);
+  });
+
+  it('chat response_format of type regex (TGI\'s form), through the openai client, streamed and not', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused' });
+    const request = {
+      model: 'tgi',
+      messages: [{ role: 'user' as const, content: 'How old is Tom?' }],
+      max_tokens: 40,
+      temperature: 0,
+      response_format: { type: 'regex', value: 'Tom is [0-9]{1,2} years old\\.' } as unknown as { type: 'text' },
+    };
+    const completion = await client.chat.completions.create(request);
+    const content = completion.choices[0].message.content ?? '';
+    assert.match(content, /^Tom is [0-9]{1,2} years old\.$/);
+    assert.equal(completion.choices[0].finish_reason, 'stop');
+    let streamed = '';
+    for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(streamed, content);
+    const json = await postJson(`${server.url}/v1/chat/completions`, { ...request, response_format: { type: 'json_object' } });
+    assert.equal(json.status, 422);
+    assert.equal(json.json.error.param, 'response_format');
   });
 
   it('a pattern outside the supported subset is a 422 before anything runs', async () => {

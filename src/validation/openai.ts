@@ -29,6 +29,8 @@ export interface OpenAiSamplingFields {
   top_k?: number | null;
   repetition_penalty?: number | null;
   typical_p?: number | null;
+  /** A TGI-style grammar (`response_format` of type regex). */
+  grammar?: GenerateParameters['grammar'];
 }
 
 export const MAX_CHOICES = 128;
@@ -97,6 +99,7 @@ export async function planOpenAiGeneration(prompt: string, fields: OpenAiSamplin
     stop,
     top_n_tokens: options.topLogprobs,
     details: true,
+    grammar: fields.grammar,
   };
   const extraSampling: Partial<SamplingParams> = {
     presencePenalty: fields.presence_penalty ?? 0,

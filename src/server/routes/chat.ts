@@ -26,8 +26,10 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
   const { generator, prompter, identity } = options;
 
   async function plan(body: ChatRequest): Promise<ChatPlan> {
-    if (body.response_format != null && body.response_format.type !== 'text') {
-      throw validationError(`\`response_format\` of type "${body.response_format.type}" needs constrained decoding, which this server does not support yet`, 'response_format');
+    const format = body.response_format;
+    const regexFormat = format?.type === 'regex';
+    if (format != null && format.type !== 'text' && !regexFormat) {
+      throw validationError(`\`response_format\` of type "${format.type}" needs JSON Schema constraints, which this server does not support yet (types "text" and "regex" work)`, 'response_format');
     }
     if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw validationError('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
     if (body.top_logprobs != null && (body.top_logprobs < 0 || body.top_logprobs > 20)) {
@@ -35,7 +37,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     }
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
     const prompt = await generator.preprocessor.render(body);
-    const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens };
+    const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens, ...(regexFormat ? { grammar: { type: 'regex' as const, value: format.value } } : {}) };
     const planned = await planOpenAiGeneration(prompt, fields, generator.limits, generator.preprocessor, {
       addSpecialTokens: false,
       topLogprobs,
