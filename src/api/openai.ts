@@ -79,6 +79,8 @@ export const CompletionRequestSchema = z.looseObject({
   logprobs: integer.nullish(),
   echo: z.boolean().nullish(),
   best_of: integer.nullish(),
+  /** An extension: the chat route's constraint on the completion text. */
+  response_format: z.looseObject({ type: z.string() }).nullish(),
 });
 
 export type ChatMessageJson = z.infer<typeof ChatMessageSchema>;

@@ -5,6 +5,9 @@ import type { GenerationRequest, SamplingParams } from '../engine/types.js';
 import { randomSeed } from '../sampling/random.js';
 import { isSampling } from '../sampling/sampler.js';
 import { validateGrammar } from './grammar.js';
+import { ValidationError } from './validation-error.js';
+
+export { ValidationError };
 
 export interface ValidationLimits {
   maxBestOf: number;
@@ -20,9 +23,6 @@ export interface TextTokenizer {
   readonly vocabSize: number;
   tokenize(text: string, addSpecial: boolean): Promise<ArrayLike<number>>;
 }
-
-/** A rule violation; `message` is the text after "Input validation error: ". */
-export class ValidationError extends Error {}
 
 export interface ValidatedGenerate {
   request: Omit<GenerationRequest, 'id'>;

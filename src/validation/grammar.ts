@@ -1,21 +1,59 @@
-// The `grammar` parameter: TGI's rules 17-22 (tgi-api.md §2.3). A regex is compiled here, so a bad
-// one is a 422 before the request reaches the engine (TGI fails the whole batch later instead).
+// The `grammar` parameter: TGI's rules 17-22 (tgi-api.md §2.3). Grammars are compiled here, so a bad
+// one is a 422 before the request reaches the engine (TGI fails the whole batch later instead). A
+// JSON Schema becomes a regular expression; the engine follows regular expressions.
 import type { z } from 'zod';
 import type { GrammarSchema } from '../api/native.js';
 import { compileAutomaton, type GrammarSpec } from '../grammar/grammars.js';
-import { ValidationError } from './generate.js';
+import { jsonSchemaToRegex, SchemaError } from '../grammar/json-schema/index.js';
+import { ValidationError } from './validation-error.js';
 
-export function validateGrammar(grammar: z.infer<typeof GrammarSchema>, disabled: boolean): GrammarSpec {
-  if (disabled) throw new ValidationError('grammar is not supported');
-  if (grammar.type !== 'regex') {
-    throw new ValidationError('grammar is not supported yet by this server for JSON (JSON Schema constraints are not implemented; regex grammars are)');
+type Grammar = z.infer<typeof GrammarSchema>;
+
+class GrammarError extends ValidationError {
+  constructor(message: string) {
+    super(message, 'grammar');
   }
-  if (typeof grammar.value !== 'string') throw new ValidationError('grammar is not valid: a regex grammar takes its pattern as a string');
-  const spec: GrammarSpec = { type: 'regex', pattern: grammar.value };
+}
+
+/** The schema a `json`, `json_object` or `json_schema` grammar carries (TGI's rules 18 and 19). */
+function schemaOf(grammar: Grammar): unknown {
+  let value = grammar.value;
+  if (grammar.type === 'json_schema') {
+    const inner = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { schema?: unknown }).schema : undefined;
+    if (inner === undefined) throw new GrammarError('grammar is not valid: a json_schema grammar takes {"name": ..., "schema": {...}}');
+    return inner;
+  }
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch (error) {
+      throw new GrammarError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (value === null || (typeof value !== 'object' && typeof value !== 'boolean')) throw new GrammarError('grammar is not supported');
+  return value;
+}
+
+function patternOf(grammar: Grammar): string {
+  if (grammar.type === 'regex') {
+    if (typeof grammar.value !== 'string') throw new GrammarError('grammar is not valid: a regex grammar takes its pattern as a string');
+    return grammar.value;
+  }
+  try {
+    return jsonSchemaToRegex(schemaOf(grammar));
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    throw new GrammarError(`grammar is not valid: ${error.message}${error.path ? ` (at ${error.path})` : ''}`);
+  }
+}
+
+export function validateGrammar(grammar: Grammar, disabled: boolean): GrammarSpec {
+  if (disabled) throw new GrammarError('grammar is not supported');
+  const spec: GrammarSpec = { type: 'regex', pattern: patternOf(grammar) };
   try {
     compileAutomaton(spec);
   } catch (error) {
-    throw new ValidationError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
+    throw new GrammarError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
   }
   return spec;
 }

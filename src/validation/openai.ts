@@ -112,6 +112,9 @@ export async function planOpenAiGeneration(prompt: string, fields: OpenAiSamplin
     addSpecialTokens: options.addSpecialTokens,
     extraSampling,
     serverStopSequences: stop.length - userStop.length,
+  }).catch((error: unknown) => {
+    // The grammar of these routes is their response_format.
+    throw error instanceof ValidationError && error.field === 'grammar' ? new OpenAiFieldError('response_format', error.message) : error;
   });
   const choices = [first];
   for (let i = 1; i < options.choices; i++) {

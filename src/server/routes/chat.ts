@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ChatRequestSchema, type ChatChoiceJson, type ChatCompletionJson, type ChatRequest } from '../../api/openai.js';
 import { parseBody } from '../../api/parse.js';
 import type { ChatPrompter } from '../../chat/prompt.js';
+import { grammarOfResponseFormat } from '../../validation/response-format.js';
 import { planOpenAiGeneration, type OpenAiGenerationPlan } from '../../validation/openai.js';
 import { validationError } from '../errors.js';
 import { characterCount, clientGone, generationHeaders, type Generator } from '../generator.js';
@@ -26,18 +27,14 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
   const { generator, prompter, identity } = options;
 
   async function plan(body: ChatRequest): Promise<ChatPlan> {
-    const format = body.response_format;
-    const regexFormat = format?.type === 'regex';
-    if (format != null && format.type !== 'text' && !regexFormat) {
-      throw validationError(`\`response_format\` of type "${format.type}" needs JSON Schema constraints, which this server does not support yet (types "text" and "regex" work)`, 'response_format');
-    }
+    const grammar = grammarOfResponseFormat(body.response_format);
     if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw validationError('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
     if (body.top_logprobs != null && (body.top_logprobs < 0 || body.top_logprobs > 20)) {
       throw validationError(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
     }
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
     const prompt = await generator.preprocessor.render(body);
-    const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens, ...(regexFormat ? { grammar: { type: 'regex' as const, value: format.value } } : {}) };
+    const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens, grammar };
     const planned = await planOpenAiGeneration(prompt, fields, generator.limits, generator.preprocessor, {
       addSpecialTokens: false,
       topLogprobs,

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CompletionRequestSchema, type CompletionChoiceJson, type CompletionJson, type CompletionLogprobsJson, type CompletionRequest } from '../../api/openai.js';
 import { parseBody } from '../../api/parse.js';
 import type { ValidatedGenerate } from '../../validation/generate.js';
+import { grammarOfResponseFormat } from '../../validation/response-format.js';
 import { planOpenAiGeneration } from '../../validation/openai.js';
 import { validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, generationHeaders, type CollectedGeneration, type Generator } from '../generator.js';
@@ -61,11 +62,12 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     }
     const echo = body.echo ?? false;
     if (echo && body.suffix != null) throw validationError('`echo` cannot be combined with `suffix`', 'echo');
+    const grammar = grammarOfResponseFormat(body.response_format);
     const jobs: Job[] = [];
     let stops: string[] = [];
     for (const [p, prompt] of prompts.entries()) {
       const text = body.suffix != null ? withSuffix(prompt, body.suffix) : prompt;
-      const planned = await planOpenAiGeneration(text, { ...body, n }, generator.limits, generator.preprocessor, {
+      const planned = await planOpenAiGeneration(text, { ...body, n, grammar }, generator.limits, generator.preprocessor, {
         defaultMaxTokens: DEFAULT_COMPLETION_TOKENS,
         addSpecialTokens: true,
         topLogprobs: body.logprobs ?? 0,
