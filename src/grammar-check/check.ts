@@ -3,13 +3,14 @@
 // pipeline can be tested with hand-written regexes while the JSON Schema compiler is being written.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseLossless } from 'lossless-json';
 import type { ByteAutomaton } from '../grammar/automaton.js';
 import { SchemaError } from '../grammar/json-schema/index.js';
 import { RegexError } from '../grammar/regex/index.js';
 import { TokenMask } from '../grammar/token-mask.js';
 import { selectFiles, type Selection } from './files.js';
 import { Samples } from './samples.js';
-import { SERIALIZATIONS, serialize, type Serialization } from './serializations.js';
+import { SERIALIZATIONS, serialize, type Instance, type Serialization } from './serializations.js';
 import type { CheckVocabulary } from './vocabulary.js';
 import { walkTokens, type WalkOptions } from './walk.js';
 
@@ -74,6 +75,10 @@ interface MaskBenchFile {
   tests?: { data: unknown; valid: boolean }[];
 }
 
+interface Test extends Instance {
+  valid: boolean;
+}
+
 const REASON_LENGTH = 60;
 const KEPT_FAILURES = 50;
 
@@ -108,10 +113,13 @@ export function checkFolder(dir: string, options: CheckOptions): CheckReport {
 }
 
 function checkFile(file: string, path: string, options: CheckOptions, walk: WalkOptions, compileMs: Samples, tally: Tally): void {
-  let content: MaskBenchFile;
+  let tests: Test[];
   let automaton: ByteAutomaton;
   try {
-    content = JSON.parse(readFileSync(path, 'utf8')) as MaskBenchFile;
+    const text = readFileSync(path, 'utf8');
+    const content = JSON.parse(text) as MaskBenchFile;
+    const asWritten = parseLossless(text) as MaskBenchFile;
+    tests = (content.tests ?? []).map((test, i) => ({ data: test.data, dataAsWritten: asWritten.tests![i].data, valid: test.valid }));
     const started = performance.now();
     automaton = options.compile(content.schema);
     const elapsed = performance.now() - started;
@@ -129,7 +137,7 @@ function checkFile(file: string, path: string, options: CheckOptions, walk: Walk
   }
   tally.counts.compiled++;
   try {
-    if (checkTests(file, automaton, content.tests ?? [], options, walk, tally)) tally.counts.passed_all++;
+    if (checkTests(file, automaton, tests, options, walk, tally)) tally.counts.passed_all++;
   } catch (error) {
     if (error instanceof RegexError) tally.counts.automaton_overflows++;
     else tally.crash(file, error);
@@ -137,13 +145,13 @@ function checkFile(file: string, path: string, options: CheckOptions, walk: Walk
 }
 
 /** Whether every test came out right in every serialization. */
-function checkTests(file: string, automaton: ByteAutomaton, tests: NonNullable<MaskBenchFile['tests']>, options: CheckOptions, walk: WalkOptions, tally: Tally): boolean {
+function checkTests(file: string, automaton: ByteAutomaton, tests: Test[], options: CheckOptions, walk: WalkOptions, tally: Tally): boolean {
   let allRight = true;
   tests.forEach((test, index) => {
     tally.counts.tests++;
     let wrong = false;
     for (const format of SERIALIZATIONS) {
-      const text = serialize(test.data, format);
+      const text = serialize(test, format);
       const result = walkTokens(automaton, options.vocabulary.trie, options.vocabulary.tokens(text), walk);
       tally.counts.walks++;
       const failure = { file, test: index, format, text };

@@ -1,14 +1,16 @@
 // Python's `json.dumps(value)` with its defaults: separators ", " and ": ", and ensure_ascii, which
 // writes every character outside " ".."~" as \uXXXX (lowercase hex, astral ones as surrogate pairs).
-// Numbers come from JSON.parse, which has already lost Python's int/float distinction ("1.0" reads
-// as 1): integral values are written as Python writes an int, others as Python's float repr, which
-// differs from JavaScript's only in where it switches to an exponent and in the exponent's digits.
+// Numbers are written as Python writes what `json.load` made of them: a LosslessNumber keeps its
+// source text, so "5.0" is a float ("5.0") and "10" an int; a plain number (JSON.parse has lost
+// the difference) is an int when integral and JavaScript writes all its digits, else a float.
+import { isLosslessNumber } from 'lossless-json';
 
 export function pythonJsonDumps(value: unknown): string {
   if (value === null) return 'null';
   if (value === true) return 'true';
   if (value === false) return 'false';
   if (typeof value === 'number') return pythonNumber(value);
+  if (isLosslessNumber(value)) return pythonNumberAsWritten(value.value);
   if (typeof value === 'string') return pythonString(value);
   if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(', ')}]`;
   if (typeof value === 'object') {
@@ -18,15 +20,27 @@ export function pythonJsonDumps(value: unknown): string {
   throw new TypeError(`not JSON data: ${typeof value}`);
 }
 
-/** Python's repr of the double, or of the int when the value is integral and JavaScript writes all its digits. */
 export function pythonNumber(value: number): string {
-  if (!Number.isFinite(value)) throw new TypeError(`not a JSON number: ${value}`);
   if (Number.isInteger(value) && Math.abs(value) < 1e21) return String(value === 0 ? 0 : value);
+  return pythonFloatRepr(value);
+}
+
+/** `json.dumps(json.loads(text))` for a JSON number's text: ints keep every digit. */
+export function pythonNumberAsWritten(text: string): string {
+  if (/[.eE]/.test(text)) return pythonFloatRepr(Number(text));
+  return text === '-0' ? '0' : text;
+}
+
+/** Python's repr of a double: JavaScript's shortest digits, in fixed notation for decimal exponents -4..15. */
+export function pythonFloatRepr(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
   const [mantissa, exponentText] = value.toExponential().split('e');
   const exponent = Number(exponentText);
-  // repr uses fixed notation for decimal exponents -4..15; in that range JavaScript does too.
-  if (exponent >= -4 && exponent < 16) return String(value);
-  return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  if (exponent < -4 || exponent >= 16) return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  // In that range JavaScript writes fixed notation too, without the ".0" of an integral float.
+  if (!Number.isInteger(value)) return String(value);
+  return `${Object.is(value, -0) ? '-0' : String(value)}.0`;
 }
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
