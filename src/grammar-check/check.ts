@@ -33,7 +33,7 @@ export interface Failure {
   test: number;
   format: Serialization;
   kind: FailureKind;
-  /** Token index where the walk was refused (or the token count when it ended short of a match). */
+  /** Token index where the walk was refused, the token count when it ended short of a match, -1 when accepted. */
   at: number;
   text: string;
 }

@@ -21,7 +21,8 @@ export function formatReport(report: CheckReport, wallMs: number): string {
   for (const { file, message } of report.crash_details) lines.push(`crash: ${file}: ${message}`);
   for (const f of report.failures.slice(0, SHOWN_FAILURES)) {
     const text = f.text.length > SHOWN_TEXT ? `${f.text.slice(0, SHOWN_TEXT)}...` : f.text;
-    lines.push(`${f.kind}: ${f.file} test ${f.test} ${f.format} at token ${f.at}: ${JSON.stringify(text)}`);
+    const where = f.at === -1 ? 'accepted whole' : `at token ${f.at}`;
+    lines.push(`${f.kind}: ${f.file} test ${f.test} ${f.format} ${where}: ${JSON.stringify(text)}`);
   }
   return lines.join('\n');
 }
