@@ -1,0 +1,133 @@
+// Objects: declared properties in their order, each optional one present or not, then any
+// additional members. For a first-present property j the rest follow, each optional one with its
+// leading comma optional: quadratic in the number of properties, so MAX_PROPERTIES caps it.
+//
+// Additional members (additionalProperties absent, true or a schema) come after the declared ones.
+// Their keys are written with plain characters only (no escapes), so their text is their value
+// and can be told apart from every declared key exactly; a key that could collide is not
+// generated. When that exclusion would nest too deep (very long declared keys), additional members
+// are not offered at all, which is sound.
+import { isSchemaObject, type Schema } from './keywords.js';
+import { PLAIN_CHAR } from './json-string.js';
+import { alternatives, escapeLiteral, hexCodePoint, NEVER, optional, WS } from './regex-text.js';
+import { SchemaError } from './schema-error.js';
+
+export const MAX_PROPERTIES = 100;
+const MAX_EXCLUDED_KEY_LENGTH = 60;
+const SEPARATOR = `${WS},${WS}`;
+
+export type CompileChild = (schema: unknown, path: string) => string;
+
+interface Member {
+  readonly regex: string;
+  readonly required: boolean;
+}
+
+export function objectRegex(schema: Schema, path: string, compileChild: CompileChild, additionalByDefault: boolean): string {
+  const properties = schema.properties ?? {};
+  if (!isSchemaObject(properties)) throw new SchemaError('properties must be an object', `${path}/properties`);
+  const required = schema.required ?? [];
+  if (!Array.isArray(required) || required.some((name) => typeof name !== 'string')) {
+    throw new SchemaError('required must be an array of strings', `${path}/required`);
+  }
+  checkUnsupported(schema, path);
+  const additional = schema.additionalProperties ?? additionalByDefault;
+  const names = [...Object.keys(properties), ...required.filter((name) => !Object.hasOwn(properties, name))];
+  if (names.length > MAX_PROPERTIES) throw new SchemaError(`more than ${MAX_PROPERTIES} properties are not supported`, `${path}/properties`);
+
+  const members: Member[] = [];
+  for (const name of names) {
+    const declared = Object.hasOwn(properties, name);
+    const valuePath = declared ? `${path}/properties/${escapePointer(name)}` : `${path}/additionalProperties`;
+    const value = compileChild(declared ? properties[name] : additional, valuePath);
+    const isRequired = required.includes(name);
+    if (value === NEVER) {
+      if (isRequired) return NEVER;
+      continue;
+    }
+    members.push({ regex: `${escapeLiteral(JSON.stringify(name))}${WS}:${WS}${value}`, required: isRequired });
+  }
+  const additionalValue = additional === false ? NEVER : compileChild(additional, `${path}/additionalProperties`);
+  const otherKey = keyOutside(names);
+  const extra = additionalValue === NEVER || otherKey === undefined ? undefined : `"${otherKey}"${WS}:${WS}${additionalValue}`;
+
+  const requiredCount = members.filter((m) => m.required).length;
+  const { min, max } = propertyCounts(schema, path);
+  if (max !== undefined && (extra !== undefined || max < members.length)) {
+    throw new SchemaError('maxProperties is supported only when no more properties can be present', `${path}/maxProperties`);
+  }
+  if (min > Math.max(requiredCount, 1)) throw new SchemaError('minProperties above the required properties is not supported', `${path}/minProperties`);
+
+  const extraTail = extra === undefined ? '' : `(?:${SEPARATOR}${extra})*`;
+  const firstRequired = members.findIndex((m) => m.required);
+  const lastFirst = firstRequired === -1 ? members.length - 1 : firstRequired;
+  const options: string[] = [];
+  for (let first = 0; first <= lastFirst; first++) options.push(members[first].regex + tail(members, first + 1) + extraTail);
+  if (firstRequired === -1 && extra !== undefined) options.push(extra + extraTail);
+  const content = alternatives(options);
+  const body = firstRequired === -1 && min === 0 ? optional(content) : content;
+  if (body === NEVER) return NEVER;
+  return `\\{${WS}${body}${WS}\\}`;
+}
+
+function tail(members: readonly Member[], from: number): string {
+  let text = '';
+  for (let i = from; i < members.length; i++) {
+    const item = `${SEPARATOR}${members[i].regex}`;
+    text += members[i].required ? item : optional(item);
+  }
+  return text;
+}
+
+function checkUnsupported(schema: Schema, path: string): void {
+  const patternProperties = schema.patternProperties;
+  if (patternProperties !== undefined && !(isSchemaObject(patternProperties) && Object.keys(patternProperties).length === 0)) {
+    throw new SchemaError('patternProperties is not supported', `${path}/patternProperties`);
+  }
+  const names = schema.propertyNames;
+  const trivial = names === true || (isSchemaObject(names) && Object.keys(names).every((k) => k === 'type' && names.type === 'string'));
+  if (names !== undefined && !trivial) throw new SchemaError('propertyNames is not supported', `${path}/propertyNames`);
+}
+
+function propertyCounts(schema: Schema, path: string): { min: number; max: number | undefined } {
+  for (const key of ['minProperties', 'maxProperties']) {
+    const value = schema[key];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
+      throw new SchemaError(`${key} must be a non-negative integer`, `${path}/${key}`);
+    }
+  }
+  return { min: (schema.minProperties as number | undefined) ?? 0, max: schema.maxProperties as number | undefined };
+}
+
+/** The content of a key (plain characters only) that is none of `names`; undefined if too deep to say. */
+function keyOutside(names: readonly string[]): string | undefined {
+  if (names.some((name) => [...name].length > MAX_EXCLUDED_KEY_LENGTH)) return undefined;
+  interface Node {
+    terminal: boolean;
+    readonly children: Map<number, Node>;
+  }
+  const root: Node = { terminal: false, children: new Map() };
+  for (const name of names) {
+    let node = root;
+    for (const char of name) {
+      const codePoint = char.codePointAt(0)!;
+      let child = node.children.get(codePoint);
+      if (!child) node.children.set(codePoint, (child = { terminal: false, children: new Map() }));
+      node = child;
+    }
+    node.terminal = true;
+  }
+  const outside = (node: Node): string => {
+    if (node.children.size === 0) return node.terminal ? `${PLAIN_CHAR}+` : `${PLAIN_CHAR}*`;
+    const excluded = [...node.children.keys()].map(hexCodePoint).join('');
+    const options = [`[^"\\\\\\u{0}-\\u{1f}${excluded}]${PLAIN_CHAR}*`];
+    if (!node.terminal) options.push('');
+    for (const [codePoint, child] of node.children) options.push(escapeLiteral(String.fromCodePoint(codePoint)) + outside(child));
+    return `(?:${options.join('|')})`;
+  };
+  return outside(root);
+}
+
+function escapePointer(name: string): string {
+  return name.replace(/~/g, '~0').replace(/\//g, '~1');
+}
