@@ -69,6 +69,7 @@ const CASES: Case[] = [
   { name: 'number in [1, 5]', schema: { type: 'number', minimum: 1, maximum: 5 }, valid: [1, 2.5, 4.99, 5], invalid: [0.99, 5.01, 6, -2] },
   { name: 'positive number', schema: { type: 'number', exclusiveMinimum: 0 }, valid: [0.001, 1, 20.5], invalid: [0, -1] },
   { name: 'negative number', schema: { type: 'number', exclusiveMaximum: 0 }, valid: [-0.001, -20], invalid: [0, 1] },
+  { name: 'int32', schema: { type: 'integer', format: 'int32' }, valid: [0, 2147483647, -2147483648], invalid: [2147483648, -2147483649, 0.5] },
   { name: 'multipleOf 1', schema: { type: 'number', multipleOf: 1 }, valid: [3, -4], invalid: [0.5] },
   {
     name: 'object',
@@ -114,6 +115,18 @@ const CASES: Case[] = [
     },
     valid: [{ kind: 'a', x: 1 }, { kind: 'b' }, { kind: 'b', y: 'z' }],
     invalid: [{ kind: 'c' }, { kind: 'a', y: 'z' }],
+  },
+  {
+    name: 'oneOf of objects one requiring what the other forbids',
+    schema: {
+      type: 'object',
+      oneOf: [
+        { required: ['a'], properties: { a: { type: 'integer' } }, additionalProperties: false },
+        { required: ['b'], properties: { b: { type: 'integer' } }, additionalProperties: false },
+      ],
+    },
+    valid: [{ a: 1 }, { b: 2 }],
+    invalid: [{}, { a: 1, b: 2 }],
   },
   {
     name: 'allOf of disjoint objects',
@@ -191,7 +204,8 @@ describe('jsonSchemaToRegex: refusals name the keyword', () => {
   }
 
   it('refuses, at path "", a schema whose regex would outgrow the limits', () => {
-    const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`p${i}`, { type: 'string', format: 'date-time' }])) };
+    const names = Array.from({ length: 90 }, (_, i) => `p${i}`);
+    const wide = { type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'string', format: 'date-time' }])), required: names };
     assert.throws(() => jsonSchemaToRegex(wide), (error: unknown) => error instanceof SchemaError && error.path === '');
   });
 });
@@ -224,6 +238,27 @@ describe('jsonSchemaToRegex: soundness (fast-check)', () => {
       );
     });
   }
+});
+
+describe('jsonSchemaToRegex: narrowing a schema too large for the exact regex', () => {
+  it('limits which optional property comes first, still accepting only valid objects', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    const schema = { type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'boolean' }])), additionalProperties: false };
+    const validate = ajv.compile(schema);
+    const regex = automaton(schema);
+    assert.ok(regex.matches('{}'));
+    assert.ok(regex.matches(JSON.stringify({ p0: true, p7: false, p39: true })));
+    // Narrowed: the exact regex (one alternative per first property) would be too long.
+    assert.ok(!regex.matches('{"p39":true}'));
+    const subsets = fc.subarray(names).map((keys) => Object.fromEntries(keys.map((key) => [key, true])));
+    fc.assert(
+      fc.property(subsets, fc.boolean(), (data, corrupt) => {
+        const text = JSON.stringify(corrupt ? { ...data, q: 1 } : data);
+        return !regex.matches(text) || validate(JSON.parse(text)) === true;
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('jsonSchemaToRegex: MaskBench dev schemas', () => {

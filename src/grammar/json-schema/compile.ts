@@ -31,6 +31,8 @@ export interface Generosity {
   readonly additionalByDefault: boolean;
   /** How many times a $ref may be met again inside its own expansion before it matches nothing. */
   readonly maxRecursion: number;
+  /** How many of an object's optional properties (before its first required one) may come first. */
+  readonly maxFirstChoices: number;
 }
 
 /** Raised when a level's regex outgrows the limits: the caller may retry at a narrower level. */
@@ -146,7 +148,7 @@ export class SchemaCompiler {
       case 'string':
         return stringRegex(schema, path);
       case 'object':
-        return objectRegex(schema, path, (child, childPath) => this.compile(child, childPath), this.generosity.additionalByDefault);
+        return objectRegex(schema, path, (child, childPath) => this.compile(child, childPath), this.generosity.additionalByDefault, this.generosity.maxFirstChoices);
       case 'array':
         return arrayRegex(schema, path, (child, childPath) => this.compile(child, childPath));
     }

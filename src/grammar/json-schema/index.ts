@@ -12,12 +12,15 @@ export { SchemaError };
 /**
  * From the most generous to the narrowest: any value nested one level, additional members by
  * default and recursive references unrolled twice; then scalars for "any value" and one unrolling;
- * then no additional members unless the schema asks for them and no recursion.
+ * then no additional members unless the schema asks for them and no recursion; then objects whose
+ * first member is one of their first three (then first) optional properties.
  */
 const LEVELS: readonly Generosity[] = [
-  { anyValue: ANY_VALUE, additionalByDefault: true, maxRecursion: 2 },
-  { anyValue: anyValue(0), additionalByDefault: true, maxRecursion: 1 },
-  { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0 },
+  { anyValue: ANY_VALUE, additionalByDefault: true, maxRecursion: 2, maxFirstChoices: Infinity },
+  { anyValue: anyValue(0), additionalByDefault: true, maxRecursion: 1, maxFirstChoices: Infinity },
+  { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0, maxFirstChoices: Infinity },
+  { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0, maxFirstChoices: 3 },
+  { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0, maxFirstChoices: 1 },
 ];
 
 export function jsonSchemaToRegex(schema: unknown): string {

@@ -21,7 +21,29 @@ interface Bound {
 
 type Schema = Record<string, unknown>;
 
+// ajv-formats' numeric formats: int32 and int64 bound the value (int64 narrowed to 18 digits,
+// within its range), float and double constrain nothing.
+const NUMBER_FORMATS: Readonly<Record<string, { minimum: number; maximum: number } | undefined>> = {
+  int32: { minimum: -(2 ** 31), maximum: 2 ** 31 - 1 },
+  int64: { minimum: -1e18, maximum: 1e18 },
+  float: undefined,
+  double: undefined,
+};
+
 export function numberRegex(schema: Schema, integer: boolean, path: string): string {
+  if (schema.format !== undefined) {
+    const format = schema.format;
+    if (typeof format !== 'string' || !Object.hasOwn(NUMBER_FORMATS, format)) {
+      throw new SchemaError(`format ${JSON.stringify(format)} is not supported for numbers`, `${path}/format`);
+    }
+    const range = NUMBER_FORMATS[format];
+    if (range) {
+      const { format: _, ...rest } = schema;
+      const tighter = (key: 'minimum' | 'maximum', pick: (a: number, b: number) => number) =>
+        typeof rest[key] === 'number' ? pick(rest[key] as number, range[key]) : range[key];
+      return numberRegex({ ...rest, minimum: tighter('minimum', Math.max), maximum: tighter('maximum', Math.min) }, integer || format.startsWith('int'), path);
+    }
+  }
   if (schema.multipleOf !== undefined) {
     const step = schema.multipleOf;
     if (step !== 1 || (!integer && !Number.isInteger(step))) {

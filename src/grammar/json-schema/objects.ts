@@ -23,7 +23,11 @@ interface Member {
   readonly required: boolean;
 }
 
-export function objectRegex(schema: Schema, path: string, compileChild: CompileChild, additionalByDefault: boolean): string {
+/**
+ * `maxFirstChoices` bounds which optional property may come first (the others may still follow):
+ * Infinity is exact; a small number narrows soundly when the exact regex would be too large.
+ */
+export function objectRegex(schema: Schema, path: string, compileChild: CompileChild, additionalByDefault: boolean, maxFirstChoices: number): string {
   const properties = schema.properties ?? {};
   if (!isSchemaObject(properties)) throw new SchemaError('properties must be an object', `${path}/properties`);
   const required = schema.required ?? [];
@@ -60,19 +64,31 @@ export function objectRegex(schema: Schema, path: string, compileChild: CompileC
 
   const extraTail = extra === undefined ? '' : `(?:${SEPARATOR}${extra})*`;
   const firstRequired = members.findIndex((m) => m.required);
-  const lastFirst = firstRequired === -1 ? members.length - 1 : firstRequired;
-  const options: string[] = [];
-  for (let first = 0; first <= lastFirst; first++) options.push(members[first].regex + tail(members, first + 1) + extraTail);
-  if (firstRequired === -1 && extra !== undefined) options.push(extra + extraTail);
-  const content = alternatives(options);
-  const body = firstRequired === -1 && min === 0 ? optional(content) : content;
-  if (body === NEVER) return NEVER;
-  return `\\{${WS}${body}${WS}\\}`;
+  let content: string;
+  if (firstRequired === -1) {
+    // Which property comes first decides where the commas go: one alternative per choice.
+    const choices = Math.min(members.length, maxFirstChoices);
+    const options: string[] = [];
+    for (let first = 0; first < choices; first++) options.push(members[first].regex + tail(members, first + 1, members.length) + extraTail);
+    if (extra !== undefined) options.push(extra + extraTail);
+    content = min === 0 ? optional(alternatives(options)) : alternatives(options);
+  } else {
+    // The first required property always comes with its comma, so only the optional ones before
+    // it multiply: whatever precedes it, then it and the rest once.
+    const before: string[] = [];
+    for (let first = 0; first < Math.min(firstRequired, maxFirstChoices); first++) {
+      before.push(members[first].regex + tail(members, first + 1, firstRequired) + SEPARATOR);
+    }
+    before.push('');
+    content = alternatives(before) + members[firstRequired].regex + tail(members, firstRequired + 1, members.length) + extraTail;
+  }
+  if (content === NEVER) return NEVER;
+  return `\\{${WS}${content}${WS}\\}`;
 }
 
-function tail(members: readonly Member[], from: number): string {
+function tail(members: readonly Member[], from: number, to: number): string {
   let text = '';
-  for (let i = from; i < members.length; i++) {
+  for (let i = from; i < to; i++) {
     const item = `${SEPARATOR}${members[i].regex}`;
     text += members[i].required ? item : optional(item);
   }

@@ -1,7 +1,7 @@
 // oneOf is compiled as anyOf, which is exact only when no instance can satisfy two branches.
 // Accepted when each pair of branches is clearly disjoint: no common type, disjoint const/enum
-// values, or objects that both require a property whose const/enum values are disjoint (a
-// discriminated union).
+// values, objects that both require a property whose const/enum values are disjoint (a
+// discriminated union), or objects one of which requires a property the other forbids.
 import { isSchemaObject, JSON_TYPES, type Schema } from './keywords.js';
 
 export function branchesDisjoint(branches: readonly unknown[]): boolean {
@@ -21,6 +21,7 @@ function disjoint(a: unknown, b: unknown): boolean {
   const valuesB = values(b);
   if (valuesA && valuesB && !valuesA.some((v) => valuesB.includes(v))) return true;
   if (!typesA.has('object') || !typesB.has('object')) return false;
+  if (requiresWhatOtherForbids(a, b) || requiresWhatOtherForbids(b, a)) return true;
   const propsA = isSchemaObject(a.properties) ? a.properties : {};
   const propsB = isSchemaObject(b.properties) ? b.properties : {};
   const requiredB = Array.isArray(b.required) ? b.required : [];
@@ -31,6 +32,15 @@ function disjoint(a: unknown, b: unknown): boolean {
     if (left && right && !left.some((v) => right.includes(v))) return true;
   }
   return false;
+}
+
+/** `a` is only met by objects that have a property `b` does not allow. */
+function requiresWhatOtherForbids(a: Schema, b: Schema): boolean {
+  if (a.type !== 'object' || b.type !== 'object') return false;
+  const propsB = isSchemaObject(b.properties) ? b.properties : {};
+  return (Array.isArray(a.required) ? a.required : []).some((name) =>
+    Object.hasOwn(propsB, name) ? propsB[name] === false : b.additionalProperties === false && b.patternProperties === undefined,
+  );
 }
 
 /** The JSON types a schema may match, integers counted as numbers. */
