@@ -67,6 +67,7 @@ const CASES: Case[] = [
   { name: 'number', schema: { type: 'number' }, valid: [0, -1.5, 3.25e10, 1e-7], invalid: ['1', null] },
   { name: 'number minimum 0', schema: { type: 'number', minimum: 0 }, valid: [0, 0.5, 12], invalid: [-0.5, -3] },
   { name: 'number in [1, 5]', schema: { type: 'number', minimum: 1, maximum: 5 }, valid: [1, 2.5, 4.99, 5], invalid: [0.99, 5.01, 6, -2] },
+  { name: 'large maximum', schema: { type: 'number', minimum: 0, maximum: 1e21 }, valid: [0, 1e20, 5.5], invalid: [-1] },
   { name: 'positive number', schema: { type: 'number', exclusiveMinimum: 0 }, valid: [0.001, 1, 20.5], invalid: [0, -1] },
   { name: 'negative number', schema: { type: 'number', exclusiveMaximum: 0 }, valid: [-0.001, -20], invalid: [0, 1] },
   { name: 'int32', schema: { type: 'integer', format: 'int32' }, valid: [0, 2147483647, -2147483648], invalid: [2147483648, -2147483649, 0.5] },
@@ -95,6 +96,8 @@ const CASES: Case[] = [
     valid: [{ id: 'x' }, { id: 'x', n: 1, m: 2.5 }],
     invalid: [{ id: 'x', n: 'y' }, { n: 1 }],
   },
+  { name: 'declared key needing escapes', schema: { type: 'object', properties: { 'a"b': { type: 'integer' } } }, valid: [{ 'a"b': 1 }, { 'a"b': 1, c: 2 }], invalid: [{ 'a"b': 'x' }] },
+  { name: 'required but not declared', schema: { type: 'object', properties: { a: { type: 'integer' } }, required: ['z'] }, valid: [{ z: 1 }, { a: 1, z: 'x' }], invalid: [{ a: 1 }, {}] },
   { name: 'minProperties 1', schema: { type: 'object', properties: { a: { type: 'null' } }, additionalProperties: false, minProperties: 1 }, valid: [{ a: null }], invalid: [{}] },
   { name: 'array', schema: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 3 }, valid: [[1], [1, 2, 3]], invalid: [[], [1, 2, 3, 4], ['a']] },
   {

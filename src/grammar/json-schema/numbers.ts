@@ -123,7 +123,7 @@ function magnitudeRange(from: Bound, to: Bound | undefined): string {
   options.push(from.exclusive ? `${a}${NONZERO_FRACTION}` : `${a}${FRACTION}`);
   const inner = naturalRange(a + 1n, to === undefined ? undefined : BigInt(to.value) - 1n);
   if (inner !== NEVER) options.push(`${inner}${FRACTION}`);
-  if (to !== undefined && !to.exclusive) options.push(`${to.value}${ZERO_FRACTION}`);
+  if (to !== undefined && !to.exclusive) options.push(`${BigInt(to.value)}${ZERO_FRACTION}`);
   return alternatives(options);
 }
 

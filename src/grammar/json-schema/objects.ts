@@ -43,7 +43,9 @@ export function objectRegex(schema: Schema, path: string, compileChild: CompileC
   for (const name of names) {
     const declared = Object.hasOwn(properties, name);
     const valuePath = declared ? `${path}/properties/${escapePointer(name)}` : `${path}/additionalProperties`;
-    const value = compileChild(declared ? properties[name] : additional, valuePath);
+    // A required property not declared is additional: its value follows additionalProperties as the
+    // schema gives it (a narrower default would make the object unsatisfiable).
+    const value = compileChild(declared ? properties[name] : (schema.additionalProperties ?? true), valuePath);
     const isRequired = required.includes(name);
     if (value === NEVER) {
       if (isRequired) return NEVER;
@@ -138,7 +140,11 @@ function keyOutside(names: readonly string[]): string | undefined {
     const excluded = [...node.children.keys()].map(hexCodePoint).join('');
     const options = [`[^"\\\\\\u{0}-\\u{1f}${excluded}]${PLAIN_CHAR}*`];
     if (!node.terminal) options.push('');
-    for (const [codePoint, child] of node.children) options.push(escapeLiteral(String.fromCodePoint(codePoint)) + outside(child));
+    for (const [codePoint, child] of node.children) {
+      // A key holding a character JSON escapes cannot be written with plain characters anyway.
+      if (codePoint < 0x20 || codePoint === 0x22 || codePoint === 0x5c) continue;
+      options.push(escapeLiteral(String.fromCodePoint(codePoint)) + outside(child));
+    }
     return `(?:${options.join('|')})`;
   };
   return outside(root);
