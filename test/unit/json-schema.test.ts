@@ -243,6 +243,39 @@ describe('jsonSchemaToRegex: soundness (fast-check)', () => {
   }
 });
 
+describe('jsonSchemaToRegex: formats accept only what ajv-formats accepts (fast-check)', () => {
+  const samples: Record<string, string> = {
+    date: '2024-02-29',
+    time: '23:59:59.5+02:00',
+    'date-time': '2000-02-29T00:00:00Z',
+    uuid: '123e4567-e89b-12d3-a456-426614174000',
+    email: 'john.doe@example.com',
+    ipv4: '255.249.0.10',
+    hostname: 'a-b.example.com',
+    uri: 'https://example.com:80/a/b?x=1&y=2',
+  };
+  const alphabet = fc.constantFrom(...'0123456789-:.TZz+@abAF/?=&_%'.split(''));
+  for (const [format, sample] of Object.entries(samples)) {
+    it(format, () => {
+      const schema = { type: 'string', format };
+      const validate = ajv.compile(schema);
+      const regex = automaton(schema);
+      assert.ok(regex.matches(JSON.stringify(sample)) && validate(sample));
+      // Mutations of a valid sample: a character replaced, inserted or removed.
+      const mutated = fc.tuple(fc.nat(sample.length), alphabet, fc.constantFrom('replace', 'insert', 'remove')).map(([at, char, how]) => {
+        const i = at % sample.length;
+        if (how === 'replace') return sample.slice(0, i) + char + sample.slice(i + 1);
+        if (how === 'insert') return sample.slice(0, i) + char + sample.slice(i);
+        return sample.slice(0, i) + sample.slice(i + 1);
+      });
+      fc.assert(
+        fc.property(fc.oneof(mutated, fc.string({ unit: alphabet, maxLength: 30 })), (text) => !regex.matches(JSON.stringify(text)) || validate(text) === true),
+        { numRuns: 2000 },
+      );
+    });
+  }
+});
+
 describe('jsonSchemaToRegex: narrowing a schema too large for the exact regex', () => {
   it('limits which optional property comes first, still accepting only valid objects', () => {
     const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
