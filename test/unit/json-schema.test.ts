@@ -98,6 +98,12 @@ const CASES: Case[] = [
   },
   { name: 'declared key needing escapes', schema: { type: 'object', properties: { 'a"b': { type: 'integer' } } }, valid: [{ 'a"b': 1 }, { 'a"b': 1, c: 2 }], invalid: [{ 'a"b': 'x' }] },
   { name: 'required but not declared', schema: { type: 'object', properties: { a: { type: 'integer' } }, required: ['z'] }, valid: [{ z: 1 }, { a: 1, z: 'x' }], invalid: [{ a: 1 }, {}] },
+  {
+    name: 'patternProperties apart from the declared names',
+    schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'], patternProperties: { '^x-': { type: 'string' } } },
+    valid: [{ id: 1 }],
+    invalid: [{ id: 'a' }, {}],
+  },
   { name: 'minProperties 1', schema: { type: 'object', properties: { a: { type: 'null' } }, additionalProperties: false, minProperties: 1 }, valid: [{ a: null }], invalid: [{}] },
   { name: 'array', schema: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 3 }, valid: [[1], [1, 2, 3]], invalid: [[], [1, 2, 3, 4], ['a']] },
   {
@@ -192,7 +198,7 @@ describe('jsonSchemaToRegex: refusals name the keyword', () => {
     [{ if: { type: 'string' }, then: {} }, '/if'],
     [{ type: 'array', uniqueItems: true }, '/uniqueItems'],
     [{ type: 'array', contains: { type: 'string' } }, '/contains'],
-    [{ type: 'object', patternProperties: { '^x': {} } }, '/patternProperties'],
+    [{ type: 'object', properties: { xa: {} }, patternProperties: { '^x': { type: 'string' } } }, '/patternProperties/^x'],
     [{ type: 'number', multipleOf: 0.5 }, '/multipleOf'],
     [{ type: 'number', minimum: 0.5 }, '/minimum'],
     [{ oneOf: [{ type: 'string' }, { type: 'string', maxLength: 3 }] }, '/oneOf'],

@@ -9,6 +9,7 @@
 // are not offered at all, which is sound.
 import { isSchemaObject, type Schema } from './keywords.js';
 import { PLAIN_CHAR } from './json-string.js';
+import { mayMatchSomeName } from './string-pattern.js';
 import { alternatives, escapeLiteral, hexCodePoint, NEVER, optional, WS } from './regex-text.js';
 import { SchemaError } from './schema-error.js';
 
@@ -35,8 +36,10 @@ export function objectRegex(schema: Schema, path: string, compileChild: CompileC
     throw new SchemaError('required must be an array of strings', `${path}/required`);
   }
   checkUnsupported(schema, path);
-  const additional = schema.additionalProperties ?? additionalByDefault;
   const names = [...Object.keys(properties), ...required.filter((name) => !Object.hasOwn(properties, name))];
+  const patterned = hasPatternProperties(schema, names, path);
+  // With patternProperties an additional key's schema depends on its name: none are offered.
+  const additional = patterned ? false : (schema.additionalProperties ?? additionalByDefault);
   if (names.length > MAX_PROPERTIES) throw new SchemaError(`more than ${MAX_PROPERTIES} properties are not supported`, `${path}/properties`);
 
   const members: Member[] = [];
@@ -97,11 +100,24 @@ function tail(members: readonly Member[], from: number, to: number): string {
   return text;
 }
 
-function checkUnsupported(schema: Schema, path: string): void {
+/**
+ * patternProperties is supported when no declared or required name can match its patterns (else
+ * those values would need both schemas): then it only concerns additional keys, which are not offered.
+ */
+function hasPatternProperties(schema: Schema, names: readonly string[], path: string): boolean {
   const patternProperties = schema.patternProperties;
-  if (patternProperties !== undefined && !(isSchemaObject(patternProperties) && Object.keys(patternProperties).length === 0)) {
-    throw new SchemaError('patternProperties is not supported', `${path}/patternProperties`);
+  if (patternProperties === undefined) return false;
+  if (!isSchemaObject(patternProperties)) throw new SchemaError('patternProperties must be an object', `${path}/patternProperties`);
+  for (const pattern of Object.keys(patternProperties)) {
+    const keyPath = `${path}/patternProperties/${escapePointer(pattern)}`;
+    if (mayMatchSomeName(pattern, names, keyPath)) {
+      throw new SchemaError('patternProperties matching a declared property is not supported', keyPath);
+    }
   }
+  return Object.keys(patternProperties).length > 0;
+}
+
+function checkUnsupported(schema: Schema, path: string): void {
   const names = schema.propertyNames;
   const trivial = names === true || (isSchemaObject(names) && Object.keys(names).every((k) => k === 'type' && names.type === 'string'));
   if (names !== undefined && !trivial) throw new SchemaError('propertyNames is not supported', `${path}/propertyNames`);

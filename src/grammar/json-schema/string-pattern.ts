@@ -7,7 +7,7 @@
 import type { RegexNode } from '../regex/ast.js';
 import { complement, type CodePointSet, union } from '../regex/code-point-set.js';
 import { parseRegex } from '../regex/parse.js';
-import { DEFAULT_REGEX_LIMITS } from '../regex/index.js';
+import { DEFAULT_REGEX_LIMITS, RegexAutomaton } from '../regex/index.js';
 import { PLAIN_CHAR } from './json-string.js';
 import { group, hexCodePoint, NEVER } from './regex-text.js';
 import { SchemaError } from './schema-error.js';
@@ -32,24 +32,49 @@ export function patternContent(pattern: unknown, path: string): string {
   return `${anchoredStart ? '' : `${PLAIN_CHAR}*`}${core}${anchoredEnd ? '' : `${PLAIN_CHAR}*`}`;
 }
 
-function print(node: RegexNode, depth: number, path: string): string {
+/**
+ * Whether some string in `names` might match `pattern` as a search (ECMAScript semantics). Errs
+ * towards true: anchors are dropped, which only widens what matches. Linear time, unlike RegExp.
+ */
+export function mayMatchSomeName(pattern: unknown, names: readonly string[], path: string): boolean {
+  if (typeof pattern !== 'string') throw new SchemaError('a patternProperties key must be a string', path);
+  let tree: RegexNode;
+  try {
+    tree = parseRegex(pattern);
+  } catch (error) {
+    throw new SchemaError(`pattern is not supported: ${(error as Error).message}`, path);
+  }
+  let search: RegexAutomaton;
+  try {
+    search = RegexAutomaton.compile(`[\\s\\S]*(?:${print(tree, 0, path, (set) => set)})[\\s\\S]*`);
+  } catch (error) {
+    throw new SchemaError(`pattern is not supported: ${(error as Error).message}`, path);
+  }
+  return names.some((name) => search.matches(name));
+}
+
+function print(node: RegexNode, depth: number, path: string, narrow: (set: CodePointSet) => CodePointSet = toPlain): string {
   if (depth > DEFAULT_REGEX_LIMITS.maxNesting) throw new SchemaError('pattern is nested too deeply', `${path}/pattern`);
   switch (node.type) {
     case 'empty':
       return '';
     case 'chars':
-      return printSet(complement(union(complement(node.set), NEEDS_ESCAPE)));
+      return printSet(narrow(node.set));
     case 'sequence':
-      return node.items.map((item) => group(print(item, depth + 1, path))).join('');
+      return node.items.map((item) => group(print(item, depth + 1, path, narrow))).join('');
     case 'alternation':
-      return node.options.map((option) => print(option, depth + 1, path)).join('|');
+      return node.options.map((option) => print(option, depth + 1, path, narrow)).join('|');
     case 'repeat': {
       const max = node.max === Infinity ? '' : String(node.max);
-      return `${group(print(node.item, depth + 1, path))}{${node.min},${max}}`;
+      return `${group(print(node.item, depth + 1, path, narrow))}{${node.min},${max}}`;
     }
     case 'group':
-      return print(node.item, depth + 1, path);
+      return print(node.item, depth + 1, path, narrow);
   }
+}
+
+function toPlain(set: CodePointSet): CodePointSet {
+  return complement(union(complement(set), NEEDS_ESCAPE));
 }
 
 function printSet(set: CodePointSet): string {
