@@ -138,6 +138,12 @@ const CASES: Case[] = [
     invalid: [{}, { a: 1, b: 2 }],
   },
   {
+    name: 'oneOf of required lists',
+    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'string' } }, oneOf: [{ required: ['a'] }, { required: ['b'] }] },
+    valid: [{ a: 1 }, { b: 2, c: 'x' }],
+    invalid: [{}, { a: 1, b: 2 }, { c: 'x' }],
+  },
+  {
     name: 'allOf of disjoint objects',
     schema: { allOf: [{ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] }, { properties: { b: { type: 'string' } }, required: ['b'] }] },
     valid: [{ a: 1, b: 'x' }],
@@ -224,6 +230,7 @@ describe('jsonSchemaToRegex: soundness (fast-check)', () => {
     { type: 'object', properties: { a: { type: 'integer', minimum: -3, maximum: 40 }, b: { type: 'string', maxLength: 3 } }, required: ['a'] },
     { type: 'array', items: { type: 'number', minimum: -1, maximum: 1 }, maxItems: 3 },
     { anyOf: [{ type: 'integer', exclusiveMinimum: 5 }, { enum: ['x', null, [1]] }, { type: 'boolean' }] },
+    { oneOf: [{ required: ['a'] }, { required: ['b', 'k'] }] },
     { type: 'object', properties: { k: { const: 1 }, v: {} }, additionalProperties: { type: 'string' } },
     { type: 'string', pattern: '^[a-c]{1,3}$' },
     true,

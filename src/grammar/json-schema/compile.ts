@@ -115,6 +115,10 @@ export class SchemaCompiler {
     const branches = anyOf ?? oneOf;
     if (!Array.isArray(branches) || branches.length === 0) throw new SchemaError(`${key} must be a non-empty array`, `${path}/${key}`);
     const hasSiblings = constraintKeys(rest).length > 0;
+    const exclusive = key === 'oneOf' ? exclusiveRequired(branches.map((b, i) => this.inlineRefs(b, `${path}/oneOf/${i}`))) : undefined;
+    if (exclusive) {
+      return alternatives(exclusive.map((branch, i) => this.compile(mergeSchemas(rest, branch, `${path}/oneOf/${i}`), `${path}/oneOf/${i}`)));
+    }
     const merged = branches.map((branch, i) => {
       const branchPath = `${path}/${key}/${i}`;
       return hasSiblings ? mergeSchemas(rest, this.inlineRefs(branch, branchPath), branchPath) : branch;
@@ -153,6 +157,33 @@ export class SchemaCompiler {
         return arrayRegex(schema, path, (child, childPath) => this.compile(child, childPath));
     }
   }
+}
+
+/**
+ * oneOf of bare `required` lists ("exactly one of these keys"): each branch becomes an object
+ * with its keys that lacks the keys only the other branches require, which makes the branches
+ * disjoint (narrower than the schema when a branch could lack just some of them: sound).
+ */
+function exclusiveRequired(branches: readonly unknown[]): Schema[] | undefined {
+  const lists: string[][] = [];
+  for (const branch of branches) {
+    if (!isSchemaObject(branch) || constraintKeys(branch).some((k) => k !== 'required')) return undefined;
+    if (!Array.isArray(branch.required) || branch.required.some((name) => typeof name !== 'string')) return undefined;
+    lists.push(branch.required as string[]);
+  }
+  if (lists.length < 2) return undefined;
+  const result: Schema[] = [];
+  for (const [i, own] of lists.entries()) {
+    const forbidden = new Set<string>();
+    for (const [j, other] of lists.entries()) {
+      if (j === i) continue;
+      const onlyOther = other.filter((name) => !own.includes(name));
+      if (onlyOther.length === 0) return undefined;
+      onlyOther.forEach((name) => forbidden.add(name));
+    }
+    result.push({ type: 'object', required: own, properties: Object.fromEntries([...forbidden].map((name) => [name, false])) });
+  }
+  return result;
 }
 
 function stringRegex(schema: Schema, path: string): string {
