@@ -104,6 +104,7 @@ const CASES: Case[] = [
     valid: [{ id: 1 }],
     invalid: [{ id: 'a' }, {}],
   },
+  { name: 'not {} forbids a property', schema: { type: 'object', properties: { a: { type: 'integer' }, b: { not: {} } } }, valid: [{}, { a: 1 }, { a: 1, c: 2 }], invalid: [{ b: 1 }, { a: 1, b: null }] },
   { name: 'minProperties 1', schema: { type: 'object', properties: { a: { type: 'null' } }, additionalProperties: false, minProperties: 1 }, valid: [{ a: null }], invalid: [{}] },
   { name: 'array', schema: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 3 }, valid: [[1], [1, 2, 3]], invalid: [[], [1, 2, 3, 4], ['a']] },
   {

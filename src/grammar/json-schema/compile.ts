@@ -70,6 +70,12 @@ export class SchemaCompiler {
     for (const key of Object.keys(schema)) {
       if (!ANNOTATIONS.has(key) && !ENFORCED.has(key)) throw new SchemaError(`keyword ${key} is not supported`, `${path}/${key}`);
     }
+    if (schema.not !== undefined) {
+      // Only `not: {}` (or true), which forbids everything: how schemas say "this property must be absent".
+      const negated = schema.not;
+      if (negated === true || (isSchemaObject(negated) && constraintKeys(negated).length === 0)) return NEVER;
+      throw new SchemaError('not is supported only as not: {}', `${path}/not`);
+    }
     if (schema.$ref !== undefined) return this.compileRef(schema, path);
     if (schema.allOf !== undefined) {
       const { allOf, ...rest } = schema;

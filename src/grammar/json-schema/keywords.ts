@@ -8,7 +8,7 @@ export const ANNOTATIONS = new Set([
 ]);
 
 export const ENFORCED = new Set([
-  'type', 'enum', 'const', '$ref', 'allOf', 'anyOf', 'oneOf',
+  'type', 'enum', 'const', '$ref', 'allOf', 'anyOf', 'oneOf', 'not',
   'minLength', 'maxLength', 'pattern', 'format',
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
   'properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties', 'patternProperties', 'propertyNames',
