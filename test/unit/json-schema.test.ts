@@ -257,6 +257,30 @@ describe('jsonSchemaToRegex: soundness (fast-check)', () => {
   }
 });
 
+describe('jsonSchemaToRegex: number ranges accept only numbers in range (fast-check)', () => {
+  const numberText = fc
+    .tuple(fc.constantFrom('', '-'), fc.stringMatching(/^[0-9]{1,18}$/), fc.constantFrom('', '.0', '.5', '.000', '.25', '.09'), fc.constantFrom('', 'e1', 'E-2', 'e+0'))
+    .map(([sign, digits, fraction, exponent]) => sign + digits + fraction + exponent);
+  const schemas = [
+    { type: 'number', minimum: -3, exclusiveMaximum: 7 },
+    { type: 'number', exclusiveMinimum: -10, maximum: -2 },
+    { type: 'number', minimum: 0, maximum: 0 },
+    { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
+    { type: 'integer', exclusiveMinimum: 99, maximum: 12345 },
+    { type: 'integer', minimum: -250 },
+    { type: 'integer', maximum: -17 },
+  ];
+  for (const schema of schemas) {
+    it(JSON.stringify(schema), () => {
+      const validate = ajv.compile(schema);
+      const regex = automaton(schema);
+      fc.assert(fc.property(fc.oneof(numberText, fc.integer({ min: -20000, max: 20000 }).map(String)), (text) => !regex.matches(text) || validate(JSON.parse(text)) === true), { numRuns: 3000 });
+      // And completeness on plain integers in range.
+      for (let n = -300; n <= 300; n += 7) if (validate(n)) assert.ok(regex.matches(String(n)), `${n}`);
+    });
+  }
+});
+
 describe('jsonSchemaToRegex: formats accept only what ajv-formats accepts (fast-check)', () => {
   const samples: Record<string, string> = {
     date: '2024-02-29',
