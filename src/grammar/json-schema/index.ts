@@ -1,19 +1,43 @@
-// JSON Schema -> a regular expression (in the dialect of ../regex) whose matches are the JSON texts
-// valid under the schema. Not implemented yet: every schema is refused.
+// JSON Schema -> a regular expression (in the dialect of ../regex) whose full matches are JSON
+// texts valid under the schema. Soundness first: what cannot be enforced exactly is narrowed
+// (never widened) or refused with a SchemaError naming the keyword. See compile.ts for the walk.
+import { RegexAutomaton, RegexError } from '../regex/index.js';
+import { ANY_TOP_LEVEL_VALUE, ANY_VALUE, anyValue } from './any-json.js';
+import { type Generosity, SchemaCompiler, TooLargeError } from './compile.js';
+import { WS } from './regex-text.js';
+import { SchemaError } from './schema-error.js';
 
-/** A schema the compiler refuses; `path` is the JSON Pointer of the keyword at fault. */
-export class SchemaError extends Error {
-  override readonly name = 'SchemaError';
+export { SchemaError };
 
-  constructor(
-    message: string,
-    readonly path: string,
-  ) {
-    super(message);
-  }
-}
+/**
+ * From the most generous to the narrowest: any value nested one level, additional members by
+ * default and recursive references unrolled twice; then scalars for "any value" and one unrolling;
+ * then no additional members unless the schema asks for them and no recursion; then objects whose
+ * first member is one of their first three (then first) optional properties.
+ */
+const LEVELS: readonly Generosity[] = [
+  { anyValue: ANY_VALUE, additionalByDefault: true, maxRecursion: 2, maxFirstChoices: Infinity },
+  { anyValue: anyValue(0), additionalByDefault: true, maxRecursion: 1, maxFirstChoices: Infinity },
+  { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0, maxFirstChoices: Infinity },
+  { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0, maxFirstChoices: 3 },
+  { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0, maxFirstChoices: 1 },
+];
 
 export function jsonSchemaToRegex(schema: unknown): string {
-  void schema;
-  throw new SchemaError('JSON Schema constraints are not implemented yet', '');
+  let lastError: SchemaError | undefined;
+  for (const generosity of LEVELS) {
+    try {
+      const regex = new SchemaCompiler(schema, generosity).compile(schema, '');
+      // A schema that is nothing but "any value" gets one more level of nesting: it is used once.
+      const pattern = `${WS}${regex === ANY_VALUE ? ANY_TOP_LEVEL_VALUE : regex}${WS}`;
+      // The length is checked while compiling; the automaton's state bound only by building it.
+      RegexAutomaton.compile(pattern);
+      return pattern;
+    } catch (error) {
+      if (error instanceof TooLargeError) lastError = error;
+      else if (error instanceof RegexError) lastError = new SchemaError(`the schema's regex is too complex: ${error.message}`, '');
+      else throw error;
+    }
+  }
+  throw lastError!;
 }

@@ -1,0 +1,242 @@
+// The recursive walk: one schema -> the regex of its JSON texts. $ref is inlined (a reference
+// met again inside its own expansion more than maxRecursion times compiles to "nothing", so
+// recursive schemas are unrolled to that depth); allOf is merged; anyOf/oneOf alternate, with the
+// keywords beside them distributed into each branch.
+import { DEFAULT_REGEX_LIMITS } from '../regex/index.js';
+import { arrayRegex } from './arrays.js';
+import { jsonLiteral } from './json-literal.js';
+import { lengthBoundedString } from './json-string.js';
+import { ANNOTATIONS, constraintKeys, ENFORCED, isSchemaObject, JSON_TYPES, type JsonType, type Schema } from './keywords.js';
+import { mergeSchemas } from './merge.js';
+import { numberRegex } from './numbers.js';
+import { objectRegex } from './objects.js';
+import { branchesDisjoint } from './one-of.js';
+import { resolveRef } from './refs.js';
+import { alternatives, NEVER } from './regex-text.js';
+import { SchemaError } from './schema-error.js';
+import { formatContent } from './string-formats.js';
+import { patternContent } from './string-pattern.js';
+
+const MAX_STEPS = 20_000;
+const MAX_DEPTH = 100;
+
+/**
+ * How generous the regex is where the schema leaves freedom. Each level is sound; a schema whose
+ * regex outgrows the limits at one level is compiled again at the next, narrower one.
+ */
+export interface Generosity {
+  /** For `true`, `{}` and unconstrained additional members. */
+  readonly anyValue: string;
+  /** Whether additionalProperties left out (true by the spec) offers additional members. */
+  readonly additionalByDefault: boolean;
+  /** How many times a $ref may be met again inside its own expansion before it matches nothing. */
+  readonly maxRecursion: number;
+  /** How many of an object's optional properties (before its first required one) may come first. */
+  readonly maxFirstChoices: number;
+}
+
+/** Raised when a level's regex outgrows the limits: the caller may retry at a narrower level. */
+export class TooLargeError extends SchemaError {}
+
+export class SchemaCompiler {
+  private steps = 0;
+  private depth = 0;
+  private readonly expanding: string[] = [];
+
+  constructor(
+    private readonly root: unknown,
+    private readonly generosity: Generosity,
+  ) {}
+
+  compile(schema: unknown, path: string): string {
+    if (++this.steps > MAX_STEPS) throw new TooLargeError('the schema is too large to compile', '');
+    if (this.depth >= MAX_DEPTH) throw new TooLargeError('the schema nests too deeply (or its references recur)', path);
+    this.depth++;
+    try {
+      const regex = this.compileUnchecked(schema, path);
+      if (regex.length > DEFAULT_REGEX_LIMITS.maxPatternLength) {
+        throw new TooLargeError(`the schema needs a regex longer than ${DEFAULT_REGEX_LIMITS.maxPatternLength} characters`, '');
+      }
+      return regex;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private compileUnchecked(schema: unknown, path: string): string {
+    if (schema === true) return this.generosity.anyValue;
+    if (schema === false) return NEVER;
+    if (!isSchemaObject(schema)) throw new SchemaError('a schema must be an object or a boolean', path);
+    for (const key of Object.keys(schema)) {
+      if (!ANNOTATIONS.has(key) && !ENFORCED.has(key)) throw new SchemaError(`keyword ${key} is not supported`, `${path}/${key}`);
+    }
+    if (schema.not !== undefined) {
+      // Only `not: {}` (or true), which forbids everything: how schemas say "this property must be absent".
+      const negated = schema.not;
+      if (negated === true || (isSchemaObject(negated) && constraintKeys(negated).length === 0)) return NEVER;
+      throw new SchemaError('not is supported only as not: {}', `${path}/not`);
+    }
+    if (schema.$ref !== undefined) return this.compileRef(schema, path);
+    if (schema.allOf !== undefined) {
+      const { allOf, ...rest } = schema;
+      if (!Array.isArray(allOf)) throw new SchemaError('allOf must be an array', `${path}/allOf`);
+      let merged: unknown = rest;
+      allOf.forEach((branch, i) => (merged = mergeSchemas(merged, this.inlineRefs(branch, `${path}/allOf/${i}`), `${path}/allOf/${i}`)));
+      return this.compile(merged, path);
+    }
+    if (schema.anyOf !== undefined || schema.oneOf !== undefined) return this.compileAlternatives(schema, path);
+    if (Object.hasOwn(schema, 'const') || schema.enum !== undefined) return this.compileValues(schema, path);
+    if (constraintKeys(schema).length === 0) return this.generosity.anyValue;
+    return alternatives(typesOf(schema, path).map((type) => this.compileType(type, schema, path)));
+  }
+
+  private compileRef(schema: Schema, path: string): string {
+    const { $ref: ref, ...rest } = schema;
+    const target = resolveRef(this.root, ref, path);
+    const depth = this.expanding.filter((r) => r === ref).length;
+    if (depth > this.generosity.maxRecursion) return NEVER;
+    this.expanding.push(ref as string);
+    try {
+      return this.compile(constraintKeys(rest).length === 0 ? target : mergeSchemas(rest, this.inlineRefs(target, path), path), path);
+    } finally {
+      this.expanding.pop();
+    }
+  }
+
+  /** A branch of allOf or anyOf whose top is a $ref, replaced by its target (one level, for merging). */
+  private inlineRefs(schema: unknown, path: string): unknown {
+    for (let hops = 0; isSchemaObject(schema) && schema.$ref !== undefined; hops++) {
+      if (hops > 8) throw new SchemaError('$ref chain is too long or circular', `${path}/$ref`);
+      const { $ref: ref, ...rest } = schema;
+      const target = resolveRef(this.root, ref, path);
+      schema = constraintKeys(rest).length === 0 ? target : mergeSchemas(rest, target, path);
+    }
+    return schema;
+  }
+
+  private compileAlternatives(schema: Schema, path: string): string {
+    const { anyOf, oneOf, ...rest } = schema;
+    if (anyOf !== undefined && oneOf !== undefined) throw new SchemaError('anyOf beside oneOf is not supported', `${path}/oneOf`);
+    const key = anyOf !== undefined ? 'anyOf' : 'oneOf';
+    const branches = anyOf ?? oneOf;
+    if (!Array.isArray(branches) || branches.length === 0) throw new SchemaError(`${key} must be a non-empty array`, `${path}/${key}`);
+    const hasSiblings = constraintKeys(rest).length > 0;
+    const exclusive = key === 'oneOf' ? exclusiveRequired(branches.map((b, i) => this.inlineRefs(b, `${path}/oneOf/${i}`))) : undefined;
+    if (exclusive) {
+      return alternatives(exclusive.map((branch, i) => this.compile(mergeSchemas(rest, branch, `${path}/oneOf/${i}`), `${path}/oneOf/${i}`)));
+    }
+    const merged = branches.map((branch, i) => {
+      const branchPath = `${path}/${key}/${i}`;
+      return hasSiblings ? mergeSchemas(rest, this.inlineRefs(branch, branchPath), branchPath) : branch;
+    });
+    if (key === 'oneOf' && !branchesDisjoint(merged.map((b, i) => this.inlineRefs(b, `${path}/oneOf/${i}`)))) {
+      throw new SchemaError('oneOf is supported only when its branches are clearly disjoint (types, const/enum values or a required discriminator)', `${path}/oneOf`);
+    }
+    return alternatives(merged.map((branch, i) => this.compile(branch, `${path}/${key}/${i}`)));
+  }
+
+  private compileValues(schema: Schema, path: string): string {
+    const values = Object.hasOwn(schema, 'const') ? [schema.const] : schema.enum;
+    if (!Array.isArray(values)) throw new SchemaError('enum must be an array', `${path}/enum`);
+    const others = constraintKeys(schema).filter((key) => key !== 'const' && key !== 'enum' && key !== 'type');
+    if (others.length > 0) throw new SchemaError(`${others[0]} beside enum or const is not supported`, `${path}/${others[0]}`);
+    if (Object.hasOwn(schema, 'const') && schema.enum !== undefined) throw new SchemaError('enum beside const is not supported', `${path}/enum`);
+    const allowed = schema.type === undefined ? undefined : typesOf(schema, path);
+    const kept = values.filter((value) => allowed === undefined || allowed.some((type) => valueHasType(value, type)));
+    return alternatives(kept.map(jsonLiteral));
+  }
+
+  private compileType(type: JsonType, schema: Schema, path: string): string {
+    switch (type) {
+      case 'null':
+        return 'null';
+      case 'boolean':
+        return '(?:true|false)';
+      case 'integer':
+      case 'number':
+        return numberRegex(schema, type === 'integer', path);
+      case 'string':
+        return stringRegex(schema, path);
+      case 'object':
+        return objectRegex(schema, path, (child, childPath) => this.compile(child, childPath), this.generosity.additionalByDefault, this.generosity.maxFirstChoices);
+      case 'array':
+        return arrayRegex(schema, path, (child, childPath) => this.compile(child, childPath));
+    }
+  }
+}
+
+/**
+ * oneOf of bare `required` lists ("exactly one of these keys"): each branch becomes an object
+ * with its keys that lacks the keys only the other branches require, which makes the branches
+ * disjoint (narrower than the schema when a branch could lack just some of them: sound).
+ */
+function exclusiveRequired(branches: readonly unknown[]): Schema[] | undefined {
+  const lists: string[][] = [];
+  for (const branch of branches) {
+    if (!isSchemaObject(branch) || constraintKeys(branch).some((k) => k !== 'required')) return undefined;
+    if (!Array.isArray(branch.required) || branch.required.some((name) => typeof name !== 'string')) return undefined;
+    lists.push(branch.required as string[]);
+  }
+  if (lists.length < 2) return undefined;
+  const result: Schema[] = [];
+  for (const [i, own] of lists.entries()) {
+    const forbidden = new Set<string>();
+    for (const [j, other] of lists.entries()) {
+      if (j === i) continue;
+      const onlyOther = other.filter((name) => !own.includes(name));
+      if (onlyOther.length === 0) return undefined;
+      onlyOther.forEach((name) => forbidden.add(name));
+    }
+    result.push({ type: 'object', required: own, properties: Object.fromEntries([...forbidden].map((name) => [name, false])) });
+  }
+  return result;
+}
+
+function stringRegex(schema: Schema, path: string): string {
+  const contentKeys = ['pattern', 'format'].filter((key) => schema[key] !== undefined);
+  if (contentKeys.length === 0) {
+    const min = lengthKeyword(schema, 'minLength', path) ?? 0;
+    return lengthBoundedString(min, lengthKeyword(schema, 'maxLength', path), path);
+  }
+  if (contentKeys.length > 1) throw new SchemaError('pattern beside format is not supported', `${path}/format`);
+  if (schema.minLength !== undefined || schema.maxLength !== undefined) {
+    throw new SchemaError(`minLength/maxLength beside ${contentKeys[0]} is not supported`, `${path}/${schema.minLength !== undefined ? 'minLength' : 'maxLength'}`);
+  }
+  return `"${schema.pattern !== undefined ? patternContent(schema.pattern, path) : formatContent(schema.format, path)}"`;
+}
+
+function lengthKeyword(schema: Schema, key: string, path: string): number | undefined {
+  const value = schema[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new SchemaError(`${key} must be a non-negative integer`, `${path}/${key}`);
+  return value;
+}
+
+function typesOf(schema: Schema, path: string): JsonType[] {
+  const declared = schema.type ?? JSON_TYPES.filter((t) => t !== 'integer');
+  const list = Array.isArray(declared) ? declared : [declared];
+  for (const type of list) {
+    if (!(JSON_TYPES as readonly unknown[]).includes(type)) throw new SchemaError(`type ${JSON.stringify(type)} is not a JSON Schema type`, `${path}/type`);
+  }
+  const types = [...new Set(list as JsonType[])];
+  return types.includes('number') ? types.filter((t) => t !== 'integer') : types;
+}
+
+function valueHasType(value: unknown, type: JsonType): boolean {
+  switch (type) {
+    case 'null':
+      return value === null;
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'string':
+      return typeof value === 'string';
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'array':
+      return Array.isArray(value);
+  }
+}

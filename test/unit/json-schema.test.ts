@@ -1,0 +1,397 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import fc from 'fast-check';
+import { jsonSchemaToRegex, SchemaError } from '../../src/grammar/json-schema/index.js';
+import { RegexAutomaton } from '../../src/grammar/regex/index.js';
+
+const ajv = new Ajv2020({ strict: false, validateFormats: true });
+addFormatsModule.default(ajv);
+
+function automaton(schema: unknown): RegexAutomaton {
+  return RegexAutomaton.compile(jsonSchemaToRegex(schema));
+}
+
+/** Python's json.dumps: ", " and ": " separators. */
+function pythonStyle(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonStyle).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonStyle(v)}`).join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function serializations(value: unknown): string[] {
+  return [JSON.stringify(value), pythonStyle(value), JSON.stringify(value, null, 2)];
+}
+
+interface Case {
+  readonly name: string;
+  readonly schema: unknown;
+  readonly valid: readonly unknown[];
+  readonly invalid: readonly unknown[];
+}
+
+const CASES: Case[] = [
+  { name: 'boolean', schema: { type: 'boolean' }, valid: [true, false], invalid: [null, 0, 'true'] },
+  { name: 'null', schema: { type: 'null' }, valid: [null], invalid: [false, 'null'] },
+  { name: 'type list', schema: { type: ['string', 'null'] }, valid: ['x', null], invalid: [1, true] },
+  { name: 'true', schema: true, valid: [1, 'a', null, [1, { a: 2 }], { a: [1] }], invalid: [] },
+  { name: 'empty schema', schema: {}, valid: [[], {}, { a: { b: 1 } }, [[1], { c: 'd' }]], invalid: [] },
+  { name: 'enum', schema: { enum: ['a', 1, null, { x: [1, 2] }] }, valid: ['a', 1, null, { x: [1, 2] }], invalid: ['b', 2, { x: [1] }] },
+  { name: 'const', schema: { const: 'on "air"' }, valid: ['on "air"'], invalid: ['on air'] },
+  { name: 'string', schema: { type: 'string' }, valid: ['', 'a"b\\c', 'line\nbreak\t', 'é✓😀', '\u0001'], invalid: [1, null] },
+  { name: 'length', schema: { type: 'string', minLength: 2, maxLength: 3 }, valid: ['ab', 'a\n', '😀😀😀'], invalid: ['a', 'abcd', ''] },
+  { name: 'pattern', schema: { type: 'string', pattern: '^[a-z]+-\\d{2}$' }, valid: ['ab-12'], invalid: ['ab-1', 'AB-12', 'ab-123'] },
+  { name: 'unanchored pattern', schema: { type: 'string', pattern: 'ab' }, valid: ['ab', 'xaby'], invalid: ['a', 'ba'] },
+  { name: 'pattern with dot', schema: { type: 'string', pattern: '^.+@.+$' }, valid: ['a@b'], invalid: ['@b', 'ab'] },
+  { name: 'date', schema: { type: 'string', format: 'date' }, valid: ['2024-02-29', '2023-12-31'], invalid: ['2023-02-29', '2023-13-01', '2023-04-31'] },
+  { name: 'time', schema: { type: 'string', format: 'time' }, valid: ['12:30:00Z', '23:59:59.5+02:00'], invalid: ['24:00:00Z', '12:30'] },
+  { name: 'date-time', schema: { type: 'string', format: 'date-time' }, valid: ['2024-01-02T03:04:05Z'], invalid: ['2024-01-02', '2024-01-02T03:04:05'] },
+  { name: 'uuid', schema: { type: 'string', format: 'uuid' }, valid: ['123e4567-e89b-12d3-a456-426614174000'], invalid: ['123e4567e89b12d3a456426614174000'] },
+  { name: 'email', schema: { type: 'string', format: 'email' }, valid: ['john.doe@example.com'], invalid: ['john@', 'a b@c.de'] },
+  { name: 'ipv4', schema: { type: 'string', format: 'ipv4' }, valid: ['192.168.0.1', '0.0.0.0'], invalid: ['256.1.1.1', '1.2.3'] },
+  { name: 'hostname', schema: { type: 'string', format: 'hostname' }, valid: ['example.com', 'a-b.c'], invalid: ['-a.com', 'a_b.com'] },
+  { name: 'uri', schema: { type: 'string', format: 'uri' }, valid: ['https://example.com/a/b?x=1'], invalid: ['example.com', 'not a uri'] },
+  { name: 'integer', schema: { type: 'integer' }, valid: [0, -7, 123456789], invalid: [1.5, '1', null] },
+  { name: 'integer range', schema: { type: 'integer', minimum: 0, maximum: 100 }, valid: [0, 9, 10, 99, 100], invalid: [-1, 101, 1000, 5.5] },
+  { name: 'negative range', schema: { type: 'integer', minimum: -5, exclusiveMaximum: 3 }, valid: [-5, -1, 0, 2], invalid: [-6, 3, 10] },
+  {
+    name: 'zod safe integer',
+    schema: { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
+    valid: [0, -9007199254740991, 9007199254740991, 123456789012345],
+    invalid: [9007199254740992, -9007199254740992, 1e20],
+  },
+  { name: 'number', schema: { type: 'number' }, valid: [0, -1.5, 3.25e10, 1e-7], invalid: ['1', null] },
+  { name: 'number minimum 0', schema: { type: 'number', minimum: 0 }, valid: [0, 0.5, 12], invalid: [-0.5, -3] },
+  { name: 'number in [1, 5]', schema: { type: 'number', minimum: 1, maximum: 5 }, valid: [1, 2.5, 4.99, 5], invalid: [0.99, 5.01, 6, -2] },
+  { name: 'large maximum', schema: { type: 'number', minimum: 0, maximum: 1e21 }, valid: [0, 1e20, 5.5], invalid: [-1] },
+  { name: 'positive number', schema: { type: 'number', exclusiveMinimum: 0 }, valid: [0.001, 1, 20.5], invalid: [0, -1] },
+  { name: 'negative number', schema: { type: 'number', exclusiveMaximum: 0 }, valid: [-0.001, -20], invalid: [0, 1] },
+  { name: 'int32', schema: { type: 'integer', format: 'int32' }, valid: [0, 2147483647, -2147483648], invalid: [2147483648, -2147483649, 0.5] },
+  { name: 'multipleOf 1', schema: { type: 'number', multipleOf: 1 }, valid: [3, -4], invalid: [0.5] },
+  {
+    name: 'object',
+    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string' }, c: { type: 'boolean' } }, required: ['b'], additionalProperties: false },
+    valid: [{ b: 'x' }, { a: 1, b: 'x' }, { b: 'x', c: true }, { a: 1, b: 'x', c: false }],
+    invalid: [{}, { a: 1 }, { b: 'x', d: 1 }, { b: 1 }],
+  },
+  {
+    name: 'all optional',
+    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, additionalProperties: false },
+    valid: [{}, { a: 1 }, { b: 1 }, { c: 1 }, { a: 1, c: 2 }, { a: 1, b: 2, c: 3 }],
+    invalid: [{ d: 1 }, { a: 'x' }],
+  },
+  {
+    name: 'additional properties by default',
+    schema: { type: 'object', properties: { a: { type: 'integer' } } },
+    valid: [{}, { a: 1 }, { a: 1, b: 'x' }, { z: [1] }],
+    invalid: [{ a: 'x' }, { a: 1, b: 2, a2: null, c: { d: 1 } }].slice(0, 1),
+  },
+  {
+    name: 'additional properties schema',
+    schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'], additionalProperties: { type: 'number' } },
+    valid: [{ id: 'x' }, { id: 'x', n: 1, m: 2.5 }],
+    invalid: [{ id: 'x', n: 'y' }, { n: 1 }],
+  },
+  { name: 'declared key needing escapes', schema: { type: 'object', properties: { 'a"b': { type: 'integer' } } }, valid: [{ 'a"b': 1 }, { 'a"b': 1, c: 2 }], invalid: [{ 'a"b': 'x' }] },
+  { name: 'required but not declared', schema: { type: 'object', properties: { a: { type: 'integer' } }, required: ['z'] }, valid: [{ z: 1 }, { a: 1, z: 'x' }], invalid: [{ a: 1 }, {}] },
+  {
+    name: 'patternProperties apart from the declared names',
+    schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'], patternProperties: { '^x-': { type: 'string' } } },
+    valid: [{ id: 1 }],
+    invalid: [{ id: 'a' }, {}],
+  },
+  { name: 'not {} forbids a property', schema: { type: 'object', properties: { a: { type: 'integer' }, b: { not: {} } } }, valid: [{}, { a: 1 }, { a: 1, c: 2 }], invalid: [{ b: 1 }, { a: 1, b: null }] },
+  { name: 'minProperties 1', schema: { type: 'object', properties: { a: { type: 'null' } }, additionalProperties: false, minProperties: 1 }, valid: [{ a: null }], invalid: [{}] },
+  { name: 'array', schema: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 3 }, valid: [[1], [1, 2, 3]], invalid: [[], [1, 2, 3, 4], ['a']] },
+  {
+    name: 'prefixItems',
+    schema: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false, minItems: 1 },
+    valid: [['a'], ['a', 1]],
+    invalid: [[], [1], ['a', 1, 2], ['a', 'b']],
+  },
+  { name: 'prefixItems then items', schema: { type: 'array', prefixItems: [{ const: 'op' }], items: { type: 'number' } }, valid: [[], ['op'], ['op', 1, 2]], invalid: [[1], ['op', 'x']] },
+  { name: 'anyOf', schema: { anyOf: [{ type: 'string', maxLength: 2 }, { type: 'integer', minimum: 10 }] }, valid: ['ab', 10, 99], invalid: ['abc', 9, null] },
+  {
+    name: 'discriminated oneOf',
+    schema: {
+      oneOf: [
+        { type: 'object', properties: { kind: { const: 'a' }, x: { type: 'integer' } }, required: ['kind'], additionalProperties: false },
+        { type: 'object', properties: { kind: { const: 'b' }, y: { type: 'string' } }, required: ['kind'], additionalProperties: false },
+      ],
+    },
+    valid: [{ kind: 'a', x: 1 }, { kind: 'b' }, { kind: 'b', y: 'z' }],
+    invalid: [{ kind: 'c' }, { kind: 'a', y: 'z' }],
+  },
+  {
+    name: 'oneOf of objects one requiring what the other forbids',
+    schema: {
+      type: 'object',
+      oneOf: [
+        { required: ['a'], properties: { a: { type: 'integer' } }, additionalProperties: false },
+        { required: ['b'], properties: { b: { type: 'integer' } }, additionalProperties: false },
+      ],
+    },
+    valid: [{ a: 1 }, { b: 2 }],
+    invalid: [{}, { a: 1, b: 2 }],
+  },
+  {
+    name: 'oneOf of required lists',
+    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'string' } }, oneOf: [{ required: ['a'] }, { required: ['b'] }] },
+    valid: [{ a: 1 }, { b: 2, c: 'x' }],
+    invalid: [{}, { a: 1, b: 2 }, { c: 'x' }],
+  },
+  {
+    name: 'allOf of disjoint objects',
+    schema: { allOf: [{ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] }, { properties: { b: { type: 'string' } }, required: ['b'] }] },
+    valid: [{ a: 1, b: 'x' }],
+    invalid: [{ a: 1 }, { b: 'x' }, { a: 'x', b: 'x' }],
+  },
+  {
+    name: '$ref to $defs',
+    schema: { type: 'object', properties: { p: { $ref: '#/$defs/point' } }, required: ['p'], additionalProperties: false, $defs: { point: { type: 'array', items: { type: 'number' }, maxItems: 2 } } },
+    valid: [{ p: [] }, { p: [1, 2] }],
+    invalid: [{ p: [1, 2, 3] }, {}],
+  },
+  {
+    name: 'recursive $ref',
+    schema: { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } }, required: ['name'], additionalProperties: false },
+    valid: [{ name: 'a' }, { name: 'a', children: [{ name: 'b', children: [] }] }],
+    invalid: [{ children: [] }, { name: 'a', children: [{}] }],
+  },
+];
+
+describe('jsonSchemaToRegex: features, cross-checked with ajv', () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      const validate = ajv.compile(c.schema as object);
+      const regex = automaton(c.schema);
+      for (const data of c.valid) {
+        assert.ok(validate(data), `ajv: ${JSON.stringify(data)} should be valid`);
+        for (const text of serializations(data)) assert.ok(regex.matches(text), `should accept ${text}`);
+      }
+      for (const data of c.invalid) {
+        assert.ok(!validate(data), `ajv: ${JSON.stringify(data)} should be invalid`);
+        for (const text of serializations(data)) assert.ok(!regex.matches(text), `should reject ${text}`);
+      }
+    });
+  }
+
+  it('bounds whitespace and rejects non-JSON texts', () => {
+    const regex = automaton({ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] });
+    assert.ok(regex.matches(`{${' '.repeat(32)}"a":1}`));
+    assert.ok(!regex.matches(`{${' '.repeat(33)}"a":1}`));
+    assert.ok(!regex.matches('{"a":01}'));
+    assert.ok(!regex.matches("{'a':1}"));
+  });
+
+  it('never lets an additional key collide with a declared one, even escaped', () => {
+    const regex = automaton({ type: 'object', properties: { a: { type: 'integer' } } });
+    assert.ok(!regex.matches('{"a":1,"a":"x"}'));
+    assert.ok(!regex.matches('{"\\u0061":"x"}'));
+    assert.ok(regex.matches('{"a":1,"ab":"x"}'));
+  });
+});
+
+describe('jsonSchemaToRegex: refusals name the keyword', () => {
+  const refusals: [unknown, string][] = [
+    [{ type: 'string', format: 'credit-card' }, '/format'],
+    [{ type: 'string', maxLength: 5000 }, '/maxLength'],
+    [{ type: 'string', pattern: '(?=a)' }, '/pattern'],
+    [{ not: { type: 'string' } }, '/not'],
+    [{ if: { type: 'string' }, then: {} }, '/if'],
+    [{ type: 'array', uniqueItems: true }, '/uniqueItems'],
+    [{ type: 'array', contains: { type: 'string' } }, '/contains'],
+    [{ type: 'object', properties: { xa: {} }, patternProperties: { '^x': { type: 'string' } } }, '/patternProperties/^x'],
+    [{ type: 'number', multipleOf: 0.5 }, '/multipleOf'],
+    [{ type: 'number', minimum: 0.5 }, '/minimum'],
+    [{ oneOf: [{ type: 'string' }, { type: 'string', maxLength: 3 }] }, '/oneOf'],
+    [{ type: 'string', frobnicate: true }, '/frobnicate'],
+    [{ $ref: 'http://example.com/schema.json' }, '/$ref'],
+    [{ type: 'object', properties: { a: { type: 'string' } }, nullable: true }, '/nullable'],
+  ];
+  for (const [schema, path] of refusals) {
+    it(`${JSON.stringify(schema)} -> SchemaError at ${path}`, () => {
+      assert.throws(() => jsonSchemaToRegex(schema), (error: unknown) => error instanceof SchemaError && error.path === path);
+    });
+  }
+
+  it('refuses, at path "", a schema whose regex would outgrow the limits', () => {
+    const names = Array.from({ length: 90 }, (_, i) => `p${i}`);
+    const wide = { type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'string', format: 'date-time' }])), required: names };
+    assert.throws(() => jsonSchemaToRegex(wide), (error: unknown) => error instanceof SchemaError && error.path === '');
+  });
+});
+
+describe('jsonSchemaToRegex: soundness (fast-check)', () => {
+  const schemas: unknown[] = [
+    { type: 'object', properties: { a: { type: 'integer', minimum: -3, maximum: 40 }, b: { type: 'string', maxLength: 3 } }, required: ['a'] },
+    { type: 'array', items: { type: 'number', minimum: -1, maximum: 1 }, maxItems: 3 },
+    { anyOf: [{ type: 'integer', exclusiveMinimum: 5 }, { enum: ['x', null, [1]] }, { type: 'boolean' }] },
+    { oneOf: [{ required: ['a'] }, { required: ['b', 'k'] }] },
+    { type: 'object', properties: { k: { const: 1 }, v: {} }, additionalProperties: { type: 'string' } },
+    { type: 'string', pattern: '^[a-c]{1,3}$' },
+    true,
+  ];
+  const scalar = fc.oneof(fc.integer({ min: -100, max: 100 }), fc.double({ noNaN: true, noDefaultInfinity: true, min: -50, max: 50 }), fc.constantFrom('a', 'b', 'abc', 'x', '', 'ab\n', null, true, false, 1, 0, -1));
+  const value = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('a', 'b', 'k', 'v', 'z'), tie('value'), { maxKeys: 4 })),
+  })).value;
+  const tokens = fc.array(fc.constantFrom('{', '}', '[', ']', ',', ':', ' ', '"a"', '"b"', '"k"', '"v"', '1', '-', '0', '.', '5', 'e', 'null', 'true', '"x"', '"', '\\', 'a', 'c'), { maxLength: 24 }).map((t) => t.join(''));
+
+  for (const schema of schemas) {
+    it(`matches only valid instances of ${JSON.stringify(schema)}`, () => {
+      const validate = ajv.compile(schema as object);
+      const regex = automaton(schema);
+      fc.assert(
+        fc.property(fc.oneof(value.chain((v) => fc.constantFrom(...serializations(v))), tokens, fc.json()), (text) => {
+          if (!regex.matches(text)) return true;
+          return validate(JSON.parse(text)) === true;
+        }),
+        { numRuns: 3000 },
+      );
+    });
+  }
+});
+
+describe('jsonSchemaToRegex: number ranges accept only numbers in range (fast-check)', () => {
+  const numberText = fc
+    .tuple(fc.constantFrom('', '-'), fc.stringMatching(/^[0-9]{1,18}$/), fc.constantFrom('', '.0', '.5', '.000', '.25', '.09'), fc.constantFrom('', 'e1', 'E-2', 'e+0'))
+    .map(([sign, digits, fraction, exponent]) => sign + digits + fraction + exponent);
+  const schemas = [
+    { type: 'number', minimum: -3, exclusiveMaximum: 7 },
+    { type: 'number', exclusiveMinimum: -10, maximum: -2 },
+    { type: 'number', minimum: 0, maximum: 0 },
+    { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
+    { type: 'integer', exclusiveMinimum: 99, maximum: 12345 },
+    { type: 'integer', minimum: -250 },
+    { type: 'integer', maximum: -17 },
+  ];
+  for (const schema of schemas) {
+    it(JSON.stringify(schema), () => {
+      const validate = ajv.compile(schema);
+      const regex = automaton(schema);
+      fc.assert(fc.property(fc.oneof(numberText, fc.integer({ min: -20000, max: 20000 }).map(String)), (text) => !regex.matches(text) || validate(JSON.parse(text)) === true), { numRuns: 3000 });
+      // And completeness on plain integers in range.
+      for (let n = -300; n <= 300; n += 7) if (validate(n)) assert.ok(regex.matches(String(n)), `${n}`);
+    });
+  }
+});
+
+describe('jsonSchemaToRegex: formats accept only what ajv-formats accepts (fast-check)', () => {
+  const samples: Record<string, string> = {
+    date: '2024-02-29',
+    time: '23:59:59.5+02:00',
+    'date-time': '2000-02-29T00:00:00Z',
+    uuid: '123e4567-e89b-12d3-a456-426614174000',
+    email: 'john.doe@example.com',
+    ipv4: '255.249.0.10',
+    hostname: 'a-b.example.com',
+    uri: 'https://example.com:80/a/b?x=1&y=2',
+  };
+  const alphabet = fc.constantFrom(...'0123456789-:.TZz+@abAF/?=&_%'.split(''));
+  for (const [format, sample] of Object.entries(samples)) {
+    it(format, () => {
+      const schema = { type: 'string', format };
+      const validate = ajv.compile(schema);
+      const regex = automaton(schema);
+      assert.ok(regex.matches(JSON.stringify(sample)) && validate(sample));
+      // Mutations of a valid sample: a character replaced, inserted or removed.
+      const mutated = fc.tuple(fc.nat(sample.length), alphabet, fc.constantFrom('replace', 'insert', 'remove')).map(([at, char, how]) => {
+        const i = at % sample.length;
+        if (how === 'replace') return sample.slice(0, i) + char + sample.slice(i + 1);
+        if (how === 'insert') return sample.slice(0, i) + char + sample.slice(i);
+        return sample.slice(0, i) + sample.slice(i + 1);
+      });
+      fc.assert(
+        fc.property(fc.oneof(mutated, fc.string({ unit: alphabet, maxLength: 30 })), (text) => !regex.matches(JSON.stringify(text)) || validate(text) === true),
+        { numRuns: 2000 },
+      );
+    });
+  }
+});
+
+describe('jsonSchemaToRegex: narrowing a schema too large for the exact regex', () => {
+  it('limits which optional property comes first, still accepting only valid objects', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    const schema = { type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'boolean' }])), additionalProperties: false };
+    const validate = ajv.compile(schema);
+    const regex = automaton(schema);
+    assert.ok(regex.matches('{}'));
+    assert.ok(regex.matches(JSON.stringify({ p0: true, p7: false, p39: true })));
+    // Narrowed: the exact regex (one alternative per first property) would be too long.
+    assert.ok(!regex.matches('{"p39":true}'));
+    const subsets = fc.subarray(names).map((keys) => Object.fromEntries(keys.map((key) => [key, true])));
+    fc.assert(
+      fc.property(subsets, fc.boolean(), (data, corrupt) => {
+        const text = JSON.stringify(corrupt ? { ...data, q: 1 } : data);
+        return !regex.matches(text) || validate(JSON.parse(text)) === true;
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('jsonSchemaToRegex: MaskBench dev schemas', () => {
+  const dir = new URL('../../../../shared/structured-output/maskbench-dev/', import.meta.url);
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    // The folder is outside the repository: skipped where it is absent.
+  }
+
+  it('compiles without crashing, quickly; accepts valid instances; prints coverage', { skip: files.length === 0 }, () => {
+    const reasons = new Map<string, number>();
+    let compiled = 0;
+    let passing = 0;
+    let falseAcceptances = 0;
+    let validInstances = 0;
+    let validAccepted = 0;
+    let slowest = 0;
+    const falseAccepted: string[] = [];
+    for (const file of files) {
+      const { schema, tests } = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as { schema: unknown; tests: { data: unknown; valid: boolean }[] };
+      const start = performance.now();
+      let regex: RegexAutomaton;
+      try {
+        regex = automaton(schema);
+      } catch (error) {
+        assert.ok(error instanceof SchemaError, `${file}: ${(error as Error).stack}`);
+        const reason = error.message.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N');
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        continue;
+      } finally {
+        const elapsed = performance.now() - start;
+        slowest = Math.max(slowest, elapsed);
+        assert.ok(elapsed < 1000, `${file} took ${elapsed} ms`);
+      }
+      compiled++;
+      let allPass = true;
+      for (const test of tests) {
+        if (test.valid) {
+          validInstances++;
+          if (regex.matches(JSON.stringify(test.data))) validAccepted++;
+        }
+        for (const text of serializations(test.data)) {
+          const accepted = regex.matches(text);
+          if (accepted !== test.valid) allPass = false;
+          if (accepted && !test.valid) {
+            falseAcceptances++;
+            falseAccepted.push(file);
+          }
+        }
+      }
+      if (allPass) passing++;
+    }
+    const percent = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
+    console.log(`MaskBench dev: ${files.length} schemas, ${compiled} compile (${percent(compiled, files.length)}), ${passing} pass all tests in three serializations (${percent(passing, files.length)})`);
+    console.log(`valid instances accepted (compact): ${validAccepted}/${validInstances}; false acceptances: ${falseAcceptances} ${[...new Set(falseAccepted)].join(' ')}; slowest compile ${slowest.toFixed(0)} ms`);
+    console.log('SchemaError reasons:', [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 15));
+    // Github_trivial---o14485's invalid instance is 12345.0 for an integer, which JSON.parse makes 12345.
+    assert.ok(falseAcceptances <= 3, `false acceptances: ${falseAccepted.join(' ')}`);
+  });
+});
