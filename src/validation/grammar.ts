@@ -40,7 +40,7 @@ function patternOf(grammar: Grammar): string {
     return grammar.value;
   }
   try {
-    return jsonSchemaToRegex(schemaOf(grammar));
+    return jsonSchemaToRegex(schemaOf(grammar), { whitespace: 'compact' });
   } catch (error) {
     if (!(error instanceof SchemaError)) throw error;
     throw new GrammarError(`grammar is not valid: ${error.message}${error.path ? ` (at ${error.path})` : ''}`);

@@ -23,7 +23,26 @@ const LEVELS: readonly Generosity[] = [
   { anyValue: anyValue(0), additionalByDefault: false, maxRecursion: 0, maxFirstChoices: 1 },
 ];
 
-export function jsonSchemaToRegex(schema: unknown): string {
+export interface JsonRegexOptions {
+  /**
+   * Whitespace between JSON tokens. `flexible` (the default): up to 32 spaces, tabs and newlines,
+   * enough for indented output (what the checker accepts). `compact`: at most one space, as after
+   * Python's ", " and ": ": what generation uses, so that a model cannot spend its tokens on
+   * whitespace.
+   */
+  whitespace?: 'flexible' | 'compact';
+}
+
+const COMPACT_WS = ' ?';
+
+export function jsonSchemaToRegex(schema: unknown, options: JsonRegexOptions = {}): string {
+  const flexible = jsonSchemaToFlexibleRegex(schema);
+  // The compiler writes WS only between JSON tokens (string contents never hold raw whitespace
+  // classes: JSON escapes tabs and newlines), so each occurrence is a place between tokens.
+  return options.whitespace === 'compact' ? flexible.split(WS).join(COMPACT_WS) : flexible;
+}
+
+function jsonSchemaToFlexibleRegex(schema: unknown): string {
   let lastError: SchemaError | undefined;
   for (const generosity of LEVELS) {
     try {
