@@ -6,7 +6,7 @@ import { DEFAULT_REGEX_LIMITS } from '../regex/index.js';
 import { arrayRegex } from './arrays.js';
 import { jsonLiteral } from './json-literal.js';
 import { lengthBoundedString } from './json-string.js';
-import { ANNOTATIONS, constraintKeys, ENFORCED, isSchemaObject, JSON_TYPES, type JsonType, type Schema } from './keywords.js';
+import { constraintKeys, isSchemaObject, UNENFORCEABLE, JSON_TYPES, type JsonType, type Schema } from './keywords.js';
 import { mergeSchemas } from './merge.js';
 import { numberRegex } from './numbers.js';
 import { objectRegex } from './objects.js';
@@ -68,7 +68,7 @@ export class SchemaCompiler {
     if (schema === false) return NEVER;
     if (!isSchemaObject(schema)) throw new SchemaError('a schema must be an object or a boolean', path);
     for (const key of Object.keys(schema)) {
-      if (!ANNOTATIONS.has(key) && !ENFORCED.has(key)) throw new SchemaError(`keyword ${key} is not supported`, `${path}/${key}`);
+      if (UNENFORCEABLE.has(key)) throw new SchemaError(`keyword ${key} is not supported`, `${path}/${key}`);
     }
     if (schema.not !== undefined) {
       // Only `not: {}` (or true), which forbids everything: how schemas say "this property must be absent".

@@ -1,4 +1,7 @@
-// Which keywords the compiler knows. Anything else is refused by name, never dropped.
+// Which keywords the compiler knows. A keyword of the JSON Schema vocabularies (draft-04 to
+// 2020-12) that it cannot enforce is refused by name, never dropped; a keyword outside them
+// (`x-...`, OpenAPI's `nullable`, a typo) has no meaning to enforce and is an annotation, as the
+// specification says unknown keywords are.
 
 export const ANNOTATIONS = new Set([
   'title', 'description', 'examples', 'default', '$schema', '$id', '$comment', 'deprecated', 'readOnly', 'writeOnly',
@@ -15,6 +18,15 @@ export const ENFORCED = new Set([
   'items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems', 'contains',
 ]);
 
+/** Standard keywords that constrain instances in ways the compiler does not express. */
+export const UNENFORCEABLE = new Set([
+  'if', 'then', 'else', 'dependencies', 'dependentRequired', 'dependentSchemas', 'unevaluatedProperties', 'unevaluatedItems',
+  'minContains', 'maxContains', '$dynamicRef', '$recursiveRef', 'contentSchema',
+]);
+
+/** Whether `key` constrains instances (as opposed to an annotation or an unknown keyword). */
+export const isConstraint = (key: string) => ENFORCED.has(key) || UNENFORCEABLE.has(key);
+
 export const JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'null', 'object', 'array'] as const;
 export type JsonType = (typeof JSON_TYPES)[number];
 
@@ -26,5 +38,5 @@ export function isSchemaObject(value: unknown): value is Schema {
 
 /** The keywords of a schema that constrain something (annotations left out). */
 export function constraintKeys(schema: Schema): string[] {
-  return Object.keys(schema).filter((key) => !ANNOTATIONS.has(key));
+  return Object.keys(schema).filter(isConstraint);
 }
