@@ -144,21 +144,27 @@ function envelopeShape(s: Shape, body: Record<string, unknown>, object: string, 
 
 const FINISH_REASONS = ['stop', 'length', 'tool_calls'];
 
+/** The checks every choice of an OpenAI answer gets (index, finish reason), then the route's own. */
+function eachChoice(s: Shape, body: Record<string, unknown>, checkChoice: (choice: Record<string, unknown>, path: string) => void): void {
+  if (!s.check(Array.isArray(body.choices) && body.choices.length > 0, 'choices', 'a non-empty array')) return;
+  (body.choices as unknown[]).forEach((c, i) => {
+    const path = `choices[${i}]`;
+    if (!s.check(isObject(c), path, 'an object')) return;
+    const choice = c as Record<string, unknown>;
+    s.check(isInt(choice.index), `${path}.index`, 'an integer');
+    checkChoice(choice, path);
+    s.check(FINISH_REASONS.includes(choice.finish_reason as string), `${path}.finish_reason`, FINISH_REASONS.join('|'));
+  });
+}
+
 function chatShape(s: Shape, body: unknown): void {
   if (!s.check(isObject(body), '', 'a chat completion object')) return;
   const b = body as Record<string, unknown>;
   envelopeShape(s, b, 'chat.completion', 'chatcmpl');
-  if (s.check(Array.isArray(b.choices) && b.choices.length > 0, 'choices', 'a non-empty array')) {
-    (b.choices as unknown[]).forEach((c, i) => {
-      const path = `choices[${i}]`;
-      if (!s.check(isObject(c), path, 'an object')) return;
-      const choice = c as Record<string, unknown>;
-      s.check(isInt(choice.index), `${path}.index`, 'an integer');
-      s.check(isObject(choice.message) && choice.message.role === 'assistant' && typeof choice.message.content === 'string', `${path}.message`, '{"role": "assistant", "content": string}');
-      s.check(choice.logprobs === null || (isObject(choice.logprobs) && Array.isArray(choice.logprobs.content)), `${path}.logprobs`, 'null or {"content": [...]}');
-      s.check(FINISH_REASONS.includes(choice.finish_reason as string), `${path}.finish_reason`, FINISH_REASONS.join('|'));
-    });
-  }
+  eachChoice(s, b, (choice, path) => {
+    s.check(isObject(choice.message) && choice.message.role === 'assistant' && typeof choice.message.content === 'string', `${path}.message`, '{"role": "assistant", "content": string}');
+    s.check(choice.logprobs === null || (isObject(choice.logprobs) && Array.isArray(choice.logprobs.content)), `${path}.logprobs`, 'null or {"content": [...]}');
+  });
   usageShape(s, b.usage, 'usage');
 }
 
@@ -166,17 +172,10 @@ function completionShape(s: Shape, body: unknown): void {
   if (!s.check(isObject(body), '', 'a completion object')) return;
   const b = body as Record<string, unknown>;
   envelopeShape(s, b, 'text_completion', 'cmpl');
-  if (s.check(Array.isArray(b.choices) && b.choices.length > 0, 'choices', 'a non-empty array')) {
-    (b.choices as unknown[]).forEach((c, i) => {
-      const path = `choices[${i}]`;
-      if (!s.check(isObject(c), path, 'an object')) return;
-      const choice = c as Record<string, unknown>;
-      s.check(isInt(choice.index), `${path}.index`, 'an integer');
-      s.check(typeof choice.text === 'string', `${path}.text`, 'a string');
-      s.check(choice.logprobs === null || isObject(choice.logprobs), `${path}.logprobs`, 'null or an object');
-      s.check(FINISH_REASONS.includes(choice.finish_reason as string), `${path}.finish_reason`, FINISH_REASONS.join('|'));
-    });
-  }
+  eachChoice(s, b, (choice, path) => {
+    s.check(typeof choice.text === 'string', `${path}.text`, 'a string');
+    s.check(choice.logprobs === null || isObject(choice.logprobs), `${path}.logprobs`, 'null or an object');
+  });
   usageShape(s, b.usage, 'usage');
 }
 
