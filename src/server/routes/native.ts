@@ -16,7 +16,7 @@ import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenera
 import { ApiError, overloadedError, requestEventError, validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, now, type CollectedGeneration, type Generator } from '../generator.js';
 import { SseWriter } from '../sse.js';
-import { seedJson } from '../../sampling/random.js';
+import { randomSeed, seedJson } from '../../sampling/random.js';
 
 export interface NativeRouteOptions {
   generator: Generator;
@@ -68,7 +68,10 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     const sequences = Math.max(1, bestOf);
     const release = generator.acquire(sequences);
     try {
-      const validated = await Promise.all(Array.from({ length: sequences }, () => validate(inputs, parameters)));
+      // Validated (tokenized, grammar compiled) once; each best_of sequence draws from its own seed
+      // (best_of > 1 forbids a seed, so every one is random).
+      const first = await validate(inputs, parameters);
+      const validated = [first, ...Array.from({ length: sequences - 1 }, () => ({ ...first, request: { ...first.request, sampling: { ...first.request.sampling, seed: randomSeed() } } }))];
       const cancel = clientGone(reply);
       const results = await Promise.all(validated.map((v) => generator.collect(v, start, cancel.signal))).catch((error: unknown) => {
         // One best_of sequence failed: the others are of no use any more.
