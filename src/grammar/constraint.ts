@@ -42,9 +42,10 @@ export class ConstraintState {
   /** The tokens allowed next; with none at all (a vocabulary that cannot go on), the end tokens. */
   allowed(): TokenMask {
     const { masks, endTokens } = this.compiled;
-    const count = this.state === DEAD ? 0 : masks.allowedTokens(this.state, this.mask);
+    let count = 0;
     if (this.state === DEAD) this.mask.clear();
-    if (this.complete || count === 0) for (const id of endTokens) this.mask.set(id);
+    else count = masks.allowedTokens(this.state, this.mask);
+    if (count === 0 || this.complete) for (const id of endTokens) this.mask.set(id);
     return this.mask;
   }
 

@@ -66,10 +66,6 @@ export class PreprocessWorker {
     });
   }
 
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-
   private stop(error: Error): void {
     this.stopped = true;
     for (const job of this.pending.values()) job.reject(error);

@@ -50,6 +50,9 @@ function patternOf(grammar: Grammar): string {
 export function validateGrammar(grammar: Grammar, disabled: boolean): GrammarSpec {
   if (disabled) throw new GrammarError('grammar is not supported');
   const spec: GrammarSpec = { type: 'regex', pattern: patternOf(grammar) };
+  // A schema's pattern was compiled by jsonSchemaToRegex already (the compact form only shrinks
+  // the flexible one it compiled); a user's regex is compiled here.
+  if (grammar.type !== 'regex') return spec;
   try {
     compileAutomaton(spec);
   } catch (error) {
