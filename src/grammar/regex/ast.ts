@@ -11,4 +11,9 @@ export type RegexNode =
   | { readonly type: 'alternation'; readonly options: readonly RegexNode[] }
   /** `max` is Infinity for `*`, `+` and `{m,}`. Laziness does not change what a full match accepts. */
   | { readonly type: 'repeat'; readonly item: RegexNode; readonly min: number; readonly max: number; readonly lazy: boolean }
-  | { readonly type: 'group'; readonly item: RegexNode; readonly capturing: boolean; readonly name?: string };
+  | { readonly type: 'group'; readonly item: RegexNode; readonly capturing: boolean; readonly name?: string }
+  /**
+   * Grammars only (the pattern parser never makes one): the text of rule `rule` of the grammar,
+   * followed by a pushdown automaton (see ../cfg).
+   */
+  | { readonly type: 'call'; readonly rule: number };

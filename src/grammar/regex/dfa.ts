@@ -41,7 +41,7 @@ export class RegexAutomaton implements ByteAutomaton {
   private table: Int32Array;
   private flushCount = 0;
 
-  private constructor(private readonly nfa: Nfa, limits: RegexLimits) {
+  private constructor(readonly nfa: Nfa, limits: RegexLimits) {
     this.classes = byteClasses(nfa);
     this.classOf = this.classes.classOf;
     this.stepper = new SubsetStepper(nfa);
@@ -56,6 +56,27 @@ export class RegexAutomaton implements ByteAutomaton {
   static compile(pattern: string, limits: Partial<RegexLimits> = {}): RegexAutomaton {
     const bounds = { ...DEFAULT_REGEX_LIMITS, ...limits };
     return new RegexAutomaton(buildNfa(parseRegex(pattern, bounds), bounds), bounds);
+  }
+
+  /** The lazy DFA of an NFA built elsewhere (a grammar's: its call states are members like byte states). */
+  static fromNfa(nfa: Nfa, limits: Partial<RegexLimits> = {}): RegexAutomaton {
+    return new RegexAutomaton(nfa, { ...DEFAULT_REGEX_LIMITS, ...limits });
+  }
+
+  /** The state standing for the union of the closures of `nfaStates`, or DEAD when that is empty. */
+  stateOf(nfaStates: readonly number[]): number {
+    this.stepper.closureOfAll(nfaStates);
+    return this.internResult();
+  }
+
+  /** The NFA states (byte, call and match states) that DFA state `state` stands for, ascending. */
+  members(state: number): Int32Array {
+    return this.sets.members(state);
+  }
+
+  /** The byte classes of the transition table: bytes of one class lead every state alike. */
+  get byteClasses(): ByteClasses {
+    return this.classes;
   }
 
   next(state: number, byte: number): number {

@@ -14,6 +14,8 @@ export const BYTE_STATE = 0;
 /** Consumes nothing: its edges are the targets it may move to. */
 export const SPLIT_STATE = 1;
 export const MATCH_STATE = 2;
+/** Grammars only: enters rule edges[0], whose end continues at edges[1]. Consumes nothing itself. */
+export const CALL_STATE = 3;
 
 export interface Nfa {
   readonly start: number;
@@ -25,7 +27,13 @@ export interface Nfa {
 }
 
 export function buildNfa(ast: RegexNode, limits: RegexLimits = DEFAULT_REGEX_LIMITS): Nfa {
-  return new NfaBuilder(limits.maxNfaStates).build(ast);
+  const { nfa, starts } = new NfaBuilder(limits.maxNfaStates).build([ast]);
+  return { ...nfa, start: starts[0] };
+}
+
+/** One NFA for every rule of a grammar; rule r begins at `starts[r]`, and all end in the one match state. */
+export function buildGrammarNfa(rules: readonly RegexNode[], limits: RegexLimits = DEFAULT_REGEX_LIMITS): { nfa: Nfa; starts: number[] } {
+  return new NfaBuilder(limits.maxNfaStates).build(rules);
 }
 
 class NfaBuilder {
@@ -35,14 +43,14 @@ class NfaBuilder {
 
   constructor(private readonly maxStates: number) {}
 
-  build(ast: RegexNode): Nfa {
+  build(rules: readonly RegexNode[]): { nfa: Nfa; starts: number[] } {
     const match = this.add(MATCH_STATE, []);
-    const start = this.compile(ast, match);
+    const starts = rules.map((rule) => this.compile(rule, match));
     const edgeStart = new Int32Array(this.kinds.length + 1);
     for (let s = 0; s < this.kinds.length; s++) edgeStart[s + 1] = edgeStart[s] + this.edgeLists[s].length;
     const edges = new Int32Array(edgeStart[this.kinds.length]);
     this.edgeLists.forEach((list, s) => edges.set(list, edgeStart[s]));
-    return { start, stateCount: this.kinds.length, kind: Uint8Array.from(this.kinds), edgeStart, edges };
+    return { nfa: { start: starts[0] ?? match, stateCount: this.kinds.length, kind: Uint8Array.from(this.kinds), edgeStart, edges }, starts };
   }
 
   /** The first state of `node`, whose matches continue at `next`. */
@@ -65,6 +73,8 @@ class NfaBuilder {
       }
       case 'repeat':
         return this.compileRepeat(node.item, node.min, node.max, next);
+      case 'call':
+        return this.add(CALL_STATE, [node.rule, next]);
     }
   }
 

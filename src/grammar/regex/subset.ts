@@ -1,6 +1,7 @@
 // The subset construction's two operations over the NFA: the epsilon closure of a state and the
-// step of a set of states on one byte. A DFA state is the sorted set of the byte states and the
-// match state it stands for; split states are dropped once followed, so equal futures compare equal.
+// step of a set of states on one byte. A DFA state is the sorted set of the byte states, call
+// states (in a grammar's NFA) and match state it stands for; split states are dropped once
+// followed, so equal futures compare equal.
 import { BYTE_STATE, type Nfa, SPLIT_STATE } from './nfa.js';
 
 export class SubsetStepper {
@@ -20,6 +21,12 @@ export class SubsetStepper {
   closureOf(state: number): void {
     this.begin();
     this.follow(state);
+    this.finish();
+  }
+
+  closureOfAll(states: readonly number[]): void {
+    this.begin();
+    for (const state of states) this.follow(state);
     this.finish();
   }
 

@@ -1,0 +1,61 @@
+// Rules that can match some text (productive ones), found by a fixpoint, and rule bodies rewritten
+// so that calls of the others match nothing. Together with the smart constructors of ./nodes this
+// leaves no dead end in the automaton: every state it reaches can still complete a match.
+import { GrammarError } from './error.js';
+import type { Grammar } from './grammar.js';
+import { alt, chars, EMPTY, type GrammarNode, NOTHING, repeat, seq } from './nodes.js';
+
+export function pruneUnproductive(grammar: Grammar): Grammar {
+  const productive = new Array<boolean>(grammar.rules.length).fill(false);
+  for (let changed = true; changed; ) {
+    changed = false;
+    grammar.rules.forEach((body, rule) => {
+      if (!productive[rule] && canMatch(body, productive)) {
+        productive[rule] = true;
+        changed = true;
+      }
+    });
+  }
+  if (!productive[grammar.start]) throw new GrammarError('the grammar matches no text at all');
+  if (productive.every(Boolean)) return grammar;
+  const rules = grammar.rules.map((body, rule) => (productive[rule] ? rewrite(body, productive) : NOTHING));
+  return { ...grammar, rules };
+}
+
+function canMatch(node: GrammarNode, productive: readonly boolean[]): boolean {
+  switch (node.type) {
+    case 'empty':
+      return true;
+    case 'chars':
+      return node.set.length > 0;
+    case 'sequence':
+      return node.items.every((item) => canMatch(item, productive));
+    case 'alternation':
+      return node.options.some((option) => canMatch(option, productive));
+    case 'repeat':
+      return node.min === 0 || canMatch(node.item, productive);
+    case 'group':
+      return canMatch(node.item, productive);
+    case 'call':
+      return productive[node.rule];
+  }
+}
+
+function rewrite(node: GrammarNode, productive: readonly boolean[]): GrammarNode {
+  switch (node.type) {
+    case 'empty':
+      return EMPTY;
+    case 'chars':
+      return chars(node.set);
+    case 'sequence':
+      return seq(...node.items.map((item) => rewrite(item, productive)));
+    case 'alternation':
+      return alt(...node.options.map((option) => rewrite(option, productive)));
+    case 'repeat':
+      return repeat(rewrite(node.item, productive), node.min, node.max);
+    case 'group':
+      return rewrite(node.item, productive);
+    case 'call':
+      return productive[node.rule] ? node : NOTHING;
+  }
+}

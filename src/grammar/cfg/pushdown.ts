@@ -1,0 +1,282 @@
+// A grammar as a ByteAutomaton: the rules' NFA is determinized lazily (one DFA over all rules;
+// no DFA state mixes two rules, since closures never cross a call), and the pushdown part is
+// determinized lazily on top of it. A configuration is the set of stacks the text so far may have
+// left (usually one: several only while alternatives that call different rules share a prefix);
+// a stack is a DFA state on top of a tail, the interned list of return states below it. Both
+// configurations and tails are interned, so a configuration is a number and its transitions are
+// cached in a table like a DFA's: inside a rule, stepping costs what stepping a regex costs.
+//
+// Rules must not match the empty text (every JSON value has a byte) and must not call themselves
+// before consuming a byte; `compile` checks both. Then a byte step pushes and pops finitely.
+import { DEAD, type ByteAutomaton } from '../automaton.js';
+import { RegexAutomaton } from '../regex/dfa.js';
+import { grown, InternedSets } from '../regex/interned-sets.js';
+import { DEFAULT_REGEX_LIMITS, type RegexLimits } from '../regex/limits.js';
+import { buildGrammarNfa, CALL_STATE } from '../regex/nfa.js';
+import { GrammarError } from './error.js';
+import type { Grammar } from './grammar.js';
+import { pruneUnproductive } from './productive.js';
+
+export interface PushdownLimits extends RegexLimits {
+  /** Configurations made over the automaton's life; beyond, `next` throws GrammarError. */
+  maxConfigurations: number;
+  /** Stacks in one configuration (alternatives followed at once). */
+  maxStacks: number;
+  /** Rules entered or left while reading one byte. */
+  maxCallDepth: number;
+}
+
+export const DEFAULT_PUSHDOWN_LIMITS: Readonly<PushdownLimits> = Object.freeze({
+  ...DEFAULT_REGEX_LIMITS,
+  maxNfaStates: 2_000_000,
+  maxStates: 500_000,
+  maxConfigurations: 500_000,
+  maxStacks: 512,
+  maxCallDepth: 5_000,
+});
+
+const ROOT = 0;
+const UNKNOWN = -2;
+const NO_ROW = 0;
+const NO_CALLS = new Int32Array(0);
+
+export class PushdownAutomaton implements ByteAutomaton {
+  readonly start: number;
+  private readonly dfa: RegexAutomaton;
+  /** The DFA state each rule begins in (DEAD for a rule that matches nothing). */
+  private readonly ruleStart: Int32Array;
+  /** Per DFA state: pairs (callee's start state, state to return to), or NO_CALLS. */
+  private callsOf: (Int32Array | undefined)[] = [];
+  /** Tail t is the pair (tail below, return state); tail ROOT is the bottom. */
+  private readonly tails = new InternedSets();
+  private tailAccepts = new Uint8Array(64);
+  /** A configuration is the sorted list of pairs (tail, DFA state) of its stacks. */
+  private readonly configs = new InternedSets();
+  private configAccepts = new Uint8Array(64);
+  private readonly classOf: Uint8Array;
+  private readonly representative: Uint8Array;
+  private readonly classCount: number;
+  private readonly maxRows: number;
+  private rowOf = new Int32Array(64);
+  private rowOwner = new Int32Array(64);
+  private rowsUsed = 1;
+  private table: Int32Array;
+  private readonly pairs: number[] = [];
+  private scratch = new Int32Array(64);
+  private flushCount = 0;
+
+  private constructor(
+    readonly grammar: Grammar,
+    private readonly limits: PushdownLimits,
+  ) {
+    const { nfa, starts } = buildGrammarNfa(grammar.rules, limits);
+    this.dfa = RegexAutomaton.fromNfa(nfa, limits);
+    this.ruleStart = Int32Array.from(starts, (s) => this.dfa.stateOf([s]));
+    const classes = this.dfa.byteClasses;
+    this.classOf = classes.classOf;
+    this.representative = classes.representative;
+    this.classCount = classes.count;
+    this.maxRows = Math.max(1, Math.min(limits.maxCachedStates, Math.floor(limits.maxCachedCells / this.classCount) - 1));
+    this.table = new Int32Array(Math.min(64, this.maxRows + 1) * this.classCount).fill(UNKNOWN);
+    this.checkRules();
+    const root = this.tails.intern(Int32Array.of(-1, -1), 2);
+    if (root !== ROOT) throw new Error('the root tail must be the first');
+    this.tailAccepts[ROOT] = 1;
+    this.start = this.internConfiguration([ROOT, this.ruleStart[grammar.start]]);
+  }
+
+  /** Throws GrammarError for a grammar that matches nothing or cannot be followed. */
+  static compile(grammar: Grammar, limits: Partial<PushdownLimits> = {}): PushdownAutomaton {
+    return new PushdownAutomaton(pruneUnproductive(grammar), { ...DEFAULT_PUSHDOWN_LIMITS, ...limits });
+  }
+
+  next(state: number, byte: number): number {
+    const target = this.table[this.rowOf[state] + this.classOf[byte]];
+    return target >= DEAD ? target : this.computeNext(state, byte);
+  }
+
+  accepting(state: number): boolean {
+    return state >= 0 && this.configAccepts[state] === 1;
+  }
+
+  /** Configurations made so far. */
+  get stateCount(): number {
+    return this.configs.size;
+  }
+
+  get cacheFlushes(): number {
+    return this.flushCount;
+  }
+
+  /** Stacks (alternatives followed at once) in configuration `state`. */
+  stackCount(state: number): number {
+    return state < 0 ? 0 : this.configs.members(state).length / 2;
+  }
+
+  private computeNext(state: number, byte: number): number {
+    if (state === DEAD) return DEAD;
+    if (!Number.isInteger(state) || state < 0 || state >= this.configs.size) throw new RangeError(`${state} is not a state of this automaton`);
+    if (!Number.isInteger(byte) || byte < 0 || byte > 255) throw new RangeError(`${byte} is not a byte`);
+    const byteClass = this.classOf[byte];
+    const representative = this.representative[byteClass];
+    const members = this.configs.members(state).slice();
+    const pairs = this.pairs;
+    pairs.length = 0;
+    for (let i = 0; i < members.length; i += 2) this.step(members[i], members[i + 1], representative, 0);
+    const target = pairs.length === 0 ? DEAD : this.internConfiguration(pairs);
+    this.table[this.rowFor(state) + byteClass] = target;
+    return target;
+  }
+
+  /** Adds to `pairs` the stacks that tail `tail` under state `top` leaves after `byte`. */
+  private step(tail: number, top: number, byte: number, depth: number): void {
+    if (depth > this.limits.maxCallDepth) throw new GrammarError(`the grammar enters more than ${this.limits.maxCallDepth} rules on one byte`);
+    const dfa = this.dfa;
+    const moved = dfa.next(top, byte);
+    if (moved !== DEAD) this.pairs.push(tail, moved);
+    const calls = this.calls(top);
+    for (let c = 0; c < calls.length; c += 2) this.step(this.tailOf(tail, calls[c + 1]), calls[c], byte, depth + 1);
+    if (tail !== ROOT && dfa.accepting(top)) {
+      const below = this.tails.members(tail);
+      this.step(below[0], below[1], byte, depth + 1);
+    }
+  }
+
+  private calls(state: number): Int32Array {
+    const known = this.callsOf[state];
+    if (known !== undefined) return known;
+    const { kind, edgeStart, edges } = this.dfa.nfa;
+    const returnsByRule = new Map<number, number[]>();
+    for (const member of this.dfa.members(state)) {
+      if (kind[member] !== CALL_STATE) continue;
+      const rule = edges[edgeStart[member]];
+      const list = returnsByRule.get(rule);
+      if (list) list.push(edges[edgeStart[member] + 1]);
+      else returnsByRule.set(rule, [edges[edgeStart[member] + 1]]);
+    }
+    let calls = NO_CALLS;
+    if (returnsByRule.size > 0) {
+      const list: number[] = [];
+      for (const [rule, returns] of returnsByRule) {
+        if (this.ruleStart[rule] !== DEAD) list.push(this.ruleStart[rule], this.dfa.stateOf(returns));
+      }
+      calls = Int32Array.from(list);
+    }
+    if (state >= this.callsOf.length) this.callsOf.length = state + 1;
+    this.callsOf[state] = calls;
+    return calls;
+  }
+
+  private tailOf(below: number, returnState: number): number {
+    const scratch = this.scratch;
+    scratch[0] = below;
+    scratch[1] = returnState;
+    const known = this.tails.size;
+    const tail = this.tails.intern(scratch, 2);
+    if (tail === known) {
+      if (tail >= this.tailAccepts.length) this.tailAccepts = grownBytes(this.tailAccepts, 2 * this.tailAccepts.length);
+      this.tailAccepts[tail] = this.dfa.accepting(returnState) && this.tailAccepts[below] === 1 ? 1 : 0;
+    }
+    return tail;
+  }
+
+  /** Sorts and dedupes the (tail, state) pairs, and returns their configuration. */
+  private internConfiguration(pairs: number[]): number {
+    const count = pairs.length / 2;
+    if (count > 1) sortPairs(pairs);
+    if (this.scratch.length < pairs.length) this.scratch = new Int32Array(2 * pairs.length);
+    const items = this.scratch;
+    let length = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (length > 0 && items[length - 2] === pairs[i] && items[length - 1] === pairs[i + 1]) continue;
+      items[length++] = pairs[i];
+      items[length++] = pairs[i + 1];
+    }
+    if (length / 2 > this.limits.maxStacks) {
+      throw new GrammarError(`the grammar is too ambiguous: more than ${this.limits.maxStacks} ways to read the text at once`);
+    }
+    const known = this.configs.size;
+    const id = this.configs.intern(items, length);
+    if (id === known) {
+      if (known >= this.limits.maxConfigurations) throw new GrammarError(`the grammar needs more than ${this.limits.maxConfigurations} automaton states to follow`);
+      if (id >= this.configAccepts.length) {
+        this.configAccepts = grownBytes(this.configAccepts, 2 * this.configAccepts.length);
+        this.rowOf = grown(this.rowOf, 2 * this.rowOf.length);
+      }
+      let accepts = 0;
+      for (let i = 0; i < length && accepts === 0; i += 2) {
+        if (this.tailAccepts[items[i]] === 1 && this.dfa.accepting(items[i + 1])) accepts = 1;
+      }
+      this.configAccepts[id] = accepts;
+    }
+    return id;
+  }
+
+  private rowFor(state: number): number {
+    if (this.rowOf[state] !== NO_ROW) return this.rowOf[state];
+    if (this.rowsUsed > this.maxRows) this.flush();
+    const row = this.rowsUsed++;
+    const width = this.classCount;
+    if ((row + 1) * width > this.table.length) {
+      const capacity = Math.min(2 * this.table.length, (this.maxRows + 1) * width);
+      const table = new Int32Array(capacity).fill(UNKNOWN);
+      table.set(this.table);
+      this.table = table;
+    }
+    if (row >= this.rowOwner.length) this.rowOwner = grown(this.rowOwner, 2 * this.rowOwner.length);
+    this.rowOwner[row] = state;
+    this.rowOf[state] = row * width;
+    return row * width;
+  }
+
+  private flush(): void {
+    for (let row = 1; row < this.rowsUsed; row++) this.rowOf[this.rowOwner[row]] = NO_ROW;
+    this.table.fill(UNKNOWN, this.classCount, this.rowsUsed * this.classCount);
+    this.rowsUsed = 1;
+    this.flushCount++;
+  }
+
+  /** No rule may match the empty text or call itself (through others) before reading a byte. */
+  private checkRules(): void {
+    const { grammar, dfa } = this;
+    const { kind, edgeStart, edges } = dfa.nfa;
+    const firstCalls: number[][] = grammar.rules.map((_, rule) => {
+      const start = this.ruleStart[rule];
+      if (start === DEAD) return [];
+      if (dfa.accepting(start)) throw new GrammarError(`rule ${grammar.names[rule]} can match the empty text`);
+      return [...dfa.members(start)].filter((m) => kind[m] === CALL_STATE).map((m) => edges[edgeStart[m]]);
+    });
+    const color = new Uint8Array(grammar.rules.length);
+    const visit = (rule: number): void => {
+      color[rule] = 1;
+      for (const callee of firstCalls[rule]) {
+        if (color[callee] === 1) throw new GrammarError(`rule ${grammar.names[callee]} calls itself before reading any text`);
+        if (color[callee] === 0) visit(callee);
+      }
+      color[rule] = 2;
+    };
+    for (let rule = 0; rule < grammar.rules.length; rule++) if (color[rule] === 0) visit(rule);
+  }
+}
+
+/** Sorts a flat list of (a, b) pairs by a, then b. Lists are short: insertion sort. */
+function sortPairs(pairs: number[]): void {
+  for (let i = 2; i < pairs.length; i += 2) {
+    const a = pairs[i];
+    const b = pairs[i + 1];
+    let j = i - 2;
+    while (j >= 0 && (pairs[j] > a || (pairs[j] === a && pairs[j + 1] > b))) {
+      pairs[j + 2] = pairs[j];
+      pairs[j + 3] = pairs[j + 1];
+      j -= 2;
+    }
+    pairs[j + 2] = a;
+    pairs[j + 3] = b;
+  }
+}
+
+function grownBytes(array: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
+  const larger = new Uint8Array(capacity);
+  larger.set(array);
+  return larger;
+}
