@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { checkFolder } from '../src/grammar-check/check.js';
 import { loadCheckVocabulary } from '../src/grammar-check/vocabulary.js';
-import { jsonSchemaToRegex } from '../src/grammar/json-schema/index.js';
-import { RegexAutomaton } from '../src/grammar/regex/index.js';
+import { jsonSchemaAutomaton } from '../src/grammar/json-schema/index.js';
 import { SHARED } from './helpers/server.js';
 
 describe('grammar-check on a sample of MaskBench dev', () => {
@@ -16,7 +15,7 @@ describe('grammar-check on a sample of MaskBench dev', () => {
     const report = checkFolder(join(SHARED, 'structured-output', 'maskbench-dev'), {
       sample: 120,
       seed: 11,
-      compile: (schema) => RegexAutomaton.compile(jsonSchemaToRegex(schema)),
+      compile: (schema) => jsonSchemaAutomaton(schema),
       vocabulary,
       maskedTokensPerTest: 8,
     });

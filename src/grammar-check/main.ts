@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseInteger } from '../cli/options.js';
-import { jsonSchemaToRegex } from '../grammar/json-schema/index.js';
+import { jsonSchemaAutomaton } from '../grammar/json-schema/index.js';
 import { RegexAutomaton } from '../grammar/regex/index.js';
 import { checkFolder } from './check.js';
 import { formatReport } from './report.js';
@@ -39,7 +39,7 @@ new Command('npm run grammar-check --')
     const vocabulary = loadCheckVocabulary(o.vocab);
     const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'schemas [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
     const report = checkFolder(dir, {
-      compile: (schema) => RegexAutomaton.compile(o.regex ?? jsonSchemaToRegex(schema)),
+      compile: (schema) => (o.regex !== undefined ? RegexAutomaton.compile(o.regex) : jsonSchemaAutomaton(schema)),
       vocabulary,
       limit: o.limit,
       sample: o.sample,

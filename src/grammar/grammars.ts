@@ -2,11 +2,12 @@
 // vocabulary is built on the first constrained request, compiled grammars are kept by key.
 import type { ByteAutomaton } from './automaton.js';
 import { CompiledConstraint } from './constraint.js';
+import { jsonSchemaAutomaton, type WhitespaceMode } from './json-schema/index.js';
 import { RegexAutomaton } from './regex/index.js';
 import { TokenTrie } from './token-trie.js';
 
 /** A grammar as a request carries it across threads: plain data. */
-export type GrammarSpec = { type: 'regex'; pattern: string };
+export type GrammarSpec = { type: 'regex'; pattern: string } | { type: 'json-schema'; schema: unknown; whitespace: WhitespaceMode };
 
 /** What the grammar layer needs of a vocabulary. */
 export interface GrammarVocabulary {
@@ -18,14 +19,18 @@ export interface GrammarVocabulary {
   isEndOfGeneration(id: number): boolean;
 }
 
-/** Throws RegexError for a pattern outside the supported subset or beyond the size bounds. */
+/**
+ * Throws RegexError for a pattern outside the supported subset or beyond the size bounds, and
+ * SchemaError for a schema that cannot be enforced.
+ */
 export function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
-  return RegexAutomaton.compile(spec.pattern);
+  if (spec.type === 'regex') return RegexAutomaton.compile(spec.pattern);
+  return jsonSchemaAutomaton(spec.schema, { whitespace: spec.whitespace });
 }
 
 const KEPT_GRAMMARS = 64;
 
-const keyOf = (spec: GrammarSpec) => `${spec.type}:${spec.pattern}`;
+const keyOf = (spec: GrammarSpec) => (spec.type === 'regex' ? `regex:${spec.pattern}` : `json-schema:${spec.whitespace}:${JSON.stringify(spec.schema)}`);
 
 export class Grammars {
   private trie: TokenTrie | undefined;

@@ -1,10 +1,10 @@
 // The `grammar` parameter: TGI's rules 17-22 (tgi-api.md §2.3). Grammars are compiled here, so a bad
 // one is a 422 before the request reaches the engine (TGI fails the whole batch later instead). A
-// JSON Schema becomes a regular expression; the engine follows regular expressions.
+// JSON Schema becomes a context-free grammar; the engine follows it as a pushdown automaton.
 import type { z } from 'zod';
 import type { GrammarSchema } from '../api/native.js';
 import { compileAutomaton, type GrammarSpec } from '../grammar/grammars.js';
-import { jsonSchemaToRegex, SchemaError } from '../grammar/json-schema/index.js';
+import { SchemaError } from '../grammar/json-schema/index.js';
 import { ValidationError } from './validation-error.js';
 
 type Grammar = z.infer<typeof GrammarSchema>;
@@ -34,28 +34,21 @@ function schemaOf(grammar: Grammar): unknown {
   return value;
 }
 
-function patternOf(grammar: Grammar): string {
+function specOf(grammar: Grammar): GrammarSpec {
   if (grammar.type === 'regex') {
     if (typeof grammar.value !== 'string') throw new GrammarError('grammar is not valid: a regex grammar takes its pattern as a string');
-    return grammar.value;
+    return { type: 'regex', pattern: grammar.value };
   }
-  try {
-    return jsonSchemaToRegex(schemaOf(grammar), { whitespace: 'compact' });
-  } catch (error) {
-    if (!(error instanceof SchemaError)) throw error;
-    throw new GrammarError(`grammar is not valid: ${error.message}${error.path ? ` (at ${error.path})` : ''}`);
-  }
+  return { type: 'json-schema', schema: schemaOf(grammar), whitespace: 'compact' };
 }
 
 export function validateGrammar(grammar: Grammar, disabled: boolean): GrammarSpec {
   if (disabled) throw new GrammarError('grammar is not supported');
-  const spec: GrammarSpec = { type: 'regex', pattern: patternOf(grammar) };
-  // A schema's pattern was compiled by jsonSchemaToRegex already (the compact form only shrinks
-  // the flexible one it compiled); a user's regex is compiled here.
-  if (grammar.type !== 'regex') return spec;
+  const spec = specOf(grammar);
   try {
     compileAutomaton(spec);
   } catch (error) {
+    if (error instanceof SchemaError) throw new GrammarError(`grammar is not valid: ${error.message}${error.path ? ` (at ${error.path})` : ''}`);
     throw new GrammarError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
   }
   return spec;

@@ -109,6 +109,49 @@ describe('pushdown automaton', () => {
     assert.throws(() => PushdownAutomaton.compile(nothing.build(loop)), /matches no text/);
   });
 
+  it('lists members in order, optional ones in any combination, extras anywhere, within counts', () => {
+    const names = ['a', 'b', 'c', 'd'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.boolean(),
+        fc.nat(5),
+        fc.option(fc.nat(5), { nil: undefined }),
+        fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'x'), { maxLength: 7 }),
+        (required, withExtra, min, maxOrNone, list) => {
+          const max = maxOrNone ?? Infinity;
+          const b = new GrammarBuilder();
+          const node = g.members(
+            names.map((name, i) => ({ node: g.literal(name), required: required[i] })),
+            g.literal(','),
+            withExtra ? g.literal('x') : undefined,
+            min,
+            max,
+          );
+          const start = b.rule('object', g.seq(g.literal('{'), node, g.literal('}')));
+          let automaton: PushdownAutomaton;
+          try {
+            automaton = PushdownAutomaton.compile(b.build(start));
+          } catch (error) {
+            assert.ok(error instanceof GrammarError);
+            return;
+          }
+          const text = `{${list.join(',')}}`;
+          const declared: string[] = list.filter((item) => item !== 'x');
+          const inOrder = declared.every((item, i) => i === 0 || names.indexOf(item) > names.indexOf(declared[i - 1]));
+          const expected =
+            inOrder &&
+            (withExtra || !list.includes('x')) &&
+            names.every((name, i) => !required[i] || declared.includes(name)) &&
+            list.length >= min &&
+            list.length <= max;
+          assert.equal(matches(automaton, text), expected, `${text} required=${required} extra=${withExtra} min=${min} max=${max}`);
+        },
+      ),
+      { seed: SEED, numRuns: 4000 },
+    );
+  });
+
   it('bounds the ambiguity it follows', () => {
     const b = new GrammarBuilder();
     const x = b.declare('X');

@@ -1,7 +1,7 @@
 // Smart constructors for grammar rule bodies: regex syntax trees (../regex/ast) that may also call
 // other rules. They keep trees small and honest: a part that can match nothing makes its sequence
 // match nothing and drops out of its alternation, so no path of a built tree leads to a dead end.
-import type { RegexNode } from '../regex/ast.js';
+import type { MemberItem, RegexNode } from '../regex/ast.js';
 import type { CodePointSet } from '../regex/code-point-set.js';
 import { parseRegex } from '../regex/parse.js';
 
@@ -62,6 +62,27 @@ export function repeat(item: GrammarNode, min: number, max: number): GrammarNode
 
 export function optional(item: GrammarNode): GrammarNode {
   return repeat(item, 0, 1);
+}
+
+/**
+ * Members in order (see RegexNode 'members'): optional items that match nothing drop out, and a
+ * required one that matches nothing makes the whole list match nothing.
+ */
+export function members(items: readonly MemberItem[], separator: GrammarNode, extra: GrammarNode | undefined, minCount = 0, maxCount = Infinity): GrammarNode {
+  const kept: MemberItem[] = [];
+  for (const item of items) {
+    if (isNothing(item.node)) {
+      if (item.required) return NOTHING;
+      continue;
+    }
+    kept.push(item);
+  }
+  const usableExtra = extra !== undefined && !isNothing(extra) ? extra : undefined;
+  const required = kept.filter((item) => item.required).length;
+  if (required > maxCount || minCount > maxCount) return NOTHING;
+  if (usableExtra === undefined && kept.length < minCount) return NOTHING;
+  if (kept.length === 0 && usableExtra === undefined) return EMPTY;
+  return { type: 'members', items: kept, separator, extra: usableExtra, minCount, maxCount };
 }
 
 export function call(rule: number): GrammarNode {

@@ -3,7 +3,7 @@
 // leaves no dead end in the automaton: every state it reaches can still complete a match.
 import { GrammarError } from './error.js';
 import type { Grammar } from './grammar.js';
-import { alt, chars, EMPTY, type GrammarNode, NOTHING, repeat, seq } from './nodes.js';
+import { alt, chars, EMPTY, type GrammarNode, members, NOTHING, repeat, seq } from './nodes.js';
 
 export function pruneUnproductive(grammar: Grammar): Grammar {
   const productive = new Array<boolean>(grammar.rules.length).fill(false);
@@ -38,6 +38,16 @@ function canMatch(node: GrammarNode, productive: readonly boolean[]): boolean {
       return canMatch(node.item, productive);
     case 'call':
       return productive[node.rule];
+    case 'members': {
+      const usable = node.items.filter((item) => canMatch(item.node, productive)).length;
+      const extras = node.extra !== undefined && canMatch(node.extra, productive);
+      const required = node.items.filter((item) => item.required);
+      return (
+        required.every((item) => canMatch(item.node, productive)) &&
+        required.length <= node.maxCount &&
+        (extras ? node.maxCount >= node.minCount : usable >= node.minCount && Math.max(required.length, node.minCount) <= node.maxCount)
+      );
+    }
   }
 }
 
@@ -57,5 +67,13 @@ function rewrite(node: GrammarNode, productive: readonly boolean[]): GrammarNode
       return rewrite(node.item, productive);
     case 'call':
       return productive[node.rule] ? node : NOTHING;
+    case 'members':
+      return members(
+        node.items.map((item) => ({ node: rewrite(item.node, productive), required: item.required })),
+        rewrite(node.separator, productive),
+        node.extra && rewrite(node.extra, productive),
+        node.minCount,
+        node.maxCount,
+      );
   }
 }

@@ -1,56 +1,56 @@
 // Arrays: positional items (prefixItems, or draft-07's items array), then the rest (items, or
-// additionalItems), with minItems/maxItems counted over both.
-import { DEFAULT_REGEX_LIMITS } from '../regex/index.js';
-import { isSchemaObject, type Schema } from './keywords.js';
-import { NEVER, optional, WS } from './regex-text.js';
-import { SchemaError } from './schema-error.js';
+// additionalItems), with minItems/maxItems counted over both. An element repeated many times is a
+// rule of its own, so each copy costs one call.
+import { g, type GrammarBuilder } from '../cfg/index.js';
+import type { GrammarNode } from '../cfg/nodes.js';
+import type { Schema } from './keywords.js';
+import type { JsonSyntax } from './json-syntax.js';
 import type { CompileChild } from './objects.js';
+import { nodeSize } from '../cfg/size.js';
+import { SchemaError } from './schema-error.js';
 
-const SEPARATOR = `${WS},${WS}`;
-const MAX_POSITIONAL = 64;
+const MAX_POSITIONAL = 1024;
+const MAX_COUNTED_ITEMS = 10_000;
+/** Copies of a repeated element are inlined while their total size stays below this; else they call a rule. */
+const INLINE_COPIES_SIZE = 400;
 
-export function arrayRegex(schema: Schema, path: string, compileChild: CompileChild): string {
+export function arrayNode(schema: Schema, path: string, compileChild: CompileChild, syntax: JsonSyntax, builder: GrammarBuilder): GrammarNode {
   const { positional, positionalPath, rest, restPath } = itemSchemas(schema, path);
   if (positional.length > MAX_POSITIONAL) throw new SchemaError(`more than ${MAX_POSITIONAL} positional items are not supported`, positionalPath);
   checkUnsupported(schema, path);
   const min = count(schema, 'minItems', path) ?? 0;
-  const max = count(schema, 'maxItems', path);
-  const limit = DEFAULT_REGEX_LIMITS.maxRepetition;
-  if (min > limit + positional.length) throw new SchemaError(`minItems beyond ${limit} is not supported`, `${path}/minItems`);
-  if (max !== undefined && max > limit + positional.length) throw new SchemaError(`maxItems beyond ${limit} is not supported`, `${path}/maxItems`);
-  if (max !== undefined && max < min) return NEVER;
+  const max = count(schema, 'maxItems', path) ?? Infinity;
+  if (min > MAX_COUNTED_ITEMS + positional.length) throw new SchemaError(`minItems beyond ${MAX_COUNTED_ITEMS} is not supported`, `${path}/minItems`);
+  if (max !== Infinity && max > MAX_COUNTED_ITEMS + positional.length) throw new SchemaError(`maxItems beyond ${MAX_COUNTED_ITEMS} is not supported`, `${path}/maxItems`);
+  if (max < min) return g.NOTHING;
 
-  const positions = positional.slice(0, max ?? positional.length).map((item, i) => compileChild(item, `${positionalPath}/${i}`));
-  const restRegex = (max ?? Infinity) > positional.length ? compileChild(rest, restPath) : NEVER;
-
-  // Elements after the positional ones, each with its leading separator.
-  let text: string;
+  const positions = positional.slice(0, Math.min(max, positional.length)).map((item, i) => compileChild(item, `${positionalPath}/${i}`));
+  let restNode = max > positional.length ? compileChild(rest, restPath) : g.NOTHING;
   const restMin = Math.max(0, min - positional.length);
-  if (restRegex === NEVER) {
-    if (restMin > 0) return NEVER;
-    text = '';
-  } else {
-    const restMax = max === undefined ? '' : String(max - positional.length);
-    text = `(?:${SEPARATOR}${restRegex}){${restMin},${restMax}}`;
+  const restMax = max - positional.length;
+  const copies = restMax === Infinity ? restMin + 1 : restMax;
+  if (!g.isNothing(restNode) && restNode.type !== 'call' && copies > 2 && copies * nodeSize(restNode, INLINE_COPIES_SIZE + 1) > INLINE_COPIES_SIZE) {
+    restNode = g.call(builder.rule(`element at ${restPath}`, restNode));
   }
-  // Then the positional ones from the last: element i is required when fewer than min would remain.
+
+  // From the last positional element backwards: element i is required when fewer than min would remain.
+  let tail: GrammarNode;
+  if (g.isNothing(restNode)) tail = restMin > 0 ? g.NOTHING : g.EMPTY;
+  else tail = g.repeat(g.seq(syntax.comma, restNode), restMin, restMax);
   for (let i = positions.length - 1; i >= 0; i--) {
-    if (positions[i] === NEVER) {
-      if (i < min) return NEVER;
-      text = '';
-      continue;
-    }
-    const element = `${i === 0 ? '' : SEPARATOR}${positions[i]}${text}`;
-    text = i < min ? element : optional(element);
+    const element = g.seq(i === 0 ? g.EMPTY : syntax.comma, positions[i], tail);
+    tail = i < min ? element : g.optional(element);
   }
+  let content = tail;
   if (positions.length === 0) {
-    if (restRegex === NEVER) text = '';
+    if (g.isNothing(restNode) || max === 0) content = min > 0 ? g.NOTHING : g.EMPTY;
     else {
-      const first = `${restRegex}(?:${SEPARATOR}${restRegex}){${Math.max(0, min - 1)},${max === undefined ? '' : max - 1}}`;
-      text = max === 0 ? '' : min > 0 ? first : optional(first);
+      const first = g.seq(restNode, g.repeat(g.seq(syntax.comma, restNode), Math.max(0, min - 1), max - 1));
+      content = min > 0 ? first : g.optional(first);
     }
   }
-  return `\\[${WS}${text}${WS}\\]`;
+  if (g.isNothing(content)) return g.NOTHING;
+  return syntax.bracketed('[', content, ']');
 }
 
 function itemSchemas(schema: Schema, path: string) {

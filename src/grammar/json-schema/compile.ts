@@ -1,71 +1,64 @@
-// The recursive walk: one schema -> the regex of its JSON texts. $ref is inlined (a reference
-// met again inside its own expansion more than maxRecursion times compiles to "nothing", so
-// recursive schemas are unrolled to that depth); allOf is merged; anyOf/oneOf alternate, with the
-// keywords beside them distributed into each branch.
-import { DEFAULT_REGEX_LIMITS } from '../regex/index.js';
-import { arrayRegex } from './arrays.js';
-import { jsonLiteral } from './json-literal.js';
+// The recursive walk: one schema -> a grammar node for its JSON texts. Each $ref target (with the
+// keywords beside the $ref merged in) becomes one rule, called wherever it is referenced, so
+// recursive schemas recurse to any depth and a definition used many times is compiled once; allOf
+// is merged; anyOf/oneOf alternate, with the keywords beside them distributed into each branch.
+import { g, GrammarBuilder } from '../cfg/index.js';
+import type { Grammar } from '../cfg/grammar.js';
+import type { GrammarNode } from '../cfg/nodes.js';
+import { arrayNode } from './arrays.js';
+import { nodeSize } from '../cfg/size.js';
 import { lengthBoundedString } from './json-string.js';
+import { JsonSyntax, type WhitespaceMode } from './json-syntax.js';
 import { constraintKeys, isSchemaObject, UNENFORCEABLE, JSON_TYPES, type JsonType, type Schema } from './keywords.js';
 import { mergeSchemas } from './merge.js';
 import { numberRegex } from './numbers.js';
-import { objectRegex } from './objects.js';
+import { objectNode } from './objects.js';
 import { branchesDisjoint } from './one-of.js';
 import { resolveRef } from './refs.js';
-import { alternatives, NEVER } from './regex-text.js';
 import { SchemaError } from './schema-error.js';
 import { formatContent } from './string-formats.js';
 import { patternContent } from './string-pattern.js';
 
-const MAX_STEPS = 20_000;
-const MAX_DEPTH = 100;
-
-/**
- * How generous the regex is where the schema leaves freedom. Each level is sound; a schema whose
- * regex outgrows the limits at one level is compiled again at the next, narrower one.
- */
-export interface Generosity {
-  /** For `true`, `{}` and unconstrained additional members. */
-  readonly anyValue: string;
-  /** Whether additionalProperties left out (true by the spec) offers additional members. */
-  readonly additionalByDefault: boolean;
-  /** How many times a $ref may be met again inside its own expansion before it matches nothing. */
-  readonly maxRecursion: number;
-  /** How many of an object's optional properties (before its first required one) may come first. */
-  readonly maxFirstChoices: number;
-}
-
-/** Raised when a level's regex outgrows the limits: the caller may retry at a narrower level. */
-export class TooLargeError extends SchemaError {}
+const MAX_STEPS = 50_000;
+const SHARED_NODE_SIZE = 24;
+const MAX_DEPTH = 200;
 
 export class SchemaCompiler {
   private steps = 0;
   private depth = 0;
-  private readonly expanding: string[] = [];
+  private readonly builder = new GrammarBuilder();
+  private readonly syntax: JsonSyntax;
+  /** The rule of each $ref (with its sibling keywords), by key. */
+  private readonly refRules = new Map<string, number>();
 
   constructor(
     private readonly root: unknown,
-    private readonly generosity: Generosity,
-  ) {}
+    whitespace: WhitespaceMode,
+  ) {
+    this.syntax = new JsonSyntax(this.builder, whitespace);
+  }
 
-  compile(schema: unknown, path: string): string {
-    if (++this.steps > MAX_STEPS) throw new TooLargeError('the schema is too large to compile', '');
-    if (this.depth >= MAX_DEPTH) throw new TooLargeError('the schema nests too deeply (or its references recur)', path);
+  /** The grammar of JSON texts valid under the root schema, whitespace around allowed. */
+  grammar(): Grammar {
+    const value = this.compile(this.root, '');
+    const start = this.builder.rule('JSON text', g.seq(this.syntax.ws, value, this.syntax.ws));
+    return this.builder.build(start);
+  }
+
+  compile(schema: unknown, path: string): GrammarNode {
+    if (++this.steps > MAX_STEPS) throw new SchemaError('the schema is too large to compile', '');
+    if (this.depth >= MAX_DEPTH) throw new SchemaError('the schema nests too deeply', path);
     this.depth++;
     try {
-      const regex = this.compileUnchecked(schema, path);
-      if (regex.length > DEFAULT_REGEX_LIMITS.maxPatternLength) {
-        throw new TooLargeError(`the schema needs a regex longer than ${DEFAULT_REGEX_LIMITS.maxPatternLength} characters`, '');
-      }
-      return regex;
+      return this.compileUnchecked(schema, path);
     } finally {
       this.depth--;
     }
   }
 
-  private compileUnchecked(schema: unknown, path: string): string {
-    if (schema === true) return this.generosity.anyValue;
-    if (schema === false) return NEVER;
+  private compileUnchecked(schema: unknown, path: string): GrammarNode {
+    if (schema === true) return this.syntax.anyValue();
+    if (schema === false) return g.NOTHING;
     if (!isSchemaObject(schema)) throw new SchemaError('a schema must be an object or a boolean', path);
     for (const key of Object.keys(schema)) {
       if (UNENFORCEABLE.has(key)) throw new SchemaError(`keyword ${key} is not supported`, `${path}/${key}`);
@@ -73,7 +66,7 @@ export class SchemaCompiler {
     if (schema.not !== undefined) {
       // Only `not: {}` (or true), which forbids everything: how schemas say "this property must be absent".
       const negated = schema.not;
-      if (negated === true || (isSchemaObject(negated) && constraintKeys(negated).length === 0)) return NEVER;
+      if (negated === true || (isSchemaObject(negated) && constraintKeys(negated).length === 0)) return g.NOTHING;
       throw new SchemaError('not is supported only as not: {}', `${path}/not`);
     }
     if (schema.$ref !== undefined) return this.compileRef(schema, path);
@@ -86,21 +79,34 @@ export class SchemaCompiler {
     }
     if (schema.anyOf !== undefined || schema.oneOf !== undefined) return this.compileAlternatives(schema, path);
     if (Object.hasOwn(schema, 'const') || schema.enum !== undefined) return this.compileValues(schema, path);
-    if (constraintKeys(schema).length === 0) return this.generosity.anyValue;
-    return alternatives(typesOf(schema, path).map((type) => this.compileType(type, schema, path)));
+    if (constraintKeys(schema).length === 0) return this.syntax.anyValue();
+    return g.alt(...typesOf(schema, path).map((type) => this.compileType(type, schema, path)));
   }
 
-  private compileRef(schema: Schema, path: string): string {
+  /**
+   * A property's value or an array's element is copied where the object or array is counted
+   * (optional members twice, counted elements many times): a large one becomes a rule called from
+   * each copy, so that nesting never multiplies sizes.
+   */
+  private shared(node: GrammarNode, path: string): GrammarNode {
+    if (node.type === 'call' || nodeSize(node, SHARED_NODE_SIZE) < SHARED_NODE_SIZE) return node;
+    return g.call(this.builder.rule(`value at ${path || '/'}`, node));
+  }
+
+  /** A call of the rule of the $ref's target, with the keywords beside the $ref merged in. */
+  private compileRef(schema: Schema, path: string): GrammarNode {
     const { $ref: ref, ...rest } = schema;
     const target = resolveRef(this.root, ref, path);
-    const depth = this.expanding.filter((r) => r === ref).length;
-    if (depth > this.generosity.maxRecursion) return NEVER;
-    this.expanding.push(ref as string);
-    try {
-      return this.compile(constraintKeys(rest).length === 0 ? target : mergeSchemas(rest, this.inlineRefs(target, path), path), path);
-    } finally {
-      this.expanding.pop();
+    const siblings = constraintKeys(rest).length > 0;
+    const key = siblings ? `${ref as string}\u0000${JSON.stringify(rest)}` : (ref as string);
+    let rule = this.refRules.get(key);
+    if (rule === undefined) {
+      rule = this.builder.declare(`$ref ${ref as string}`);
+      this.refRules.set(key, rule);
+      const targetPath = siblings ? path : decodeURIComponent((ref as string).slice(1));
+      this.builder.define(rule, this.compile(siblings ? mergeSchemas(rest, this.inlineRefs(target, path), path) : target, targetPath));
     }
+    return g.call(rule);
   }
 
   /** A branch of allOf or anyOf whose top is a $ref, replaced by its target (one level, for merging). */
@@ -114,7 +120,7 @@ export class SchemaCompiler {
     return schema;
   }
 
-  private compileAlternatives(schema: Schema, path: string): string {
+  private compileAlternatives(schema: Schema, path: string): GrammarNode {
     const { anyOf, oneOf, ...rest } = schema;
     if (anyOf !== undefined && oneOf !== undefined) throw new SchemaError('anyOf beside oneOf is not supported', `${path}/oneOf`);
     const key = anyOf !== undefined ? 'anyOf' : 'oneOf';
@@ -123,7 +129,7 @@ export class SchemaCompiler {
     const hasSiblings = constraintKeys(rest).length > 0;
     const exclusive = key === 'oneOf' ? exclusiveRequired(branches.map((b, i) => this.inlineRefs(b, `${path}/oneOf/${i}`))) : undefined;
     if (exclusive) {
-      return alternatives(exclusive.map((branch, i) => this.compile(mergeSchemas(rest, branch, `${path}/oneOf/${i}`), `${path}/oneOf/${i}`)));
+      return g.alt(...exclusive.map((branch, i) => this.compile(mergeSchemas(rest, branch, `${path}/oneOf/${i}`), `${path}/oneOf/${i}`)));
     }
     const merged = branches.map((branch, i) => {
       const branchPath = `${path}/${key}/${i}`;
@@ -132,10 +138,10 @@ export class SchemaCompiler {
     if (key === 'oneOf' && !branchesDisjoint(merged.map((b, i) => this.inlineRefs(b, `${path}/oneOf/${i}`)))) {
       throw new SchemaError('oneOf is supported only when its branches are clearly disjoint (types, const/enum values or a required discriminator)', `${path}/oneOf`);
     }
-    return alternatives(merged.map((branch, i) => this.compile(branch, `${path}/${key}/${i}`)));
+    return g.alt(...merged.map((branch, i) => this.compile(branch, `${path}/${key}/${i}`)));
   }
 
-  private compileValues(schema: Schema, path: string): string {
+  private compileValues(schema: Schema, path: string): GrammarNode {
     const values = Object.hasOwn(schema, 'const') ? [schema.const] : schema.enum;
     if (!Array.isArray(values)) throw new SchemaError('enum must be an array', `${path}/enum`);
     const others = constraintKeys(schema).filter((key) => key !== 'const' && key !== 'enum' && key !== 'type');
@@ -143,24 +149,25 @@ export class SchemaCompiler {
     if (Object.hasOwn(schema, 'const') && schema.enum !== undefined) throw new SchemaError('enum beside const is not supported', `${path}/enum`);
     const allowed = schema.type === undefined ? undefined : typesOf(schema, path);
     const kept = values.filter((value) => allowed === undefined || allowed.some((type) => valueHasType(value, type)));
-    return alternatives(kept.map(jsonLiteral));
+    return g.alt(...kept.map((value) => this.syntax.literal(value)));
   }
 
-  private compileType(type: JsonType, schema: Schema, path: string): string {
+  private compileType(type: JsonType, schema: Schema, path: string): GrammarNode {
+    const child = (childSchema: unknown, childPath: string) => this.shared(this.compile(childSchema, childPath), childPath);
     switch (type) {
       case 'null':
-        return 'null';
+        return g.literal('null');
       case 'boolean':
-        return '(?:true|false)';
+        return g.alt(g.literal('true'), g.literal('false'));
       case 'integer':
       case 'number':
-        return numberRegex(schema, type === 'integer', path);
+        return this.syntax.pattern(numberRegex(schema, type === 'integer', path));
       case 'string':
-        return stringRegex(schema, path);
+        return this.syntax.pattern(stringRegex(schema, path));
       case 'object':
-        return objectRegex(schema, path, (child, childPath) => this.compile(child, childPath), this.generosity.additionalByDefault, this.generosity.maxFirstChoices);
+        return objectNode(schema, path, child, this.syntax, this.builder);
       case 'array':
-        return arrayRegex(schema, path, (child, childPath) => this.compile(child, childPath));
+        return arrayNode(schema, path, child, this.syntax, this.builder);
     }
   }
 }

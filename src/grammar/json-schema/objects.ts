@@ -1,34 +1,25 @@
-// Objects: declared properties in their order, each optional one present or not, then any
-// additional members. For a first-present property j the rest follow, each optional one with its
-// leading comma optional: quadratic in the number of properties, so MAX_PROPERTIES caps it.
+// Objects: declared properties in their order, each optional one present or not, and additional
+// members (additionalProperties absent, true or a schema) anywhere among them, as one `members`
+// node (linear in the number of properties), with minProperties/maxProperties counted over all.
 //
-// Additional members (additionalProperties absent, true or a schema) come after the declared ones.
-// Their keys are written with plain characters only (no escapes), so their text is their value
-// and can be told apart from every declared key exactly; a key that could collide is not
-// generated. When that exclusion would nest too deep (very long declared keys), additional members
-// are not offered at all, which is sound.
+// An additional member's key is written with printable ASCII characters only (no escapes), so its
+// text is its value and can be told apart from every declared key exactly; a key that could
+// collide is not generated. When that exclusion would nest too deep (very long declared keys), additional members
+// are not offered at all, which is sound. The additional member is a rule of its own, so each
+// position among the declared ones costs one call, not a copy of the key's automaton.
+import { g, type GrammarBuilder } from '../cfg/index.js';
+import type { GrammarNode } from '../cfg/nodes.js';
 import { isSchemaObject, type Schema } from './keywords.js';
-import { PLAIN_CHAR } from './json-string.js';
+import { type CodePointSet, difference, normalize } from '../regex/code-point-set.js';
+import type { JsonSyntax } from './json-syntax.js';
 import { mayMatchSomeName } from './string-pattern.js';
-import { alternatives, escapeLiteral, hexCodePoint, NEVER, optional, WS } from './regex-text.js';
 import { SchemaError } from './schema-error.js';
 
-export const MAX_PROPERTIES = 100;
 const MAX_EXCLUDED_KEY_LENGTH = 60;
-const SEPARATOR = `${WS},${WS}`;
 
-export type CompileChild = (schema: unknown, path: string) => string;
+export type CompileChild = (schema: unknown, path: string) => GrammarNode;
 
-interface Member {
-  readonly regex: string;
-  readonly required: boolean;
-}
-
-/**
- * `maxFirstChoices` bounds which optional property may come first (the others may still follow):
- * Infinity is exact; a small number narrows soundly when the exact regex would be too large.
- */
-export function objectRegex(schema: Schema, path: string, compileChild: CompileChild, additionalByDefault: boolean, maxFirstChoices: number): string {
+export function objectNode(schema: Schema, path: string, compileChild: CompileChild, syntax: JsonSyntax, builder: GrammarBuilder): GrammarNode {
   const properties = schema.properties ?? {};
   if (!isSchemaObject(properties)) throw new SchemaError('properties must be an object', `${path}/properties`);
   const required = schema.required ?? [];
@@ -39,65 +30,27 @@ export function objectRegex(schema: Schema, path: string, compileChild: CompileC
   const names = [...Object.keys(properties), ...required.filter((name) => !Object.hasOwn(properties, name))];
   const patterned = hasPatternProperties(schema, names, path);
   // With patternProperties an additional key's schema depends on its name: none are offered.
-  const additional = patterned ? false : (schema.additionalProperties ?? additionalByDefault);
-  if (names.length > MAX_PROPERTIES) throw new SchemaError(`more than ${MAX_PROPERTIES} properties are not supported`, `${path}/properties`);
+  const additional = patterned ? false : (schema.additionalProperties ?? true);
 
-  const members: Member[] = [];
-  for (const name of names) {
+  const items = names.map((name) => {
     const declared = Object.hasOwn(properties, name);
     const valuePath = declared ? `${path}/properties/${escapePointer(name)}` : `${path}/additionalProperties`;
     // A required property not declared is additional: its value follows additionalProperties as the
     // schema gives it (a narrower default would make the object unsatisfiable).
     const value = compileChild(declared ? properties[name] : (schema.additionalProperties ?? true), valuePath);
-    const isRequired = required.includes(name);
-    if (value === NEVER) {
-      if (isRequired) return NEVER;
-      continue;
-    }
-    members.push({ regex: `${escapeLiteral(JSON.stringify(name))}${WS}:${WS}${value}`, required: isRequired });
-  }
-  const additionalValue = additional === false ? NEVER : compileChild(additional, `${path}/additionalProperties`);
-  const otherKey = keyOutside(names);
-  const extra = additionalValue === NEVER || otherKey === undefined ? undefined : `"${otherKey}"${WS}:${WS}${additionalValue}`;
-
-  const requiredCount = members.filter((m) => m.required).length;
+    return { node: g.seq(g.literal(JSON.stringify(name)), syntax.colon, value), required: required.includes(name) };
+  });
   const { min, max } = propertyCounts(schema, path);
-  if (max !== undefined && (extra !== undefined || max < members.length)) {
-    throw new SchemaError('maxProperties is supported only when no more properties can be present', `${path}/maxProperties`);
-  }
-  if (min > Math.max(requiredCount, 1)) throw new SchemaError('minProperties above the required properties is not supported', `${path}/minProperties`);
-
-  const extraTail = extra === undefined ? '' : `(?:${SEPARATOR}${extra})*`;
-  const firstRequired = members.findIndex((m) => m.required);
-  let content: string;
-  if (firstRequired === -1) {
-    // Which property comes first decides where the commas go: one alternative per choice.
-    const choices = Math.min(members.length, maxFirstChoices);
-    const options: string[] = [];
-    for (let first = 0; first < choices; first++) options.push(members[first].regex + tail(members, first + 1, members.length) + extraTail);
-    if (extra !== undefined) options.push(extra + extraTail);
-    content = min === 0 ? optional(alternatives(options)) : alternatives(options);
-  } else {
-    // The first required property always comes with its comma, so only the optional ones before
-    // it multiply: whatever precedes it, then it and the rest once.
-    const before: string[] = [];
-    for (let first = 0; first < Math.min(firstRequired, maxFirstChoices); first++) {
-      before.push(members[first].regex + tail(members, first + 1, firstRequired) + SEPARATOR);
-    }
-    before.push('');
-    content = alternatives(before) + members[firstRequired].regex + tail(members, firstRequired + 1, members.length) + extraTail;
-  }
-  if (content === NEVER) return NEVER;
-  return `\\{${WS}${content}${WS}\\}`;
+  const extra = additional === false ? undefined : extraMember(names, compileChild(additional, `${path}/additionalProperties`), syntax, builder, path);
+  return syntax.bracketed('{', g.members(items, syntax.comma, extra, min, max), '}');
 }
 
-function tail(members: readonly Member[], from: number, to: number): string {
-  let text = '';
-  for (let i = from; i < to; i++) {
-    const item = `${SEPARATOR}${members[i].regex}`;
-    text += members[i].required ? item : optional(item);
-  }
-  return text;
+/** The call of a rule for one additional member: a key none of `names`, and its value. */
+function extraMember(names: readonly string[], value: GrammarNode, syntax: JsonSyntax, builder: GrammarBuilder, path: string): GrammarNode | undefined {
+  if (g.isNothing(value)) return undefined;
+  const key = keyOutside(names);
+  if (key === undefined || g.isNothing(key)) return undefined;
+  return g.call(builder.rule(`additional member at ${path || '/'}`, g.seq(g.literal('"'), key, g.literal('"'), syntax.colon, value)));
 }
 
 /**
@@ -123,18 +76,26 @@ function checkUnsupported(schema: Schema, path: string): void {
   if (names !== undefined && !trivial) throw new SchemaError('propertyNames is not supported', `${path}/propertyNames`);
 }
 
-function propertyCounts(schema: Schema, path: string): { min: number; max: number | undefined } {
+function propertyCounts(schema: Schema, path: string): { min: number; max: number } {
   for (const key of ['minProperties', 'maxProperties']) {
     const value = schema[key];
     if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
       throw new SchemaError(`${key} must be a non-negative integer`, `${path}/${key}`);
     }
   }
-  return { min: (schema.minProperties as number | undefined) ?? 0, max: schema.maxProperties as number | undefined };
+  return { min: (schema.minProperties as number | undefined) ?? 0, max: (schema.maxProperties as number | undefined) ?? Infinity };
 }
 
-/** The content of a key (plain characters only) that is none of `names`; undefined if too deep to say. */
-function keyOutside(names: readonly string[]): string | undefined {
+/** Printable ASCII but `"` and `\\`: the characters of an additional member's key. */
+const KEY_CHARS: CodePointSet = [[0x20, 0x21], [0x23, 0x5b], [0x5d, 0x7e]];
+
+/**
+ * The content of a key that is none of `names`, spelled with KEY_CHARS only (no escapes), so its
+ * text is its value and cannot spell a declared name; undefined when a name is too long to exclude.
+ * Built on the trie of the names: a key either leaves the trie at some node (by a character that
+ * no name continues with there) and then goes on freely, or stops at a node that ends no name.
+ */
+function keyOutside(names: readonly string[]): GrammarNode | undefined {
   if (names.some((name) => [...name].length > MAX_EXCLUDED_KEY_LENGTH)) return undefined;
   interface Node {
     terminal: boolean;
@@ -151,21 +112,26 @@ function keyOutside(names: readonly string[]): string | undefined {
     }
     node.terminal = true;
   }
-  const outside = (node: Node): string => {
-    if (node.children.size === 0) return node.terminal ? `${PLAIN_CHAR}+` : `${PLAIN_CHAR}*`;
-    const excluded = [...node.children.keys()].map(hexCodePoint).join('');
-    const options = [`[^"\\\\\\u{0}-\\u{1f}${excluded}]${PLAIN_CHAR}*`];
-    if (!node.terminal) options.push('');
-    for (const [codePoint, child] of node.children) {
-      // A key holding a character JSON escapes cannot be written with plain characters anyway.
-      if (codePoint < 0x20 || codePoint === 0x22 || codePoint === 0x5c) continue;
-      options.push(escapeLiteral(String.fromCodePoint(codePoint)) + outside(child));
-    }
-    return `(?:${options.join('|')})`;
-  };
-  return outside(root);
+  const keyChar = (codePoint: number) => KEY_CHARS.some(([lo, hi]) => codePoint >= lo && codePoint <= hi);
+  // Leaving: the path to a node, then a character none of its children has.
+  const leaving = (node: Node): GrammarNode =>
+    g.alt(
+      g.chars(subtract(KEY_CHARS, [...node.children.keys()])),
+      ...[...node.children].filter(([codePoint]) => keyChar(codePoint)).map(([codePoint, child]) => g.seq(g.literal(String.fromCodePoint(codePoint)), leaving(child))),
+    );
+  // Stopping: the path to a node that ends no name.
+  const stopping = (node: Node): GrammarNode =>
+    g.alt(
+      node.terminal ? g.NOTHING : g.EMPTY,
+      ...[...node.children].filter(([codePoint]) => keyChar(codePoint)).map(([codePoint, child]) => g.seq(g.literal(String.fromCodePoint(codePoint)), stopping(child))),
+    );
+  return g.alt(g.seq(leaving(root), g.repeat(g.chars(KEY_CHARS), 0, Infinity)), stopping(root));
 }
 
-function escapePointer(name: string): string {
+function subtract(set: CodePointSet, codePoints: readonly number[]): CodePointSet {
+  return difference(set, normalize(codePoints.map((c) => [c, c] as const)));
+}
+
+export function escapePointer(name: string): string {
   return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }

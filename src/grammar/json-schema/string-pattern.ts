@@ -71,7 +71,8 @@ function print(node: RegexNode, depth: number, path: string, narrow: (set: CodeP
     case 'group':
       return print(node.item, depth + 1, path, narrow);
     case 'call':
-      throw new Error('a pattern has no rule calls');
+    case 'members':
+      throw new Error('a pattern has no grammar nodes');
   }
 }
 

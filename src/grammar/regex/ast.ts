@@ -16,4 +16,24 @@ export type RegexNode =
    * Grammars only (the pattern parser never makes one): the text of rule `rule` of the grammar,
    * followed by a pushdown automaton (see ../cfg).
    */
-  | { readonly type: 'call'; readonly rule: number };
+  | { readonly type: 'call'; readonly rule: number }
+  /**
+   * Grammars only: an ordered selection of `items` (each required one always present) joined by
+   * `separator`, with `extra` allowed any number of times anywhere among them, and between
+   * `minCount` and `maxCount` members in all (extras counted). The members of a JSON object in
+   * declared order, in an NFA linear in their number (a regex would repeat the tail of the list for
+   * each choice of the first member, which has no separator before it).
+   */
+  | {
+      readonly type: 'members';
+      readonly items: readonly MemberItem[];
+      readonly separator: RegexNode;
+      readonly extra?: RegexNode;
+      readonly minCount: number;
+      readonly maxCount: number;
+    };
+
+export interface MemberItem {
+  readonly node: RegexNode;
+  readonly required: boolean;
+}

@@ -62,3 +62,11 @@ export function complement(set: CodePointSet): CodePointSet {
 export function contains(set: CodePointSet, codePoint: number): boolean {
   return set.some(([lo, hi]) => codePoint >= lo && codePoint <= hi);
 }
+
+export function intersection(a: CodePointSet, b: CodePointSet): CodePointSet {
+  return complement(union(complement(a), complement(b)));
+}
+
+export function difference(a: CodePointSet, b: CodePointSet): CodePointSet {
+  return intersection(a, complement(b));
+}

@@ -26,6 +26,24 @@ export interface Nfa {
   readonly edges: Int32Array;
 }
 
+/**
+ * Class tries by the ranges of their set, across builds: grammars compiled from JSON Schemas use
+ * the same few classes (string characters, digits) in every pattern they parse.
+ */
+const KEPT_CLASS_TRIES = 512;
+const classTries = new Map<string, ClassTrie>();
+
+function sharedClassTrie(set: CodePointSet): ClassTrie {
+  const key = set.map(([lo, hi]) => `${lo}-${hi}`).join(',');
+  let trie = classTries.get(key);
+  if (trie === undefined) {
+    trie = classTrie(set);
+    if (classTries.size >= KEPT_CLASS_TRIES) classTries.delete(classTries.keys().next().value!);
+    classTries.set(key, trie);
+  }
+  return trie;
+}
+
 export function buildNfa(ast: RegexNode, limits: RegexLimits = DEFAULT_REGEX_LIMITS): Nfa {
   const { nfa, starts } = new NfaBuilder(limits.maxNfaStates).build([ast]);
   return { ...nfa, start: starts[0] };
@@ -75,7 +93,54 @@ class NfaBuilder {
         return this.compileRepeat(node.item, node.min, node.max, next);
       case 'call':
         return this.add(CALL_STATE, [node.rule, next]);
+      case 'members':
+        return this.compileMembers(node, next);
     }
+  }
+
+  /**
+   * States S(i, c): items from i on are still to be chosen and c members were written (c = 0: none
+   * yet, so the next one has no separator). Counts are tracked up to K: the maximum, or, without
+   * one, the minimum (c = K then means "at least K"). Built backwards from i = n; NONE marks a
+   * state from which no member list can end within the counts.
+   */
+  private compileMembers(node: Extract<RegexNode, { type: 'members' }>, next: number): number {
+    const { items, separator, extra, minCount, maxCount } = node;
+    const unbounded = maxCount === Infinity;
+    const top = unbounded ? Math.max(minCount, 1) : maxCount;
+    if ((items.length + 1) * (top + 1) > this.maxStates) {
+      throw new RegexError(`too many member positions to count (${items.length} members, up to ${top})`);
+    }
+    const NONE = -1;
+    const after = (c: number): number => (unbounded ? Math.min(c + 1, top) : c + 1);
+    const canAdd = (c: number): boolean => unbounded || c + 1 <= maxCount;
+    const join = (a: number, b: number): number => (a === NONE ? b : b === NONE ? a : this.add(SPLIT_STATE, [a, b]));
+    const member = (item: RegexNode, c: number, target: number): number =>
+      target === NONE ? NONE : this.compile(c === 0 ? item : { type: 'sequence', items: [separator, item] }, target);
+    // Extras at position i: before choosing item i, any number of them.
+    const withExtras = (row: number[], c: number, core: number): number => {
+      if (extra === undefined || !canAdd(c)) return core;
+      if (after(c) !== c) return join(member(extra, c, row[after(c)]), core);
+      if (core === NONE) return NONE;
+      const loop = this.add(SPLIT_STATE, [-1, core]);
+      this.edgeLists[loop][0] = member(extra, c, loop);
+      return loop;
+    };
+    let below: number[] = [];
+    const last: number[] = new Array(top + 1);
+    for (let c = top; c >= 0; c--) last[c] = withExtras(last, c, c >= minCount ? next : NONE);
+    below = last;
+    for (let i = items.length - 1; i >= 0; i--) {
+      const row: number[] = new Array(top + 1);
+      for (let c = top; c >= 0; c--) {
+        const take = canAdd(c) ? member(items[i].node, c, below[after(c)]) : NONE;
+        const core = join(take, items[i].required ? NONE : below[c]);
+        row[c] = withExtras(row, c, core);
+      }
+      below = row;
+    }
+    // A list that cannot end within its counts: a byte state without edges, which matches nothing.
+    return below[0] === NONE ? this.add(BYTE_STATE, []) : below[0];
   }
 
   private compileRepeat(item: RegexNode, min: number, max: number, next: number): number {
@@ -102,7 +167,7 @@ class NfaBuilder {
     if (set.length === 1 && set[0][0] === set[0][1]) return this.compileCodePoint(set[0][0], next);
     let trie = this.tries.get(set);
     if (!trie) {
-      trie = classTrie(set);
+      trie = sharedClassTrie(set);
       this.tries.set(set, trie);
     }
     const ids: number[] = [];

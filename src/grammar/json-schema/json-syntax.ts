@@ -1,0 +1,104 @@
+// JSON's own syntax as grammar nodes: whitespace between tokens, punctuation, literals, and the
+// rule for any JSON value (recursive: objects and arrays nest to any depth).
+import { g, type GrammarBuilder } from '../cfg/index.js';
+import type { GrammarNode } from '../cfg/nodes.js';
+import { nodeSize } from '../cfg/size.js';
+import { ANY_STRING } from './json-string.js';
+import { ANY_NUMBER } from './numbers.js';
+
+/**
+ * Whitespace between JSON tokens. `flexible`: up to WHITESPACE_LIMIT spaces, tabs and newlines,
+ * enough for 2-space indentation nested about 15 deep and Python's ", " and ": " (what the checker
+ * accepts). `compact`: at most one space (what generation uses, so a model cannot spend its tokens
+ * on whitespace).
+ */
+export type WhitespaceMode = 'flexible' | 'compact';
+export const WHITESPACE_LIMIT = 32;
+
+/** Patterns of up to this many nodes (repetitions counted as copies) are inlined where used; larger ones are rules, compiled once. */
+const INLINE_PATTERN_SIZE = 24;
+
+export class JsonSyntax {
+  readonly ws: GrammarNode;
+  /** `,` between elements and members, with whitespace around. */
+  readonly comma: GrammarNode;
+  /** `:` between a key and its value, with whitespace around. */
+  readonly colon: GrammarNode;
+  readonly string: GrammarNode = g.pattern(ANY_STRING);
+  readonly number: GrammarNode;
+  private readonly opening = new Map<string, GrammarNode>();
+  private readonly closing = new Map<string, GrammarNode>();
+  private readonly patterns = new Map<string, GrammarNode>();
+  private anyRule: number | undefined;
+
+  /**
+   * Flexible whitespace is an automaton of WHITESPACE_LIMIT states: punctuation with whitespace
+   * around is then a rule of its own, called where it occurs, instead of a copy at each place.
+   */
+  constructor(
+    private readonly builder: GrammarBuilder,
+    private readonly mode: WhitespaceMode,
+  ) {
+    this.ws = mode === 'compact' ? g.optional(g.literal(' ')) : g.repeat(g.chars([[0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20]]), 0, WHITESPACE_LIMIT);
+    this.comma = this.punctuation('comma', g.seq(this.ws, g.literal(','), this.ws));
+    this.colon = this.punctuation('colon', g.seq(this.ws, g.literal(':'), this.ws));
+    this.number = this.pattern(ANY_NUMBER);
+  }
+
+  /** A pattern of the regex dialect; a long one is a rule shared by every place that uses it. */
+  pattern(source: string): GrammarNode {
+    let node = this.patterns.get(source);
+    if (node === undefined) {
+      const tree = g.pattern(source);
+      node = nodeSize(tree, INLINE_PATTERN_SIZE) < INLINE_PATTERN_SIZE ? tree : g.call(this.builder.rule(`pattern ${source.slice(0, 40)}`, tree));
+      this.patterns.set(source, node);
+    }
+    return node;
+  }
+
+  /** `open ws content ws close`, or `open ws close` when content is empty. */
+  bracketed(open: string, content: GrammarNode, close: string): GrammarNode {
+    const start = this.opening.get(open) ?? this.remember(this.opening, open, this.punctuation(`${open} `, g.seq(g.literal(open), this.ws)));
+    const end = this.closing.get(close) ?? this.remember(this.closing, close, this.punctuation(` ${close}`, g.seq(this.ws, g.literal(close))));
+    if (content.type === 'empty') return g.seq(start, end);
+    return g.seq(start, content, end);
+  }
+
+  private punctuation(name: string, node: GrammarNode): GrammarNode {
+    return this.mode === 'compact' ? node : g.call(this.builder.rule(name, node));
+  }
+
+  private remember(map: Map<string, GrammarNode>, key: string, node: GrammarNode): GrammarNode {
+    map.set(key, node);
+    return node;
+  }
+
+  /** Any JSON value: a call of one recursive rule shared by the whole grammar. */
+  anyValue(): GrammarNode {
+    if (this.anyRule === undefined) {
+      const rule = this.builder.declare('any JSON value');
+      this.anyRule = rule;
+      const value = g.call(rule);
+      const member = g.seq(this.string, this.colon, value);
+      const object = this.bracketed('{', g.optional(g.seq(member, g.repeat(g.seq(this.comma, member), 0, Infinity))), '}');
+      const array = this.bracketed('[', g.optional(g.seq(value, g.repeat(g.seq(this.comma, value), 0, Infinity))), ']');
+      this.builder.define(rule, g.alt(object, array, this.string, this.number, g.literal('true'), g.literal('false'), g.literal('null')));
+    }
+    return g.call(this.anyRule);
+  }
+
+  /** A JSON value (from enum or const) exactly, with whitespace between its tokens. */
+  literal(value: unknown): GrammarNode {
+    if (Array.isArray(value)) {
+      if (value.length === 0) return this.bracketed('[', g.EMPTY, ']');
+      return this.bracketed('[', g.seq(...value.flatMap((item, i) => (i === 0 ? [this.literal(item)] : [this.comma, this.literal(item)]))), ']');
+    }
+    if (typeof value === 'object' && value !== null) {
+      const entries = Object.entries(value);
+      if (entries.length === 0) return this.bracketed('{', g.EMPTY, '}');
+      const members = entries.map(([key, item]) => g.seq(g.literal(JSON.stringify(key)), this.colon, this.literal(item)));
+      return this.bracketed('{', g.seq(...members.flatMap((member, i) => (i === 0 ? [member] : [this.comma, member]))), '}');
+    }
+    return g.literal(JSON.stringify(value));
+  }
+}
