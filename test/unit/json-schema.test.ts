@@ -224,8 +224,7 @@ describe('JSON Schema grammars: refusals name the keyword', () => {
     [{ type: 'array', uniqueItems: true }, '/uniqueItems'],
     [{ type: 'array', contains: { type: 'string' } }, '/contains'],
     [{ type: 'object', properties: { xa: {} }, patternProperties: { '^x': { type: 'string' } } }, '/patternProperties/^x'],
-    [{ type: 'number', multipleOf: 0.5 }, '/multipleOf'],
-    [{ type: 'number', minimum: 0.5 }, '/minimum'],
+    [{ type: 'number', multipleOf: 0.1 }, '/multipleOf'],
     [{ oneOf: [{ type: 'string' }, { type: 'string', maxLength: 3 }] }, '/oneOf'],
     [{ $ref: 'http://example.com/schema.json' }, '/$ref'],
     [{ type: 'object', dependentRequired: { a: ['b'] } }, '/dependentRequired'],
@@ -285,7 +284,7 @@ describe('JSON Schema grammars: soundness (fast-check)', () => {
 
 describe('JSON Schema grammars: number ranges accept only numbers in range (fast-check)', () => {
   const numberText = fc
-    .tuple(fc.constantFrom('', '-'), fc.stringMatching(/^[0-9]{1,18}$/), fc.constantFrom('', '.0', '.5', '.000', '.25', '.09'), fc.constantFrom('', 'e1', 'E-2', 'e+0'))
+    .tuple(fc.constantFrom('', '-'), fc.oneof(fc.stringMatching(/^[0-9]{1,18}$/), fc.stringMatching(/^[0-9]{1,3}$/)), fc.constantFrom('', '.0', '.5', '.000', '.25', '.09', '.125', '.1', '.01', '.99', '.05', '.2500', '.75'), fc.constantFrom('', '', '', 'e1', 'E-2', 'e+0'))
     .map(([sign, digits, fraction, exponent]) => sign + digits + fraction + exponent);
   const schemas = [
     { type: 'number', minimum: -3, exclusiveMaximum: 7 },
@@ -295,14 +294,38 @@ describe('JSON Schema grammars: number ranges accept only numbers in range (fast
     { type: 'integer', exclusiveMinimum: 99, maximum: 12345 },
     { type: 'integer', minimum: -250 },
     { type: 'integer', maximum: -17 },
+    { type: 'number', minimum: 0.5, maximum: 99.99 },
+    { type: 'number', exclusiveMinimum: -1.25, exclusiveMaximum: 0.125 },
+    { type: 'number', minimum: 1.1 },
+    { type: 'number', maximum: -0.05 },
+    { type: 'number', minimum: 0, maximum: 1, multipleOf: 0.25 },
+    { type: 'number', multipleOf: 2.5 },
+    { type: 'number', multipleOf: 0.01, maximum: 10 },
+    { type: 'integer', multipleOf: 7, minimum: -100 },
+    { type: 'integer', multipleOf: 16 },
+    { type: 'number', multipleOf: 1.5, exclusiveMaximum: 30 },
   ];
   for (const schema of schemas) {
     it(JSON.stringify(schema), () => {
       const validate = ajv.compile(schema);
       const regex = automaton(schema);
       fc.assert(fc.property(fc.oneof(numberText, fc.integer({ min: -20000, max: 20000 }).map(String)), (text) => !regex.matches(text) || validate(JSON.parse(text)) === true), { numRuns: 3000 });
-      // And completeness on plain integers in range.
+      // And completeness on plain integers in range, and on decimals of a few digits.
       for (let n = -300; n <= 300; n += 7) if (validate(n)) assert.ok(regex.matches(String(n)), `${n}`);
+      if ((schema as { type: string }).type === 'number' && !('multipleOf' in schema)) {
+        for (let n = -2000; n <= 2000; n += 3) {
+          const text = (n / 100).toFixed(2);
+          if (validate(Number(text))) assert.ok(regex.matches(text), text);
+        }
+      }
+      if ('multipleOf' in schema) {
+        const step = (schema as { multipleOf: number }).multipleOf;
+        for (let k = -40; k <= 40; k++) {
+          const value = Number.isInteger(step) ? k * step : Number((k * step).toFixed(6));
+          if (Number.isInteger(value) && validate(value)) assert.ok(regex.matches(String(value)), `${value}`);
+        }
+        assert.ok([...Array(200).keys()].some((k) => regex.matches(String(k))), 'some multiple is accepted');
+      }
     });
   }
 });

@@ -38,6 +38,8 @@ function canMatch(node: GrammarNode, productive: readonly boolean[]): boolean {
       return canMatch(node.item, productive);
     case 'call':
       return productive[node.rule];
+    case 'dfa':
+      return node.dfa.start >= 0;
     case 'members': {
       const usable = node.items.filter((item) => canMatch(item.node, productive)).length;
       const extras = node.extra !== undefined && canMatch(node.extra, productive);
@@ -67,6 +69,8 @@ function rewrite(node: GrammarNode, productive: readonly boolean[]): GrammarNode
       return rewrite(node.item, productive);
     case 'call':
       return productive[node.rule] ? node : NOTHING;
+    case 'dfa':
+      return node.dfa.start >= 0 ? node : NOTHING;
     case 'members':
       return members(
         node.items.map((item) => ({ node: rewrite(item.node, productive), required: item.required })),

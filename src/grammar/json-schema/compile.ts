@@ -11,7 +11,8 @@ import { lengthBoundedString } from './json-string.js';
 import { JsonSyntax, type WhitespaceMode } from './json-syntax.js';
 import { constraintKeys, isSchemaObject, UNENFORCEABLE, JSON_TYPES, type JsonType, type Schema } from './keywords.js';
 import { mergeSchemas } from './merge.js';
-import { numberRegex } from './numbers.js';
+import { numberLanguage } from './numbers.js';
+import { dfaNode } from '../regular/index.js';
 import { objectNode } from './objects.js';
 import { branchesDisjoint } from './one-of.js';
 import { resolveRef } from './refs.js';
@@ -161,7 +162,11 @@ export class SchemaCompiler {
         return g.alt(g.literal('true'), g.literal('false'));
       case 'integer':
       case 'number':
-        return this.syntax.pattern(numberRegex(schema, type === 'integer', path));
+      {
+        const language = numberLanguage(schema, type === 'integer', path);
+        if ('pattern' in language) return this.syntax.pattern(language.pattern);
+        return g.call(this.builder.rule(`number at ${path || '/'}`, dfaNode(language.dfa)));
+      }
       case 'string':
         return this.syntax.pattern(stringRegex(schema, path));
       case 'object':

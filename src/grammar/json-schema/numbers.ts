@@ -1,18 +1,27 @@
-// `integer` and `number` with their bounds. Integers are written without fraction or exponent.
-// Bounded numbers are supported when the bounds are integers: the value is then written without
-// exponent and compared by its integer part and whether its fraction is zero.
+// `integer` and `number` with their bounds, formats and multipleOf. Bounded numbers are written
+// without exponent (and with at most MAX_FRACTION fraction digits), compared exactly as decimals
+// against bounds chosen so that the comparison is sound for validators that compare doubles:
+// an inclusive bound is the double's own decimal (rounding is monotone), an exclusive one the next
+// double's. multipleOf is a residue automaton over the digits, intersected with the range.
+import { determinize, minimize, product, RegularError } from '../regular/index.js';
+import { g } from '../cfg/index.js';
+import type { ExplicitDfa } from '../regex/explicit-dfa.js';
+import { type Decimal, decimalOf, fractionOf, nextDown, nextUp } from './decimal.js';
+import { MAX_FRACTION, magnitudeRange } from './decimal-range.js';
 import { MAX_DIGITS, naturalRange } from './integer-range.js';
+import { multipleOfDfa } from './multiple-of.js';
 import { alternatives, NEVER } from './regex-text.js';
 import { SchemaError } from './schema-error.js';
 
 const FRACTION = '(?:\\.\\d{1,300})?';
-const NONZERO_FRACTION = '\\.\\d{0,299}[1-9]\\d{0,299}';
-const ZERO_FRACTION = '(?:\\.0{1,300})?';
 const EXPONENT = '(?:[eE][+-]?\\d{1,2})?';
 const NATURAL = `(?:0|[1-9]\\d{0,${MAX_DIGITS - 1}})`;
 // Integer part up to 200 digits and exponent up to 99: always finite.
 export const ANY_NUMBER = `-?(?:0|[1-9]\\d{0,199})${FRACTION}${EXPONENT}`;
 export const ANY_INTEGER = `-?${NATURAL}`;
+/** Numbers with multipleOf stay below this in magnitude, where doubles hold integers exactly. */
+const MULTIPLE_LIMIT = 10 ** 15 - 1;
+const PRODUCT_STATES = 50_000;
 
 interface Bound {
   value: number;
@@ -22,39 +31,45 @@ interface Bound {
 type Schema = Record<string, unknown>;
 
 // ajv-formats' numeric formats: int32 and int64 bound the value (int64 narrowed to 18 digits,
-// within its range), float and double constrain nothing.
-const NUMBER_FORMATS: Readonly<Record<string, { minimum: number; maximum: number } | undefined>> = {
+// within its range), float and double constrain nothing. Other formats name string formats, which
+// do not apply to numbers.
+const NUMBER_FORMATS: Readonly<Record<string, { minimum: number; maximum: number }>> = {
   int32: { minimum: -(2 ** 31), maximum: 2 ** 31 - 1 },
   int64: { minimum: -1e18, maximum: 1e18 },
-  float: undefined,
-  double: undefined,
 };
 
-export function numberRegex(schema: Schema, integer: boolean, path: string): string {
-  if (schema.format !== undefined) {
-    const format = schema.format;
-    if (typeof format !== 'string' || !Object.hasOwn(NUMBER_FORMATS, format)) {
-      throw new SchemaError(`format ${JSON.stringify(format)} is not supported for numbers`, `${path}/format`);
-    }
-    const range = NUMBER_FORMATS[format];
-    if (range) {
-      const { format: _, ...rest } = schema;
-      const tighter = (key: 'minimum' | 'maximum', pick: (a: number, b: number) => number) =>
-        typeof rest[key] === 'number' ? pick(rest[key] as number, range[key]) : range[key];
-      return numberRegex({ ...rest, minimum: tighter('minimum', Math.max), maximum: tighter('maximum', Math.min) }, integer || format.startsWith('int'), path);
-    }
+/** The language of a number's text: a pattern of the regex dialect, or an automaton. */
+export type NumberLanguage = { pattern: string } | { dfa: ExplicitDfa };
+
+export function numberLanguage(schema: Schema, integer: boolean, path: string): NumberLanguage {
+  const format = typeof schema.format === 'string' && Object.hasOwn(NUMBER_FORMATS, schema.format) ? NUMBER_FORMATS[schema.format] : undefined;
+  if (format) integer = true;
+  let lower = bound(schema, 'minimum', 'exclusiveMinimum', path);
+  let upper = bound(schema, 'maximum', 'exclusiveMaximum', path);
+  if (format) {
+    if (!lower || lower.value < format.minimum) lower = { value: format.minimum, exclusive: false };
+    if (!upper || upper.value > format.maximum) upper = { value: format.maximum, exclusive: false };
   }
-  if (schema.multipleOf !== undefined) {
-    const step = schema.multipleOf;
-    if (step !== 1 || (!integer && !Number.isInteger(step))) {
-      throw new SchemaError(`multipleOf ${JSON.stringify(step)} is not supported`, `${path}/multipleOf`);
-    }
-    integer = true;
+  const step = schema.multipleOf;
+  if (step === undefined) {
+    if (!lower && !upper) return { pattern: integer ? ANY_INTEGER : ANY_NUMBER };
+    return { pattern: integer ? integerRange(lower, upper) : numberRange(lower, upper) };
   }
-  const lower = bound(schema, 'minimum', 'exclusiveMinimum', path);
-  const upper = bound(schema, 'maximum', 'exclusiveMaximum', path);
-  if (!lower && !upper) return integer ? ANY_INTEGER : ANY_NUMBER;
-  return integer ? integerRange(lower, upper) : numberRange(lower, upper, path);
+  if (typeof step !== 'number' || !(step > 0) || !Number.isFinite(step)) throw new SchemaError('multipleOf must be a number above 0', `${path}/multipleOf`);
+  const multiple = multipleOfDfa(step, integer);
+  if (multiple === undefined) {
+    throw new SchemaError(`multipleOf ${step} is not supported: its multiples are not exact in floating point`, `${path}/multipleOf`);
+  }
+  // Multiples are written within the exact integers of doubles.
+  if (!lower || lower.value < -MULTIPLE_LIMIT) lower = { value: -MULTIPLE_LIMIT, exclusive: false };
+  if (!upper || upper.value > MULTIPLE_LIMIT) upper = { value: MULTIPLE_LIMIT, exclusive: false };
+  const range = integer || multiple.integersOnly ? integerRange(lower, upper) : numberRange(lower, upper, multiple.fractionDigits);
+  try {
+    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)) };
+  } catch (error) {
+    if (error instanceof RegularError) throw new SchemaError(`multipleOf ${step} with this range needs too large an automaton`, `${path}/multipleOf`);
+    throw error;
+  }
 }
 
 function bound(schema: Schema, inclusiveKey: string, exclusiveKey: string, path: string): Bound | undefined {
@@ -92,43 +107,30 @@ function integerRange(lower: Bound | undefined, upper: Bound | undefined): strin
   return alternatives(options);
 }
 
-function numberRange(lower: Bound | undefined, upper: Bound | undefined, path: string): string {
-  for (const [key, b] of [['minimum', lower], ['maximum', upper]] as const) {
-    if (b && !Number.isInteger(b.value)) {
-      throw new SchemaError(`a non-integer ${key} of a number is not supported`, `${path}/${key}`);
-    }
-  }
+/**
+ * Decimals (no exponent) in the range. An exclusive bound becomes the inclusive bound of the next
+ * double beyond it: any text at least that far rounds to a double past the bound.
+ */
+function numberRange(lower: Bound | undefined, upper: Bound | undefined, maxFraction = MAX_FRACTION): string {
+  const lo = lower === undefined ? undefined : decimalOf(lower.exclusive ? nextUp(lower.value) : lower.value);
+  const hi = upper === undefined ? undefined : decimalOf(upper.exclusive ? nextDown(upper.value) : upper.value);
+  const zero: Decimal = { negative: false, int: 0n, frac: '' };
   const options: string[] = [];
-  if (!lower || lower.value < 0) {
-    const from = upper && upper.value <= 0 ? { value: -upper.value, exclusive: upper.exclusive } : { value: 0, exclusive: false };
-    const to = lower ? { value: -lower.value, exclusive: lower.exclusive } : undefined;
-    options.push(prefixed('-', magnitudeRange(from, to)));
+  // Negative texts (and -0): magnitudes from max(0, -hi) up to -lo.
+  if (lo === undefined || lo.negative || isZero(lo)) {
+    const from = hi && hi.negative ? hi : zero;
+    options.push(prefixed('-', magnitudeRange(from, lo, maxFraction)));
   }
-  if (!upper || upper.value > 0 || (upper.value === 0 && !upper.exclusive)) {
-    const from = lower && lower.value >= 0 ? lower : { value: 0, exclusive: false };
-    options.push(magnitudeRange(from, upper));
-  }
+  if (hi === undefined || !hi.negative) options.push(magnitudeRange(lo && !lo.negative ? lo : zero, hi, maxFraction));
   return alternatives(options);
 }
 
-/** Non-negative decimals (integer part, optional fraction) between two integer bounds. */
-function magnitudeRange(from: Bound, to: Bound | undefined): string {
-  const a = BigInt(from.value);
-  if (to !== undefined) {
-    const b = BigInt(to.value);
-    if (b < a) return NEVER;
-    if (a === b) return from.exclusive || to.exclusive ? NEVER : `${a}${ZERO_FRACTION}`;
-  }
-  const options: string[] = [];
-  options.push(from.exclusive ? `${a}${NONZERO_FRACTION}` : `${a}${FRACTION}`);
-  const inner = naturalRange(a + 1n, to === undefined ? undefined : BigInt(to.value) - 1n);
-  if (inner !== NEVER) options.push(`${inner}${FRACTION}`);
-  if (to !== undefined && !to.exclusive) options.push(`${BigInt(to.value)}${ZERO_FRACTION}`);
-  return alternatives(options);
+function isZero(d: Decimal): boolean {
+  return d.int === 0n && d.frac === '';
 }
 
 function prefixed(prefix: string, source: string): string {
   return source === NEVER ? NEVER : `${prefix}${source}`;
 }
 
-export { NATURAL };
+export { fractionOf };

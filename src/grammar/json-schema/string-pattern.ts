@@ -72,6 +72,7 @@ function print(node: RegexNode, depth: number, path: string, narrow: (set: CodeP
       return print(node.item, depth + 1, path, narrow);
     case 'call':
     case 'members':
+    case 'dfa':
       throw new Error('a pattern has no grammar nodes');
   }
 }

@@ -1,6 +1,7 @@
 // The syntax tree of a pattern. Only what decides the language survives parsing: escapes are
 // resolved to code-point sets and anchors (no-ops under a full match) are gone.
 import type { CodePointSet } from './code-point-set.js';
+import type { ExplicitDfa } from './explicit-dfa.js';
 
 export type RegexNode =
   /** Matches the empty string only: `()`, an empty alternative, `x{0}`. */
@@ -31,7 +32,13 @@ export type RegexNode =
       readonly extra?: RegexNode;
       readonly minCount: number;
       readonly maxCount: number;
-    };
+    }
+
+  /**
+   * Grammars only: the byte strings an explicit DFA accepts. Every state of it must be able to
+   * reach an accepting one (../regular trims them), so that no path leads to a dead end.
+   */
+  | { readonly type: 'dfa'; readonly dfa: ExplicitDfa };
 
 export interface MemberItem {
   readonly node: RegexNode;
