@@ -21,7 +21,7 @@ function trimmed(d: ExplicitDfa): boolean {
     for (let s = 0; s < d.stateCount; s++) {
       if (live[s]) continue;
       for (let b = 0; b < 256; b++) {
-        const t = d.next[s * 256 + b];
+        const t = d.next[s * d.classCount + d.classOf[b]];
         if (t >= 0 && live[t]) {
           live[s] = 1;
           changed = true;

@@ -70,12 +70,18 @@ function build(mBig: bigint, j: number, integersOnly: boolean): MultipleOf | und
   const m = Number(mBig);
   const stateCount = 1 + m * (j + 2);
   if (stateCount > MAX_STATES) return undefined;
-  const next = new Int32Array(stateCount * 256).fill(-1);
+  // Classes: '-', '.', each digit, and everything else.
+  const classOf = new Uint8Array(256).fill(12);
+  classOf[0x2d] = 10;
+  classOf[0x2e] = 11;
+  for (let d = 0; d <= 9; d++) classOf[0x30 + d] = d;
+  const classCount = 13;
+  const next = new Int32Array(stateCount * classCount).fill(-1);
   const accepting = new Uint8Array(stateCount);
   const intState = (r: number) => 1 + r;
   const fracState = (f: number, r: number) => 1 + m * (1 + f) + r;
   const pow10 = (e: number) => Number(10n ** BigInt(e) % mBig);
-  const set = (from: number, byte: number, to: number) => (next[from * 256 + byte] = to);
+  const set = (from: number, byte: number, to: number) => (next[from * classCount + classOf[byte]] = to);
   set(0, 0x2d, 0);
   for (let d = 0; d <= 9; d++) set(0, 0x30 + d, intState(d % m));
   for (let r = 0; r < m; r++) {
@@ -89,5 +95,5 @@ function build(mBig: bigint, j: number, integersOnly: boolean): MultipleOf | und
       accepting[from] = (r * pow10(j - f)) % m === 0 ? 1 : 0;
     }
   }
-  return { dfa: trim({ stateCount, start: 0, accepting, next }), integersOnly, fractionDigits: j };
+  return { dfa: trim({ stateCount, start: 0, accepting, classOf, classCount, next }), integersOnly, fractionDigits: j };
 }

@@ -1,6 +1,6 @@
 // A DFA with every state and transition written out: what the operations of ../regular (products,
-// complements) produce, and what a grammar can embed as a node. Small by construction (their
-// builders bound the state count), so a dense table of 256 columns a state is fine.
+// complements) produce, and what a grammar can embed as a node. Bytes that every state treats
+// alike share a class, so the table has one column per class.
 
 export interface ExplicitDfa {
   readonly stateCount: number;
@@ -8,6 +8,14 @@ export interface ExplicitDfa {
   readonly start: number;
   /** 1 where the state accepts. */
   readonly accepting: Uint8Array;
-  /** `next[s * 256 + byte]`: the state after `byte`, or -1. */
+  /** The class of each byte. */
+  readonly classOf: Uint8Array;
+  readonly classCount: number;
+  /** `next[s * classCount + classOf[byte]]`: the state after `byte`, or -1. */
   readonly next: Int32Array;
+}
+
+/** The state after `byte` in `state`, or -1. */
+export function dfaNext(dfa: ExplicitDfa, state: number, byte: number): number {
+  return dfa.next[state * dfa.classCount + dfa.classOf[byte]];
 }

@@ -3,7 +3,7 @@
 // an unbounded repetition. `{m,n}` expands into copies of its item: the state count is checked as
 // states are made, so a pattern whose copies multiply fails as soon as it crosses the limit.
 import type { RegexNode } from './ast.js';
-import type { ExplicitDfa } from './explicit-dfa.js';
+import { dfaNext, type ExplicitDfa } from './explicit-dfa.js';
 import { type ClassTrie, classTrie, NEXT } from './class-trie.js';
 import type { CodePointSet } from './code-point-set.js';
 import { RegexError } from './error.js';
@@ -109,11 +109,10 @@ class NfaBuilder {
     const entries = byteStates.map((state, s) => (dfa.accepting[s] === 1 ? this.add(SPLIT_STATE, [state, next]) : state));
     for (let s = 0; s < dfa.stateCount; s++) {
       const edges: number[] = [];
-      const row = s * 256;
       for (let byte = 0; byte < 256; ) {
-        const target = dfa.next[row + byte];
+        const target = dfaNext(dfa, s, byte);
         let end = byte;
-        while (end + 1 < 256 && dfa.next[row + end + 1] === target) end++;
+        while (end + 1 < 256 && dfaNext(dfa, s, end + 1) === target) end++;
         if (target >= 0) edges.push(byte, end, entries[target]);
         byte = end + 1;
       }
