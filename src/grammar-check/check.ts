@@ -7,6 +7,7 @@ import { parse as parseLossless } from 'lossless-json';
 import type { ByteAutomaton } from '../grammar/automaton.js';
 import { SchemaError } from '../grammar/json-schema/index.js';
 import { RegexError } from '../grammar/regex/index.js';
+import { GrammarError } from '../grammar/cfg/index.js';
 import { TokenMask } from '../grammar/token-mask.js';
 import { selectFiles, type Selection } from './files.js';
 import { Samples } from './samples.js';
@@ -49,7 +50,10 @@ export interface CheckReport {
   crashes: number;
   timeouts: number;
   not_compiled: number;
-  /** Schemas whose lazy DFA outgrew its state bound while being walked (a RegexError). */
+  /**
+   * Schemas whose automaton outgrew one of its bounds while being walked (a RegexError or
+   * GrammarError: states, ambiguity): the engine fails such a request alone, in-band.
+   */
   automaton_overflows: number;
   /** Tokens whose mask bit disagreed with stepping the automaton over their bytes. */
   mask_mismatches: number;
@@ -139,7 +143,7 @@ function checkFile(file: string, path: string, options: CheckOptions, walk: Walk
   try {
     if (checkTests(file, automaton, tests, options, walk, tally)) tally.counts.passed_all++;
   } catch (error) {
-    if (error instanceof RegexError) tally.counts.automaton_overflows++;
+    if (error instanceof RegexError || error instanceof GrammarError) tally.counts.automaton_overflows++;
     else tally.crash(file, error);
   }
 }

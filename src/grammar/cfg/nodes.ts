@@ -68,7 +68,15 @@ export function optional(item: GrammarNode): GrammarNode {
  * Members in order (see RegexNode 'members'): optional items that match nothing drop out, and a
  * required one that matches nothing makes the whole list match nothing.
  */
-export function members(items: readonly MemberItem[], separator: GrammarNode, extra: GrammarNode | undefined, minCount = 0, maxCount = Infinity): GrammarNode {
+export function members(
+  items: readonly MemberItem[],
+  separator: GrammarNode,
+  extra: GrammarNode | undefined,
+  minCount = 0,
+  maxCount = Infinity,
+  witness?: GrammarNode,
+): GrammarNode {
+  if (witness !== undefined && isNothing(witness)) return NOTHING;
   const kept: MemberItem[] = [];
   for (const item of items) {
     if (isNothing(item.node)) {
@@ -81,8 +89,17 @@ export function members(items: readonly MemberItem[], separator: GrammarNode, ex
   const required = kept.filter((item) => item.required).length;
   if (required > maxCount || minCount > maxCount) return NOTHING;
   if (usableExtra === undefined && kept.length < minCount) return NOTHING;
-  if (kept.length === 0 && usableExtra === undefined) return EMPTY;
-  return { type: 'members', items: kept, separator, extra: usableExtra, minCount, maxCount };
+  if (kept.length === 0 && usableExtra === undefined && witness === undefined) return minCount === 0 ? EMPTY : NOTHING;
+  return { type: 'members', items: kept, separator, extra: usableExtra, minCount, maxCount, witness };
+}
+
+/** `unit` (prefix-free: one character, say) repeated min to max times, counted instead of copied. */
+export function counted(unit: GrammarNode, min: number, max: number): GrammarNode {
+  if (max < min) return NOTHING;
+  if (max === 0) return EMPTY;
+  if (isNothing(unit)) return min === 0 ? EMPTY : NOTHING;
+  if (max === Infinity || max <= 16) return repeat(unit, min, max);
+  return { type: 'counted', unit, min, max };
 }
 
 export function call(rule: number): GrammarNode {

@@ -22,6 +22,10 @@ export function pruneUnproductive(grammar: Grammar): Grammar {
   return { ...grammar, rules };
 }
 
+function nothingToUndefined(node: GrammarNode): GrammarNode | undefined {
+  return node.type === 'chars' && node.set.length === 0 ? undefined : node;
+}
+
 function canMatch(node: GrammarNode, productive: readonly boolean[]): boolean {
   switch (node.type) {
     case 'empty':
@@ -40,7 +44,13 @@ function canMatch(node: GrammarNode, productive: readonly boolean[]): boolean {
       return productive[node.rule];
     case 'dfa':
       return node.dfa.start >= 0;
+    case 'counted':
+      return node.min === 0 || (node.max >= node.min && canMatch(node.unit, productive));
+    case 'list':
+      // Conservative: the emptiest list, when its counts allow it, or else one built from usable elements.
+      return (node.minCount === 0 && node.countMin === 0) || [...node.prefix, ...(node.rest ? [node.rest] : [])].some((e) => (e.plain && canMatch(e.plain, productive)) || (e.counted && canMatch(e.counted, productive)));
     case 'members': {
+      if (node.witness !== undefined && !canMatch(node.witness, productive)) return false;
       const usable = node.items.filter((item) => canMatch(item.node, productive)).length;
       const extras = node.extra !== undefined && canMatch(node.extra, productive);
       const required = node.items.filter((item) => item.required);
@@ -71,6 +81,15 @@ function rewrite(node: GrammarNode, productive: readonly boolean[]): GrammarNode
       return productive[node.rule] ? node : NOTHING;
     case 'dfa':
       return node.dfa.start >= 0 ? node : NOTHING;
+    case 'counted':
+      return node;
+    case 'list': {
+      const element = (e: { plain?: GrammarNode; counted?: GrammarNode }) => ({
+        plain: e.plain && nothingToUndefined(rewrite(e.plain, productive)),
+        counted: e.counted && nothingToUndefined(rewrite(e.counted, productive)),
+      });
+      return { ...node, prefix: node.prefix.map(element), rest: node.rest && element(node.rest) };
+    }
     case 'members':
       return members(
         node.items.map((item) => ({ node: rewrite(item.node, productive), required: item.required })),
@@ -78,6 +97,7 @@ function rewrite(node: GrammarNode, productive: readonly boolean[]): GrammarNode
         node.extra && rewrite(node.extra, productive),
         node.minCount,
         node.maxCount,
+        node.witness && rewrite(node.witness, productive),
       );
   }
 }

@@ -12,7 +12,9 @@ import { DEAD, type ByteAutomaton } from '../automaton.js';
 import { RegexAutomaton } from '../regex/dfa.js';
 import { grown, InternedSets } from '../regex/interned-sets.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from '../regex/limits.js';
-import { buildGrammarNfa, CALL_STATE } from '../regex/nfa.js';
+import { buildGrammarNfa, CALL_STATE, type CountedLexeme } from '../regex/nfa.js';
+import { dfaNext, type ExplicitDfa } from '../regex/explicit-dfa.js';
+import { determinize } from '../regular/index.js';
 import { GrammarError } from './error.js';
 import type { Grammar } from './grammar.js';
 import { pruneUnproductive } from './productive.js';
@@ -64,14 +66,25 @@ export class PushdownAutomaton implements ByteAutomaton {
   private readonly pairs: number[] = [];
   private scratch = new Int32Array(64);
   private flushCount = 0;
+  /**
+   * Counted lexemes (see CountedLexeme): a stack's top may be one of their states instead of a DFA
+   * state. Such a state is (lexeme, state of its unit's DFA, units read so far), interned, and
+   * numbered -2 - index so it never clashes with DFA states or DEAD.
+   */
+  private readonly lexemes: { unit: ExplicitDfa; min: number; max: number }[];
+  private readonly lexemeStates = new Map<number, number>();
+  private lexemeOf: number[] = [];
+  private unitStateOf: number[] = [];
+  private countOf: number[] = [];
 
   private constructor(
     readonly grammar: Grammar,
     private readonly limits: PushdownLimits,
   ) {
-    const { nfa, starts } = buildGrammarNfa(grammar.rules, limits);
+    const { nfa, starts, counted } = buildGrammarNfa(grammar.rules, limits);
     this.dfa = RegexAutomaton.fromNfa(nfa, limits);
-    this.ruleStart = Int32Array.from(starts, (s) => this.dfa.stateOf([s]));
+    this.lexemes = counted.map((lexeme) => countedUnit(lexeme));
+    this.ruleStart = Int32Array.from([...starts.map((s) => this.dfa.stateOf([s])), ...this.lexemes.map((_, i) => this.lexemeState(i, 0, 0))]);
     const classes = this.dfa.byteClasses;
     this.classOf = classes.classOf;
     this.representative = classes.representative;
@@ -131,15 +144,51 @@ export class PushdownAutomaton implements ByteAutomaton {
   /** Adds to `pairs` the stacks that tail `tail` under state `top` leaves after `byte`. */
   private step(tail: number, top: number, byte: number, depth: number): void {
     if (depth > this.limits.maxCallDepth) throw new GrammarError(`the grammar enters more than ${this.limits.maxCallDepth} rules on one byte`);
-    const dfa = this.dfa;
-    const moved = dfa.next(top, byte);
-    if (moved !== DEAD) this.pairs.push(tail, moved);
-    const calls = this.calls(top);
-    for (let c = 0; c < calls.length; c += 2) this.step(this.tailOf(tail, calls[c + 1]), calls[c], byte, depth + 1);
-    if (tail !== ROOT && dfa.accepting(top)) {
+    if (top < DEAD) {
+      const moved = this.lexemeNext(top, byte);
+      if (moved !== DEAD) this.pairs.push(tail, moved);
+    } else {
+      const moved = this.dfa.next(top, byte);
+      if (moved !== DEAD) this.pairs.push(tail, moved);
+      const calls = this.calls(top);
+      for (let c = 0; c < calls.length; c += 2) this.step(this.tailOf(tail, calls[c + 1]), calls[c], byte, depth + 1);
+    }
+    if (tail !== ROOT && this.topAccepts(top)) {
       const below = this.tails.members(tail);
       this.step(below[0], below[1], byte, depth + 1);
     }
+  }
+
+  private topAccepts(top: number): boolean {
+    if (top >= 0) return this.dfa.accepting(top);
+    const index = -2 - top;
+    const lexeme = this.lexemes[this.lexemeOf[index]];
+    return this.unitStateOf[index] === lexeme.unit.start && this.countOf[index] >= lexeme.min;
+  }
+
+  private lexemeNext(top: number, byte: number): number {
+    const index = -2 - top;
+    const which = this.lexemeOf[index];
+    const { unit, max } = this.lexemes[which];
+    const moved = dfaNext(unit, this.unitStateOf[index], byte);
+    if (moved < 0) return DEAD;
+    if (unit.accepting[moved] === 0) return this.lexemeState(which, moved, this.countOf[index]);
+    const count = this.countOf[index] + 1;
+    return count > max ? DEAD : this.lexemeState(which, unit.start, count);
+  }
+
+  private lexemeState(lexeme: number, unitState: number, count: number): number {
+    const key = (count * this.lexemes.length + lexeme) * 0x10000 + unitState;
+    let index = this.lexemeStates.get(key);
+    if (index === undefined) {
+      index = this.lexemeOf.length;
+      if (index >= this.limits.maxConfigurations) throw new GrammarError(`the grammar needs more than ${this.limits.maxConfigurations} automaton states to follow`);
+      this.lexemeStates.set(key, index);
+      this.lexemeOf.push(lexeme);
+      this.unitStateOf.push(unitState);
+      this.countOf.push(count);
+    }
+    return -2 - index;
   }
 
   private calls(state: number): Int32Array {
@@ -205,7 +254,7 @@ export class PushdownAutomaton implements ByteAutomaton {
       }
       let accepts = 0;
       for (let i = 0; i < length && accepts === 0; i += 2) {
-        if (this.tailAccepts[items[i]] === 1 && this.dfa.accepting(items[i + 1])) accepts = 1;
+        if (this.tailAccepts[items[i]] === 1 && this.topAccepts(items[i + 1])) accepts = 1;
       }
       this.configAccepts[id] = accepts;
     }
@@ -240,13 +289,14 @@ export class PushdownAutomaton implements ByteAutomaton {
   private checkRules(): void {
     const { grammar, dfa } = this;
     const { kind, edgeStart, edges } = dfa.nfa;
-    const firstCalls: number[][] = grammar.rules.map((_, rule) => {
+    const firstCalls: number[][] = [...grammar.rules, ...this.lexemes].map((_, rule) => {
+      if (rule >= grammar.rules.length) return [];
       const start = this.ruleStart[rule];
       if (start === DEAD) return [];
       if (dfa.accepting(start)) throw new GrammarError(`rule ${grammar.names[rule]} can match the empty text`);
       return [...dfa.members(start)].filter((m) => kind[m] === CALL_STATE).map((m) => edges[edgeStart[m]]);
     });
-    const color = new Uint8Array(grammar.rules.length);
+    const color = new Uint8Array(grammar.rules.length + this.lexemes.length);
     const visit = (rule: number): void => {
       color[rule] = 1;
       for (const callee of firstCalls[rule]) {
@@ -257,6 +307,19 @@ export class PushdownAutomaton implements ByteAutomaton {
     };
     for (let rule = 0; rule < grammar.rules.length; rule++) if (color[rule] === 0) visit(rule);
   }
+}
+
+/** The DFA of a counted lexeme's unit, checked to be prefix-free and never empty. */
+function countedUnit(lexeme: CountedLexeme): { unit: ExplicitDfa; min: number; max: number } {
+  const unit = determinize(lexeme.unit, 1 << 16);
+  if (unit.start < 0 || unit.accepting[unit.start] === 1) throw new GrammarError('a counted unit must match some non-empty text');
+  for (let s = 0; s < unit.stateCount; s++) {
+    if (unit.accepting[s] === 1 && unit.next.subarray(s * unit.classCount, (s + 1) * unit.classCount).some((t) => t >= 0)) {
+      throw new GrammarError('a counted unit must be prefix-free (one character, say)');
+    }
+  }
+  if (unit.stateCount > 0xffff) throw new GrammarError('a counted unit is too large');
+  return { unit, min: lexeme.min, max: lexeme.max };
 }
 
 /** Sorts a flat list of (a, b) pairs by a, then b. Lists are short: insertion sort. */

@@ -22,8 +22,19 @@ export function nodeSize(node: GrammarNode, budget: number): number {
       case 'group':
         stack.push(top.item);
         break;
+      case 'counted':
+        stack.push(top.unit);
+        break;
+      case 'list':
+        for (const e of [...top.prefix, ...(top.rest ? [top.rest] : [])]) {
+          if (e.plain) stack.push(e.plain);
+          if (e.counted) stack.push(e.counted);
+        }
+        break;
       case 'members':
         stack.push(top.separator, ...top.items.map((item) => item.node));
+        if (top.extra) stack.push(top.extra);
+        if (top.witness) stack.push(top.witness);
         break;
       default:
     }

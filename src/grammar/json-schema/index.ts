@@ -1,11 +1,15 @@
 // JSON Schema -> a context-free grammar (../cfg) whose texts are the JSON texts valid under the
-// schema, followed as a pushdown automaton. Soundness first: what cannot be enforced exactly is
-// narrowed (never widened) or refused with a SchemaError naming the keyword. See compile.ts.
-import { GrammarError, PushdownAutomaton } from '../cfg/index.js';
+// schema, followed as a pushdown automaton. The schema is lowered to an intermediate form of
+// typed constraints with and, or and not (lower.ts, ir/), then emitted as grammar rules (emit.ts).
+// Soundness first: what cannot be enforced exactly is narrowed (never widened) or refused with a
+// SchemaError naming the keyword's JSON Pointer.
+import { GrammarBuilder, GrammarError, PushdownAutomaton } from '../cfg/index.js';
 import type { Grammar } from '../cfg/grammar.js';
+import { g } from '../cfg/index.js';
 import { RegexError } from '../regex/index.js';
-import { SchemaCompiler } from './compile.js';
-import type { WhitespaceMode } from './json-syntax.js';
+import { Emitter } from './emit.js';
+import { JsonSyntax, type WhitespaceMode } from './json-syntax.js';
+import { Lowering } from './lower.js';
 import { SchemaError } from './schema-error.js';
 
 export { SchemaError };
@@ -18,7 +22,14 @@ export interface JsonGrammarOptions {
 
 export function jsonSchemaGrammar(schema: unknown, options: JsonGrammarOptions = {}): Grammar {
   try {
-    return new SchemaCompiler(schema, options.whitespace ?? 'flexible').grammar();
+    const root = new Lowering(schema).lower(schema, '');
+    const builder = new GrammarBuilder();
+    const syntax = new JsonSyntax(builder, options.whitespace ?? 'flexible');
+    const emitter = new Emitter(builder, syntax);
+    const value = root.k === 'any' ? syntax.anyValue() : emitter.value(root);
+    if (g.isNothing(value)) throw new SchemaError('no JSON value is valid under the schema', '');
+    const start = builder.rule('JSON text', g.seq(syntax.ws, value, syntax.ws));
+    return builder.build(start);
   } catch (error) {
     throw asSchemaError(error);
   }

@@ -19,6 +19,8 @@ export interface MultipleOf {
   integersOnly: boolean;
   /** Fraction digits a multiple needs at most. */
   fractionDigits: number;
+  /** Whether every multiple (as validators judge them) is accepted. */
+  exact: boolean;
 }
 
 export function multipleOfDfa(step: number, integer: boolean): MultipleOf | undefined {
@@ -26,11 +28,12 @@ export function multipleOfDfa(step: number, integer: boolean): MultipleOf | unde
   const twos = powerOfTwo(q);
   if (twos !== undefined) {
     const m = p * 5n ** BigInt(twos);
-    if (integer || twos === 0) return build(m, 0, true);
-    return build(m, twos, false);
+    if (integer || twos === 0) return build(m, 0, true, true);
+    return build(m, twos, false, true);
   }
   if (!exactEnough(step, p, q)) return undefined;
-  return build(p, 0, true);
+  // Non-integer multiples that happen to divide exactly are left out: not exact.
+  return build(p, 0, true, integer);
 }
 
 function powerOfTwo(q: bigint): number | undefined {
@@ -65,7 +68,7 @@ function exactEnough(step: number, p: bigint, q: bigint): boolean {
  * `1 + r` before the point and, after it, `1 + m·(1 + f) + r` with f fraction digits read (f <= j).
  * Past j fraction digits only zeros may follow. Syntax is left to the range it is intersected with.
  */
-function build(mBig: bigint, j: number, integersOnly: boolean): MultipleOf | undefined {
+function build(mBig: bigint, j: number, integersOnly: boolean, exact: boolean): MultipleOf | undefined {
   if (mBig > BigInt(MAX_STATES)) return undefined;
   const m = Number(mBig);
   const stateCount = 1 + m * (j + 2);
@@ -95,5 +98,5 @@ function build(mBig: bigint, j: number, integersOnly: boolean): MultipleOf | und
       accepting[from] = (r * pow10(j - f)) % m === 0 ? 1 : 0;
     }
   }
-  return { dfa: trim({ stateCount, start: 0, accepting, classOf, classCount, next }), integersOnly, fractionDigits: j };
+  return { dfa: trim({ stateCount, start: 0, accepting, classOf, classCount, next }), integersOnly, fractionDigits: j, exact };
 }

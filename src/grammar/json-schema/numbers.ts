@@ -38,12 +38,17 @@ const NUMBER_FORMATS: Readonly<Record<string, { minimum: number; maximum: number
   int64: { minimum: -1e18, maximum: 1e18 },
 };
 
-/** The language of a number's text: a pattern of the regex dialect, or an automaton. */
-export type NumberLanguage = { pattern: string } | { dfa: ExplicitDfa };
+/**
+ * The language of a number's text: a pattern of the regex dialect, or an automaton. `exact` when it
+ * holds every valid text without exponent of at most 15 significant digits (see ir/language.ts).
+ */
+export type NumberLanguage = ({ pattern: string } | { dfa: ExplicitDfa }) & { exact: boolean };
 
 export function numberLanguage(schema: Schema, integer: boolean, path: string): NumberLanguage {
   const format = typeof schema.format === 'string' && Object.hasOwn(NUMBER_FORMATS, schema.format) ? NUMBER_FORMATS[schema.format] : undefined;
   if (format) integer = true;
+  // int64 is narrowed to 18 digits: its language is then not exact.
+  const exactFormat = schema.format !== 'int64';
   let lower = bound(schema, 'minimum', 'exclusiveMinimum', path);
   let upper = bound(schema, 'maximum', 'exclusiveMaximum', path);
   if (format) {
@@ -52,8 +57,8 @@ export function numberLanguage(schema: Schema, integer: boolean, path: string): 
   }
   const step = schema.multipleOf;
   if (step === undefined) {
-    if (!lower && !upper) return { pattern: integer ? ANY_INTEGER : ANY_NUMBER };
-    return { pattern: integer ? integerRange(lower, upper) : numberRange(lower, upper) };
+    if (!lower && !upper) return { pattern: integer ? ANY_INTEGER : ANY_NUMBER, exact: exactFormat };
+    return { pattern: integer ? integerRange(lower, upper) : numberRange(lower, upper), exact: exactFormat };
   }
   if (typeof step !== 'number' || !(step > 0) || !Number.isFinite(step)) throw new SchemaError('multipleOf must be a number above 0', `${path}/multipleOf`);
   const multiple = multipleOfDfa(step, integer);
@@ -65,7 +70,7 @@ export function numberLanguage(schema: Schema, integer: boolean, path: string): 
   if (!upper || upper.value > MULTIPLE_LIMIT) upper = { value: MULTIPLE_LIMIT, exclusive: false };
   const range = integer || multiple.integersOnly ? integerRange(lower, upper) : numberRange(lower, upper, multiple.fractionDigits);
   try {
-    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)) };
+    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)), exact: exactFormat && multiple.exact };
   } catch (error) {
     if (error instanceof RegularError) throw new SchemaError(`multipleOf ${step} with this range needs too large an automaton`, `${path}/multipleOf`);
     throw error;

@@ -5,6 +5,8 @@
 // tree is printed back. JSON Schema patterns are searches, not full matches: an unanchored end
 // gets any plain characters.
 import type { RegexNode } from '../regex/ast.js';
+import { g } from '../cfg/index.js';
+import type { GrammarNode } from '../cfg/nodes.js';
 import { complement, type CodePointSet, union } from '../regex/code-point-set.js';
 import { parseRegex } from '../regex/parse.js';
 import { DEFAULT_REGEX_LIMITS, RegexAutomaton } from '../regex/index.js';
@@ -30,6 +32,27 @@ export function patternContent(pattern: unknown, path: string): string {
   const anchoredStart = pattern.startsWith('^');
   const anchoredEnd = /(^|[^\\])(\\\\)*\$$/.test(pattern);
   return `${anchoredStart ? '' : `${PLAIN_CHAR}*`}${core}${anchoredEnd ? '' : `${PLAIN_CHAR}*`}`;
+}
+
+/**
+ * A pattern as the language of the decoded strings it matches (ECMAScript semantics: a search, so
+ * unanchored ends take any text). An anchor inside an alternation is read as a full match of the
+ * whole, which is narrower: then `exact` is false.
+ */
+export function patternLanguageNode(pattern: unknown, path: string): { node: GrammarNode; exact: boolean } {
+  if (typeof pattern !== 'string') throw new SchemaError('pattern must be a string', path);
+  let tree: RegexNode;
+  try {
+    tree = parseRegex(pattern);
+  } catch (error) {
+    throw new SchemaError(`pattern is not supported: ${(error as Error).message}`, path);
+  }
+  const hasAnchor = /[\^$]/.test(pattern);
+  if (hasAnchor && pattern.includes('|')) return { node: tree, exact: false };
+  const anchoredStart = pattern.startsWith('^');
+  const anchoredEnd = /(^|[^\\])(\\\\)*\$$/.test(pattern);
+  const anyText = g.repeat(g.chars([[0, 0x10ffff]]), 0, Infinity);
+  return { node: g.seq(anchoredStart ? g.EMPTY : anyText, tree, anchoredEnd ? g.EMPTY : anyText), exact: true };
 }
 
 /**
@@ -72,6 +95,8 @@ function print(node: RegexNode, depth: number, path: string, narrow: (set: CodeP
       return print(node.item, depth + 1, path, narrow);
     case 'call':
     case 'members':
+    case 'list':
+    case 'counted':
     case 'dfa':
       throw new Error('a pattern has no grammar nodes');
   }

@@ -32,13 +32,43 @@ export type RegexNode =
       readonly extra?: RegexNode;
       readonly minCount: number;
       readonly maxCount: number;
+      /** A member that must appear at least once, anywhere among them (counted like an extra). */
+      readonly witness?: RegexNode;
     }
 
+  /**
+   * Grammars only: the elements of a JSON array joined by `separator`: `prefix[i]` at position i,
+   * `rest` after them (none when undefined), between `minCount` and `maxCount` elements. An element
+   * may be `counted` (it counts towards [countMin, countMax], contains' count) or `plain`.
+   */
+  | {
+      readonly type: 'list';
+      readonly prefix: readonly ListElement[];
+      readonly rest?: ListElement;
+      readonly separator: RegexNode;
+      readonly minCount: number;
+      readonly maxCount: number;
+      readonly countMin: number;
+      readonly countMax: number;
+    }
+  /**
+   * Grammars only: `unit` repeated between min and max times, followed by the pushdown automaton
+   * with a counter instead of one NFA copy per repetition (a string of up to 32,767 characters).
+   * The unit must be prefix-free (no match of it is a prefix of a longer one, as for one UTF-8
+   * character or one JSON escape), so that the count is never in doubt. Outside grammars it
+   * compiles as a plain repetition.
+   */
+  | { readonly type: 'counted'; readonly unit: RegexNode; readonly min: number; readonly max: number }
   /**
    * Grammars only: the byte strings an explicit DFA accepts. Every state of it must be able to
    * reach an accepting one (../regular trims them), so that no path leads to a dead end.
    */
   | { readonly type: 'dfa'; readonly dfa: ExplicitDfa };
+
+export interface ListElement {
+  readonly plain?: RegexNode;
+  readonly counted?: RegexNode;
+}
 
 export interface MemberItem {
   readonly node: RegexNode;

@@ -50,17 +50,34 @@ export function buildNfa(ast: RegexNode, limits: RegexLimits = DEFAULT_REGEX_LIM
   return { ...nfa, start: starts[0] };
 }
 
-/** One NFA for every rule of a grammar; rule r begins at `starts[r]`, and all end in the one match state. */
-export function buildGrammarNfa(rules: readonly RegexNode[], limits: RegexLimits = DEFAULT_REGEX_LIMITS): { nfa: Nfa; starts: number[] } {
-  return new NfaBuilder(limits.maxNfaStates).build(rules);
+/** A counted repetition the grammar's automaton follows itself: called as rule `rules.length + i`. */
+export interface CountedLexeme {
+  readonly unit: RegexNode;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * One NFA for every rule of a grammar; rule r begins at `starts[r]`, and all end in the one match
+ * state. Counted repetitions become calls of `counted[i]`, rule number `rules.length + i`.
+ */
+export function buildGrammarNfa(rules: readonly RegexNode[], limits: RegexLimits = DEFAULT_REGEX_LIMITS): { nfa: Nfa; starts: number[]; counted: CountedLexeme[] } {
+  const builder = new NfaBuilder(limits.maxNfaStates, rules.length);
+  return { ...builder.build(rules), counted: builder.counted };
 }
 
 class NfaBuilder {
   private readonly kinds: number[] = [];
   private readonly edgeLists: number[][] = [];
   private readonly tries = new WeakMap<CodePointSet, ClassTrie>();
+  readonly counted: CountedLexeme[] = [];
+  private readonly countedIds = new Map<string, number>();
 
-  constructor(private readonly maxStates: number) {}
+  /** `firstCountedRule`: the rule number of the first counted lexeme; undefined outside grammars. */
+  constructor(
+    private readonly maxStates: number,
+    private readonly firstCountedRule?: number,
+  ) {}
 
   build(rules: readonly RegexNode[]): { nfa: Nfa; starts: number[] } {
     const match = this.add(MATCH_STATE, []);
@@ -98,7 +115,80 @@ class NfaBuilder {
         return this.compileMembers(node, next);
       case 'dfa':
         return this.compileDfa(node.dfa, next);
+      case 'list':
+        return this.compileList(node, next);
+      case 'counted':
+        return this.compileCounted(node, next);
     }
+  }
+
+  private compileCounted(node: Extract<RegexNode, { type: 'counted' }>, next: number): number {
+    if (this.firstCountedRule === undefined) return this.compileRepeat(node.unit, node.min, node.max, next);
+    if (node.max === 0) return next;
+    // A rule may not match the empty text: min 0 is "nothing, or at least one".
+    const min = Math.max(node.min, 1);
+    const key = `${min},${node.max},${JSON.stringify(node.unit)}`;
+    let index = this.countedIds.get(key);
+    if (index === undefined) {
+      index = this.counted.push({ unit: node.unit, min, max: node.max }) - 1;
+      this.countedIds.set(key, index);
+    }
+    const call = this.add(CALL_STATE, [this.firstCountedRule + index, next]);
+    return node.min === 0 ? this.add(SPLIT_STATE, [call, next]) : call;
+  }
+
+  /**
+   * States S(i, k): i elements written (capped once only the rest repeats and the length is
+   * unbounded) and k counted ones (capped at the count's maximum, or its minimum when unbounded).
+   * Built backwards like members; NONE marks states from which no list can end within its counts.
+   */
+  private compileList(node: Extract<RegexNode, { type: 'list' }>, next: number): number {
+    const { prefix, rest, separator, minCount, maxCount, countMin, countMax } = node;
+    // Saturated positions repeat elements with their separator: never position 0, which has none.
+    const lengthCap = maxCount !== Infinity ? maxCount : Math.max(minCount, prefix.length, 1);
+    const countCap = countMax !== Infinity ? countMax : countMin;
+    if ((lengthCap + 1) * (countCap + 1) > this.maxStates) throw new RegexError(`too many array positions to count (${lengthCap} elements, ${countCap} counted)`);
+    const NONE = -1;
+    const join = (a: number, b: number): number => (a === NONE ? b : b === NONE ? a : this.add(SPLIT_STATE, [a, b]));
+    const element = (item: RegexNode | undefined, i: number, target: number): number =>
+      item === undefined || target === NONE ? NONE : this.compile(i === 0 ? item : { type: 'sequence', items: [separator, item] }, target);
+    const states: number[][] = Array.from({ length: lengthCap + 1 }, () => new Array<number>(countCap + 1).fill(NONE));
+    for (let i = lengthCap; i >= 0; i--) {
+      for (let k = countCap; k >= 0; k--) {
+        const end = i >= minCount && k >= countMin ? next : NONE;
+        const at = i < prefix.length ? prefix[i] : rest;
+        if (at === undefined || i >= maxCount) {
+          states[i][k] = end;
+          continue;
+        }
+        const saturated = maxCount === Infinity && i === lengthCap;
+        const nextK = countMax === Infinity ? Math.min(k + 1, countCap) : k + 1;
+        if (saturated) {
+          // The rest repeats here: plain elements loop back, counted ones move k up (or loop at the cap).
+          const loopsOnCounted = at.counted !== undefined && (countMax === Infinity ? nextK === k : false);
+          const exitCounted = at.counted !== undefined && !loopsOnCounted && nextK <= countCap ? element(at.counted, i, states[i][nextK]) : NONE;
+          const core = join(exitCounted, end);
+          if (at.plain === undefined && !loopsOnCounted) {
+            states[i][k] = core;
+            continue;
+          }
+          if (core === NONE) {
+            states[i][k] = NONE;
+            continue;
+          }
+          const loop = this.add(SPLIT_STATE, [-1, core]);
+          const body = join(at.plain === undefined ? NONE : element(at.plain, i, loop), loopsOnCounted ? element(at.counted, i, loop) : NONE);
+          this.edgeLists[loop][0] = body;
+          if (body === NONE) this.edgeLists[loop].shift();
+          states[i][k] = loop;
+          continue;
+        }
+        const plain = element(at.plain, i, states[i + 1][k]);
+        const counted = nextK <= countCap ? element(at.counted, i, states[i + 1][nextK]) : NONE;
+        states[i][k] = join(join(plain, counted), end);
+      }
+    }
+    return states[0][0] === NONE ? this.add(BYTE_STATE, []) : states[0][0];
   }
 
   /** One byte state per DFA state; an accepting one is entered through a split that may leave to `next`. */
@@ -128,10 +218,11 @@ class NfaBuilder {
    * state from which no member list can end within the counts.
    */
   private compileMembers(node: Extract<RegexNode, { type: 'members' }>, next: number): number {
-    const { items, separator, extra, minCount, maxCount } = node;
+    const { items, separator, extra, minCount, maxCount, witness } = node;
     const unbounded = maxCount === Infinity;
     const top = unbounded ? Math.max(minCount, 1) : maxCount;
-    if ((items.length + 1) * (top + 1) > this.maxStates) {
+    const flags = witness === undefined ? 1 : 2;
+    if ((items.length + 1) * (top + 1) * flags > this.maxStates) {
       throw new RegexError(`too many member positions to count (${items.length} members, up to ${top})`);
     }
     const NONE = -1;
@@ -140,30 +231,36 @@ class NfaBuilder {
     const join = (a: number, b: number): number => (a === NONE ? b : b === NONE ? a : this.add(SPLIT_STATE, [a, b]));
     const member = (item: RegexNode, c: number, target: number): number =>
       target === NONE ? NONE : this.compile(c === 0 ? item : { type: 'sequence', items: [separator, item] }, target);
-    // Extras at position i: before choosing item i, any number of them.
-    const withExtras = (row: number[], c: number, core: number): number => {
-      if (extra === undefined || !canAdd(c)) return core;
-      if (after(c) !== c) return join(member(extra, c, row[after(c)]), core);
-      if (core === NONE) return NONE;
-      const loop = this.add(SPLIT_STATE, [-1, core]);
+    // rows[w][c]: the state at the current position with count c, witness seen (w = 1) or not.
+    // Extras (and the witness) may come any number of times before the item at the position.
+    const withExtras = (rows: number[][], w: number, c: number, core: number): number => {
+      let state = core;
+      if (witness !== undefined && w === 0 && canAdd(c)) state = join(member(witness, c, rows[1][after(c)]), state);
+      if (extra === undefined || !canAdd(c)) return state;
+      if (after(c) !== c) return join(member(extra, c, rows[w][after(c)]), state);
+      if (state === NONE) return NONE;
+      const loop = this.add(SPLIT_STATE, [-1, state]);
       this.edgeLists[loop][0] = member(extra, c, loop);
       return loop;
     };
-    let below: number[] = [];
-    const last: number[] = new Array(top + 1);
-    for (let c = top; c >= 0; c--) last[c] = withExtras(last, c, c >= minCount ? next : NONE);
-    below = last;
+    const row = (): number[][] => Array.from({ length: flags }, () => new Array<number>(top + 1));
+    const fill = (rows: number[][], core: (w: number, c: number) => number) => {
+      // Witness seen (w = 1) first: w = 0 rows lead into them.
+      for (let w = flags - 1; w >= 0; w--) for (let c = top; c >= 0; c--) rows[w][c] = withExtras(rows, w, c, core(w, c));
+    };
+    let below = row();
+    fill(below, (w, c) => (c >= minCount && (witness === undefined || w === 1) ? next : NONE));
     for (let i = items.length - 1; i >= 0; i--) {
-      const row: number[] = new Array(top + 1);
-      for (let c = top; c >= 0; c--) {
-        const take = canAdd(c) ? member(items[i].node, c, below[after(c)]) : NONE;
-        const core = join(take, items[i].required ? NONE : below[c]);
-        row[c] = withExtras(row, c, core);
-      }
-      below = row;
+      const rows = row();
+      const previous = below;
+      fill(rows, (w, c) => {
+        const take = canAdd(c) ? member(items[i].node, c, previous[w][after(c)]) : NONE;
+        return join(take, items[i].required ? NONE : previous[w][c]);
+      });
+      below = rows;
     }
     // A list that cannot end within its counts: a byte state without edges, which matches nothing.
-    return below[0] === NONE ? this.add(BYTE_STATE, []) : below[0];
+    return below[0][0] === NONE ? this.add(BYTE_STATE, []) : below[0][0];
   }
 
   private compileRepeat(item: RegexNode, min: number, max: number, next: number): number {

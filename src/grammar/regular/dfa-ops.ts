@@ -55,21 +55,45 @@ export function determinize(node: GrammarNode, maxStates = DEFAULT_MAX_STATES): 
 
 export type ProductMode = 'and' | 'or' | 'and-not';
 
+/** A DFA to take a product with: an explicit one, or a lazy one built from a node as the product goes. */
+export interface DfaLike {
+  readonly start: number;
+  readonly classOf: Uint8Array;
+  next(state: number, byte: number): number;
+  accepting(state: number): boolean;
+}
+
+export function explicit(dfa: ExplicitDfa): DfaLike {
+  return { start: dfa.start, classOf: dfa.classOf, next: (s, b) => dfaNext(dfa, s, b), accepting: (s) => dfa.accepting[s] === 1 };
+}
+
+function asDfaLike(dfa: DfaLike | ExplicitDfa): DfaLike {
+  return typeof dfa.next === 'function' ? (dfa as DfaLike) : explicit(dfa as ExplicitDfa);
+}
+
+/** The lazy DFA of a call-free node: only the states a product reaches are ever made. */
+export function lazy(node: GrammarNode): DfaLike {
+  const automaton = RegexAutomaton.fromNfa(buildNfa(node));
+  return { start: automaton.start, classOf: automaton.byteClasses.classOf, next: (s, b) => automaton.next(s, b), accepting: (s) => automaton.accepting(s) };
+}
+
 /** The product of two DFAs: both accept (and), either (or), or the first but not the second (and-not). */
-export function product(a: ExplicitDfa, b: ExplicitDfa, mode: ProductMode, maxStates = DEFAULT_MAX_STATES): ExplicitDfa {
+export function product(a: DfaLike | ExplicitDfa, b: DfaLike | ExplicitDfa, mode: ProductMode, maxStates = DEFAULT_MAX_STATES): ExplicitDfa {
+  const x = asDfaLike(a);
+  const y = asDfaLike(b);
   const accepts = (sa: number, sb: number): boolean => {
-    const inA = sa >= 0 && a.accepting[sa] === 1;
-    const inB = sb >= 0 && b.accepting[sb] === 1;
+    const inA = sa >= 0 && x.accepting(sa);
+    const inB = sb >= 0 && y.accepting(sb);
     return mode === 'and' ? inA && inB : mode === 'or' ? inA || inB : inA && !inB;
   };
   // A pair is dead when no continuation can make it accept (both DFAs are trimmed).
   const dead = (sa: number, sb: number): boolean => (mode === 'or' ? sa < 0 && sb < 0 : sa < 0 || (mode === 'and' && sb < 0));
-  if (dead(a.start, b.start)) return EMPTY_LANGUAGE;
-  const { classOf, classCount, representatives } = jointClasses(a, b);
+  if (dead(x.start, y.start)) return EMPTY_LANGUAGE;
+  const { classOf, classCount, representatives } = jointClasses(x.classOf, y.classOf);
   const ids = new Map<number, number>();
   const pairs: number[] = [];
   const visit = (sa: number, sb: number): number => {
-    const k = (sa + 1) * (b.stateCount + 1) + (sb + 1);
+    const k = (sa + 1) * 0x100000000 + (sb + 1);
     let id = ids.get(k);
     if (id === undefined) {
       if (pairs.length / 2 >= maxStates) throw new RegularError(`the language needs more than ${maxStates} automaton states`);
@@ -79,31 +103,36 @@ export function product(a: ExplicitDfa, b: ExplicitDfa, mode: ProductMode, maxSt
     }
     return id;
   };
-  visit(a.start, b.start);
-  const next: number[] = [];
+  visit(x.start, y.start);
+  let next = new Int32Array(64 * classCount);
   for (let i = 0; i < pairs.length / 2; i++) {
     const sa = pairs[2 * i];
     const sb = pairs[2 * i + 1];
+    if ((i + 1) * classCount > next.length) {
+      const grown = new Int32Array(next.length * 2);
+      grown.set(next);
+      next = grown;
+    }
     for (let c = 0; c < classCount; c++) {
       const byte = representatives[c];
-      const ta = sa < 0 ? -1 : dfaNext(a, sa, byte);
-      const tb = sb < 0 ? -1 : dfaNext(b, sb, byte);
-      next.push(dead(ta, tb) ? -1 : visit(ta, tb));
+      const ta = sa < 0 ? -1 : x.next(sa, byte);
+      const tb = sb < 0 ? -1 : y.next(sb, byte);
+      next[i * classCount + c] = dead(ta, tb) ? -1 : visit(ta, tb);
     }
   }
   const count = pairs.length / 2;
   const accepting = new Uint8Array(count);
   for (let i = 0; i < count; i++) accepting[i] = accepts(pairs[2 * i], pairs[2 * i + 1]) ? 1 : 0;
-  return trim({ stateCount: count, start: 0, accepting, classOf, classCount, next: Int32Array.from(next) });
+  return trim({ stateCount: count, start: 0, accepting, classOf, classCount, next: next.subarray(0, count * classCount) });
 }
 
 /** The classes of bytes that both DFAs treat alike. */
-function jointClasses(a: ExplicitDfa, b: ExplicitDfa): { classOf: Uint8Array; classCount: number; representatives: number[] } {
+function jointClasses(a: Uint8Array, b: Uint8Array): { classOf: Uint8Array; classCount: number; representatives: number[] } {
   const classOf = new Uint8Array(256);
   const ids = new Map<number, number>();
   const representatives: number[] = [];
   for (let byte = 0; byte < 256; byte++) {
-    const key = a.classOf[byte] * 256 + b.classOf[byte];
+    const key = a[byte] * 256 + b[byte];
     let id = ids.get(key);
     if (id === undefined) {
       id = ids.size;
@@ -119,81 +148,163 @@ function jointClasses(a: ExplicitDfa, b: ExplicitDfa): { classOf: Uint8Array; cl
 export function trim(dfa: ExplicitDfa): ExplicitDfa {
   const { stateCount, next, accepting, classCount } = dfa;
   if (dfa.start < 0) return EMPTY_LANGUAGE;
-  const incoming: number[][] = Array.from({ length: stateCount }, () => []);
+  // Reverse edges in flat arrays: incoming[inStart[t] .. inStart[t + 1]).
+  const inStart = new Int32Array(stateCount + 1);
+  for (let i = 0; i < stateCount * classCount; i++) if (next[i] >= 0) inStart[next[i] + 1]++;
+  for (let t = 0; t < stateCount; t++) inStart[t + 1] += inStart[t];
+  const fill = inStart.slice(0, stateCount);
+  const incoming = new Int32Array(inStart[stateCount]);
   for (let s = 0; s < stateCount; s++) {
     for (let c = 0; c < classCount; c++) {
       const t = next[s * classCount + c];
-      if (t >= 0) incoming[t].push(s);
+      if (t >= 0) incoming[fill[t]++] = s;
     }
   }
   const live = new Uint8Array(stateCount);
-  const stack: number[] = [];
-  for (let s = 0; s < stateCount; s++) if (accepting[s] === 1) (live[s] = 1), stack.push(s);
-  while (stack.length > 0) {
-    const t = stack.pop()!;
-    for (const s of incoming[t]) if (live[s] === 0) (live[s] = 1), stack.push(s);
+  const stack = new Int32Array(stateCount);
+  let depth = 0;
+  for (let s = 0; s < stateCount; s++) if (accepting[s] === 1) (live[s] = 1), (stack[depth++] = s);
+  while (depth > 0) {
+    const t = stack[--depth];
+    for (let i = inStart[t]; i < inStart[t + 1]; i++) {
+      const s = incoming[i];
+      if (live[s] === 0) (live[s] = 1), (stack[depth++] = s);
+    }
   }
   if (live[dfa.start] === 0) return EMPTY_LANGUAGE;
   const id = new Int32Array(stateCount).fill(-1);
-  const order = [dfa.start];
+  const order = new Int32Array(stateCount);
+  let count = 0;
+  order[count++] = dfa.start;
   id[dfa.start] = 0;
-  for (let i = 0; i < order.length; i++) {
+  for (let i = 0; i < count; i++) {
     const s = order[i];
     for (let c = 0; c < classCount; c++) {
       const t = next[s * classCount + c];
       if (t >= 0 && live[t] === 1 && id[t] < 0) {
-        id[t] = order.length;
-        order.push(t);
+        id[t] = count;
+        order[count++] = t;
       }
     }
   }
-  const trimmed = new Int32Array(order.length * classCount);
-  order.forEach((s, i) => {
+  const trimmed = new Int32Array(count * classCount);
+  const kept = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const s = order[i];
+    kept[i] = accepting[s];
     for (let c = 0; c < classCount; c++) {
       const t = next[s * classCount + c];
       trimmed[i * classCount + c] = t >= 0 && live[t] === 1 ? id[t] : -1;
     }
-  });
-  return { stateCount: order.length, start: 0, accepting: Uint8Array.from(order, (s) => accepting[s]), classOf: dfa.classOf, classCount, next: trimmed };
+  }
+  return { stateCount: count, start: 0, accepting: kept, classOf: dfa.classOf, classCount, next: trimmed };
 }
 
-/** The minimal DFA of the same language (Moore's partition refinement). */
+/**
+ * The minimal DFA of the same language: Hopcroft's partition refinement (O(n log n) per class),
+ * over the DFA completed with a dead sink, which is dropped again by trimming.
+ */
 export function minimize(dfa: ExplicitDfa): ExplicitDfa {
   const n = dfa.stateCount;
   if (dfa.start < 0 || n <= 1) return dfa;
   const width = dfa.classCount;
-  let part = Int32Array.from(dfa.accepting);
-  let parts = new Set(part).size;
-  const signature: number[] = new Array(width + 1);
-  for (;;) {
-    const ids = new Map<string, number>();
-    const refined = new Int32Array(n);
-    for (let s = 0; s < n; s++) {
-      signature[0] = part[s];
-      for (let c = 0; c < width; c++) {
-        const t = dfa.next[s * width + c];
-        signature[c + 1] = t < 0 ? -1 : part[t];
-      }
-      const key = signature.join(',');
-      let id = ids.get(key);
-      if (id === undefined) ids.set(key, (id = ids.size));
-      refined[s] = id;
+  const total = n + 1;
+  const sink = n;
+  const target = (s: number, c: number): number => {
+    if (s === sink) return sink;
+    const t = dfa.next[s * width + c];
+    return t < 0 ? sink : t;
+  };
+  // Predecessors by class, as lists in flat arrays: preStart[c * (total + 1) + t] ...
+  const preCount = new Int32Array(width * (total + 1));
+  for (let s = 0; s < total; s++) for (let c = 0; c < width; c++) preCount[c * (total + 1) + target(s, c) + 1]++;
+  for (let i = 1; i < preCount.length; i++) preCount[i] += preCount[i - 1];
+  const preStart = preCount;
+  const fill = preStart.slice();
+  const pre = new Int32Array(width * total);
+  for (let s = 0; s < total; s++) for (let c = 0; c < width; c++) pre[fill[c * (total + 1) + target(s, c)]++] = s;
+
+  // Partition: elements ordered by block; block b spans elements[first[b] .. last[b]).
+  const elements = new Int32Array(total);
+  const position = new Int32Array(total);
+  const blockOf = new Int32Array(total);
+  const first: number[] = [];
+  const last: number[] = [];
+  const marked: number[] = [];
+  let count = 0;
+  const accepting = (s: number) => s !== sink && dfa.accepting[s] === 1;
+  for (const wanted of [true, false]) {
+    const start = count;
+    for (let s = 0; s < total; s++) if (accepting(s) === wanted) (elements[count] = s), (position[s] = count++);
+    if (count > start) {
+      for (let i = start; i < count; i++) blockOf[elements[i]] = first.length;
+      first.push(start);
+      last.push(count);
+      marked.push(0);
     }
-    part = refined;
-    if (ids.size === parts) break;
-    parts = ids.size;
   }
-  const next = new Int32Array(parts * width).fill(-1);
-  const accepting = new Uint8Array(parts);
-  for (let s = 0; s < n; s++) {
-    const p = part[s];
-    accepting[p] = dfa.accepting[s];
+  const pending: number[] = [];
+  const inPending: boolean[] = [];
+  for (let b = 0; b < first.length; b++) {
+    pending.push(b);
+    inPending[b] = true;
+  }
+  const touched: number[] = [];
+  while (pending.length > 0) {
+    const splitter = pending.pop()!;
+    inPending[splitter] = false;
+    const members = Array.from(elements.subarray(first[splitter], last[splitter]));
     for (let c = 0; c < width; c++) {
-      const t = dfa.next[s * width + c];
-      next[p * width + c] = t < 0 ? -1 : part[t];
+      touched.length = 0;
+      for (const t of members) {
+        for (let i = preStart[c * (total + 1) + t]; i < preStart[c * (total + 1) + t + 1]; i++) {
+          const s = pre[i];
+          const b = blockOf[s];
+          // Move s to the marked front of its block.
+          const at = position[s];
+          const front = first[b] + marked[b];
+          if (at < front) continue;
+          const other = elements[front];
+          elements[front] = s;
+          position[s] = front;
+          elements[at] = other;
+          position[other] = at;
+          if (marked[b]++ === 0) touched.push(b);
+        }
+      }
+      for (const b of touched) {
+        const size = last[b] - first[b];
+        const split = marked[b];
+        marked[b] = 0;
+        if (split === size) continue;
+        // The marked part becomes a new block.
+        const created = first.length;
+        first.push(first[b]);
+        last.push(first[b] + split);
+        marked.push(0);
+        first[b] += split;
+        for (let i = first[created]; i < last[created]; i++) blockOf[elements[i]] = created;
+        if (inPending[b]) {
+          pending.push(created);
+          inPending[created] = true;
+        } else {
+          const smaller = split <= size - split ? created : b;
+          pending.push(smaller);
+          inPending[smaller] = true;
+        }
+      }
     }
   }
-  return trim({ stateCount: parts, start: part[dfa.start], accepting, classOf: dfa.classOf, classCount: width, next });
+  const blocks = first.length;
+  const next = new Int32Array(blocks * width).fill(-1);
+  const accepts = new Uint8Array(blocks);
+  for (let s = 0; s < n; s++) {
+    const b = blockOf[s];
+    accepts[b] = dfa.accepting[s];
+    for (let c = 0; c < width; c++) next[b * width + c] = blockOf[target(s, c)];
+  }
+  // The sink's block is dead: trimming removes it (and every edge into it).
+  return trim({ stateCount: blocks, start: blockOf[dfa.start], accepting: accepts, classOf: dfa.classOf, classCount: width, next });
 }
 
 export function isEmpty(dfa: ExplicitDfa): boolean {
