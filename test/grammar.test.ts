@@ -89,7 +89,7 @@ describe('regex grammars', () => {
     let streamed = '';
     for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
     assert.equal(streamed, content);
-    const json = await postJson(`${server.url}/v1/chat/completions`, { ...request, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { if: {} } } } });
+    const json = await postJson(`${server.url}/v1/chat/completions`, { ...request, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', unevaluatedProperties: false } } } });
     assert.equal(json.status, 422);
     assert.equal(json.json.error.param, 'response_format');
   });

@@ -208,7 +208,7 @@ describe('OpenAI API with the openai client', () => {
       /image content is not supported/,
     );
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, max_tokens: 5000 }), 422, null, /must be <= \d+/);
-    await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', if: {} } } } }), 422, 'response_format', /keyword if is not supported \(at \/if\)/);
+    await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', unevaluatedProperties: false } } } }), 422, 'response_format', /keyword unevaluatedProperties is not supported \(at \/unevaluatedProperties\)/);
     await expectError(() => client.completions.create({ model: 'tgi', prompt: 'def f(', suffix: '  return 1' }), 422, 'suffix', /fill-in-the-middle/);
     await expectError(() => client.completions.create({ model: 'tgi', prompt: [] }), 422, 'prompt', /Empty array/);
     await expectError(() => client.completions.create({ model: 'tgi', prompt: ['a', 'b', 'c', 'd', 'e'] }), 422, 'prompt', /maximum allowed batch size of 4/);

@@ -40,7 +40,7 @@ const RULES: { name: string; inputs?: string; parameters: Record<string, unknown
     message: '`inputs` tokens + `max_new_tokens` must be <= 512. Given: 512 `inputs` tokens and 10 `max_new_tokens`',
   },
   { name: 'inputs above max_input_tokens', inputs: LONG_INPUT, parameters: {}, message: '`inputs` must have less than 511 tokens. Given: 512' },
-  { name: 'JSON grammar with a keyword it cannot enforce', parameters: { grammar: { type: 'json', value: { type: 'object', if: {} } } }, message: 'grammar is not valid: keyword if is not supported (at /if)' },
+  { name: 'JSON grammar with a keyword it cannot enforce', parameters: { grammar: { type: 'json', value: { type: 'object', unevaluatedProperties: false } } }, message: 'grammar is not valid: keyword unevaluatedProperties is not supported (at /unevaluatedProperties)' },
   { name: 'JSON grammar as a string that is not JSON', parameters: { grammar: { type: 'json', value: '{"type":' } }, message: MALFORMED_SCHEMA_MESSAGE },
   { name: 'regex grammar with a lookahead', parameters: { grammar: { type: 'regex', value: 'a(?=b)' } }, message: 'grammar is not valid: lookahead (?= at position 1 is not supported' },
   { name: 'regex grammar that is not a string', parameters: { grammar: { type: 'regex', value: 42 } }, message: 'grammar is not valid: a regex grammar takes its pattern as a string' },

@@ -54,6 +54,12 @@ export interface GenerationRequest {
   stopSequences: string[];
   topNTokens: number;
   prefillLogprobs: boolean;
+  /**
+   * Whether the chosen tokens' logprobs are used (returned, or ranking best_of). When they are not,
+   * a constrained request may check the token drawn from the unconstrained distribution first and
+   * compute the grammar's full mask only when it is refused (absent: true).
+   */
+  tokenLogprobs?: boolean;
   /** The constraint on the generated text, if any. */
   grammar?: GrammarSpec;
 }

@@ -9,6 +9,7 @@ import { SchemaError } from '../grammar/json-schema/index.js';
 import { RegexError } from '../grammar/regex/index.js';
 import { GrammarError } from '../grammar/cfg/index.js';
 import { TokenMask } from '../grammar/token-mask.js';
+import { MaskCache } from '../grammar/mask-cache.js';
 import { selectFiles, type Selection } from './files.js';
 import { Samples } from './samples.js';
 import { SERIALIZATIONS, serialize, type Instance, type Serialization } from './serializations.js';
@@ -24,6 +25,11 @@ export interface CheckOptions extends Selection {
   timeoutMs?: number;
   /** Full masks computed and timed per serialized test (the rest of its tokens are only stepped). */
   maskedTokensPerTest?: number;
+  /**
+   * Time masks as the engine computes them (default): through the compiled grammar's cache of
+   * recent states' masks, which starts empty at each schema's compile. False: a trie walk each time.
+   */
+  maskCache?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -151,12 +157,13 @@ function checkFile(file: string, path: string, options: CheckOptions, walk: Walk
 /** Whether every test came out right in every serialization. */
 function checkTests(file: string, automaton: ByteAutomaton, tests: Test[], options: CheckOptions, walk: WalkOptions, tally: Tally): boolean {
   let allRight = true;
+  const masks = options.maskCache === false ? undefined : new MaskCache(options.vocabulary.trie, automaton);
   tests.forEach((test, index) => {
     tally.counts.tests++;
     let wrong = false;
     for (const format of SERIALIZATIONS) {
       const text = serialize(test, format);
-      const result = walkTokens(automaton, options.vocabulary.trie, options.vocabulary.tokens(text), walk);
+      const result = walkTokens(automaton, options.vocabulary.trie, options.vocabulary.tokens(text), walk, masks);
       tally.counts.walks++;
       const failure = { file, test: index, format, text };
       if (result.maskMismatchAt !== undefined) {

@@ -21,6 +21,7 @@ interface Options {
   timeoutMs: number;
   maskedTokens: number;
   regex?: string;
+  maskCache: boolean;
 }
 
 new Command('npm run grammar-check --')
@@ -33,6 +34,7 @@ new Command('npm run grammar-check --')
   .option('--seed <s>', 'seed of --sample', parseInteger(0), 0)
   .option('--timeout-ms <ms>', 'a compile that takes longer counts as a timeout', parseInteger(1), 10_000)
   .option('--masked-tokens <n>', 'full masks computed and timed per serialized test', parseInteger(0), 64)
+  .option('--no-mask-cache', "time a fresh trie walk for every mask instead of the engine's per-grammar cache of recent states' masks")
   .option('--regex <pattern>', 'walk the tests against this one regex instead of compiling each schema (exercises the walk and the masks)')
   .action((dir: string, o: Options) => {
     const started = performance.now();
@@ -46,6 +48,7 @@ new Command('npm run grammar-check --')
       seed: o.seed,
       timeoutMs: o.timeoutMs,
       maskedTokensPerTest: o.maskedTokens,
+      maskCache: o.maskCache,
       onProgress: bar && ((done, total) => (done === 1 ? bar.start(total, done) : bar.update(done))),
     });
     bar?.stop();

@@ -12,4 +12,14 @@ export interface ByteAutomaton {
   next(state: number, byte: number): number;
   /** Whether the bytes read so far form a complete match. */
   accepting(state: number): boolean;
+  /**
+   * Optional: a class per byte such that bytes of one class lead every state alike. Lets callers
+   * step once per class instead of once per byte.
+   */
+  readonly byteClassOf?: Uint8Array;
+  /**
+   * Optional: whether no plain text (valid UTF-8 without a byte JSON escapes) leads `state` to
+   * DEAD, when the automaton can tell more cheaply than by exploring its own states.
+   */
+  plainTextSafe?(state: number): boolean;
 }

@@ -49,6 +49,13 @@ export class ConstraintState {
     return this.mask;
   }
 
+  /** Whether `id` may come next, without computing the whole mask: the cheap check of a drawn token. */
+  permits(id: number): boolean {
+    if (this.state === DEAD) return false;
+    if (this.compiled.endTokens.includes(id)) return this.complete;
+    return acceptsToken(this.compiled.automaton, this.state, this.compiled.trie.tokenBytes(id)) !== DEAD;
+  }
+
   /** Follows a chosen token (an end token leaves the state as it is). */
   accept(id: number): void {
     if (this.compiled.endTokens.includes(id)) return;

@@ -1,13 +1,21 @@
 // Grammars as requests carry them, compiled once per vocabulary and reused: the trie of the
 // vocabulary is built on the first constrained request, compiled grammars are kept by key.
 import type { ByteAutomaton } from './automaton.js';
+import { PushdownAutomaton, type PushdownParts } from './cfg/index.js';
 import { CompiledConstraint } from './constraint.js';
 import { jsonSchemaAutomaton, type WhitespaceMode } from './json-schema/index.js';
 import { RegexAutomaton } from './regex/index.js';
 import { TokenTrie } from './token-trie.js';
 
-/** A grammar as a request carries it across threads: plain data. */
-export type GrammarSpec = { type: 'regex'; pattern: string } | { type: 'json-schema'; schema: unknown; whitespace: WhitespaceMode };
+/**
+ * A grammar as a request carries it across threads: plain data. A JSON Schema is compiled once
+ * (off the HTTP thread) into `compiled` parts, named by a key, which the engine rebuilds its
+ * automaton from without compiling again.
+ */
+export type GrammarSpec =
+  | { type: 'regex'; pattern: string }
+  | { type: 'json-schema'; schema: unknown; whitespace: WhitespaceMode }
+  | { type: 'compiled'; key: string; parts: PushdownParts };
 
 /** What the grammar layer needs of a vocabulary. */
 export interface GrammarVocabulary {
@@ -25,12 +33,31 @@ export interface GrammarVocabulary {
  */
 export function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
   if (spec.type === 'regex') return RegexAutomaton.compile(spec.pattern);
+  if (spec.type === 'compiled') return PushdownAutomaton.fromParts(spec.parts);
   return jsonSchemaAutomaton(spec.schema, { whitespace: spec.whitespace });
+}
+
+/** The grammar compiled to parts another thread can rebuild it from (regexes stay patterns). */
+export function compileSpec(spec: GrammarSpec, key: string): GrammarSpec {
+  if (spec.type !== 'json-schema') {
+    if (spec.type === 'regex') RegexAutomaton.compile(spec.pattern);
+    return spec;
+  }
+  return { type: 'compiled', key, parts: jsonSchemaAutomaton(spec.schema, { whitespace: spec.whitespace }).parts };
 }
 
 const KEPT_GRAMMARS = 64;
 
-const keyOf = (spec: GrammarSpec) => (spec.type === 'regex' ? `regex:${spec.pattern}` : `json-schema:${spec.whitespace}:${JSON.stringify(spec.schema)}`);
+export function keyOf(spec: GrammarSpec): string {
+  switch (spec.type) {
+    case 'regex':
+      return `regex:${spec.pattern}`;
+    case 'json-schema':
+      return `json-schema:${spec.whitespace}:${JSON.stringify(spec.schema)}`;
+    case 'compiled':
+      return spec.key;
+  }
+}
 
 export class Grammars {
   private trie: TokenTrie | undefined;

@@ -8,7 +8,9 @@
 // `tokenIds[tokenStart[i] .. tokenStart[i + 1])`: several tokens may share the same bytes, and a
 // subtree's tokens are one contiguous run of `tokenIds`, so a walk only records the runs it refuses.
 // Nodes of large subtrees also know the set of bytes below them: when all of them lead the state
-// back to itself, the whole subtree is allowed without being walked.
+// back to itself, the whole subtree is allowed without being walked. They also know whether they
+// sit at a character boundary with only valid UTF-8 below: then a state that every character of
+// the subtree's lead bytes leads back to (inside a JSON string, say) takes the subtree whole too.
 import { DEAD, type ByteAutomaton } from './automaton.js';
 import { TokenMask } from './token-mask.js';
 import { buildTrieLayout, DEPTH_MASK, DEPTH_SHIFT, EDGE_BYTE_MASK, SUMMARIZED_BIT } from './trie-layout.js';
@@ -32,6 +34,8 @@ export class TokenTrie {
   readonly tokenIds: Uint32Array;
   private readonly summary: Int32Array;
   private readonly bytesBelow: Uint32Array;
+  private readonly wholeChars: Uint8Array;
+  private readonly leadByte: Uint8Array;
   private readonly bytes: Uint8Array;
   private readonly bytesStart: Uint32Array;
   /** Every token with bytes: the mask of an automaton that refuses nothing. */
@@ -53,11 +57,28 @@ export class TokenTrie {
     this.tokenIds = layout.tokenIds;
     this.summary = layout.summary;
     this.bytesBelow = layout.bytesBelow;
+    this.wholeChars = layout.wholeChars;
+    this.leadByte = layout.leadByte;
     this.bytes = layout.bytes;
     this.bytesStart = layout.bytesStart;
     this.everyToken = new TokenMask(this.vocabSize);
     for (const id of this.tokenIds) this.everyToken.set(id);
     this.states = new Int32Array(this.maxDepth + 1);
+  }
+
+  /**
+   * Whether the subtree of a summarized node can be allowed without walking it: every byte below
+   * leads `next` (the node's state) back to itself or, for a subtree of valid UTF-8, every
+   * character below leads the state at the start of the character in progress back to itself.
+   */
+  private takesWhole(next: number, depth: number, s: number): boolean {
+    const whole = this.wholeChars[s];
+    if (whole === 0) return this.selfLoops.covers(next, this.bytesBelow, s, false);
+    const inProgress = whole >>> 1;
+    if (inProgress === 0) return this.selfLoops.covers(next, this.bytesBelow, s, true) || this.selfLoops.plainTextSafe(next, this.bytesBelow, s);
+    // The character started `inProgress` bytes up: its start state is the path's state there.
+    const start = this.states[depth - inProgress];
+    return this.selfLoops.coversFrom(start, this.leadByte[s], this.bytesBelow, s) || this.selfLoops.plainTextSafe(start, this.bytesBelow, s);
   }
 
   edgeByte(node: number): number {
@@ -75,7 +96,7 @@ export class TokenTrie {
 
   /** Bytes held by the trie's typed arrays, token bytes included. */
   get memoryBytes(): number {
-    const arrays = [this.nodes, this.subtreeEnd, this.tokenStart, this.tokenIds, this.summary, this.bytesBelow, this.bytes, this.bytesStart, this.everyToken.words, this.states];
+    const arrays = [this.nodes, this.subtreeEnd, this.tokenStart, this.tokenIds, this.summary, this.bytesBelow, this.wholeChars, this.bytes, this.bytesStart, this.everyToken.words, this.states];
     return arrays.reduce((total, array) => total + array.byteLength, this.refused.memoryBytes);
   }
 
@@ -89,8 +110,8 @@ export class TokenTrie {
       mask.clear();
       return 0;
     }
-    const { nodes, subtreeEnd, tokenStart, summary, bytesBelow, states, nodeCount, selfLoops, refused } = this;
-    selfLoops.reset();
+    const { nodes, subtreeEnd, tokenStart, summary, bytesBelow, wholeChars, leadByte, states, nodeCount, selfLoops, refused } = this;
+    selfLoops.reset(automaton);
     refused.clear();
     states[0] = state;
     let node = 1;
@@ -103,7 +124,7 @@ export class TokenTrie {
         node = subtreeEnd[node];
         continue;
       }
-      if ((packed & SUMMARIZED_BIT) !== 0 && selfLoops.covers(automaton, next, bytesBelow, summary[node] * 8)) {
+      if ((packed & SUMMARIZED_BIT) !== 0 && this.takesWhole(next, d, summary[node])) {
         node = subtreeEnd[node];
         continue;
       }

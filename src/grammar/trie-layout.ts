@@ -21,6 +21,14 @@ export interface TrieLayout {
   summary: Int32Array;
   /** 8 words (256 bits) per summarized node: every byte on an edge strictly below it. */
   bytesBelow: Uint32Array;
+  /**
+   * Per summarized node, when every path below it continues valid UTF-8 (whole characters after the
+   * one in progress, the last possibly cut short by the token's end): 1 + 2 * (bytes of the
+   * character in progress read at the node: 0 at a boundary, else 1 to 3); 0 otherwise.
+   */
+  wholeChars: Uint8Array;
+  /** Per summarized node inside a character: the character's lead byte. */
+  leadByte: Uint8Array;
   /** All tokens' bytes, token `id` at `bytes[bytesStart[id] .. bytesStart[id + 1])`. */
   bytes: Uint8Array;
   bytesStart: Uint32Array;
@@ -69,7 +77,8 @@ export function buildTrieLayout(tokenBytes: readonly (Uint8Array | null)[], byte
   }
   const tokenIds = Uint32Array.from(order);
   const kept = bytesBelow.length > 0 ? summary : new Int32Array(0);
-  return { nodeCount, maxDepth, nodes, subtreeEnd: tree.subtreeEnd, tokenStart, tokenIds, summary: kept, bytesBelow, bytes, bytesStart };
+  const { wholeChars, leadByte } = wholeCharacterSubtrees(tree, summary, bytesBelow.length / 8);
+  return { nodeCount, maxDepth, nodes, subtreeEnd: tree.subtreeEnd, tokenStart, tokenIds, summary: kept, bytesBelow, wholeChars, leadByte, bytes, bytesStart };
 }
 
 interface Tree {
@@ -109,6 +118,77 @@ function summarize(tree: Tree, minSubtree: number): Pick<TrieLayout, 'summary' |
     for (let w = 0; w < 8; w++) bytesBelow[parent * 8 + w] |= bytesBelow[s * 8 + w];
   }
   return { summary, bytesBelow };
+}
+
+/** UTF-8 decoding after a byte: 0 at a character boundary, INVALID, else what the next byte must be. */
+const BOUNDARY = 0;
+const INVALID = 255;
+// States: 1-3 expect that many continuation bytes (80-BF); 4: after E0 (A0-BF, then 1); 5: after ED
+// (80-9F, then 1); 6: after F0 (90-BF, then 2); 7: after F4 (80-8F, then 2).
+function utf8Step(state: number, byte: number): number {
+  if (state === BOUNDARY) {
+    if (byte < 0x80) return BOUNDARY;
+    if (byte >= 0xc2 && byte <= 0xdf) return 1;
+    if (byte === 0xe0) return 4;
+    if (byte === 0xed) return 5;
+    if (byte >= 0xe1 && byte <= 0xef) return 2;
+    if (byte === 0xf0) return 6;
+    if (byte >= 0xf1 && byte <= 0xf3) return 3;
+    if (byte === 0xf4) return 7;
+    return INVALID;
+  }
+  const continuation = byte >= 0x80 && byte <= 0xbf;
+  switch (state) {
+    case 1:
+    case 2:
+    case 3:
+      return continuation ? state - 1 : INVALID;
+    case 4:
+      return byte >= 0xa0 && byte <= 0xbf ? 1 : INVALID;
+    case 5:
+      return byte >= 0x80 && byte <= 0x9f ? 1 : INVALID;
+    case 6:
+      return byte >= 0x90 && byte <= 0xbf ? 2 : INVALID;
+    case 7:
+      return byte >= 0x80 && byte <= 0x8f ? 2 : INVALID;
+    default:
+      return INVALID;
+  }
+}
+
+function wholeCharacterSubtrees(tree: Tree, summary: Int32Array, count: number): { wholeChars: Uint8Array; leadByte: Uint8Array } {
+  const { nodeCount, edgeByte, depth, subtreeEnd } = tree;
+  const decoding = new Uint8Array(nodeCount);
+  // Bytes of the character in progress read at the node, and its lead byte.
+  const offset = new Uint8Array(nodeCount);
+  const lead = new Uint8Array(nodeCount);
+  const onPath = new Uint32Array(tree.maxDepth + 1);
+  // invalidBefore[i]: how many of nodes 0..i-1 decode as INVALID.
+  const invalidBefore = new Uint32Array(nodeCount + 1);
+  for (let node = 1; node < nodeCount; node++) {
+    const d = depth[node];
+    onPath[d] = node;
+    const parent = d === 1 ? -1 : onPath[d - 1];
+    const parentState = parent < 0 ? BOUNDARY : decoding[parent];
+    const state = parentState === INVALID ? INVALID : utf8Step(parentState, edgeByte[node]);
+    decoding[node] = state;
+    if (state !== BOUNDARY && state !== INVALID) {
+      const starts = parentState === BOUNDARY;
+      offset[node] = starts ? 1 : offset[parent] + 1;
+      lead[node] = starts ? edgeByte[node] : lead[parent];
+    }
+  }
+  for (let node = 0; node < nodeCount; node++) invalidBefore[node + 1] = invalidBefore[node] + (decoding[node] === INVALID ? 1 : 0);
+  const wholeChars = new Uint8Array(count);
+  const leadByte = new Uint8Array(count);
+  for (let node = 1; node < nodeCount; node++) {
+    const s = summary[node];
+    if (s < 0 || decoding[node] === INVALID) continue;
+    if (invalidBefore[subtreeEnd[node]] - invalidBefore[node + 1] !== 0) continue;
+    wholeChars[s] = 1 + 2 * offset[node];
+    leadByte[s] = lead[node];
+  }
+  return { wholeChars, leadByte };
 }
 
 /** All tokens' bytes in one array; null and empty tokens get no bytes. */

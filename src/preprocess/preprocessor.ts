@@ -1,11 +1,13 @@
-// Tokenizing and chat templating for the routes. Small inputs are handled in place (a round trip to
-// another thread would cost more); large ones on the preprocessing thread, so that no request holds
-// the HTTP event loop (decisions §7).
+// Tokenizing, chat templating and grammar compiling for the routes. Small inputs are handled in
+// place (a round trip to another thread would cost more); large ones on the preprocessing thread,
+// and grammars on a thread of their own, so that no request holds the HTTP event loop (decisions §7).
 import type { ChatPromptInput, ChatPrompter } from '../chat/prompt.js';
 import type { Tokenizer } from '../engine/tokenizer.js';
 import type { TextTokenizer } from '../validation/generate.js';
 import { tokenSpansJson } from './token-spans.js';
 import type { PreprocessWorker } from './worker-client.js';
+import { GrammarCompiler } from './grammar-compiler.js';
+import type { GrammarSpec } from '../grammar/grammars.js';
 
 /** Texts from this length (UTF-16 units) are tokenized on the preprocessing thread. */
 const OFFLOAD_TEXT_FROM = 16_384;
@@ -27,11 +29,17 @@ export function approximateSize(value: unknown, limit: number): number {
 }
 
 export class Preprocessor implements TextTokenizer {
+  readonly compileGrammar: (spec: GrammarSpec) => Promise<GrammarSpec>;
+
   constructor(
     readonly tokenizer: Tokenizer,
     readonly prompter: ChatPrompter,
     private readonly thread: PreprocessWorker | undefined,
-  ) {}
+    /** Grammars are compiled on a thread of their own, cached. */
+    readonly grammars = new GrammarCompiler(),
+  ) {
+    this.compileGrammar = (spec) => this.grammars.compile(spec);
+  }
 
   /** The preprocessing thread while it runs; without it, everything is done in place. */
   private get worker(): PreprocessWorker | undefined {

@@ -56,6 +56,18 @@ export class SequenceSampler {
     this.lastToken = id;
   }
 
+  /**
+   * Whether drawing from the unconstrained distribution and, when the constraint refuses the
+   * token, again from the constrained one gives exactly the constrained distribution: true for
+   * greedy decoding (the best allowed token is the best token when it is allowed) and for plain
+   * temperature sampling (rejection); not with top-k, top-p or typical-p, whose cut depends on
+   * which tokens the mask leaves.
+   */
+  get canCheckDrawnToken(): boolean {
+    const p = this.params;
+    return !this.sampling || (p.topK === 0 && p.topP >= 1 && p.typicalP >= 1);
+  }
+
   /** `mask` (a grammar's) applies after the penalties and before temperature, as TGI orders them. */
   choose(logits: Float32Array, topN: number, mask?: ScoreMask): TokenChoice {
     const p = this.params;

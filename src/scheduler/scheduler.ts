@@ -257,7 +257,13 @@ export class Scheduler {
     const constraint = sequence.constraint;
     let choice: TokenChoice;
     try {
-      choice = sequence.sampler.choose(logits, request.topNTokens, constraint?.allowed());
+      if (constraint && request.tokenLogprobs === false && request.topNTokens === 0 && sequence.sampler.canCheckDrawnToken) {
+        // The cheap path: the full mask only when the drawn token is refused.
+        const drawn = sequence.sampler.choose(logits, 0);
+        choice = constraint.permits(drawn.id) ? drawn : sequence.sampler.choose(logits, 0, constraint.allowed());
+      } else {
+        choice = sequence.sampler.choose(logits, request.topNTokens, constraint?.allowed());
+      }
       constraint?.accept(choice.id);
     } catch (error) {
       // Only a grammar's automaton can fail here (one that outgrew its state budget): its request ends alone.

@@ -4,7 +4,7 @@ import type { GenerateParameters } from '../api/native.js';
 import type { GenerationRequest, SamplingParams } from '../engine/types.js';
 import { randomSeed } from '../sampling/random.js';
 import { isSampling } from '../sampling/sampler.js';
-import { validateGrammar } from './grammar.js';
+import { type CompileGrammar, validateGrammar } from './grammar.js';
 import { ValidationError } from './validation-error.js';
 
 export { ValidationError };
@@ -22,6 +22,8 @@ export interface ValidationLimits {
 export interface TextTokenizer {
   readonly vocabSize: number;
   tokenize(text: string, addSpecial: boolean): Promise<ArrayLike<number>>;
+  /** Compiles a grammar off the HTTP thread; without it grammars are compiled in place. */
+  compileGrammar?: CompileGrammar;
 }
 
 export interface ValidatedGenerate {
@@ -97,7 +99,7 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
   if (inputLength > limits.maxInputTokens) {
     throw new ValidationError(`\`inputs\` must have less than ${limits.maxInputTokens} tokens. Given: ${inputLength}`);
   }
-  const grammar = p.grammar != null ? validateGrammar(p.grammar, limits.disableGrammarSupport) : undefined;
+  const grammar = p.grammar != null ? await validateGrammar(p.grammar, limits.disableGrammarSupport, tokenizer.compileGrammar) : undefined;
   if (p.adapter_id != null) {
     throw new ValidationError(`adapter_id "${p.adapter_id}" is not available: this server has no LoRA adapters loaded`);
   }

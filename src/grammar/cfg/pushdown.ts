@@ -12,9 +12,10 @@ import { DEAD, type ByteAutomaton } from '../automaton.js';
 import { RegexAutomaton } from '../regex/dfa.js';
 import { grown, InternedSets } from '../regex/interned-sets.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from '../regex/limits.js';
-import { buildGrammarNfa, CALL_STATE, type CountedLexeme } from '../regex/nfa.js';
+import { buildGrammarNfa, CALL_STATE, type CountedLexeme, type Nfa } from '../regex/nfa.js';
 import { dfaNext, type ExplicitDfa } from '../regex/explicit-dfa.js';
 import { determinize } from '../regular/index.js';
+import { explorePlainText, plainRepresentatives } from '../plain-text.js';
 import { GrammarError } from './error.js';
 import type { Grammar } from './grammar.js';
 import { pruneUnproductive } from './productive.js';
@@ -36,6 +37,19 @@ export const DEFAULT_PUSHDOWN_LIMITS: Readonly<PushdownLimits> = Object.freeze({
   maxStacks: 512,
   maxCallDepth: 5_000,
 });
+
+/** A compiled grammar as plain data (typed arrays and numbers): what crosses threads. */
+export interface PushdownParts {
+  /** One NFA for every rule (see buildGrammarNfa). */
+  readonly nfa: Nfa;
+  /** The NFA state each rule begins in. */
+  readonly starts: readonly number[];
+  /** Counted lexemes, called as rules after the others: each unit's DFA and the count's bounds. */
+  readonly lexemes: readonly { readonly unit: ExplicitDfa; readonly min: number; readonly max: number }[];
+  /** The rule the whole text must match. */
+  readonly start: number;
+  readonly names: readonly string[];
+}
 
 const ROOT = 0;
 const UNKNOWN = -2;
@@ -71,36 +85,62 @@ export class PushdownAutomaton implements ByteAutomaton {
    * state. Such a state is (lexeme, state of its unit's DFA, units read so far), interned, and
    * numbered -2 - index so it never clashes with DFA states or DEAD.
    */
-  private readonly lexemes: { unit: ExplicitDfa; min: number; max: number }[];
+  private readonly lexemes: readonly { readonly unit: ExplicitDfa; readonly min: number; readonly max: number }[];
   private readonly lexemeStates = new Map<number, number>();
   private lexemeOf: number[] = [];
   private unitStateOf: number[] = [];
   private countOf: number[] = [];
 
   private constructor(
-    readonly grammar: Grammar,
+    /** The grammar compiled: plain data another thread can rebuild the automaton from. */
+    readonly parts: PushdownParts,
     private readonly limits: PushdownLimits,
+    check: boolean,
   ) {
-    const { nfa, starts, counted } = buildGrammarNfa(grammar.rules, limits);
-    this.dfa = RegexAutomaton.fromNfa(nfa, limits);
-    this.lexemes = counted.map((lexeme) => countedUnit(lexeme));
-    this.ruleStart = Int32Array.from([...starts.map((s) => this.dfa.stateOf([s])), ...this.lexemes.map((_, i) => this.lexemeState(i, 0, 0))]);
+    this.dfa = RegexAutomaton.fromNfa(parts.nfa, limits);
+    this.lexemes = parts.lexemes;
+    this.ruleStart = Int32Array.from([...parts.starts.map((s) => this.dfa.stateOf([s])), ...this.lexemes.map((_, i) => this.lexemeState(i, 0, 0))]);
     const classes = this.dfa.byteClasses;
     this.classOf = classes.classOf;
     this.representative = classes.representative;
     this.classCount = classes.count;
     this.maxRows = Math.max(1, Math.min(limits.maxCachedStates, Math.floor(limits.maxCachedCells / this.classCount) - 1));
     this.table = new Int32Array(Math.min(64, this.maxRows + 1) * this.classCount).fill(UNKNOWN);
-    this.checkRules();
+    if (check) this.checkRules();
     const root = this.tails.intern(Int32Array.of(-1, -1), 2);
     if (root !== ROOT) throw new Error('the root tail must be the first');
     this.tailAccepts[ROOT] = 1;
-    this.start = this.internConfiguration([ROOT, this.ruleStart[grammar.start]]);
+    this.start = this.internConfiguration([ROOT, this.ruleStart[parts.start]]);
   }
 
   /** Throws GrammarError for a grammar that matches nothing or cannot be followed. */
   static compile(grammar: Grammar, limits: Partial<PushdownLimits> = {}): PushdownAutomaton {
-    return new PushdownAutomaton(pruneUnproductive(grammar), { ...DEFAULT_PUSHDOWN_LIMITS, ...limits });
+    const bounds = { ...DEFAULT_PUSHDOWN_LIMITS, ...limits };
+    const pruned = pruneUnproductive(grammar);
+    const { nfa, starts, counted } = buildGrammarNfa(pruned.rules, bounds);
+    const parts: PushdownParts = { nfa, starts, lexemes: counted.map(countedUnit), start: pruned.start, names: pruned.names };
+    return new PushdownAutomaton(parts, bounds, true);
+  }
+
+  /**
+   * The parts with every array in shared memory: sent to other threads (as each request carrying
+   * the grammar is) without being copied.
+   */
+  static shared(parts: PushdownParts): PushdownParts {
+    const nfa = parts.nfa;
+    return {
+      ...parts,
+      nfa: { ...nfa, kind: shared(nfa.kind), edgeStart: shared(nfa.edgeStart), edges: shared(nfa.edges) },
+      lexemes: parts.lexemes.map((lexeme) => ({
+        ...lexeme,
+        unit: { ...lexeme.unit, accepting: shared(lexeme.unit.accepting), classOf: shared(lexeme.unit.classOf), next: shared(lexeme.unit.next) },
+      })),
+    };
+  }
+
+  /** The automaton of parts an earlier `compile` made (on another thread, say): no checks again. */
+  static fromParts(parts: PushdownParts, limits: Partial<PushdownLimits> = {}): PushdownAutomaton {
+    return new PushdownAutomaton(parts, { ...DEFAULT_PUSHDOWN_LIMITS, ...limits }, false);
   }
 
   next(state: number, byte: number): number {
@@ -110,6 +150,36 @@ export class PushdownAutomaton implements ByteAutomaton {
 
   accepting(state: number): boolean {
     return state >= 0 && this.configAccepts[state] === 1;
+  }
+
+  get byteClassOf(): Uint8Array {
+    return this.classOf;
+  }
+
+  /**
+   * A configuration survives any plain text when one of its stacks does; a stack does when its top
+   * DFA state does within its own rule (plain text never leaves a string, and a rule's own DFA
+   * dying is the only way for that stack to die there). Known per DFA state, so every nesting of a
+   * rule shares the answer.
+   */
+  plainTextSafe(state: number): boolean {
+    if (state < 0) return false;
+    const members = this.configs.members(state);
+    for (let i = 1; i < members.length; i += 2) if (members[i] >= 0 && this.topSafe(members[i])) return true;
+    return false;
+  }
+
+  private readonly safeTops = new Map<number, boolean>();
+  private plainBytes: Uint8Array[] | undefined;
+
+  private topSafe(top: number): boolean {
+    const known = this.safeTops.get(top);
+    if (known !== undefined) return known;
+    this.plainBytes ??= plainRepresentatives(this.classOf);
+    const explored = explorePlainText((s, b) => this.dfa.next(s, b), this.plainBytes, top, 512, (s) => this.safeTops.get(s));
+    if (explored) for (const s of explored) this.safeTops.set(s, true);
+    else this.safeTops.set(top, false);
+    return explored !== undefined;
   }
 
   /** Configurations made so far. */
@@ -287,25 +357,26 @@ export class PushdownAutomaton implements ByteAutomaton {
 
   /** No rule may match the empty text or call itself (through others) before reading a byte. */
   private checkRules(): void {
-    const { grammar, dfa } = this;
+    const { parts, dfa } = this;
+    const ruleCount = parts.starts.length;
     const { kind, edgeStart, edges } = dfa.nfa;
-    const firstCalls: number[][] = [...grammar.rules, ...this.lexemes].map((_, rule) => {
-      if (rule >= grammar.rules.length) return [];
+    const firstCalls: number[][] = Array.from({ length: ruleCount + this.lexemes.length }, (_, rule) => {
+      if (rule >= ruleCount) return [];
       const start = this.ruleStart[rule];
       if (start === DEAD) return [];
-      if (dfa.accepting(start)) throw new GrammarError(`rule ${grammar.names[rule]} can match the empty text`);
+      if (dfa.accepting(start)) throw new GrammarError(`rule ${parts.names[rule]} can match the empty text`);
       return [...dfa.members(start)].filter((m) => kind[m] === CALL_STATE).map((m) => edges[edgeStart[m]]);
     });
-    const color = new Uint8Array(grammar.rules.length + this.lexemes.length);
+    const color = new Uint8Array(ruleCount + this.lexemes.length);
     const visit = (rule: number): void => {
       color[rule] = 1;
       for (const callee of firstCalls[rule]) {
-        if (color[callee] === 1) throw new GrammarError(`rule ${grammar.names[callee]} calls itself before reading any text`);
+        if (color[callee] === 1) throw new GrammarError(`rule ${parts.names[callee]} calls itself before reading any text`);
         if (color[callee] === 0) visit(callee);
       }
       color[rule] = 2;
     };
-    for (let rule = 0; rule < grammar.rules.length; rule++) if (color[rule] === 0) visit(rule);
+    for (let rule = 0; rule < ruleCount; rule++) if (color[rule] === 0) visit(rule);
   }
 }
 
@@ -320,6 +391,13 @@ function countedUnit(lexeme: CountedLexeme): { unit: ExplicitDfa; min: number; m
   }
   if (unit.stateCount > 0xffff) throw new GrammarError('a counted unit is too large');
   return { unit, min: lexeme.min, max: lexeme.max };
+}
+
+function shared<T extends Uint8Array | Int32Array>(array: T): T {
+  if (array.buffer instanceof SharedArrayBuffer) return array;
+  const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
 }
 
 /** Sorts a flat list of (a, b) pairs by a, then b. Lists are short: insertion sort. */

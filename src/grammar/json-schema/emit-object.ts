@@ -9,10 +9,12 @@
 import { g } from '../cfg/index.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { type CodePointSet, difference, normalize } from '../regex/code-point-set.js';
+import { STRING_CHAR } from './json-string.js';
 import type { Emitter } from './emit.js';
 import { Language } from './ir/language.js';
-import { and, ANY, type Node } from './ir/node.js';
+import { and, ANY, keyOf, type Node } from './ir/node.js';
 import { type KeyRule, literalKeys, type ObjectShape, valueOf } from './ir/type-set.js';
+import { jsonLiteralContent, rawOrShortEscape } from './json-escapes.js';
 import { SchemaError } from './schema-error.js';
 
 const MAX_RULES_PER_OBJECT = 6;
@@ -42,7 +44,7 @@ function emitPlain(shape: ObjectShape, emitter: Emitter, witness: KeyRule | unde
   const props = allProps(shape);
   const items = props.map(({ name, value }) => {
     const allowed = shape.names && !shape.names.contains(name) ? g.NOTHING : emitter.child(value);
-    return { node: g.seq(g.literal(JSON.stringify(name)), syntax.colon, allowed), required: shape.required.includes(name) };
+    return { node: g.seq(keyLiteral(name), syntax.colon, allowed), required: shape.required.includes(name) };
   });
   const names = props.map((p) => p.name);
   const cells = undeclaredCells(shape, names, emitter);
@@ -53,6 +55,19 @@ function emitPlain(shape: ObjectShape, emitter: Emitter, witness: KeyRule | unde
     witnessNode = g.alt(...witnessCells.filter((cell) => cell.keys !== undefined).map((cell) => memberRule(cell.keys!, cell.value, emitter)));
   }
   return syntax.bracketed('{', g.members(items, syntax.comma, extra, shape.min, shape.max, witnessNode), '}');
+}
+
+const keyLiterals = new Map<string, GrammarNode>();
+
+/** A declared key, each character in every JSON spelling (Python escapes non-ASCII ones). */
+function keyLiteral(name: string): GrammarNode {
+  let node = keyLiterals.get(name);
+  if (!node) {
+    node = g.seq(g.literal('"'), jsonLiteralContent(name), g.literal('"'));
+    if (keyLiterals.size > 10_000) keyLiterals.clear();
+    keyLiterals.set(name, node);
+  }
+  return node;
 }
 
 /** Declared properties, then required keys that none declares (their value follows the rules). */
@@ -76,7 +91,7 @@ function undeclaredCells(shape: ObjectShape, declared: readonly string[], emitte
   if (!shape.names && (rules.length === 0 || (rules.length === 1 && rules[0].keys.universal))) {
     const value = rules.length === 0 ? ANY : rules[0].value;
     if (value.k === 'none') return [];
-    const trie = keyTrie(declared);
+    const trie = cachedKeyTrie(declared);
     return trie ? [{ keys: trie, value }] : [];
   }
   const excluded = declared.length > 0 ? literalKeys(declared).not() : Language.universal('key');
@@ -110,16 +125,31 @@ function and2(keys: Language | KeyTrie, other: Language): Language | KeyTrie | u
   return both.isEmpty() ? undefined : both;
 }
 
-const memberRules = new WeakMap<object, Map<string, GrammarNode>>();
+/** Rules of undeclared members, by emitter, then by their key trie (or language) and value: made once each. */
+const memberRules = new WeakMap<Emitter, Map<object, Map<string, GrammarNode>>>();
 
 function memberRule(keys: Language | KeyTrie, value: Node, emitter: Emitter): GrammarNode {
-  const content = keys instanceof Language ? keys.and(Language.of('key', g.repeat(g.chars(KEY_CHARS), 0, Infinity), true)).content() : keys.node;
-  if (g.isNothing(content)) return g.NOTHING;
-  let byEmitter = memberRules.get(emitter);
-  if (!byEmitter) memberRules.set(emitter, (byEmitter = new Map()));
-  void byEmitter;
-  return g.call(emitter.builder.rule('undeclared member', g.seq(g.literal('"'), content, g.literal('"'), emitter.syntax.colon, emitter.child(value))));
+  let byKeys = memberRules.get(emitter);
+  if (!byKeys) memberRules.set(emitter, (byKeys = new Map()));
+  let byValue = byKeys.get(keys);
+  if (!byValue) byKeys.set(keys, (byValue = new Map()));
+  const known = byValue.get(keyOf(value));
+  if (known) return known;
+  // The key is a rule of its own, shared by the members of every value with these keys.
+  let key = byValue.get('');
+  if (!key) {
+    const content = keys instanceof Language ? keys.and(Language.of('key', g.repeat(g.chars(KEY_CHARS), 0, Infinity), true)).content() : keys.node;
+    key = g.isNothing(content) ? g.NOTHING : g.call(emitter.builder.rule('undeclared key', g.seq(g.literal('"'), content, g.literal('"'))));
+    byValue.set('', key);
+  }
+  const rule = g.isNothing(key) ? g.NOTHING : g.call(emitter.builder.rule('undeclared member', g.seq(key, emitter.syntax.colon, emitter.child(value))));
+  byValue.set(keyOf(value), rule);
+  return rule;
 }
+
+const ALL_CHARS: CodePointSet = [[0, 0x10ffff]];
+let anyKeyContent: GrammarNode | undefined;
+const anyContent = () => (anyKeyContent ??= g.pattern(`${STRING_CHAR}*`));
 
 interface KeyTrie {
   readonly node: GrammarNode;
@@ -130,8 +160,20 @@ function trieLanguage(trie: KeyTrie): Language {
   return trie.names.length === 0 ? Language.universal('key') : literalKeys(trie.names).not();
 }
 
+/** Key tries by their names, shared by the objects of a grammar (and across grammars, bounded). */
+const keyTries = new Map<string, KeyTrie | undefined>();
+
+function cachedKeyTrie(names: readonly string[]): KeyTrie | undefined {
+  const key = JSON.stringify(names);
+  if (keyTries.has(key)) return keyTries.get(key);
+  const trie = keyTrie(names);
+  if (keyTries.size >= 1024) keyTries.delete(keyTries.keys().next().value!);
+  keyTries.set(key, trie);
+  return trie;
+}
+
 /**
- * Keys none of `names`, spelled with KEY_CHARS: either leaving the trie of the names at some node
+ * Keys none of `names`: either leaving the trie of the names at some node
  * (by a character no name continues with there) and going on freely, or stopping at a node that
  * ends no name. Undefined when a name is too long to exclude this way.
  */
@@ -152,15 +194,22 @@ function keyTrie(names: readonly string[]): KeyTrie | undefined {
     }
     node.terminal = true;
   }
-  const keyChar = (codePoint: number) => KEY_CHARS.some(([lo, hi]) => codePoint >= lo && codePoint <= hi);
-  const children = (node: TrieNode) => [...node.children].filter(([codePoint]) => keyChar(codePoint));
+  // Next to the names a character is written raw or as a short escape (\\", \\n, ...), whose
+  // meaning is plain; once the key has left every name, anything JSON allows.
+  const spellings = new Map<number, GrammarNode>();
+  const spelled = (codePoint: number) => {
+    let node = spellings.get(codePoint);
+    if (!node) spellings.set(codePoint, (node = rawOrShortEscape([[codePoint, codePoint]])));
+    return node;
+  };
+  const children = (node: TrieNode) => [...node.children].filter(([codePoint]) => !g.isNothing(spelled(codePoint)));
   const leaving = (node: TrieNode): GrammarNode =>
     g.alt(
-      g.chars(difference(KEY_CHARS, normalize([...node.children.keys()].map((c) => [c, c] as const)))),
-      ...children(node).map(([codePoint, child]) => g.seq(g.literal(String.fromCodePoint(codePoint)), leaving(child))),
+      rawOrShortEscape(difference(ALL_CHARS, normalize([...node.children.keys()].map((c) => [c, c] as const)))),
+      ...children(node).map(([codePoint, child]) => g.seq(spelled(codePoint), leaving(child))),
     );
   const stopping = (node: TrieNode): GrammarNode =>
-    g.alt(node.terminal ? g.NOTHING : g.EMPTY, ...children(node).map(([codePoint, child]) => g.seq(g.literal(String.fromCodePoint(codePoint)), stopping(child))));
-  const node = g.alt(g.seq(leaving(root), g.repeat(g.chars(KEY_CHARS), 0, Infinity)), stopping(root));
+    g.alt(node.terminal ? g.NOTHING : g.EMPTY, ...children(node).map(([codePoint, child]) => g.seq(spelled(codePoint), stopping(child))));
+  const node = g.alt(g.seq(leaving(root), anyContent()), stopping(root));
   return g.isNothing(node) ? undefined : { node, names };
 }

@@ -2,13 +2,14 @@
 // value or an element is a call of a rule made once per distinct node (by key), so recursive and
 // repeated schemas compile once and nesting never multiplies sizes.
 import { g, type GrammarBuilder } from '../cfg/index.js';
+import { checkDeadline } from '../deadline.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { nodeSize } from '../cfg/size.js';
 import { emitArray } from './emit-array.js';
 import { emitObject } from './emit-object.js';
 import { Expander } from './ir/expand.js';
 import type { Language } from './ir/language.js';
-import { keyOf, type Node } from './ir/node.js';
+import { keyOf, type Node, or } from './ir/node.js';
 import type { JsonSyntax } from './json-syntax.js';
 import { SchemaError } from './schema-error.js';
 
@@ -27,8 +28,17 @@ export class Emitter {
     readonly syntax: JsonSyntax,
   ) {}
 
-  /** Every value of the node, as alternatives by type. */
+  /**
+   * Every value of the node, as alternatives by type. An `or` of definitions calls each one's rule
+   * instead of copying it (the alternatives are then followed side by side until they part).
+   */
   value(node: Node): GrammarNode {
+    checkDeadline();
+    if (node.k === 'or' && node.items.some((item) => item.k === 'ref')) {
+      const refs = node.items.filter((item) => item.k === 'ref');
+      const others = node.items.filter((item) => item.k !== 'ref');
+      return g.alt(...refs.map((item) => this.child(item)), ...(others.length > 0 ? [this.value(or(...others))] : []));
+    }
     const t = this.expander.expand(node);
     const options: GrammarNode[] = [];
     if (t.null) options.push(g.literal('null'));

@@ -7,6 +7,7 @@ import { GrammarBuilder, GrammarError, PushdownAutomaton } from '../cfg/index.js
 import type { Grammar } from '../cfg/grammar.js';
 import { g } from '../cfg/index.js';
 import { RegexError } from '../regex/index.js';
+import { CompileTimeout } from '../deadline.js';
 import { Emitter } from './emit.js';
 import { JsonSyntax, type WhitespaceMode } from './json-syntax.js';
 import { Lowering } from './lower.js';
@@ -47,6 +48,7 @@ export function jsonSchemaAutomaton(schema: unknown, options: JsonGrammarOptions
 
 function asSchemaError(error: unknown): unknown {
   if (error instanceof SchemaError) return error;
+  if (error instanceof CompileTimeout) return new SchemaError(error.message, '');
   if (error instanceof GrammarError) return new SchemaError(`the schema cannot be followed: ${error.message}`, '');
   if (error instanceof RegexError) return new SchemaError(`the schema's grammar is too complex: ${error.message}`, '');
   return error;

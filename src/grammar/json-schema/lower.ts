@@ -3,6 +3,7 @@
 // (plain or when the branches are clearly disjoint), not is not, if/then/else and dependencies
 // are implications. $ref targets are definitions, lowered on first use, so recursion stays finite.
 import { g } from '../cfg/index.js';
+import { checkDeadline } from '../deadline.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { dfaNode } from '../regular/index.js';
 import { decimalOf } from './decimal.js';
@@ -11,6 +12,7 @@ import { and, ANY, at, Definition, not, NONE, type Node, or, ref, types } from '
 import { ALL_TYPES, type ArrayShape, NO_TYPES, type ObjectShape, OPEN_ARRAY, OPEN_OBJECT, type TypeSet, type KeyRule } from './ir/type-set.js';
 import { isSchemaObject, JSON_TYPES, type JsonType, type Schema } from './keywords.js';
 import { STRING_CHAR } from './json-string.js';
+import { jsonLiteralContent } from './json-escapes.js';
 import { numberLanguage } from './numbers.js';
 import { branchesDisjoint } from './one-of.js';
 import { resolveRef } from './refs.js';
@@ -35,10 +37,13 @@ export class Lowering {
   private readonly definitions = new Map<string, Definition>();
   /** Drafts 4 to 7 ignore every keyword beside $ref; later ones apply them too. */
   private readonly refSiblingsIgnored: boolean;
+  /** Drafts 6 and later count 1.0 as an integer; drafts 3 and 4 do not. */
+  private readonly zeroFractionIntegers: boolean;
 
   constructor(private readonly root: unknown) {
     const version = isSchemaObject(root) && typeof root.$schema === 'string' ? root.$schema : '';
     this.refSiblingsIgnored = /draft-0[3-7]/.test(version);
+    this.zeroFractionIntegers = !/draft-0[34]/.test(version);
   }
 
   lower(schema: unknown, path: string): Node {
@@ -48,6 +53,7 @@ export class Lowering {
     const known = this.memo.get(schema);
     if (known) return known;
     if (++this.steps > MAX_STEPS) throw new SchemaError('the schema is too large to compile', '');
+    checkDeadline();
     if (this.depth >= MAX_DEPTH) throw new SchemaError('the schema nests too deeply', path);
     this.depth++;
     try {
@@ -163,7 +169,7 @@ export class Lowering {
   private numberLanguage(schema: Schema, integer: boolean, path: string): Language {
     const hasKeywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'format'].some((k) => schema[k] !== undefined);
     if (!integer && !hasKeywords) return Language.universal('number');
-    const language = numberLanguage(schema, integer, path);
+    const language = numberLanguage(schema, integer, path, this.zeroFractionIntegers);
     const exact = language.exact;
     return 'pattern' in language ? Language.of('number', g.pattern(language.pattern), exact) : Language.fromDfa('number', language.dfa, exact);
   }
@@ -313,7 +319,7 @@ export function literal(value: unknown): Node {
     return types({ ...NO_TYPES, number: Language.of('number', g.literal(text), true) });
   }
   if (typeof value === 'string') {
-    return types({ ...NO_TYPES, string: Language.of('string', g.literal(value), true, g.literal(JSON.stringify(value).slice(1, -1))) });
+    return types({ ...NO_TYPES, string: Language.of('string', g.literal(value), true, jsonLiteralContent(value)) });
   }
   if (Array.isArray(value)) {
     return types({ ...NO_TYPES, arrays: [{ prefix: value.map(literal), items: NONE, min: value.length, max: value.length, unique: false }] });

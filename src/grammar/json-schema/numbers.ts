@@ -2,7 +2,8 @@
 // without exponent (and with at most MAX_FRACTION fraction digits), compared exactly as decimals
 // against bounds chosen so that the comparison is sound for validators that compare doubles:
 // an inclusive bound is the double's own decimal (rounding is monotone), an exclusive one the next
-// double's. multipleOf is a residue automaton over the digits, intersected with the range.
+// double's. multipleOf is a residue automaton over the digits (decimal arithmetic, as the
+// specification says), intersected with the range.
 import { determinize, minimize, product, RegularError } from '../regular/index.js';
 import { g } from '../cfg/index.js';
 import type { ExplicitDfa } from '../regex/explicit-dfa.js';
@@ -44,7 +45,12 @@ const NUMBER_FORMATS: Readonly<Record<string, { minimum: number; maximum: number
  */
 export type NumberLanguage = ({ pattern: string } | { dfa: ExplicitDfa }) & { exact: boolean };
 
-export function numberLanguage(schema: Schema, integer: boolean, path: string): NumberLanguage {
+/**
+ * `zeroFraction`: an integer may be written with a zero fraction (1.0), as drafts 6 and later say
+ * (any number with a zero fractional part); draft 4 counts only texts without fraction.
+ */
+export function numberLanguage(schema: Schema, integer: boolean, path: string, zeroFraction = false): NumberLanguage {
+  const integers = (lower: Bound | undefined, upper: Bound | undefined) => `(?:${integerRange(lower, upper)})${zeroFraction ? '(?:\\.0{1,20})?' : ''}`;
   const format = typeof schema.format === 'string' && Object.hasOwn(NUMBER_FORMATS, schema.format) ? NUMBER_FORMATS[schema.format] : undefined;
   if (format) integer = true;
   // int64 is narrowed to 18 digits: its language is then not exact.
@@ -57,20 +63,18 @@ export function numberLanguage(schema: Schema, integer: boolean, path: string): 
   }
   const step = schema.multipleOf;
   if (step === undefined) {
-    if (!lower && !upper) return { pattern: integer ? ANY_INTEGER : ANY_NUMBER, exact: exactFormat };
-    return { pattern: integer ? integerRange(lower, upper) : numberRange(lower, upper), exact: exactFormat };
+    if (!lower && !upper) return { pattern: integer ? integers(undefined, undefined) : ANY_NUMBER, exact: exactFormat };
+    return { pattern: integer ? integers(lower, upper) : numberRange(lower, upper), exact: exactFormat };
   }
   if (typeof step !== 'number' || !(step > 0) || !Number.isFinite(step)) throw new SchemaError('multipleOf must be a number above 0', `${path}/multipleOf`);
-  const multiple = multipleOfDfa(step, integer);
-  if (multiple === undefined) {
-    throw new SchemaError(`multipleOf ${step} is not supported: its multiples are not exact in floating point`, `${path}/multipleOf`);
-  }
+  const multiple = multipleOfDfa(step);
+  if (multiple === undefined) throw new SchemaError(`multipleOf ${step} needs too large an automaton (too many significant digits)`, `${path}/multipleOf`);
   // Multiples are written within the exact integers of doubles.
   if (!lower || lower.value < -MULTIPLE_LIMIT) lower = { value: -MULTIPLE_LIMIT, exclusive: false };
   if (!upper || upper.value > MULTIPLE_LIMIT) upper = { value: MULTIPLE_LIMIT, exclusive: false };
-  const range = integer || multiple.integersOnly ? integerRange(lower, upper) : numberRange(lower, upper, multiple.fractionDigits);
+  const range = integer || multiple.fractionDigits === 0 ? integers(lower, upper) : numberRange(lower, upper, multiple.fractionDigits);
   try {
-    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)), exact: exactFormat && multiple.exact };
+    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)), exact: exactFormat };
   } catch (error) {
     if (error instanceof RegularError) throw new SchemaError(`multipleOf ${step} with this range needs too large an automaton`, `${path}/multipleOf`);
     throw error;

@@ -79,6 +79,10 @@ export class RegexAutomaton implements ByteAutomaton {
     return this.classes;
   }
 
+  get byteClassOf(): Uint8Array {
+    return this.classOf;
+  }
+
   next(state: number, byte: number): number {
     const target = this.table[this.rowOf[state] + this.classOf[byte]];
     // Also false for undefined, read past the arrays when state or byte is out of range.

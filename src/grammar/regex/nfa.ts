@@ -9,6 +9,7 @@ import type { CodePointSet } from './code-point-set.js';
 import { RegexError } from './error.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';
 import { encodeUtf8 } from './utf8.js';
+import { checkDeadline } from '../deadline.js';
 
 /** Consumes one byte: its edges are triples (lo, hi, target). */
 export const BYTE_STATE = 0;
@@ -308,6 +309,7 @@ class NfaBuilder {
   }
 
   private add(kind: number, edges: number[]): number {
+    checkDeadline();
     if (this.kinds.length >= this.maxStates) {
       throw new RegexError(`pattern too complex: its automaton needs more than ${this.maxStates} states (repetition counts multiply; lower them)`);
     }

@@ -8,6 +8,7 @@ import { dfaNext, type ExplicitDfa } from '../regex/explicit-dfa.js';
 import { RegexAutomaton } from '../regex/dfa.js';
 import { buildNfa } from '../regex/nfa.js';
 import { DEAD } from '../automaton.js';
+import { checkDeadline } from '../deadline.js';
 
 export class RegularError extends Error {
   override name = 'RegularError';
@@ -32,6 +33,7 @@ export function determinize(node: GrammarNode, maxStates = DEFAULT_MAX_STATES): 
   const ids = new Map<number, number>();
   const order: number[] = [];
   const visit = (state: number): number => {
+    checkDeadline();
     let id = ids.get(state);
     if (id === undefined) {
       if (order.length >= maxStates) throw new RegularError(`the language needs more than ${maxStates} automaton states`);
@@ -93,6 +95,7 @@ export function product(a: DfaLike | ExplicitDfa, b: DfaLike | ExplicitDfa, mode
   const ids = new Map<number, number>();
   const pairs: number[] = [];
   const visit = (sa: number, sb: number): number => {
+    checkDeadline();
     const k = (sa + 1) * 0x100000000 + (sb + 1);
     let id = ids.get(k);
     if (id === undefined) {

@@ -41,6 +41,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       choices: body.n ?? 1,
       extraStop: prompter.stop,
     });
+    for (const choice of planned.choices) choice.request.tokenLogprobs = body.logprobs ?? false;
     return { ...planned, prompt, stops: [...planned.stop, ...prompter.stop], topLogprobs, logprobs: body.logprobs ?? false };
   }
 

@@ -75,8 +75,9 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
       });
       stops = planned.stop;
       planned.choices.forEach((validated, j) => {
-        // Prompt logprobs are only needed to echo them.
+        // Prompt logprobs are only needed to echo them; token logprobs to show them or rank best_of.
         validated.request.prefillLogprobs = echo && body.logprobs != null;
+        validated.request.tokenLogprobs = body.logprobs != null || bestOf > n;
         jobs.push({ prompt: p, index: bestOf === n ? p * n + j : undefined, validated });
       });
     }

@@ -71,6 +71,8 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
       // Validated (tokenized, grammar compiled) once; each best_of sequence draws from its own seed
       // (best_of > 1 forbids a seed, so every one is random).
       const first = await validate(inputs, parameters);
+      // Token logprobs are shown in details and rank best_of; otherwise nobody reads them.
+      first.request.tokenLogprobs = first.details || first.decoderInputDetails || sequences > 1;
       const validated = [first, ...Array.from({ length: sequences - 1 }, () => ({ ...first, request: { ...first.request, sampling: { ...first.request.sampling, seed: randomSeed() } } }))];
       const cancel = clientGone(reply);
       const results = await Promise.all(validated.map((v) => generator.collect(v, start, cancel.signal))).catch((error: unknown) => {

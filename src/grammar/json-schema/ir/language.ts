@@ -11,12 +11,12 @@ import { RegexAutomaton } from '../../regex/dfa.js';
 import { buildNfa } from '../../regex/nfa.js';
 import { type DfaLike, determinize, dfaNode, isEmpty, lazy, minimize, product, RegularError } from '../../regular/index.js';
 import { STRING_CHAR } from '../json-string.js';
+import { jsonContent, PLAIN_SET } from '../json-escapes.js';
 import { SchemaError } from '../schema-error.js';
 
 export type LanguageKind = 'number' | 'string' | 'key';
 
-/** Characters a string holds raw in JSON (the others need an escape). */
-export const PLAIN_SET: CodePointSet = [[0x20, 0x21], [0x23, 0x5b], [0x5d, 0x10ffff]];
+export { PLAIN_SET };
 const ANY_TEXT: GrammarNode = g.repeat(g.chars([[0, 0x10ffff]]), 0, Infinity);
 const MAX_STATES = 20_000;
 
@@ -133,11 +133,15 @@ export class Language {
     return g.seq(g.literal('"'), this.content(), g.literal('"'));
   }
 
-  /** Strings and keys: what goes between the quotes. Without a JSON form, plain characters only (no escapes). */
+  /**
+   * Strings and keys: what goes between the quotes, every JSON spelling of each character where
+   * the language has a regex; a language known only as an automaton is written with plain
+   * characters (no escapes), a sound narrowing.
+   */
   content(): GrammarNode {
     if (this.json) return this.json;
     if (this.universal) return (anyContent ??= g.pattern(`${STRING_CHAR}*`));
-    if (this.source) return narrow(this.source, PLAIN_SET);
+    if (this.source) return jsonContent(this.source);
     return dfaNode(combine(this.dfa(), lazy(PLAIN_TEXT), 'and'));
   }
 }

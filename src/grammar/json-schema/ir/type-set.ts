@@ -192,12 +192,16 @@ export function andArrays(a: ArrayShape, b: ArrayShape): ArrayShape | undefined 
   for (let i = 0; i < length; i++) prefix.push(and(a.prefix[i] ?? a.items, b.prefix[i] ?? b.items));
   let contains = a.contains ?? b.contains;
   if (a.contains && b.contains) {
-    // Two counts over different sets cannot be tracked together: keep them only when they are one.
-    if (a.contains.value !== b.contains.value || a.contains.from !== b.contains.from) {
+    if (a.contains.value === b.contains.value && a.contains.from === b.contains.from) {
+      contains = { ...a.contains, min: Math.max(a.contains.min, b.contains.min), max: Math.min(a.contains.max, b.contains.max) };
+      if (contains.min > contains.max) return undefined;
+    } else if (a.contains.max === Infinity && b.contains.max === Infinity) {
+      // Two counts over different sets cannot be tracked together. "At least m items of each" is
+      // narrowed to "at least m items of both" (sound: fewer arrays).
+      contains = { value: and(a.contains.value, b.contains.value), min: Math.max(a.contains.min, b.contains.min), max: Infinity, from: Math.max(a.contains.from, b.contains.from) };
+    } else {
       throw new SchemaError('two contains constraints on one array are not supported', '');
     }
-    contains = { ...a.contains, min: Math.max(a.contains.min, b.contains.min), max: Math.min(a.contains.max, b.contains.max) };
-    if (contains.min > contains.max) return undefined;
   }
   return { prefix, items: and(a.items, b.items), min, max, contains, unique: a.unique || b.unique };
 }
