@@ -274,6 +274,14 @@ describe('OpenAI API with @huggingface/inference', () => {
     const r = await hf.textGeneration({ inputs: 'Once upon a time', parameters: { max_new_tokens: 16, temperature: 0 } });
     assert.ok(GREEDY_CONTINUATION.startsWith(r.generated_text) && r.generated_text.length > 30, r.generated_text);
   });
+
+  it('textGeneration follows a regex grammar (TGI\'s parameter, sent along to /v1/completions)', async () => {
+    const grammar = { type: 'regex' as const, value: ' there (was|lived) a [a-z]+ [a-z]+\\.' };
+    const r = await hf.textGeneration({ inputs: 'Once upon a time,', parameters: { max_new_tokens: 24, temperature: 0, grammar } });
+    assert.match(r.generated_text, /^ there (was|lived) a [a-z]+ [a-z]+\.$/);
+    const free = await hf.textGeneration({ inputs: 'Once upon a time,', parameters: { max_new_tokens: 24, temperature: 0 } });
+    assert.notEqual(free.generated_text, r.generated_text, 'the grammar changed the text');
+  });
 });
 
 describe('chat without a model template, /chat_tokenize and /invocations', () => {

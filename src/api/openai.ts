@@ -1,5 +1,6 @@
 // OpenAI-compatible request shapes (/v1/chat/completions, /v1/completions) and response types.
 import { z } from 'zod';
+import { GrammarSchema } from './native.js';
 import { SeedSchema } from './seed.js';
 
 const number = z.number();
@@ -81,6 +82,11 @@ export const CompletionRequestSchema = z.looseObject({
   best_of: integer.nullish(),
   /** An extension: the chat route's constraint on the completion text. */
   response_format: z.looseObject({ type: z.string() }).nullish(),
+  /**
+   * An extension: TGI's `grammar` parameter (Hugging Face's text-generation task, which
+   * @huggingface/inference sends to /v1/completions with the other parameters).
+   */
+  grammar: GrammarSchema.nullish(),
 });
 
 export type ChatMessageJson = z.infer<typeof ChatMessageSchema>;

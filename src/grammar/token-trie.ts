@@ -75,10 +75,11 @@ export class TokenTrie {
     const whole = this.wholeChars[s];
     if (whole === 0) return this.selfLoops.covers(next, this.bytesBelow, s, false);
     const inProgress = whole >>> 1;
-    if (inProgress === 0) return this.selfLoops.covers(next, this.bytesBelow, s, true) || this.selfLoops.plainTextSafe(next, this.bytesBelow, s);
+    // Plain text a state cannot die on is the cheaper proof (an automaton may know it per rule state).
+    if (inProgress === 0) return this.selfLoops.plainTextSafe(next, this.bytesBelow, s) || this.selfLoops.covers(next, this.bytesBelow, s, true);
     // The character started `inProgress` bytes up: its start state is the path's state there.
     const start = this.states[depth - inProgress];
-    return this.selfLoops.coversFrom(start, this.leadByte[s], this.bytesBelow, s) || this.selfLoops.plainTextSafe(start, this.bytesBelow, s);
+    return this.selfLoops.plainTextSafe(start, this.bytesBelow, s) || this.selfLoops.coversFrom(start, this.leadByte[s], this.bytesBelow, s);
   }
 
   edgeByte(node: number): number {
@@ -110,7 +111,7 @@ export class TokenTrie {
       mask.clear();
       return 0;
     }
-    const { nodes, subtreeEnd, tokenStart, summary, bytesBelow, wholeChars, leadByte, states, nodeCount, selfLoops, refused } = this;
+    const { nodes, subtreeEnd, tokenStart, summary, states, nodeCount, selfLoops, refused } = this;
     selfLoops.reset(automaton);
     refused.clear();
     states[0] = state;

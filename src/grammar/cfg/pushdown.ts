@@ -51,6 +51,12 @@ export interface PushdownParts {
   readonly names: readonly string[];
 }
 
+/**
+ * DFA states explored to prove a rule state safe on plain text. Small: a proof that fails (the
+ * trie of an object's declared keys, say) costs as much as it explored, in new DFA states.
+ */
+const PLAIN_EXPLORATION = 64;
+
 const ROOT = 0;
 const UNKNOWN = -2;
 const NO_ROW = 0;
@@ -58,7 +64,7 @@ const NO_CALLS = new Int32Array(0);
 
 export class PushdownAutomaton implements ByteAutomaton {
   readonly start: number;
-  private readonly dfa: RegexAutomaton;
+  readonly dfa: RegexAutomaton;
   /** The DFA state each rule begins in (DEAD for a rule that matches nothing). */
   private readonly ruleStart: Int32Array;
   /** Per DFA state: pairs (callee's start state, state to return to), or NO_CALLS. */
@@ -164,10 +170,17 @@ export class PushdownAutomaton implements ByteAutomaton {
    */
   plainTextSafe(state: number): boolean {
     if (state < 0) return false;
-    const members = this.configs.members(state);
-    for (let i = 1; i < members.length; i += 2) if (members[i] >= 0 && this.topSafe(members[i])) return true;
-    return false;
+    let safe = this.safeConfigs[state];
+    if (safe === undefined) {
+      safe = false;
+      const members = this.configs.members(state);
+      for (let i = 1; i < members.length && !safe; i += 2) if (members[i] >= 0 && this.topSafe(members[i])) safe = true;
+      this.safeConfigs[state] = safe;
+    }
+    return safe;
   }
+
+  private readonly safeConfigs: (boolean | undefined)[] = [];
 
   private readonly safeTops = new Map<number, boolean>();
   private plainBytes: Uint8Array[] | undefined;
@@ -176,7 +189,7 @@ export class PushdownAutomaton implements ByteAutomaton {
     const known = this.safeTops.get(top);
     if (known !== undefined) return known;
     this.plainBytes ??= plainRepresentatives(this.classOf);
-    const explored = explorePlainText((s, b) => this.dfa.next(s, b), this.plainBytes, top, 512, (s) => this.safeTops.get(s));
+    const explored = explorePlainText((s, b) => this.dfa.next(s, b), this.plainBytes, top, PLAIN_EXPLORATION, (s) => this.safeTops.get(s));
     if (explored) for (const s of explored) this.safeTops.set(s, true);
     else this.safeTops.set(top, false);
     return explored !== undefined;

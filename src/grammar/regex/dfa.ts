@@ -151,9 +151,10 @@ export class RegexAutomaton implements ByteAutomaton {
     const row = this.rowsUsed++;
     const width = this.classes.count;
     if ((row + 1) * width > this.table.length) {
-      const capacity = Math.min(2 * this.table.length, (this.maxRows + 1) * width);
-      const table = new Int32Array(capacity).fill(UNKNOWN);
+      const capacity = Math.min(4 * this.table.length, (this.maxRows + 1) * width);
+      const table = new Int32Array(capacity);
       table.set(this.table);
+      table.fill(UNKNOWN, this.table.length);
       this.table = table;
     }
     if (row >= this.rowOwner.length) this.rowOwner = grown(this.rowOwner, 2 * this.rowOwner.length);

@@ -62,7 +62,8 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     }
     const echo = body.echo ?? false;
     if (echo && body.suffix != null) throw validationError('`echo` cannot be combined with `suffix`', 'echo');
-    const grammar = grammarOfResponseFormat(body.response_format);
+    if (body.grammar != null && body.response_format != null) throw validationError('`grammar` and `response_format` cannot be combined', 'grammar');
+    const grammar = body.grammar ?? grammarOfResponseFormat(body.response_format);
     const jobs: Job[] = [];
     let stops: string[] = [];
     for (const [p, prompt] of prompts.entries()) {
