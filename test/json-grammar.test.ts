@@ -1,23 +1,46 @@
-// JSON Schema grammars end to end on stories260K's real weights: every output that ends by EOS
-// parses and validates under its schema (ajv), through the native routes, the openai client's
-// response_format, and for 200 real schemas of the MaskBench dev folder.
+// JSON Schema grammars end to end on stories260K's real weights and on a random-weight model with
+// a large vocabulary: every output that ends by EOS parses and validates under its schema (ajv),
+// through the native routes, the openai client's response_format, and for 200 real schemas of the
+// MaskBench dev folder on each model.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { jsonSchemaAutomaton, SchemaError } from '../src/grammar/json-schema/index.js';
 import { RegexAutomaton, RegexError } from '../src/grammar/regex/index.js';
+import { writeSyntheticLlama } from '../src/bench/model/synthetic-llama.js';
 import { postJson, quantizedStories, readSse, SHARED, startServer, stream, type RunningServer } from './helpers/server.js';
 
 const MASKBENCH = join(SHARED, 'structured-output', 'maskbench-dev');
 
 function validator() {
-  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
+  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true, logger: false });
   (addFormats as unknown as (a: unknown) => void)(ajv);
   return ajv;
+}
+
+/**
+ * Ajv2020 checks every draft's keywords we use, but refuses a root `$schema` naming another draft
+ * and draft 4's `id`: those identifiers (strings under `$schema`, `id`, `$id`) are left out.
+ */
+function compileForAjv(schema: unknown) {
+  const withoutIds = JSON.parse(JSON.stringify(schema), (key, value) => ((key === '$schema' || key === 'id' || key === '$id') && typeof value === 'string' ? undefined : value));
+  return validator().compile(withoutIds);
+}
+
+/** Whether `text` can still be completed to a text of the grammar (the automaton has not died on it). */
+function livePrefix(schema: unknown, text: string): boolean {
+  const automaton = jsonSchemaAutomaton(schema, { whitespace: 'compact' });
+  let state = automaton.start;
+  for (const byte of new TextEncoder().encode(text)) {
+    state = automaton.next(state, byte);
+    if (state < 0) return false;
+  }
+  return true;
 }
 
 const PERSON = {
@@ -101,5 +124,66 @@ describe('JSON Schema grammars', () => {
     }
     assert.ok(ended >= 100, `only ${ended} of 200 outputs ended by EOS`);
     console.log(`# ${ended} of 200 constrained outputs ended by EOS, all valid`);
+  });
+});
+
+describe('JSON Schema grammars on a random-weight model with the Qwen2 vocabulary (151,936 tokens)', () => {
+  let server: RunningServer;
+  before(async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tgi-node-grammar-')), 'tiny-qwen2-vocab.gguf');
+    const shape = { embedding: 64, layers: 2, heads: 4, kvHeads: 2, feedForward: 128, context: 1024 };
+    await writeSyntheticLlama({ shape, shapeName: 'tiny', vocabPath: join(SHARED, 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), quantization: 'q8_0', outPath: path });
+    server = await startServer(['--max-batch-size', '16', '--max-total-tokens', '1024'], {}, path);
+  });
+  after(() => server?.stop());
+
+  it('200 real schemas: every output that ends by EOS validates (ajv with ajv-formats)', async () => {
+    const files = readdirSync(MASKBENCH).filter((f) => f.endsWith('.json')).sort();
+    const schemas: { file: string; schema: unknown }[] = [];
+    // Every 13th file, so that each group of the folder is represented.
+    for (const [i, file] of files.entries()) {
+      if (schemas.length >= 200 || i % 13 !== 5) continue;
+      const { schema } = JSON.parse(readFileSync(join(MASKBENCH, file), 'utf8')) as { schema: unknown };
+      try {
+        jsonSchemaAutomaton(schema, { whitespace: 'compact' });
+      } catch (error) {
+        if (error instanceof SchemaError) continue;
+        throw error;
+      }
+      schemas.push({ file, schema });
+    }
+    assert.equal(schemas.length, 200, 'fewer than 200 dev schemas compile');
+    let ended = 0;
+    for (let i = 0; i < schemas.length; i += 16) {
+      const batch = schemas.slice(i, i + 16);
+      const answers = await Promise.all(batch.map(({ schema }) => postJson(`${server.url}/generate`, { inputs: 'Write the JSON:', parameters: { max_new_tokens: 160, details: true, grammar: { type: 'json', value: schema } } })));
+      answers.forEach((r, k) => {
+        const { file, schema } = batch[k];
+        assert.equal(r.status, 200, `${file}: ${r.text}`);
+        if (r.json.details.finish_reason !== 'eos_token') return;
+        ended++;
+        let value: unknown;
+        assert.doesNotThrow(() => (value = JSON.parse(r.json.generated_text)), `${file}: ${r.json.generated_text}`);
+        const validate = compileForAjv(schema);
+        assert.ok(validate(value), `${file}: ${r.json.generated_text}: ${JSON.stringify(validate.errors)}`);
+      });
+    }
+    // Random weights wander in free strings, so fewer outputs end than with stories260K.
+    assert.ok(ended >= 15, `only ${ended} of 200 outputs ended by EOS`);
+    console.log(`# ${ended} of 200 constrained outputs of the random-weight model ended by EOS, all valid`);
+  });
+
+  it('checking the drawn token first (no logprobs asked) gives the text the full mask gives, greedy and seeded', async () => {
+    const schema = { type: 'object', properties: { id: { type: 'integer' }, tags: { type: 'array', items: { type: 'string', maxLength: 8 } } }, required: ['id', 'tags'] };
+    for (const sampling of [{}, { do_sample: true, seed: 7, temperature: 0.8 }]) {
+      const parameters = { max_new_tokens: 60, grammar: { type: 'json', value: schema }, ...sampling };
+      // details: true needs the constrained logprobs, so it computes full masks; without, the cheap path.
+      const full = await postJson(`${server.url}/generate`, { inputs: 'Write the JSON:', parameters: { ...parameters, details: true } });
+      const cheap = await postJson(`${server.url}/generate`, { inputs: 'Write the JSON:', parameters });
+      assert.equal(full.status, 200, full.text);
+      if (!('seed' in sampling)) assert.equal(cheap.json.generated_text, full.json.generated_text);
+      // Sampled, the two paths draw differently but each follows the grammar.
+      for (const text of [full.json.generated_text, cheap.json.generated_text]) assert.ok(livePrefix(schema, text), text);
+    }
   });
 });

@@ -289,8 +289,8 @@ describe('JSON Schema grammars: soundness (fast-check)', () => {
 });
 
 describe('JSON Schema grammars: number ranges accept only numbers in range (fast-check)', () => {
-  // multipleOf in decimal arithmetic, as the specification says (ajv divides doubles): ajv checks the
-  // rest of the schema, and the text is divided exactly.
+  // multipleOf: only multiples both the specification (decimal arithmetic) and ajv (which divides
+  // doubles) accept may be generated, so a text accepted must pass both.
   const decimalMultiple = (text: string, step: number): boolean => {
     if (/[eE]/.test(text)) return false;
     const scaled = (t: string, digits: number) => {
@@ -326,9 +326,9 @@ describe('JSON Schema grammars: number ranges accept only numbers in range (fast
   ];
   for (const schema of schemas) {
     it(JSON.stringify(schema), () => {
-      const { multipleOf, ...rest } = schema as { multipleOf?: number };
-      const withoutStep = ajv.compile(rest);
-      const valid = (text: string) => withoutStep(JSON.parse(text)) === true && (multipleOf === undefined || decimalMultiple(text, multipleOf));
+      const { multipleOf } = schema as { multipleOf?: number };
+      const withStep = ajv.compile(schema);
+      const valid = (text: string) => withStep(JSON.parse(text)) === true && (multipleOf === undefined || decimalMultiple(text, multipleOf));
       const validate = (value: number) => valid(String(value));
       const regex = automaton(schema);
       fc.assert(fc.property(fc.oneof(numberText, fc.integer({ min: -20000, max: 20000 }).map(String)), (text) => !regex.matches(text) || valid(text)), { numRuns: 3000 });
@@ -344,7 +344,9 @@ describe('JSON Schema grammars: number ranges accept only numbers in range (fast
         const step = (schema as { multipleOf: number }).multipleOf;
         for (let k = -40; k <= 40; k++) {
           const value = Number.isInteger(step) ? k * step : Number((k * step).toFixed(6));
-          if (validate(value)) assert.ok(regex.matches(String(value)), `${value}`);
+          // Non-integer multiples of a step with no exact double (0.01) are not offered: some divide exactly, some not.
+          const dyadic = Number.isInteger(step * 1024);
+          if ((Number.isInteger(value) || dyadic) && validate(value)) assert.ok(regex.matches(String(value)), `${value}`);
         }
         assert.ok([...Array(200).keys()].some((k) => regex.matches(String(k))), 'some multiple is accepted');
       }

@@ -152,6 +152,24 @@ describe('pushdown automaton', () => {
     );
   });
 
+  it('counts a repeated unit instead of copying it, and never lets a unit begin past the count', () => {
+    const b = new GrammarBuilder();
+    const anyChar = g.chars([[0x20, 0x21], [0x23, 0x10ffff]]);
+    const start = b.rule('string', g.seq(g.literal('"'), g.counted(anyChar, 2, 30_000), g.literal('"')));
+    const automaton = PushdownAutomaton.compile(b.build(start));
+    for (const text of ['"ab"', '"é😀"', `"${'x'.repeat(30_000)}"`]) assert.ok(matches(automaton, text), text.slice(0, 10));
+    for (const text of ['""', '"a"', `"${'x'.repeat(30_001)}"`]) assert.ok(!matches(automaton, text), text.slice(0, 10));
+    // At the count's end, not even the first byte of a character may come: it could never end.
+    const full = run(automaton, `"${'x'.repeat(30_000)}`);
+    assert.equal(automaton.next(full, 0xc3), DEAD);
+    assert.equal(automaton.next(full, 0x61), DEAD);
+    assert.ok(automaton.accepting(automaton.next(full, 0x22)));
+    // A character begun before the end may finish.
+    const almost = run(automaton, `"${'x'.repeat(29_999)}`);
+    assert.ok(matches(automaton, `"${'x'.repeat(29_999)}é"`));
+    assert.notEqual(automaton.next(almost, 0xc3), DEAD);
+  });
+
   it('bounds the ambiguity it follows', () => {
     const b = new GrammarBuilder();
     const x = b.declare('X');

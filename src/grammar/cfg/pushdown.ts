@@ -106,7 +106,8 @@ export class PushdownAutomaton implements ByteAutomaton {
     this.dfa = RegexAutomaton.fromNfa(parts.nfa, limits);
     this.lexemes = parts.lexemes;
     this.ruleStart = Int32Array.from([...parts.starts.map((s) => this.dfa.stateOf([s])), ...this.lexemes.map((_, i) => this.lexemeState(i, 0, 0))]);
-    const classes = this.dfa.byteClasses;
+    // Bytes of one class must lead every rule state and every counted unit alike.
+    const classes = refineClasses([this.dfa.byteClasses.classOf, ...this.lexemes.map((lexeme) => lexeme.unit.classOf)]);
     this.classOf = classes.classOf;
     this.representative = classes.representative;
     this.classCount = classes.count;
@@ -253,6 +254,8 @@ export class PushdownAutomaton implements ByteAutomaton {
     const index = -2 - top;
     const which = this.lexemeOf[index];
     const { unit, max } = this.lexemes[which];
+    // At the maximum no unit may begin: it could never end (a dead end).
+    if (this.countOf[index] >= max && this.unitStateOf[index] === unit.start) return DEAD;
     const moved = dfaNext(unit, this.unitStateOf[index], byte);
     if (moved < 0) return DEAD;
     if (unit.accepting[moved] === 0) return this.lexemeState(which, moved, this.countOf[index]);
@@ -391,6 +394,24 @@ export class PushdownAutomaton implements ByteAutomaton {
     };
     for (let rule = 0; rule < ruleCount; rule++) if (color[rule] === 0) visit(rule);
   }
+}
+
+/** The coarsest classes of bytes that every one of the given partitions puts together. */
+function refineClasses(partitions: readonly Uint8Array[]): { classOf: Uint8Array; representative: Uint8Array; count: number } {
+  const classOf = new Uint8Array(256);
+  const ids = new Map<string, number>();
+  const representative: number[] = [];
+  for (let byte = 0; byte < 256; byte++) {
+    const key = partitions.map((p) => p[byte]).join(',');
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(key, id);
+      representative.push(byte);
+    }
+    classOf[byte] = id;
+  }
+  return { classOf, representative: Uint8Array.from(representative), count: ids.size };
 }
 
 /** The DFA of a counted lexeme's unit, checked to be prefix-free and never empty. */

@@ -1,27 +1,67 @@
-// multipleOf as an automaton over a number's text, with the specification's meaning: the value
-// divided by the step is an integer, in decimal arithmetic (floating-point validators disagree on
-// some values: ajv finds 0.07 no multiple of 0.01, since 0.07 / 0.01 is 7.000000000000001 in
-// doubles). With the step m = P / 10^k (P an integer), a text x is a multiple when x has at most
-// k fraction digits (trailing zeros aside) and X = x·10^k is divisible by P: the automaton tracks
-// the residue of the digits read so far modulo P.
+// multipleOf as an automaton over a number's text: the residue of its digits modulo M. The
+// specification divides in decimal arithmetic; validators divide doubles (ajv and Python's
+// jsonschema both test whether x / step is an integer, so ajv finds 0.07 no multiple of 0.01:
+// 0.07 / 0.01 is 7.000000000000001). Only multiples both accept are offered:
+// - a dyadic step p / 2^j (1, 7, 0.5, 2.5, 0.25: exactly a double): the multiples n·step, written
+//   with at most j fraction digits, are doubles and divide exactly. With X = x·10^j (an integer),
+//   x is a multiple when p·5^j divides X.
+// - another step p / q (0.01, 0.3): its double is off by a relative error e; for integers x that
+//   are multiples of p, x / step rounds back to the exact quotient when |e| < 2^-54, the half unit
+//   of the quotient's last place. Such steps get integer multiples of p only; others are refused.
 import type { ExplicitDfa } from '../regex/explicit-dfa.js';
 import { trim } from '../regular/index.js';
-import { decimalOf } from './decimal.js';
+import { fractionOf } from './decimal.js';
 
 const MAX_STATES = 4096;
 
 export interface MultipleOf {
   dfa: ExplicitDfa;
+  /** Only integer texts are multiples (then ranges need no fraction). */
+  integersOnly: boolean;
   /** Fraction digits a multiple needs at most. */
   fractionDigits: number;
+  /** Whether every multiple (as validators judge them) is accepted. */
+  exact: boolean;
 }
 
-/** Undefined when the step's automaton would be too large. */
-export function multipleOfDfa(step: number): MultipleOf | undefined {
-  const d = decimalOf(step);
-  const digits = BigInt(`${d.int}${d.frac}`);
-  if (digits > BigInt(MAX_STATES)) return undefined;
-  return build(Number(digits), d.frac.length);
+export function multipleOfDfa(step: number, integer: boolean): MultipleOf | undefined {
+  const { p, q } = fractionOf(step);
+  const twos = powerOfTwo(q);
+  if (twos !== undefined) {
+    const m = p * 5n ** BigInt(twos);
+    if (integer || twos === 0) return build(m, 0, true, true);
+    return build(m, twos, false, true);
+  }
+  if (!exactEnough(step, p, q)) return undefined;
+  // Non-integer multiples that happen to divide exactly are left out: not exact.
+  return build(p, 0, true, integer);
+}
+
+function powerOfTwo(q: bigint): number | undefined {
+  let k = 0;
+  while (q % 2n === 0n) {
+    q /= 2n;
+    k++;
+  }
+  return q === 1n ? k : undefined;
+}
+
+/** Whether the double of step p/q is within a relative 2^-54 of p/q. */
+function exactEnough(step: number, p: bigint, q: bigint): boolean {
+  // The double as an exact fraction: mantissa · 2^exponent.
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, step);
+  const bits = view.getBigUint64(0);
+  const exponentBits = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  if (exponentBits === 0) return false;
+  const mantissa = fraction | (1n << 52n);
+  const exponent = exponentBits - 1075;
+  // |double - p/q| / (p/q) < 2^-54  <=>  |mantissa·2^e·q - p| · 2^54 < p, scaled to integers.
+  const scale = exponent < 0 ? 1n << BigInt(-exponent) : 1n;
+  const doubleTimesQ = exponent < 0 ? mantissa * q : mantissa * q * (1n << BigInt(exponent));
+  const difference = doubleTimesQ - p * scale;
+  return (difference < 0n ? -difference : difference) * (1n << 54n) < p * scale;
 }
 
 /**
@@ -29,10 +69,12 @@ export function multipleOfDfa(step: number): MultipleOf | undefined {
  * `1 + r` before the point and, after it, `1 + m·(1 + f) + r` with f fraction digits read (f <= j).
  * Past j fraction digits only zeros may follow. Syntax is left to the range it is intersected with.
  */
-function build(m: number, j: number): MultipleOf | undefined {
+function build(mBig: bigint, j: number, integersOnly: boolean, exact: boolean): MultipleOf | undefined {
+  if (mBig > BigInt(MAX_STATES)) return undefined;
+  const m = Number(mBig);
   const stateCount = 1 + m * (j + 2);
   if (stateCount > MAX_STATES) return undefined;
-  // Classes: each digit, '-', '.', and everything else.
+  // Classes: '-', '.', each digit, and everything else.
   const classOf = new Uint8Array(256).fill(12);
   classOf[0x2d] = 10;
   classOf[0x2e] = 11;
@@ -42,13 +84,13 @@ function build(m: number, j: number): MultipleOf | undefined {
   const accepting = new Uint8Array(stateCount);
   const intState = (r: number) => 1 + r;
   const fracState = (f: number, r: number) => 1 + m * (1 + f) + r;
-  const pow10 = (e: number) => Number(10n ** BigInt(e) % BigInt(m));
+  const pow10 = (e: number) => Number(10n ** BigInt(e) % mBig);
   const set = (from: number, byte: number, to: number) => (next[from * classCount + classOf[byte]] = to);
   set(0, 0x2d, 0);
   for (let d = 0; d <= 9; d++) set(0, 0x30 + d, intState(d % m));
   for (let r = 0; r < m; r++) {
     for (let d = 0; d <= 9; d++) set(intState(r), 0x30 + d, intState((10 * r + d) % m));
-    set(intState(r), 0x2e, fracState(0, r));
+    if (!integersOnly || j === 0) set(intState(r), 0x2e, fracState(0, r));
     accepting[intState(r)] = (r * pow10(j)) % m === 0 ? 1 : 0;
     for (let f = 0; f <= j; f++) {
       const from = fracState(f, r);
@@ -57,5 +99,5 @@ function build(m: number, j: number): MultipleOf | undefined {
       accepting[from] = (r * pow10(j - f)) % m === 0 ? 1 : 0;
     }
   }
-  return { dfa: trim({ stateCount, start: 0, accepting, classOf, classCount, next }), fractionDigits: j };
+  return { dfa: trim({ stateCount, start: 0, accepting, classOf, classCount, next }), integersOnly, fractionDigits: j, exact };
 }

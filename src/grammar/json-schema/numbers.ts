@@ -2,8 +2,9 @@
 // without exponent (and with at most MAX_FRACTION fraction digits), compared exactly as decimals
 // against bounds chosen so that the comparison is sound for validators that compare doubles:
 // an inclusive bound is the double's own decimal (rounding is monotone), an exclusive one the next
-// double's. multipleOf is a residue automaton over the digits (decimal arithmetic, as the
-// specification says), intersected with the range.
+// double's. multipleOf is a residue automaton over the digits, intersected with the range; only
+// multiples that both the specification (decimal arithmetic) and validators dividing doubles (ajv,
+// Python's jsonschema) accept are offered (see multiple-of.ts).
 import { determinize, minimize, product, RegularError } from '../regular/index.js';
 import { g } from '../cfg/index.js';
 import type { ExplicitDfa } from '../regex/explicit-dfa.js';
@@ -67,14 +68,16 @@ export function numberLanguage(schema: Schema, integer: boolean, path: string, z
     return { pattern: integer ? integers(lower, upper) : numberRange(lower, upper), exact: exactFormat };
   }
   if (typeof step !== 'number' || !(step > 0) || !Number.isFinite(step)) throw new SchemaError('multipleOf must be a number above 0', `${path}/multipleOf`);
-  const multiple = multipleOfDfa(step);
-  if (multiple === undefined) throw new SchemaError(`multipleOf ${step} needs too large an automaton (too many significant digits)`, `${path}/multipleOf`);
+  const multiple = multipleOfDfa(step, integer);
+  if (multiple === undefined) {
+    throw new SchemaError(`multipleOf ${step} is not supported: its multiples are not exact in floating point, or need too large an automaton`, `${path}/multipleOf`);
+  }
   // Multiples are written within the exact integers of doubles.
   if (!lower || lower.value < -MULTIPLE_LIMIT) lower = { value: -MULTIPLE_LIMIT, exclusive: false };
   if (!upper || upper.value > MULTIPLE_LIMIT) upper = { value: MULTIPLE_LIMIT, exclusive: false };
-  const range = integer || multiple.fractionDigits === 0 ? integers(lower, upper) : numberRange(lower, upper, multiple.fractionDigits);
+  const range = integer || multiple.integersOnly ? integers(lower, upper) : numberRange(lower, upper, multiple.fractionDigits);
   try {
-    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)), exact: exactFormat };
+    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)), exact: exactFormat && multiple.exact };
   } catch (error) {
     if (error instanceof RegularError) throw new SchemaError(`multipleOf ${step} with this range needs too large an automaton`, `${path}/multipleOf`);
     throw error;
