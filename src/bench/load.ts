@@ -16,6 +16,8 @@ export interface Workload {
   maxNewTokens: number;
   /** Tokens to generate for the i-th request, when they vary. */
   newTokens?: (index: number) => number;
+  /** A TGI grammar (`{"type": "json", "value": schema}`) constraining every request. */
+  grammar?: unknown;
 }
 
 export interface RequestResult {
@@ -53,12 +55,13 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function requestBody(api: Api, prompt: string, maxNewTokens: number): { path: string; body: unknown } {
-  if (api === 'tgi') return { path: '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxNewTokens } } };
-  // Greedy, exactly maxNewTokens tokens (ignore_eos is a llama.cpp extension other servers ignore).
+function requestBody(api: Api, prompt: string, maxNewTokens: number, grammar?: unknown): { path: string; body: unknown } {
+  if (api === 'tgi') return { path: '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxNewTokens, ...(grammar ? { grammar } : {}) } } };
+  // Greedy, exactly maxNewTokens tokens (ignore_eos is a llama.cpp extension other servers ignore);
+  // a grammar goes as tgi-node's `grammar` extension of completions.
   return {
     path: '/v1/completions',
-    body: { prompt, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, cache_prompt: true, stream_options: { include_usage: true } },
+    body: { prompt, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, cache_prompt: true, stream_options: { include_usage: true }, ...(grammar ? { grammar } : {}) },
   };
 }
 
@@ -69,7 +72,7 @@ function eventTokens(api: Api, event: Record<string, any>): number {
   return Array.isArray(event.choices) && event.choices.length > 0 ? 1 : 0;
 }
 
-export async function streamOnce(target: Target, prompt: string, maxNewTokens: number): Promise<RequestResult> {
+export async function streamOnce(target: Target, prompt: string, maxNewTokens: number, grammar?: unknown): Promise<RequestResult> {
   const started = performance.now();
   let last = started;
   let ttft = NaN;
@@ -77,7 +80,7 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
   let tokens = 0;
   let usage: number | undefined;
   try {
-    const { path, body } = requestBody(target.api, prompt, maxNewTokens);
+    const { path, body } = requestBody(target.api, prompt, maxNewTokens, grammar);
     const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}: ${await response.text()}` };
     for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
@@ -111,7 +114,7 @@ export async function runRequests(target: Target, workload: Workload, concurrenc
   const client = async () => {
     while (next < requests) {
       const index = next++;
-      results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens));
+      results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens, workload.grammar));
       onProgress?.(results.length);
     }
   };

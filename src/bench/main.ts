@@ -16,6 +16,7 @@ import { requantizeGguf } from './model/requantize.js';
 import { benchTokenize } from './tokenize.js';
 import { benchMask } from './mask.js';
 import { benchRegex } from './regex.js';
+import { benchGrammar } from './grammar.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -152,6 +153,25 @@ program
   .action(async (o: { in: string; out: string; quantization: Quantization }) => {
     const result = await requantizeGguf(o.in, o.out, o.quantization);
     console.log(`${o.out}: ${result.quantized} tensors quantized, ${result.kept} kept`);
+  });
+
+program
+  .command('grammar')
+  .description('Constrained decoding against free decoding on one server: a JSON Schema grammar or none, the same prompts and lengths, in alternating rounds; tokens/s and their ratio through /generate_stream (full masks) and /v1/completions (drawn token checked first).')
+  .option('--model <file>', 'GGUF to serve (default: a synthetic Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary, made once)')
+  .option('--shape <name>', 'shape of the default model', 'qwen2.5-0.5b')
+  .option('--quantization <q>', 'quantization of the default model', quantization, 'q8_0')
+  .option('--vocab <file>', 'vocabulary of the default model', resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'))
+  .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
+  .option('--concurrency <list>', 'concurrent streams', list, [1, 16])
+  .option('--prompt-tokens <n>', 'prompt tokens', parseInteger(1), 128)
+  .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
+  .option('--rounds <n>', 'measurements of each level and workload, alternating', parseInteger(1), 2)
+  .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2)
+  .option('--apis <list>', 'tgi and/or openai', (v: string) => v.split(',').map((a) => a.trim() as Api), ['tgi', 'openai'] as Api[])
+  .option('--out <dir>', 'write grammar-results.json there')
+  .action(async (o) => {
+    await benchGrammar(o);
   });
 
 program

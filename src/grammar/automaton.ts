@@ -18,8 +18,16 @@ export interface ByteAutomaton {
    */
   readonly byteClassOf?: Uint8Array;
   /**
-   * Optional: whether no plain text (valid UTF-8 without a byte JSON escapes) leads `state` to
-   * DEAD, when the automaton can tell more cheaply than by exploring its own states.
+   * Optional: whether no plain text (valid UTF-8 without a byte JSON escapes) of at most `horizon`
+   * bytes leads `state` to DEAD, when the automaton can tell more cheaply than by exploring its own
+   * states.
    */
-  plainTextSafe?(state: number): boolean;
+  plainTextSafe?(state: number, horizon: number): boolean;
+  /**
+   * Optional: a state that allows exactly the same byte strings of at most `horizon` bytes as
+   * `state` (so the same tokens of a vocabulary whose tokens are that long at most): token masks of
+   * the two are equal and may be computed and cached once. Inside a string counted up to 255
+   * characters, say, every count far from the bounds has the same mask.
+   */
+  maskClass?(state: number, horizon: number): number;
 }

@@ -26,8 +26,12 @@ export class MaskCache {
     if (!(capacity >= 1)) throw new Error(`a mask cache holds at least one mask, not ${capacity}`);
   }
 
-  /** As `TokenTrie.allowedTokens`, from the cache when `state` was seen recently. */
+  /**
+   * As `TokenTrie.allowedTokens`, from the cache when `state`, or a state the automaton says has
+   * the same mask (see ByteAutomaton.maskClass), was seen recently.
+   */
   allowedTokens(state: number, mask: TokenMask): number {
+    if (this.automaton.maskClass) state = this.automaton.maskClass(state, this.trie.maxDepth);
     const cached = this.entries.get(state);
     if (cached) {
       this.hits++;

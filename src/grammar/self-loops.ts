@@ -34,12 +34,17 @@ const MAX_IMMORTAL_EXPLORATION = 512;
 
 export class SelfLoopBytes {
   private automaton: ByteAutomaton | undefined;
+  /** The longest token, in bytes: no walk reads more below a node. */
+  private horizon = Infinity;
   private memo = new Map<number, Uint32Array>();
   private immortals = new Map<number, boolean>();
   private readonly byAutomaton = new WeakMap<ByteAutomaton, { bits: Map<number, Uint32Array>; immortal: Map<number, boolean> }>();
 
   /** Makes `automaton` the one whose states the next calls speak of. */
-  reset(automaton: ByteAutomaton): void {
+  reset(automaton: ByteAutomaton, horizon: number): void {
+    this.horizon = horizon;
+    this.lastBitsState = -1;
+    this.lastSafeState = -1;
     if (this.automaton === automaton) return;
     this.automaton = automaton;
     let memo = this.byAutomaton.get(automaton);
@@ -55,9 +60,20 @@ export class SelfLoopBytes {
    */
   plainTextSafe(state: number, set: Uint32Array, summary: number): boolean {
     const at = summary * 8;
-    for (let w = 0; w < 8; w++) if ((set[at + w] & NOT_PLAIN[w]) !== 0) return false;
-    return this.immortal(state);
+    // Only words 0-2 hold bytes that are not plain.
+    if ((set[at] | (set[at + 1] & NOT_PLAIN[1]) | (set[at + 2] & NOT_PLAIN[2])) !== 0) return false;
+    // A walk asks about the same state many times in a row.
+    if (state !== this.lastSafeState) {
+      this.lastSafe = this.immortal(state);
+      this.lastSafeState = state;
+    }
+    return this.lastSafe;
   }
+
+  private lastSafeState = -1;
+  private lastSafe = false;
+  private lastBitsState = -1;
+  private lastBits: Uint32Array = new Uint32Array(0);
 
   /**
    * Whether no valid UTF-8 plain text read from `state` reaches DEAD (the automaton's own answer
@@ -65,7 +81,7 @@ export class SelfLoopBytes {
    */
   private immortal(state: number): boolean {
     const automaton = this.automaton!;
-    if (automaton.plainTextSafe) return automaton.plainTextSafe(state);
+    if (automaton.plainTextSafe) return automaton.plainTextSafe(state, this.horizon);
     const known = this.immortals.get(state);
     if (known !== undefined) return known;
     let representatives = this.representativesOf.get(automaton);
@@ -105,12 +121,15 @@ export class SelfLoopBytes {
   }
 
   private bitsOf(state: number): Uint32Array {
+    if (state === this.lastBitsState) return this.lastBits;
     let bits = this.memo.get(state);
     if (!bits) {
       if (this.memo.size >= MAX_STATES_KEPT) this.memo.clear();
       bits = new Uint32Array(WORDS);
       this.memo.set(state, bits);
     }
+    this.lastBitsState = state;
+    this.lastBits = bits;
     return bits;
   }
 

@@ -112,7 +112,7 @@ export class TokenTrie {
       return 0;
     }
     const { nodes, subtreeEnd, tokenStart, summary, states, nodeCount, selfLoops, refused } = this;
-    selfLoops.reset(automaton);
+    selfLoops.reset(automaton, this.maxDepth);
     refused.clear();
     states[0] = state;
     let node = 1;

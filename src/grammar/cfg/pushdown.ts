@@ -169,16 +169,77 @@ export class PushdownAutomaton implements ByteAutomaton {
    * dying is the only way for that stack to die there). Known per DFA state, so every nesting of a
    * rule shares the answer.
    */
-  plainTextSafe(state: number): boolean {
+  plainTextSafe(state: number, horizon: number): boolean {
     if (state < 0) return false;
     let safe = this.safeConfigs[state];
     if (safe === undefined) {
       safe = false;
       const members = this.configs.members(state);
-      for (let i = 1; i < members.length && !safe; i += 2) if (members[i] >= 0 && this.topSafe(members[i])) safe = true;
-      this.safeConfigs[state] = safe;
+      for (let i = 1; i < members.length && !safe; i += 2) {
+        const top = members[i];
+        if (top >= 0 ? this.topSafe(top) : this.lexemeSafe(top, horizon)) safe = true;
+      }
+      // Lexeme answers depend on the horizon: keep only answers that do not.
+      if (!members.some((top, i) => i % 2 === 1 && top < DEAD)) this.safeConfigs[state] = safe;
     }
     return safe;
+  }
+
+  /**
+   * A counted lexeme survives plain text of `horizon` bytes when its unit does (plain text never
+   * kills a plain character, which every unit here accepts) and the count cannot pass its maximum.
+   */
+  private lexemeSafe(top: number, horizon: number): boolean {
+    const index = -2 - top;
+    const lexeme = this.lexemes[this.lexemeOf[index]];
+    return this.countOf[index] + horizon <= lexeme.max && this.unitPlainSafe(this.lexemeOf[index]);
+  }
+
+  private readonly unitSafe: (boolean | undefined)[] = [];
+
+  private unitPlainSafe(which: number): boolean {
+    let safe = this.unitSafe[which];
+    if (safe === undefined) {
+      // Every plain character must be a whole unit: reading one from the unit's start returns there.
+      const { unit } = this.lexemes[which];
+      this.plainBytes ??= plainRepresentatives(this.classOf);
+      const step = (s: number, b: number) => {
+        const t = dfaNext(unit, s, b);
+        return t >= 0 && unit.accepting[t] === 1 ? unit.start : t < 0 ? DEAD : t;
+      };
+      safe = explorePlainText(step, this.plainBytes, unit.start, 64, () => undefined) !== undefined;
+      this.unitSafe[which] = safe;
+    }
+    return safe;
+  }
+
+  /**
+   * Configurations whose counted lexemes sit where no token can reach a bound of their count have
+   * the same masks as the one with those counts at the bottom of that zone.
+   */
+  maskClass(state: number, horizon: number): number {
+    if (state < 0 || this.lexemes.length === 0) return state;
+    const members = this.configs.members(state);
+    let changed = false;
+    const pairs: number[] = [];
+    for (let i = 0; i < members.length; i += 2) {
+      let top = members[i + 1];
+      if (top < DEAD) {
+        const index = -2 - top;
+        const which = this.lexemeOf[index];
+        const { min, max } = this.lexemes[which];
+        const count = this.countOf[index];
+        // Below min by more than a token can add, or at min and more than a token below max.
+        const zoneStart = count >= min ? min : 0;
+        const inZone = count >= min ? count + horizon <= max : count + horizon < min;
+        if (inZone && count !== zoneStart) {
+          top = this.lexemeState(which, this.unitStateOf[index], zoneStart);
+          changed = true;
+        }
+      }
+      pairs.push(members[i], top);
+    }
+    return changed ? this.internConfiguration(pairs) : state;
   }
 
   private readonly safeConfigs: (boolean | undefined)[] = [];

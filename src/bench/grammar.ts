@@ -1,0 +1,121 @@
+// Constrained decoding's cost: the same server, prompts and lengths with and without a JSON Schema
+// grammar, measured in alternating rounds at each concurrency, through TGI's streaming route (a
+// full token mask every step: its events carry each token's logprob) and through completions
+// (greedy, no logprobs: the drawn token is checked first, a full mask only when it is refused).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheDir, freePort, startProcess, type Process } from './llama-server.js';
+import { formatTable, runRequests, summarize, type Api, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
+import { cutToTokens, randomText } from './prompts.js';
+import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
+
+export interface GrammarBenchOptions {
+  model?: string;
+  shape: string;
+  quantization: Quantization;
+  vocab: string;
+  threads: number;
+  concurrency: number[];
+  promptTokens: number;
+  newTokens: number;
+  rounds: number;
+  requestsPerStream: number;
+  apis: Api[];
+  out?: string;
+}
+
+/** Structured output as applications ask for it: strings, bounded integers, a format, arrays of objects. */
+export const BENCH_SCHEMA = {
+  type: 'object',
+  properties: {
+    title: { type: 'string' },
+    year: { type: 'integer', minimum: 1900, maximum: 2100 },
+    tags: { type: 'array', items: { type: 'string', maxLength: 24 } },
+    people: {
+      type: 'array',
+      items: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 }, email: { type: 'string', format: 'email' } }, required: ['name', 'age'] },
+    },
+  },
+  required: ['title', 'year', 'tags', 'people'],
+};
+
+const MIN_ROUND_REQUESTS = 4;
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+
+async function ensureModel(options: GrammarBenchOptions, log: (m: string) => void): Promise<string> {
+  if (options.model) return options.model;
+  const dir = join(cacheDir(), 'models');
+  mkdirSync(dir, { recursive: true });
+  const vocabName = options.vocab.replace(/^.*ggml-vocab-/, '').replace(/\.gguf$/, '');
+  const path = join(dir, `synthetic-${options.shape}-${options.quantization}-${vocabName}.gguf`);
+  if (!existsSync(path)) {
+    log(`writing benchmark model ${path}`);
+    const shape = SHAPES[options.shape];
+    if (!shape) throw new Error(`unknown shape ${options.shape} (known: ${Object.keys(SHAPES).join(', ')})`);
+    await writeSyntheticLlama({ shape, shapeName: options.shape, vocabPath: options.vocab, quantization: options.quantization, outPath: path });
+  }
+  return path;
+}
+
+export interface GrammarBenchRow {
+  api: Api;
+  concurrency: number;
+  free: LevelResult;
+  constrained: LevelResult;
+  ratio: number;
+}
+
+export async function benchGrammar(options: GrammarBenchOptions): Promise<GrammarBenchRow[]> {
+  const log = (message: string) => console.error(message);
+  const model = await ensureModel(options, log);
+  const streams = Math.max(...options.concurrency);
+  const port = await freePort();
+  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads),
+    '--max-batch-size', String(streams), '--max-total-tokens', String(options.promptTokens + options.newTokens + 64), '--max-concurrent-requests', '1024', '--json-output'];
+  log(`starting tgi-node on ${model}`);
+  const server: Process = await startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+  try {
+    const prompts: string[] = [];
+    for (let i = 0; i < 2 * streams * options.requestsPerStream + MIN_ROUND_REQUESTS; i++) {
+      prompts.push(await cutToTokens(server.url, randomText(options.promptTokens * 3, 500 + i), options.promptTokens));
+    }
+    const grammar = { type: 'json', value: BENCH_SCHEMA };
+    const rows: GrammarBenchRow[] = [];
+    for (const api of options.apis) {
+      const target: Target = { name: 'tgi-node', url: server.url, api };
+      const free: Workload = { name: 'free', prompt: (i) => prompts[i % prompts.length], maxNewTokens: options.newTokens };
+      const constrained: Workload = { ...free, name: 'json schema', grammar };
+      // Warm-up: the first constrained request also compiles the grammar and builds the vocabulary's trie.
+      await runRequests(target, { ...constrained, maxNewTokens: 8 }, 1, 2);
+      await runRequests(target, { ...free, maxNewTokens: 8 }, 1, 2);
+      for (const concurrency of options.concurrency) {
+        const requests = Math.max(MIN_ROUND_REQUESTS, concurrency * options.requestsPerStream);
+        const runs: Record<string, RequestsRun[]> = { free: [], constrained: [] };
+        for (let round = 0; round < options.rounds; round++) {
+          // Alternating order, so that the machine's drift falls on both alike.
+          const order = round % 2 === 0 ? (['free', 'constrained'] as const) : (['constrained', 'free'] as const);
+          for (const kind of order) {
+            log(`${api} x${concurrency} round ${round + 1}/${options.rounds}: ${kind}`);
+            runs[kind].push(await runRequests(target, kind === 'free' ? free : constrained, concurrency, requests));
+          }
+        }
+        const freeResult = summarize('tgi-node', 'free', concurrency, runs.free);
+        const constrainedResult = summarize('tgi-node', 'json schema', concurrency, runs.constrained);
+        rows.push({ api, concurrency, free: freeResult, constrained: constrainedResult, ratio: constrainedResult.outputTokensPerSecond / freeResult.outputTokensPerSecond });
+      }
+    }
+    console.log(formatTable(rows.flatMap((r) => [r.free, r.constrained]).map((r, i) => ({ ...r, target: `${rows[Math.floor(i / 2)].api}` }))));
+    console.log('\napi     streams  free tok/s  constrained tok/s  ratio');
+    for (const r of rows) {
+      console.log(`${r.api.padEnd(8)}${String(r.concurrency).padStart(7)}${r.free.outputTokensPerSecond.toFixed(1).padStart(12)}${r.constrained.outputTokensPerSecond.toFixed(1).padStart(19)}${r.ratio.toFixed(3).padStart(7)}`);
+    }
+    if (options.out) {
+      mkdirSync(options.out, { recursive: true });
+      writeFileSync(join(options.out, 'grammar-results.json'), JSON.stringify({ model, schema: BENCH_SCHEMA, options, rows }, null, 2));
+    }
+    return rows;
+  } finally {
+    await server.stop();
+  }
+}
