@@ -10,10 +10,10 @@ import { jsonSchemaAutomaton } from '../src/grammar/json-schema/index.js';
 import { SHARED } from './helpers/server.js';
 
 describe('grammar-check on a sample of MaskBench dev', () => {
-  it('no crash, no timeout, no false acceptance; most schemas pass every test', () => {
+  it('no crash, no timeout, no false acceptance; at least 85% of schemas pass every test', () => {
     const vocabulary = loadCheckVocabulary(join(SHARED, 'models', 'vocab', 'ggml-vocab-qwen2.gguf'));
     const report = checkFolder(join(SHARED, 'structured-output', 'maskbench-dev'), {
-      sample: 120,
+      sample: 400,
       seed: 11,
       compile: (schema) => jsonSchemaAutomaton(schema),
       vocabulary,
@@ -24,6 +24,6 @@ describe('grammar-check on a sample of MaskBench dev', () => {
     assert.equal(report.timeouts, 0);
     assert.equal(report.false_acceptances, 0, JSON.stringify(report.failures));
     assert.equal(report.mask_mismatches, 0);
-    assert.ok(report.passed_all >= 0.5 * report.schemas, `${report.passed_all} of ${report.schemas}`);
+    assert.ok(report.passed_all >= 0.85 * report.schemas, `${report.passed_all} of ${report.schemas}`);
   });
 });

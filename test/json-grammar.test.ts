@@ -32,6 +32,50 @@ function compileForAjv(schema: unknown) {
   return validator().compile(withoutIds);
 }
 
+/** The first 200 dev schemas among those `pick` selects (by their index in the sorted folder) that compile. */
+function compilingDevSchemas(pick: (index: number) => boolean): { file: string; schema: unknown }[] {
+  const files = readdirSync(MASKBENCH).filter((f) => f.endsWith('.json')).sort();
+  const schemas: { file: string; schema: unknown }[] = [];
+  for (const [i, file] of files.entries()) {
+    if (schemas.length >= 200) break;
+    if (!pick(i)) continue;
+    const { schema } = JSON.parse(readFileSync(join(MASKBENCH, file), 'utf8')) as { schema: unknown };
+    try {
+      jsonSchemaAutomaton(schema, { whitespace: 'compact' });
+    } catch (error) {
+      if (error instanceof SchemaError || error instanceof RegexError) continue;
+      throw error;
+    }
+    schemas.push({ file, schema });
+  }
+  assert.equal(schemas.length, 200, 'fewer than 200 dev schemas compile');
+  return schemas;
+}
+
+/**
+ * Generates under each schema, `batch` requests at a time; every output that ends by EOS must parse
+ * and validate with ajv. Returns how many ended by EOS.
+ */
+async function generateAndValidate(url: string, schemas: { file: string; schema: unknown }[], batch: number, request: { inputs: string; maxNewTokens: number }): Promise<number> {
+  let ended = 0;
+  for (let i = 0; i < schemas.length; i += batch) {
+    const group = schemas.slice(i, i + batch);
+    const parameters = (schema: unknown) => ({ max_new_tokens: request.maxNewTokens, details: true, grammar: { type: 'json', value: schema } });
+    const answers = await Promise.all(group.map(({ schema }) => postJson(`${url}/generate`, { inputs: request.inputs, parameters: parameters(schema) })));
+    answers.forEach((r, k) => {
+      const { file, schema } = group[k];
+      assert.equal(r.status, 200, `${file}: ${r.text}`);
+      if (r.json.details.finish_reason !== 'eos_token') return;
+      ended++;
+      let value: unknown;
+      assert.doesNotThrow(() => (value = JSON.parse(r.json.generated_text)), `${file}: ${r.json.generated_text}`);
+      const validate = compileForAjv(schema);
+      assert.ok(validate(value), `${file}: ${r.json.generated_text}: ${JSON.stringify(validate.errors)}`);
+    });
+  }
+  return ended;
+}
+
 /** Whether `text` can still be completed to a text of the grammar (the automaton has not died on it). */
 function livePrefix(schema: unknown, text: string): boolean {
   const automaton = jsonSchemaAutomaton(schema, { whitespace: 'compact' });
@@ -93,35 +137,8 @@ describe('JSON Schema grammars', () => {
   });
 
   it('200 real schemas: every output that ends by EOS validates', async () => {
-    const files = readdirSync(MASKBENCH).filter((f) => f.endsWith('.json')).sort();
-    const schemas: { file: string; schema: unknown }[] = [];
-    for (const file of files) {
-      if (schemas.length >= 200) break;
-      const { schema } = JSON.parse(readFileSync(join(MASKBENCH, file), 'utf8')) as { schema: unknown };
-      try {
-        jsonSchemaAutomaton(schema, { whitespace: 'compact' });
-      } catch (error) {
-        if (error instanceof SchemaError || error instanceof RegexError) continue;
-        throw error;
-      }
-      schemas.push({ file, schema });
-    }
-    assert.equal(schemas.length, 200, 'fewer than 200 dev schemas compile');
-    let ended = 0;
-    for (let i = 0; i < schemas.length; i += 8) {
-      const batch = schemas.slice(i, i + 8);
-      const answers = await Promise.all(batch.map(({ schema }) => postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 200, details: true, grammar: { type: 'json', value: schema } } })));
-      answers.forEach((r, k) => {
-        const { file, schema } = batch[k];
-        assert.equal(r.status, 200, `${file}: ${r.text}`);
-        if (r.json.details.finish_reason !== 'eos_token') return;
-        ended++;
-        let value: unknown;
-        assert.doesNotThrow(() => (value = JSON.parse(r.json.generated_text)), `${file}: ${r.json.generated_text}`);
-        const validate = validator().compile(schema as object);
-        assert.ok(validate(value), `${file}: ${r.json.generated_text}: ${JSON.stringify(validate.errors)}`);
-      });
-    }
+    const schemas = compilingDevSchemas(() => true);
+    const ended = await generateAndValidate(server.url, schemas, 8, { inputs: 'Once upon a time', maxNewTokens: 200 });
     assert.ok(ended >= 100, `only ${ended} of 200 outputs ended by EOS`);
     console.log(`# ${ended} of 200 constrained outputs ended by EOS, all valid`);
   });
@@ -138,36 +155,9 @@ describe('JSON Schema grammars on a random-weight model with the Qwen2 vocabular
   after(() => server?.stop());
 
   it('200 real schemas: every output that ends by EOS validates (ajv with ajv-formats)', async () => {
-    const files = readdirSync(MASKBENCH).filter((f) => f.endsWith('.json')).sort();
-    const schemas: { file: string; schema: unknown }[] = [];
     // Every 13th file, so that each group of the folder is represented.
-    for (const [i, file] of files.entries()) {
-      if (schemas.length >= 200 || i % 13 !== 5) continue;
-      const { schema } = JSON.parse(readFileSync(join(MASKBENCH, file), 'utf8')) as { schema: unknown };
-      try {
-        jsonSchemaAutomaton(schema, { whitespace: 'compact' });
-      } catch (error) {
-        if (error instanceof SchemaError) continue;
-        throw error;
-      }
-      schemas.push({ file, schema });
-    }
-    assert.equal(schemas.length, 200, 'fewer than 200 dev schemas compile');
-    let ended = 0;
-    for (let i = 0; i < schemas.length; i += 16) {
-      const batch = schemas.slice(i, i + 16);
-      const answers = await Promise.all(batch.map(({ schema }) => postJson(`${server.url}/generate`, { inputs: 'Write the JSON:', parameters: { max_new_tokens: 160, details: true, grammar: { type: 'json', value: schema } } })));
-      answers.forEach((r, k) => {
-        const { file, schema } = batch[k];
-        assert.equal(r.status, 200, `${file}: ${r.text}`);
-        if (r.json.details.finish_reason !== 'eos_token') return;
-        ended++;
-        let value: unknown;
-        assert.doesNotThrow(() => (value = JSON.parse(r.json.generated_text)), `${file}: ${r.json.generated_text}`);
-        const validate = compileForAjv(schema);
-        assert.ok(validate(value), `${file}: ${r.json.generated_text}: ${JSON.stringify(validate.errors)}`);
-      });
-    }
+    const schemas = compilingDevSchemas((i) => i % 13 === 5);
+    const ended = await generateAndValidate(server.url, schemas, 16, { inputs: 'Write the JSON:', maxNewTokens: 160 });
     // Random weights wander in free strings, so fewer outputs end than with stories260K.
     assert.ok(ended >= 15, `only ${ended} of 200 outputs ended by EOS`);
     console.log(`# ${ended} of 200 constrained outputs of the random-weight model ended by EOS, all valid`);

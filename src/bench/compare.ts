@@ -1,20 +1,16 @@
 // Side-by-side runs: llama.cpp's llama-server and tgi-node on the same GGUF, threads and KV size,
 // the same workloads one server at a time, and the ratios.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { writeChart, type Panel } from './chart.js';
-import { cacheDir, ensureLlamaServer, freePort, startProcess, type Process } from './llama-server.js';
+import { ensureLlamaServer, freePort, startProcess, type Process } from './llama-server.js';
 import { formatTable, runLevel, runRequests, summarize, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { promptsOfLength, cutToTokens, randomText } from './prompts.js';
-import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
+import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
 
-export interface CompareOptions {
-  model?: string;
-  shape: string;
-  quantization: Quantization;
-  vocab: string;
+export interface CompareOptions extends BenchModelOptions {
   threads: number;
   concurrency: number[];
   promptTokens: number;
@@ -42,20 +38,6 @@ const WARM_UP_REQUESTS = 2;
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
-async function ensureModel(options: CompareOptions, log: (m: string) => void): Promise<string> {
-  if (options.model) return options.model;
-  const dir = join(cacheDir(), 'models');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `synthetic-${options.shape}-${options.quantization}.gguf`);
-  if (!existsSync(path)) {
-    log(`writing benchmark model ${path}`);
-    const shape = SHAPES[options.shape];
-    if (!shape) throw new Error(`unknown shape ${options.shape} (known: ${Object.keys(SHAPES).join(', ')})`);
-    await writeSyntheticLlama({ shape, shapeName: options.shape, vocabPath: options.vocab, quantization: options.quantization, outPath: path });
-  }
-  return path;
-}
-
 async function startOurs(model: string, options: CompareOptions, slots: number, slotTokens: number, extra: string[] = []): Promise<Process> {
   const port = await freePort();
   const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-concurrent-requests', '1024', '--json-output', ...extra];
@@ -77,7 +59,7 @@ async function eventLoopDelayP99(url: string): Promise<number> {
 
 export async function compare(options: CompareOptions): Promise<void> {
   const log = (message: string) => console.error(message);
-  const model = await ensureModel(options, log);
+  const model = await ensureBenchModel(options, log);
   const binary = options.skipLlamaServer ? undefined : (options.llamaServer ?? ensureLlamaServer(log));
   const slots = Math.max(...options.concurrency, options.sharedPrefixUsers);
   const slotTokens = Math.max(options.promptTokens + options.newTokens, options.sharedPrefixTokens + options.questionTokens + options.newTokens) + 64;

@@ -2,19 +2,15 @@
 // grammar, measured in alternating rounds at each concurrency, through TGI's streaming route (a
 // full token mask every step: its events carry each token's logprob) and through completions
 // (greedy, no logprobs: the drawn token is checked first, a full mask only when it is refused).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDir, freePort, startProcess, type Process } from './llama-server.js';
+import { freePort, startProcess, type Process } from './llama-server.js';
 import { formatTable, runRequests, summarize, type Api, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { cutToTokens, randomText } from './prompts.js';
-import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
+import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
 
-export interface GrammarBenchOptions {
-  model?: string;
-  shape: string;
-  quantization: Quantization;
-  vocab: string;
+export interface GrammarBenchOptions extends BenchModelOptions {
   threads: number;
   concurrency: number[];
   promptTokens: number;
@@ -43,21 +39,6 @@ export const BENCH_SCHEMA = {
 const MIN_ROUND_REQUESTS = 4;
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
-async function ensureModel(options: GrammarBenchOptions, log: (m: string) => void): Promise<string> {
-  if (options.model) return options.model;
-  const dir = join(cacheDir(), 'models');
-  mkdirSync(dir, { recursive: true });
-  const vocabName = options.vocab.replace(/^.*ggml-vocab-/, '').replace(/\.gguf$/, '');
-  const path = join(dir, `synthetic-${options.shape}-${options.quantization}-${vocabName}.gguf`);
-  if (!existsSync(path)) {
-    log(`writing benchmark model ${path}`);
-    const shape = SHAPES[options.shape];
-    if (!shape) throw new Error(`unknown shape ${options.shape} (known: ${Object.keys(SHAPES).join(', ')})`);
-    await writeSyntheticLlama({ shape, shapeName: options.shape, vocabPath: options.vocab, quantization: options.quantization, outPath: path });
-  }
-  return path;
-}
-
 export interface GrammarBenchRow {
   api: Api;
   concurrency: number;
@@ -68,7 +49,7 @@ export interface GrammarBenchRow {
 
 export async function benchGrammar(options: GrammarBenchOptions): Promise<GrammarBenchRow[]> {
   const log = (message: string) => console.error(message);
-  const model = await ensureModel(options, log);
+  const model = await ensureBenchModel(options, log);
   const streams = Math.max(...options.concurrency);
   const port = await freePort();
   const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads),
@@ -112,7 +93,9 @@ export async function benchGrammar(options: GrammarBenchOptions): Promise<Gramma
     }
     if (options.out) {
       mkdirSync(options.out, { recursive: true });
-      writeFileSync(join(options.out, 'grammar-results.json'), JSON.stringify({ model, schema: BENCH_SCHEMA, options, rows }, null, 2));
+      const { out: _out, model: _model, ...settings } = options;
+      const recorded = { ...settings, vocab: basename(options.vocab) };
+      writeFileSync(join(options.out, 'grammar-results.json'), JSON.stringify({ model: basename(model), schema: BENCH_SCHEMA, options: recorded, rows }, null, 2));
     }
     return rows;
   } finally {

@@ -25,6 +25,15 @@ const quantization = (value: string): Quantization => {
 };
 const DEFAULT_VOCAB = resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-gpt-2.gguf');
 
+/** The options that choose the served model: a GGUF, or the synthetic benchmark model of a shape. */
+function modelOptions(command: Command, defaults: { shape: string; vocab: string; described: string }): Command {
+  return command
+    .option('--model <file>', `GGUF to serve (default: a synthetic ${defaults.described}, made once)`)
+    .option('--shape <name>', 'shape of the default model', defaults.shape)
+    .option('--quantization <q>', 'quantization of the default model', quantization, 'q8_0')
+    .option('--vocab <file>', 'vocabulary of the default model', defaults.vocab);
+}
+
 const program = new Command('npm run bench --').description('Benchmarks for tgi-node and other TGI or OpenAI-compatible servers.');
 
 program
@@ -155,13 +164,12 @@ program
     console.log(`${o.out}: ${result.quantized} tensors quantized, ${result.kept} kept`);
   });
 
-program
-  .command('grammar')
-  .description('Constrained decoding against free decoding on one server: a JSON Schema grammar or none, the same prompts and lengths, in alternating rounds; tokens/s and their ratio through /generate_stream (full masks) and /v1/completions (drawn token checked first).')
-  .option('--model <file>', 'GGUF to serve (default: a synthetic Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary, made once)')
-  .option('--shape <name>', 'shape of the default model', 'qwen2.5-0.5b')
-  .option('--quantization <q>', 'quantization of the default model', quantization, 'q8_0')
-  .option('--vocab <file>', 'vocabulary of the default model', resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'))
+modelOptions(
+  program
+    .command('grammar')
+    .description('Constrained decoding against free decoding on one server: a JSON Schema grammar or none, the same prompts and lengths, in alternating rounds; tokens/s and their ratio through /generate_stream (full masks) and /v1/completions (drawn token checked first).'),
+  { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+)
   .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
   .option('--concurrency <list>', 'concurrent streams', list, [1, 16])
   .option('--prompt-tokens <n>', 'prompt tokens', parseInteger(1), 128)
@@ -174,13 +182,12 @@ program
     await benchGrammar(o);
   });
 
-program
-  .command('compare')
-  .description('Run llama-server (built once from the llama.cpp source in node-llama-cpp, cached) and tgi-node on the same model and workloads; print ratios, write results.json and a chart.')
-  .option('--model <file>', 'GGUF to serve (default: a synthetic SmolLM2-135M-shaped model, made once)')
-  .option('--shape <name>', 'shape of the default model', 'smollm2-135m')
-  .option('--quantization <q>', 'quantization of the default model', quantization, 'q8_0')
-  .option('--vocab <file>', 'vocabulary of the default model', DEFAULT_VOCAB)
+modelOptions(
+  program
+    .command('compare')
+    .description('Run llama-server (built once from the llama.cpp source in node-llama-cpp, cached) and tgi-node on the same model and workloads; print ratios, write results.json and a chart.'),
+  { shape: 'smollm2-135m', vocab: DEFAULT_VOCAB, described: 'SmolLM2-135M-shaped model' },
+)
   .option('--threads <n>', 'threads for both servers', parseInteger(1), 2)
   .option('--concurrency <list>', 'concurrent streams', list, [1, 4, 16, 64])
   .option('--prompt-tokens <n>', 'prompt tokens of the throughput workload', parseInteger(1), 128)

@@ -3,33 +3,10 @@
 // token walk take whole subtrees of such text (the inside of a string, even one whose pattern is
 // an unanchored search, where no state loops on itself).
 import { DEAD } from './automaton.js';
+import { utf8Position } from './utf8.js';
 
 /** Bytes of plain text inside a JSON string: none is `"`, `\\` or a control character (all else is). */
 export const NOT_PLAIN = new Uint32Array([0xffffffff, 0x00000004, 0x10000000, 0, 0, 0, 0, 0]);
-
-/**
- * UTF-8 positions: 0 between characters; 1-3 that many continuation bytes (80-BF) to go; 4 after
- * E0 (A0-BF then one); 5 after ED (80-9F then one); 6 after F0 (90-BF then two); 7 after F4
- * (80-8F then two). -1 for a byte not valid there.
- */
-export function utf8Position(position: number, byte: number): number {
-  if (position === 0) {
-    if (byte < 0x80) return 0;
-    if (byte >= 0xc2 && byte <= 0xdf) return 1;
-    if (byte === 0xe0) return 4;
-    if (byte === 0xed) return 5;
-    if (byte >= 0xe1 && byte <= 0xef) return 2;
-    if (byte === 0xf0) return 6;
-    if (byte >= 0xf1 && byte <= 0xf3) return 3;
-    if (byte === 0xf4) return 7;
-    return -1;
-  }
-  if (position <= 3) return byte >= 0x80 && byte <= 0xbf ? position - 1 : -1;
-  if (position === 4) return byte >= 0xa0 && byte <= 0xbf ? 1 : -1;
-  if (position === 5) return byte >= 0x80 && byte <= 0x9f ? 1 : -1;
-  if (position === 6) return byte >= 0x90 && byte <= 0xbf ? 2 : -1;
-  return byte >= 0x80 && byte <= 0x8f ? 2 : -1;
-}
 
 /**
  * Per UTF-8 position, pairs (byte, position after it): one plain byte valid there for each byte

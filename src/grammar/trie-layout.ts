@@ -1,4 +1,5 @@
 // Builds the flat layout of the vocabulary trie (see TokenTrie) from each token's bytes.
+import { utf8Position } from './utf8.js';
 
 /** Nodes whose subtree has at least this many nodes get the set of bytes below them. */
 const SUMMARY_MIN_SUBTREE = 8;
@@ -120,41 +121,9 @@ function summarize(tree: Tree, minSubtree: number): Pick<TrieLayout, 'summary' |
   return { summary, bytesBelow };
 }
 
-/** UTF-8 decoding after a byte: 0 at a character boundary, INVALID, else what the next byte must be. */
+/** UTF-8 decoding after a byte: a position of `utf8Position` (0 at a character boundary), or INVALID. */
 const BOUNDARY = 0;
 const INVALID = 255;
-// States: 1-3 expect that many continuation bytes (80-BF); 4: after E0 (A0-BF, then 1); 5: after ED
-// (80-9F, then 1); 6: after F0 (90-BF, then 2); 7: after F4 (80-8F, then 2).
-function utf8Step(state: number, byte: number): number {
-  if (state === BOUNDARY) {
-    if (byte < 0x80) return BOUNDARY;
-    if (byte >= 0xc2 && byte <= 0xdf) return 1;
-    if (byte === 0xe0) return 4;
-    if (byte === 0xed) return 5;
-    if (byte >= 0xe1 && byte <= 0xef) return 2;
-    if (byte === 0xf0) return 6;
-    if (byte >= 0xf1 && byte <= 0xf3) return 3;
-    if (byte === 0xf4) return 7;
-    return INVALID;
-  }
-  const continuation = byte >= 0x80 && byte <= 0xbf;
-  switch (state) {
-    case 1:
-    case 2:
-    case 3:
-      return continuation ? state - 1 : INVALID;
-    case 4:
-      return byte >= 0xa0 && byte <= 0xbf ? 1 : INVALID;
-    case 5:
-      return byte >= 0x80 && byte <= 0x9f ? 1 : INVALID;
-    case 6:
-      return byte >= 0x90 && byte <= 0xbf ? 2 : INVALID;
-    case 7:
-      return byte >= 0x80 && byte <= 0x8f ? 2 : INVALID;
-    default:
-      return INVALID;
-  }
-}
 
 function wholeCharacterSubtrees(tree: Tree, summary: Int32Array, count: number): { wholeChars: Uint8Array; leadByte: Uint8Array } {
   const { nodeCount, edgeByte, depth, subtreeEnd } = tree;
@@ -170,7 +139,8 @@ function wholeCharacterSubtrees(tree: Tree, summary: Int32Array, count: number):
     onPath[d] = node;
     const parent = d === 1 ? -1 : onPath[d - 1];
     const parentState = parent < 0 ? BOUNDARY : decoding[parent];
-    const state = parentState === INVALID ? INVALID : utf8Step(parentState, edgeByte[node]);
+    const after = parentState === INVALID ? -1 : utf8Position(parentState, edgeByte[node]);
+    const state = after < 0 ? INVALID : after;
     decoding[node] = state;
     if (state !== BOUNDARY && state !== INVALID) {
       const starts = parentState === BOUNDARY;
