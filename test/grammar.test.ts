@@ -94,6 +94,46 @@ describe('regex grammars', () => {
     assert.equal(json.json.error.param, 'response_format');
   });
 
+  it('chat with n, a stop sequence and logprobs under a grammar: every choice matches, tops are allowed tokens', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused' });
+    const completion = await client.chat.completions.create({
+      model: 'tgi',
+      messages: [{ role: 'user', content: 'Say it.' }],
+      max_tokens: 40,
+      n: 3,
+      seed: 5,
+      temperature: 1.2,
+      logprobs: true,
+      top_logprobs: 4,
+      stop: ['!'],
+      response_format: { type: 'regex', value: '(yes|no), [a-z]{2,6}[.!]' } as unknown as { type: 'text' },
+    });
+    assert.equal(completion.choices.length, 3);
+    for (const choice of completion.choices) {
+      const content = choice.message.content ?? '';
+      // A stop sequence ends the text early (and is left out); the grammar's own end is EOS.
+      if (choice.finish_reason === 'stop' && !content.endsWith('.')) assert.match(content, /^(yes|no), [a-z]{2,6}$/);
+      else assert.match(content, /^(yes|no), [a-z]{2,6}\.$/);
+      const first = choice.logprobs!.content![0];
+      for (const top of first.top_logprobs) assert.ok(/^(y|ye|yes|n|no)$/.test(top.token), `top token ${JSON.stringify(top.token)}`);
+    }
+  });
+
+  it('a schema too costly to compile is a 422 within the compile budget, and the server answers meanwhile', async () => {
+    const costly = { type: 'object', properties: Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`key${i}`, { type: 'integer', minimum: i, maximum: 7 * i + 3 }])) };
+    const order: string[] = [];
+    const refused = generate({ max_new_tokens: 4, grammar: { type: 'json', value: costly } }).then((r) => (order.push('compile'), r));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const served = await generate({ max_new_tokens: 4 }).then((r) => (order.push('generate'), r));
+    const r = await refused;
+    assert.equal(r.status, 422, r.text);
+    assert.match(r.json.error, /grammar is not valid: compiling the grammar took longer than \d+ ms; simplify it/);
+    assert.equal(served.status, 200);
+    assert.deepEqual(order, ['generate', 'compile'], 'a plain request waited for the compile');
+    const after = await generate({ max_new_tokens: 8, grammar: regex('[a-z]{3}') });
+    assert.match(after.json.generated_text, /^[a-z]{3}$/);
+  });
+
   it('a pattern outside the supported subset is a 422 before anything runs', async () => {
     const r = await generate({ grammar: regex('(a)\\1') });
     assert.equal(r.status, 422);

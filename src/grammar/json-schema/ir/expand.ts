@@ -3,7 +3,7 @@
 import { SchemaError } from '../schema-error.js';
 import { NotExact } from './language.js';
 import { CircularDefinition, keyOf, type Node, originOf } from './node.js';
-import { ALL_TYPES, andSets, NO_TYPES, notSet, orSets, type TypeSet } from './type-set.js';
+import { ALL_TYPES, andSets, NO_TYPES, notSet, orAllSets, type TypeSet } from './type-set.js';
 
 export class Expander {
   private readonly cache = new Map<string, TypeSet>();
@@ -44,7 +44,7 @@ export class Expander {
       case 'and':
         return node.items.map((item) => this.expand(item)).reduce(andSets);
       case 'or':
-        return node.items.map((item) => this.expand(item)).reduce(orSets);
+        return orAllSets(node.items.map((item) => this.expand(item)));
       case 'not':
         try {
           return notSet(this.expand(node.item));

@@ -113,6 +113,14 @@ export class Language {
     return Language.fromDfa(this.kind, combine(this.dfa(), other.dfa(), 'or'), exact);
   }
 
+  /** The union of several languages of one kind, in one alternation when all are regular expressions. */
+  static orAll(languages: readonly Language[]): Language {
+    if (languages.length === 1 || languages.some((l) => l.universal) || !languages.every((l) => l.source)) return languages.reduce((a, b) => a.or(b));
+    const exact = languages.every((l) => l.exact);
+    const json = languages.every((l) => l.json) ? g.alt(...languages.map((l) => l.json!)) : undefined;
+    return new Language(languages[0].kind, g.alt(...languages.map((l) => l.source!)), undefined, exact, false, json);
+  }
+
   /** The texts of the universe outside the language. Throws NotExact for a narrowed language. */
   not(): Language {
     if (!this.exact) throw new NotExact();

@@ -82,12 +82,24 @@ export function andSets(a: TypeSet, b: TypeSet): TypeSet {
   return { null: a.null && b.null, true: a.true && b.true, false: a.false && b.false, number, string, objects, arrays };
 }
 
-export function orSets(a: TypeSet, b: TypeSet): TypeSet {
-  const number = a.number && b.number ? a.number.or(b.number) : (a.number ?? b.number);
-  const string = a.string && b.string ? a.string.or(b.string) : (a.string ?? b.string);
-  const objects = a.objects.includes(OPEN_OBJECT) || b.objects.includes(OPEN_OBJECT) ? [OPEN_OBJECT] : limit([...a.objects, ...b.objects]);
-  const arrays = a.arrays.includes(OPEN_ARRAY) || b.arrays.includes(OPEN_ARRAY) ? [OPEN_ARRAY] : limit([...a.arrays, ...b.arrays]);
-  return { null: a.null || b.null, true: a.true || b.true, false: a.false || b.false, number, string, objects, arrays };
+/** The union of several sets at once (linear in their total size, where folding pairwise is not). */
+export function orAllSets(sets: readonly TypeSet[]): TypeSet {
+  if (sets.length === 1) return sets[0];
+  const languages = (pick: (t: TypeSet) => Language | undefined) => {
+    const present = sets.map(pick).filter((l): l is Language => l !== undefined);
+    return present.length > 0 ? Language.orAll(present) : undefined;
+  };
+  const objects = sets.some((t) => t.objects.includes(OPEN_OBJECT)) ? [OPEN_OBJECT] : limit(sets.flatMap((t) => t.objects));
+  const arrays = sets.some((t) => t.arrays.includes(OPEN_ARRAY)) ? [OPEN_ARRAY] : limit(sets.flatMap((t) => t.arrays));
+  return {
+    null: sets.some((t) => t.null),
+    true: sets.some((t) => t.true),
+    false: sets.some((t) => t.false),
+    number: languages((t) => t.number),
+    string: languages((t) => t.string),
+    objects,
+    arrays,
+  };
 }
 
 /** Every JSON value outside the set (within each type's universe, see Language). */
