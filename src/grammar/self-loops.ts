@@ -5,6 +5,7 @@
 // automaton and state (state numbers keep their meaning for an automaton's life), bounded.
 import { DEAD, type ByteAutomaton } from './automaton.js';
 import { explorePlainText, NOT_PLAIN, plainRepresentatives } from './plain-text.js';
+import { continuationRanges } from './utf8.js';
 
 /** States of one automaton whose bits are kept; past it, that automaton's memo starts over. */
 const MAX_STATES_KEPT = 1 << 16;
@@ -17,20 +18,14 @@ const CLOSED = 16;
 const KNOWN_LEADS = 18;
 const WORDS = 20;
 
-/** The bytes a valid character needs after its lead byte: [lo, hi] per position. */
-function continuationRanges(lead: number): [number, number][] {
-  if (lead >= 0xc2 && lead <= 0xdf) return [[0x80, 0xbf]];
-  if (lead === 0xe0) return [[0xa0, 0xbf], [0x80, 0xbf]];
-  if (lead === 0xed) return [[0x80, 0x9f], [0x80, 0xbf]];
-  if (lead >= 0xe1 && lead <= 0xef) return [[0x80, 0xbf], [0x80, 0xbf]];
-  if (lead === 0xf0) return [[0x90, 0xbf], [0x80, 0xbf], [0x80, 0xbf]];
-  if (lead >= 0xf1 && lead <= 0xf3) return [[0x80, 0xbf], [0x80, 0xbf], [0x80, 0xbf]];
-  if (lead === 0xf4) return [[0x80, 0x8f], [0x80, 0xbf], [0x80, 0xbf]];
-  return [];
-}
-
 /** States (with their UTF-8 position) explored to prove a state immortal; beyond, it is not. */
 const MAX_IMMORTAL_EXPLORATION = 512;
+
+interface AutomatonMemo {
+  bits: Map<number, Uint32Array>;
+  immortal: Map<number, boolean>;
+  representatives?: Uint8Array[];
+}
 
 export class SelfLoopBytes {
   private automaton: ByteAutomaton | undefined;
@@ -38,7 +33,14 @@ export class SelfLoopBytes {
   private horizon = Infinity;
   private memo = new Map<number, Uint32Array>();
   private immortals = new Map<number, boolean>();
-  private readonly byAutomaton = new WeakMap<ByteAutomaton, { bits: Map<number, Uint32Array>; immortal: Map<number, boolean> }>();
+  /** Per automaton: its states' bits, its immortality proofs, and plain-text representative bytes. */
+  private readonly byAutomaton = new WeakMap<ByteAutomaton, AutomatonMemo>();
+  private current: AutomatonMemo | undefined;
+  // A walk asks about the same state many times in a row: the last answers, valid until reset.
+  private lastSafeState = -1;
+  private lastSafe = false;
+  private lastBitsState = -1;
+  private lastBits: Uint32Array = new Uint32Array(0);
 
   /** Makes `automaton` the one whose states the next calls speak of. */
   reset(automaton: ByteAutomaton, horizon: number): void {
@@ -49,6 +51,7 @@ export class SelfLoopBytes {
     this.automaton = automaton;
     let memo = this.byAutomaton.get(automaton);
     if (!memo) this.byAutomaton.set(automaton, (memo = { bits: new Map(), immortal: new Map() }));
+    this.current = memo;
     this.memo = memo.bits;
     this.immortals = memo.immortal;
   }
@@ -62,18 +65,12 @@ export class SelfLoopBytes {
     const at = summary * 8;
     // Only words 0-2 hold bytes that are not plain.
     if ((set[at] | (set[at + 1] & NOT_PLAIN[1]) | (set[at + 2] & NOT_PLAIN[2])) !== 0) return false;
-    // A walk asks about the same state many times in a row.
     if (state !== this.lastSafeState) {
       this.lastSafe = this.immortal(state);
       this.lastSafeState = state;
     }
     return this.lastSafe;
   }
-
-  private lastSafeState = -1;
-  private lastSafe = false;
-  private lastBitsState = -1;
-  private lastBits: Uint32Array = new Uint32Array(0);
 
   /**
    * Whether no valid UTF-8 plain text read from `state` reaches DEAD (the automaton's own answer
@@ -84,16 +81,13 @@ export class SelfLoopBytes {
     if (automaton.plainTextSafe) return automaton.plainTextSafe(state, this.horizon);
     const known = this.immortals.get(state);
     if (known !== undefined) return known;
-    let representatives = this.representativesOf.get(automaton);
-    if (!representatives) this.representativesOf.set(automaton, (representatives = plainRepresentatives(automaton.byteClassOf)));
+    const representatives = (this.current!.representatives ??= plainRepresentatives(automaton.byteClassOf));
     const explored = explorePlainText((s, b) => automaton.next(s, b), representatives, state, MAX_IMMORTAL_EXPLORATION, (s) => this.immortals.get(s));
     if (this.immortals.size > MAX_STATES_KEPT) this.immortals.clear();
     if (explored) for (const s of explored) this.immortals.set(s, true);
     else this.immortals.set(state, false);
     return explored !== undefined;
   }
-
-  private readonly representativesOf = new WeakMap<ByteAutomaton, Uint8Array[]>();
 
   /**
    * Whether every token in a subtree whose byte set is `set[summary * 8 ..]` keeps `state`: every

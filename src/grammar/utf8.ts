@@ -23,3 +23,18 @@ export function utf8Position(position: number, byte: number): number {
   if (position === 6) return byte >= 0x90 && byte <= 0xbf ? 2 : -1;
   return byte >= 0x80 && byte <= 0x8f ? 2 : -1;
 }
+
+/** The bytes a valid character needs after lead byte `lead`: [lo, hi] per position (none for a lead that is not one). */
+export function continuationRanges(lead: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  let position = utf8Position(0, lead);
+  while (position > 0) {
+    let lo = 0x80;
+    while (utf8Position(position, lo) < 0) lo++;
+    let hi = lo;
+    while (hi < 0xbf && utf8Position(position, hi + 1) >= 0) hi++;
+    ranges.push([lo, hi]);
+    position = utf8Position(position, lo);
+  }
+  return ranges;
+}

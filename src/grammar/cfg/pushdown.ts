@@ -10,7 +10,9 @@
 // before consuming a byte; `compile` checks both. Then a byte step pushes and pops finitely.
 import { DEAD, type ByteAutomaton } from '../automaton.js';
 import { RegexAutomaton } from '../regex/dfa.js';
-import { grown, InternedSets } from '../regex/interned-sets.js';
+import { refineClasses } from '../regex/byte-classes.js';
+import { grownBytes, InternedSets } from '../regex/interned-sets.js';
+import { TransitionTable } from '../transition-table.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from '../regex/limits.js';
 import { buildGrammarNfa, CALL_STATE, type CountedLexeme, type Nfa } from '../regex/nfa.js';
 import { dfaNext, type ExplicitDfa } from '../regex/explicit-dfa.js';
@@ -58,8 +60,6 @@ export interface PushdownParts {
 const PLAIN_EXPLORATION = 64;
 
 const ROOT = 0;
-const UNKNOWN = -2;
-const NO_ROW = 0;
 const NO_CALLS = new Int32Array(0);
 
 export class PushdownAutomaton implements ByteAutomaton {
@@ -77,15 +77,15 @@ export class PushdownAutomaton implements ByteAutomaton {
   private configAccepts = new Uint8Array(64);
   private readonly classOf: Uint8Array;
   private readonly representative: Uint8Array;
-  private readonly classCount: number;
-  private readonly maxRows: number;
-  private rowOf = new Int32Array(64);
-  private rowOwner = new Int32Array(64);
-  private rowsUsed = 1;
-  private table: Int32Array;
+  private readonly transitions: TransitionTable;
   private readonly pairs: number[] = [];
   private scratch = new Int32Array(64);
-  private flushCount = 0;
+  /** Plain-text safety (see plainTextSafe), memoized per configuration, DFA state and counted unit. */
+  private readonly safeConfigs: (boolean | undefined)[] = [];
+  private readonly safeTops = new Map<number, boolean>();
+  private readonly unitSafe: (boolean | undefined)[] = [];
+  /** One plain byte per byte class and UTF-8 position (see plainRepresentatives). */
+  private plainBytes: Uint8Array[] | undefined;
   /**
    * Counted lexemes (see CountedLexeme): a stack's top may be one of their states instead of a DFA
    * state. Such a state is (lexeme, state of its unit's DFA, units read so far), interned, and
@@ -110,9 +110,7 @@ export class PushdownAutomaton implements ByteAutomaton {
     const classes = refineClasses([this.dfa.byteClasses.classOf, ...this.lexemes.map((lexeme) => lexeme.unit.classOf)]);
     this.classOf = classes.classOf;
     this.representative = classes.representative;
-    this.classCount = classes.count;
-    this.maxRows = Math.max(1, Math.min(limits.maxCachedStates, Math.floor(limits.maxCachedCells / this.classCount) - 1));
-    this.table = new Int32Array(Math.min(64, this.maxRows + 1) * this.classCount).fill(UNKNOWN);
+    this.transitions = new TransitionTable(classes.count, limits);
     if (check) this.checkRules();
     const root = this.tails.intern(Int32Array.of(-1, -1), 2);
     if (root !== ROOT) throw new Error('the root tail must be the first');
@@ -151,7 +149,7 @@ export class PushdownAutomaton implements ByteAutomaton {
   }
 
   next(state: number, byte: number): number {
-    const target = this.table[this.rowOf[state] + this.classOf[byte]];
+    const target = this.transitions.lookup(state, this.classOf[byte]);
     return target >= DEAD ? target : this.computeNext(state, byte);
   }
 
@@ -195,8 +193,6 @@ export class PushdownAutomaton implements ByteAutomaton {
     return this.countOf[index] + horizon <= lexeme.max && this.unitPlainSafe(this.lexemeOf[index]);
   }
 
-  private readonly unitSafe: (boolean | undefined)[] = [];
-
   private unitPlainSafe(which: number): boolean {
     let safe = this.unitSafe[which];
     if (safe === undefined) {
@@ -207,7 +203,7 @@ export class PushdownAutomaton implements ByteAutomaton {
         const t = dfaNext(unit, s, b);
         return t >= 0 && unit.accepting[t] === 1 ? unit.start : t < 0 ? DEAD : t;
       };
-      safe = explorePlainText(step, this.plainBytes, unit.start, 64, () => undefined) !== undefined;
+      safe = explorePlainText(step, this.plainBytes, unit.start, PLAIN_EXPLORATION, () => undefined) !== undefined;
       this.unitSafe[which] = safe;
     }
     return safe;
@@ -220,32 +216,24 @@ export class PushdownAutomaton implements ByteAutomaton {
   maskClass(state: number, horizon: number): number {
     if (state < 0 || this.lexemes.length === 0) return state;
     const members = this.configs.members(state);
-    let changed = false;
-    const pairs: number[] = [];
-    for (let i = 0; i < members.length; i += 2) {
-      let top = members[i + 1];
-      if (top < DEAD) {
-        const index = -2 - top;
-        const which = this.lexemeOf[index];
-        const { min, max } = this.lexemes[which];
-        const count = this.countOf[index];
-        // Below min by more than a token can add, or at min and more than a token below max.
-        const zoneStart = count >= min ? min : 0;
-        const inZone = count >= min ? count + horizon <= max : count + horizon < min;
-        if (inZone && count !== zoneStart) {
-          top = this.lexemeState(which, this.unitStateOf[index], zoneStart);
-          changed = true;
-        }
+    let pairs: number[] | undefined;
+    for (let i = 1; i < members.length; i += 2) {
+      const top = members[i];
+      if (top >= DEAD) continue;
+      const index = -2 - top;
+      const which = this.lexemeOf[index];
+      const { min, max } = this.lexemes[which];
+      const count = this.countOf[index];
+      // Below min by more than a token can add, or at min and more than a token below max.
+      const zoneStart = count >= min ? min : 0;
+      const inZone = count >= min ? count + horizon <= max : count + horizon < min;
+      if (inZone && count !== zoneStart) {
+        pairs ??= Array.from(members);
+        pairs[i] = this.lexemeState(which, this.unitStateOf[index], zoneStart);
       }
-      pairs.push(members[i], top);
     }
-    return changed ? this.internConfiguration(pairs) : state;
+    return pairs ? this.internConfiguration(pairs) : state;
   }
-
-  private readonly safeConfigs: (boolean | undefined)[] = [];
-
-  private readonly safeTops = new Map<number, boolean>();
-  private plainBytes: Uint8Array[] | undefined;
 
   private topSafe(top: number): boolean {
     const known = this.safeTops.get(top);
@@ -263,7 +251,7 @@ export class PushdownAutomaton implements ByteAutomaton {
   }
 
   get cacheFlushes(): number {
-    return this.flushCount;
+    return this.transitions.flushes;
   }
 
   /** Stacks (alternatives followed at once) in configuration `state`. */
@@ -282,7 +270,7 @@ export class PushdownAutomaton implements ByteAutomaton {
     pairs.length = 0;
     for (let i = 0; i < members.length; i += 2) this.step(members[i], members[i + 1], representative, 0);
     const target = pairs.length === 0 ? DEAD : this.internConfiguration(pairs);
-    this.table[this.rowFor(state) + byteClass] = target;
+    this.transitions.store(state, byteClass, target);
     return target;
   }
 
@@ -395,10 +383,8 @@ export class PushdownAutomaton implements ByteAutomaton {
     const id = this.configs.intern(items, length);
     if (id === known) {
       if (known >= this.limits.maxConfigurations) throw new GrammarError(`the grammar needs more than ${this.limits.maxConfigurations} automaton states to follow`);
-      if (id >= this.configAccepts.length) {
-        this.configAccepts = grownBytes(this.configAccepts, 2 * this.configAccepts.length);
-        this.rowOf = grown(this.rowOf, 2 * this.rowOf.length);
-      }
+      this.transitions.addState(id);
+      if (id >= this.configAccepts.length) this.configAccepts = grownBytes(this.configAccepts, 2 * this.configAccepts.length);
       let accepts = 0;
       for (let i = 0; i < length && accepts === 0; i += 2) {
         if (this.tailAccepts[items[i]] === 1 && this.topAccepts(items[i + 1])) accepts = 1;
@@ -406,30 +392,6 @@ export class PushdownAutomaton implements ByteAutomaton {
       this.configAccepts[id] = accepts;
     }
     return id;
-  }
-
-  private rowFor(state: number): number {
-    if (this.rowOf[state] !== NO_ROW) return this.rowOf[state];
-    if (this.rowsUsed > this.maxRows) this.flush();
-    const row = this.rowsUsed++;
-    const width = this.classCount;
-    if ((row + 1) * width > this.table.length) {
-      const capacity = Math.min(2 * this.table.length, (this.maxRows + 1) * width);
-      const table = new Int32Array(capacity).fill(UNKNOWN);
-      table.set(this.table);
-      this.table = table;
-    }
-    if (row >= this.rowOwner.length) this.rowOwner = grown(this.rowOwner, 2 * this.rowOwner.length);
-    this.rowOwner[row] = state;
-    this.rowOf[state] = row * width;
-    return row * width;
-  }
-
-  private flush(): void {
-    for (let row = 1; row < this.rowsUsed; row++) this.rowOf[this.rowOwner[row]] = NO_ROW;
-    this.table.fill(UNKNOWN, this.classCount, this.rowsUsed * this.classCount);
-    this.rowsUsed = 1;
-    this.flushCount++;
   }
 
   /** No rule may match the empty text or call itself (through others) before reading a byte. */
@@ -455,24 +417,6 @@ export class PushdownAutomaton implements ByteAutomaton {
     };
     for (let rule = 0; rule < ruleCount; rule++) if (color[rule] === 0) visit(rule);
   }
-}
-
-/** The coarsest classes of bytes that every one of the given partitions puts together. */
-function refineClasses(partitions: readonly Uint8Array[]): { classOf: Uint8Array; representative: Uint8Array; count: number } {
-  const classOf = new Uint8Array(256);
-  const ids = new Map<string, number>();
-  const representative: number[] = [];
-  for (let byte = 0; byte < 256; byte++) {
-    const key = partitions.map((p) => p[byte]).join(',');
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = ids.size;
-      ids.set(key, id);
-      representative.push(byte);
-    }
-    classOf[byte] = id;
-  }
-  return { classOf, representative: Uint8Array.from(representative), count: ids.size };
 }
 
 /** The DFA of a counted lexeme's unit, checked to be prefix-free and never empty. */
@@ -509,10 +453,4 @@ function sortPairs(pairs: number[]): void {
     pairs[j + 2] = a;
     pairs[j + 3] = b;
   }
-}
-
-function grownBytes(array: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
-  const larger = new Uint8Array(capacity);
-  larger.set(array);
-  return larger;
 }

@@ -28,3 +28,26 @@ export function byteClasses(nfa: Nfa): ByteClasses {
   }
   return { count: representative.length, classOf, representative: Uint8Array.from(representative) };
 }
+
+/** The coarsest classes of bytes that every one of the given partitions puts together. */
+export function refineClasses(partitions: readonly Uint8Array[]): ByteClasses {
+  let classOf = new Uint8Array(256);
+  let representative = [0];
+  for (const partition of partitions) {
+    const refined = new Uint8Array(256);
+    const ids = new Map<number, number>();
+    representative = [];
+    for (let byte = 0; byte < 256; byte++) {
+      const key = classOf[byte] * 256 + partition[byte];
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(key, id);
+        representative.push(byte);
+      }
+      refined[byte] = id;
+    }
+    classOf = refined;
+  }
+  return { classOf, representative: Uint8Array.from(representative), count: representative.length };
+}

@@ -12,16 +12,14 @@
 // watch it.
 import { type ByteAutomaton, DEAD } from '../automaton.js';
 import { type ByteClasses, byteClasses } from './byte-classes.js';
-import { grown, InternedSets } from './interned-sets.js';
+import { grownBytes, InternedSets } from './interned-sets.js';
+import { TransitionTable } from '../transition-table.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';
 import { buildNfa, MATCH_STATE, type Nfa } from './nfa.js';
 import { parseRegex } from './parse.js';
 import { SubsetStepper } from './subset.js';
 import { RegexError } from './error.js';
 
-/** A table cell whose transition is not computed yet. Row 0 is all UNKNOWN: states without a row point at it. */
-const UNKNOWN = -2;
-const NO_ROW = 0;
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 const utf8 = new TextEncoder();
 
@@ -31,23 +29,16 @@ export class RegexAutomaton implements ByteAutomaton {
   private readonly classOf: Uint8Array;
   private readonly stepper: SubsetStepper;
   private readonly sets = new InternedSets();
-  private readonly maxRows: number;
   private readonly maxStates: number;
   private accepts = new Uint8Array(64);
-  /** The offset of each state's row in `table`, or NO_ROW. */
-  private rowOf = new Int32Array(64);
-  private rowOwner = new Int32Array(64);
-  private rowsUsed = 1;
-  private table: Int32Array;
-  private flushCount = 0;
+  private readonly transitions: TransitionTable;
 
   private constructor(readonly nfa: Nfa, limits: RegexLimits) {
     this.classes = byteClasses(nfa);
     this.classOf = this.classes.classOf;
     this.stepper = new SubsetStepper(nfa);
     this.maxStates = limits.maxStates;
-    this.maxRows = Math.max(1, Math.min(limits.maxCachedStates, Math.floor(limits.maxCachedCells / this.classes.count) - 1));
-    this.table = new Int32Array(Math.min(64, this.maxRows + 1) * this.classes.count).fill(UNKNOWN);
+    this.transitions = new TransitionTable(this.classes.count, limits);
     this.stepper.closureOf(nfa.start);
     this.start = this.internResult();
   }
@@ -84,7 +75,7 @@ export class RegexAutomaton implements ByteAutomaton {
   }
 
   next(state: number, byte: number): number {
-    const target = this.table[this.rowOf[state] + this.classOf[byte]];
+    const target = this.transitions.lookup(state, this.classOf[byte]);
     // Also false for undefined, read past the arrays when state or byte is out of range.
     return target >= DEAD ? target : this.computeNext(state, byte);
   }
@@ -111,7 +102,7 @@ export class RegexAutomaton implements ByteAutomaton {
 
   /** How many times the transition cache was full and was flushed. */
   get cacheFlushes(): number {
-    return this.flushCount;
+    return this.transitions.flushes;
   }
 
   private computeNext(state: number, byte: number): number {
@@ -121,7 +112,7 @@ export class RegexAutomaton implements ByteAutomaton {
     const byteClass = this.classOf[byte];
     this.stepper.step(this.sets.members(state), this.classes.representative[byteClass]);
     const target = this.internResult();
-    this.table[this.rowFor(state) + byteClass] = target;
+    this.transitions.store(state, byteClass, target);
     return target;
   }
 
@@ -133,40 +124,11 @@ export class RegexAutomaton implements ByteAutomaton {
     const id = this.sets.intern(result, resultLength);
     if (id === known) {
       if (known >= this.maxStates) throw new RegexError(`the pattern needs more than ${this.maxStates} automaton states to follow; simplify it`);
-      if (id >= this.rowOf.length) {
-        this.rowOf = grown(this.rowOf, 2 * this.rowOf.length);
-        const accepts = new Uint8Array(2 * this.accepts.length);
-        accepts.set(this.accepts);
-        this.accepts = accepts;
-      }
+      this.transitions.addState(id);
+      if (id >= this.accepts.length) this.accepts = grownBytes(this.accepts, 2 * this.accepts.length);
       // The match state has no edges, so it is a member of any set that contains it.
       this.accepts[id] = result.subarray(0, resultLength).some((s) => this.nfa.kind[s] === MATCH_STATE) ? 1 : 0;
     }
     return id;
-  }
-
-  private rowFor(state: number): number {
-    if (this.rowOf[state] !== NO_ROW) return this.rowOf[state];
-    if (this.rowsUsed > this.maxRows) this.flush();
-    const row = this.rowsUsed++;
-    const width = this.classes.count;
-    if ((row + 1) * width > this.table.length) {
-      const capacity = Math.min(4 * this.table.length, (this.maxRows + 1) * width);
-      const table = new Int32Array(capacity);
-      table.set(this.table);
-      table.fill(UNKNOWN, this.table.length);
-      this.table = table;
-    }
-    if (row >= this.rowOwner.length) this.rowOwner = grown(this.rowOwner, 2 * this.rowOwner.length);
-    this.rowOwner[row] = state;
-    this.rowOf[state] = row * width;
-    return row * width;
-  }
-
-  private flush(): void {
-    for (let row = 1; row < this.rowsUsed; row++) this.rowOf[this.rowOwner[row]] = NO_ROW;
-    this.table.fill(UNKNOWN, this.classes.count, this.rowsUsed * this.classes.count);
-    this.rowsUsed = 1;
-    this.flushCount++;
   }
 }

@@ -78,3 +78,9 @@ export function grown(array: Int32Array, capacity: number): Int32Array<ArrayBuff
   larger.set(array);
   return larger;
 }
+
+export function grownBytes(array: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
+  const larger = new Uint8Array(capacity);
+  larger.set(array);
+  return larger;
+}

@@ -6,6 +6,8 @@
 import type { GrammarNode } from '../cfg/nodes.js';
 import { dfaNext, type ExplicitDfa } from '../regex/explicit-dfa.js';
 import { RegexAutomaton } from '../regex/dfa.js';
+import { refineClasses } from '../regex/byte-classes.js';
+import { grown } from '../regex/interned-sets.js';
 import { buildNfa } from '../regex/nfa.js';
 import { DEAD } from '../automaton.js';
 import { checkDeadline } from '../deadline.js';
@@ -91,7 +93,7 @@ export function product(a: DfaLike | ExplicitDfa, b: DfaLike | ExplicitDfa, mode
   // A pair is dead when no continuation can make it accept (both DFAs are trimmed).
   const dead = (sa: number, sb: number): boolean => (mode === 'or' ? sa < 0 && sb < 0 : sa < 0 || (mode === 'and' && sb < 0));
   if (dead(x.start, y.start)) return EMPTY_LANGUAGE;
-  const { classOf, classCount, representatives } = jointClasses(x.classOf, y.classOf);
+  const { classOf, count: classCount, representative: representatives } = refineClasses([x.classOf, y.classOf]);
   const ids = new Map<number, number>();
   const pairs: number[] = [];
   const visit = (sa: number, sb: number): number => {
@@ -111,11 +113,7 @@ export function product(a: DfaLike | ExplicitDfa, b: DfaLike | ExplicitDfa, mode
   for (let i = 0; i < pairs.length / 2; i++) {
     const sa = pairs[2 * i];
     const sb = pairs[2 * i + 1];
-    if ((i + 1) * classCount > next.length) {
-      const grown = new Int32Array(next.length * 2);
-      grown.set(next);
-      next = grown;
-    }
+    if ((i + 1) * classCount > next.length) next = grown(next, next.length * 2);
     for (let c = 0; c < classCount; c++) {
       const byte = representatives[c];
       const ta = sa < 0 ? -1 : x.next(sa, byte);
@@ -127,24 +125,6 @@ export function product(a: DfaLike | ExplicitDfa, b: DfaLike | ExplicitDfa, mode
   const accepting = new Uint8Array(count);
   for (let i = 0; i < count; i++) accepting[i] = accepts(pairs[2 * i], pairs[2 * i + 1]) ? 1 : 0;
   return trim({ stateCount: count, start: 0, accepting, classOf, classCount, next: next.subarray(0, count * classCount) });
-}
-
-/** The classes of bytes that both DFAs treat alike. */
-function jointClasses(a: Uint8Array, b: Uint8Array): { classOf: Uint8Array; classCount: number; representatives: number[] } {
-  const classOf = new Uint8Array(256);
-  const ids = new Map<number, number>();
-  const representatives: number[] = [];
-  for (let byte = 0; byte < 256; byte++) {
-    const key = a[byte] * 256 + b[byte];
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = ids.size;
-      ids.set(key, id);
-      representatives.push(byte);
-    }
-    classOf[byte] = id;
-  }
-  return { classOf, classCount: ids.size, representatives };
 }
 
 /** Only the states from which an accepting state can be reached, renumbered; -1 start if none. */

@@ -93,27 +93,27 @@ export function types(set: TypeSet): Node {
 }
 
 export function and(...items: Node[]): Node {
-  const flat = new Map<string, Node>();
-  for (const item of items) {
-    if (item.k === 'none') return NONE;
-    if (item.k === 'any') continue;
-    for (const part of item.k === 'and' ? item.items : [item]) flat.set(keyOf(part), part);
-  }
-  if (flat.size === 0) return ANY;
-  const parts = [...flat.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, part]) => part);
-  return parts.length === 1 ? parts[0] : { k: 'and', items: parts };
+  return combined('and', items, NONE, ANY);
 }
 
 export function or(...items: Node[]): Node {
+  return combined('or', items, ANY, NONE);
+}
+
+/**
+ * An and/or of `items`, flattened, deduplicated and ordered by key: `absorbing` (none for and,
+ * any for or) wins outright, `neutral` drops out, and what is left of one item is that item.
+ */
+function combined(k: 'and' | 'or', items: readonly Node[], absorbing: Node, neutral: Node): Node {
   const flat = new Map<string, Node>();
   for (const item of items) {
-    if (item.k === 'any') return ANY;
-    if (item.k === 'none') continue;
-    for (const part of item.k === 'or' ? item.items : [item]) flat.set(keyOf(part), part);
+    if (item.k === absorbing.k) return absorbing;
+    if (item.k === neutral.k) continue;
+    for (const part of item.k === k ? item.items : [item]) flat.set(keyOf(part), part);
   }
-  if (flat.size === 0) return NONE;
+  if (flat.size === 0) return neutral;
   const parts = [...flat.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, part]) => part);
-  return parts.length === 1 ? parts[0] : { k: 'or', items: parts };
+  return parts.length === 1 ? parts[0] : { k, items: parts };
 }
 
 export function not(item: Node): Node {
