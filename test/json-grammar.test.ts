@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { jsonSchemaAutomaton, SchemaError } from '../src/grammar/json-schema/index.js';
-import { RegexAutomaton, RegexError } from '../src/grammar/regex/index.js';
+import { RegexError } from '../src/grammar/regex/index.js';
 import { writeSyntheticLlama } from '../src/bench/model/synthetic-llama.js';
 import { postJson, quantizedStories, readSse, SHARED, startServer, stream, type RunningServer } from './helpers/server.js';
 

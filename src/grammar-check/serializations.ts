@@ -6,8 +6,6 @@ export const SERIALIZATIONS = ['compact', 'python', 'indent2'] as const;
 export type Serialization = (typeof SERIALIZATIONS)[number];
 
 export interface Instance {
-  /** As JSON.parse reads it. */
-  data: unknown;
   /** As lossless-json reads it: numbers keep their source text (5.0 is a float, not the integer 5). */
   dataAsWritten: unknown;
 }

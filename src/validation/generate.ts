@@ -22,8 +22,8 @@ export interface ValidationLimits {
 export interface TextTokenizer {
   readonly vocabSize: number;
   tokenize(text: string, addSpecial: boolean): Promise<ArrayLike<number>>;
-  /** Compiles a grammar off the HTTP thread; without it grammars are compiled in place. */
-  compileGrammar?: CompileGrammar;
+  /** Compiles a grammar (off the HTTP thread, cached). */
+  compileGrammar: CompileGrammar;
 }
 
 export interface ValidatedGenerate {

@@ -1,18 +1,15 @@
 // The `grammar` parameter: TGI's rules 17-22 (tgi-api.md §2.3). Grammars are compiled here, so a bad
 // one is a 422 before the request reaches the engine (TGI fails the whole batch later instead). A
-// JSON Schema becomes a context-free grammar, compiled once (off the HTTP thread where a compiler
-// is given) into parts the engine follows as a pushdown automaton.
+// JSON Schema becomes a context-free grammar, compiled once (off the HTTP thread, see
+// GrammarCompiler) into parts the engine follows as a pushdown automaton.
 import type { z } from 'zod';
 import type { GrammarSchema } from '../api/native.js';
-import { CompileTimeout, withDeadline } from '../grammar/deadline.js';
-import { compileSpec, type GrammarSpec } from '../grammar/grammars.js';
+import type { GrammarSpec } from '../grammar/grammars.js';
 import { SchemaError } from '../grammar/json-schema/index.js';
 import { ValidationError } from './validation-error.js';
 
 /** Compiles a grammar spec (on another thread, with a cache), or throws the compiler's error. */
 export type CompileGrammar = (spec: GrammarSpec) => Promise<GrammarSpec>;
-
-const IN_PLACE_BUDGET_MS = 800;
 
 type Grammar = z.infer<typeof GrammarSchema>;
 
@@ -49,14 +46,13 @@ function specOf(grammar: Grammar): GrammarSpec {
   return { type: 'json-schema', schema: schemaOf(grammar), whitespace: 'compact' };
 }
 
-export async function validateGrammar(grammar: Grammar, disabled: boolean, compile?: CompileGrammar): Promise<GrammarSpec> {
+export async function validateGrammar(grammar: Grammar, disabled: boolean, compile: CompileGrammar): Promise<GrammarSpec> {
   if (disabled) throw new GrammarError('grammar is not supported');
   const spec = specOf(grammar);
   try {
-    return compile ? await compile(spec) : withDeadline(IN_PLACE_BUDGET_MS, () => compileSpec(spec, ''));
+    return await compile(spec);
   } catch (error) {
     if (error instanceof SchemaError) throw new GrammarError(`grammar is not valid: ${error.message}${error.path ? ` (at ${error.path})` : ''}`);
-    if (error instanceof CompileTimeout) throw new GrammarError(`grammar is not valid: ${error.message}`);
     throw new GrammarError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

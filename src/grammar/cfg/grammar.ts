@@ -34,14 +34,6 @@ export class GrammarBuilder {
     return id;
   }
 
-  isDefined(rule: number): boolean {
-    return this.bodies[rule] !== undefined;
-  }
-
-  get ruleCount(): number {
-    return this.bodies.length;
-  }
-
   build(start: number): Grammar {
     const missing = this.bodies.findIndex((body) => body === undefined);
     if (missing >= 0) throw new Error(`rule ${this.names[missing]} is called but never defined`);

@@ -1,8 +1,7 @@
-// JSON's own syntax as grammar nodes: whitespace between tokens, punctuation, literals, and the
-// rule for any JSON value (recursive: objects and arrays nest to any depth).
+// JSON's own syntax as grammar nodes: whitespace between tokens, punctuation, strings, numbers,
+// and the rule for any JSON value (recursive: objects and arrays nest to any depth).
 import { g, type GrammarBuilder } from '../cfg/index.js';
 import type { GrammarNode } from '../cfg/nodes.js';
-import { nodeSize } from '../cfg/size.js';
 import { ANY_STRING } from './json-string.js';
 import { ANY_NUMBER } from './numbers.js';
 
@@ -15,9 +14,6 @@ import { ANY_NUMBER } from './numbers.js';
 export type WhitespaceMode = 'flexible' | 'compact';
 export const WHITESPACE_LIMIT = 32;
 
-/** Patterns of up to this many nodes (repetitions counted as copies) are inlined where used; larger ones are rules, compiled once. */
-const INLINE_PATTERN_SIZE = 24;
-
 export class JsonSyntax {
   readonly ws: GrammarNode;
   /** `,` between elements and members, with whitespace around. */
@@ -28,7 +24,6 @@ export class JsonSyntax {
   readonly number: GrammarNode;
   private readonly opening = new Map<string, GrammarNode>();
   private readonly closing = new Map<string, GrammarNode>();
-  private readonly patterns = new Map<string, GrammarNode>();
   private anyRule: number | undefined;
 
   /**
@@ -42,18 +37,7 @@ export class JsonSyntax {
     this.ws = mode === 'compact' ? g.optional(g.literal(' ')) : g.repeat(g.chars([[0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20]]), 0, WHITESPACE_LIMIT);
     this.comma = this.punctuation('comma', g.seq(this.ws, g.literal(','), this.ws));
     this.colon = this.punctuation('colon', g.seq(this.ws, g.literal(':'), this.ws));
-    this.number = this.pattern(ANY_NUMBER);
-  }
-
-  /** A pattern of the regex dialect; a long one is a rule shared by every place that uses it. */
-  pattern(source: string): GrammarNode {
-    let node = this.patterns.get(source);
-    if (node === undefined) {
-      const tree = g.pattern(source);
-      node = nodeSize(tree, INLINE_PATTERN_SIZE) < INLINE_PATTERN_SIZE ? tree : g.call(this.builder.rule(`pattern ${source.slice(0, 40)}`, tree));
-      this.patterns.set(source, node);
-    }
-    return node;
+    this.number = g.call(builder.rule('number', g.pattern(ANY_NUMBER)));
   }
 
   /** `open ws content ws close`, or `open ws close` when content is empty. */
@@ -85,20 +69,5 @@ export class JsonSyntax {
       this.builder.define(rule, g.alt(object, array, this.string, this.number, g.literal('true'), g.literal('false'), g.literal('null')));
     }
     return g.call(this.anyRule);
-  }
-
-  /** A JSON value (from enum or const) exactly, with whitespace between its tokens. */
-  literal(value: unknown): GrammarNode {
-    if (Array.isArray(value)) {
-      if (value.length === 0) return this.bracketed('[', g.EMPTY, ']');
-      return this.bracketed('[', g.seq(...value.flatMap((item, i) => (i === 0 ? [this.literal(item)] : [this.comma, this.literal(item)]))), ']');
-    }
-    if (typeof value === 'object' && value !== null) {
-      const entries = Object.entries(value);
-      if (entries.length === 0) return this.bracketed('{', g.EMPTY, '}');
-      const members = entries.map(([key, item]) => g.seq(g.literal(JSON.stringify(key)), this.colon, this.literal(item)));
-      return this.bracketed('{', g.seq(...members.flatMap((member, i) => (i === 0 ? [member] : [this.comma, member]))), '}');
-    }
-    return g.literal(JSON.stringify(value));
   }
 }

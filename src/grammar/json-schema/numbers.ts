@@ -10,17 +10,15 @@ import { g } from '../cfg/index.js';
 import type { ExplicitDfa } from '../regex/explicit-dfa.js';
 import { type Decimal, decimalOf, fractionOf, nextDown, nextUp } from './decimal.js';
 import { MAX_FRACTION, magnitudeRange } from './decimal-range.js';
-import { MAX_DIGITS, naturalRange } from './integer-range.js';
+import { naturalRange } from './integer-range.js';
 import { multipleOfDfa } from './multiple-of.js';
 import { alternatives, NEVER } from './regex-text.js';
 import { SchemaError } from './schema-error.js';
 
 const FRACTION = '(?:\\.\\d{1,300})?';
 const EXPONENT = '(?:[eE][+-]?\\d{1,2})?';
-const NATURAL = `(?:0|[1-9]\\d{0,${MAX_DIGITS - 1}})`;
 // Integer part up to 200 digits and exponent up to 99: always finite.
 export const ANY_NUMBER = `-?(?:0|[1-9]\\d{0,199})${FRACTION}${EXPONENT}`;
-export const ANY_INTEGER = `-?${NATURAL}`;
 /** Numbers with multipleOf stay below this in magnitude, where doubles hold integers exactly. */
 const MULTIPLE_LIMIT = 10 ** 15 - 1;
 const PRODUCT_STATES = 50_000;

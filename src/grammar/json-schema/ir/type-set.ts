@@ -70,10 +70,6 @@ export const ALL_TYPES: TypeSet = Object.freeze({
 /** Unions of shapes beyond this are refused: and/not of unions multiply their sizes. */
 const MAX_SHAPES = 64;
 
-export function isEmptySet(t: TypeSet): boolean {
-  return !t.null && !t.true && !t.false && !t.number && !t.string && t.objects.length === 0 && t.arrays.length === 0;
-}
-
 export function andSets(a: TypeSet, b: TypeSet): TypeSet {
   const number = a.number && b.number ? nonEmpty(a.number.and(b.number)) : undefined;
   const string = a.string && b.string ? nonEmpty(a.string.and(b.string)) : undefined;
