@@ -68,6 +68,7 @@ export const ChatRequestSchema = z.looseObject({
   tools: z.array(ToolSchema).nullish(),
   tool_choice: ToolChoiceSchema.nullish(),
   tool_prompt: z.string().nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
   response_format: z.looseObject({ type: z.string() }).nullish(),
   /** Extra variables for the chat template (vLLM's extension, e.g. {"enable_thinking": false}). */
   chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
@@ -110,9 +111,15 @@ export interface LogprobContentJson extends TopLogprobJson {
   top_logprobs: TopLogprobJson[];
 }
 
+export interface ToolCallJson {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
 export interface ChatChoiceJson {
   index: number;
-  message: { role: 'assistant'; content: string; refusal: null };
+  message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: ToolCallJson[] };
   logprobs: { content: LogprobContentJson[] } | null;
   finish_reason: string;
 }

@@ -7,6 +7,8 @@ import { MessageError, templateMessages, templateTools } from './messages.js';
 import { bigintsAsNumbers } from '../api/json-body.js';
 import { ChatTemplate, TemplateError } from './template.js';
 import type { TemplateSource } from './template-source.js';
+import type { ToolCallFormat } from './tools/format.js';
+import { toolFormatOf } from './tools/registry.js';
 
 export const DEFAULT_TOOL_PROMPT =
   '\nGiven the functions available, please respond with a JSON for a function call with its proper arguments that best answers the given prompt. Respond in the format {name: function name, parameters: dictionary of argument name and its value}.Do not use variables.\n';
@@ -22,6 +24,8 @@ export interface ChatPromptInput {
 }
 
 export class ChatPrompter {
+  private format: ToolCallFormat | undefined;
+
   private constructor(
     /** The compiled template, or why it does not compile (every chat request then fails with it). */
     readonly template: ChatTemplate | TemplateError,
@@ -43,6 +47,12 @@ export class ChatPrompter {
     return new ChatPrompter(template, source, source.fallback && !isEndOfGenerationToken(tokenizer, CHATML_END) ? [CHATML_END] : []);
   }
 
+  /** The format the model writes tool calls in (by its template). */
+  get toolFormat(): ToolCallFormat {
+    this.format ??= toolFormatOf(this.source.source, this.template instanceof ChatTemplate && this.template.readsTools);
+    return this.format;
+  }
+
   get compileError(): TemplateError | undefined {
     return this.template instanceof TemplateError ? this.template : undefined;
   }
@@ -58,8 +68,12 @@ export class ChatPrompter {
     const tools = this.toolsToUse(input);
     let templateToolList = undefined;
     if (tools) {
-      if (template.readsTools) templateToolList = templateTools(tools);
-      else {
+      if (template.readsTools) {
+        templateToolList = templateTools(tools);
+        // The template describes the tools in the model's own terms; an explicit prompt is added to them.
+        const last = messages[messages.length - 1];
+        if (input.tool_prompt && typeof last.content === 'string') last.content = `${last.content}\n---\n${input.tool_prompt}`;
+      } else {
         const last = messages[messages.length - 1];
         const description = JSON.stringify(templateTools(tools));
         last.content = `${last.content ?? ''}\n---\n${description}\n${input.tool_prompt || DEFAULT_TOOL_PROMPT}`;
@@ -79,15 +93,10 @@ export class ChatPrompter {
     return at < 0 ? text : text.slice(0, at + (last.content as string).length).trimEnd();
   }
 
+  /** The tools the model is shown: all of them unless the choice is "none" (a named choice is enforced by grammar). */
   private toolsToUse(input: ChatPromptInput): ToolJson[] | undefined {
-    const choice = input.tool_choice ?? 'auto';
-    if (!input.tools || input.tools.length === 0 || choice === 'none') return undefined;
-    if (choice === 'auto') return input.tools;
-    const name = typeof choice === 'string' ? choice : choice.function.name;
-    if (typeof choice === 'string' && choice === 'required') {
-      throw new MessageError('tool_choice', '`tool_choice: "required"` needs constrained decoding, which this server does not support yet; use "auto"');
-    }
-    throw new MessageError('tool_choice', `forcing the tool "${name}" needs constrained decoding, which this server does not support yet; use "auto"`);
+    if (!input.tools || input.tools.length === 0 || input.tool_choice === 'none') return undefined;
+    return input.tools;
   }
 }
 

@@ -16,12 +16,18 @@ export class CompiledConstraint {
     readonly trie: TokenTrie,
     /** The vocabulary's end-of-generation tokens. */
     readonly endTokens: readonly number[],
+    /** Special tokens the grammar may produce (a tool call's markers), with the text they stand for. */
+    readonly atoms: ReadonlyMap<number, Uint8Array> = new Map(),
   ) {
     this.masks = new MaskCache(trie, automaton);
   }
 
   start(): ConstraintState {
     return new ConstraintState(this);
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    return this.atoms.get(id) ?? this.trie.tokenBytes(id);
   }
 }
 
@@ -44,7 +50,15 @@ export class ConstraintState {
     const { masks, endTokens } = this.compiled;
     let count = 0;
     if (this.state === DEAD) this.mask.clear();
-    else count = masks.allowedTokens(this.state, this.mask);
+    else {
+      count = masks.allowedTokens(this.state, this.mask);
+      for (const [id, bytes] of this.compiled.atoms) {
+        if (acceptsToken(this.compiled.automaton, this.state, bytes) !== DEAD) {
+          this.mask.set(id);
+          count++;
+        }
+      }
+    }
     if (count === 0 || this.complete) for (const id of endTokens) this.mask.set(id);
     return this.mask;
   }
@@ -53,12 +67,12 @@ export class ConstraintState {
   permits(id: number): boolean {
     if (this.state === DEAD) return false;
     if (this.compiled.endTokens.includes(id)) return this.complete;
-    return acceptsToken(this.compiled.automaton, this.state, this.compiled.trie.tokenBytes(id)) !== DEAD;
+    return acceptsToken(this.compiled.automaton, this.state, this.compiled.tokenBytes(id)) !== DEAD;
   }
 
   /** Follows a chosen token (an end token leaves the state as it is). */
   accept(id: number): void {
     if (this.compiled.endTokens.includes(id)) return;
-    this.state = acceptsToken(this.compiled.automaton, this.state, this.compiled.trie.tokenBytes(id));
+    this.state = acceptsToken(this.compiled.automaton, this.state, this.compiled.tokenBytes(id));
   }
 }

@@ -6,6 +6,7 @@ import { CompiledConstraint } from './constraint.js';
 import { jsonSchemaAutomaton, type WhitespaceMode } from './json-schema/index.js';
 import { RegexAutomaton } from './regex/index.js';
 import { TokenTrie } from './token-trie.js';
+import { textGrammarAutomaton, type TextGrammar } from './text-grammar.js';
 
 /**
  * A grammar as a request carries it across threads: plain data. A JSON Schema is compiled once
@@ -15,15 +16,23 @@ import { TokenTrie } from './token-trie.js';
 export type GrammarSpec =
   | { type: 'regex'; pattern: string }
   | { type: 'json-schema'; schema: unknown; whitespace: WhitespaceMode }
-  | { type: 'compiled'; key: string; parts: PushdownParts };
+  | { type: 'text'; grammar: TextGrammar; atoms?: string[] }
+  | { type: 'compiled'; key: string; parts: PushdownParts; atoms?: string[] };
+
+/** The special tokens a grammar may produce, by their text (a tool call's markers): kept in `atoms`. */
+export function atomsOf(spec: GrammarSpec): readonly string[] {
+  return spec.type === 'text' || spec.type === 'compiled' ? (spec.atoms ?? []) : [];
+}
 
 /** What the grammar layer needs of a vocabulary. */
 export interface GrammarVocabulary {
   readonly vocabSize: number;
   /** The bytes a token stands for in generated text. */
   tokenBytes(id: number): Uint8Array;
-  /** Special tokens are never produced by a grammar (end-of-generation tokens aside). */
+  /** Special tokens are never produced by a grammar (end-of-generation tokens and atoms aside). */
   isSpecial(id: number): boolean;
+  /** A token's text with special tokens rendered (how a grammar's atoms are found). */
+  tokenText(id: number): string;
   isEndOfGeneration(id: number): boolean;
 }
 
@@ -34,15 +43,15 @@ export interface GrammarVocabulary {
 export function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
   if (spec.type === 'regex') return RegexAutomaton.compile(spec.pattern);
   if (spec.type === 'compiled') return PushdownAutomaton.fromParts(spec.parts);
+  if (spec.type === 'text') return textGrammarAutomaton(spec.grammar);
   return jsonSchemaAutomaton(spec.schema, { whitespace: spec.whitespace });
 }
 
 /** The grammar compiled to parts another thread can rebuild it from (regexes stay patterns). */
 export function compileSpec(spec: GrammarSpec, key: string): GrammarSpec {
-  if (spec.type !== 'json-schema') {
-    if (spec.type === 'regex') RegexAutomaton.compile(spec.pattern);
-    return spec;
-  }
+  if (spec.type === 'regex') RegexAutomaton.compile(spec.pattern);
+  if (spec.type === 'regex' || spec.type === 'compiled') return spec;
+  if (spec.type === 'text') return { type: 'compiled', key, parts: textGrammarAutomaton(spec.grammar).parts, ...(spec.atoms?.length ? { atoms: spec.atoms } : {}) };
   return { type: 'compiled', key, parts: jsonSchemaAutomaton(spec.schema, { whitespace: spec.whitespace }).parts };
 }
 
@@ -54,6 +63,8 @@ export function keyOf(spec: GrammarSpec): string {
       return `regex:${spec.pattern}`;
     case 'json-schema':
       return `json-schema:${spec.whitespace}:${JSON.stringify(spec.schema)}`;
+    case 'text':
+      return `text:${JSON.stringify(spec.atoms ?? [])}:${JSON.stringify(spec.grammar)}`;
     case 'compiled':
       return spec.key;
   }
@@ -62,6 +73,8 @@ export function keyOf(spec: GrammarSpec): string {
 export class Grammars {
   private trie: TokenTrie | undefined;
   private endTokens: number[] = [];
+  /** Special tokens (end-of-generation ones excepted) by their text. */
+  private readonly specialIds = new Map<string, number[]>();
   private readonly compiled = new Map<string, CompiledConstraint>();
 
   constructor(private readonly vocabulary: GrammarVocabulary) {}
@@ -73,7 +86,8 @@ export class Grammars {
     if (compiled) {
       this.compiled.delete(key);
     } else {
-      compiled = new CompiledConstraint(compileAutomaton(spec), this.vocabularyTrie(), this.endTokens);
+      const trie = this.vocabularyTrie();
+      compiled = new CompiledConstraint(compileAutomaton(spec), trie, this.endTokens, this.atomTokens(atomsOf(spec)));
       if (this.compiled.size >= KEPT_GRAMMARS) this.compiled.delete(this.compiled.keys().next().value!);
     }
     this.compiled.set(key, compiled);
@@ -85,12 +99,25 @@ export class Grammars {
     this.compiled.delete(keyOf(spec));
   }
 
+  /** The special tokens whose texts are `atoms`, with the bytes a grammar reads for each. */
+  private atomTokens(atoms: readonly string[]): Map<number, Uint8Array> {
+    const tokens = new Map<number, Uint8Array>();
+    for (const text of atoms) for (const id of this.specialIds.get(text) ?? []) tokens.set(id, new TextEncoder().encode(text));
+    return tokens;
+  }
+
   private vocabularyTrie(): TokenTrie {
     if (this.trie) return this.trie;
     const v = this.vocabulary;
     const bytes: (Uint8Array | null)[] = [];
     for (let id = 0; id < v.vocabSize; id++) {
       if (v.isEndOfGeneration(id)) this.endTokens.push(id);
+      else if (v.isSpecial(id)) {
+        const text = v.tokenText(id);
+        const ids = this.specialIds.get(text);
+        if (ids) ids.push(id);
+        else this.specialIds.set(text, [id]);
+      }
       bytes.push(v.isSpecial(id) ? null : v.tokenBytes(id));
     }
     this.trie = new TokenTrie(bytes);

@@ -66,7 +66,7 @@ export const usageOf = (promptTokens: number, completionTokens: number): UsageJs
 });
 
 type Send = (choices: unknown[]) => void;
-type GenerationEvent = Exclude<RequestEvent, { kind: 'error' }>;
+export type GenerationEvent = Exclude<RequestEvent, { kind: 'error' }>;
 
 export interface StreamSpec {
   requests: ValidatedGenerate[];

@@ -38,7 +38,8 @@ function schemaOf(grammar: Grammar): unknown {
   return value;
 }
 
-function specOf(grammar: Grammar): GrammarSpec {
+/** The spec a `grammar` (or response_format) stands for, not compiled yet. */
+export function grammarSpecOf(grammar: Grammar): GrammarSpec {
   if (grammar.type === 'regex') {
     if (typeof grammar.value !== 'string') throw new GrammarError('grammar is not valid: a regex grammar takes its pattern as a string');
     return { type: 'regex', pattern: grammar.value };
@@ -48,7 +49,7 @@ function specOf(grammar: Grammar): GrammarSpec {
 
 export async function validateGrammar(grammar: Grammar, disabled: boolean, compile: CompileGrammar): Promise<GrammarSpec> {
   if (disabled) throw new GrammarError('grammar is not supported');
-  const spec = specOf(grammar);
+  const spec = grammarSpecOf(grammar);
   try {
     return await compile(spec);
   } catch (error) {

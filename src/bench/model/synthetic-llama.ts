@@ -28,6 +28,11 @@ export interface SyntheticModelOptions {
   quantization: Quantization;
   outPath: string;
   seed?: number;
+  /**
+   * Tokens written in place of the vocabulary's `[PADn]` placeholders, in order (a model's own
+   * markers, such as a tool-call tag): `control` ones are special tokens, the others plain added text.
+   */
+  addedTokens?: readonly { readonly text: string; readonly control: boolean }[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -56,6 +61,18 @@ export async function writeSyntheticLlama(options: SyntheticModelOptions): Promi
     ['llama.vocab_size', { type: GgufType.UINT32, value: vocabSize }],
   ]);
   for (const [key, entry] of tokenizer) metadata.set(key, fromTypedMetadata(entry));
+  if (options.addedTokens?.length) {
+    const texts = [...(tokens as string[])];
+    const types = [...((vocab.typedMetadata['tokenizer.ggml.token_type']?.value as number[] | undefined) ?? texts.map(() => 1))];
+    const free = texts.flatMap((text, id) => (/^\[PAD\d+\]$/.test(text) ? [id] : []));
+    if (free.length < options.addedTokens.length) throw new Error(`${options.vocabPath} has ${free.length} placeholder tokens, ${options.addedTokens.length} needed`);
+    options.addedTokens.forEach((token, i) => {
+      texts[free[i]] = token.text;
+      types[free[i]] = token.control ? 3 : 4;
+    });
+    metadata.set('tokenizer.ggml.tokens', { type: GgufType.ARRAY, subType: GgufType.STRING, value: texts });
+    metadata.set('tokenizer.ggml.token_type', { type: GgufType.ARRAY, subType: GgufType.INT32, value: types });
+  }
 
   const random = new SeededRandom(options.seed ?? 42);
   const weights = (rows: number, columns: number, std: number) => () => {

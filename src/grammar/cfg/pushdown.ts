@@ -394,16 +394,25 @@ export class PushdownAutomaton implements ByteAutomaton {
     return id;
   }
 
-  /** No rule may match the empty text or call itself (through others) before reading a byte. */
+  /**
+   * No rule may match the empty text or call itself (through others) before reading a byte. The
+   * start rule may match it (a generation that may end at once) when no rule calls it.
+   */
   private checkRules(): void {
     const { parts, dfa } = this;
     const ruleCount = parts.starts.length;
     const { kind, edgeStart, edges } = dfa.nfa;
+    const startState = this.ruleStart[parts.start];
+    if (startState !== DEAD && dfa.accepting(startState)) {
+      for (let m = 0; m < kind.length; m++) {
+        if (kind[m] === CALL_STATE && edges[edgeStart[m]] === parts.start) throw new GrammarError(`rule ${parts.names[parts.start]} can match the empty text`);
+      }
+    }
     const firstCalls: number[][] = Array.from({ length: ruleCount + this.lexemes.length }, (_, rule) => {
       if (rule >= ruleCount) return [];
       const start = this.ruleStart[rule];
       if (start === DEAD) return [];
-      if (dfa.accepting(start)) throw new GrammarError(`rule ${parts.names[rule]} can match the empty text`);
+      if (dfa.accepting(start) && rule !== parts.start) throw new GrammarError(`rule ${parts.names[rule]} can match the empty text`);
       return [...dfa.members(start)].filter((m) => kind[m] === CALL_STATE).map((m) => edges[edgeStart[m]]);
     });
     const color = new Uint8Array(ruleCount + this.lexemes.length);

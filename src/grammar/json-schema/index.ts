@@ -5,6 +5,7 @@
 // SchemaError naming the keyword's JSON Pointer.
 import { GrammarBuilder, GrammarError, PushdownAutomaton } from '../cfg/index.js';
 import type { Grammar } from '../cfg/grammar.js';
+import type { GrammarNode } from '../cfg/nodes.js';
 import { g } from '../cfg/index.js';
 import { RegexError } from '../regex/index.js';
 import { CompileTimeout } from '../deadline.js';
@@ -23,14 +24,23 @@ export interface JsonGrammarOptions {
 
 export function jsonSchemaGrammar(schema: unknown, options: JsonGrammarOptions = {}): Grammar {
   try {
-    const root = new Lowering(schema).lower(schema, '');
     const builder = new GrammarBuilder();
     const syntax = new JsonSyntax(builder, options.whitespace ?? 'flexible');
-    const emitter = new Emitter(builder, syntax);
-    const value = root.k === 'any' ? syntax.anyValue() : emitter.value(root);
-    if (g.isNothing(value)) throw new SchemaError('no JSON value is valid under the schema', '');
+    const value = jsonSchemaValue(builder, syntax, schema);
     const start = builder.rule('JSON text', g.seq(syntax.ws, value, syntax.ws));
     return builder.build(start);
+  } catch (error) {
+    throw asSchemaError(error);
+  }
+}
+
+/** The JSON values valid under `schema`, as rules of `builder` (for a grammar that embeds them). */
+export function jsonSchemaValue(builder: GrammarBuilder, syntax: JsonSyntax, schema: unknown): GrammarNode {
+  try {
+    const root = new Lowering(schema).lower(schema, '');
+    const value = root.k === 'any' ? syntax.anyValue() : new Emitter(builder, syntax).value(root);
+    if (g.isNothing(value)) throw new SchemaError('no JSON value is valid under the schema', '');
+    return value;
   } catch (error) {
     throw asSchemaError(error);
   }
@@ -46,7 +56,8 @@ export function jsonSchemaAutomaton(schema: unknown, options: JsonGrammarOptions
   }
 }
 
-function asSchemaError(error: unknown): unknown {
+/** Errors of compiling a schema's grammar as SchemaErrors (what a request is told). */
+export function asSchemaError(error: unknown): unknown {
   if (error instanceof SchemaError) return error;
   if (error instanceof CompileTimeout) return new SchemaError(error.message, '');
   if (error instanceof GrammarError) return new SchemaError(`the schema cannot be followed: ${error.message}`, '');

@@ -6,6 +6,11 @@ import type { ChatPrompter } from '../../chat/prompt.js';
 import { grammarOfResponseFormat } from '../../validation/response-format.js';
 import { planOpenAiGeneration, type OpenAiGenerationPlan } from '../../validation/openai.js';
 import { validationError } from '../errors.js';
+import { parseOutput } from '../../chat/tools/output.js';
+import { ToolCallStream, type ToolDelta } from '../../chat/tools/stream.js';
+import { resolveToolChoice } from '../../validation/tools.js';
+import { newCallId, setUpTools, toolCallsJson, toolText, type ToolSetup } from '../chat-tools.js';
+import type { GenerationEvent } from '../openai-common.js';
 import { characterCount, clientGone, generationHeaders, type Generator } from '../generator.js';
 import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { chatLogprob, completionId, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds } from '../openai-output.js';
@@ -21,19 +26,42 @@ interface ChatPlan extends OpenAiGenerationPlan {
   stops: string[];
   topLogprobs: number;
   logprobs: boolean;
+  /** Set when the generation may call tools. */
+  tools?: ToolSetup;
+}
+
+/** A tool-call stream delta in OpenAI's chunk shape. */
+function toolDelta(delta: ToolDelta): Record<string, unknown> {
+  if (delta.kind === 'content') return { content: delta.text };
+  if (delta.kind === 'call') return { tool_calls: [{ index: delta.index, id: delta.id, type: 'function', function: { name: delta.name, arguments: '' } }] };
+  return { tool_calls: [{ index: delta.index, function: { arguments: delta.text } }] };
 }
 
 export function chatHandler(options: ChatRouteOptions): RouteHandler {
   const { generator, prompter, identity } = options;
 
   async function plan(body: ChatRequest): Promise<ChatPlan> {
-    const grammar = grammarOfResponseFormat(body.response_format);
+    const toolChoice = resolveToolChoice(body);
+    let grammar = grammarOfResponseFormat(body.response_format);
     if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw validationError('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
     if (body.top_logprobs != null && (body.top_logprobs < 0 || body.top_logprobs > 20)) {
       throw validationError(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
     }
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
     const prompt = await generator.preprocessor.render(body);
+    let tools: ToolSetup | undefined;
+    if (toolChoice) {
+      const { limits, preprocessor } = generator;
+      tools = await setUpTools(body, toolChoice, {
+        format: prompter.toolFormat,
+        prompt,
+        tokenizer: preprocessor.tokenizer,
+        disableGrammar: limits.disableGrammarSupport,
+        compile: preprocessor.compileGrammar,
+      });
+      // The response format is part of the tool grammar (a text answer beside the calls).
+      if (tools.grammar) grammar = undefined;
+    }
     const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens, grammar };
     const planned = await planOpenAiGeneration(prompt, fields, generator.limits, generator.preprocessor, {
       addSpecialTokens: false,
@@ -41,8 +69,11 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       choices: body.n ?? 1,
       extraStop: prompter.stop,
     });
-    for (const choice of planned.choices) choice.request.tokenLogprobs = body.logprobs ?? false;
-    return { ...planned, prompt, stops: [...planned.stop, ...prompter.stop], topLogprobs, logprobs: body.logprobs ?? false };
+    for (const choice of planned.choices) {
+      choice.request.tokenLogprobs = body.logprobs ?? false;
+      if (tools?.grammar) choice.request.grammar = tools.grammar;
+    }
+    return { ...planned, prompt, stops: [...planned.stop, ...prompter.stop], topLogprobs, logprobs: body.logprobs ?? false, tools };
   }
 
   async function complete(planned: ChatPlan, body: ChatRequest, start: number, reply: FastifyReply): Promise<ChatCompletionJson> {
@@ -53,10 +84,24 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     });
     const choices = results.map((r, index): ChatChoiceJson => {
       const content = r.tokens.map((token, k) => ({ token, top: r.topTokens[k] })).filter(({ token }) => !token.special);
+      const logprobs = planned.logprobs ? { content: content.map(({ token, top }) => chatLogprob(token, top, planned.topLogprobs)) } : null;
+      const tools = planned.tools;
+      if (tools) {
+        const text = cutAtStop(r.tokens.map((token) => toolText(token, tools.markers)).join(''), planned.stops);
+        const output = parseOutput(tools.format, text, { final: true, inReasoning: tools.inReasoning, tools: tools.choice.tools });
+        if (output.calls.length > 0) {
+          return {
+            index,
+            message: { role: 'assistant', content: output.content.length > 0 ? output.content : null, refusal: null, tool_calls: toolCallsJson(output, newCallId) },
+            logprobs,
+            finish_reason: r.finish.reason === 'length' ? 'length' : 'tool_calls',
+          };
+        }
+      }
       return {
         index,
         message: { role: 'assistant', content: cutAtStop(r.finish.generatedText, planned.stops), refusal: null },
-        logprobs: planned.logprobs ? { content: content.map(({ token, top }) => chatLogprob(token, top, planned.topLogprobs)) } : null,
+        logprobs,
         finish_reason: openAiFinishReason(r.finish.reason),
       };
     });
@@ -76,6 +121,29 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
 
   function stream(planned: ChatPlan, body: ChatRequest, start: number, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const filters = planned.choices.map(() => new StopTextFilter(planned.stops));
+    const tools = planned.tools;
+    const toolStreams = planned.choices.map(() =>
+      tools ? new ToolCallStream(tools.format, newCallId, { inReasoning: tools.inReasoning, tools: tools.choice.tools }) : undefined,
+    );
+
+    /** One token of a generation that may call tools: content and call deltas as the parser finds them. */
+    function sendToolEvent(index: number, event: GenerationEvent & { kind: 'token' }, toolStream: ToolCallStream, send: (choices: unknown[]) => void): void {
+      const { token, finish } = event;
+      let text = filters[index].push(toolText(token, tools!.markers));
+      if (finish) text += filters[index].flush();
+      const deltas = toolStream.push(text);
+      if (finish) deltas.push(...toolStream.finish().deltas);
+      let logprobs = planned.logprobs && !token.special ? { content: [chatLogprob(token, event.topTokens, planned.topLogprobs)] } : null;
+      for (const delta of deltas) {
+        send([{ index, delta: toolDelta(delta), logprobs, finish_reason: null }]);
+        logprobs = null;
+      }
+      if (logprobs) send([{ index, delta: {}, logprobs, finish_reason: null }]);
+      if (finish) {
+        const reason = finish.reason === 'length' ? 'length' : toolStream.hasCalls ? 'tool_calls' : openAiFinishReason(finish.reason);
+        send([{ index, delta: {}, logprobs: null, finish_reason: reason }]);
+      }
+    }
     return streamGenerations(
       generator,
       identity,
@@ -90,6 +158,11 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
         opening: (send) => planned.choices.forEach((_, index) => send([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }])),
         onEvent: (index, event, send) => {
           if (event.kind !== 'token') return;
+          const toolStream = toolStreams[index];
+          if (toolStream) {
+            sendToolEvent(index, event, toolStream, send);
+            return;
+          }
           const token = event.token;
           let text = token.special ? '' : filters[index].push(token.text);
           if (event.finish) text += filters[index].flush();

@@ -1,0 +1,76 @@
+// For templates that know no tool format: TGI's call object, which the injected tool prompt leads
+// the model to write and the grammar of a forced call makes it write:
+//   {"function": {"_name": "get_weather", "city": "Paris", "days": 3}}
+// The parser also reads `{"name": ..., "arguments" | "parameters": {...}}`, what the tool prompt
+// describes in words. Parallel calls are objects one per line.
+import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
+import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
+import { callRun } from '../grammar-parts.js';
+import { scanObject, skipWhitespace, stringMember } from '../json-scan.js';
+import { jsonCallAt } from './hermes.js';
+
+const OPEN = '{"function": ';
+
+/** The tool's arguments schema with `_name` as its first property, held to the tool's name. */
+function namedArguments(tool: ToolSpec): Record<string, unknown> {
+  const parameters = tool.parameters;
+  const properties = (parameters.properties ?? {}) as Record<string, unknown>;
+  const required = Array.isArray(parameters.required) ? parameters.required : [];
+  return { ...parameters, type: 'object', properties: { _name: { const: tool.name }, ...properties }, required: ['_name', ...required] };
+}
+
+/** `{"function": {"_name": ..., ...arguments}}` at `at`: the call, with the arguments rebuilt without `_name`. */
+function functionCallAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; decided: boolean } {
+  const outer = scanObject(text, at, final);
+  const first = outer.members[0];
+  if (!first) return { end: outer.end, decided: outer.invalid || outer.end !== null };
+  if (first.key !== 'function') return { end: outer.end, decided: true };
+  const inner = scanObject(text, first.valueStart, final);
+  const name = stringMember(text, inner.members.find((m) => m.key === '_name'));
+  if (name === undefined) return { end: outer.end, decided: inner.invalid || inner.end !== null };
+  const args = inner.members.filter((m) => m.key !== '_name' && m.valueEnd !== null).map((m) => `${JSON.stringify(m.key)}: ${text.slice(m.valueStart, m.valueEnd!)}`);
+  const closed = inner.end !== null || final;
+  return { call: { name, arguments: `{${args.join(', ')}${closed ? '}' : ''}` }, end: outer.end, decided: true };
+}
+
+export const generic: ToolCallFormat = {
+  id: 'generic-json',
+  matches: () => true,
+  triggers: ['{"function"'],
+  markers: [],
+
+  callsGrammar(tools: readonly ToolSpec[], count: CallCount): TextGrammar {
+    const call = (tool: ToolSpec) => tg.seq(tg.literal(OPEN), tg.json(namedArguments(tool)), tg.literal('}'));
+    return callRun(tg.alt(...tools.map(call)), tg.literal('\n'), count);
+  },
+
+  parse(text: string, { final }: ParseOptions): ParsedOutput {
+    let content = '';
+    const calls: ParsedCall[] = [];
+    let pos = 0;
+    let from = 0;
+    for (;;) {
+      const open = text.indexOf('{', from);
+      if (open < 0) {
+        content += text.slice(pos);
+        break;
+      }
+      const tgi = functionCallAt(text, open, final);
+      const found = tgi.call || !tgi.decided ? tgi : jsonCallAt(text, open, final);
+      if (!found.call) {
+        const undecided = 'decided' in found ? !found.decided : !found.invalid && found.end === null;
+        if (undecided && !final) {
+          content += text.slice(pos, open);
+          break;
+        }
+        from = open + 1;
+        continue;
+      }
+      content += text.slice(pos, open);
+      calls.push(found.call);
+      if (found.end === null) break;
+      pos = from = skipWhitespace(text, found.end);
+    }
+    return { content, calls };
+  },
+};
