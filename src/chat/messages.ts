@@ -42,7 +42,16 @@ function argumentsObject(value: unknown, path: string): unknown {
   return parsed.value !== null && typeof parsed.value === 'object' ? parsed.value : value;
 }
 
-export function templateMessages(messages: ChatMessageJson[]): ChatMessage[] {
+export interface TemplateMessageOptions {
+  /** Arguments as JSON text, for templates that join them to strings (older ones do). */
+  argumentsAsText?: boolean;
+}
+
+function argumentsText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value ?? {});
+}
+
+export function templateMessages(messages: ChatMessageJson[], options: TemplateMessageOptions = {}): ChatMessage[] {
   return messages.map((message, i) => {
     const { content, tool_calls, tool_call_id, name, ...rest } = message;
     const out: ChatMessage = { ...rest, role: message.role, content: textOf(content, `messages.${i}.content`) ?? '' };
@@ -53,7 +62,12 @@ export function templateMessages(messages: ChatMessageJson[]): ChatMessage[] {
         (call, j): ChatToolCall => ({
           ...(call.id != null ? { id: call.id } : {}),
           type: 'function',
-          function: { name: call.function.name, arguments: argumentsObject(call.function.arguments, `messages.${i}.tool_calls.${j}.function.arguments`) },
+          function: {
+            name: call.function.name,
+            arguments: options.argumentsAsText
+              ? argumentsText(call.function.arguments)
+              : argumentsObject(call.function.arguments, `messages.${i}.tool_calls.${j}.function.arguments`),
+          },
         }),
       );
     }

@@ -3,12 +3,13 @@
 // assistant message, and the stop strings a fallback template needs.
 import type { ChatMessageJson, ChatRequest, ToolJson } from '../api/openai.js';
 import type { Tokenizer } from '../engine/tokenizer.js';
-import { MessageError, templateMessages, templateTools } from './messages.js';
+import { MessageError, templateMessages, templateTools, type TemplateMessageOptions } from './messages.js';
 import { bigintsAsNumbers } from '../api/json-body.js';
 import { ChatTemplate, TemplateError } from './template.js';
 import type { TemplateSource } from './template-source.js';
 import type { ToolCallFormat } from './tools/format.js';
 import { toolFormatOf } from './tools/registry.js';
+import { generic } from './tools/formats/generic.js';
 
 export const DEFAULT_TOOL_PROMPT =
   '\nGiven the functions available, please respond with a JSON for a function call with its proper arguments that best answers the given prompt. Respond in the format {name: function name, parameters: dictionary of argument name and its value}.Do not use variables.\n';
@@ -49,7 +50,7 @@ export class ChatPrompter {
 
   /** The format the model writes tool calls in (by its template). */
   get toolFormat(): ToolCallFormat {
-    this.format ??= toolFormatOf(this.source.source, this.template instanceof ChatTemplate && this.template.readsTools);
+    this.format ??= this.source.fallback ? generic : toolFormatOf(this.source.source);
     return this.format;
   }
 
@@ -59,12 +60,23 @@ export class ChatPrompter {
 
   /** Throws MessageError for input the template cannot take, TemplateError when rendering fails. */
   render(request: ChatPromptInput): string {
+    try {
+      return this.renderWith(request, {});
+    } catch (error) {
+      // Templates written for arguments as text join them to strings: given objects, they fail so.
+      const joinsArguments = error instanceof TemplateError && /concatenate str \(not "dict"\)/.test(error.message);
+      if (!joinsArguments || !request.messages.some((m) => m.tool_calls?.length)) throw error;
+      return this.renderWith(request, { argumentsAsText: true });
+    }
+  }
+
+  private renderWith(request: ChatPromptInput, options: TemplateMessageOptions): string {
     // Templates know JSON numbers only: an integer beyond 2^53 reaches them as the nearest number.
     const input = bigintsAsNumbers(request);
     const template = this.template;
     if (template instanceof TemplateError) throw template;
     if (input.messages.length === 0) throw new MessageError('messages', '`messages` must contain at least one message');
-    const messages = templateMessages(input.messages);
+    const messages = templateMessages(input.messages, options);
     const tools = this.toolsToUse(input);
     let templateToolList = undefined;
     if (tools) {
@@ -93,10 +105,9 @@ export class ChatPrompter {
     return at < 0 ? text : text.slice(0, at + (last.content as string).length).trimEnd();
   }
 
-  /** The tools the model is shown: all of them unless the choice is "none" (a named choice is enforced by grammar). */
+  /** The tools the model is shown: all of them, whatever the choice (which the grammar enforces), as OpenAI does. */
   private toolsToUse(input: ChatPromptInput): ToolJson[] | undefined {
-    if (!input.tools || input.tools.length === 0 || input.tool_choice === 'none') return undefined;
-    return input.tools;
+    return input.tools && input.tools.length > 0 ? input.tools : undefined;
   }
 }
 

@@ -61,6 +61,9 @@ function chatPrompter(raw: RawOptions, vocabularyModel: LlamaModel, logger: Logg
   if (source.fallback) logger.warn('The model has no chat template: /v1/chat/completions uses ChatML (<|im_start|>role ... <|im_end|>). Give one with --chat-template or --tokenizer-config-path.');
   else if (prompter.compileError) logger.warn(`The chat template (${source.origin}) does not compile, so chat requests will fail: ${prompter.compileError.message}`);
   else logger.info(`Chat template: ${source.origin}`);
+  const format = prompter.toolFormat.id;
+  const how = format === 'generic-json' ? 'the generic JSON format (the template has no tool format of its own)' : `the ${format} format`;
+  logger.info({ toolCallFormat: format }, `Tool calls: ${how}`);
   return prompter;
 }
 

@@ -85,18 +85,26 @@ export async function setUpTools(body: ChatRequest, choice: ToolChoice, options:
   const inReasoning = endsInReasoning(options.prompt, format);
   const markers = markerTokens(options.tokenizer, format.markers);
   if (options.disableGrammar) {
-    if (choice.mode.kind !== 'auto') throw new OpenAiFieldError('tool_choice', `\`tool_choice\` "${choice.mode.kind === 'named' ? choice.mode.name : 'required'}" needs constrained decoding, which --disable-grammar-support turned off; use "auto"`);
+    if (choice.mode.kind === 'named' || choice.mode.kind === 'required') throw new OpenAiFieldError('tool_choice', `\`tool_choice\` "${choice.mode.kind === 'named' ? choice.mode.name : 'required'}" needs constrained decoding, which --disable-grammar-support turned off; use "auto"`);
     return { choice, format, inReasoning, markers };
   }
-  const answer = choice.mode.kind === 'auto' ? answerGrammar(body) : undefined;
-  const grammar = toolGrammar(format, choice.tools, choice.mode, { parallel: choice.parallel, inReasoning, answer });
+  const answer = choice.mode.kind === 'auto' || choice.mode.kind === 'none' ? answerGrammar(body) : undefined;
   try {
+    const grammar = toolGrammar(format, choice.tools, choice.mode, { parallel: choice.parallel, inReasoning, answer });
     const spec = await options.compile({ type: 'text', grammar, atoms: [...format.markers] });
     return { choice, format, inReasoning, markers, grammar: spec };
   } catch (error) {
     const message = error instanceof SchemaError ? `${error.message}${error.path ? ` (at ${error.path})` : ''}` : error instanceof Error ? error.message : String(error);
     throw new OpenAiFieldError('tools', `the tools' parameters cannot be enforced: ${message}`);
   }
+}
+
+/** The prompt a forced call is generated after: without the opening its grammar writes itself. */
+export function promptForCalls(prompt: string, tools: ToolSetup): string {
+  const opening = tools.format.promptOpening;
+  const forced = tools.choice.mode.kind === 'named' || tools.choice.mode.kind === 'required';
+  if (!opening || !tools.grammar || !forced || !prompt.endsWith(opening)) return prompt;
+  return prompt.slice(0, prompt.length - opening.length);
 }
 
 /** A generated token's text as the parser reads it: marker tokens keep their text. */

@@ -29,7 +29,7 @@ function toolSpecs(tools: NonNullable<ChatRequest['tools']>): ToolSpec[] {
   });
 }
 
-/** The tool choice of a request, or undefined when the generation makes no calls. */
+/** The tool choice of a request, or undefined when it has no tools. */
 export function resolveToolChoice(body: Pick<ChatRequest, 'tools' | 'tool_choice' | 'parallel_tool_calls'>): ToolChoice | undefined {
   const choice = body.tool_choice ?? 'auto';
   const name = typeof choice === 'string' ? (['auto', 'none', 'required'].includes(choice) ? undefined : choice) : choice.function.name;
@@ -38,8 +38,8 @@ export function resolveToolChoice(body: Pick<ChatRequest, 'tools' | 'tool_choice
     return undefined;
   }
   const tools = toolSpecs(body.tools);
-  if (choice === 'none') return undefined;
   const parallel = body.parallel_tool_calls !== false;
+  if (choice === 'none') return { tools, mode: { kind: 'none' }, parallel };
   if (name !== undefined) {
     if (!tools.some((tool) => tool.name === name)) {
       throw new OpenAiFieldError('tool_choice', `\`tool_choice\` names the tool "${name}", which is not in \`tools\` (${tools.map((t) => `"${t.name}"`).join(', ')})`);

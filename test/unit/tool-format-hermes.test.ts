@@ -38,6 +38,11 @@ describe('hermes tool calls', () => {
     assert.equal(out.calls.length, 1);
   });
 
+  test('a call cut short keeps the arguments written so far', () => {
+    const out = parseChecked(hermes, '<tool_call>\n{"name": "get_time", "arguments": {"timezone": "C');
+    assert.deepEqual(out.calls, [{ name: 'get_time', arguments: '{"timezone": "C' }]);
+  });
+
   test('text without a call is all content', () => {
     assert.deepEqual(parseChecked(hermes, 'It is sunny in <b>Paris</b>.'), { content: 'It is sunny in <b>Paris</b>.', calls: [] });
   });

@@ -65,8 +65,10 @@ export async function writeSyntheticLlama(options: SyntheticModelOptions): Promi
     const texts = [...(tokens as string[])];
     const types = [...((vocab.typedMetadata['tokenizer.ggml.token_type']?.value as number[] | undefined) ?? texts.map(() => 1))];
     const free = texts.flatMap((text, id) => (/^\[PAD\d+\]$/.test(text) ? [id] : []));
-    if (free.length < options.addedTokens.length) throw new Error(`${options.vocabPath} has ${free.length} placeholder tokens, ${options.addedTokens.length} needed`);
-    options.addedTokens.forEach((token, i) => {
+    const known = new Set(texts);
+    const added = options.addedTokens.filter((token) => !known.has(token.text));
+    if (free.length < added.length) throw new Error(`${options.vocabPath} has ${free.length} placeholder tokens, ${added.length} needed`);
+    added.forEach((token, i) => {
       texts[free[i]] = token.text;
       types[free[i]] = token.control ? 3 : 4;
     });

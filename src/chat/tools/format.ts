@@ -56,6 +56,14 @@ export interface ToolCallFormat {
    * ends where generation ends instead).
    */
   readonly markers: readonly string[];
+  /** Ids for the calls, when the template requires a shape of its own (absent: `call_` and 24 letters or digits). */
+  readonly callId?: () => string;
+  /**
+   * Text the template's generation prompt ends with that also opens every call (Functionary v3.2's
+   * `>>>`): a forced call is generated after the prompt without it, so that the call grammar starts
+   * with its trigger.
+   */
+  readonly promptOpening?: string;
   /** The reasoning section the template defines, if any: calls inside it are not calls. */
   readonly reasoning?: { readonly start: string; readonly end: string };
   /**

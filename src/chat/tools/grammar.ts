@@ -5,6 +5,8 @@ import { tg, type TextGrammar } from '../../grammar/text-grammar.js';
 import type { ToolCallFormat, ToolSpec } from './format.js';
 
 export type ToolMode =
+  /** The model sees the tools but may not call them: its text may not start a call. */
+  | { readonly kind: 'none' }
   | { readonly kind: 'auto' }
   | { readonly kind: 'required' }
   | { readonly kind: 'named'; readonly name: string };
@@ -14,7 +16,7 @@ export interface ToolGrammarOptions {
   readonly parallel: boolean;
   /** The prompt ends inside the format's reasoning section. */
   readonly inReasoning?: boolean;
-  /** With `auto`: what a text answer must be instead of free text (a response_format). */
+  /** With `auto` or `none`: what a text answer must be instead of free text (a response_format). */
   readonly answer?: TextGrammar;
 }
 
@@ -31,7 +33,8 @@ function reasoningPart(format: ToolCallFormat, inReasoning: boolean, forced: boo
 }
 
 export function toolGrammar(format: ToolCallFormat, tools: readonly ToolSpec[], mode: ToolMode, options: ToolGrammarOptions): TextGrammar {
-  const reasoning = reasoningPart(format, options.inReasoning ?? false, mode.kind !== 'auto');
+  const reasoning = reasoningPart(format, options.inReasoning ?? false, mode.kind === 'named' || mode.kind === 'required');
+  if (mode.kind === 'none') return tg.seq(reasoning, options.answer ?? tg.text(...format.triggers));
   if (mode.kind === 'named') {
     const tool = tools.filter((t) => t.name === mode.name);
     return tg.seq(reasoning, format.callsGrammar(tool, { min: 1, max: 1 }));

@@ -9,7 +9,7 @@ import { validationError } from '../errors.js';
 import { parseOutput } from '../../chat/tools/output.js';
 import { ToolCallStream, type ToolDelta } from '../../chat/tools/stream.js';
 import { resolveToolChoice } from '../../validation/tools.js';
-import { newCallId, setUpTools, toolCallsJson, toolText, type ToolSetup } from '../chat-tools.js';
+import { newCallId, promptForCalls, setUpTools, toolCallsJson, toolText, type ToolSetup } from '../chat-tools.js';
 import type { GenerationEvent } from '../openai-common.js';
 import { characterCount, clientGone, generationHeaders, type Generator } from '../generator.js';
 import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
@@ -48,7 +48,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       throw validationError(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
     }
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
-    const prompt = await generator.preprocessor.render(body);
+    let prompt = await generator.preprocessor.render(body);
     let tools: ToolSetup | undefined;
     if (toolChoice) {
       const { limits, preprocessor } = generator;
@@ -61,6 +61,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       });
       // The response format is part of the tool grammar (a text answer beside the calls).
       if (tools.grammar) grammar = undefined;
+      prompt = promptForCalls(prompt, tools);
     }
     const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens, grammar };
     const planned = await planOpenAiGeneration(prompt, fields, generator.limits, generator.preprocessor, {
@@ -73,7 +74,9 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       choice.request.tokenLogprobs = body.logprobs ?? false;
       if (tools?.grammar) choice.request.grammar = tools.grammar;
     }
-    return { ...planned, prompt, stops: [...planned.stop, ...prompter.stop], topLogprobs, logprobs: body.logprobs ?? false, tools };
+    // With tool_choice "none" the output is text (held by the grammar to no call), not parsed.
+    const calling = tools && tools.choice.mode.kind !== 'none' ? tools : undefined;
+    return { ...planned, prompt, stops: [...planned.stop, ...prompter.stop], topLogprobs, logprobs: body.logprobs ?? false, tools: calling };
   }
 
   async function complete(planned: ChatPlan, body: ChatRequest, start: number, reply: FastifyReply): Promise<ChatCompletionJson> {
@@ -92,7 +95,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
         if (output.calls.length > 0) {
           return {
             index,
-            message: { role: 'assistant', content: output.content.length > 0 ? output.content : null, refusal: null, tool_calls: toolCallsJson(output, newCallId) },
+            message: { role: 'assistant', content: output.content.length > 0 ? output.content : null, refusal: null, tool_calls: toolCallsJson(output, tools.format.callId ?? newCallId) },
             logprobs,
             finish_reason: r.finish.reason === 'length' ? 'length' : 'tool_calls',
           };
@@ -123,7 +126,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     const filters = planned.choices.map(() => new StopTextFilter(planned.stops));
     const tools = planned.tools;
     const toolStreams = planned.choices.map(() =>
-      tools ? new ToolCallStream(tools.format, newCallId, { inReasoning: tools.inReasoning, tools: tools.choice.tools }) : undefined,
+      tools ? new ToolCallStream(tools.format, tools.format.callId ?? newCallId, { inReasoning: tools.inReasoning, tools: tools.choice.tools }) : undefined,
     );
 
     /** One token of a generation that may call tools: content and call deltas as the parser finds them. */

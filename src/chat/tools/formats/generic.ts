@@ -21,13 +21,14 @@ function namedArguments(tool: ToolSpec): Record<string, unknown> {
 
 /** `{"function": {"_name": ..., ...arguments}}` at `at`: the call, with the arguments rebuilt without `_name`. */
 function functionCallAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; decided: boolean } {
-  const outer = scanObject(text, at, final);
+  // Scanned as text that may grow even when final: the members of a call cut short still count.
+  const outer = scanObject(text, at, false);
   const first = outer.members[0];
-  if (!first) return { end: outer.end, decided: outer.invalid || outer.end !== null };
+  if (!first) return { end: outer.end, decided: final || outer.invalid || outer.end !== null };
   if (first.key !== 'function') return { end: outer.end, decided: true };
-  const inner = scanObject(text, first.valueStart, final);
+  const inner = scanObject(text, first.valueStart, false);
   const name = stringMember(text, inner.members.find((m) => m.key === '_name'));
-  if (name === undefined) return { end: outer.end, decided: inner.invalid || inner.end !== null };
+  if (name === undefined) return { end: outer.end, decided: final || inner.invalid || inner.end !== null };
   const args = inner.members.filter((m) => m.key !== '_name' && m.valueEnd !== null).map((m) => `${JSON.stringify(m.key)}: ${text.slice(m.valueStart, m.valueEnd!)}`);
   const closed = inner.end !== null || final;
   return { call: { name, arguments: `{${args.join(', ')}${closed ? '}' : ''}` }, end: outer.end, decided: true };

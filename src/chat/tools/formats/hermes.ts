@@ -27,7 +27,8 @@ export function jsonCallAt(
   argumentKeys: readonly string[] = ['arguments', 'parameters'],
   nameKey = 'name',
 ): { call?: ParsedCall; end: number | null; invalid: boolean } {
-  const scan = scanObject(text, at, final);
+  // Scanned as text that may grow even when final: the members of a call cut short still count.
+  const scan = scanObject(text, at, false);
   const name = stringMember(text, scan.members.find((m) => m.key === nameKey));
   if (name === undefined) return { end: scan.end, invalid: scan.invalid || (scan.end !== null) };
   const args = scan.members.find((m) => argumentKeys.includes(m.key));

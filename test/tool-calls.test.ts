@@ -1,0 +1,319 @@
+// Tool calling end to end, family by family: the real chat template of each family on a random-weight
+// model with the Qwen2 vocabulary (151,936 tokens, the families' markers as single tokens), and the
+// generic format on stories260K. A named tool, `required` with two tools and `auto` each return calls
+// whose arguments validate against the tool's schema, with finish_reason "tool_calls"; the streamed
+// deltas add up to the non-streamed calls; a call and its result go back through the template.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { TOOL_FORMATS } from '../src/chat/tools/registry.js';
+import { generic } from '../src/chat/tools/formats/generic.js';
+import type { ToolCallFormat } from '../src/chat/tools/format.js';
+import { postJson, quantizedStories, readSse, SHARED, startServer, stream, type RunningServer } from './helpers/server.js';
+import { toolTestModel } from './helpers/tool-model.js';
+
+const WEATHER = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Current weather in a city',
+    parameters: {
+      type: 'object',
+      properties: {
+        city: { type: 'string', description: 'The city', enum: ['Paris', 'Tokyo'] },
+        days: { type: 'integer', description: 'Days to forecast', minimum: 1, maximum: 7 },
+      },
+      required: ['city', 'days'],
+      additionalProperties: false,
+    },
+  },
+};
+const TIME = {
+  type: 'function',
+  function: {
+    name: 'get_time',
+    description: 'Current time in a timezone',
+    parameters: {
+      type: 'object',
+      properties: { timezone: { type: 'string', description: 'The timezone', enum: ['UTC', 'CET'] } },
+      required: ['timezone'],
+      additionalProperties: false,
+    },
+  },
+};
+const TOOLS = [WEATHER, TIME];
+const ajv = new Ajv2020({ strict: false });
+const validators = new Map(TOOLS.map((tool) => [tool.function.name, ajv.compile(tool.function.parameters)]));
+
+interface Call {
+  id: string;
+  type: string;
+  function: { name: string; arguments: string };
+}
+
+function checkCalls(calls: Call[] | undefined, names: string[], context: string): void {
+  assert.ok(calls && calls.length >= 1, `no calls: ${context}`);
+  const ids = new Set<string>();
+  for (const call of calls) {
+    assert.equal(call.type, 'function');
+    assert.match(call.id, /^(call_[A-Za-z0-9]{24}|[A-Za-z0-9]{9})$/);
+    ids.add(call.id);
+    assert.ok(names.includes(call.function.name), `unexpected tool ${call.function.name}: ${context}`);
+    const args = JSON.parse(call.function.arguments);
+    const validate = validators.get(call.function.name)!;
+    assert.ok(validate(args), `${call.function.arguments} does not validate: ${JSON.stringify(validate.errors)}`);
+  }
+  assert.equal(ids.size, calls.length, 'call ids are unique');
+}
+
+/** The streamed chunks of one choice put together as a message. */
+async function streamedMessage(url: string, body: Record<string, unknown>): Promise<{ content: string; calls: Call[]; finish: string | null }> {
+  const events = await readSse(await stream(`${url}/v1/chat/completions`, { ...body, stream: true }));
+  assert.equal(events.at(-1)?.data, '[DONE]');
+  let content = '';
+  const calls: Call[] = [];
+  let finish: string | null = null;
+  for (const { json } of events.slice(0, -1)) {
+    assert.ok(json && !json.error, JSON.stringify(json));
+    const choice = json.choices[0];
+    if (!choice) continue;
+    if (choice.finish_reason) finish = choice.finish_reason;
+    content += choice.delta.content ?? '';
+    for (const delta of choice.delta.tool_calls ?? []) {
+      if (delta.id !== undefined) {
+        assert.equal(delta.index, calls.length, 'a new call has the next index');
+        assert.equal(delta.type, 'function');
+        assert.equal(typeof delta.function.name, 'string');
+        calls.push({ id: delta.id, type: delta.type, function: { name: delta.function.name, arguments: delta.function.arguments ?? '' } });
+      } else {
+        assert.equal(delta.function.name, undefined, 'only the first delta of a call names it');
+        calls[delta.index].function.arguments += delta.function.arguments;
+      }
+    }
+  }
+  return { content, calls, finish };
+}
+
+/** The non-streamed answer, and the same request streamed: both must agree call for call. */
+async function callBoth(url: string, body: Record<string, unknown>, names: string[]): Promise<Call[]> {
+  const response = await postJson(`${url}/v1/chat/completions`, body);
+  assert.equal(response.status, 200, response.text);
+  const choice = response.json.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls', response.text);
+  checkCalls(choice.message.tool_calls, names, response.text);
+  const streamed = await streamedMessage(url, body);
+  assert.equal(streamed.finish, 'tool_calls');
+  assert.deepEqual(
+    streamed.calls.map((c) => c.function),
+    choice.message.tool_calls.map((c: Call) => c.function),
+    'streamed deltas reassemble to the non-streamed calls',
+  );
+  assert.equal(streamed.content, choice.message.content ?? '');
+  return choice.message.tool_calls;
+}
+
+async function singleToken(url: string, text: string): Promise<number | undefined> {
+  const response = await postJson(`${url}/tokenize`, { inputs: text, add_special_tokens: false });
+  return response.json.length === 1 ? response.json[0].id : undefined;
+}
+
+interface Family {
+  format: ToolCallFormat;
+  template: string;
+}
+
+const FAMILY_TEMPLATES: Record<string, string> = {
+  hermes: 'Qwen-Qwen2.5-7B-Instruct',
+  'qwen3-coder': 'Qwen3-Coder',
+  glm: 'GLM-4.6',
+  granite: 'ibm-granite-granite-3.3-2B-Instruct',
+  mistral: 'mistralai-Mistral-Nemo-Instruct-2407',
+  'mistral-v11': 'Mistral-Small-3.2-24B-Instruct-2506',
+  'mistral-v11-reasoning': 'mistralai-Ministral-3-14B-Reasoning-2512',
+  'functionary-v3.1': 'meetkai-functionary-medium-v3.1',
+  'functionary-v3.2': 'meetkai-functionary-medium-v3.2',
+  llama3: 'meta-llama-Llama-3.1-8B-Instruct',
+  'deepseek-r1': 'deepseek-ai-DeepSeek-R1-Distill-Qwen-32B',
+  'deepseek-v3.1': 'deepseek-ai-DeepSeek-V3.1',
+  'deepseek-v3.2': 'deepseek-ai-DeepSeek-V3.2',
+  'deepseek-v4': 'deepseek-ai-DeepSeek-V4',
+  'kimi-k2': 'moonshotai-Kimi-K2',
+  'gpt-oss': 'openai-gpt-oss-120b',
+  'command-r-plus': 'CohereForAI-c4ai-command-r-plus-tool_use',
+  'command-r7b': 'CohereForAI-c4ai-command-r7b-12-2024-tool_use',
+};
+
+/** TOOL_FAMILIES=hermes,glm runs only those (when working on a format). */
+const only = process.env.TOOL_FAMILIES?.split(',');
+const families: Family[] = TOOL_FORMATS.filter((format) => FAMILY_TEMPLATES[format.id] && (!only || only.includes(format.id))).map((format) => ({
+  format,
+  template: FAMILY_TEMPLATES[format.id],
+}));
+
+function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: number): void {
+  const base = () => ({ messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: TOOLS, temperature: 0, max_tokens: maxTokens });
+  /**
+   * Biases that stand in for a trained model's choices: end after a call, and end at once the
+   * reasoning that the prompt opened.
+   */
+  const biases = async (url: string): Promise<Record<string, number>> => {
+    const bias: Record<string, number> = {};
+    for (const text of ['<|endoftext|>', '<|im_end|>']) {
+      const id = await singleToken(url, text);
+      if (id !== undefined) bias[id] = 50;
+    }
+    const reasoning = family.format.reasoning;
+    if (reasoning) {
+      const rendered = await postJson(`${url}/chat_tokenize`, base());
+      const id = await singleToken(url, reasoning.end);
+      if (rendered.json.templated_text.trimEnd().endsWith(reasoning.start) && id !== undefined) bias[id] = 100;
+    }
+    return bias;
+  };
+
+  it(`recognises the ${family.format.id} format from the template`, () => {
+    assert.ok(serverOf().logs.some((line) => line.includes(`"toolCallFormat":"${family.format.id}"`)), 'startup log names the format');
+  });
+
+  it('a named tool: one call of it, streamed and not', async () => {
+    const { url } = serverOf();
+    const body = { ...base(), tool_choice: { type: 'function', function: { name: 'get_time' } }, logit_bias: await biases(url) };
+    const calls = await callBoth(url, body, ['get_time']);
+    assert.equal(calls.length, 1);
+  });
+
+  it('required with two tools: calls of either, streamed and not', async () => {
+    const { url } = serverOf();
+    // One call, so that the test need not know how each format ends its calls section.
+    const calls = await callBoth(url, { ...base(), tool_choice: 'required', parallel_tool_calls: false, logit_bias: await biases(url) }, ['get_weather', 'get_time']);
+    assert.equal(calls.length, 1);
+  });
+
+  it('auto: once the model starts a call, the call is whole; then the result goes back through the template', async () => {
+    const { url } = serverOf();
+    const trigger = family.format.triggers.find((text) => text.length > 0);
+    const bias = await biases(url);
+    const triggerId = trigger ? await singleToken(url, trigger) : undefined;
+    assert.ok(triggerId !== undefined, `the test model has the trigger ${trigger} as one token`);
+    bias[triggerId] = 90;
+    const body = { ...base(), tool_choice: 'auto', parallel_tool_calls: false, logit_bias: bias };
+    const calls = await callBoth(url, body, ['get_weather', 'get_time']);
+    assert.equal(calls.length, 1, 'parallel_tool_calls: false');
+
+    const call = calls[0];
+    const messages = [
+      ...base().messages,
+      { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
+      { role: 'tool', tool_call_id: call.id, content: '{"answer": "sunny, 21 C"}' },
+    ];
+    const rendered = await postJson(`${url}/chat_tokenize`, { messages, tools: TOOLS });
+    assert.equal(rendered.status, 200, rendered.text);
+    assert.ok(rendered.json.templated_text.includes('sunny, 21 C'), 'the tool result is in the prompt');
+    const answer = await postJson(`${url}/v1/chat/completions`, { messages, tools: TOOLS, tool_choice: 'none', temperature: 0, max_tokens: 8 });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(typeof answer.json.choices[0].message.content, 'string');
+    assert.equal(answer.json.choices[0].message.tool_calls, undefined);
+  });
+}
+
+describe('tool calls in each family format (random-weight model, Qwen2 vocabulary)', () => {
+  for (const family of families) {
+    describe(`${family.format.id} (${family.template})`, () => {
+      let server: RunningServer;
+      before(async () => {
+        const template = join(SHARED, 'chat-templates', `${family.template}.jinja`);
+        server = await startServer(['--chat-template', template, '--max-total-tokens', '8192', '--max-batch-size', '4'], {}, await toolTestModel());
+      });
+      after(() => server?.stop());
+      familyTests(family, () => server, 160);
+    });
+  }
+
+  it('every family of the registry is tested', () => {
+    const untested = TOOL_FORMATS.filter((format) => !FAMILY_TEMPLATES[format.id] && format.id !== 'mistral-reasoning').map((f) => f.id);
+    assert.deepEqual(untested, []);
+  });
+});
+
+describe('tool calls in the generic format (stories260K, no chat template: the tools go into the prompt)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--max-batch-size', '4'], {}, await quantizedStories());
+  });
+  after(() => server?.stop());
+  const small = [TIME];
+  const body = { messages: [{ role: 'user', content: 'Time?' }], tools: small, tool_prompt: 'Call a tool.', temperature: 0, max_tokens: 150 };
+
+  it('a named tool and required give a call of the generic format, streamed and not', async () => {
+    assert.ok(server.logs.some((line) => line.includes(`"toolCallFormat":"${generic.id}"`)));
+    const named = await callBoth(server.url, { ...body, tool_choice: 'get_time' }, ['get_time']);
+    assert.equal(named.length, 1);
+    await callBoth(server.url, { ...body, tool_choice: 'required', parallel_tool_calls: false }, ['get_time']);
+  });
+
+  it('n = 3: each choice has its own calls', async () => {
+    const response = await postJson(`${server.url}/v1/chat/completions`, { ...body, tool_choice: 'required', parallel_tool_calls: false, n: 3, temperature: 1, seed: 5 });
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json.choices.length, 3);
+    const ids = new Set<string>();
+    for (const choice of response.json.choices) {
+      assert.equal(choice.finish_reason, 'tool_calls');
+      checkCalls(choice.message.tool_calls, ['get_time'], response.text);
+      for (const call of choice.message.tool_calls) ids.add(call.id);
+    }
+    assert.equal(ids.size, 3);
+  });
+});
+
+describe('tool requests that cannot be served are 422s naming the field', () => {
+  let server: RunningServer;
+  let disabled: RunningServer;
+  before(async () => {
+    server = await startServer(['--max-batch-size', '2'], {}, await quantizedStories());
+    disabled = await startServer(['--max-batch-size', '2', '--disable-grammar-support'], {}, await quantizedStories());
+  });
+  after(async () => {
+    await server?.stop();
+    await disabled?.stop();
+  });
+  const messages = [{ role: 'user', content: 'Time?' }];
+
+  it('unknown names, duplicate tools, malformed tools and a choice without tools', async () => {
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ tools: [TIME], tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice', /"nope".*not in `tools`.*"get_time"/],
+      [{ tools: [TIME], tool_choice: 'nope' }, 'tool_choice', /"nope"/],
+      [{ tools: [TIME, TIME] }, 'tools[1].function.name', /two tools named "get_time"/],
+      [{ tools: [{ type: 'function', function: { name: 'bad name!' } }] }, 'tools[0].function.name', /letters, digits/],
+      [{ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'array' } } }] }, 'tools[0].function.parameters', /object/],
+      [{ tool_choice: 'required' }, 'tool_choice', /`tools` is empty/],
+      [{ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { x: { type: 'string', unevaluatedProperties: false } } } } }], tool_choice: 'f' }, 'tools', /unevaluatedProperties/],
+    ];
+    for (const [extra, param, message] of cases) {
+      const response = await postJson(`${server.url}/v1/chat/completions`, { messages, max_tokens: 4, ...extra });
+      assert.equal(response.status, 422, `${JSON.stringify(extra)}: ${response.text}`);
+      assert.equal(response.json.error.param, param, response.text);
+      assert.match(response.json.error.message, message);
+    }
+    const malformed = await postJson(`${server.url}/v1/chat/completions`, { messages, tools: [{ type: 'function' }] });
+    assert.equal(malformed.status, 422, malformed.text);
+    assert.match(malformed.json.error.message, /function/);
+  });
+
+  it('--disable-grammar-support: a forced tool is a 422, auto is served', async () => {
+    const forced = await postJson(`${disabled.url}/v1/chat/completions`, { messages, tools: [TIME], tool_choice: 'get_time', tool_prompt: 'Call a tool.', max_tokens: 4 });
+    assert.equal(forced.status, 422, forced.text);
+    assert.equal(forced.json.error.param, 'tool_choice');
+    const auto = await postJson(`${disabled.url}/v1/chat/completions`, { messages, tools: [TIME], tool_prompt: 'Call a tool.', temperature: 0, max_tokens: 8 });
+    assert.equal(auto.status, 200, auto.text);
+  });
+
+  it('auto with a response_format: a text answer follows the format', async () => {
+    const format = { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false } } };
+    const response = await postJson(`${server.url}/v1/chat/completions`, { messages, tools: [TIME], tool_prompt: 'Call a tool.', response_format: format, temperature: 0, max_tokens: 60 });
+    assert.equal(response.status, 200, response.text);
+    const message = response.json.choices[0].message;
+    if (message.tool_calls) checkCalls(message.tool_calls, ['get_time'], response.text);
+    else assert.deepEqual(Object.keys(JSON.parse(message.content)), ['ok']);
+  });
+});

@@ -1,0 +1,126 @@
+// The Llama 3.1 / 3.2 / 3.3 format: a JSON call object `{"name": ..., "parameters": {...}}`,
+// possibly after `<|python_tag|>`.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { llama3 } from '../../src/chat/tools/formats/llama3.js';
+import { toolGrammar } from '../../src/chat/tools/grammar.js';
+import { ChatTemplate } from '../../src/chat/template.js';
+import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { SHARED } from '../helpers/server.js';
+
+const ONE = '{"name": "get_weather", "parameters": {"city": "Paris", "days": 3}}';
+const SECOND = '{"name": "get_time", "parameters": {"timezone": "CET"}}';
+const TWO = `${ONE}; ${SECOND}`;
+
+const TEMPLATES = readdirSync(join(SHARED, 'chat-templates'))
+  .filter((file) => file.endsWith('.jinja'))
+  .map((file) => file.slice(0, -'.jinja'.length))
+  .sort();
+
+describe('llama3 tool calls', () => {
+  test('is recognised from the Llama 3.x templates only', () => {
+    assert.deepEqual(
+      TEMPLATES.filter((name) => llama3.matches(chatTemplate(name))),
+      ['meta-llama-Llama-3.1-8B-Instruct', 'meta-llama-Llama-3.2-3B-Instruct', 'meta-llama-Llama-3.3-70B-Instruct'],
+    );
+    // Firefunction v2 (Llama 3 based) writes ` functools[...]`; the R1 distill writes DeepSeek's format.
+    assert.ok(!llama3.matches(chatTemplate('fireworks-ai-llama-3-firefunction-v2')));
+    assert.ok(!llama3.matches(chatTemplate('deepseek-ai-DeepSeek-R1-Distill-Llama-8B')));
+  });
+
+  test('one call, with the exact argument text', () => {
+    const out = parseChecked(llama3, ONE);
+    assert.equal(out.content, '');
+    assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }]);
+  });
+
+  test('the python tag before a call is not content', () => {
+    const out = parseChecked(llama3, `<|python_tag|>${ONE}`);
+    assert.equal(out.content, '');
+    assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }]);
+  });
+
+  test('two parallel calls, separated by `; `, a newline, or python tags', () => {
+    for (const text of [TWO, `${ONE}\n${SECOND}`, `${ONE};${SECOND}`, `<|python_tag|>${ONE}; <|python_tag|>${SECOND}`, `${ONE}${SECOND}`]) {
+      const out = parseChecked(llama3, text);
+      assert.equal(out.content, '', text);
+      assert.deepEqual(out.calls, [
+        { name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' },
+        { name: 'get_time', arguments: '{"timezone": "CET"}' },
+      ]);
+    }
+  });
+
+  test('"arguments" is read like "parameters", and other key orders and spacing', () => {
+    const out = parseChecked(llama3, '{"type": "function", "name": "get_time", "arguments": {"timezone": "CET"}}');
+    assert.deepEqual(out.calls, [{ name: 'get_time', arguments: '{"timezone": "CET"}' }]);
+    const spaced = parseChecked(llama3, '{\n  "parameters": {"timezone": "UTC"},\n  "name": "get_time"\n}');
+    assert.deepEqual(spaced.calls, [{ name: 'get_time', arguments: '{"timezone": "UTC"}' }]);
+  });
+
+  test('text before a call is content', () => {
+    const out = parseChecked(llama3, `Let me look that up.\n\n${ONE}`);
+    assert.equal(out.content, 'Let me look that up.');
+    assert.equal(out.calls.length, 1);
+  });
+
+  test('JSON that names no tool is content', () => {
+    const text = 'A person: {"name": "Bob", "friends": [{"name": "get_time"}]} and code { return 1; }.';
+    assert.deepEqual(parseChecked(llama3, text), { content: text, calls: [] });
+    const plain = 'It is sunny in <b>Paris</b>.';
+    assert.deepEqual(parseChecked(llama3, plain), { content: plain, calls: [] });
+  });
+
+  test('without the request tools, any name is a call', () => {
+    const out = parseChecked(llama3, '{"name": "lookup", "parameters": {"q": 1}}', {});
+    assert.deepEqual(out.calls, [{ name: 'lookup', arguments: '{"q": 1}' }]);
+  });
+
+  test('a built-in tool call stays content', () => {
+    const text = '<|python_tag|>brave_search.call(query="weather in Paris")';
+    assert.deepEqual(parseChecked(llama3, text), { content: text, calls: [] });
+  });
+
+  test('a call cut short keeps its name and the arguments written', () => {
+    const out = parseChecked(llama3, '{"name": "get_weather", "parameters": {"city": "Par');
+    assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Par' }]);
+  });
+
+  test('reads back the call the template renders', () => {
+    for (const name of ['meta-llama-Llama-3.1-8B-Instruct', 'meta-llama-Llama-3.2-3B-Instruct', 'meta-llama-Llama-3.3-70B-Instruct']) {
+      const template = ChatTemplate.compile(chatTemplate(name), { bosToken: '<|begin_of_text|>', eosToken: '<|eot_id|>' });
+      const rendered = template.render({
+        messages: [
+          { role: 'user', content: 'Weather in Paris for 3 days?' },
+          { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris', days: 3 } } }] },
+        ],
+        tools: [WEATHER, TIME].map((t) => ({ type: 'function' as const, function: t })),
+        addGenerationPrompt: false,
+      });
+      const header = '<|start_header_id|>assistant<|end_header_id|>\n\n';
+      const turn = rendered.slice(rendered.lastIndexOf(header) + header.length, rendered.lastIndexOf('<|eot_id|>'));
+      assert.equal(turn, ONE, name);
+      assert.deepEqual(parseChecked(llama3, turn).calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }], name);
+    }
+  });
+
+  test('the grammar takes the calls the parser reads, and refuses a bad argument', () => {
+    const grammar = llama3.callsGrammar([WEATHER, TIME], { min: 1, max: null });
+    assert.ok(grammarAccepts(grammar, ONE));
+    assert.ok(grammarAccepts(grammar, `<|python_tag|>${ONE}`));
+    assert.ok(grammarAccepts(grammar, '{"name": "get_weather", "parameters": {"city":"Paris","days":3}}'));
+    assert.ok(grammarAccepts(grammar, TWO));
+    assert.ok(!grammarAccepts(grammar, ONE.replace('Paris', 'Rome')));
+    assert.ok(!grammarAccepts(llama3.callsGrammar([WEATHER, TIME], { min: 1, max: 1 }), TWO));
+    assert.ok(llama3.triggers.some((trigger) => ONE.startsWith(trigger)));
+  });
+
+  test('with tool_choice auto, text may come before the call', () => {
+    const grammar = toolGrammar(llama3, [WEATHER, TIME], { kind: 'auto' }, { parallel: true });
+    assert.ok(grammarAccepts(grammar, 'It is sunny.'));
+    assert.ok(grammarAccepts(grammar, `Let me look that up.\n\n${TWO}`));
+    assert.ok(!grammarAccepts(grammar, `Let me look that up.\n\n${ONE.replace('Paris', 'Rome')}`));
+  });
+});
