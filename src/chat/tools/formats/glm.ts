@@ -7,10 +7,11 @@
 //   <arg_value>Paris</arg_value>
 //   </tool_call>
 //   <tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value></tool_call>
+import { oneCallBlock, parseBlocks } from '../blocks.js';
 import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
-import { heldBack, skipWhitespace } from '../json-scan.js';
+import { skipWhitespace } from '../json-scan.js';
 import { ArgumentsText, parametersGrammar, valueGrammar } from './xml-arguments.js';
 
 const OPEN = '<tool_call>';
@@ -72,26 +73,6 @@ export const glm: ToolCallFormat = {
   },
 
   parse(text: string, { final, tools }: ParseOptions): ParsedOutput {
-    let content = '';
-    const calls: ParsedCall[] = [];
-    let pos = 0;
-    for (;;) {
-      const open = text.indexOf(OPEN, pos);
-      if (open < 0) {
-        const tail = text.slice(pos);
-        content += final ? tail : tail.slice(0, tail.length - heldBack(tail, [OPEN]));
-        break;
-      }
-      content += text.slice(pos, open);
-      const found = callAt(text, open + OPEN.length, final, tools);
-      if (found.call) calls.push(found.call);
-      if (found.end === null) {
-        // A tag with no call in it that can no longer become one is text.
-        if (final && !found.call) content += text.slice(open);
-        break;
-      }
-      pos = found.end;
-    }
-    return { content, calls };
+    return parseBlocks(text, final, { opener: OPEN, read: (t, at, f) => oneCallBlock(callAt(t, at, f, tools), f) });
   },
 };

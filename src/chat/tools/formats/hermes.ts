@@ -6,7 +6,8 @@
 import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
-import { heldBack, scanObject, skipWhitespace, stringMember } from '../json-scan.js';
+import { parseBlocks, type BlockRead } from '../blocks.js';
+import { scanObject, skipWhitespace, stringMember } from '../json-scan.js';
 
 const OPEN = '<tool_call>';
 const CLOSE = '</tool_call>';
@@ -39,6 +40,17 @@ export function jsonCallAt(
   return { call: { name, arguments: argumentText }, end: scan.end, invalid: scan.invalid };
 }
 
+/** The call object after `<tool_call>`, and the `</tool_call>` after it. */
+function readBlock(text: string, at: number, final: boolean): BlockRead {
+  const found = jsonCallAt(text, skipWhitespace(text, at), final);
+  if (!found.call) return { calls: [], end: null, invalid: final || found.invalid || found.end !== null };
+  if (found.end === null) return { calls: [found.call], end: null, invalid: false };
+  const after = skipWhitespace(text, found.end);
+  if (text.startsWith(CLOSE, after)) return { calls: [found.call], end: after + CLOSE.length, invalid: false };
+  // A closing tag still being written is not text yet.
+  return { calls: [found.call], end: !final && CLOSE.startsWith(text.slice(after)) ? null : after, invalid: false };
+}
+
 export const hermes: ToolCallFormat = {
   id: 'hermes',
   matches: (template) => template.includes(OPEN),
@@ -51,28 +63,6 @@ export const hermes: ToolCallFormat = {
   },
 
   parse(text: string, { final }: ParseOptions): ParsedOutput {
-    let content = '';
-    const calls: ParsedCall[] = [];
-    let pos = 0;
-    for (;;) {
-      const open = text.indexOf(OPEN, pos);
-      if (open < 0) {
-        const tail = text.slice(pos);
-        content += final ? tail : tail.slice(0, tail.length - heldBack(tail, [OPEN]));
-        break;
-      }
-      content += text.slice(pos, open);
-      const body = skipWhitespace(text, open + OPEN.length);
-      const found = jsonCallAt(text, body, final);
-      if (found.call) calls.push(found.call);
-      if (found.end === null || !found.call) {
-        if (final && !found.call) content += text.slice(open);
-        break;
-      }
-      pos = skipWhitespace(text, found.end);
-      if (text.startsWith(CLOSE, pos)) pos += CLOSE.length;
-      else if (!final && CLOSE.startsWith(text.slice(pos))) break;
-    }
-    return { content, calls };
+    return parseBlocks(text, final, { opener: OPEN, read: readBlock });
   },
 };

@@ -14,8 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
-import { heldBack, jsonValueEnd, skipWhitespace } from '../json-scan.js';
+import { jsonValueEnd, skipWhitespace } from '../json-scan.js';
 import { jsonCallAt } from './hermes.js';
+import { parseBlocks, type BlockRead } from '../blocks.js';
 
 const TOOL_CALLS = '[TOOL_CALLS]';
 const ARGS = '[ARGS]';
@@ -75,7 +76,7 @@ export function jsonCallListAt(text: string, at: number, final: boolean): CallLi
 }
 
 /** What follows one `[TOOL_CALLS]`: the calls read, and where the text goes on after them. */
-interface SectionScan {
+export interface SectionScan {
   readonly calls: ParsedCall[];
   /** Where to look for more text after the calls; null: stop reading here. */
   readonly next: number | null;
@@ -120,8 +121,16 @@ function namedCallAt(text: string, at: number, final: boolean): SectionScan {
   return callWith(text.slice(i).trimEnd());
 }
 
-/** The calls after the `[TOOL_CALLS]` that ends just before `at`. */
-function sectionAt(text: string, at: number, final: boolean): SectionScan {
+/** A section scan as a block of calls. */
+export function sectionRead(section: SectionScan): BlockRead {
+  return { calls: section.calls, end: section.next, invalid: section.invalid };
+}
+
+/**
+ * The calls after a marker that ends just before `at` (`[TOOL_CALLS]`, Granite's `<|tool_call|>`):
+ * a JSON list of call objects, one call object, or (with `named`) the v11 `name[ARGS]{...}` form.
+ */
+export function sectionAt(text: string, at: number, final: boolean, named: boolean): SectionScan {
   const start = skipWhitespace(text, at);
   if (start >= text.length) return { calls: [], next: null, invalid: final };
   if (text[start] === '[') {
@@ -134,31 +143,11 @@ function sectionAt(text: string, at: number, final: boolean): SectionScan {
     if (!found.call) return { calls: [], next: null, invalid: found.invalid };
     return { calls: [found.call], next: found.end, invalid: false };
   }
-  return namedCallAt(text, start, final);
+  return named ? namedCallAt(text, start, final) : { calls: [], next: null, invalid: true };
 }
 
 function parseMistral(text: string, final: boolean): ParsedOutput {
-  let content = '';
-  const calls: ParsedCall[] = [];
-  let pos = 0;
-  for (;;) {
-    const open = text.indexOf(TOOL_CALLS, pos);
-    if (open < 0) {
-      const tail = text.slice(pos);
-      content += final ? tail : tail.slice(0, tail.length - heldBack(tail, [TOOL_CALLS]));
-      break;
-    }
-    content += text.slice(pos, open);
-    const section = sectionAt(text, open + TOOL_CALLS.length, final);
-    calls.push(...section.calls);
-    if (section.invalid) {
-      if (final) content += text.slice(open);
-      break;
-    }
-    if (section.next === null) break;
-    pos = section.next;
-  }
-  return { content, calls };
+  return parseBlocks(text, final, { opener: TOOL_CALLS, read: (t, at, f) => sectionRead(sectionAt(t, at, f, true)) });
 }
 
 /** One call in the array form; the id is the model's to write, as the template shows it. */

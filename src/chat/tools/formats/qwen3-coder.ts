@@ -11,10 +11,11 @@
 //   </parameter>
 //   </function>
 //   </tool_call>
+import { parseBlocks } from '../blocks.js';
 import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
-import { heldBack, skipWhitespace } from '../json-scan.js';
+import { skipWhitespace } from '../json-scan.js';
 import { ArgumentsText, parametersGrammar, valueGrammar } from './xml-arguments.js';
 
 const OPEN = '<tool_call>';
@@ -100,26 +101,12 @@ export const qwen3Coder: ToolCallFormat = {
   },
 
   parse(text: string, { final, tools }: ParseOptions): ParsedOutput {
-    let content = '';
-    const calls: ParsedCall[] = [];
-    let pos = 0;
-    for (;;) {
-      const open = text.indexOf(OPEN, pos);
-      if (open < 0) {
-        const tail = text.slice(pos);
-        content += final ? tail : tail.slice(0, tail.length - heldBack(tail, [OPEN]));
-        break;
-      }
-      content += text.slice(pos, open);
-      const block = callBlock(text, open + OPEN.length, final, tools);
-      calls.push(...block.calls);
-      if (block.end === null) {
-        // A tag with no call in it that can no longer become one is text.
-        if (final && block.calls.length === 0) content += text.slice(open);
-        break;
-      }
-      pos = block.end;
-    }
-    return { content, calls };
+    return parseBlocks(text, final, {
+      opener: OPEN,
+      read: (t, at, f) => {
+        const block = callBlock(t, at, f, tools);
+        return { calls: block.calls, end: block.end, invalid: block.calls.length === 0 && (f || block.end !== null) };
+      },
+    });
   },
 };
