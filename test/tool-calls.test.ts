@@ -263,6 +263,28 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
       for (const call of choice.message.tool_calls) ids.add(call.id);
     }
     assert.equal(ids.size, 3);
+
+    // Streamed, each choice's deltas carry its own index and add up to its own call.
+    const events = await readSse(await stream(`${server.url}/v1/chat/completions`, { ...body, tool_choice: 'required', parallel_tool_calls: false, n: 2, temperature: 1, seed: 5, stream: true }));
+    const perChoice = new Map<number, { args: string; names: string[]; finish?: string }>();
+    for (const { json } of events.slice(0, -1)) {
+      for (const choice of json.choices) {
+        const entry = perChoice.get(choice.index) ?? { args: '', names: [] };
+        for (const delta of choice.delta.tool_calls ?? []) {
+          if (delta.function.name) entry.names.push(delta.function.name);
+          entry.args += delta.function.arguments ?? '';
+        }
+        if (choice.finish_reason) entry.finish = choice.finish_reason;
+        perChoice.set(choice.index, entry);
+      }
+    }
+    assert.deepEqual([...perChoice.keys()].sort(), [0, 1]);
+    for (const [index, entry] of perChoice) {
+      assert.deepEqual(entry.names, ['get_time'], `choice ${index}`);
+      assert.equal(entry.finish, 'tool_calls');
+      assert.ok(validators.get('get_time')!(JSON.parse(entry.args)), entry.args);
+      assert.equal(entry.args, response.json.choices[index].message.tool_calls[0].function.arguments, 'same seed, same call as the non-streamed choice');
+    }
   });
 });
 
