@@ -192,7 +192,7 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
 
   it('auto: once the model starts a call, the call is whole; then the result goes back through the template', async () => {
     const { url } = serverOf();
-    const trigger = family.format.triggers.find((text) => text.length > 0);
+    const trigger = [...family.format.triggers, ...(family.format.openingTriggers ?? [])].find((text) => text.length > 0);
     const bias = await biases(url);
     const triggerId = trigger ? await singleToken(url, trigger) : undefined;
     assert.ok(triggerId !== undefined, `the test model has the trigger ${trigger} as one token`);

@@ -15,8 +15,11 @@ export type TextGrammar =
   | { readonly k: 'json'; readonly schema: unknown }
   /** A pattern of the regex dialect (a full match). */
   | { readonly k: 'regex'; readonly pattern: string }
-  /** Any text (possibly empty) in which none of `excluded` occurs. */
-  | { readonly k: 'text'; readonly excluded: readonly string[] }
+  /**
+   * Any text (possibly empty) in which none of `excluded` occurs, and that does not open with one of
+   * `excludedAtStart` (after any whitespace).
+   */
+  | { readonly k: 'text'; readonly excluded: readonly string[]; readonly excludedAtStart?: readonly string[] }
   | { readonly k: 'seq'; readonly items: readonly TextGrammar[] }
   | { readonly k: 'alt'; readonly options: readonly TextGrammar[] }
   /** `max` null: no upper bound. */
@@ -28,6 +31,8 @@ export const tg = {
   regex: (pattern: string): TextGrammar => ({ k: 'regex', pattern }),
   /** Free text in which none of `excluded` occurs. */
   text: (...excluded: string[]): TextGrammar => ({ k: 'text', excluded }),
+  /** Free text in which none of `excluded` occurs and that does not open with one of `atStart`. */
+  textOpening: (excluded: readonly string[], atStart: readonly string[]): TextGrammar => ({ k: 'text', excluded, excludedAtStart: atStart }),
   seq: (...items: TextGrammar[]): TextGrammar => ({ k: 'seq', items }),
   alt: (...options: TextGrammar[]): TextGrammar => ({ k: 'alt', options }),
   repeat: (item: TextGrammar, min: number, max: number | null): TextGrammar => ({ k: 'repeat', item, min, max }),
@@ -60,7 +65,7 @@ class TextGrammarCompiler {
       case 'regex':
         return g.pattern(grammar.pattern);
       case 'text':
-        return this.textWithout(grammar.excluded);
+        return this.textWithout(grammar.excluded, grammar.excludedAtStart ?? []);
       case 'seq':
         return g.seq(...grammar.items.map((item) => this.node(item)));
       case 'alt':
@@ -70,15 +75,19 @@ class TextGrammarCompiler {
     }
   }
 
-  /** Text not containing any of `excluded`: any text minus text with one of them inside. */
-  private textWithout(excluded: readonly string[]): GrammarNode {
+  /** Any text minus text with one of `excluded` inside, or one of `atStart` at its start. */
+  private textWithout(excluded: readonly string[], atStart: readonly string[]): GrammarNode {
     const words = excluded.filter((word) => word.length > 0);
-    if (words.length === 0) return ANY_TEXT;
-    const key = JSON.stringify(words);
+    const openings = atStart.filter((word) => word.length > 0);
+    if (words.length === 0 && openings.length === 0) return ANY_TEXT;
+    const key = JSON.stringify([words, openings]);
     const known = this.freeText.get(key);
     if (known) return known;
-    const containing = g.seq(ANY_TEXT, g.alt(...words.map((word) => g.literal(word))), ANY_TEXT);
-    const dfa = product(lazy(ANY_TEXT), lazy(containing), 'and-not');
+    const refused = g.alt(
+      ...(words.length > 0 ? [g.seq(ANY_TEXT, g.alt(...words.map((word) => g.literal(word))), ANY_TEXT)] : []),
+      ...(openings.length > 0 ? [g.seq(g.pattern('\\s*'), g.alt(...openings.map((word) => g.literal(word))), ANY_TEXT)] : []),
+    );
+    const dfa = product(lazy(ANY_TEXT), lazy(refused), 'and-not');
     const node = isEmpty(dfa) ? g.EMPTY : dfaNode(dfa);
     this.freeText.set(key, node);
     return node;

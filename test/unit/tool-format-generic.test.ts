@@ -2,6 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generic } from '../../src/chat/tools/formats/generic.js';
+import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 
 const ONE = '{"function": {"_name": "get_weather", "city": "Paris", "days": 3}}';
@@ -33,6 +34,15 @@ describe('generic JSON tool calls', () => {
   test('a call cut short keeps the arguments written so far', () => {
     const out = parseChecked(generic, '{"function": {"_name": "get_weather", "city": "Paris", "da');
     assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"}' }]);
+  });
+
+  test('with tool_choice auto, a call opens the answer; a text answer may hold any JSON', () => {
+    const grammar = toolGrammar(generic, [WEATHER, TIME], { kind: 'auto' }, { parallel: false });
+    assert.ok(grammarAccepts(grammar, ONE));
+    assert.ok(!grammarAccepts(grammar, ONE.replace('Paris', 'Rome')));
+    assert.ok(!grammarAccepts(grammar, TWO));
+    assert.ok(grammarAccepts(grammar, 'Here it is: {"function": {"x": 1}}'));
+    assert.ok(grammarAccepts(grammar, ''));
   });
 
   test('the grammar writes the call object with _name first and the arguments under their schema', () => {

@@ -114,13 +114,17 @@ describe('llama3 tool calls', () => {
     assert.ok(grammarAccepts(grammar, TWO));
     assert.ok(!grammarAccepts(grammar, ONE.replace('Paris', 'Rome')));
     assert.ok(!grammarAccepts(llama3.callsGrammar([WEATHER, TIME], { min: 1, max: 1 }), TWO));
-    assert.ok(llama3.triggers.some((trigger) => ONE.startsWith(trigger)));
+    assert.ok([...llama3.triggers, ...(llama3.openingTriggers ?? [])].some((trigger) => ONE.startsWith(trigger)));
   });
 
-  test('with tool_choice auto, text may come before the call', () => {
+  test('with tool_choice auto, a call opens the answer or follows <|python_tag|>; JSON inside a text answer is free', () => {
     const grammar = toolGrammar(llama3, [WEATHER, TIME], { kind: 'auto' }, { parallel: true });
     assert.ok(grammarAccepts(grammar, 'It is sunny.'));
-    assert.ok(grammarAccepts(grammar, `Let me look that up.\n\n${TWO}`));
-    assert.ok(!grammarAccepts(grammar, `Let me look that up.\n\n${ONE.replace('Paris', 'Rome')}`));
+    assert.ok(grammarAccepts(grammar, TWO));
+    assert.ok(!grammarAccepts(grammar, ONE.replace('Paris', 'Rome')));
+    assert.ok(!grammarAccepts(grammar, ` \n${ONE.replace('Paris', 'Rome')}`));
+    assert.ok(grammarAccepts(grammar, 'As JSON: {"name": "Bob", "age": 3}'));
+    assert.ok(grammarAccepts(grammar, `Let me look that up.<|python_tag|>${ONE}`));
+    assert.ok(!grammarAccepts(grammar, `Let me look that up.<|python_tag|>${ONE.replace('Paris', 'Rome')}`));
   });
 });

@@ -47,9 +47,15 @@ export interface ToolCallFormat {
   matches(template: string): boolean;
   /**
    * The texts that open the calls section. With `tool_choice: "auto"` the text before a call may
-   * not contain them, and the calls section begins with one of them (callsGrammar's first bytes).
+   * not contain them, and the calls section begins with one of them or of `openingTriggers`
+   * (callsGrammar's first bytes).
    */
   readonly triggers: readonly string[];
+  /**
+   * Texts that open the calls section only at the start of the answer (after whitespace), such as
+   * a bare JSON object: with `auto`, text that has started otherwise may contain them.
+   */
+  readonly openingTriggers?: readonly string[];
   /**
    * Marker texts that may be single special tokens in a vocabulary: a grammar may produce those
    * tokens, and their text reaches the parser. Never an end-of-generation token (the calls section

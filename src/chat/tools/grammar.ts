@@ -34,13 +34,15 @@ function reasoningPart(format: ToolCallFormat, inReasoning: boolean, forced: boo
 
 export function toolGrammar(format: ToolCallFormat, tools: readonly ToolSpec[], mode: ToolMode, options: ToolGrammarOptions): TextGrammar {
   const reasoning = reasoningPart(format, options.inReasoning ?? false, mode.kind === 'named' || mode.kind === 'required');
-  if (mode.kind === 'none') return tg.seq(reasoning, options.answer ?? tg.text(...format.triggers));
+  const free = tg.textOpening(format.triggers, format.openingTriggers ?? []);
+  if (mode.kind === 'none') return tg.seq(reasoning, options.answer ?? free);
   if (mode.kind === 'named') {
     const tool = tools.filter((t) => t.name === mode.name);
     return tg.seq(reasoning, format.callsGrammar(tool, { min: 1, max: 1 }));
   }
   const calls = format.callsGrammar(tools, { min: 1, max: options.parallel ? null : 1 });
   if (mode.kind === 'required') return tg.seq(reasoning, calls);
-  const answer = options.answer ?? tg.seq(tg.text(...format.triggers), tg.optional(calls));
+  // A call that only opens the answer is one alternative to text; one that may follow text, its end.
+  const answer = options.answer ?? (format.triggers.length > 0 ? tg.seq(free, tg.optional(calls)) : tg.alt(free, calls));
   return tg.seq(reasoning, options.answer ? tg.alt(answer, calls) : answer);
 }

@@ -37,7 +37,8 @@ function functionCallAt(text: string, at: number, final: boolean): { call?: Pars
 export const generic: ToolCallFormat = {
   id: 'generic-json',
   matches: () => true,
-  triggers: ['{"function"'],
+  triggers: [],
+  openingTriggers: ['{"function"'],
   markers: [],
 
   callsGrammar(tools: readonly ToolSpec[], count: CallCount): TextGrammar {

@@ -52,7 +52,9 @@ export const llama3: ToolCallFormat = {
     template.includes('<|start_header_id|>') &&
     (template.includes('"parameters": dictionary of argument name and its value') ||
       (template.includes(`'{"name": "' + tool_call.name`) && template.includes(`'"parameters": '`))),
-  triggers: [PYTHON_TAG, CALL_START],
+  triggers: [PYTHON_TAG],
+  // A bare JSON call opens the answer; a JSON object later in a text answer is the answer's own.
+  openingTriggers: [CALL_START],
   markers: [PYTHON_TAG],
 
   callsGrammar(tools: readonly ToolSpec[], count: CallCount): TextGrammar {
