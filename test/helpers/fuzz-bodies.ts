@@ -110,6 +110,7 @@ const CHAT: Record<string, unknown>[] = [
     tools: TOOLS,
     tool_choice: 'auto',
     tool_prompt: 'Use the tools.',
+    parallel_tool_calls: true,
     max_tokens: 2,
     temperature: 0,
   },
@@ -192,7 +193,7 @@ const FIELDS: Record<BodyKind, Path[]> = {
     'messages.1.tool_calls.0.function', 'messages.1.tool_calls.0.function.name', 'messages.1.tool_calls.0.function.arguments', 'messages.2.tool_call_id',
     'max_completion_tokens', 'logprobs', 'top_logprobs', 'tools', 'tools.0', 'tools.0.type', 'tools.0.function.name', 'tools.0.function.description',
     'tools.0.function.parameters', 'tools.0.function.parameters.properties', 'tools.0.function.parameters.properties.city', 'tool_choice', 'tool_choice.function.name',
-    'tool_prompt', 'response_format', 'response_format.type', 'chat_template_kwargs', 'chat_template_kwargs.enable_thinking', 'chat_template_kwargs.extra',
+    'tool_prompt', 'parallel_tool_calls', 'response_format', 'response_format.type', 'chat_template_kwargs', 'chat_template_kwargs.enable_thinking', 'chat_template_kwargs.extra',
     // Template variables the server sets itself, and names jinja resolves.
     ...['messages', 'tools', 'add_generation_prompt', 'bos_token', 'eos_token', 'raise_exception', 'strftime_now', 'range', 'namespace', 'loop', '__proto__', 'constructor'].map(
       (name) => `chat_template_kwargs.${name}`,
