@@ -47,20 +47,58 @@ export interface GrammarBenchRow {
   ratio: number;
 }
 
-export async function benchGrammar(options: GrammarBenchOptions): Promise<GrammarBenchRow[]> {
-  const log = (message: string) => console.error(message);
-  const model = await ensureBenchModel(options, log);
-  const streams = Math.max(...options.concurrency);
+export interface Measured {
+  target: Target;
+  workload: Workload;
+}
+
+/**
+ * Two workloads measured in `rounds` alternating rounds at one concurrency (the order switching
+ * each round, so that the machine's drift falls on both alike): each one's figures over its rounds.
+ * The second workload takes the prompts after the first one's, so that neither finds the other's
+ * prompts in the prefix cache.
+ */
+export async function alternatingRounds(
+  pair: [Measured, Measured],
+  concurrency: number,
+  options: { rounds: number; requestsPerStream: number },
+  label = '',
+): Promise<[LevelResult, LevelResult]> {
+  const requests = Math.max(MIN_ROUND_REQUESTS, concurrency * options.requestsPerStream);
+  const workloads = [pair[0].workload, { ...pair[1].workload, prompt: (i: number) => pair[1].workload.prompt(i + requests) }];
+  const runs: [RequestsRun[], RequestsRun[]] = [[], []];
+  for (let round = 0; round < options.rounds; round++) {
+    for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) {
+      console.error(`${label}x${concurrency} round ${round + 1}/${options.rounds}: ${workloads[k].name}`);
+      runs[k].push(await runRequests(pair[k].target, workloads[k], concurrency, requests));
+    }
+  }
+  return [0, 1].map((k) => summarize(pair[k].target.name, pair[k].workload.name, concurrency, runs[k])) as [LevelResult, LevelResult];
+}
+
+/** tgi-node on `model` with room for `maxTotalTokens` per sequence and as many sequences as the most streams. */
+export async function startTgiNode(model: string, options: { threads: number; concurrency: number[] }, maxTotalTokens: number, extraArgs: string[] = []): Promise<Process> {
   const port = await freePort();
   const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads),
-    '--max-batch-size', String(streams), '--max-total-tokens', String(options.promptTokens + options.newTokens + 64), '--max-concurrent-requests', '1024', '--json-output'];
-  log(`starting tgi-node on ${model}`);
-  const server: Process = await startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+    '--max-batch-size', String(Math.max(...options.concurrency)), '--max-total-tokens', String(maxTotalTokens), '--max-concurrent-requests', '1024', '--json-output', ...extraArgs];
+  console.error(`starting tgi-node on ${model}`);
+  return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+}
+
+/** Distinct random prompts of `tokens` tokens, enough for every round (so no prompt is served from the prefix cache). */
+export async function randomPrompts(url: string, options: { concurrency: number[]; requestsPerStream: number }, tokens: number): Promise<string[]> {
+  const prompts: string[] = [];
+  for (let i = 0; i < 2 * Math.max(...options.concurrency) * options.requestsPerStream + MIN_ROUND_REQUESTS; i++) {
+    prompts.push(await cutToTokens(url, randomText(tokens * 3, 500 + i), tokens));
+  }
+  return prompts;
+}
+
+export async function benchGrammar(options: GrammarBenchOptions): Promise<GrammarBenchRow[]> {
+  const model = await ensureBenchModel(options, (message) => console.error(message));
+  const server = await startTgiNode(model, options, options.promptTokens + options.newTokens + 64);
   try {
-    const prompts: string[] = [];
-    for (let i = 0; i < 2 * streams * options.requestsPerStream + MIN_ROUND_REQUESTS; i++) {
-      prompts.push(await cutToTokens(server.url, randomText(options.promptTokens * 3, 500 + i), options.promptTokens));
-    }
+    const prompts = await randomPrompts(server.url, options, options.promptTokens);
     const grammar = { type: 'json', value: BENCH_SCHEMA };
     const rows: GrammarBenchRow[] = [];
     for (const api of options.apis) {
@@ -71,18 +109,7 @@ export async function benchGrammar(options: GrammarBenchOptions): Promise<Gramma
       await runRequests(target, { ...constrained, maxNewTokens: 8 }, 1, 2);
       await runRequests(target, { ...free, maxNewTokens: 8 }, 1, 2);
       for (const concurrency of options.concurrency) {
-        const requests = Math.max(MIN_ROUND_REQUESTS, concurrency * options.requestsPerStream);
-        const runs: Record<string, RequestsRun[]> = { free: [], constrained: [] };
-        for (let round = 0; round < options.rounds; round++) {
-          // Alternating order, so that the machine's drift falls on both alike.
-          const order = round % 2 === 0 ? (['free', 'constrained'] as const) : (['constrained', 'free'] as const);
-          for (const kind of order) {
-            log(`${api} x${concurrency} round ${round + 1}/${options.rounds}: ${kind}`);
-            runs[kind].push(await runRequests(target, kind === 'free' ? free : constrained, concurrency, requests));
-          }
-        }
-        const freeResult = summarize('tgi-node', 'free', concurrency, runs.free);
-        const constrainedResult = summarize('tgi-node', 'json schema', concurrency, runs.constrained);
+        const [freeResult, constrainedResult] = await alternatingRounds([{ target, workload: free }, { target, workload: constrained }], concurrency, options, `${api} `);
         rows.push({ api, concurrency, free: freeResult, constrained: constrainedResult, ratio: constrainedResult.outputTokensPerSecond / freeResult.outputTokensPerSecond });
       }
     }

@@ -1,7 +1,8 @@
 // The load generator: concurrent streaming clients against a TGI or OpenAI-compatible server.
 import { readSseData } from './sse-reader.js';
 
-export type Api = 'tgi' | 'openai';
+/** `chat`: /v1/chat/completions with the prompt as one user message (tgi-node and OpenAI-compatible servers). */
+export type Api = 'tgi' | 'openai' | 'chat';
 
 export interface Target {
   name: string;
@@ -18,6 +19,8 @@ export interface Workload {
   newTokens?: (index: number) => number;
   /** A TGI grammar (`{"type": "json", "value": schema}`) constraining every request. */
   grammar?: unknown;
+  /** With the chat api: OpenAI tools offered with every request (`tool_choice` auto). */
+  tools?: unknown[];
 }
 
 export interface RequestResult {
@@ -55,7 +58,11 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function requestBody(api: Api, prompt: string, maxNewTokens: number, grammar?: unknown): { path: string; body: unknown } {
+function requestBody(api: Api, prompt: string, maxNewTokens: number, grammar?: unknown, tools?: unknown[]): { path: string; body: unknown } {
+  if (api === 'chat') {
+    const messages = [{ role: 'user', content: prompt }];
+    return { path: '/v1/chat/completions', body: { messages, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, stream_options: { include_usage: true }, ...(tools ? { tools } : {}) } };
+  }
   if (api === 'tgi') return { path: '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxNewTokens, ...(grammar ? { grammar } : {}) } } };
   // Greedy, exactly maxNewTokens tokens (ignore_eos is a llama.cpp extension other servers ignore);
   // a grammar goes as tgi-node's `grammar` extension of completions.
@@ -69,10 +76,13 @@ function requestBody(api: Api, prompt: string, maxNewTokens: number, grammar?: u
 function eventTokens(api: Api, event: Record<string, any>): number {
   if (event.error) throw new Error(typeof event.error === 'string' ? event.error : JSON.stringify(event.error));
   if (api === 'tgi') return event.token ? 1 : 0;
-  return Array.isArray(event.choices) && event.choices.length > 0 ? 1 : 0;
+  if (!Array.isArray(event.choices) || event.choices.length === 0) return 0;
+  // A chat stream opens with a role-only chunk before any token: not a token.
+  if (api === 'chat') return event.choices.some((c: any) => c.delta?.content || c.delta?.tool_calls) ? 1 : 0;
+  return 1;
 }
 
-export async function streamOnce(target: Target, prompt: string, maxNewTokens: number, grammar?: unknown): Promise<RequestResult> {
+export async function streamOnce(target: Target, prompt: string, maxNewTokens: number, grammar?: unknown, tools?: unknown[]): Promise<RequestResult> {
   const started = performance.now();
   let last = started;
   let ttft = NaN;
@@ -80,7 +90,7 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
   let tokens = 0;
   let usage: number | undefined;
   try {
-    const { path, body } = requestBody(target.api, prompt, maxNewTokens, grammar);
+    const { path, body } = requestBody(target.api, prompt, maxNewTokens, grammar, tools);
     const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}: ${await response.text()}` };
     for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
@@ -114,7 +124,7 @@ export async function runRequests(target: Target, workload: Workload, concurrenc
   const client = async () => {
     while (next < requests) {
       const index = next++;
-      results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens, workload.grammar));
+      results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens, workload.grammar, workload.tools));
       onProgress?.(results.length);
     }
   };

@@ -17,6 +17,7 @@ import { benchTokenize } from './tokenize.js';
 import { benchMask } from './mask.js';
 import { benchRegex } from './regex.js';
 import { benchGrammar } from './grammar.js';
+import { benchTools } from './tools.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -180,6 +181,24 @@ modelOptions(
   .option('--out <dir>', 'write grammar-results.json there')
   .action(async (o) => {
     await benchGrammar(o);
+  });
+
+modelOptions(
+  program
+    .command('tools')
+    .description('Chat with tools (tool_choice auto, answered in text) against the same prompt tokens generated as plain text on one server, in alternating rounds; tokens/s and their ratio.'),
+  { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+)
+  .option('--chat-template <file>', 'the chat template (its tool-call format is the one measured)', resolve('..', 'shared', 'chat-templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'))
+  .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
+  .option('--concurrency <list>', 'concurrent streams', list, [1, 16])
+  .option('--prompt-tokens <n>', 'tokens of the user message', parseInteger(1), 128)
+  .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
+  .option('--rounds <n>', 'measurements of each level and workload, alternating', parseInteger(1), 2)
+  .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2)
+  .option('--out <dir>', 'write tools-results.json there')
+  .action(async (o) => {
+    await benchTools(o);
   });
 
 modelOptions(
