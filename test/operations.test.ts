@@ -30,6 +30,10 @@ describe('operations', () => {
     assert.equal(info.router, 'tgi-node');
     assert.equal(typeof info.version, 'string');
     for (const key of ['model_sha', 'model_pipeline_tag', 'sha', 'docker_label']) assert.ok(key in info);
+    // The KV cache, an extension: the batch's sequences and the cells each has.
+    assert.ok(info.max_batch_size >= 1);
+    assert.ok(info.kv_cache_cells_per_sequence >= info.max_total_tokens);
+    assert.equal(info.kv_cache_cells, info.max_batch_size * info.kv_cache_cells_per_sequence);
   });
 
   it('the API key protects generation routes, not the others', async () => {
@@ -82,6 +86,32 @@ describe('operations', () => {
       assert.ok(text.includes(name), `missing ${name}`);
     }
     assert.match(text, /^tgi_request_success [1-9]/m);
+  });
+
+  it('/metrics reports the KV cells running requests hold, of all the cells, while they run', async () => {
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const info = await (await fetch(`${server.url}/info`)).json();
+    const response = await fetch(`${server.url}/generate_stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sekret' },
+      body: JSON.stringify({ inputs: 'Once upon a time', parameters: { max_new_tokens: 200, stop: [] } }),
+    });
+    const reader = response.body!.getReader();
+    let seen = '';
+    while ((seen.match(/data:/g) ?? []).length < 20) seen += new TextDecoder().decode((await reader.read()).value);
+    const during = await (await fetch(`${server.url}/metrics`)).text();
+    await reader.cancel();
+    assert.equal(gauge(during, 'tgi_kv_cache_total_cells'), info.kv_cache_cells);
+    const used = gauge(during, 'tgi_kv_cache_used_cells');
+    assert.ok(used >= 20 && used <= 300, `used cells ${used}`);
+    assert.equal(gauge(during, 'tgi_kv_cache_usage_ratio'), used / info.kv_cache_cells);
+    assert.equal(gauge(during, 'tgi_batch_current_size'), 1);
+    let after = '';
+    for (let i = 0; i < 50 && gauge(after, 'tgi_batch_current_size') !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await (await fetch(`${server.url}/metrics`)).text();
+    }
+    assert.equal(gauge(after, 'tgi_kv_cache_used_cells'), 0);
   });
 
   it('CORS answers a preflight for any origin by default', async () => {

@@ -153,6 +153,10 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       max_total_tokens: config.limits.maxTotalTokens,
       validation_workers: 2,
       max_client_batch_size: config.limits.maxClientBatchSize,
+      // Extensions: the KV cache the batch shares, and how it is divided.
+      max_batch_size: engine.limits.maxSequences,
+      kv_cache_cells: engine.context.contextSize,
+      kv_cache_cells_per_sequence: engine.context.sequenceContextSize,
       router: 'tgi-node',
       version: VERSION,
       sha: null,

@@ -66,7 +66,7 @@ export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
 export class EngineClient extends EventEmitter {
   private readonly streams = new Map<number, GenerationStream>();
   private lastId = 0;
-  state: SchedulerState = { waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0 };
+  state: SchedulerState = { waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0, usedCells: 0, totalCells: 0 };
   healthy = true;
 
   private constructor(

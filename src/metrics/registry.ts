@@ -30,6 +30,9 @@ export class Metrics {
   readonly batchMaxTotalTokens: Gauge;
   readonly prefixReusedTokens: Gauge;
   readonly prefilledTokens: Gauge;
+  readonly kvUsedCells: Gauge;
+  readonly kvTotalCells: Gauge;
+  readonly kvUsage: Gauge;
   private readonly eventLoopDelay: IntervalHistogram;
 
   constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number }) {
@@ -54,6 +57,10 @@ export class Metrics {
     this.batchMaxTotalTokens.set(limits.maxBatchTotalTokens);
     this.prefixReusedTokens = new Gauge({ name: 'tgi_prefix_cache_reused_tokens', help: 'Prompt tokens served from cached KV cells instead of being recomputed, since start', registers });
     this.prefilledTokens = new Gauge({ name: 'tgi_prefill_tokens', help: 'Prompt tokens computed, since start', registers });
+    // What routers and autoscalers read beside the queue (tgi_queue_size) and batch (tgi_batch_current_size) sizes.
+    this.kvUsedCells = new Gauge({ name: 'tgi_kv_cache_used_cells', help: 'KV cache cells holding the tokens of running requests', registers });
+    this.kvTotalCells = new Gauge({ name: 'tgi_kv_cache_total_cells', help: 'KV cache cells of the engine', registers });
+    this.kvUsage = new Gauge({ name: 'tgi_kv_cache_usage_ratio', help: 'Share of the KV cache cells in use by running requests (0 to 1)', registers });
     // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
     this.eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.eventLoopDelay.enable();
@@ -75,11 +82,22 @@ export class Metrics {
     this.requestFailure.inc({ err: kind });
   }
 
-  setSchedulerState(state: { waiting: number; running: number; reservedTokens: number; reusedPromptTokens: number; prefilledTokens: number }): void {
+  setSchedulerState(state: {
+    waiting: number;
+    running: number;
+    reservedTokens: number;
+    reusedPromptTokens: number;
+    prefilledTokens: number;
+    usedCells: number;
+    totalCells: number;
+  }): void {
     this.queueSize.set(state.waiting);
     this.batchSize.set(state.running);
     this.batchReservedTokens.set(state.reservedTokens);
     this.prefixReusedTokens.set(state.reusedPromptTokens);
     this.prefilledTokens.set(state.prefilledTokens);
+    this.kvUsedCells.set(state.usedCells);
+    this.kvTotalCells.set(state.totalCells);
+    this.kvUsage.set(state.totalCells > 0 ? state.usedCells / state.totalCells : 0);
   }
 }

@@ -28,6 +28,10 @@ export interface SchedulerState {
   reusedPromptTokens: number;
   /** Prompt tokens computed, since start. */
   prefilledTokens: number;
+  /** KV cells holding the tokens of running requests. */
+  usedCells: number;
+  /** KV cells of the engine, all sequences together. */
+  totalCells: number;
 }
 
 interface Waiting {
@@ -82,6 +86,8 @@ export class Scheduler {
       reservedTokens: this.reserved,
       reusedPromptTokens: this.reusedPromptTokens,
       prefilledTokens: this.prefilledTokens,
+      usedCells: this.running.reduce((sum, sequence) => sum + sequence.cached, 0),
+      totalCells: this.engine.limits.maxSequences * this.engine.limits.sequenceContextSize,
     };
   }
 

@@ -16,6 +16,10 @@ export interface ServerInfo {
   max_total_tokens: number;
   validation_workers: number;
   max_client_batch_size: number;
+  /** Extensions: requests decoded together at most, and the KV cells they share. */
+  max_batch_size: number;
+  kv_cache_cells: number;
+  kv_cache_cells_per_sequence: number;
   router: string;
   version: string;
   sha: string | null;
