@@ -10,15 +10,19 @@ import { formatTable, runRequests, summarize, type Api, type LevelResult, type R
 import { cutToTokens, randomText } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
 
-export interface GrammarBenchOptions extends BenchModelOptions {
+/** What a benchmark of two workloads in alternating rounds on one tgi-node takes. */
+export interface RoundsBenchOptions extends BenchModelOptions {
   threads: number;
   concurrency: number[];
   promptTokens: number;
   newTokens: number;
   rounds: number;
   requestsPerStream: number;
-  apis: Api[];
   out?: string;
+}
+
+export interface GrammarBenchOptions extends RoundsBenchOptions {
+  apis: Api[];
 }
 
 /** Structured output as applications ask for it: strings, bounded integers, a format, arrays of objects. */

@@ -5,18 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatTable, runRequests, type LevelResult, type Target, type Workload } from './load.js';
-import { alternatingRounds, randomPrompts, startTgiNode } from './grammar.js';
-import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
+import { alternatingRounds, randomPrompts, startTgiNode, type RoundsBenchOptions } from './grammar.js';
+import { ensureBenchModel } from './model/cached-model.js';
 
-export interface ToolsBenchOptions extends BenchModelOptions {
+export interface ToolsBenchOptions extends RoundsBenchOptions {
   chatTemplate: string;
-  threads: number;
-  concurrency: number[];
-  promptTokens: number;
-  newTokens: number;
-  rounds: number;
-  requestsPerStream: number;
-  out?: string;
 }
 
 /** Tools as applications offer them: a few functions with typed, partly constrained arguments. */

@@ -70,11 +70,23 @@ export function keyOf(spec: GrammarSpec): string {
   }
 }
 
+/** The vocabulary's special tokens (end-of-generation ones excepted) by their text: where a grammar's atoms are found. */
+export function specialTokensByText(vocabulary: GrammarVocabulary): Map<string, number[]> {
+  const byText = new Map<string, number[]>();
+  for (let id = 0; id < vocabulary.vocabSize; id++) {
+    if (!vocabulary.isSpecial(id) || vocabulary.isEndOfGeneration(id)) continue;
+    const text = vocabulary.tokenText(id);
+    const ids = byText.get(text);
+    if (ids) ids.push(id);
+    else byText.set(text, [id]);
+  }
+  return byText;
+}
+
 export class Grammars {
   private trie: TokenTrie | undefined;
   private endTokens: number[] = [];
-  /** Special tokens (end-of-generation ones excepted) by their text. */
-  private readonly specialIds = new Map<string, number[]>();
+  private specialIds: Map<string, number[]> | undefined;
   private readonly compiled = new Map<string, CompiledConstraint>();
 
   constructor(private readonly vocabulary: GrammarVocabulary) {}
@@ -102,6 +114,8 @@ export class Grammars {
   /** The special tokens whose texts are `atoms`, with the bytes a grammar reads for each. */
   private atomTokens(atoms: readonly string[]): Map<number, Uint8Array> {
     const tokens = new Map<number, Uint8Array>();
+    if (atoms.length === 0) return tokens;
+    this.specialIds ??= specialTokensByText(this.vocabulary);
     for (const text of atoms) for (const id of this.specialIds.get(text) ?? []) tokens.set(id, new TextEncoder().encode(text));
     return tokens;
   }
@@ -112,12 +126,6 @@ export class Grammars {
     const bytes: (Uint8Array | null)[] = [];
     for (let id = 0; id < v.vocabSize; id++) {
       if (v.isEndOfGeneration(id)) this.endTokens.push(id);
-      else if (v.isSpecial(id)) {
-        const text = v.tokenText(id);
-        const ids = this.specialIds.get(text);
-        if (ids) ids.push(id);
-        else this.specialIds.set(text, [id]);
-      }
       bytes.push(v.isSpecial(id) ? null : v.tokenBytes(id));
     }
     this.trie = new TokenTrie(bytes);

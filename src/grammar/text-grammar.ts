@@ -37,10 +37,10 @@ export const tg = {
   alt: (...options: TextGrammar[]): TextGrammar => ({ k: 'alt', options }),
   repeat: (item: TextGrammar, min: number, max: number | null): TextGrammar => ({ k: 'repeat', item, min, max }),
   optional: (item: TextGrammar): TextGrammar => ({ k: 'repeat', item, min: 0, max: 1 }),
-  /** `item` then up to `max - 1` more (null: any number), each preceded by `separator`. */
-  list: (item: TextGrammar, separator: TextGrammar, max: number | null): TextGrammar => ({
+  /** `min` to `max` (null: any number) of `item`, at least one, `separator` between two. */
+  list: (item: TextGrammar, separator: TextGrammar, min: number, max: number | null): TextGrammar => ({
     k: 'seq',
-    items: [item, { k: 'repeat', item: { k: 'seq', items: [separator, item] }, min: 0, max: max === null ? null : max - 1 }],
+    items: [item, { k: 'repeat', item: { k: 'seq', items: [separator, item] }, min: Math.max(1, min) - 1, max: max === null ? null : Math.max(0, max - 1) }],
   }),
 };
 

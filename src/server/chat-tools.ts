@@ -7,7 +7,7 @@ import type { ToolCallFormat, ParsedOutput } from '../chat/tools/format.js';
 import { toolGrammar } from '../chat/tools/grammar.js';
 import type { Tokenizer } from '../engine/tokenizer.js';
 import type { GeneratedToken } from '../engine/types.js';
-import type { GrammarSpec } from '../grammar/grammars.js';
+import { specialTokensByText, type GrammarSpec } from '../grammar/grammars.js';
 import { SchemaError } from '../grammar/json-schema/index.js';
 import { tg, type TextGrammar } from '../grammar/text-grammar.js';
 import { grammarSpecOf } from '../validation/grammar.js';
@@ -49,12 +49,7 @@ const specialTexts = new WeakMap<Tokenizer, Map<string, number[]>>();
 export function markerTokens(tokenizer: Tokenizer, markers: readonly string[]): Map<number, string> {
   let byText = specialTexts.get(tokenizer);
   if (!byText) {
-    byText = new Map();
-    for (let id = 0; id < tokenizer.vocabSize; id++) {
-      if (!tokenizer.isSpecial(id) || tokenizer.isEndOfGeneration(id)) continue;
-      const text = tokenizer.tokenText(id);
-      byText.set(text, [...(byText.get(text) ?? []), id]);
-    }
+    byText = specialTokensByText(tokenizer);
     specialTexts.set(tokenizer, byText);
   }
   const out = new Map<number, string>();
@@ -94,7 +89,7 @@ export async function setUpTools(body: ChatRequest, choice: ToolChoice, options:
     const spec = await options.compile({ type: 'text', grammar, atoms: [...format.markers] });
     return { choice, format, inReasoning, markers, grammar: spec };
   } catch (error) {
-    const message = error instanceof SchemaError ? `${error.message}${error.path ? ` (at ${error.path})` : ''}` : error instanceof Error ? error.message : String(error);
+    const message = error instanceof SchemaError ? error.detail : error instanceof Error ? error.message : String(error);
     throw new OpenAiFieldError('tools', `the tools' parameters cannot be enforced: ${message}`);
   }
 }

@@ -53,7 +53,7 @@ export async function validateGrammar(grammar: Grammar, disabled: boolean, compi
   try {
     return await compile(spec);
   } catch (error) {
-    if (error instanceof SchemaError) throw new GrammarError(`grammar is not valid: ${error.message}${error.path ? ` (at ${error.path})` : ''}`);
+    if (error instanceof SchemaError) throw new GrammarError(`grammar is not valid: ${error.detail}`);
     throw new GrammarError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

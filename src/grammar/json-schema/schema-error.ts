@@ -8,4 +8,9 @@ export class SchemaError extends Error {
   ) {
     super(message);
   }
+
+  /** The message with the keyword's path, as a request is told it. */
+  get detail(): string {
+    return this.path ? `${this.message} (at ${this.path})` : this.message;
+  }
 }

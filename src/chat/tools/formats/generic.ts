@@ -19,19 +19,22 @@ function namedArguments(tool: ToolSpec): Record<string, unknown> {
   return { ...parameters, type: 'object', properties: { _name: { const: tool.name }, ...properties }, required: ['_name', ...required] };
 }
 
-/** `{"function": {"_name": ..., ...arguments}}` at `at`: the call, with the arguments rebuilt without `_name`. */
-function functionCallAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; decided: boolean } {
+/**
+ * `{"function": {"_name": ..., ...arguments}}` at `at`, in jsonCallAt's shape: the call with the
+ * arguments rebuilt without `_name`, where the object ends, and whether it cannot be such a call.
+ */
+function functionCallAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; invalid: boolean } {
   // Scanned as text that may grow even when final: the members of a call cut short still count.
   const outer = scanObject(text, at, false);
   const first = outer.members[0];
-  if (!first) return { end: outer.end, decided: final || outer.invalid || outer.end !== null };
-  if (first.key !== 'function') return { end: outer.end, decided: true };
+  if (!first) return { end: outer.end, invalid: final || outer.invalid || outer.end !== null };
+  if (first.key !== 'function') return { end: outer.end, invalid: true };
   const inner = scanObject(text, first.valueStart, false);
   const name = stringMember(text, inner.members.find((m) => m.key === '_name'));
-  if (name === undefined) return { end: outer.end, decided: final || inner.invalid || inner.end !== null };
+  if (name === undefined) return { end: outer.end, invalid: final || inner.invalid || inner.end !== null };
   const args = inner.members.filter((m) => m.key !== '_name' && m.valueEnd !== null).map((m) => `${JSON.stringify(m.key)}: ${text.slice(m.valueStart, m.valueEnd!)}`);
   const closed = inner.end !== null || final;
-  return { call: { name, arguments: `{${args.join(', ')}${closed ? '}' : ''}` }, end: outer.end, decided: true };
+  return { call: { name, arguments: `{${args.join(', ')}${closed ? '}' : ''}` }, end: outer.end, invalid: false };
 }
 
 export const generic: ToolCallFormat = {
@@ -58,10 +61,10 @@ export const generic: ToolCallFormat = {
         break;
       }
       const tgi = functionCallAt(text, open, final);
-      const found = tgi.call || !tgi.decided ? tgi : jsonCallAt(text, open, final);
+      const found = tgi.call || !tgi.invalid ? tgi : jsonCallAt(text, open, final);
       if (!found.call) {
-        const undecided = 'decided' in found ? !found.decided : !found.invalid && found.end === null;
-        if (undecided && !final) {
+        // An object that may still turn out to be a call holds back the text from its brace.
+        if (!found.invalid && found.end === null && !final) {
           content += text.slice(pos, open);
           break;
         }
