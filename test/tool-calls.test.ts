@@ -190,6 +190,17 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
     assert.equal(calls.length, 1);
   });
 
+  it('auto, answered in text: the streamed content is the non-streamed content', async () => {
+    const { url } = serverOf();
+    const body = { ...base(), tool_choice: 'auto', max_tokens: 24 };
+    const response = await postJson(`${url}/v1/chat/completions`, body);
+    assert.equal(response.status, 200, response.text);
+    const message = response.json.choices[0].message;
+    const streamedAnswer = await streamedMessage(url, body);
+    assert.equal(streamedAnswer.content, message.content ?? '');
+    assert.deepEqual(streamedAnswer.calls.map((c) => c.function), (message.tool_calls ?? []).map((c: Call) => c.function));
+  });
+
   it('auto: once the model starts a call, the call is whole; then the result goes back through the template', async () => {
     const { url } = serverOf();
     const trigger = [...family.format.triggers, ...(family.format.openingTriggers ?? [])].find((text) => text.length > 0);

@@ -90,16 +90,19 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       const logprobs = planned.logprobs ? { content: content.map(({ token, top }) => chatLogprob(token, top, planned.topLogprobs)) } : null;
       const tools = planned.tools;
       if (tools) {
+        // The same parse a stream makes: a text answer is the format's content too (gpt-oss' final
+        // channel, say), so that streamed and whole answers agree.
         const text = cutAtStop(r.tokens.map((token) => toolText(token, tools.markers)).join(''), planned.stops);
         const output = parseOutput(tools.format, text, { final: true, inReasoning: tools.inReasoning, tools: tools.choice.tools });
-        if (output.calls.length > 0) {
-          return {
-            index,
-            message: { role: 'assistant', content: output.content.length > 0 ? output.content : null, refusal: null, tool_calls: toolCallsJson(output, tools.format.callId ?? newCallId) },
-            logprobs,
-            finish_reason: r.finish.reason === 'length' ? 'length' : 'tool_calls',
-          };
+        if (output.calls.length === 0) {
+          return { index, message: { role: 'assistant', content: output.content, refusal: null }, logprobs, finish_reason: openAiFinishReason(r.finish.reason) };
         }
+        return {
+          index,
+          message: { role: 'assistant', content: output.content.length > 0 ? output.content : null, refusal: null, tool_calls: toolCallsJson(output, tools.format.callId ?? newCallId) },
+          logprobs,
+          finish_reason: r.finish.reason === 'length' ? 'length' : 'tool_calls',
+        };
       }
       return {
         index,
