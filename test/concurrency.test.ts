@@ -20,7 +20,7 @@ async function openLongStream(url: string, maxNewTokens = 4000) {
 describe('overload', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startServer(['--max-concurrent-requests', '2', '--max-total-tokens', '4096', '--max-batch-size', '4']);
+    server = await startServer(['--max-concurrent-requests', '2', '--max-total-tokens', '4096', '--max-batch-size', '4', '--max-batch-total-tokens', '16384']);
   });
   after(() => server.stop());
 

@@ -30,10 +30,11 @@ describe('operations', () => {
     assert.equal(info.router, 'tgi-node');
     assert.equal(typeof info.version, 'string');
     for (const key of ['model_sha', 'model_pipeline_tag', 'sha', 'docker_label']) assert.ok(key in info);
-    // The KV cache, an extension: the batch's sequences and the cells each has.
+    // The KV pool, an extension: the cells the running requests share, at least one full request.
     assert.ok(info.max_batch_size >= 1);
-    assert.ok(info.kv_cache_cells_per_sequence >= info.max_total_tokens);
-    assert.equal(info.kv_cache_cells, info.max_batch_size * info.kv_cache_cells_per_sequence);
+    assert.ok(info.kv_cache_cells >= info.max_total_tokens);
+    assert.equal(info.max_batch_total_tokens, info.kv_cache_cells);
+    assert.ok(info.kv_cache_bytes > 0);
   });
 
   it('the API key protects generation routes, not the others', async () => {
@@ -106,6 +107,12 @@ describe('operations', () => {
     assert.ok(used >= 20 && used <= 300, `used cells ${used}`);
     assert.equal(gauge(during, 'tgi_kv_cache_usage_ratio'), used / info.kv_cache_cells);
     assert.equal(gauge(during, 'tgi_batch_current_size'), 1);
+    // The pool's current division: streams large enough for the running request, within the pool.
+    const streams = gauge(during, 'tgi_kv_cache_streams');
+    const streamCells = gauge(during, 'tgi_kv_cache_stream_cells');
+    assert.ok(streamCells >= 205 && streamCells % 256 === 0, `stream cells ${streamCells}`);
+    assert.ok(streams >= 1 && streams * streamCells <= info.kv_cache_cells, `${streams} x ${streamCells}`);
+    assert.ok(gauge(during, 'tgi_kv_cache_relayout_count') >= 0);
     let after = '';
     for (let i = 0; i < 50 && gauge(after, 'tgi_batch_current_size') !== 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -25,7 +25,7 @@ describe('scheduler', () => {
     const finished = new Map<number, string>();
     let done: () => void;
     const allDone = new Promise<void>((resolve) => (done = resolve));
-    const scheduler = new Scheduler(engine, { maxSequences: 4, sequenceTokens: 256, maxPrefillTokens: 512, prefixCaching: true }, (events: EngineEvent[]) => {
+    const scheduler = new Scheduler(engine, { maxSequences: 4, poolCells: 1024, maxPrefillTokens: 512, prefixCaching: true }, (events: EngineEvent[]) => {
       for (const event of events) if (event.kind === 'token' && event.finish) finished.set(event.requestId, event.finish.generatedText);
       if (finished.size === 4) done();
     }, { gamma: 0.5, delta: 2 });

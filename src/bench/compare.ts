@@ -40,7 +40,7 @@ const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 async function startOurs(model: string, options: CompareOptions, slots: number, slotTokens: number, extra: string[] = []): Promise<Process> {
   const port = await freePort();
-  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-concurrent-requests', '1024', '--json-output', ...extra];
+  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-batch-total-tokens', String(slots * slotTokens), '--max-concurrent-requests', '1024', '--json-output', ...extra];
   return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
 }
 

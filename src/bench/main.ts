@@ -11,6 +11,7 @@ import { cutToTokens, randomText } from './prompts.js';
 import { writeChart } from './chart.js';
 import { SeededRandom } from '../sampling/random.js';
 import { compare } from './compare.js';
+import { sameBudget } from './same-budget.js';
 import { SHAPES, writeSyntheticLlama, type Quantization } from './model/synthetic-llama.js';
 import { requantizeGguf } from './model/requantize.js';
 import { benchTokenize } from './tokenize.js';
@@ -220,7 +221,9 @@ modelOptions(
   .option('--llama-server <path>', 'use this llama-server binary instead of building one')
   .option('--skip-llama-server', 'only run tgi-node', false)
   .option('--out <dir>', 'where to write results.json and throughput.png', 'bench-results')
-  .action(async (o) => compare(o));
+  .option('--same-budget <cells>', 'instead: give both servers this many KV cells, each at its own defaults otherwise (llama-server with its unified pool, -kvu), run only the throughput workload and report the most requests running at once', parseInteger(1))
+  .option('--slot-cells <n>', 'with --same-budget: also run tgi-node with one split slot of this many cells per stream (0: not)', parseInteger(0), 512)
+  .action(async (o) => (o.sameBudget ? sameBudget({ ...o, budget: o.sameBudget }) : compare(o)));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

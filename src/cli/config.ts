@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { ModelInfo } from '../engine/types.js';
 import { resolveApiKeys } from './api-key-sources.js';
 import { ConfigError } from './config-error.js';
+import { STREAM_CELL_STEP } from '../scheduler/kv-layout.js';
 
 export { ConfigError };
 
@@ -22,6 +23,8 @@ export interface EngineSettings {
   modelPath: string;
   maxBatchPrefillTokens: number;
   maxBatchSize: number;
+  /** KV cells shared by the running requests (--max-batch-total-tokens). */
+  kvPoolCells: number;
   microBatchTokens: number;
   threads: number;
   threadsBatch: number;
@@ -104,6 +107,26 @@ export interface RawOptions {
 const DEFAULT_MAX_TOTAL_TOKENS = 4096;
 const DEFAULT_MAX_BATCH_SIZE = 64;
 const MAX_SEQUENCES = 256;
+/** The request length the default KV pool is sized for: max_batch_size requests of it at once. */
+export const TYPICAL_REQUEST_TOKENS = 1024;
+/** Share of the free memory the default KV pool may take. */
+const KV_MEMORY_SHARE = 0.25;
+
+/**
+ * The default KV pool: max_batch_size requests of a typical length (or max_total_tokens, if
+ * shorter), within a quarter of the free memory, and never less than one request of
+ * max_total_tokens.
+ */
+export function defaultPoolCells(info: ModelInfo, maxTotalTokens: number, maxBatchSize: number, free = freemem()): number {
+  const wanted = maxBatchSize * Math.min(maxTotalTokens, TYPICAL_REQUEST_TOKENS);
+  const affordable = Math.floor((KV_MEMORY_SHARE * free) / Math.max(1, kvBytesPerToken(info)));
+  return Math.max(maxTotalTokens, Math.min(wanted, affordable));
+}
+
+/** llama.cpp sizes each sequence's stream in multiples of 256 cells; so is the pool. */
+function roundToStreams(cells: number): number {
+  return Math.ceil(cells / STREAM_CELL_STEP) * STREAM_CELL_STEP;
+}
 
 /** Bytes of f16 KV cache one token takes across all layers. */
 export function kvBytesPerToken(info: ModelInfo): number {
@@ -138,22 +161,13 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
   }
   if (maxTotalTokens > trained) warn(`max_total_tokens ${maxTotalTokens} exceeds the model's training context of ${trained} tokens: quality may degrade beyond it`);
 
-  const givenTotal = raw.maxBatchTotalTokens ?? raw.ctxSize;
-  let maxBatchSize = raw.maxBatchSize;
-  if (maxBatchSize === undefined) {
-    if (givenTotal !== undefined) maxBatchSize = Math.floor(givenTotal / maxTotalTokens);
-    else {
-      const affordable = Math.floor((0.25 * freemem()) / Math.max(1, kvBytesPerToken(info) * maxTotalTokens));
-      maxBatchSize = Math.max(1, Math.min(DEFAULT_MAX_BATCH_SIZE, affordable));
-    }
-  }
-  if (maxBatchSize < 1) {
-    throw new ConfigError(`\`max_total_tokens\` must be <= \`max_batch_total_tokens\`. Given: ${maxTotalTokens} and ${givenTotal}`);
-  }
+  const maxBatchSize = raw.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+  if (maxBatchSize < 1) throw new ConfigError('`max_batch_size` must be > 0');
   if (maxBatchSize > MAX_SEQUENCES) throw new ConfigError(`\`max_batch_size\` must be <= ${MAX_SEQUENCES} (llama.cpp sequence limit)`);
-  const kvTokens = givenTotal ?? maxBatchSize * maxTotalTokens;
-  if (maxBatchSize * maxTotalTokens > kvTokens) {
-    throw new ConfigError(`\`max_batch_size\` * \`max_total_tokens\` must be <= \`max_batch_total_tokens\`. Given: ${maxBatchSize} * ${maxTotalTokens} and ${kvTokens}`);
+  const givenTotal = raw.maxBatchTotalTokens ?? raw.ctxSize;
+  const kvPoolCells = roundToStreams(givenTotal ?? defaultPoolCells(info, maxTotalTokens, maxBatchSize));
+  if (maxTotalTokens > kvPoolCells) {
+    throw new ConfigError(`\`max_total_tokens\` must be <= \`max_batch_total_tokens\`. Given: ${maxTotalTokens} and ${givenTotal ?? kvPoolCells}`);
   }
 
   const threads = raw.threads ?? availableParallelism();
@@ -185,6 +199,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       modelPath: raw.modelPath ?? raw.modelId,
       maxBatchPrefillTokens: raw.maxBatchPrefillTokens,
       maxBatchSize,
+      kvPoolCells,
       microBatchTokens: raw.ubatchSize,
       threads,
       threadsBatch: raw.threadsBatch ?? threads,

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { buildCommand, ignoredFlagWarnings } from './options.js';
-import { ConfigError, kvBytesPerToken, resolveConfig, type Config, type RawOptions } from './config.js';
+import { ConfigError, kvBytesPerToken, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type RawOptions } from './config.js';
+import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
 import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
 import { hubEnvironment } from '../hub/environment.js';
@@ -87,6 +88,13 @@ async function locateModel(raw: RawOptions, logger: Logger): Promise<ResolvedMod
   }
 }
 
+/** What the KV pool holds: its cells and bytes, and how many requests of typical lengths run at once. */
+function kvPoolLine(pool: KvPool, cellBytes: number, maxTotalTokens: number): string {
+  const lengths = [...new Set([512, TYPICAL_REQUEST_TOKENS, maxTotalTokens])].filter((n) => n <= maxTotalTokens).sort((a, b) => a - b);
+  const allowed = lengths.map((n) => `${Math.min(pool.maxSequences, Math.floor(pool.cells / streamCells(n)))} of ${n}`);
+  return `KV cache: a pool of ${pool.cells} cells (${formatBytes(cellBytes * pool.cells)}, ${formatBytes(cellBytes)} each) shared by the running requests; requests running at once by their tokens (prompt + max_new_tokens): ${allowed.join(', ')}; at most ${pool.maxSequences} (--max-batch-size)`;
+}
+
 async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   const started = performance.now();
@@ -94,12 +102,14 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     logger.warn(`The preprocessing thread did not start (${error instanceof Error ? error.message : String(error)}): large prompts are tokenized on the HTTP thread`);
     return undefined;
   });
+  const pool = { cells: config.engine.kvPoolCells, maxSequences: config.engine.maxBatchSize };
+  const layout = initialLayout(pool);
   const engine = await EngineClient.start(
     {
       engine: {
         modelPath: config.engine.modelPath,
-        sequenceContextSize: config.limits.maxTotalTokens,
-        maxSequences: config.engine.maxBatchSize,
+        sequenceContextSize: layout.sequenceCells,
+        maxSequences: layout.sequences,
         maxBatchTokens: config.engine.maxBatchPrefillTokens + config.engine.maxBatchSize,
         microBatchTokens: config.engine.microBatchTokens,
         threads: config.engine.threads,
@@ -112,7 +122,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       },
       scheduler: {
         maxSequences: config.engine.maxBatchSize,
-        sequenceTokens: config.limits.maxTotalTokens,
+        poolCells: config.engine.kvPoolCells,
         maxPrefillTokens: config.engine.maxBatchPrefillTokens,
         prefixCaching: config.engine.prefixCaching,
       },
@@ -127,7 +137,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
 
   const vocabulary = vocabularyModel.vocabulary;
   const info = engine.info;
-  const metrics = new Metrics({ ...config.limits, maxBatchTotalTokens: engine.context.contextSize });
+  const metrics = new Metrics({ ...config.limits, maxBatchTotalTokens: pool.cells });
   const permits = new Permits(config.limits.maxConcurrentRequests);
   const preprocessor = new Preprocessor(vocabulary, prompter, await preprocessing);
   const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits, preprocessor);
@@ -153,10 +163,11 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       max_total_tokens: config.limits.maxTotalTokens,
       validation_workers: 2,
       max_client_batch_size: config.limits.maxClientBatchSize,
-      // Extensions: the KV cache the batch shares, and how it is divided.
-      max_batch_size: engine.limits.maxSequences,
-      kv_cache_cells: engine.context.contextSize,
-      kv_cache_cells_per_sequence: engine.context.sequenceContextSize,
+      // Extensions: the KV pool the running requests share, and the most that run at once.
+      max_batch_total_tokens: pool.cells,
+      max_batch_size: pool.maxSequences,
+      kv_cache_cells: pool.cells,
+      kv_cache_bytes: kvBytesPerToken(info) * pool.cells,
       router: 'tgi-node',
       version: VERSION,
       sha: null,
@@ -174,9 +185,8 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       parameters: info.parameterCount,
       sizeBytes: info.sizeBytes,
       trainedContext: info.trainedContext,
-      kvCacheTokens: ctx.contextSize,
-      sequenceTokens: ctx.sequenceContextSize,
-      kvCacheBytes: kvBytesPerToken(info) * ctx.contextSize,
+      kvCacheTokens: pool.cells,
+      kvCacheBytes: kvBytesPerToken(info) * pool.cells,
       maxTotalTokens: config.limits.maxTotalTokens,
       maxInputTokens: config.limits.maxInputTokens,
       maxBatchSize: engine.limits.maxSequences,
@@ -191,7 +201,8 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const lines = [
       `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} (${info.description}), vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
       `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
-      `Engine: KV cache ${ctx.contextSize} tokens (${formatBytes(kvBytesPerToken(info) * ctx.contextSize)}) = batch size ${engine.limits.maxSequences} sequences x ${ctx.sequenceContextSize} tokens, prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${loadSeconds.toFixed(2)} s`,
+      kvPoolLine(pool, kvBytesPerToken(info), config.limits.maxTotalTokens),
+      `Engine: prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${loadSeconds.toFixed(2)} s`,
       `Listening on http://${host}:${port}`,
   ];
   if (config.jsonOutput) logger.info(summary, lines.join('; '));

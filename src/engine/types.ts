@@ -101,6 +101,12 @@ export interface StepEntry {
   outputs: 'none' | 'last' | 'all';
 }
 
+/** How the KV cache's cells are divided: `sequences` streams of `sequenceCells` cells each. */
+export interface KvLayout {
+  sequences: number;
+  sequenceCells: number;
+}
+
 export interface EngineLimits {
   /** KV cells each sequence has (prompt + generated tokens). */
   sequenceContextSize: number;
@@ -123,6 +129,8 @@ export interface Engine {
   copySequence(source: number, destination: number): void;
   /** Drops a sequence's cells from `position` on. */
   truncateSequence(sequence: number, position: number): void;
+  /** Rebuilds the KV cache with another layout, moving the cells of the sequences in `keep`. */
+  relayout(layout: KvLayout, keep: ReadonlyArray<{ from: number; to: number }>): void;
   reset(): void;
   close(): void;
 }

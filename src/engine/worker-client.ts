@@ -66,7 +66,7 @@ export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
 export class EngineClient extends EventEmitter {
   private readonly streams = new Map<number, GenerationStream>();
   private lastId = 0;
-  state: SchedulerState = { waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0, usedCells: 0, totalCells: 0 };
+  state: SchedulerState;
   healthy = true;
 
   private constructor(
@@ -76,6 +76,12 @@ export class EngineClient extends EventEmitter {
     readonly limits: SchedulerLimits,
   ) {
     super();
+    this.state = {
+      waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0, usedCells: 0,
+      totalCells: limits.poolCells,
+      layout: { sequences: context.sequences, sequenceCells: context.sequenceContextSize },
+      relayouts: 0,
+    };
     worker.on('message', (message: FromWorker) => this.onMessage(message));
     worker.on('error', (error) => {
       this.healthy = false;

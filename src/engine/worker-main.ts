@@ -20,9 +20,9 @@ function start(): void {
     return;
   }
   const limits = {
-    maxSequences: Math.min(config.scheduler.maxSequences, engine.limits.maxSequences),
-    sequenceTokens: Math.min(config.scheduler.sequenceTokens, engine.limits.sequenceContextSize),
-    maxPrefillTokens: Math.min(config.scheduler.maxPrefillTokens, engine.limits.maxBatchTokens - engine.limits.maxSequences),
+    maxSequences: config.scheduler.maxSequences,
+    poolCells: config.scheduler.poolCells,
+    maxPrefillTokens: Math.min(config.scheduler.maxPrefillTokens, engine.limits.maxBatchTokens - config.scheduler.maxSequences),
     prefixCaching: config.scheduler.prefixCaching,
   };
   const scheduler = new Scheduler(engine, limits, (events, state) => send({ type: 'events', events, state }), config.watermark);

@@ -33,6 +33,9 @@ export class Metrics {
   readonly kvUsedCells: Gauge;
   readonly kvTotalCells: Gauge;
   readonly kvUsage: Gauge;
+  readonly kvStreams: Gauge;
+  readonly kvStreamCells: Gauge;
+  readonly kvRelayouts: Gauge;
   private readonly eventLoopDelay: IntervalHistogram;
 
   constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number }) {
@@ -59,8 +62,11 @@ export class Metrics {
     this.prefilledTokens = new Gauge({ name: 'tgi_prefill_tokens', help: 'Prompt tokens computed, since start', registers });
     // What routers and autoscalers read beside the queue (tgi_queue_size) and batch (tgi_batch_current_size) sizes.
     this.kvUsedCells = new Gauge({ name: 'tgi_kv_cache_used_cells', help: 'KV cache cells holding the tokens of running requests', registers });
-    this.kvTotalCells = new Gauge({ name: 'tgi_kv_cache_total_cells', help: 'KV cache cells of the engine', registers });
+    this.kvTotalCells = new Gauge({ name: 'tgi_kv_cache_total_cells', help: 'KV cache cells of the pool the running requests share', registers });
     this.kvUsage = new Gauge({ name: 'tgi_kv_cache_usage_ratio', help: 'Share of the KV cache cells in use by running requests (0 to 1)', registers });
+    this.kvStreams = new Gauge({ name: 'tgi_kv_cache_streams', help: 'Sequence streams the KV pool is divided into now: the most requests that can run at once', registers });
+    this.kvStreamCells = new Gauge({ name: 'tgi_kv_cache_stream_cells', help: 'KV cells of each sequence stream now: the most tokens a request admitted now may reserve', registers });
+    this.kvRelayouts = new Gauge({ name: 'tgi_kv_cache_relayout_count', help: 'Times the KV pool was divided anew, since start', registers });
     // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
     this.eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.eventLoopDelay.enable();
@@ -90,6 +96,8 @@ export class Metrics {
     prefilledTokens: number;
     usedCells: number;
     totalCells: number;
+    layout: { sequences: number; sequenceCells: number };
+    relayouts: number;
   }): void {
     this.queueSize.set(state.waiting);
     this.batchSize.set(state.running);
@@ -99,5 +107,8 @@ export class Metrics {
     this.kvUsedCells.set(state.usedCells);
     this.kvTotalCells.set(state.totalCells);
     this.kvUsage.set(state.totalCells > 0 ? state.usedCells / state.totalCells : 0);
+    this.kvStreams.set(state.layout.sequences);
+    this.kvStreamCells.set(state.layout.sequenceCells);
+    this.kvRelayouts.set(state.relayouts);
   }
 }

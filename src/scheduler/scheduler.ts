@@ -1,6 +1,6 @@
-// Continuous batching: FIFO admission into free sequence slots (each owns the KV cells for a whole
-// request), then one engine decode per step
-// carrying the next token of every running sequence plus chunks of prompts being prefilled.
+// Continuous batching: FIFO admission under the KV pool's token budget (a request reserves its
+// prompt + max_new_tokens), then one engine decode per step carrying the next token of every running
+// sequence plus chunks of prompts being prefilled.
 import type { Engine, EngineEvent, GenerationRequest, StepEntry } from '../engine/types.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import type { TokenChoice } from '../sampling/sampler.js';
@@ -9,11 +9,14 @@ import { RunningSequence } from './sequence.js';
 import { Grammars } from '../grammar/grammars.js';
 import type { CompiledConstraint } from '../grammar/constraint.js';
 import { SlotTable, type SlotView } from './slots.js';
+import { fitsPool, layoutFor, type KvPool } from './kv-layout.js';
+import type { KvLayout } from '../engine/types.js';
 
 export interface SchedulerLimits {
+  /** Most requests running at once. */
   maxSequences: number;
-  /** KV cells of one sequence: the most prompt + new tokens a request may need. */
-  sequenceTokens: number;
+  /** KV cells of the pool, all sequences together. */
+  poolCells: number;
   /** Prompt tokens prefilled per step, across requests. */
   maxPrefillTokens: number;
   /** Reuse KV cells of earlier or running requests that share a prompt prefix. */
@@ -30,8 +33,12 @@ export interface SchedulerState {
   prefilledTokens: number;
   /** KV cells holding the tokens of running requests. */
   usedCells: number;
-  /** KV cells of the engine, all sequences together. */
+  /** KV cells of the pool, all sequences together. */
   totalCells: number;
+  /** The pool's current division into sequence streams. */
+  layout: KvLayout;
+  /** Times the pool was divided anew, since start. */
+  relayouts: number;
 }
 
 interface Waiting {
@@ -61,7 +68,9 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
 export class Scheduler {
   private readonly waiting: Waiting[] = [];
   private running: RunningSequence[] = [];
-  private readonly slots: SlotTable;
+  private slots: SlotTable;
+  private readonly pool: KvPool;
+  private relayouts = 0;
   private readonly grammars: Grammars;
   private reserved = 0;
   private reusedPromptTokens = 0;
@@ -75,7 +84,8 @@ export class Scheduler {
     private readonly emit: (events: EngineEvent[], state: SchedulerState) => void,
     private readonly watermark: WatermarkSettings,
   ) {
-    this.slots = new SlotTable(limits.maxSequences, limits.prefixCaching);
+    this.pool = { cells: limits.poolCells, maxSequences: limits.maxSequences };
+    this.slots = new SlotTable(engine.limits.maxSequences, limits.prefixCaching);
     this.grammars = new Grammars(engine.tokenizer);
   }
 
@@ -87,14 +97,16 @@ export class Scheduler {
       reusedPromptTokens: this.reusedPromptTokens,
       prefilledTokens: this.prefilledTokens,
       usedCells: this.running.reduce((sum, sequence) => sum + sequence.cached, 0),
-      totalCells: this.engine.limits.maxSequences * this.engine.limits.sequenceContextSize,
+      totalCells: this.pool.cells,
+      layout: { sequences: this.engine.limits.maxSequences, sequenceCells: this.engine.limits.sequenceContextSize },
+      relayouts: this.relayouts,
     };
   }
 
   submit(request: GenerationRequest): void {
     const reservation = request.inputIds.length + request.maxNewTokens;
-    if (reservation > this.limits.sequenceTokens) {
-      this.emit([{ kind: 'error', requestId: request.id, message: `request needs ${reservation} KV cells, more than the ${this.limits.sequenceTokens} of a sequence` }], this.state);
+    if (!fitsPool(this.pool, cellsNeeded(reservation))) {
+      this.emit([{ kind: 'error', requestId: request.id, message: `request needs ${reservation} KV cells (prompt + max_new_tokens), more than the pool of ${this.pool.cells} (--max-batch-total-tokens) holds` }], this.state);
       return;
     }
     let constraint: CompiledConstraint | undefined;
@@ -159,11 +171,20 @@ export class Scheduler {
   }
 
   private admit(): void {
-    if (this.waiting.length === 0 || this.slots.available === 0) return;
+    if (this.waiting.length === 0) return;
     const busy = new Map<number, SlotView>();
     for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
-    for (let i = 0; i < this.waiting.length && this.slots.available > 0; ) {
+    for (let i = 0; i < this.waiting.length; ) {
       const { request, reservation, constraint } = this.waiting[i];
+      if (cellsNeeded(reservation) > this.engine.limits.sequenceContextSize || this.slots.available === 0) {
+        // The first request that the current layout cannot hold: lay the pool out anew if some
+        // layout holds it beside every running request, else it waits (and the queue behind it).
+        const layout = layoutFor(this.pool, [...this.running, { reservation }].map((s) => cellsNeeded(s.reservation)));
+        if (!layout || sameLayout(layout, this.engine.limits)) break;
+        this.relayout(layout);
+        busy.clear();
+        for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
+      }
       const placement = this.slots.place(request.inputIds, busy, !request.prefillLogprobs);
       if (placement.kind === 'full') break;
       if (placement.kind === 'defer') {
@@ -179,6 +200,18 @@ export class Scheduler {
       this.running.push(sequence);
       busy.set(sequence.slot, sequence.slotView());
     }
+  }
+
+  /**
+   * Divides the pool anew: running sequences keep their cells (moved to sequence ids 0..n-1, one
+   * consecutive run); the prompts cached in free slots are dropped.
+   */
+  private relayout(layout: KvLayout): void {
+    const kept = [...this.running].sort((a, b) => a.slot - b.slot);
+    this.engine.relayout(layout, kept.map((sequence, index) => ({ from: sequence.slot, to: index })));
+    kept.forEach((sequence, index) => (sequence.slot = index));
+    this.slots = new SlotTable(this.engine.limits.maxSequences, this.limits.prefixCaching, kept.length);
+    this.relayouts++;
   }
 
   private release(sequence: RunningSequence): void {
@@ -312,6 +345,15 @@ export class Scheduler {
     this.reserved = 0;
     this.emit(events, this.state);
   }
+}
+
+/** KV cells a request writes: its prompt and every generated token but the last, which is never decoded. */
+function cellsNeeded(reservation: number): number {
+  return Math.max(1, reservation - 1);
+}
+
+function sameLayout(layout: KvLayout, limits: { maxSequences: number; sequenceContextSize: number }): boolean {
+  return layout.sequences === limits.maxSequences && layout.sequenceCells === limits.sequenceContextSize;
 }
 
 function rawLogprob(logits: Float32Array, id: number): number {

@@ -21,7 +21,8 @@ export class RunningSequence {
 
   constructor(
     readonly request: GenerationRequest,
-    readonly slot: number,
+    /** The engine's sequence id: it changes when the KV cache is laid out anew. */
+    public slot: number,
     readonly reservation: number,
     /** Prompt tokens whose cells were reused from an earlier request. */
     readonly reused: number,

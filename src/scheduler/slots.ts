@@ -35,8 +35,9 @@ export class SlotTable {
   private readonly releasedAt = new Map<number, number>();
   private releases = 0;
 
-  constructor(capacity: number, private readonly prefixCaching: boolean) {
-    for (let slot = 0; slot < capacity; slot++) this.free.set(slot, []);
+  /** Slots below `busy` start taken (sequences kept through a new KV layout). */
+  constructor(capacity: number, private readonly prefixCaching: boolean, busy = 0) {
+    for (let slot = busy; slot < capacity; slot++) this.free.set(slot, []);
   }
 
   get available(): number {

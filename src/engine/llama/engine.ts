@@ -1,7 +1,8 @@
 // The llama.cpp Engine: one context shared by every sequence, one llama_decode per step.
 import { FLASH_ATTN, GGML_TYPES, type ContextParams, type LlamaApi, type Pointer } from './binding.js';
 import { LlamaModel, type ModelLoadOptions } from './model.js';
-import type { Engine, EngineLimits, ModelInfo, StepEntry } from '../types.js';
+import { allocatingFromHeap } from './kv-heap.js';
+import type { Engine, EngineLimits, KvLayout, ModelInfo, StepEntry } from '../types.js';
 import type { Tokenizer } from '../tokenizer.js';
 
 export interface LlamaEngineOptions extends ModelLoadOptions {
@@ -15,6 +16,8 @@ export interface LlamaEngineOptions extends ModelLoadOptions {
   threadsBatch: number;
   flashAttention: 'auto' | 'on' | 'off';
   kvCacheType?: string;
+  /** One pool of cells shared by every sequence (llama.cpp's unified KV) instead of a stream per sequence. */
+  kvUnified?: boolean;
 }
 
 /**
@@ -72,11 +75,10 @@ class NativeBatch {
 export class LlamaEngine implements Engine {
   readonly info: ModelInfo;
   readonly tokenizer: Tokenizer;
-  readonly limits: EngineLimits;
-  readonly resolved: ResolvedContext;
+  resolved: ResolvedContext;
   private readonly api: LlamaApi;
-  private readonly context: Pointer;
-  private readonly memory: Pointer;
+  private context: Pointer;
+  private memory: Pointer;
   private readonly batch: NativeBatch;
   private readonly vocabSize: number;
   private outputPositions: number[] = [];
@@ -86,16 +88,28 @@ export class LlamaEngine implements Engine {
   private rowsStep = -1;
   private readonly threadpools: Pointer[] = [];
 
-  constructor(readonly model: LlamaModel, options: LlamaEngineOptions) {
+  constructor(readonly model: LlamaModel, private readonly options: LlamaEngineOptions) {
     this.api = model.api;
     this.info = model.info();
     this.tokenizer = model.vocabulary;
     this.vocabSize = this.info.vocabSize;
+    this.context = this.createContext({ sequences: options.maxSequences, sequenceCells: options.sequenceContextSize });
+    this.memory = this.api.llama_get_memory(this.context);
+    this.resolved = this.readContext();
+    this.batch = new NativeBatch(this.api, this.resolved.batchSize);
+  }
+
+  get limits(): EngineLimits {
+    return { sequenceContextSize: this.resolved.sequenceContextSize, maxSequences: this.resolved.sequences, maxBatchTokens: this.resolved.batchSize };
+  }
+
+  private createContext(layout: KvLayout): Pointer {
+    const options = this.options;
     const params = this.api.llama_context_default_params() as ContextParams;
-    params.n_ctx = options.sequenceContextSize * options.maxSequences;
+    params.n_ctx = layout.sequenceCells * layout.sequences;
     params.n_batch = options.maxBatchTokens;
     params.n_ubatch = Math.min(options.microBatchTokens, options.maxBatchTokens);
-    params.n_seq_max = options.maxSequences;
+    params.n_seq_max = layout.sequences;
     params.n_outputs_max = 0;
     params.n_threads = options.threads;
     params.n_threads_batch = options.threadsBatch;
@@ -109,14 +123,18 @@ export class LlamaEngine implements Engine {
     // One KV stream per sequence: attention never sees other sequences' cells, which keeps its cost
     // per sequence flat as concurrency grows and, with quantized weights, makes a sequence's logits
     // bit-identical whatever else is in the batch (seeded sampling stays reproducible).
-    params.kv_unified = false;
+    params.kv_unified = options.kvUnified ?? false;
     params.no_perf = true;
-    const context = this.api.llama_init_from_model(model.handle, params) as Pointer | null;
+    const context = allocatingFromHeap(() => this.api.llama_init_from_model(this.model.handle, params) as Pointer | null);
     if (!context) throw new Error('llama.cpp could not create a context (out of memory for the KV cache?)');
-    this.context = context;
-    this.memory = this.api.llama_get_memory(context);
-    this.attachThreadpools(options.threads, options.threadsBatch, THREADPOOL_POLL);
-    this.resolved = {
+    if (this.threadpools.length === 0) this.createThreadpools(options.threads, options.threadsBatch, THREADPOOL_POLL);
+    if (this.threadpools.length > 0) this.api.llama_attach_threadpool(context, this.threadpools[0], this.threadpools[1] ?? this.threadpools[0]);
+    return context;
+  }
+
+  private readContext(): ResolvedContext {
+    const context = this.context;
+    return {
       contextSize: this.api.llama_n_ctx(context),
       sequenceContextSize: this.api.llama_n_ctx_seq(context),
       batchSize: this.api.llama_n_batch(context),
@@ -124,14 +142,35 @@ export class LlamaEngine implements Engine {
       sequences: this.api.llama_n_seq_max(context),
       threads: this.api.llama_n_threads(context),
       threadsBatch: this.api.llama_n_threads_batch(context),
-      weightsInHugePages: model.hugePageBytes,
+      weightsInHugePages: this.model.hugePageBytes,
     };
-    this.limits = {
-      sequenceContextSize: this.resolved.sequenceContextSize,
-      maxSequences: this.resolved.sequences,
-      maxBatchTokens: this.resolved.batchSize,
-    };
-    this.batch = new NativeBatch(this.api, this.resolved.batchSize);
+  }
+
+  /**
+   * Replaces the KV cache by one of another layout. The cells of the sequences in `keep` are moved
+   * (copied out byte for byte, then into their new sequence ids), so they continue exactly where
+   * they were; every other cell is dropped.
+   */
+  relayout(layout: KvLayout, keep: ReadonlyArray<{ from: number; to: number }>): void {
+    const saved = keep.map(({ from, to }) => {
+      const size = Number(this.api.llama_state_seq_get_size(this.context, from));
+      const data = Buffer.allocUnsafe(size);
+      const written = Number(this.api.llama_state_seq_get_data(this.context, data, size, from));
+      if (written !== size) throw new Error(`could not save the KV cells of sequence ${from}`);
+      return { to, data };
+    });
+    this.api.llama_free(this.context);
+    this.context = this.createContext(layout);
+    this.memory = this.api.llama_get_memory(this.context);
+    this.resolved = this.readContext();
+    this.rowsView = undefined;
+    this.rowsPointer = undefined;
+    for (const { to, data } of saved) {
+      const state = restreamSequenceState(data, this.resolved.sequences);
+      if (!state) continue;
+      const read = Number(this.api.llama_state_seq_set_data(this.context, state, state.length, to));
+      if (read === 0) throw new Error(`could not restore the KV cells of sequence ${to}`);
+    }
   }
 
   static create(options: LlamaEngineOptions): LlamaEngine {
@@ -195,20 +234,18 @@ export class LlamaEngine implements Engine {
   }
 
   /**
-   * Thread pools kept for the context's life, as llama.cpp's own tools do: ggml would otherwise
+   * Thread pools kept for the engine's life, as llama.cpp's own tools do: ggml would otherwise
    * create and join its worker threads in every decode. With different thread counts for single
    * tokens and batches, each count gets its own pool.
    */
-  private attachThreadpools(threads: number, threadsBatch: number, poll: number): void {
+  private createThreadpools(threads: number, threadsBatch: number, poll: number): void {
     const single = this.api.createThreadpool(threads, poll);
     if (!single) return;
     this.threadpools.push(single);
-    let batch: Pointer | null = null;
     if (threadsBatch !== threads) {
-      batch = this.api.createThreadpool(threadsBatch, poll);
+      const batch = this.api.createThreadpool(threadsBatch, poll);
       if (batch) this.threadpools.push(batch);
     }
-    this.api.llama_attach_threadpool(this.context, single, batch ?? single);
   }
 
   copySequence(source: number, destination: number): void {
@@ -228,4 +265,27 @@ export class LlamaEngine implements Engine {
     for (const threadpool of this.threadpools) this.api.freeThreadpool(threadpool);
     this.model.free();
   }
+}
+
+/**
+ * A sequence's saved KV state, made readable by a cache of `streams` streams. llama.cpp (this
+ * release) writes a magic number and the sequence id (u32 each), the stream count (u32), then per
+ * stream its cell count (u32) followed, when not zero, by the cells. It refuses a state of another
+ * stream count, yet restores the one non-empty stream of a sequence into the destination
+ * sequence's stream whatever its index. Undefined: the sequence has no cells.
+ */
+export function restreamSequenceState(data: Buffer, streams: number): Buffer | undefined {
+  const HEADER = 8;
+  const saved = data.readUInt32LE(HEADER);
+  let offset = HEADER + 4;
+  for (let s = 0; s < saved && offset + 4 <= data.length; s++, offset += 4) {
+    if (data.readUInt32LE(offset) === 0) continue;
+    const length = data.length - HEADER - 4 - 4 * (saved - 1);
+    const state = Buffer.alloc(HEADER + 4 + length + 4 * (streams - 1));
+    data.copy(state, 0, 0, HEADER);
+    state.writeUInt32LE(streams, HEADER);
+    data.copy(state, HEADER + 4, offset, offset + length);
+    return state;
+  }
+  return undefined;
 }

@@ -16,10 +16,11 @@ export interface ServerInfo {
   max_total_tokens: number;
   validation_workers: number;
   max_client_batch_size: number;
-  /** Extensions: requests decoded together at most, and the KV cells they share. */
+  /** Extensions: the KV pool the running requests share (in cells and bytes), and the most that run at once. */
+  max_batch_total_tokens: number;
   max_batch_size: number;
   kv_cache_cells: number;
-  kv_cache_cells_per_sequence: number;
+  kv_cache_bytes: number;
   router: string;
   version: string;
   sha: string | null;
