@@ -42,4 +42,33 @@ describe('scheduler', () => {
     assert.equal(steps.length, 6, 'one prefill step and five decode steps for six tokens each');
     assert.match(finished.get(1)!, /^, there was a little/);
   });
+
+  it('long prompts arriving together share the prefill steps and start streaming in the same step', async () => {
+    const firstTokenStep = new Map<number, number>();
+    let emits = 0;
+    let done: () => void;
+    const allDone = new Promise<void>((resolve) => (done = resolve));
+    const finished = new Set<number>();
+    const scheduler = new Scheduler(engine, { maxSequences: 4, poolCells: 1024, maxPrefillTokens: 512, prefixCaching: false }, (events: EngineEvent[]) => {
+      emits++;
+      for (const event of events) {
+        if (event.kind !== 'token') continue;
+        if (!firstTokenStep.has(event.requestId)) firstTokenStep.set(event.requestId, emits);
+        if (event.finish) finished.add(event.requestId);
+      }
+      if (finished.size === 4) done();
+    }, { gamma: 0.5, delta: 2 });
+    const running = scheduler.run();
+    const story = 'Once upon a time there was a little girl named Lily. She loved to play outside in the park. ';
+    for (let i = 0; i < 4; i++) {
+      const ids = Array.from(engine.tokenizer.tokenize(`${i} ${story.repeat(12)}`, true)).slice(0, 150);
+      scheduler.submit({ id: 100 + i, inputIds: ids, sampling: greedy, maxNewTokens: 4, stopSequences: [], topNTokens: 0, prefillLogprobs: false });
+    }
+    await allDone;
+    scheduler.close();
+    await running;
+    // 600 prompt tokens at 512 per step: first come, first served would start two streams a step
+    // before the others, whose prefill would then hold up those streams' next tokens.
+    assert.deepEqual(new Set(firstTokenStep.values()).size, 1, `first tokens at emits ${JSON.stringify([...firstTokenStep])}`);
+  });
 });

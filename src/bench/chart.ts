@@ -1,5 +1,5 @@
-// PNG line charts of benchmark results: one panel per metric, concurrency on a log2 x axis, one
-// line per server.
+// PNG charts of benchmark results: one panel per metric, concurrency on the x axis (log2 for
+// lines, one group per level for bars), one line or bar per server.
 import { createRequire } from 'node:module';
 import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,8 @@ export interface Panel {
   title: string;
   yLabel: string;
   series: Series[];
+  /** Grouped bars (a few levels, as few as one) instead of lines. */
+  bars?: boolean;
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
@@ -46,7 +48,10 @@ function drawPanel(ctx: PImage.Context, panel: Panel, offsetX: number): void {
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const logMin = Math.log2(Math.max(1, xs[0] ?? 1));
   const logMax = Math.log2(Math.max(2, xs.at(-1) ?? 2));
-  const px = (x: number) => offsetX + MARGIN.left + ((Math.log2(x) - logMin) / Math.max(1e-9, logMax - logMin)) * plotW;
+  const group = plotW / Math.max(1, xs.length);
+  const px = panel.bars
+    ? (x: number) => offsetX + MARGIN.left + (xs.indexOf(x) + 0.5) * group
+    : (x: number) => offsetX + MARGIN.left + ((Math.log2(x) - logMin) / Math.max(1e-9, logMax - logMin)) * plotW;
   const py = (y: number) => MARGIN.top + plotH - (y / yMax) * plotH;
 
   ctx.fillStyle = '#000000';
@@ -79,13 +84,24 @@ function drawPanel(ctx: PImage.Context, panel: Panel, offsetX: number): void {
     ctx.fillStyle = color;
     ctx.lineWidth = 2;
     const points = series.points.filter((p) => Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
+    const legendX = offsetX + MARGIN.left + index * 170;
+    ctx.fillRect(legendX, HEIGHT - 14, 14, 4);
+    ctx.fillText(series.label, legendX + 20, HEIGHT - 8);
+    if (panel.bars) {
+      const width = (group * 0.8) / panel.series.length;
+      for (const p of points) {
+        const left = px(p.x) - group * 0.4 + index * width;
+        ctx.fillRect(left, py(p.y), width - 4, py(0) - py(p.y));
+        ctx.fillStyle = '#000000';
+        ctx.fillText(p.y >= 10 ? p.y.toFixed(0) : p.y.toFixed(1), left, py(p.y) - 4);
+        ctx.fillStyle = color;
+      }
+      return;
+    }
     ctx.beginPath();
     points.forEach((p, i) => (i === 0 ? ctx.moveTo(px(p.x), py(p.y)) : ctx.lineTo(px(p.x), py(p.y))));
     ctx.stroke();
     for (const p of points) ctx.fillRect(px(p.x) - 3, py(p.y) - 3, 6, 6);
-    const legendX = offsetX + MARGIN.left + index * 170;
-    ctx.fillRect(legendX, HEIGHT - 14, 14, 4);
-    ctx.fillText(series.label, legendX + 20, HEIGHT - 8);
   });
 }
 

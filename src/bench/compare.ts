@@ -62,7 +62,10 @@ export async function compare(options: CompareOptions): Promise<void> {
   const model = await ensureBenchModel(options, log);
   const binary = options.skipLlamaServer ? undefined : (options.llamaServer ?? ensureLlamaServer(log));
   const slots = Math.max(...options.concurrency, options.sharedPrefixUsers);
-  const slotTokens = Math.max(options.promptTokens + options.newTokens, options.sharedPrefixTokens + options.questionTokens + options.newTokens) + 64;
+  // Cells per slot: the longest request of the run and some room, in llama.cpp's steps of 256 cells
+  // (llama-server rounds each slot up to them).
+  const longest = Math.max(options.promptTokens + options.newTokens, options.sharedPrefixUsers > 0 ? options.sharedPrefixTokens + options.questionTokens + 32 : 0);
+  const slotTokens = Math.ceil((longest + 64) / 256) * 256;
   const results: LevelResult[] = [];
   const notes: Record<string, number> = {};
   const bar = new cliProgress.SingleBar({ format: '{label} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);

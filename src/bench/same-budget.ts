@@ -143,8 +143,8 @@ export async function sameBudget(options: SameBudgetOptions): Promise<void> {
   const names = [...new Set(results.map((r) => r.target))];
   const series = (pick: (r: LevelResult & { peakRunning: number }) => number) => names.map((label) => ({ label, points: results.filter((r) => r.target === label).map((r) => ({ x: r.concurrency, y: pick(r) })) }));
   await writeChart(join(options.out, 'same-budget.png'), [
-    { title: 'Output tokens/s', yLabel: 'tok/s', series: series((r) => r.outputTokensPerSecond) },
-    { title: 'Requests running at once, peak', yLabel: 'requests', series: series((r) => r.peakRunning) },
+    { title: 'Output tokens/s', yLabel: 'tok/s', series: series((r) => r.outputTokensPerSecond), bars: true },
+    { title: 'Requests running at once, peak', yLabel: 'requests', series: series((r) => r.peakRunning), bars: true },
   ]);
   console.log(`results: ${join(options.out, 'results.json')}, chart: ${join(options.out, 'same-budget.png')}`);
 }

@@ -47,6 +47,11 @@ interface Waiting {
   constraint?: CompiledConstraint;
 }
 
+interface Planned {
+  sequence: RunningSequence;
+  entry: StepEntry;
+}
+
 const now = () => performance.timeOrigin + performance.now();
 
 /**
@@ -222,28 +227,16 @@ export class Scheduler {
   step(): void {
     this.admit();
     if (this.running.length === 0) return;
-    const planned: { sequence: RunningSequence; entry: StepEntry }[] = [];
+    const planned: Planned[] = [];
     for (const sequence of this.running) {
       if (sequence.prefilling) continue;
       planned.push({ sequence, entry: { sequence: sequence.slot, tokens: sequence.pendingTokens(1), startPosition: sequence.cached, outputs: 'last' } });
     }
-    // The prefill budget bounds how long running streams wait for a step. It is in units of a token
-    // prefilled at the start of a prompt: a token deep in a long context also pays attention over
-    // it (llama.cpp's CPU attention is slow for short query runs), so after a long cached prefix
-    // fewer tokens fit and prompts that share one are finished one after another rather than all
-    // together. When no stream waits, the oldest prompt gets the whole budget.
-    let budget = this.limits.maxPrefillTokens;
-    let first = true;
-    for (const sequence of this.running) {
-      if (!sequence.prefilling || budget <= 0) continue;
-      const weight = first && planned.length === 0 ? 1 : 1 + sequence.cached / ATTENTION_COST_SPAN;
-      const tokens = sequence.pendingTokens(Math.max(first ? MIN_PREFILL_CHUNK : 1, Math.floor(budget / weight)));
-      first = false;
-      budget -= tokens.length * weight;
-      this.prefilledTokens += tokens.length;
-      const completes = sequence.cached + tokens.length === sequence.promptLength;
-      const outputs = sequence.request.prefillLogprobs ? 'all' : completes ? 'last' : 'none';
-      planned.push({ sequence, entry: { sequence: sequence.slot, tokens, startPosition: sequence.cached, outputs } });
+    const prefilling = this.running.filter((sequence) => sequence.prefilling);
+    if (planned.length === 0 && prefilling.length > 1 && prefilling.every((sequence) => sequence.reused === 0)) {
+      this.planBurst(prefilling, planned);
+    } else {
+      this.planPrefill(prefilling, planned);
     }
 
     // llama.cpp splits a batch into one compute pass per run of consecutive sequence ids: in slot
@@ -288,6 +281,51 @@ export class Scheduler {
       this.running = this.running.filter((s) => !finished.has(s));
     }
     if (events.length > 0) this.emit(events, this.state);
+  }
+
+  /**
+   * Prompts being prefilled while streams decode, or behind a cached prefix. The prefill budget
+   * bounds how long running streams wait for a step. It is in units of a token prefilled at the
+   * start of a prompt: a token deep in a long context also pays attention over it (llama.cpp's CPU
+   * attention is slow for short query runs), so after a long cached prefix fewer tokens fit and
+   * prompts that share one are finished one after another rather than all together. When no
+   * stream waits, the oldest prompt gets the whole budget.
+   */
+  private planPrefill(prefilling: RunningSequence[], planned: Planned[]): void {
+    let budget = this.limits.maxPrefillTokens;
+    let first = true;
+    for (const sequence of prefilling) {
+      if (budget <= 0) break;
+      const weight = first && planned.length === 0 ? 1 : 1 + sequence.cached / ATTENTION_COST_SPAN;
+      const tokens = sequence.pendingTokens(Math.max(first ? MIN_PREFILL_CHUNK : 1, Math.floor(budget / weight)));
+      first = false;
+      budget -= tokens.length * weight;
+      this.planChunk(sequence, tokens, planned);
+    }
+  }
+
+  /**
+   * New prompts arriving together while no stream decodes (a burst): they share each step's budget
+   * evenly, so that they finish, and start streaming, together. Finished one after another, each
+   * stream's next tokens would wait behind the steps prefilling the rest (TTFT p50 lower, but
+   * inter-token gaps of a whole prefill step, 0.5 s here, in every stream started early).
+   */
+  private planBurst(prefilling: RunningSequence[], planned: Planned[]): void {
+    let budget = this.limits.maxPrefillTokens;
+    let left = prefilling.length;
+    for (const sequence of prefilling) {
+      const tokens = sequence.pendingTokens(Math.max(1, Math.ceil(budget / left--)));
+      budget -= tokens.length;
+      this.planChunk(sequence, tokens, planned);
+      if (budget <= 0) break;
+    }
+  }
+
+  private planChunk(sequence: RunningSequence, tokens: ArrayLike<number>, planned: Planned[]): void {
+    this.prefilledTokens += tokens.length;
+    const completes = sequence.cached + tokens.length === sequence.promptLength;
+    const outputs = sequence.request.prefillLogprobs ? 'all' : completes ? 'last' : 'none';
+    planned.push({ sequence, entry: { sequence: sequence.slot, tokens, startPosition: sequence.cached, outputs } });
   }
 
   /** Picks the next token of a sequence; returns true when the sequence has finished. */
