@@ -272,7 +272,9 @@ export function applyTopP(s: Float32Array, p: number): void {
   const removable = (1 - p) * total;
   let cumulative = 0;
   let cut = 0;
-  while (cut < TOP_P_BUCKETS && cumulative + mass[cut] <= removable) cumulative += mass[cut++];
+  // The best token's bucket is never removed whole (with p near 0 every other token may go).
+  const top = buckets[best];
+  while (cut < top && cumulative + mass[cut] <= removable) cumulative += mass[cut++];
   // Below the cut's bucket every token goes; above it every token stays; within it, in order.
   const boundary: number[] = [];
   for (let i = 0; i < s.length; i++) {

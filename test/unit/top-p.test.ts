@@ -36,7 +36,7 @@ describe('top-p', () => {
         // Ties (a few distinct values), filtered tokens and a wide range.
         s[i] = r < 0.1 ? -Infinity : round % 4 === 0 ? Math.floor(random() * 4) : (random() - 0.5) * spread;
       }
-      const p = [0.01, 0.3, 0.5, 0.9, 0.95, 0.999][round % 6];
+      const p = [0.01, 0.3, 0.5, 0.9, 0.95, 0.999, 1e-300][round % 7];
       const fast = Float32Array.from(s);
       const slow = Float32Array.from(s);
       applyTopP(fast, p);
@@ -49,5 +49,10 @@ describe('top-p', () => {
     const s = new Float32Array([1, 5, 5, 2]);
     applyTopP(s, 0.01);
     assert.deepEqual(Array.from(s), [-Infinity, -Infinity, 5, -Infinity]);
+    for (const scores of [[1, 5, 2, 3], [0, 0, 0], [-3.4e38, 3.4e38, 0]]) {
+      const tiny = Float32Array.from(scores);
+      applyTopP(tiny, 1e-300);
+      assert.equal(Array.from(tiny).filter((v) => v > -Infinity).length, 1, JSON.stringify(scores));
+    }
   });
 });
