@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { ModelInfo } from '../engine/types.js';
 import { resolveApiKeys } from './api-key-sources.js';
 import { ConfigError } from './config-error.js';
-import { STREAM_CELL_STEP } from '../scheduler/kv-layout.js';
+import { STREAM_CELL_STEP, streamCells } from '../scheduler/kv-layout.js';
 
 export { ConfigError };
 
@@ -118,9 +118,10 @@ const KV_MEMORY_SHARE = 0.25;
  * max_total_tokens.
  */
 export function defaultPoolCells(info: ModelInfo, maxTotalTokens: number, maxBatchSize: number, free = freemem()): number {
-  const wanted = maxBatchSize * Math.min(maxTotalTokens, TYPICAL_REQUEST_TOKENS);
+  // In whole streams (multiples of 256 cells): max_batch_size requests of 300 tokens need streams of 512.
+  const wanted = maxBatchSize * streamCells(Math.min(maxTotalTokens, TYPICAL_REQUEST_TOKENS));
   const affordable = Math.floor((KV_MEMORY_SHARE * free) / Math.max(1, kvBytesPerToken(info)));
-  return Math.max(maxTotalTokens, Math.min(wanted, affordable));
+  return Math.max(streamCells(maxTotalTokens), Math.min(wanted, affordable));
 }
 
 /** llama.cpp sizes each sequence's stream in multiples of 256 cells; so is the pool. */

@@ -107,6 +107,9 @@ export interface KvLayout {
   sequenceCells: number;
 }
 
+/** A new KV layout could not be made; the engine kept the old one, with its sequences. */
+export class KvLayoutUnavailableError extends Error {}
+
 export interface EngineLimits {
   /** KV cells each sequence has (prompt + generated tokens). */
   sequenceContextSize: number;

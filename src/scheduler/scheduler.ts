@@ -10,7 +10,7 @@ import { Grammars } from '../grammar/grammars.js';
 import type { CompiledConstraint } from '../grammar/constraint.js';
 import { SlotTable, type SlotView } from './slots.js';
 import { fitsPool, layoutFor, type KvPool } from './kv-layout.js';
-import type { KvLayout } from '../engine/types.js';
+import { KvLayoutUnavailableError, type KvLayout } from '../engine/types.js';
 
 export interface SchedulerLimits {
   /** Most requests running at once. */
@@ -188,7 +188,21 @@ export class Scheduler {
         // layout holds it beside every running request, else it waits (and the queue behind it).
         const layout = layoutFor(this.pool, [...this.running, { reservation }].map((s) => cellsNeeded(s.reservation)));
         if (!layout || sameLayout(layout, this.engine.limits)) break;
-        this.relayout(layout);
+        try {
+          this.relayout(layout);
+        } catch (error) {
+          if (!(error instanceof KvLayoutUnavailableError)) {
+            this.failAll(error instanceof Error ? error.message : String(error));
+            return;
+          }
+          // Out of memory for the new layout: the running sequences continue in the old one; the
+          // request that needed it fails rather than waiting for a layout that cannot be made.
+          this.waiting.splice(i, 1);
+          this.emit([{ kind: 'error', requestId: request.id, message: error instanceof Error ? error.message : String(error) }], this.state);
+          busy.clear();
+          for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
+          continue;
+        }
         busy.clear();
         for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
       }
@@ -215,9 +229,13 @@ export class Scheduler {
    */
   private relayout(layout: KvLayout): void {
     const kept = [...this.running].sort((a, b) => a.slot - b.slot);
-    this.engine.relayout(layout, kept.map((sequence, index) => ({ from: sequence.slot, to: index })));
-    kept.forEach((sequence, index) => (sequence.slot = index));
-    this.slots = new SlotTable(this.engine.limits.maxSequences, this.limits.prefixCaching, kept.length);
+    try {
+      this.engine.relayout(layout, kept.map((sequence, index) => ({ from: sequence.slot, to: index })));
+    } finally {
+      // Moved either way: to the new layout, or back into the old one.
+      kept.forEach((sequence, index) => (sequence.slot = index));
+      this.slots = new SlotTable(this.engine.limits.maxSequences, this.limits.prefixCaching, kept.length);
+    }
     this.relayouts++;
   }
 

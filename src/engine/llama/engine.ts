@@ -2,7 +2,7 @@
 import { FLASH_ATTN, GGML_TYPES, type ContextParams, type LlamaApi, type Pointer } from './binding.js';
 import { LlamaModel, type ModelLoadOptions } from './model.js';
 import { allocatingFromHeap } from './kv-heap.js';
-import type { Engine, EngineLimits, KvLayout, ModelInfo, StepEntry } from '../types.js';
+import { KvLayoutUnavailableError, type Engine, type EngineLimits, type KvLayout, type ModelInfo, type StepEntry } from '../types.js';
 import type { Tokenizer } from '../tokenizer.js';
 
 export interface LlamaEngineOptions extends ModelLoadOptions {
@@ -147,7 +147,8 @@ export class LlamaEngine implements Engine {
   }
 
   /**
-   * Replaces the KV cache by one of another layout. The cells of the sequences in `keep` are moved
+   * Replaces the KV cache by one of another layout (or, when that cannot be created, by the same
+   * layout again, and throws). The cells of the sequences in `keep` are moved
    * (copied out byte for byte, then into their new sequence ids), so they continue exactly where
    * they were; every other cell is dropped.
    */
@@ -159,8 +160,16 @@ export class LlamaEngine implements Engine {
       if (written !== size) throw new Error(`could not save the KV cells of sequence ${from}`);
       return { to, data };
     });
+    const previous: KvLayout = { sequences: this.resolved.sequences, sequenceCells: this.resolved.sequenceContextSize };
     this.api.llama_free(this.context);
-    this.context = this.createContext(layout);
+    let failure: unknown;
+    try {
+      this.context = this.createContext(layout);
+    } catch (error) {
+      // Back to the layout that was (its memory was just freed), the sequences with it.
+      failure = error;
+      this.context = this.createContext(previous);
+    }
     this.memory = this.api.llama_get_memory(this.context);
     this.resolved = this.readContext();
     this.rowsView = undefined;
@@ -171,6 +180,7 @@ export class LlamaEngine implements Engine {
       const read = Number(this.api.llama_state_seq_set_data(this.context, state, state.length, to));
       if (read === 0) throw new Error(`could not restore the KV cells of sequence ${to}`);
     }
+    if (failure) throw new KvLayoutUnavailableError(`the KV cache could not be laid out as ${layout.sequences} x ${layout.sequenceCells} cells: ${failure instanceof Error ? failure.message : String(failure)}`);
   }
 
   static create(options: LlamaEngineOptions): LlamaEngine {
