@@ -65,6 +65,8 @@ describe('models from the Hugging Face hub', () => {
       assert.equal(sha256(readFileSync(pointer)), sha256(q8));
       const body = await info(server);
       assert.equal(body.model_id, REPO);
+      const models = await (await fetch(`${server.url}/v1/models`)).json();
+      assert.deepEqual(models.data.map((m: { id: string }) => m.id), [REPO], 'a hub model is served under its repository id');
       assert.equal(body.model_sha, NEW);
       assert.equal(body.model_pipeline_tag, 'text-generation');
       assert.ok(server.logs.some((line) => line.includes('Downloading') && line.includes('100%')), 'download progress is logged');

@@ -291,6 +291,13 @@ describe('chat without a model template, /chat_tokenize and /invocations', () =>
   });
   after(() => server.stop());
 
+  it('a local model without --served-model-name is reported by its file name, never its path', async () => {
+    const models = await (await fetch(`${server.url}/v1/models`)).json();
+    assert.deepEqual(models.data.map((m: { id: string }) => m.id), ['stories260K.gguf']);
+    const r = await postJson(`${server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'Hello' }], max_tokens: 2 });
+    assert.equal(r.json.model, 'stories260K.gguf');
+  });
+
   it('falls back to ChatML with a startup warning, and stops at <|im_end|>', async () => {
     assert.ok(server.logs.some((line) => line.includes('no chat template') && line.includes('ChatML')));
     const r = await postJson(`${server.url}/chat_tokenize`, { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }] });

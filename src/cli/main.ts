@@ -152,6 +152,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     compatReturnFullText: true,
     prompter,
     servedModel: config.servedModelName,
+    watermark: config.watermark,
     info: {
       model_id: config.modelId,
       model_sha: model.sha,
@@ -213,6 +214,14 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   process.on('SIGTERM', () => shutdown.onSignal('SIGTERM'));
 }
 
+/**
+ * The model name responses report when a request names none: the hub repository, or the GGUF
+ * file's name for a local model (never a path of this machine).
+ */
+function defaultServedName(model: ResolvedModel): string {
+  return model.source === 'hub' || model.source === 'cache' ? model.modelId : basename(model.path);
+}
+
 async function main(): Promise<void> {
   const command = buildCommand(VERSION);
   command.parse(process.argv);
@@ -225,7 +234,7 @@ async function main(): Promise<void> {
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
     const model = await locateModel(raw, logger);
-    const options: RawOptions = { ...raw, modelId: model.modelId, modelPath: model.path };
+    const options: RawOptions = { ...raw, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };
     routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));
     // The HTTP thread tokenizes with its own vocabulary-only copy of the model.
     const vocabularyModel = LlamaModel.load(model.path, { vocabOnly: true });

@@ -70,7 +70,7 @@ const SUPPORTED: FlagSpec[] = [
   { flags: '--max-batch-size <n>', env: 'MAX_BATCH_SIZE', help: 'Most requests running at once (llama.cpp sequences, each with its own stream of the KV pool); more wait in the queue. Default: 64.', parse: parseInteger(1) },
   { flags: '--chat-template <file>', env: 'CHAT_TEMPLATE', help: "Jinja chat template for /v1/chat/completions: a .jinja file or a chat_template.json. Default: the template of --tokenizer-config-path, else the GGUF's tokenizer.chat_template, else ChatML (with a warning)." },
   { flags: '--tokenizer-config-path <path>', env: 'TOKENIZER_CONFIG_PATH', help: "A Hugging Face tokenizer_config.json whose chat_template, bos_token and eos_token to use instead of the GGUF's." },
-  { flags: '--served-model-name <name>', env: 'SERVED_MODEL_NAME', help: 'Model name that /v1/models lists and OpenAI responses report when a request names none. Default: --model-id.' },
+  { flags: '--served-model-name <name>', env: 'SERVED_MODEL_NAME', help: 'Model name that /v1/models lists and OpenAI responses report when a request names none. Default: the hub repository of --model-id, or the GGUF file name of a local model.' },
   { flags: '--max-client-batch-size <n>', env: 'MAX_CLIENT_BATCH_SIZE', help: 'Most prompts in one /v1/completions request.', parse: parseInteger(1), defaultValue: 4 },
   { flags: '--payload-limit <bytes>', env: 'PAYLOAD_LIMIT', help: 'Largest request body in bytes (413 above).', parse: parseInteger(1), defaultValue: 2_000_000 },
   { flags: '--json-output [bool]', env: 'JSON_OUTPUT', help: 'Log one JSON object per line instead of human-readable lines.', boolean: true },

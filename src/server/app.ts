@@ -15,6 +15,8 @@ import { registerInvocationsRoute } from './routes/invocations.js';
 import { registerNativeRoutes } from './routes/native.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
 import { registerOperationRoutes, type ServerInfo } from './routes/operations.js';
+import { registerWatermarkRoute } from './routes/watermark.js';
+import type { WatermarkSettings } from '../sampling/watermark.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,6 +46,8 @@ export interface AppOptions {
   prompter: ChatPrompter;
   /** The model id OpenAI responses report and the system fingerprint. */
   servedModel: string;
+  /** --watermark-gamma and --watermark-delta, for the watermark detector. */
+  watermark: WatermarkSettings;
 }
 
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
@@ -142,5 +146,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerInvocationsRoute(app, native, openai);
   registerChatTokenizeRoute(app, options.generator);
   registerOperationRoutes(app, options.generator, options.info);
+  registerWatermarkRoute(app, options.generator, options.watermark);
   return app;
 }

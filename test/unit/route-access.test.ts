@@ -16,6 +16,7 @@ const EXPECTED: Record<string, RouteAccess> = {
   'POST /invocations': 'generation',
   'POST /tokenize': 'generation',
   'POST /chat_tokenize': 'generation',
+  'POST /watermark/detect': 'generation',
   'GET /': 'open',
   'HEAD /': 'open',
   'GET /health': 'open',
