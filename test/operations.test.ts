@@ -127,3 +127,26 @@ describe('operations', () => {
     assert.equal(r.headers.get('access-control-allow-origin'), '*');
   });
 });
+
+describe('--prometheus-port', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--prometheus-port', '0', '--metrics-api-key', 'scrape-key']);
+  });
+  after(() => server.stop());
+
+  it('serves /metrics on a second port too, with the same registry and key, and nothing else there', async () => {
+    const metricsUrl = server.summary.metricsUrl as string;
+    assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    assert.ok(server.logs.some((line) => line.includes(`metrics also on ${metricsUrl}`)));
+    const generated = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } });
+    assert.equal(generated.status, 200);
+    const denied = await fetch(metricsUrl);
+    assert.equal(denied.status, 401);
+    const scraped = await (await fetch(metricsUrl, { headers: { authorization: 'Bearer scrape-key' } })).text();
+    assert.match(scraped, /^tgi_request_success 1$/m);
+    const main = await (await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer scrape-key' } })).text();
+    assert.match(main, /^tgi_request_success 1$/m);
+    assert.equal((await fetch(metricsUrl.replace('/metrics', '/generate'), { method: 'POST' })).status, 404);
+  });
+});

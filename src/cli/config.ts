@@ -42,6 +42,8 @@ export interface Config {
   servedModelName: string;
   hostname: string;
   port: number;
+  /** A second port that serves only GET /metrics. */
+  prometheusPort?: number;
   payloadLimit: number;
   jsonOutput: boolean;
   corsAllowOrigins: string[];
@@ -69,6 +71,7 @@ export interface RawOptions {
   servedModelName?: string;
   hostname: string;
   port: number;
+  prometheusPort?: number;
   maxConcurrentRequests: number;
   maxBestOf: number;
   maxStopSequences: number;
@@ -178,6 +181,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     servedModelName: raw.servedModelName ?? raw.modelId,
     hostname: resolveHostname(raw.hostname, warn),
     port: raw.port,
+    prometheusPort: raw.prometheusPort,
     payloadLimit: raw.payloadLimit,
     jsonOutput: raw.jsonOutput,
     corsAllowOrigins: raw.corsAllowOrigin ?? [],

@@ -2,6 +2,7 @@
 // The launcher: flags -> Config, load the model on the engine thread, serve HTTP.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { buildMetricsApp } from '../server/metrics-app.js';
 import type { Logger } from 'pino';
 import { buildCommand, ignoredFlagWarnings } from './options.js';
 import { ConfigError, kvBytesPerToken, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type RawOptions } from './config.js';
@@ -179,6 +180,12 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const address = await app.listen({ host: config.hostname, port: config.port });
   const port = (app.server.address() as { port: number }).port;
   const host = config.hostname === '0.0.0.0' || config.hostname === '::' ? 'localhost' : config.hostname;
+  let metricsUrl: string | undefined;
+  if (config.prometheusPort !== undefined) {
+    const metricsApp = await buildMetricsApp(generator, config.metricsApiKeys);
+    await metricsApp.listen({ host: config.hostname, port: config.prometheusPort });
+    metricsUrl = `http://${host}:${(metricsApp.server.address() as { port: number }).port}/metrics`;
+  }
   const ctx = engine.context;
   const summary = {
       model: config.modelId,
@@ -197,6 +204,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       weightsInHugePages: ctx.weightsInHugePages,
       loadSeconds: Number(loadSeconds.toFixed(2)),
       url: `http://${host}:${port}`,
+      ...(metricsUrl ? { metricsUrl } : {}),
       listen: address,
   };
   const lines = [
@@ -204,7 +212,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
       kvPoolLine(pool, kvBytesPerToken(info), config.limits.maxTotalTokens),
       `Engine: prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${loadSeconds.toFixed(2)} s`,
-      `Listening on http://${host}:${port}`,
+      `Listening on http://${host}:${port}${metricsUrl ? `; metrics also on ${metricsUrl}` : ''}`,
   ];
   if (config.jsonOutput) logger.info(summary, lines.join('; '));
   else for (const line of lines) logger.info(line);

@@ -27,6 +27,15 @@ export interface ServerInfo {
   docker_label: string | null;
 }
 
+/** GET /metrics: the Prometheus text of the registry, the engine's state read at the scrape. */
+export function registerMetricsRoute(app: FastifyInstance, generator: Generator): void {
+  app.get('/metrics', { config: { family: 'native' as const } }, async (_request, reply) => {
+    generator.metrics.setSchedulerState(generator.engine.state);
+    reply.header('content-type', 'text/plain; charset=utf-8');
+    return generator.metrics.registry.metrics();
+  });
+}
+
 export function registerOperationRoutes(app: FastifyInstance, generator: Generator, info: ServerInfo): void {
   const health = async (_request: unknown, reply: import('fastify').FastifyReply) => {
     if (!generator.engine.healthy) {
@@ -42,11 +51,7 @@ export function registerOperationRoutes(app: FastifyInstance, generator: Generat
 
   app.get('/info', ops, async () => info);
 
-  app.get('/metrics', ops, async (_request, reply) => {
-    generator.metrics.setSchedulerState(generator.engine.state);
-    reply.header('content-type', 'text/plain; charset=utf-8');
-    return generator.metrics.registry.metrics();
-  });
+  registerMetricsRoute(app, generator);
 
   app.post('/tokenize', { config: { family: 'native' as const } }, async (request, reply) => {
     const body = parseBody(GenerateRequestSchema, request.body);
