@@ -16,8 +16,6 @@ export interface LlamaEngineOptions extends ModelLoadOptions {
   threadsBatch: number;
   flashAttention: 'auto' | 'on' | 'off';
   kvCacheType?: string;
-  /** One pool of cells shared by every sequence (llama.cpp's unified KV) instead of a stream per sequence. */
-  kvUnified?: boolean;
 }
 
 /**
@@ -123,7 +121,7 @@ export class LlamaEngine implements Engine {
     // One KV stream per sequence: attention never sees other sequences' cells, which keeps its cost
     // per sequence flat as concurrency grows and, with quantized weights, makes a sequence's logits
     // bit-identical whatever else is in the batch (seeded sampling stays reproducible).
-    params.kv_unified = options.kvUnified ?? false;
+    params.kv_unified = false;
     params.no_perf = true;
     const context = allocatingFromHeap(() => this.api.llama_init_from_model(this.model.handle, params) as Pointer | null);
     if (!context) throw new Error('llama.cpp could not create a context (out of memory for the KV cache?)');
