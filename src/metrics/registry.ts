@@ -1,6 +1,7 @@
 // Prometheus metrics with TGI's names (no _total suffix), one registry per server.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SchedulerState } from '../scheduler/scheduler.js';
 
 const DURATION_BUCKETS = Array.from({ length: 35 }, (_, k) => Number((0.0001 * 1.5 ** (k + 1)).toPrecision(6)));
 
@@ -88,17 +89,7 @@ export class Metrics {
     this.requestFailure.inc({ err: kind });
   }
 
-  setSchedulerState(state: {
-    waiting: number;
-    running: number;
-    reservedTokens: number;
-    reusedPromptTokens: number;
-    prefilledTokens: number;
-    usedCells: number;
-    totalCells: number;
-    layout: { sequences: number; sequenceCells: number };
-    relayouts: number;
-  }): void {
+  setSchedulerState(state: SchedulerState): void {
     this.queueSize.set(state.waiting);
     this.batchSize.set(state.running);
     this.batchReservedTokens.set(state.reservedTokens);

@@ -179,8 +179,7 @@ export class Scheduler {
 
   private admit(): void {
     if (this.waiting.length === 0) return;
-    const busy = new Map<number, SlotView>();
-    for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
+    let busy = this.busySlots();
     for (let i = 0; i < this.waiting.length; ) {
       const { request, reservation, constraint } = this.waiting[i];
       if (cellsNeeded(reservation) > this.engine.limits.sequenceContextSize || this.slots.available === 0) {
@@ -199,12 +198,10 @@ export class Scheduler {
           // request that needed it fails rather than waiting for a layout that cannot be made.
           this.waiting.splice(i, 1);
           this.emit([{ kind: 'error', requestId: request.id, message: error instanceof Error ? error.message : String(error) }], this.state);
-          busy.clear();
-          for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
+          busy = this.busySlots();
           continue;
         }
-        busy.clear();
-        for (const sequence of this.running) busy.set(sequence.slot, sequence.slotView());
+        busy = this.busySlots();
       }
       const placement = this.slots.place(request.inputIds, busy, !request.prefillLogprobs);
       if (placement.kind === 'full') break;
@@ -221,6 +218,11 @@ export class Scheduler {
       this.running.push(sequence);
       busy.set(sequence.slot, sequence.slotView());
     }
+  }
+
+  /** The running sequences' slots and what their cells hold. */
+  private busySlots(): Map<number, SlotView> {
+    return new Map(this.running.map((sequence) => [sequence.slot, sequence.slotView()]));
   }
 
   /**
