@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { writeChart, type Panel } from './chart.js';
-import { ensureLlamaServer, freePort, startProcess, type Process } from './llama-server.js';
+import { ensureLlamaServer, freePort, startProcess, withOthersStopped, type Process } from './llama-server.js';
 import { formatTable, runLevel, runRequests, summarize, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { promptsOfLength, cutToTokens, randomText } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
@@ -71,20 +71,9 @@ export async function compare(options: CompareOptions): Promise<void> {
   const bar = new cliProgress.SingleBar({ format: '{label} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
 
   const servers = new Map<string, Process>();
-  /**
-   * Runs `work` against one server with the others stopped (SIGSTOP): an idle server is not idle
-   * at once (llama-server's workers spin for a few hundred milliseconds after each request, waiting
-   * for more), and both servers share the same cores.
-   */
-  const alone = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    const others = process.platform === 'win32' ? [] : [...servers].filter(([other]) => other !== name).map(([, server]) => server.child);
-    for (const child of others) child.kill('SIGSTOP');
-    try {
-      return await work();
-    } finally {
-      for (const child of others) child.kill('SIGCONT');
-    }
-  };
+  /** Runs `work` against one server with the others stopped. */
+  const alone = <T>(name: string, work: () => Promise<T>): Promise<T> =>
+    withOthersStopped([...servers].filter(([other]) => other !== name).map(([, server]) => server.child), work);
   const measure = (target: Target, workload: Workload, concurrency: number, requests: number) =>
     alone(target.name, async () => {
       bar.start(requests, 0, { label: `${target.name} ${workload.name} x${concurrency}`.padEnd(40) });

@@ -80,6 +80,21 @@ export interface Process {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs `work` with the `others` servers stopped (SIGSTOP): an idle server is not idle at once
+ * (llama-server's workers spin for a few hundred milliseconds after each request, waiting for
+ * more), and the servers share the same cores. Windows has no such signals: there they keep running.
+ */
+export async function withOthersStopped<T>(others: readonly ChildProcess[], work: () => Promise<T>): Promise<T> {
+  const stopped = process.platform === 'win32' ? [] : others;
+  for (const child of stopped) child.kill('SIGSTOP');
+  try {
+    return await work();
+  } finally {
+    for (const child of stopped) child.kill('SIGCONT');
+  }
+}
+
 export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {

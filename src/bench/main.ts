@@ -36,6 +36,17 @@ function modelOptions(command: Command, defaults: { shape: string; vocab: string
     .option('--vocab <file>', 'vocabulary of the default model', defaults.vocab);
 }
 
+/** The options of a benchmark of two workloads in alternating rounds on one tgi-node (RoundsBenchOptions). */
+function roundsOptions(command: Command, promptHelp: string): Command {
+  return command
+    .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
+    .option('--concurrency <list>', 'concurrent streams', list, [1, 16])
+    .option('--prompt-tokens <n>', promptHelp, parseInteger(1), 128)
+    .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
+    .option('--rounds <n>', 'measurements of each level and workload, alternating', parseInteger(1), 2)
+    .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2);
+}
+
 const program = new Command('npm run bench --').description('Benchmarks for tgi-node and other TGI or OpenAI-compatible servers.');
 
 program
@@ -166,37 +177,31 @@ program
     console.log(`${o.out}: ${result.quantized} tensors quantized, ${result.kept} kept`);
   });
 
-modelOptions(
-  program
-    .command('grammar')
-    .description('Constrained decoding against free decoding on one server: a JSON Schema grammar or none, the same prompts and lengths, in alternating rounds; tokens/s and their ratio through /generate_stream (full masks) and /v1/completions (drawn token checked first).'),
-  { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+roundsOptions(
+  modelOptions(
+    program
+      .command('grammar')
+      .description('Constrained decoding against free decoding on one server: a JSON Schema grammar or none, the same prompts and lengths, in alternating rounds; tokens/s and their ratio through /generate_stream (full masks) and /v1/completions (drawn token checked first).'),
+    { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+  ),
+  'prompt tokens',
 )
-  .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
-  .option('--concurrency <list>', 'concurrent streams', list, [1, 16])
-  .option('--prompt-tokens <n>', 'prompt tokens', parseInteger(1), 128)
-  .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
-  .option('--rounds <n>', 'measurements of each level and workload, alternating', parseInteger(1), 2)
-  .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2)
   .option('--apis <list>', 'tgi and/or openai', (v: string) => v.split(',').map((a) => a.trim() as Api), ['tgi', 'openai'] as Api[])
   .option('--out <dir>', 'write grammar-results.json there')
   .action(async (o) => {
     await benchGrammar(o);
   });
 
-modelOptions(
-  program
-    .command('tools')
-    .description('Chat with tools (tool_choice auto, answered in text) against the same prompt tokens generated as plain text on one server, in alternating rounds; tokens/s and their ratio.'),
-  { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+roundsOptions(
+  modelOptions(
+    program
+      .command('tools')
+      .description('Chat with tools (tool_choice auto, answered in text) against the same prompt tokens generated as plain text on one server, in alternating rounds; tokens/s and their ratio.'),
+    { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+  ),
+  'tokens of the user message',
 )
   .option('--chat-template <file>', 'the chat template (its tool-call format is the one measured)', resolve('..', 'shared', 'chat-templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'))
-  .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
-  .option('--concurrency <list>', 'concurrent streams', list, [1, 16])
-  .option('--prompt-tokens <n>', 'tokens of the user message', parseInteger(1), 128)
-  .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
-  .option('--rounds <n>', 'measurements of each level and workload, alternating', parseInteger(1), 2)
-  .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2)
   .option('--out <dir>', 'write tools-results.json there')
   .action(async (o) => {
     await benchTools(o);

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeChart } from './chart.js';
-import { ensureLlamaServer, freePort, startProcess, type Process } from './llama-server.js';
+import { ensureLlamaServer, freePort, startProcess, withOthersStopped, type Process } from './llama-server.js';
 import { formatTable, runRequests, summarize, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { promptsOfLength } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
@@ -87,16 +87,8 @@ export async function sameBudget(options: SameBudgetOptions): Promise<void> {
     if (options.slotCells > 0) {
       servers.push(await startOurs(`tgi-node (${slots} x ${options.slotCells})`, model, options, ['--max-batch-total-tokens', String(slots * options.slotCells), '--max-batch-size', String(slots), '--max-total-tokens', String(options.slotCells)]));
     }
-    // Only one server runs at a time (the others stopped with SIGSTOP): they share the cores.
-    const alone = async <T>(server: Server, work: () => Promise<T>): Promise<T> => {
-      const others = servers.filter((s) => s !== server).map((s) => s.process.child);
-      for (const child of others) child.kill('SIGSTOP');
-      try {
-        return await work();
-      } finally {
-        for (const child of others) child.kill('SIGCONT');
-      }
-    };
+    // Only one server runs at a time: they share the cores.
+    const alone = <T>(server: Server, work: () => Promise<T>): Promise<T> => withOthersStopped(servers.filter((s) => s !== server).map((s) => s.process.child), work);
     const total = options.concurrency.reduce((sum, c) => sum + c * options.requestsPerStream * options.rounds, 0);
     const prompts = await promptsOfLength(servers.at(-1)!.target.url, total + 1, options.promptTokens, 9000);
     const warmUp = prompts.pop()!;
