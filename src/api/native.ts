@@ -46,47 +46,64 @@ export type GenerateParameters = z.infer<typeof GenerateParametersSchema>;
 export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 export type CompatGenerateRequest = z.infer<typeof CompatGenerateRequestSchema>;
 
-export interface TokenJson {
-  id: number;
-  text: string;
-  logprob: number | null;
-  special: boolean;
-}
+/** A u64 in responses: a bigint beyond 2^53 (written as the exact integer by json-body.ts). */
+export const U64JsonSchema = z.union([z.number().int(), z.bigint()]);
 
-export interface PrefillTokenJson {
-  id: number;
-  text: string;
-  logprob: number | null;
-}
+export const TokenJsonSchema = z.object({
+  id: z.number().int(),
+  text: z.string(),
+  logprob: z.number().nullable(),
+  special: z.boolean(),
+});
 
-export interface DetailsJson {
-  finish_reason: string;
-  generated_tokens: number;
-  seed: number | bigint | null;
-  prefill: PrefillTokenJson[];
-  tokens: TokenJson[];
-  top_tokens?: TokenJson[][];
-  best_of_sequences?: BestOfSequenceJson[];
-}
+export const PrefillTokenJsonSchema = z.object({
+  id: z.number().int(),
+  text: z.string(),
+  logprob: z.number().nullable().meta({ description: 'null for the first token' }),
+});
 
-export type BestOfSequenceJson = Omit<DetailsJson, 'best_of_sequences'> & { generated_text: string };
+const FinishReasonSchema = z.enum(['length', 'eos_token', 'stop_sequence']);
 
-export interface GenerateResponseJson {
-  generated_text: string;
-  details?: DetailsJson;
-}
+const SequenceDetailsFields = {
+  finish_reason: FinishReasonSchema,
+  generated_tokens: z.number().int(),
+  seed: U64JsonSchema.nullable().meta({ description: 'The seed drawn from; null when decoding was greedy' }),
+  prefill: z.array(PrefillTokenJsonSchema).meta({ description: 'The prompt tokens, with their logprobs when decoder_input_details was true' }),
+  tokens: z.array(TokenJsonSchema),
+  top_tokens: z.array(z.array(TokenJsonSchema)).optional().meta({ description: 'Present when top_n_tokens > 0' }),
+};
 
-export interface StreamDetailsJson {
-  finish_reason: string;
-  generated_tokens: number;
-  seed: number | bigint | null;
-  input_length: number;
-}
+export const BestOfSequenceJsonSchema = z.object({ generated_text: z.string(), ...SequenceDetailsFields });
 
-export interface StreamResponseJson {
-  index: number;
-  token: TokenJson;
-  top_tokens?: TokenJson[];
-  generated_text: string | null;
-  details: StreamDetailsJson | null;
-}
+export const DetailsJsonSchema = z.object({
+  ...SequenceDetailsFields,
+  best_of_sequences: z.array(BestOfSequenceJsonSchema).optional().meta({ description: 'Present when best_of > 1: the sequences not chosen' }),
+});
+
+export const GenerateResponseJsonSchema = z.object({
+  generated_text: z.string(),
+  details: DetailsJsonSchema.optional().meta({ description: 'Present when details or decoder_input_details was true' }),
+});
+
+export const StreamDetailsJsonSchema = z.object({
+  finish_reason: FinishReasonSchema,
+  generated_tokens: z.number().int(),
+  seed: U64JsonSchema.nullable(),
+  input_length: z.number().int(),
+});
+
+export const StreamResponseJsonSchema = z.object({
+  index: z.number().int(),
+  token: TokenJsonSchema,
+  top_tokens: z.array(TokenJsonSchema).optional(),
+  generated_text: z.string().nullable().meta({ description: 'The whole text, in the last event only' }),
+  details: StreamDetailsJsonSchema.nullable().meta({ description: 'In the last event only, when details was true' }),
+});
+
+export type TokenJson = z.infer<typeof TokenJsonSchema>;
+export type PrefillTokenJson = z.infer<typeof PrefillTokenJsonSchema>;
+export type DetailsJson = z.infer<typeof DetailsJsonSchema>;
+export type BestOfSequenceJson = z.infer<typeof BestOfSequenceJsonSchema>;
+export type GenerateResponseJson = z.infer<typeof GenerateResponseJsonSchema>;
+export type StreamDetailsJson = z.infer<typeof StreamDetailsJsonSchema>;
+export type StreamResponseJson = z.infer<typeof StreamResponseJsonSchema>;

@@ -95,65 +95,109 @@ export type ToolJson = z.infer<typeof ToolSchema>;
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 
-export interface UsageJson {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
+export const UsageJsonSchema = z.object({
+  prompt_tokens: integer,
+  completion_tokens: integer,
+  total_tokens: integer,
+});
 
-export interface TopLogprobJson {
-  token: string;
-  logprob: number;
-  bytes: number[];
-}
+export const TopLogprobJsonSchema = z.object({
+  token: z.string(),
+  logprob: number,
+  bytes: z.array(integer),
+});
 
-export interface LogprobContentJson extends TopLogprobJson {
-  top_logprobs: TopLogprobJson[];
-}
+export const LogprobContentJsonSchema = TopLogprobJsonSchema.extend({
+  top_logprobs: z.array(TopLogprobJsonSchema),
+});
 
-export interface ToolCallJson {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
+export const ToolCallJsonSchema = z.object({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.object({ name: z.string(), arguments: z.string().meta({ description: 'The arguments as a JSON text' }) }),
+});
 
-export interface ChatChoiceJson {
-  index: number;
-  message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: ToolCallJson[] };
-  logprobs: { content: LogprobContentJson[] } | null;
-  finish_reason: string;
-}
+const OpenAiFinishReasonSchema = z.enum(['stop', 'length', 'tool_calls']);
 
-export interface ChatCompletionJson {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
-  system_fingerprint: string;
-  choices: ChatChoiceJson[];
-  usage: UsageJson;
-}
+export const ChatChoiceJsonSchema = z.object({
+  index: integer,
+  message: z.object({
+    role: z.literal('assistant'),
+    content: z.string().nullable(),
+    refusal: z.null(),
+    tool_calls: z.array(ToolCallJsonSchema).optional(),
+  }),
+  logprobs: z.object({ content: z.array(LogprobContentJsonSchema) }).nullable(),
+  finish_reason: OpenAiFinishReasonSchema,
+});
 
-export interface CompletionLogprobsJson {
-  tokens: string[];
-  token_logprobs: (number | null)[];
-  top_logprobs: (Record<string, number> | null)[];
-  text_offset: number[];
-}
+export const ChatCompletionJsonSchema = z.object({
+  id: z.string().meta({ description: 'chatcmpl- followed by a random id' }),
+  object: z.literal('chat.completion'),
+  created: integer,
+  model: z.string(),
+  system_fingerprint: z.string(),
+  choices: z.array(ChatChoiceJsonSchema),
+  usage: UsageJsonSchema,
+});
 
-export interface CompletionChoiceJson {
-  index: number;
-  text: string;
-  logprobs: CompletionLogprobsJson | null;
-  finish_reason: string | null;
-}
+/** One event of a streamed chat completion (documentation: the stream writer builds these inline). */
+export const ChatCompletionChunkJsonSchema = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion.chunk'),
+  created: integer,
+  model: z.string(),
+  system_fingerprint: z.string(),
+  choices: z.array(
+    z.object({
+      index: integer,
+      delta: z.object({
+        role: z.literal('assistant').optional(),
+        content: z.string().optional(),
+        tool_calls: z.array(z.object({ index: integer, id: z.string().optional(), type: z.literal('function').optional(), function: z.object({ name: z.string().optional(), arguments: z.string() }) })).optional(),
+      }),
+      logprobs: z.object({ content: z.array(LogprobContentJsonSchema) }).nullable(),
+      finish_reason: OpenAiFinishReasonSchema.nullable(),
+    }),
+  ),
+  usage: UsageJsonSchema.nullable().optional().meta({ description: 'In the last event when stream_options.include_usage was true' }),
+});
 
-export interface CompletionJson {
-  id: string;
-  object: 'text_completion';
-  created: number;
-  model: string;
-  system_fingerprint: string;
-  choices: CompletionChoiceJson[];
-  usage: UsageJson;
-}
+export const CompletionLogprobsJsonSchema = z.object({
+  tokens: z.array(z.string()),
+  token_logprobs: z.array(number.nullable()),
+  top_logprobs: z.array(z.record(z.string(), number).nullable()),
+  text_offset: z.array(integer),
+});
+
+export const CompletionChoiceJsonSchema = z.object({
+  index: integer,
+  text: z.string(),
+  logprobs: CompletionLogprobsJsonSchema.nullable(),
+  finish_reason: OpenAiFinishReasonSchema.nullable(),
+});
+
+export const CompletionJsonSchema = z.object({
+  id: z.string().meta({ description: 'cmpl- followed by a random id' }),
+  object: z.literal('text_completion'),
+  created: integer,
+  model: z.string(),
+  system_fingerprint: z.string(),
+  choices: z.array(CompletionChoiceJsonSchema),
+  usage: UsageJsonSchema,
+});
+
+export const ModelListJsonSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: integer, owned_by: z.string() })),
+});
+
+export type UsageJson = z.infer<typeof UsageJsonSchema>;
+export type TopLogprobJson = z.infer<typeof TopLogprobJsonSchema>;
+export type LogprobContentJson = z.infer<typeof LogprobContentJsonSchema>;
+export type ToolCallJson = z.infer<typeof ToolCallJsonSchema>;
+export type ChatChoiceJson = z.infer<typeof ChatChoiceJsonSchema>;
+export type ChatCompletionJson = z.infer<typeof ChatCompletionJsonSchema>;
+export type CompletionLogprobsJson = z.infer<typeof CompletionLogprobsJsonSchema>;
+export type CompletionChoiceJson = z.infer<typeof CompletionChoiceJsonSchema>;
+export type CompletionJson = z.infer<typeof CompletionJsonSchema>;

@@ -12,14 +12,14 @@ export const WatermarkDetectRequestSchema = z
 
 export type WatermarkDetectRequest = z.infer<typeof WatermarkDetectRequestSchema>;
 
-export interface WatermarkDetectResponse {
-  /** Tokens scored: every token but the first, whose green list depends on the one before. */
-  scored_tokens: number;
-  green_tokens: number;
-  green_fraction: number;
-  z_score: number;
-  /** One-sided: the chance of at least this many green tokens in unwatermarked text. */
-  p_value: number;
-  gamma: number;
-  delta: number;
-}
+export const WatermarkDetectResponseSchema = z.object({
+  scored_tokens: z.number().int().meta({ description: 'Tokens scored: every token but the first, whose green list depends on the one before' }),
+  green_tokens: z.number().int(),
+  green_fraction: z.number(),
+  z_score: z.number(),
+  p_value: z.number().meta({ description: 'One-sided: the chance of at least this many green tokens in unwatermarked text' }),
+  gamma: z.number(),
+  delta: z.number(),
+});
+
+export type WatermarkDetectResponse = z.infer<typeof WatermarkDetectResponseSchema>;

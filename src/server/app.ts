@@ -16,6 +16,8 @@ import { registerNativeRoutes } from './routes/native.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
 import { registerOperationRoutes, type ServerInfo } from './routes/operations.js';
 import { registerWatermarkRoute } from './routes/watermark.js';
+import { registerDocsRoutes } from './routes/docs.js';
+import { openApiDocument } from '../api/openapi.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 
 declare module 'fastify' {
@@ -147,5 +149,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerChatTokenizeRoute(app, options.generator);
   registerOperationRoutes(app, options.generator, options.info);
   registerWatermarkRoute(app, options.generator, options.watermark);
+  registerDocsRoutes(app, openApiDocument({ version: options.info.version, limits: options.generator.limits }));
   return app;
 }

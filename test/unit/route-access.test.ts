@@ -27,6 +27,12 @@ const EXPECTED: Record<string, RouteAccess> = {
   'HEAD /info': 'open',
   'GET /v1/models': 'open',
   'HEAD /v1/models': 'open',
+  'GET /docs': 'open',
+  'HEAD /docs': 'open',
+  'GET /docs/:asset': 'open',
+  'HEAD /docs/:asset': 'open',
+  'GET /api-doc/openapi.json': 'open',
+  'HEAD /api-doc/openapi.json': 'open',
   'GET /metrics': 'metrics',
   'HEAD /metrics': 'metrics',
   'OPTIONS *': 'open',
@@ -50,7 +56,7 @@ function servedRoutes(app: FastifyInstance): string[] {
 describe('route access', () => {
   it('every served route needs the key stated for it', async () => {
     const options = {
-      generator: {},
+      generator: { limits: { maxInputTokens: 10, maxTotalTokens: 20, maxStopSequences: 4, maxBestOf: 2, maxTopNTokens: 5 } },
       info: { version: 'test', docker_label: null },
       logger: pino({ level: 'silent' }),
       payloadLimit: 1000,

@@ -4,28 +4,9 @@ import { GenerateRequestSchema } from '../../api/native.js';
 import { parseBody } from '../../api/parse.js';
 import { unhealthyError } from '../errors.js';
 import type { Generator } from '../generator.js';
+import type { ServerInfo } from '../../api/operations.js';
 
-export interface ServerInfo {
-  model_id: string;
-  model_sha: string | null;
-  model_pipeline_tag: string | null;
-  max_concurrent_requests: number;
-  max_best_of: number;
-  max_stop_sequences: number;
-  max_input_tokens: number;
-  max_total_tokens: number;
-  validation_workers: number;
-  max_client_batch_size: number;
-  /** Extensions: the KV pool the running requests share (in cells and bytes), and the most that run at once. */
-  max_batch_total_tokens: number;
-  max_batch_size: number;
-  kv_cache_cells: number;
-  kv_cache_bytes: number;
-  router: string;
-  version: string;
-  sha: string | null;
-  docker_label: string | null;
-}
+export type { ServerInfo } from '../../api/operations.js';
 
 /** GET /metrics: the Prometheus text of the registry, the engine's state read at the scrape. */
 export function registerMetricsRoute(app: FastifyInstance, generator: Generator): void {

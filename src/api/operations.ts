@@ -1,0 +1,56 @@
+// Shapes of the operational routes' responses (/info, /tokenize, /chat_tokenize) and of the two
+// error bodies, for the OpenAPI document and the handlers' types.
+import { z } from 'zod';
+
+const integer = z.number().int();
+
+export const ServerInfoSchema = z.object({
+  model_id: z.string(),
+  model_sha: z.string().nullable(),
+  model_pipeline_tag: z.string().nullable(),
+  max_concurrent_requests: integer,
+  max_best_of: integer,
+  max_stop_sequences: integer,
+  max_input_tokens: integer,
+  max_total_tokens: integer,
+  validation_workers: integer,
+  max_client_batch_size: integer,
+  max_batch_total_tokens: integer.meta({ description: 'Extension: KV cells the running requests share (--max-batch-total-tokens)' }),
+  max_batch_size: integer.meta({ description: 'Extension: the most requests that run at once (--max-batch-size)' }),
+  kv_cache_cells: integer.meta({ description: 'Extension: KV cells of the pool' }),
+  kv_cache_bytes: integer.meta({ description: 'Extension: bytes of the KV pool' }),
+  router: z.string(),
+  version: z.string(),
+  sha: z.string().nullable(),
+  docker_label: z.string().nullable(),
+});
+
+export type ServerInfo = z.infer<typeof ServerInfoSchema>;
+
+export const TokenSpanSchema = z.object({
+  id: integer,
+  text: z.string().meta({ description: 'The text of the byte span' }),
+  start: integer.meta({ description: 'First UTF-8 byte of the token in the input' }),
+  stop: integer.meta({ description: 'UTF-8 byte after the token' }),
+});
+
+export const TokenizeResponseSchema = z.array(TokenSpanSchema);
+
+export const ChatTokenizeResponseSchema = z.object({
+  tokenize_response: TokenizeResponseSchema,
+  templated_text: z.string().meta({ description: 'The prompt the chat template rendered' }),
+});
+
+export const NativeErrorSchema = z.object({
+  error: z.string(),
+  error_type: z.string().meta({ description: 'validation, overloaded, generation, incomplete_generation, template_error, healthcheck, shutdown, authentication' }),
+});
+
+export const OpenAiErrorSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string(),
+    param: z.string().nullable(),
+    code: z.string().nullable(),
+  }),
+});
