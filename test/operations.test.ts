@@ -89,6 +89,41 @@ describe('operations', () => {
     assert.match(text, /^tgi_request_success [1-9]/m);
   });
 
+  it('/metrics has TGI\'s step metrics, buckets and the prefix-cache hits', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const value = (text: string, series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+    const before = await scrape();
+    const body = { inputs: 'Once upon a time there was a dog', parameters: { max_new_tokens: 10, stop: [] } };
+    const first = await postJson(`${server.url}/generate`, body, { authorization: 'Bearer sekret' });
+    assert.equal(first.status, 200);
+    const middle = await scrape();
+    const second = await postJson(`${server.url}/generate`, body, { authorization: 'Bearer sekret' });
+    assert.equal(second.json.generated_text, first.json.generated_text);
+    const after = await scrape();
+    const delta = (from: string, to: string, series: string) => value(to, series) - value(from, series);
+    // 10 tokens: the first comes out of the prefill step, the 9 others out of decode steps.
+    assert.equal(delta(before, middle, 'tgi_batch_inference_count{method="prefill"}'), 1);
+    assert.equal(delta(before, middle, 'tgi_batch_inference_count{method="decode"}'), 9);
+    assert.equal(delta(before, middle, 'tgi_batch_inference_success{method="decode"}'), 9);
+    assert.equal(delta(before, middle, 'tgi_batch_forward_duration_count{method="decode"}'), 9);
+    assert.equal(delta(before, middle, 'tgi_batch_decode_duration_count{method="prefill"}'), 1);
+    assert.ok(delta(before, middle, 'tgi_batch_inference_duration_sum{method="decode"}') > 0);
+    assert.equal(delta(before, middle, 'tgi_batch_next_size_bucket{le="1"}'), 1);
+    assert.equal(delta(before, middle, 'tgi_batch_next_size_count'), 1);
+    // The second request starts from the first one's cached prompt.
+    assert.equal(delta(middle, after, 'tgi_prefix_cache_hits'), 1);
+    assert.equal(delta(before, middle, 'tgi_prefix_cache_hits'), 0);
+    // TGI's bucket sets: 35 geometric duration bounds, 100 linear length bounds, 1..1024 batch sizes.
+    const bounds = (name: string) => [...after.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"`, 'gm'))].map((m) => m[1]);
+    const durations = bounds('tgi_request_duration');
+    assert.equal(durations.length, 36);
+    assert.deepEqual([durations[0], durations[34], durations[35]], ['0.00015', '145.611', '+Inf']);
+    const inputs = bounds('tgi_request_input_length');
+    assert.equal(inputs.length, 101);
+    assert.equal(Number(inputs[99]), (await (await fetch(`${server.url}/info`)).json()).max_input_tokens);
+    assert.equal(bounds('tgi_batch_next_size').length, 1025);
+  });
+
   it('/metrics reports the KV cells running requests hold, of all the cells, while they run', async () => {
     const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
     const info = await (await fetch(`${server.url}/info`)).json();

@@ -77,7 +77,7 @@ export class EngineClient extends EventEmitter {
   ) {
     super();
     this.state = {
-      waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0, usedCells: 0,
+      waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0, prefixCacheHits: 0, usedCells: 0,
       totalCells: limits.poolCells,
       layout: { sequences: context.sequences, sequenceCells: context.sequenceContextSize },
       relayouts: 0,
@@ -173,6 +173,7 @@ export class EngineClient extends EventEmitter {
   private onMessage(message: FromWorker): void {
     if (message.type === 'events') {
       this.state = message.state;
+      if (message.steps.length > 0) this.emit('steps', message.steps);
       for (const event of message.events) {
         if (event.kind === 'dropped') {
           this.emit('dropped', event.requestId);

@@ -25,7 +25,7 @@ function start(): void {
     maxPrefillTokens: Math.min(config.scheduler.maxPrefillTokens, engine.limits.maxBatchTokens - config.scheduler.maxSequences),
     prefixCaching: config.scheduler.prefixCaching,
   };
-  const scheduler = new Scheduler(engine, limits, (events, state) => send({ type: 'events', events, state }), config.watermark);
+  const scheduler: Scheduler = new Scheduler(engine, limits, (events, state) => send({ type: 'events', events, state, steps: scheduler.takeStepRecords() }), config.watermark);
   port.on('message', (message: ToWorker) => {
     if (message.type === 'submit') scheduler.submit(message.request);
     else if (message.type === 'cancel') scheduler.cancel(message.requestId);

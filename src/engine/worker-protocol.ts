@@ -1,6 +1,6 @@
 // Messages between the HTTP thread and the engine thread.
 import type { LlamaEngineOptions, ResolvedContext } from './llama/engine.js';
-import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
+import type { SchedulerLimits, SchedulerState, StepRecord } from '../scheduler/scheduler.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import type { EngineEvent, GenerationRequest, ModelInfo } from './types.js';
 import type { LlamaLogLevel } from './llama/logging.js';
@@ -22,5 +22,5 @@ export type FromWorker =
   | { type: 'log'; level: LlamaLogLevel; text: string }
   | { type: 'ready'; info: ModelInfo; context: ResolvedContext; limits: SchedulerLimits }
   | { type: 'failed'; message: string }
-  | { type: 'events'; events: EngineEvent[]; state: SchedulerState }
+  | { type: 'events'; events: EngineEvent[]; state: SchedulerState; steps: StepRecord[] }
   | { type: 'closed' };

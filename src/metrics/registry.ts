@@ -1,7 +1,7 @@
 // Prometheus metrics with TGI's names (no _total suffix), one registry per server.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { SchedulerState } from '../scheduler/scheduler.js';
+import type { SchedulerState, StepRecord } from '../scheduler/scheduler.js';
 
 const DURATION_BUCKETS = Array.from({ length: 35 }, (_, k) => Number((0.0001 * 1.5 ** (k + 1)).toPrecision(6)));
 
@@ -9,6 +9,10 @@ function linearBuckets(max: number): number[] {
   const step = Math.max(1, max / 100);
   return Array.from({ length: 100 }, (_, k) => Math.round(step * (k + 1) * 1000) / 1000);
 }
+
+const BATCH_SIZE_BUCKETS = Array.from({ length: 1024 }, (_, k) => k + 1);
+
+type StepMethod = StepRecord['method'];
 
 export type FailureKind = 'validation' | 'overloaded' | 'generation' | 'incomplete' | 'template' | 'dropped';
 
@@ -31,6 +35,14 @@ export class Metrics {
   readonly batchMaxTotalTokens: Gauge;
   readonly prefixReusedTokens: Gauge;
   readonly prefilledTokens: Gauge;
+  readonly prefixCacheHits: Gauge;
+  readonly batchNextSize: Histogram;
+  readonly batchInferenceCount: Counter<'method'>;
+  readonly batchInferenceSuccess: Counter<'method'>;
+  readonly batchInferenceFailure: Counter<'method'>;
+  readonly batchInferenceDuration: Histogram<'method'>;
+  readonly batchForwardDuration: Histogram<'method'>;
+  readonly batchDecodeDuration: Histogram<'method'>;
   readonly kvUsedCells: Gauge;
   readonly kvTotalCells: Gauge;
   readonly kvUsage: Gauge;
@@ -61,6 +73,18 @@ export class Metrics {
     this.batchMaxTotalTokens.set(limits.maxBatchTotalTokens);
     this.prefixReusedTokens = new Gauge({ name: 'tgi_prefix_cache_reused_tokens', help: 'Prompt tokens served from cached KV cells instead of being recomputed, since start', registers });
     this.prefilledTokens = new Gauge({ name: 'tgi_prefill_tokens', help: 'Prompt tokens computed, since start', registers });
+    this.prefixCacheHits = new Gauge({ name: 'tgi_prefix_cache_hits', help: 'Requests that started from cached KV cells of an earlier or running prompt, since start', registers });
+    // TGI's step metrics. A step is `prefill` when it computes prompt tokens (chunked prefill: with
+    // the running sequences' decodes in the same pass), `decode` otherwise.
+    const byMethod = (name: string, help: string) => new Counter({ name, help, labelNames: ['method'], registers });
+    const durationByMethod = (name: string, help: string) => new Histogram({ name, help, labelNames: ['method'], buckets: DURATION_BUCKETS, registers });
+    this.batchNextSize = new Histogram({ name: 'tgi_batch_next_size', help: 'Requests admitted into the running batch at a step', buckets: BATCH_SIZE_BUCKETS, registers });
+    this.batchInferenceCount = byMethod('tgi_batch_inference_count', 'Engine steps');
+    this.batchInferenceSuccess = byMethod('tgi_batch_inference_success', 'Engine steps that succeeded');
+    this.batchInferenceFailure = byMethod('tgi_batch_inference_failure', 'Engine steps that failed');
+    this.batchInferenceDuration = durationByMethod('tgi_batch_inference_duration', 'Whole engine step in seconds: planning, forward pass, token choice');
+    this.batchForwardDuration = durationByMethod('tgi_batch_forward_duration', 'Model forward pass (llama_decode) of a step in seconds');
+    this.batchDecodeDuration = durationByMethod('tgi_batch_decode_duration', 'Token choice and detokenization of a step in seconds');
     // What routers and autoscalers read beside the queue (tgi_queue_size) and batch (tgi_batch_current_size) sizes.
     this.kvUsedCells = new Gauge({ name: 'tgi_kv_cache_used_cells', help: 'KV cache cells holding the tokens of running requests', registers });
     this.kvTotalCells = new Gauge({ name: 'tgi_kv_cache_total_cells', help: 'KV cache cells of the pool the running requests share', registers });
@@ -89,12 +113,26 @@ export class Metrics {
     this.requestFailure.inc({ err: kind });
   }
 
+  /** The engine's steps since its last report. */
+  recordSteps(steps: readonly StepRecord[]): void {
+    for (const step of steps) {
+      const method: { method: StepMethod } = { method: step.method };
+      this.batchInferenceCount.inc(method);
+      (step.ok ? this.batchInferenceSuccess : this.batchInferenceFailure).inc(method);
+      this.batchInferenceDuration.observe(method, step.total);
+      this.batchForwardDuration.observe(method, step.forward);
+      if (step.ok) this.batchDecodeDuration.observe(method, step.choice);
+      if (step.admitted > 0) this.batchNextSize.observe(step.admitted);
+    }
+  }
+
   setSchedulerState(state: SchedulerState): void {
     this.queueSize.set(state.waiting);
     this.batchSize.set(state.running);
     this.batchReservedTokens.set(state.reservedTokens);
     this.prefixReusedTokens.set(state.reusedPromptTokens);
     this.prefilledTokens.set(state.prefilledTokens);
+    this.prefixCacheHits.set(state.prefixCacheHits);
     this.kvUsedCells.set(state.usedCells);
     this.kvTotalCells.set(state.totalCells);
     this.kvUsage.set(state.totalCells > 0 ? state.usedCells / state.totalCells : 0);

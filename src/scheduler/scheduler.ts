@@ -31,6 +31,8 @@ export interface SchedulerState {
   reusedPromptTokens: number;
   /** Prompt tokens computed, since start. */
   prefilledTokens: number;
+  /** Requests that started from cached KV cells of an earlier or running prompt, since start. */
+  prefixCacheHits: number;
   /** KV cells holding the tokens of running requests. */
   usedCells: number;
   /** KV cells of the pool, all sequences together. */
@@ -39,6 +41,19 @@ export interface SchedulerState {
   layout: KvLayout;
   /** Times the pool was divided anew, since start. */
   relayouts: number;
+}
+
+/** One engine step, for the tgi_batch_* metrics. */
+export interface StepRecord {
+  /** `prefill` when the step computed prompt tokens (with or without decodes), else `decode`. */
+  method: 'prefill' | 'decode';
+  ok: boolean;
+  /** Requests admitted into the batch at this step. */
+  admitted: number;
+  /** Seconds: the whole step, the engine's forward pass, and token choice with detokenization. */
+  total: number;
+  forward: number;
+  choice: number;
 }
 
 interface Waiting {
@@ -81,9 +96,11 @@ export class Scheduler {
   private readonly grammars: Grammars;
   private reserved = 0;
   private reusedPromptTokens = 0;
+  private prefixCacheHits = 0;
   private prefilledTokens = 0;
   private wake: (() => void) | undefined;
   private closed = false;
+  private stepRecords: StepRecord[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -103,11 +120,19 @@ export class Scheduler {
       reservedTokens: this.reserved,
       reusedPromptTokens: this.reusedPromptTokens,
       prefilledTokens: this.prefilledTokens,
+      prefixCacheHits: this.prefixCacheHits,
       usedCells: this.running.reduce((sum, sequence) => sum + sequence.cached, 0),
       totalCells: this.pool.cells,
       layout: { sequences: this.engine.limits.maxSequences, sequenceCells: this.engine.limits.sequenceContextSize },
       relayouts: this.relayouts,
     };
+  }
+
+  /** The records of the steps since the last call. */
+  takeStepRecords(): StepRecord[] {
+    const records = this.stepRecords;
+    this.stepRecords = [];
+    return records;
   }
 
   submit(request: GenerationRequest): void {
@@ -177,8 +202,10 @@ export class Scheduler {
     }
   }
 
-  private admit(): void {
-    if (this.waiting.length === 0) return;
+  /** Admits waiting requests the pool holds now; returns how many. */
+  private admit(): number {
+    if (this.waiting.length === 0) return 0;
+    let admitted = 0;
     let busy = this.busySlots();
     for (let i = 0; i < this.waiting.length; ) {
       const { request, reservation, constraint } = this.waiting[i];
@@ -192,7 +219,7 @@ export class Scheduler {
         } catch (error) {
           if (!(error instanceof KvLayoutUnavailableError)) {
             this.failAll(error instanceof Error ? error.message : String(error));
-            return;
+            return admitted;
           }
           // Out of memory for the new layout: the running sequences continue in the old one; the
           // request that needed it fails rather than waiting for a layout that cannot be made.
@@ -214,10 +241,13 @@ export class Scheduler {
       this.engine.truncateSequence(placement.slot, placement.reuse);
       this.reserved += reservation;
       this.reusedPromptTokens += placement.reuse;
+      if (placement.reuse > 0) this.prefixCacheHits++;
       const sequence = new RunningSequence(request, placement.slot, reservation, placement.reuse, now(), this.engine, this.watermark, constraint?.start());
       this.running.push(sequence);
       busy.set(sequence.slot, sequence.slotView());
+      admitted++;
     }
+    return admitted;
   }
 
   /** The running sequences' slots and what their cells hold. */
@@ -247,7 +277,8 @@ export class Scheduler {
   }
 
   step(): void {
-    this.admit();
+    const started = now();
+    const admitted = this.admit();
     if (this.running.length === 0) return;
     const planned: Planned[] = [];
     for (const sequence of this.running) {
@@ -264,13 +295,18 @@ export class Scheduler {
     // llama.cpp splits a batch into one compute pass per run of consecutive sequence ids: in slot
     // order, the running sequences form as few runs as possible.
     planned.sort((a, b) => a.entry.sequence - b.entry.sequence);
+    const method = planned.some((p) => p.sequence.prefilling) ? 'prefill' : 'decode';
     const events: EngineEvent[] = [];
+    const forwardStart = now();
     try {
       this.engine.decode(planned.map((p) => p.entry));
     } catch (error) {
+      const failed = now();
+      this.stepRecords.push({ method, ok: false, admitted, total: (failed - started) / 1000, forward: (failed - forwardStart) / 1000, choice: 0 });
       this.failAll(error instanceof Error ? error.message : String(error));
       return;
     }
+    const forwardEnd = now();
 
     const finished = new Set<RunningSequence>();
     let output = 0;
@@ -302,6 +338,8 @@ export class Scheduler {
       for (const sequence of finished) this.release(sequence);
       this.running = this.running.filter((s) => !finished.has(s));
     }
+    const ended = now();
+    this.stepRecords.push({ method, ok: true, admitted, total: (ended - started) / 1000, forward: (forwardEnd - forwardStart) / 1000, choice: (ended - forwardEnd) / 1000 });
     if (events.length > 0) this.emit(events, this.state);
   }
 
