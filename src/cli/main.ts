@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The launcher: flags -> Config, load the model on the engine thread, serve HTTP.
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FrontDoor, LoadingStatus } from '../server/front-door.js';
 import { basename } from 'node:path';
 import { buildMetricsApp } from '../server/metrics-app.js';
 import type { Logger } from 'pino';
 import { buildCommand, ignoredFlagWarnings } from './options.js';
-import { ConfigError, kvBytesPerToken, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type RawOptions } from './config.js';
+import { ConfigError, kvBytesPerToken, resolveHostname, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type RawOptions } from './config.js';
 import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
 import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
@@ -70,10 +72,11 @@ function chatPrompter(raw: RawOptions, vocabularyModel: LlamaModel, logger: Logg
   return prompter;
 }
 
-async function locateModel(raw: RawOptions, logger: Logger): Promise<ResolvedModel> {
+async function locateModel(raw: RawOptions, logger: Logger, status: LoadingStatus): Promise<ResolvedModel> {
   const modelId = raw.modelId ?? DEFAULT_MODEL_ID;
   if (!raw.modelId) logger.info(`No --model-id given: serving the default model ${DEFAULT_MODEL_ID}`);
   const progress = createDownloadProgress(logger);
+  const downloads = new Map<string, { done: number; total: number }>();
   try {
     return await resolveModel(modelId, {
       revision: raw.revision ?? 'main',
@@ -81,7 +84,17 @@ async function locateModel(raw: RawOptions, logger: Logger): Promise<ResolvedMod
       hub: hubEnvironment(process.env, raw.huggingfaceHubCache),
       log: (message) => logger.info(message),
       warn: (message) => logger.warn(message),
-      onDownload: (file, done, total) => progress.update(file, done, total),
+      onDownload: (file, done, total) => {
+        progress.update(file, done, total);
+        downloads.set(file, { done, total });
+        let all = 0;
+        let received = 0;
+        for (const d of downloads.values()) {
+          all += d.total;
+          received += d.done;
+        }
+        status.update('downloading', all > 0 ? received / all : 0);
+      },
       onDownloadEnd: (file) => progress.end(file),
     });
   } catch (error) {
@@ -97,8 +110,9 @@ function kvPoolLine(pool: KvPool, cellBytes: number, maxTotalTokens: number): st
   return `KV cache: a pool of ${pool.cells} cells (${formatBytes(cellBytes * pool.cells)}, ${formatBytes(cellBytes)} each) shared by the running requests; requests running at once by their tokens (prompt + max_new_tokens): ${allowed.join(', ')}; at most ${pool.maxSequences} (--max-batch-size)`;
 }
 
-async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger): Promise<void> {
+async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger, door: FrontDoor): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
+  door.status.update('loading', 0);
   const started = performance.now();
   const preprocessing = PreprocessWorker.start({ modelPath: config.engine.modelPath, template: prompter.source }).catch((error: unknown) => {
     logger.warn(`The preprocessing thread did not start (${error instanceof Error ? error.message : String(error)}): large prompts are tokenized on the HTTP thread`);
@@ -131,7 +145,10 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       watermark: config.watermark,
     },
     {
-      onProgress: (fraction) => progress.update(fraction),
+      onProgress: (fraction) => {
+        progress.update(fraction);
+        door.status.update('loading', fraction);
+      },
       onLog: (level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)),
     },
   ).finally(() => progress.stop());
@@ -144,7 +161,13 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const permits = new Permits(config.limits.maxConcurrentRequests);
   const preprocessor = new Preprocessor(vocabulary, prompter, await preprocessing);
   const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits, preprocessor);
+  let route: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   const app = await buildApp({
+    // The port is already open (see FrontDoor): the app answers on it once ready.
+    serverFactory: (handler) => {
+      route = handler;
+      return door.server;
+    },
     generator,
     logger,
     payloadLimit: config.payloadLimit,
@@ -178,9 +201,12 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       docker_label: null,
     },
   });
+  // Fastify closes only servers it started listening: stop accepting and wait for the connections here.
+  app.addHook('preClose', (done) => door.server.close(() => done()));
   const requests = new InFlightRequests(app);
-  const address = await app.listen({ host: config.hostname, port: config.port });
-  const port = (app.server.address() as { port: number }).port;
+  await app.ready();
+  door.open(route!);
+  const port = door.port;
   const host = config.hostname === '0.0.0.0' || config.hostname === '::' ? 'localhost' : config.hostname;
   let metricsUrl: string | undefined;
   if (config.prometheusPort !== undefined) {
@@ -207,7 +233,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       loadSeconds: Number(loadSeconds.toFixed(2)),
       url: `http://${host}:${port}`,
       ...(metricsUrl ? { metricsUrl } : {}),
-      listen: address,
+      listen: `http://${config.hostname.includes(':') ? `[${config.hostname}]` : config.hostname}:${port}`,
   };
   const lines = [
       `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} (${info.description}), vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
@@ -243,14 +269,20 @@ async function main(): Promise<void> {
   const logger = createLogger(raw.jsonOutput);
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
-    const model = await locateModel(raw, logger);
-    const options: RawOptions = { ...raw, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };
+    // The port opens first: while the model downloads and loads, requests get a 503 with the progress.
+    const hostname = resolveHostname(raw.hostname, (message) => logger.warn(message));
+    const status = new LoadingStatus(raw.modelId ?? DEFAULT_MODEL_ID);
+    const door = await FrontDoor.listen(hostname, raw.port, status);
+    const shown = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
+    logger.info({ loadingUrl: `http://${shown}:${door.port}` }, `Port ${door.port} open: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`);
+    const model = await locateModel({ ...raw, hostname }, logger, status);
+    const options: RawOptions = { ...raw, hostname, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };
     routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));
     // The HTTP thread tokenizes with its own vocabulary-only copy of the model.
     const vocabularyModel = LlamaModel.load(model.path, { vocabOnly: true });
     const config = resolveConfig(options, vocabularyModel.info(), (message) => logger.warn(message));
     const prompter = chatPrompter(options, vocabularyModel, logger);
-    await launch(config, model, vocabularyModel, prompter, logger);
+    await launch(config, model, vocabularyModel, prompter, logger, door);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal(message);

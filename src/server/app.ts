@@ -1,6 +1,6 @@
 // The HTTP application: body parsing and limits, error bodies per route family, CORS, API key,
 // and the route groups.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyServerFactory, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { BodyShapeError } from '../api/parse.js';
@@ -34,6 +34,8 @@ declare module 'fastify' {
 }
 
 export interface AppOptions {
+  /** Answer on this server (already listening) instead of one Fastify creates. */
+  serverFactory?: FastifyServerFactory;
   generator: Generator;
   info: ServerInfo;
   logger: Logger;
@@ -75,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.payloadLimit,
     return503OnClosing: false,
     forceCloseConnections: false,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
 
   app.setReplySerializer((payload) => stringifyJson(payload));

@@ -47,6 +47,8 @@ export interface FakeHub {
      * of HEAD answers) for a path instead of the real one. The bytes sent are always the real ones.
      */
     misreportedSizes?: Record<string, number>;
+    /** Send content downloads larger than 64 KiB at about this many bytes per second (a slow link). */
+    trickleBytesPerSecond?: number;
   };
   close(): Promise<void>;
 }
@@ -344,7 +346,27 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
       });
       return;
     }
+    const rate = hub.faults.trickleBytesPerSecond;
+    if (rate !== undefined && body.byteLength > 65_536) {
+      trickle(res, Buffer.from(body), rate);
+      return;
+    }
     res.end(Buffer.from(body));
+  }
+
+  /** Writes `body` in 10 slices a second, `rate` bytes a second in all. */
+  function trickle(res: ServerResponse, body: Buffer, rate: number): void {
+    const slice = Math.max(1, Math.round(rate / 10));
+    let offset = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      const end = Math.min(body.byteLength, offset + slice);
+      const chunk = body.subarray(offset, end);
+      offset = end;
+      if (offset >= body.byteLength) res.end(chunk);
+      else res.write(chunk, () => setTimeout(next, 100));
+    };
+    next();
   }
 
   async function readBody(req: IncomingMessage): Promise<string> {

@@ -39,12 +39,38 @@ export interface RunningServer {
 }
 
 export function startServer(args: string[] = [], env: Record<string, string> = {}, model = STORIES): Promise<RunningServer> {
+  return spawnServer(args, env, model).ready;
+}
+
+/** A server whose port is open while its model still loads: `url` now, `ready` once loaded. */
+export interface LoadingServer {
+  url: string;
+  process: ChildProcess;
+  logs: string[];
+  ready: Promise<RunningServer>;
+  stop(): Promise<void>;
+}
+
+export async function startLoadingServer(args: string[] = [], env: Record<string, string> = {}, model = STORIES): Promise<LoadingServer> {
+  const spawned = spawnServer(args, env, model);
+  spawned.ready.catch(() => undefined);
+  const url = await spawned.open;
+  return { url, process: spawned.process, logs: spawned.logs, ready: spawned.ready, stop: () => stopChild(spawned.process) };
+}
+
+function spawnServer(args: string[], env: Record<string, string>, model: string): { process: ChildProcess; logs: string[]; open: Promise<string>; ready: Promise<RunningServer> } {
+  let opened: (url: string) => void = () => undefined;
+  let failedToOpen: (error: Error) => void = () => undefined;
+  const open = new Promise<string>((resolveOpen, rejectOpen) => {
+    opened = resolveOpen;
+    failedToOpen = rejectOpen;
+  });
   const child = spawn(process.execPath, [MAIN, '--model-id', model, '--hostname', '127.0.0.1', '--port', '0', '--threads', '1', '--json-output', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
-  return new Promise((resolvePromise, reject) => {
+  const ready = new Promise<RunningServer>((resolvePromise, reject) => {
     let buffer = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -58,7 +84,8 @@ export function startServer(args: string[] = [], env: Record<string, string> = {
         buffer = buffer.slice(newline + 1);
         logs.push(line);
         try {
-          const record = JSON.parse(line) as { url?: string };
+          const record = JSON.parse(line) as { url?: string; loadingUrl?: string };
+          if (record.loadingUrl) opened(record.loadingUrl.replace('localhost', '127.0.0.1'));
           if (record.url) {
             clearTimeout(timer);
             resolvePromise({
@@ -78,9 +105,12 @@ export function startServer(args: string[] = [], env: Record<string, string> = {
     child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with code ${code}:\n${logs.join('\n')}`));
+      const error = new Error(`server exited with code ${code}:\n${logs.join('\n')}`);
+      failedToOpen(error);
+      reject(error);
     });
   });
+  return { process: child, logs, open, ready };
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any; text: string }> {

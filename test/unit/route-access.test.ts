@@ -56,7 +56,11 @@ function servedRoutes(app: FastifyInstance): string[] {
 describe('route access', () => {
   it('every served route needs the key stated for it', async () => {
     const options = {
-      generator: { limits: { maxInputTokens: 10, maxTotalTokens: 20, maxStopSequences: 4, maxBestOf: 2, maxTopNTokens: 5 } },
+      generator: {
+        limits: { maxInputTokens: 10, maxTotalTokens: 20, maxStopSequences: 4, maxBestOf: 2, maxTopNTokens: 5 },
+        tokenizer: { tokenize: () => new Int32Array(1) },
+        engine: { healthy: true, on: () => undefined },
+      },
       info: { version: 'test', docker_label: null },
       logger: pino({ level: 'silent' }),
       payloadLimit: 1000,

@@ -5,6 +5,7 @@ import { parseBody } from '../../api/parse.js';
 import { unhealthyError } from '../errors.js';
 import type { Generator } from '../generator.js';
 import type { ServerInfo } from '../../api/operations.js';
+import { HealthCheck } from '../health.js';
 
 export type { ServerInfo } from '../../api/operations.js';
 
@@ -18,8 +19,9 @@ export function registerMetricsRoute(app: FastifyInstance, generator: Generator)
 }
 
 export function registerOperationRoutes(app: FastifyInstance, generator: Generator, info: ServerInfo): void {
+  const check = new HealthCheck(generator.engine, Array.from(generator.tokenizer.tokenize('liveness', true)));
   const health = async (_request: unknown, reply: import('fastify').FastifyReply) => {
-    if (!generator.engine.healthy) {
+    if (!(await check.check())) {
       const error = unhealthyError();
       return reply.code(error.status).send(error.toJSON());
     }
