@@ -110,6 +110,9 @@ describe('operations', () => {
     assert.ok(delta(before, middle, 'tgi_batch_inference_duration_sum{method="decode"}') > 0);
     assert.equal(delta(before, middle, 'tgi_batch_next_size_bucket{le="1"}'), 1);
     assert.equal(delta(before, middle, 'tgi_batch_next_size_count'), 1);
+    assert.equal(delta(before, middle, 'tgi_batch_filter_duration_count{method="decode"}'), 9);
+    // Alone in the batch: it joined nobody.
+    assert.equal(delta(before, middle, 'tgi_batch_concat{reason="chunking"}'), 0);
     // The second request starts from the first one's cached prompt.
     assert.equal(delta(middle, after, 'tgi_prefix_cache_hits'), 1);
     assert.equal(delta(before, middle, 'tgi_prefix_cache_hits'), 0);
@@ -122,6 +125,24 @@ describe('operations', () => {
     assert.equal(inputs.length, 101);
     assert.equal(Number(inputs[99]), (await (await fetch(`${server.url}/info`)).json()).max_input_tokens);
     assert.equal(bounds('tgi_batch_next_size').length, 1025);
+  });
+
+  it('tgi_batch_concat counts requests joining a running batch', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const concat = (text: string) => Number(/^tgi_batch_concat\{reason="chunking"\} (\S+)$/m.exec(text)?.[1] ?? 0);
+    const before = concat(await scrape());
+    const response = await fetch(`${server.url}/generate_stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sekret' },
+      body: JSON.stringify({ inputs: 'Once upon a time', parameters: { max_new_tokens: 150, stop: [] } }),
+    });
+    const reader = response.body!.getReader();
+    let seen = '';
+    while ((seen.match(/data:/g) ?? []).length < 5) seen += new TextDecoder().decode((await reader.read()).value);
+    const joined = await postJson(`${server.url}/generate`, { inputs: 'The dog', parameters: { max_new_tokens: 3 } }, { authorization: 'Bearer sekret' });
+    assert.equal(joined.status, 200);
+    await reader.cancel();
+    assert.equal(concat(await scrape()) - before, 1);
   });
 
   it('/metrics reports the KV cells running requests hold, of all the cells, while they run', async () => {

@@ -43,6 +43,8 @@ export class Metrics {
   readonly batchInferenceDuration: Histogram<'method'>;
   readonly batchForwardDuration: Histogram<'method'>;
   readonly batchDecodeDuration: Histogram<'method'>;
+  readonly batchFilterDuration: Histogram<'method'>;
+  readonly batchConcat: Counter<'reason'>;
   readonly kvUsedCells: Gauge;
   readonly kvTotalCells: Gauge;
   readonly kvUsage: Gauge;
@@ -85,6 +87,9 @@ export class Metrics {
     this.batchInferenceDuration = durationByMethod('tgi_batch_inference_duration', 'Whole engine step in seconds: planning, forward pass, token choice');
     this.batchForwardDuration = durationByMethod('tgi_batch_forward_duration', 'Model forward pass (llama_decode) of a step in seconds');
     this.batchDecodeDuration = durationByMethod('tgi_batch_decode_duration', 'Token choice and detokenization of a step in seconds');
+    this.batchFilterDuration = durationByMethod('tgi_batch_filter_duration', 'Freeing the requests a step finished, in seconds');
+    // Requests join a running batch at any step (continuous batching with chunked prefill): TGI's `chunking` reason.
+    this.batchConcat = new Counter({ name: 'tgi_batch_concat', help: 'Steps at which new requests joined a running batch, by reason', labelNames: ['reason'], registers });
     // What routers and autoscalers read beside the queue (tgi_queue_size) and batch (tgi_batch_current_size) sizes.
     this.kvUsedCells = new Gauge({ name: 'tgi_kv_cache_used_cells', help: 'KV cache cells holding the tokens of running requests', registers });
     this.kvTotalCells = new Gauge({ name: 'tgi_kv_cache_total_cells', help: 'KV cache cells of the pool the running requests share', registers });
@@ -121,7 +126,11 @@ export class Metrics {
       (step.ok ? this.batchInferenceSuccess : this.batchInferenceFailure).inc(method);
       this.batchInferenceDuration.observe(method, step.total);
       this.batchForwardDuration.observe(method, step.forward);
-      if (step.ok) this.batchDecodeDuration.observe(method, step.choice);
+      if (step.ok) {
+        this.batchDecodeDuration.observe(method, step.choice);
+        this.batchFilterDuration.observe(method, step.filter);
+      }
+      if (step.joinedRunning) this.batchConcat.inc({ reason: 'chunking' });
       if (step.admitted > 0) this.batchNextSize.observe(step.admitted);
     }
   }

@@ -48,12 +48,14 @@ export interface StepRecord {
   /** `prefill` when the step computed prompt tokens (with or without decodes), else `decode`. */
   method: 'prefill' | 'decode';
   ok: boolean;
-  /** Requests admitted into the batch at this step. */
+  /** Requests admitted into the batch at this step, and whether they joined requests already running. */
   admitted: number;
-  /** Seconds: the whole step, the engine's forward pass, and token choice with detokenization. */
+  joinedRunning: boolean;
+  /** Seconds: the whole step, the engine's forward pass, token choice with detokenization, and freeing the finished. */
   total: number;
   forward: number;
   choice: number;
+  filter: number;
 }
 
 interface Waiting {
@@ -278,7 +280,9 @@ export class Scheduler {
 
   step(): void {
     const started = now();
+    const alreadyRunning = this.running.length;
     const admitted = this.admit();
+    const joinedRunning = admitted > 0 && alreadyRunning > 0;
     if (this.running.length === 0) return;
     const planned: Planned[] = [];
     for (const sequence of this.running) {
@@ -302,7 +306,7 @@ export class Scheduler {
       this.engine.decode(planned.map((p) => p.entry));
     } catch (error) {
       const failed = now();
-      this.stepRecords.push({ method, ok: false, admitted, total: (failed - started) / 1000, forward: (failed - forwardStart) / 1000, choice: 0 });
+      this.stepRecords.push({ method, ok: false, admitted, joinedRunning, total: (failed - started) / 1000, forward: (failed - forwardStart) / 1000, choice: 0, filter: 0 });
       this.failAll(error instanceof Error ? error.message : String(error));
       return;
     }
@@ -334,12 +338,13 @@ export class Scheduler {
         sequence.cached += count;
       }
     }
+    const chosen = now();
     if (finished.size > 0) {
       for (const sequence of finished) this.release(sequence);
       this.running = this.running.filter((s) => !finished.has(s));
     }
     const ended = now();
-    this.stepRecords.push({ method, ok: true, admitted, total: (ended - started) / 1000, forward: (forwardEnd - forwardStart) / 1000, choice: (ended - forwardEnd) / 1000 });
+    this.stepRecords.push({ method, ok: true, admitted, joinedRunning, total: (ended - started) / 1000, forward: (forwardEnd - forwardStart) / 1000, choice: (chosen - forwardEnd) / 1000, filter: (ended - chosen) / 1000 });
     if (events.length > 0) this.emit(events, this.state);
   }
 
