@@ -13,10 +13,12 @@ describe('launcher', () => {
   it('--help explains every TGI flag it supports', () => {
     const result = run(['--help']);
     assert.equal(result.status, 0);
-    for (const flag of ['--model-id', '--hostname', '--port', '--max-concurrent-requests', '--max-best-of', '--max-stop-sequences', '--max-top-n-tokens', '--max-input-tokens', '--max-total-tokens', '--max-batch-prefill-tokens', '--max-batch-total-tokens', '--max-batch-size', '--json-output', '--threads', '--ctx-size', '--flash-attn', '--gpu-layers']) {
+    for (const flag of ['--model-id', '--hostname', '--port', '--max-concurrent-requests', '--max-best-of', '--max-stop-sequences', '--max-top-n-tokens', '--max-input-tokens', '--max-total-tokens', '--max-batch-prefill-tokens', '--max-batch-total-tokens', '--max-batch-size', '--json-output', '--threads', '--ctx-size', '--flash-attn', '--gpu-layers', '--otlp-endpoint', '--otlp-service-name']) {
       assert.match(result.stdout, new RegExp(`^\\s+(-\\w, )?${flag}\\b.*\\s{2,}[A-Z]`, 'm'), flag);
     }
     assert.match(result.stdout.replace(/\s+/g, ' '), /env: MAX_TOTAL_TOKENS/);
+    assert.match(result.stdout.replace(/\s+/g, ' '), /OTLP\/HTTP endpoint .*gRPC is not spoken.*\/v1\/traces.*env: OTLP_ENDPOINT/);
+    assert.match(result.stdout.replace(/\s+/g, ' '), /default: "text-generation-inference\.router", env: OTLP_SERVICE_NAME/);
   });
 
   it('both bins point at the launcher', () => {
@@ -28,6 +30,12 @@ describe('launcher', () => {
     const result = run(['--model-id', STORIES, '--max-input-tokens', '600', '--max-total-tokens', '512']);
     assert.equal(result.status, 2);
     assert.match(result.stdout + result.stderr, /`max_input_tokens`\(600\) must be < `max_total_tokens`\(512\)/);
+  });
+
+  it('an --otlp-endpoint that is not an http(s) URL is a configuration error', () => {
+    const result = run(['--model-id', STORIES, '--otlp-endpoint', 'localhost:4318']);
+    assert.equal(result.status, 2);
+    assert.match(result.stdout + result.stderr, /--otlp-endpoint must be an http:\/\/ or https:\/\/ URL \(OTLP\/HTTP\), got "localhost:4318"/);
   });
 
   it('a missing model file is a clear error', () => {

@@ -36,6 +36,12 @@ export interface EngineSettings {
   prefixCaching: boolean;
 }
 
+/** Where traces go (--otlp-endpoint) and the service they are of. */
+export interface OtlpSettings {
+  endpoint: string;
+  serviceName: string;
+}
+
 export interface Config {
   modelId: string;
   /** What OpenAI responses and /v1/models call the model. */
@@ -54,6 +60,8 @@ export interface Config {
   gracefulTerminationSeconds: number;
   watermark: { gamma: number; delta: number };
   computeType: string;
+  /** Absent: no tracing. */
+  otlp?: OtlpSettings;
   limits: ServerLimits;
   engine: EngineSettings;
 }
@@ -86,6 +94,8 @@ export interface RawOptions {
   maxClientBatchSize: number;
   payloadLimit: number;
   jsonOutput: boolean;
+  otlpEndpoint?: string;
+  otlpServiceName: string;
   corsAllowOrigin?: string[];
   apiKey?: string[];
   apiKeyFile?: string;
@@ -144,6 +154,22 @@ export function resolveHostname(value: string, warn: (message: string) => void):
   return '0.0.0.0';
 }
 
+/** OTLP's gRPC port: a collector there does not answer OTLP/HTTP. */
+const OTLP_GRPC_PORT = '4317';
+
+export function resolveOtlp(endpoint: string | undefined, serviceName: string, warn: (message: string) => void): OtlpSettings | undefined {
+  if (endpoint === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new ConfigError(`--otlp-endpoint must be an http:// or https:// URL (OTLP/HTTP), got "${endpoint}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--otlp-endpoint must be an http:// or https:// URL (OTLP/HTTP), got "${endpoint}"`);
+  if (url.port === OTLP_GRPC_PORT) warn(`--otlp-endpoint ${endpoint}: port ${OTLP_GRPC_PORT} is OTLP/gRPC's; tgi-node exports over OTLP/HTTP (usually port 4318)`);
+  return { endpoint, serviceName };
+}
+
 export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: string) => void): Config {
   if (!raw.modelId) throw new ConfigError('--model-id (or MODEL_ID) is required');
   if (raw.validationWorkers <= 0) throw new ConfigError('`validation_workers` must be > 0');
@@ -190,6 +216,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
     watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
     computeType: process.env.COMPUTE_TYPE ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
+    otlp: resolveOtlp(raw.otlpEndpoint, raw.otlpServiceName, warn),
     limits: {
       maxConcurrentRequests: raw.maxConcurrentRequests,
       maxBestOf: raw.maxBestOf,

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { buildMetricsApp } from '../server/metrics-app.js';
 import type { Logger } from 'pino';
 import { buildCommand, ignoredFlagWarnings } from './options.js';
-import { ConfigError, kvBytesPerToken, resolveHostname, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type RawOptions } from './config.js';
+import { ConfigError, kvBytesPerToken, resolveHostname, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type OtlpSettings, type RawOptions } from './config.js';
 import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
 import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
@@ -29,6 +29,7 @@ import { ChatPrompter } from '../chat/prompt.js';
 import { resolveTemplateSource } from './chat-template.js';
 import { PreprocessWorker } from '../preprocess/worker-client.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
+import type { Tracing } from '../tracing/provider.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 const VERSION = packageJson.version;
@@ -110,6 +111,13 @@ function kvPoolLine(pool: KvPool, cellBytes: number, maxTotalTokens: number): st
   return `KV cache: a pool of ${pool.cells} cells (${formatBytes(cellBytes * pool.cells)}, ${formatBytes(cellBytes)} each) shared by the running requests; requests running at once by their tokens (prompt + max_new_tokens): ${allowed.join(', ')}; at most ${pool.maxSequences} (--max-batch-size)`;
 }
 
+/** The OpenTelemetry SDK, loaded only when --otlp-endpoint asks for it. */
+async function loadTracing(otlp: OtlpSettings, logger: Logger): Promise<Tracing> {
+  const { startTracing } = await import('../tracing/provider.js');
+  const tracingLogger = logger.child({ component: 'tracing' });
+  return startTracing({ ...otlp, serviceVersion: VERSION, warn: (message) => tracingLogger.warn(message) });
+}
+
 async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger, door: FrontDoor): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   door.status.update('loading', 0);
@@ -162,6 +170,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const preprocessor = new Preprocessor(vocabulary, prompter, await preprocessing);
   const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits, preprocessor);
   let route: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
+  const tracing = config.otlp ? await loadTracing(config.otlp, logger) : undefined;
   const app = await buildApp({
     // The port is already open (see FrontDoor): the app answers on it once ready.
     serverFactory: (handler) => {
@@ -179,6 +188,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     prompter,
     servedModel: config.servedModelName,
     watermark: config.watermark,
+    tracer: tracing?.tracer,
     info: {
       model_id: config.modelId,
       model_sha: model.sha,
@@ -233,6 +243,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       loadSeconds: Number(loadSeconds.toFixed(2)),
       url: `http://${host}:${port}`,
       ...(metricsUrl ? { metricsUrl } : {}),
+      ...(tracing ? { tracesUrl: tracing.url } : {}),
       listen: `http://${config.hostname.includes(':') ? `[${config.hostname}]` : config.hostname}:${port}`,
   };
   const lines = [
@@ -242,10 +253,11 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       `Engine: prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${loadSeconds.toFixed(2)} s`,
       `Listening on http://${host}:${port}${metricsUrl ? `; metrics also on ${metricsUrl}` : ''}`,
   ];
+  if (tracing && config.otlp) lines.push(`Tracing: spans of the generation requests go to ${tracing.url} (OTLP/HTTP) as service ${config.otlp.serviceName}`);
   if (config.jsonOutput) logger.info(summary, lines.join('; '));
   else for (const line of lines) logger.info(line);
 
-  const shutdown = new GracefulShutdown({ app, engine, requests, logger, graceSeconds: config.gracefulTerminationSeconds, exit: (code) => process.exit(code) });
+  const shutdown = new GracefulShutdown({ app, engine, requests, logger, tracing, graceSeconds: config.gracefulTerminationSeconds, exit: (code) => process.exit(code) });
   process.on('SIGINT', () => shutdown.onSignal('SIGINT'));
   process.on('SIGTERM', () => shutdown.onSignal('SIGTERM'));
 }

@@ -82,8 +82,9 @@ export interface FinishInfo {
   generatedText: string;
   generatedTokens: number;
   inputLength: number;
-  /** Epoch milliseconds (fractional). */
+  /** Epoch milliseconds (fractional): when the batch that admitted it started, when its first token was chosen, when it finished. */
   startedAt: number;
+  firstTokenAt: number;
   finishedAt: number;
 }
 

@@ -422,6 +422,7 @@ export class Scheduler {
     sequence.ids.push(choice.id);
     sequence.sampler.accept(choice.id);
     sequence.generated++;
+    if (sequence.generated === 1) sequence.firstTokenAt = now();
     const text = sequence.detokenizer.next();
     const reason = sequence.stop.check(choice.id, text, sequence.generated);
     const tokenizer = this.engine.tokenizer;
@@ -438,6 +439,7 @@ export class Scheduler {
         generatedTokens: sequence.generated,
         inputLength: sequence.promptLength,
         startedAt: sequence.startedAt,
+        firstTokenAt: sequence.firstTokenAt,
         finishedAt: now(),
       };
     }

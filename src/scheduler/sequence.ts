@@ -14,6 +14,8 @@ export class RunningSequence {
   /** Tokens already written to this sequence's KV cells. */
   cached: number;
   generated = 0;
+  /** When its first token was chosen (epoch ms); 0 until then. */
+  firstTokenAt = 0;
   readonly prefill: PrefillToken[] = [];
   readonly sampler: SequenceSampler;
   readonly detokenizer: IncrementalDetokenizer;

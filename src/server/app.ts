@@ -1,8 +1,9 @@
 // The HTTP application: body parsing and limits, error bodies per route family, CORS, API key,
-// and the route groups.
+// request tracing, and the route groups.
 import Fastify, { LogController, type FastifyServerFactory, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
+import type { Tracer } from '@opentelemetry/api';
 import { BodyShapeError } from '../api/parse.js';
 import { checkedJsonBody, stringifyJson } from '../api/json-body.js';
 import { registerAuth } from './auth.js';
@@ -18,6 +19,7 @@ import { registerOperationRoutes, type ServerInfo } from './routes/operations.js
 import { registerWatermarkRoute } from './routes/watermark.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { openApiDocument } from '../api/openapi.js';
+import { registerRequestTracing } from './tracing-hooks.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 
 declare module 'fastify' {
@@ -52,6 +54,8 @@ export interface AppOptions {
   servedModel: string;
   /** --watermark-gamma and --watermark-delta, for the watermark detector. */
   watermark: WatermarkSettings;
+  /** Traces the generation routes when given (--otlp-endpoint). */
+  tracer?: Tracer;
 }
 
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
@@ -79,6 +83,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: false,
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
+
+  const identity: OpenAiIdentity = {
+    modelId: options.servedModel,
+    systemFingerprint: `${options.info.version}-${options.info.docker_label ?? 'native'}`,
+    computeType: options.computeType,
+  };
+  // First, so that requests refused by the hooks below (401, 415) are traced too.
+  if (options.tracer) registerRequestTracing(app, options.tracer, identity);
 
   app.setReplySerializer((payload) => stringifyJson(payload));
   app.removeAllContentTypeParsers();
@@ -141,11 +153,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.code(knownPaths.has(path) && request.method !== 'OPTIONS' ? 405 : 404).send('');
   });
 
-  const identity: OpenAiIdentity = {
-    modelId: options.servedModel,
-    systemFingerprint: `${options.info.version}-${options.info.docker_label ?? 'native'}`,
-    computeType: options.computeType,
-  };
   const native = registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
   const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity);
   registerInvocationsRoute(app, native, openai);

@@ -1,5 +1,6 @@
 // Runs validated requests on the engine for the route handlers: one stream of events, or a whole
-// collected generation, with timings and metrics. Route families (native, OpenAI) share it.
+// collected generation, with timings, metrics and (when traced) spans. Route families (native,
+// OpenAI) share it.
 import type { EngineClient, GenerationStream } from '../engine/worker-client.js';
 import type { FinishInfo, GeneratedToken, PrefillToken } from '../engine/types.js';
 import type { Tokenizer } from '../engine/tokenizer.js';
@@ -9,6 +10,7 @@ import type { ValidatedGenerate, ValidationLimits } from '../validation/generate
 import type { FastifyReply } from 'fastify';
 import { ApiError, overloadedError, requestEventError, validationError } from './errors.js';
 import type { Preprocessor } from '../preprocess/preprocessor.js';
+import { traceFinish, traceSubmission } from './trace-events.js';
 
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -65,6 +67,7 @@ export class Generator {
   start(validated: ValidatedGenerate): GenerationStream {
     this.metrics.inputLength.observe(validated.inputLength);
     this.metrics.maxNewTokens.observe(validated.request.maxNewTokens);
+    traceSubmission(validated);
     return this.engine.submit(validated.request);
   }
 
@@ -92,7 +95,7 @@ export class Generator {
         if (event.topTokens) topTokens.push(event.topTokens);
         if (event.finish) {
           const timings = { start, queued, batchStart: event.finish.startedAt, end: now() };
-          this.recordSuccess(timings, event.finish.generatedTokens);
+          this.recordSuccess(timings, event.finish);
           return { validated, prefill, tokens, topTokens, finish: event.finish, timings };
         }
       }
@@ -105,7 +108,10 @@ export class Generator {
     throw new ApiError(500, 'incomplete_generation', 'Incomplete generation');
   }
 
-  recordSuccess(timings: Timings, generatedTokens: number): void {
+  /** A sequence finished: its metrics, and its spans when the request is traced. */
+  recordSuccess(timings: Timings, finish: FinishInfo): void {
+    traceFinish(finish);
+    const generatedTokens = finish.generatedTokens;
     const m = this.metrics;
     m.requestSuccess.inc();
     m.requestDuration.observe((timings.end - timings.start) / 1000);

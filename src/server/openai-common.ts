@@ -11,6 +11,7 @@ import { ApiError, requestEventError, templateError, validationError } from './e
 import { ClientGone, now, type Generator } from './generator.js';
 import { completionId, unixSeconds } from './openai-output.js';
 import { SseWriter } from './sse.js';
+import { traceFailure } from './trace-events.js';
 
 export type RouteHandler = (body: unknown, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -54,6 +55,7 @@ export async function* mergeStreams(streams: GenerationStream[]): AsyncGenerator
 
 /** An error after the stream has started: one OpenAI error event, then [DONE]. */
 export function endStreamWithError(sse: SseWriter, error: ApiError): void {
+  traceFailure(error);
   sse.send(error.toOpenAi());
   sse.send('[DONE]');
   sse.end();
@@ -121,7 +123,7 @@ export async function streamGenerations(generator: Generator, identity: OpenAiId
       if (event.kind === 'token' && event.finish) {
         finished++;
         completionTokens += event.finish.generatedTokens;
-        generator.recordSuccess({ start: spec.start, queued, batchStart: event.finish.startedAt, end: now() }, event.finish.generatedTokens);
+        generator.recordSuccess({ start: spec.start, queued, batchStart: event.finish.startedAt, end: now() }, event.finish);
       }
     }
     if (finished < streams.length) {

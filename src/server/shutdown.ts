@@ -1,7 +1,8 @@
 // SIGTERM and SIGINT. The first drains: nothing new is accepted, running requests finish, and the
 // process exits with 0 as soon as they have. A second signal, or the end of
 // --graceful-termination-timeout, ends what still runs (a stream with an in-band error event, a
-// whole response with an error) and exits with 1.
+// whole response with an error) and exits with 1. Either way the spans not yet exported are sent
+// first (for at most FLUSH_MS).
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EngineClient } from '../engine/worker-client.js';
@@ -19,6 +20,8 @@ export interface ShutdownOptions {
   logger: Logger;
   graceSeconds: number;
   exit: (code: number) => void;
+  /** The tracing to flush and stop before exiting, with --otlp-endpoint. */
+  tracing?: { shutdown(): Promise<void> };
 }
 
 const running = (n: number) => `${n} request${n === 1 ? '' : 's'} running`;
@@ -42,6 +45,7 @@ export class GracefulShutdown {
     this.closed = app.close().catch((error: unknown) => logger.error({ err: error }, 'closing the HTTP server failed'));
     void this.closed
       .then(() => engine.shutdown())
+      .then(() => this.flushTraces())
       .then(() => {
         if (this.forced) return;
         clearTimeout(deadline);
@@ -61,9 +65,22 @@ export class GracefulShutdown {
     logger.warn(`${why}: stopping the ${running(requests.count)}, then exiting with code 1`);
     engine.stopAll();
     const flushed = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS));
-    void Promise.race([this.closed, flushed]).then(() => {
-      requests.closeAllConnections();
-      this.options.exit(1);
-    });
+    void Promise.race([this.closed, flushed])
+      .then(() => {
+        requests.closeAllConnections();
+        return this.flushTraces();
+      })
+      .then(() => this.options.exit(1));
+  }
+
+  /** Exports the spans still buffered, giving up after FLUSH_MS (an unreachable collector). */
+  private async flushTraces(): Promise<void> {
+    const tracing = this.options.tracing;
+    if (!tracing) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_MS)));
+    const flushed = tracing.shutdown().catch((error: unknown) => this.options.logger.warn({ err: error }, 'exporting the last spans failed'));
+    await Promise.race([flushed, timeout]);
+    clearTimeout(timer);
   }
 }

@@ -16,6 +16,7 @@ import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenera
 import { ApiError, overloadedError, requestEventError, validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, now, type CollectedGeneration, type Generator } from '../generator.js';
 import { SseWriter } from '../sse.js';
+import { traceFailure } from '../trace-events.js';
 import { randomSeed, seedJson } from '../../sampling/random.js';
 
 export interface NativeRouteOptions {
@@ -124,6 +125,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     reply.hijack();
     const sse = new SseWriter(reply.raw, { 'x-compute-type': computeType, 'x-compute-characters': String(characterCount(inputs)) });
     const fail = (error: ApiError) => {
+      traceFailure(error);
       sse.send(error.toJSON());
       sse.end();
     };
@@ -178,7 +180,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
               input_length: event.finish.inputLength,
             };
           }
-          generator.recordSuccess({ start, queued, batchStart: event.finish.startedAt, end: now() }, event.finish.generatedTokens);
+          generator.recordSuccess({ start, queued, batchStart: event.finish.startedAt, end: now() }, event.finish);
         }
         sse.send(message);
         if (event.finish) return sse.end();
