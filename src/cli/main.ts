@@ -154,6 +154,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     prompter,
     servedModel: config.servedModelName,
     watermark: config.watermark,
+    responseCacheBytes: config.responseCacheBytes,
     info: {
       model_id: config.modelId,
       model_sha: model.sha,
