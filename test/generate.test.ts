@@ -5,11 +5,13 @@ import { scoreWatermark } from '../src/sampling/watermark.js';
 import { GREEDY_CONTINUATION, postJson, quantizedStories, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
 
 const PROMPTS = ['Once upon a time', 'The little dog', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red', 'In the park', 'Mom said'];
+/** Every request generated: these tests repeat requests to compare what the engine gives (the response cache has its own tests). */
+const NO_RESPONSE_CACHE = ['--response-cache-size', '0'];
 
 describe('generation', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startServer(['--max-batch-size', '16']);
+    server = await startServer(['--max-batch-size', '16', ...NO_RESPONSE_CACHE]);
   });
   after(() => server.stop());
 
@@ -180,7 +182,7 @@ describe('generation', () => {
 describe('reproducibility under load (stories260K quantized to Q8_0)', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startServer(['--max-batch-size', '16'], {}, await quantizedStories());
+    server = await startServer(['--max-batch-size', '16', ...NO_RESPONSE_CACHE], {}, await quantizedStories());
   });
   after(() => server.stop());
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GREEDY_CONTINUATION, postJson, startLoadingServer, STORIES, type LoadingServer } from './helpers/server.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
+import { LoadingErrorSchema, UnhealthySchema } from '../src/api/operations.js';
 
 const REPO = 'org/slow-GGUF';
 const COMMIT = 'c'.repeat(40);
@@ -39,6 +40,8 @@ describe('loading: the port opens at once', () => {
     assert.equal(healthBody.error_type, 'healthcheck');
     assert.ok(['downloading', 'loading'].includes(healthBody.status), healthBody.status);
     assert.ok(healthBody.progress >= 0 && healthBody.progress <= 1, String(healthBody.progress));
+    // The bodies are the ones the OpenAPI document describes.
+    assert.ok(UnhealthySchema.safeParse(healthBody).success, JSON.stringify(healthBody));
 
     const generate = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } });
     assert.equal(generate.status, 503);
@@ -46,6 +49,7 @@ describe('loading: the port opens at once', () => {
     assert.equal(typeof generate.json.estimated_time, 'number');
     assert.ok(generate.json.estimated_time > 0);
     assert.ok(Number(generate.headers.get('retry-after')) >= 1);
+    assert.ok(LoadingErrorSchema.safeParse(generate.json).success, JSON.stringify(generate.json));
     const chat = await postJson(`${server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'Hi' }] });
     assert.equal(chat.status, 503);
     assert.equal(chat.json.error, `Model ${REPO} is currently loading`);
@@ -71,7 +75,7 @@ describe('loading: the port opens at once', () => {
 
     await server.ready;
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
-    const after = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } });
+    const after = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } }, { 'x-use-cache': 'false' });
     assert.equal(after.status, 200);
     assert.equal(after.json.generated_text, served.json.generated_text);
   });

@@ -79,6 +79,10 @@ describe('OpenAPI document and /docs', () => {
     const generate = document.paths['/generate'].post;
     for (const status of ['422', '424', '429']) assert.equal(generate.responses[status].content['application/json'].schema.$ref, '#/components/schemas/ErrorResponse');
     assert.equal(document.paths['/v1/chat/completions'].post.responses['422'].content['application/json'].schema.$ref, '#/components/schemas/OpenAiErrorResponse');
+    assert.equal(document.paths['/health'].get.responses['503'].content['application/json'].schema.$ref, '#/components/schemas/Unhealthy');
+    const headers = generate.parameters.map((p: { name: string }) => p.name);
+    assert.deepEqual(headers, ['x-wait-for-model', 'x-use-cache']);
+    assert.ok(generate.responses['200'].headers['x-cache']);
   });
 
   it('gives this server\'s limits and the real defaults', async () => {

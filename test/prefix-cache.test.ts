@@ -12,8 +12,10 @@ describe('prefix caching', () => {
   let plain: RunningServer;
   before(async () => {
     const model = await quantizedStories();
-    cached = await startServer(['--max-batch-size', '8'], {}, model);
-    plain = await startServer(['--max-batch-size', '8', '--disable-prefix-caching'], {}, model);
+    // Without the response cache, which would answer a repeated request without computing it at all.
+    const noResponseCache = ['--response-cache-size', '0'];
+    cached = await startServer(['--max-batch-size', '8', ...noResponseCache], {}, model);
+    plain = await startServer(['--max-batch-size', '8', '--disable-prefix-caching', ...noResponseCache], {}, model);
   });
   after(async () => {
     await cached.stop();

@@ -155,7 +155,7 @@ describe('API keys given as flags and in a file', () => {
     const allowed = await preflight(ALLOWED_ORIGIN);
     assert.equal(allowed.status, 204);
     assert.equal(allowed.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
-    assert.deepEqual(allowed.headers.get('access-control-allow-headers')?.split(',').map((h) => h.trim().toLowerCase()).sort(), ['authorization', 'content-type']);
+    assert.deepEqual(allowed.headers.get('access-control-allow-headers')?.split(',').map((h) => h.trim().toLowerCase()).sort(), ['authorization', 'content-type', 'x-use-cache', 'x-wait-for-model']);
     const other = await preflight('https://other.example');
     assert.equal(other.headers.get('access-control-allow-origin'), null);
     // The browser can read a refusal and an answer from the allowed origin.

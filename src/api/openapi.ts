@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { CompatGenerateRequestSchema, GenerateRequestSchema, GenerateResponseJsonSchema, StreamResponseJsonSchema } from './native.js';
 import { ChatCompletionChunkJsonSchema, ChatCompletionJsonSchema, ChatRequestSchema, CompletionJsonSchema, CompletionRequestSchema, ModelListJsonSchema } from './openai.js';
-import { ChatTokenizeResponseSchema, NativeErrorSchema, OpenAiErrorSchema, ServerInfoSchema, TokenizeResponseSchema } from './operations.js';
+import { ChatTokenizeResponseSchema, LoadingErrorSchema, UnhealthySchema, NativeErrorSchema, OpenAiErrorSchema, ServerInfoSchema, TokenizeResponseSchema } from './operations.js';
 import { SeedSchema } from './seed.js';
 import { WatermarkDetectRequestSchema, WatermarkDetectResponseSchema } from './watermark.js';
 
@@ -35,6 +35,8 @@ const COMPONENTS = {
   WatermarkDetectResponse: WatermarkDetectResponseSchema,
   ErrorResponse: NativeErrorSchema,
   OpenAiErrorResponse: OpenAiErrorSchema,
+  LoadingError: LoadingErrorSchema,
+  Unhealthy: UnhealthySchema,
 } satisfies Record<string, z.ZodType>;
 
 type ComponentName = keyof typeof COMPONENTS;
@@ -174,22 +176,24 @@ interface RouteDoc {
   okDescription?: string;
   errors?: number[];
   auth?: 'api' | 'metrics';
+  /** Answered from the response cache when deterministic. */
+  cached?: boolean;
 }
 
 const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
 
-const GENERATION_ERRORS = [400, 401, 413, 415, 422, 424, 429];
+const GENERATION_ERRORS = [400, 401, 413, 415, 422, 424, 429, 503];
 
 const ROUTES: RouteDoc[] = [
-  { path: '/', method: 'post', operationId: 'compat_generate', summary: 'Generate tokens; streamed (as /generate_stream) when "stream" is true', family: 'native', request: 'CompatGenerateRequest', ok: { 'application/json': 'GenerateResponse', 'text/event-stream': 'StreamResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
-  { path: '/generate', method: 'post', operationId: 'generate', summary: 'Generate tokens', family: 'native', request: 'GenerateRequest', ok: { 'application/json': 'GenerateResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
-  { path: '/generate_stream', method: 'post', operationId: 'generate_stream', summary: 'Generate a stream of token events (server-sent events, one JSON object per data: line)', family: 'native', request: 'GenerateRequest', ok: { 'text/event-stream': 'StreamResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
-  { path: '/v1/chat/completions', method: 'post', operationId: 'chat_completions', summary: 'OpenAI chat completion; streamed as chat.completion.chunk events ending with data: [DONE] when "stream" is true', family: 'openai', request: 'ChatRequest', ok: { 'application/json': 'ChatCompletion', 'text/event-stream': 'ChatCompletionChunk' }, errors: GENERATION_ERRORS, auth: 'api' },
-  { path: '/v1/completions', method: 'post', operationId: 'completions', summary: 'OpenAI (legacy) text completion; streamed when "stream" is true', family: 'openai', request: 'CompletionRequest', ok: { 'application/json': 'Completion', 'text/event-stream': 'Completion' }, errors: GENERATION_ERRORS, auth: 'api' },
+  { path: '/', method: 'post', cached: true, operationId: 'compat_generate', summary: 'Generate tokens; streamed (as /generate_stream) when "stream" is true', family: 'native', request: 'CompatGenerateRequest', ok: { 'application/json': 'GenerateResponse', 'text/event-stream': 'StreamResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
+  { path: '/generate', method: 'post', cached: true, operationId: 'generate', summary: 'Generate tokens', family: 'native', request: 'GenerateRequest', ok: { 'application/json': 'GenerateResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
+  { path: '/generate_stream', method: 'post', cached: true, operationId: 'generate_stream', summary: 'Generate a stream of token events (server-sent events, one JSON object per data: line)', family: 'native', request: 'GenerateRequest', ok: { 'text/event-stream': 'StreamResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
+  { path: '/v1/chat/completions', method: 'post', cached: true, operationId: 'chat_completions', summary: 'OpenAI chat completion; streamed as chat.completion.chunk events ending with data: [DONE] when "stream" is true', family: 'openai', request: 'ChatRequest', ok: { 'application/json': 'ChatCompletion', 'text/event-stream': 'ChatCompletionChunk' }, errors: GENERATION_ERRORS, auth: 'api' },
+  { path: '/v1/completions', method: 'post', cached: true, operationId: 'completions', summary: 'OpenAI (legacy) text completion; streamed when "stream" is true', family: 'openai', request: 'CompletionRequest', ok: { 'application/json': 'Completion', 'text/event-stream': 'Completion' }, errors: GENERATION_ERRORS, auth: 'api' },
   { path: '/v1/models', method: 'get', operationId: 'openai_get_model_info', summary: 'The served model, in OpenAI\'s model list', family: 'openai', ok: { 'application/json': 'ModelList' } },
   { path: '/tokenize', method: 'post', operationId: 'tokenize', summary: 'Tokenize inputs: each token with its id, text and UTF-8 byte span', family: 'native', request: 'GenerateRequest', ok: { 'application/json': 'TokenizeResponse' }, errors: [400, 401, 413, 415, 422], auth: 'api' },
   { path: '/chat_tokenize', method: 'post', operationId: 'chat_tokenize', summary: 'Render a chat request with the chat template and tokenize the prompt', family: 'native', request: 'ChatRequest', ok: { 'application/json': 'ChatTokenizeResponse' }, errors: [400, 401, 413, 415, 422], auth: 'api' },
-  { path: '/invocations', method: 'post', operationId: 'sagemaker_compatibility', summary: 'SageMaker: a body with "inputs" is served as POST /, with "messages" as chat completions, with "prompt" as completions', family: 'native', request: 'CompatGenerateRequest', ok: { 'application/json': 'GenerateResponse', 'text/event-stream': 'StreamResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
+  { path: '/invocations', method: 'post', cached: true, operationId: 'sagemaker_compatibility', summary: 'SageMaker: a body with "inputs" is served as POST /, with "messages" as chat completions, with "prompt" as completions', family: 'native', request: 'CompatGenerateRequest', ok: { 'application/json': 'GenerateResponse', 'text/event-stream': 'StreamResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
   { path: '/health', method: 'get', operationId: 'health', summary: 'Health: 200 with an empty body when a decode works, 503 otherwise', family: 'native', ok: {}, okDescription: 'Healthy (empty body)', errors: [503] },
   { path: '/info', method: 'get', operationId: 'get_model_info', summary: 'The model and the server\'s limits', family: 'native', ok: { 'application/json': 'Info' } },
   { path: '/metrics', method: 'get', operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', family: 'native', ok: { 'text/plain': { type: 'string' } }, errors: [401], auth: 'metrics' },
@@ -204,22 +208,42 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'Input validation error',
   424: 'Generation failed',
   429: 'Model is overloaded (--max-concurrent-requests)',
-  503: 'Unhealthy, loading or shutting down',
+  503: 'Unhealthy, loading (with estimated_time) or shutting down',
 };
+
+const WAIT_FOR_MODEL = {
+  name: 'x-wait-for-model',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', enum: ['true', 'false'] },
+  description: 'While the model loads, hold the request and serve it once ready (true) instead of answering 503 with the estimated time',
+};
+
+const USE_CACHE = {
+  name: 'x-use-cache',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', enum: ['true', 'false'], default: 'true' },
+  description: 'false: generate anew and keep nothing in the response cache',
+};
+
+const CACHE_HEADER = { 'x-cache': { description: 'hit or miss: whether the response cache answered (absent when the cache is off)', schema: { type: 'string', enum: ['hit', 'miss'] } } };
 
 function operation(route: RouteDoc): JsonSchema {
   const errorSchema = ref(route.family === 'openai' ? 'OpenAiErrorResponse' : 'ErrorResponse');
   const content = Object.fromEntries(Object.entries(route.ok).map(([type, schema]) => [type, { schema: typeof schema === 'string' ? ref(schema) : schema }]));
   const responses: Record<string, JsonSchema> = {
-    '200': { description: route.okDescription ?? 'OK', ...(Object.keys(content).length > 0 ? { content } : {}) },
+    '200': { description: route.okDescription ?? 'OK', ...(route.cached ? { headers: CACHE_HEADER } : {}), ...(Object.keys(content).length > 0 ? { content } : {}) },
   };
   for (const status of route.errors ?? []) {
-    responses[String(status)] = { description: STATUS_TEXT[status], content: { 'application/json': { schema: errorSchema } } };
+    const schema = status !== 503 ? errorSchema : route.path === '/health' ? ref('Unhealthy') : { anyOf: [ref('LoadingError'), errorSchema] };
+    responses[String(status)] = { description: STATUS_TEXT[status], content: { 'application/json': { schema } } };
   }
   return {
     tags: ['Text Generation Inference'],
     operationId: route.operationId,
     summary: route.summary,
+    parameters: route.cached ? [WAIT_FOR_MODEL, USE_CACHE] : [WAIT_FOR_MODEL],
     ...(route.request ? { requestBody: { required: true, content: { 'application/json': { schema: ref(route.request) } } } } : {}),
     responses,
     ...(route.auth === 'api' ? { security: [{ apiKey: [] }, {}] } : route.auth === 'metrics' ? { security: [{ metricsKey: [] }, {}] } : {}),

@@ -54,3 +54,18 @@ export const OpenAiErrorSchema = z.object({
     code: z.string().nullable(),
   }),
 });
+
+/** While the model loads (and after it, for /health's 503): the Inference API's loading body. */
+export const LoadingErrorSchema = z.object({
+  error: z.string().meta({ description: 'Model <id> is currently loading' }),
+  error_type: z.literal('loading'),
+  estimated_time: z.number().meta({ description: 'Seconds until the model is expected to be ready' }),
+});
+
+export const UnhealthySchema = z.object({
+  error: z.literal('unhealthy'),
+  error_type: z.literal('healthcheck'),
+  status: z.enum(['downloading', 'loading']).optional().meta({ description: 'While the model is being downloaded or loaded' }),
+  progress: z.number().min(0).max(1).optional().meta({ description: 'Fraction of the current phase done' }),
+  estimated_time: z.number().optional().meta({ description: 'Seconds left in the current phase, at the pace so far' }),
+});

@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { writeChart, type Panel } from './chart.js';
-import { ensureLlamaServer, freePort, startProcess, withOthersStopped, type Process } from './llama-server.js';
+import { ensureLlamaServer, freePort, NO_RESPONSE_CACHE, startProcess, withOthersStopped, type Process } from './llama-server.js';
 import { formatTable, runLevel, runRequests, summarize, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { promptsOfLength, cutToTokens, randomText } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
@@ -40,7 +40,7 @@ const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 async function startOurs(model: string, options: CompareOptions, slots: number, slotTokens: number, extra: string[] = []): Promise<Process> {
   const port = await freePort();
-  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-batch-total-tokens', String(slots * slotTokens), '--max-concurrent-requests', '1024', '--json-output', ...extra];
+  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-batch-total-tokens', String(slots * slotTokens), '--max-concurrent-requests', '1024', '--json-output', ...NO_RESPONSE_CACHE, ...extra];
   return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
 }
 

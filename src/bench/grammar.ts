@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startProcess, type Process } from './llama-server.js';
+import { freePort, NO_RESPONSE_CACHE, startProcess, type Process } from './llama-server.js';
 import { formatTable, runRequests, summarize, type Api, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { cutToTokens, randomText } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
@@ -84,7 +84,7 @@ export async function alternatingRounds(
 export async function startTgiNode(model: string, options: { threads: number; concurrency: number[] }, maxTotalTokens: number, extraArgs: string[] = []): Promise<Process> {
   const port = await freePort();
   const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads),
-    '--max-batch-size', String(Math.max(...options.concurrency)), '--max-total-tokens', String(maxTotalTokens), '--max-concurrent-requests', '1024', '--json-output', ...extraArgs];
+    '--max-batch-size', String(Math.max(...options.concurrency)), '--max-total-tokens', String(maxTotalTokens), '--max-concurrent-requests', '1024', '--json-output', ...NO_RESPONSE_CACHE, ...extraArgs];
   console.error(`starting tgi-node on ${model}`);
   return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
 }

@@ -63,6 +63,12 @@ export function ensureLlamaServer(log: (message: string) => void): string {
   return binary;
 }
 
+/**
+ * Flags of every tgi-node a benchmark measures: no response cache. llama-server has none, and
+ * benchmarks repeat requests (warm-ups, rounds over the same prompts) that it would answer at once.
+ */
+export const NO_RESPONSE_CACHE = ['--response-cache-size', '0'];
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -91,7 +91,10 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
   let usage: number | undefined;
   try {
     const { path, body } = requestBody(target.api, prompt, maxNewTokens, grammar, tools);
-    const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Every request generated: a response cache (tgi-node's, or one in front of any server that
+    // honours the header) would answer the repeated prompts of a run without generating.
+    const headers = { 'content-type': 'application/json', 'x-use-cache': 'false' };
+    const response = await fetch(`${target.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
     if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}: ${await response.text()}` };
     for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
       if (data === '[DONE]') break;

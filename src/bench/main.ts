@@ -2,7 +2,7 @@
 // `npm run bench -- <command>`: load a running server, make benchmark models, or compare with
 // llama.cpp's llama-server side by side.
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseInteger } from '../cli/options.js';
@@ -19,6 +19,7 @@ import { benchMask } from './mask.js';
 import { benchRegex } from './regex.js';
 import { benchGrammar } from './grammar.js';
 import { benchTools } from './tools.js';
+import { benchCache, formatCacheTable } from './cache.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -205,6 +206,21 @@ roundsOptions(
   .option('--out <dir>', 'write tools-results.json there')
   .action(async (o) => {
     await benchTools(o);
+  });
+
+program
+  .command('cache')
+  .description('The response cache: the same greedy request repeated on one tgi-node (/generate and /v1/chat/completions, streamed and not); the first answer (a miss), the median of the hits, and the median of the same request with x-use-cache: false (generated every time).')
+  .option('--model <file>', 'GGUF to serve', resolve('..', 'shared', 'models', 'stories260K.gguf'))
+  .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 1)
+  .option('--new-tokens <n>', 'max_new_tokens (max_tokens) of the request', parseInteger(1), 64)
+  .option('--repeats <n>', 'hits and uncached answers timed per route', parseInteger(1), 20)
+  .action(async (o: { model: string; threads: number; newTokens: number; repeats: number }) => {
+    const rows = await benchCache(o);
+    console.log(`\nModel ${basename(o.model)}, ${o.threads} thread(s), the same greedy request ${o.repeats} times per route, whole answers timed`);
+    console.log(formatCacheTable(rows));
+    const ratios = rows.map((r) => r.speedup);
+    console.log(`\nhits answer ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x faster than generating again (median times)`);
   });
 
 modelOptions(

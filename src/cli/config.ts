@@ -58,6 +58,8 @@ export interface Config {
   /** Keys of /metrics; none: open. */
   metricsApiKeys: string[];
   gracefulTerminationSeconds: number;
+  /** Bytes of the response cache; 0: none. */
+  responseCacheBytes: number;
   watermark: { gamma: number; delta: number };
   computeType: string;
   /** Absent: no tracing. */
@@ -100,6 +102,8 @@ export interface RawOptions {
   apiKey?: string[];
   apiKeyFile?: string;
   metricsApiKey?: string[];
+  /** MiB. */
+  responseCacheSize: number;
   watermarkGamma: number;
   watermarkDelta: number;
   disableGrammarSupport: boolean;
@@ -214,6 +218,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     apiKeys: resolveApiKeys({ flag: '--api-key', values: raw.apiKey, file: raw.apiKeyFile === undefined ? undefined : { path: raw.apiKeyFile, flag: '--api-key-file' } }),
     metricsApiKeys: resolveApiKeys({ flag: '--metrics-api-key', values: raw.metricsApiKey }),
     gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
+    responseCacheBytes: raw.responseCacheSize * 2 ** 20,
     watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
     computeType: process.env.COMPUTE_TYPE ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
     otlp: resolveOtlp(raw.otlpEndpoint, raw.otlpServiceName, warn),

@@ -189,6 +189,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     servedModel: config.servedModelName,
     watermark: config.watermark,
     tracer: tracing?.tracer,
+    responseCacheBytes: config.responseCacheBytes,
     info: {
       model_id: config.modelId,
       model_sha: model.sha,

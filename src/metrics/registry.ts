@@ -51,6 +51,10 @@ export class Metrics {
   readonly kvStreams: Gauge;
   readonly kvStreamCells: Gauge;
   readonly kvRelayouts: Gauge;
+  readonly responseCacheHits: Counter;
+  readonly responseCacheMisses: Counter;
+  /** What the response cache holds now, in bytes (none: 0). */
+  responseCacheBytes: () => number = () => 0;
   private readonly eventLoopDelay: IntervalHistogram;
 
   constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number }) {
@@ -97,6 +101,18 @@ export class Metrics {
     this.kvStreams = new Gauge({ name: 'tgi_kv_cache_streams', help: 'Sequence streams the KV pool is divided into now: the most requests that can run at once', registers });
     this.kvStreamCells = new Gauge({ name: 'tgi_kv_cache_stream_cells', help: 'KV cells of each sequence stream now: the most tokens a request admitted now may reserve', registers });
     this.kvRelayouts = new Gauge({ name: 'tgi_kv_cache_relayout_count', help: 'Times the KV pool was divided anew, since start', registers });
+    // The response cache: requests of its routes answered from it, the others, and its size.
+    this.responseCacheHits = counter('tgi_response_cache_hits', 'Requests answered from the response cache');
+    this.responseCacheMisses = counter('tgi_response_cache_misses', 'Requests to cached routes not answered from the response cache (x-use-cache: false included)');
+    const cacheBytes = () => this.responseCacheBytes();
+    new Gauge({
+      name: 'tgi_response_cache_bytes',
+      help: 'Bytes of the responses the response cache holds',
+      registers,
+      collect() {
+        this.set(cacheBytes());
+      },
+    });
     // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
     this.eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.eventLoopDelay.enable();
@@ -112,6 +128,13 @@ export class Metrics {
         delay.reset();
       },
     });
+  }
+
+  /** A request answered from the response cache: served (count, success), but no work to time. */
+  cacheHit(): void {
+    this.requestCount.inc();
+    this.requestSuccess.inc();
+    this.responseCacheHits.inc();
   }
 
   fail(kind: FailureKind): void {

@@ -21,6 +21,10 @@ import { registerDocsRoutes } from './routes/docs.js';
 import { openApiDocument } from '../api/openapi.js';
 import { registerRequestTracing } from './tracing-hooks.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
+import { ResponseCache } from '../response-cache/store.js';
+import { registerResponseCache, USE_CACHE_HEADER } from '../response-cache/hooks.js';
+import { WAIT_FOR_MODEL_HEADER } from './front-door.js';
+import { replayedGenerationHeaders } from './generator.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,6 +36,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by a route that serves several families (/invocations) once it knows the body's. */
     errorFamily?: ErrorFamily;
+    /** Set by a generation route once its whole response was sent and depends on the body alone. */
+    replayable?: boolean;
   }
 }
 
@@ -56,7 +62,12 @@ export interface AppOptions {
   watermark: WatermarkSettings;
   /** Traces the generation routes when given (--otlp-endpoint). */
   tracer?: Tracer;
+  /** Bytes of the response cache (--response-cache-size); 0 or none: no cache. */
+  responseCacheBytes?: number;
 }
+
+/** The generation routes whose deterministic responses the response cache keeps. */
+const CACHED_ROUTES = new Set(['POST /', 'POST /generate', 'POST /generate_stream', 'POST /v1/chat/completions', 'POST /v1/completions', 'POST /invocations']);
 
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
@@ -119,9 +130,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: options.corsAllowOrigins.length > 0 ? options.corsAllowOrigins : '*',
     methods: ['GET', 'POST'],
-    allowedHeaders: ['authorization', 'content-type'],
+    allowedHeaders: ['authorization', 'content-type', USE_CACHE_HEADER, WAIT_FOR_MODEL_HEADER],
   });
   registerAuth(app, { apiKeys: options.apiKeys ?? [], metricsApiKeys: options.metricsApiKeys ?? [] });
+  if (options.responseCacheBytes) {
+    const metrics = options.generator.metrics;
+    const cache = new ResponseCache(options.responseCacheBytes);
+    metrics.responseCacheBytes = () => cache.bytes;
+    registerResponseCache(app, {
+      cache,
+      routes: CACHED_ROUTES,
+      model: options.servedModel,
+      isReplayable: (request) => request.replayable === true,
+      replayHeaders: replayedGenerationHeaders,
+      onHit: () => metrics.cacheHit(),
+      onMiss: () => metrics.responseCacheMisses.inc(),
+    });
+  }
 
   const errorBody = (family: ErrorFamily | undefined, status: number, message: string, errorType: string, param: string | null = null) =>
     family === 'openai' ? openAiErrorBody(status, message, errorType, param) : { error: message, error_type: errorType };

@@ -9,6 +9,8 @@ export type LoadingPhase = 'downloading' | 'loading';
 
 const HEALTH_PATHS = new Set(['/health', '/ping', '/']);
 
+export const WAIT_FOR_MODEL_HEADER = 'x-wait-for-model';
+
 /** Where loading stands: the phase, its fraction done, and an estimate of the time left. */
 export class LoadingStatus {
   phase: LoadingPhase = 'loading';
@@ -37,7 +39,7 @@ export class LoadingStatus {
 }
 
 function waitsForModel(request: IncomingMessage): boolean {
-  return String(request.headers['x-wait-for-model'] ?? '').toLowerCase() === 'true';
+  return String(request.headers[WAIT_FOR_MODEL_HEADER] ?? '').toLowerCase() === 'true';
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, retryAfter: number): void {
@@ -86,7 +88,7 @@ export class FrontDoor {
     const status = this.status;
     const estimated = status.estimatedSeconds();
     if (request.method === 'OPTIONS') {
-      response.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type, x-wait-for-model' });
+      response.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': `authorization, content-type, x-use-cache, ${WAIT_FOR_MODEL_HEADER}` });
       response.end();
       return;
     }

@@ -6,8 +6,8 @@ import type { FinishInfo, GeneratedToken, PrefillToken } from '../engine/types.j
 import type { Tokenizer } from '../engine/tokenizer.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Permits } from '../scheduler/permits.js';
-import type { ValidatedGenerate, ValidationLimits } from '../validation/generate.js';
-import type { FastifyReply } from 'fastify';
+import { isDeterministic, type ValidatedGenerate, type ValidationLimits } from '../validation/generate.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, overloadedError, requestEventError, validationError } from './errors.js';
 import type { Preprocessor } from '../preprocess/preprocessor.js';
 import { traceFinish, traceSubmission } from './trace-events.js';
@@ -155,6 +155,33 @@ export function generationHeaders(computeType: string, characters: number, timin
     'x-prompt-tokens': String(inputLength),
     'x-generated-tokens': String(generatedTokens),
   };
+}
+
+/**
+ * Tells the response cache that the response just completed may be replayed to the same request:
+ * every generation in it was greedy or drew from a seed the client chose.
+ */
+export function markReplayable(request: FastifyRequest, validated: readonly ValidatedGenerate[]): void {
+  if (validated.every(isDeterministic)) request.replayable = true;
+}
+
+/**
+ * The headers of a cached response as a hit sends them: the accounting ones (compute type,
+ * characters, tokens) as stored, the timings of the hit itself (all of it spent before any queue)
+ * in place of those of the generation it replays.
+ */
+export function replayedGenerationHeaders(stored: Record<string, string>, elapsedMs: number): Record<string, string> {
+  const timings: Record<string, string> = {
+    'x-compute-time': (elapsedMs / 1000).toFixed(9),
+    'x-total-time': String(Math.floor(elapsedMs)),
+    'x-validation-time': String(Math.floor(elapsedMs)),
+    'x-queue-time': '0',
+    'x-inference-time': '0',
+    'x-time-per-token': '0',
+  };
+  const headers = { ...stored };
+  for (const name of Object.keys(timings)) if (name in headers) headers[name] = timings[name];
+  return headers;
 }
 
 export function characterCount(text: string): number {

@@ -8,7 +8,7 @@ import type { GenerationStream, RequestEvent } from '../engine/worker-client.js'
 import { OpenAiFieldError } from '../validation/openai.js';
 import { ValidationError, type ValidatedGenerate } from '../validation/generate.js';
 import { ApiError, requestEventError, templateError, validationError } from './errors.js';
-import { ClientGone, now, type Generator } from './generator.js';
+import { ClientGone, markReplayable, now, type Generator } from './generator.js';
 import { completionId, unixSeconds } from './openai-output.js';
 import { SseWriter } from './sse.js';
 import { traceFailure } from './trace-events.js';
@@ -137,6 +137,7 @@ export async function streamGenerations(generator: Generator, identity: OpenAiId
     }
     if (spec.includeUsage) sse.send(envelope([], usageOf(spec.promptTokens, completionTokens)));
     sse.send('[DONE]');
+    markReplayable(request, spec.requests);
   } finally {
     sse.end();
   }

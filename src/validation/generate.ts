@@ -31,8 +31,15 @@ export interface ValidatedGenerate {
   inputLength: number;
   /** Whether the token is drawn at random (seed reported) or greedy (seed null). */
   sampled: boolean;
+  /** Whether the client chose the seed (else it was drawn at random). */
+  seedGiven: boolean;
   details: boolean;
   decoderInputDetails: boolean;
+}
+
+/** Whether the same request always gives the same output: greedy, or sampled from a seed the client chose. */
+export function isDeterministic(validated: ValidatedGenerate): boolean {
+  return !validated.sampled || validated.seedGiven;
 }
 
 /** best_of limits, checked before anything else when best_of > 1. */
@@ -128,6 +135,7 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
     },
     inputLength,
     sampled: isSampling(sampling),
+    seedGiven: options.seedOverride !== undefined || p.seed != null,
     details: p.details ?? false,
     decoderInputDetails: p.decoder_input_details ?? false,
   };

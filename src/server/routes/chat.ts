@@ -11,7 +11,7 @@ import { ToolCallStream, type ToolDelta } from '../../chat/tools/stream.js';
 import { resolveToolChoice } from '../../validation/tools.js';
 import { newCallId, promptForCalls, setUpTools, toolCallsJson, toolText, type ToolSetup } from '../chat-tools.js';
 import type { GenerationEvent } from '../openai-common.js';
-import { characterCount, clientGone, generationHeaders, type Generator } from '../generator.js';
+import { characterCount, clientGone, generationHeaders, markReplayable, type Generator } from '../generator.js';
 import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { chatLogprob, completionId, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds } from '../openai-output.js';
 
@@ -114,6 +114,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     const promptTokens = planned.choices[0].inputLength;
     const completionTokens = results.reduce((sum, r) => sum + r.finish.generatedTokens, 0);
     reply.headers(generationHeaders(identity.computeType, characterCount(planned.prompt), results[0].timings, promptTokens, completionTokens));
+    markReplayable(reply.request, planned.choices);
     return {
       id: completionId('chatcmpl'),
       object: 'chat.completion',

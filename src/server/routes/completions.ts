@@ -7,7 +7,7 @@ import type { ValidatedGenerate } from '../../validation/generate.js';
 import { grammarOfResponseFormat } from '../../validation/response-format.js';
 import { planOpenAiGeneration } from '../../validation/openai.js';
 import { validationError } from '../errors.js';
-import { characterCount, clientGone, meanLogprob, generationHeaders, type CollectedGeneration, type Generator } from '../generator.js';
+import { characterCount, clientGone, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
 import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { completionId, completionLogprobs, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds, type ScoredText } from '../openai-output.js';
 
@@ -120,6 +120,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     const promptTokens = promptTokensOf(planned);
     const completionTokens = results.reduce((sum, r) => sum + r.finish.generatedTokens, 0);
     reply.headers(generationHeaders(identity.computeType, planned.prompts.reduce((sum, p) => sum + characterCount(p), 0), results[0].timings, promptTokens, completionTokens));
+    markReplayable(reply.request, planned.jobs.map((job) => job.validated));
     return {
       id: completionId('cmpl'),
       object: 'text_completion',

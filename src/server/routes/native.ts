@@ -14,7 +14,7 @@ import { parseBody } from '../../api/parse.js';
 import type { GeneratedToken } from '../../engine/types.js';
 import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenerate } from '../../validation/generate.js';
 import { ApiError, overloadedError, requestEventError, validationError } from '../errors.js';
-import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, now, type CollectedGeneration, type Generator } from '../generator.js';
+import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, markReplayable, now, type CollectedGeneration, type Generator } from '../generator.js';
 import { SseWriter } from '../sse.js';
 import { traceFailure } from '../trace-events.js';
 import { randomSeed, seedJson } from '../../sampling/random.js';
@@ -103,6 +103,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
         response.details = details;
       }
       reply.headers(generationHeaders(computeType, characterCount(inputs), winner.timings, winner.finish.inputLength, winner.finish.generatedTokens));
+      markReplayable(reply.request, validated);
       return response;
     } finally {
       release();
@@ -181,6 +182,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
             };
           }
           generator.recordSuccess({ start, queued, batchStart: event.finish.startedAt, end: now() }, event.finish);
+          markReplayable(request, [validated]);
         }
         sse.send(message);
         if (event.finish) return sse.end();
