@@ -137,6 +137,24 @@ describe('shutdown', () => {
     assert.ok(messages.some((m) => /exiting with code 0/.test(m)), messages.join('\n'));
   });
 
+  it('SIGTERM exits at once when a client holds open connections that never sent a request', async () => {
+    server = await startServer();
+    // A pooled, spare connection (as fetch opens after an aborted stream) and a bare one.
+    const { connect } = await import('node:net');
+    const { hostname, port } = new URL(server.url);
+    const sockets = [connect(Number(port), hostname), connect(Number(port), hostname)];
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('connect', resolve))));
+    const exit = exitOf(server.process);
+    const signalAt = performance.now();
+    server.process.kill('SIGTERM');
+    await exitWithin(exit, 20_000, server.logs);
+    const finished = logMessages(server).some((m) => /all requests finished/.test(m));
+    assert.ok(finished, logMessages(server).join('\n'));
+    for (const socket of sockets) socket.destroy();
+    // Without closing them, the server's close waits until the client drops them (seconds, or never).
+    assert.ok(performance.now() - signalAt < 5_000, `exit took ${seconds(performance.now() - signalAt)}`);
+  });
+
   it('a second signal ends the running streams with an in-band error and exits promptly', async (t) => {
     server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '600']);
     agent = new Agent({ keepAlive: true });
