@@ -10,6 +10,19 @@ describe('operations', () => {
   });
   after(() => server.stop());
 
+  /** A greedy stream of `tokens` tokens, read until `events` events have arrived. */
+  async function streamStarted(tokens: number, events: number): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+    const response = await fetch(`${server.url}/generate_stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sekret' },
+      body: JSON.stringify({ inputs: 'Once upon a time', parameters: { max_new_tokens: tokens, stop: [] } }),
+    });
+    const reader = response.body!.getReader();
+    let seen = '';
+    while ((seen.match(/data:/g) ?? []).length < events) seen += new TextDecoder().decode((await reader.read()).value);
+    return reader;
+  }
+
   it('GET /health, /ping and / answer 200 with an empty body', async () => {
     for (const path of ['/health', '/ping', '/']) {
       const r = await fetch(`${server.url}${path}`);
@@ -132,14 +145,7 @@ describe('operations', () => {
     const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
     const concat = (text: string) => Number(/^tgi_batch_concat\{reason="chunking"\} (\S+)$/m.exec(text)?.[1] ?? 0);
     const before = concat(await scrape());
-    const response = await fetch(`${server.url}/generate_stream`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sekret' },
-      body: JSON.stringify({ inputs: 'Once upon a time', parameters: { max_new_tokens: 150, stop: [] } }),
-    });
-    const reader = response.body!.getReader();
-    let seen = '';
-    while ((seen.match(/data:/g) ?? []).length < 5) seen += new TextDecoder().decode((await reader.read()).value);
+    const reader = await streamStarted(150, 5);
     const joined = await postJson(`${server.url}/generate`, { inputs: 'The dog', parameters: { max_new_tokens: 3 } }, { authorization: 'Bearer sekret' });
     assert.equal(joined.status, 200);
     await reader.cancel();
@@ -149,14 +155,7 @@ describe('operations', () => {
   it('/metrics reports the KV cells running requests hold, of all the cells, while they run', async () => {
     const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
     const info = await (await fetch(`${server.url}/info`)).json();
-    const response = await fetch(`${server.url}/generate_stream`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sekret' },
-      body: JSON.stringify({ inputs: 'Once upon a time', parameters: { max_new_tokens: 200, stop: [] } }),
-    });
-    const reader = response.body!.getReader();
-    let seen = '';
-    while ((seen.match(/data:/g) ?? []).length < 20) seen += new TextDecoder().decode((await reader.read()).value);
+    const reader = await streamStarted(200, 20);
     const during = await (await fetch(`${server.url}/metrics`)).text();
     await reader.cancel();
     assert.equal(gauge(during, 'tgi_kv_cache_total_cells'), info.kv_cache_cells);
