@@ -44,7 +44,7 @@ const RULES: { name: string; inputs?: string; parameters: Record<string, unknown
   { name: 'JSON grammar as a string that is not JSON', parameters: { grammar: { type: 'json', value: '{"type":' } }, message: MALFORMED_SCHEMA_MESSAGE },
   { name: 'regex grammar with a lookahead', parameters: { grammar: { type: 'regex', value: 'a(?=b)' } }, message: 'grammar is not valid: lookahead (?= at position 1 is not supported' },
   { name: 'regex grammar that is not a string', parameters: { grammar: { type: 'regex', value: 42 } }, message: 'grammar is not valid: a regex grammar takes its pattern as a string' },
-  { name: 'adapter_id', parameters: { adapter_id: 'my-lora' }, message: 'adapter_id "my-lora" is not available: this server has no LoRA adapters loaded' },
+  { name: 'adapter_id', parameters: { adapter_id: 'my-lora' }, message: 'adapter_id "my-lora" is not available: this server has no LoRA adapters loaded (start it with --lora-adapters)' },
 ];
 
 describe('validation rules', () => {

@@ -57,6 +57,8 @@ const SamplingFields = {
   top_k: integer.nullish(),
   repetition_penalty: number.nullish(),
   typical_p: number.nullish(),
+  /** An extension: the LoRA adapter to generate with (as `parameters.adapter_id` of the native routes). */
+  adapter_id: z.string().nullish(),
 };
 
 export const ChatRequestSchema = z.looseObject({
@@ -189,7 +191,15 @@ export const CompletionJsonSchema = z.object({
 
 export const ModelListJsonSchema = z.object({
   object: z.literal('list'),
-  data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: integer, owned_by: z.string() })),
+  data: z.array(
+    z.object({
+      id: z.string(),
+      object: z.literal('model'),
+      created: integer,
+      owned_by: z.string(),
+      parent: z.string().optional().meta({ description: 'For a LoRA adapter: the served model it adapts' }),
+    }),
+  ),
 });
 
 export type UsageJson = z.infer<typeof UsageJsonSchema>;

@@ -19,6 +19,7 @@ export const ServerInfoSchema = z.object({
   max_batch_size: integer.meta({ description: 'Extension: the most requests that run at once (--max-batch-size)' }),
   kv_cache_cells: integer.meta({ description: 'Extension: KV cells of the pool' }),
   kv_cache_bytes: integer.meta({ description: 'Extension: bytes of the KV pool' }),
+  lora_adapters: z.array(z.string()).meta({ description: 'Extension: ids of the LoRA adapters a request may name (adapter_id)' }),
   router: z.string(),
   version: z.string(),
   sha: z.string().nullable(),

@@ -17,6 +17,8 @@ export interface ServerLimits {
   maxTotalTokens: number;
   maxClientBatchSize: number;
   disableGrammarSupport: boolean;
+  /** Ids of the LoRA adapters (--lora-adapters). */
+  loraAdapters: string[];
 }
 
 export interface EngineSettings {
@@ -34,6 +36,7 @@ export interface EngineSettings {
   useMmap: boolean;
   useMlock: boolean;
   prefixCaching: boolean;
+  loraAdapters: { id: string; path: string }[];
 }
 
 /** Where traces go (--otlp-endpoint) and the service they are of. */
@@ -73,6 +76,10 @@ export interface RawOptions {
   modelId?: string;
   /** The GGUF file --model-id resolved to (set by the launcher, not a flag). */
   modelPath?: string;
+  /** --lora-adapters as given. */
+  loraAdapters?: string;
+  /** The adapters' files, resolved and checked (set by the launcher, not a flag). */
+  resolvedLoraAdapters?: { id: string; path: string }[];
   revision?: string;
   ggufFile?: string;
   huggingfaceHubCache?: string;
@@ -231,6 +238,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       maxTotalTokens,
       maxClientBatchSize: raw.maxClientBatchSize,
       disableGrammarSupport: raw.disableGrammarSupport,
+      loraAdapters: (raw.resolvedLoraAdapters ?? []).map((adapter) => adapter.id),
     },
     engine: {
       modelPath: raw.modelPath ?? raw.modelId,
@@ -246,6 +254,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       useMmap: raw.mmap && !raw.disableMmap,
       useMlock: raw.useMlock,
       prefixCaching: !raw.disablePrefixCaching,
+      loraAdapters: raw.resolvedLoraAdapters ?? [],
     },
   };
 }

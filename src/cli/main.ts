@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The launcher: flags -> Config, load the model on the engine thread, serve HTTP.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { AdapterListError, parseAdapterList, type AdapterSource } from '../lora/adapter-list.js';
+import { AdapterMismatchError, checkAdapterFits } from '../lora/adapter-file.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FrontDoor, LoadingStatus } from '../server/front-door.js';
 import { basename } from 'node:path';
@@ -104,6 +106,33 @@ async function locateModel(raw: RawOptions, logger: Logger, status: LoadingStatu
   }
 }
 
+/** --lora-adapters: each adapter's file (hub repositories resolved like --model-id), checked against the model. */
+async function locateAdapters(raw: RawOptions, modelPath: string, logger: Logger, status: LoadingStatus): Promise<{ id: string; path: string }[]> {
+  if (!raw.loraAdapters) return [];
+  let sources: AdapterSource[];
+  try {
+    sources = parseAdapterList(raw.loraAdapters);
+  } catch (error) {
+    if (error instanceof AdapterListError) throw new ConfigError(error.message);
+    throw error;
+  }
+  const adapters: { id: string; path: string }[] = [];
+  for (const source of sources) {
+    let path = source.path;
+    if (path === undefined) path = (await locateModel({ ...raw, modelId: source.id, ggufFile: undefined, revision: 'main' }, logger, status)).path;
+    else if (!existsSync(path)) throw new ConfigError(`--lora-adapters: the file of adapter ${source.id} does not exist: ${path}`);
+    try {
+      const fit = await checkAdapterFits(source.id, path, modelPath);
+      logger.info(`LoRA adapter ${source.id}: ${fit.tensors} adapted tensors, rank ${fit.rank}, alpha ${fit.alpha}`);
+    } catch (error) {
+      if (error instanceof AdapterMismatchError) throw new ConfigError(error.message);
+      throw error;
+    }
+    adapters.push({ id: source.id, path });
+  }
+  return adapters;
+}
+
 /** What the KV pool holds: its cells and bytes, and how many requests of typical lengths run at once. */
 function kvPoolLine(pool: KvPool, cellBytes: number, maxTotalTokens: number): string {
   const lengths = [...new Set([512, TYPICAL_REQUEST_TOKENS, maxTotalTokens])].filter((n) => n <= maxTotalTokens).sort((a, b) => a - b);
@@ -143,6 +172,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
         gpuLayers: config.engine.gpuLayers,
         useMmap: config.engine.useMmap,
         useMlock: config.engine.useMlock,
+        loraAdapters: config.engine.loraAdapters,
       },
       scheduler: {
         maxSequences: config.engine.maxBatchSize,
@@ -204,6 +234,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       // Extensions: the KV pool the running requests share, and the most that run at once.
       max_batch_total_tokens: pool.cells,
       max_batch_size: pool.maxSequences,
+      lora_adapters: config.limits.loraAdapters,
       kv_cache_cells: pool.cells,
       kv_cache_bytes: kvBytesPerToken(info) * pool.cells,
       router: 'tgi-node',
@@ -289,7 +320,8 @@ async function main(): Promise<void> {
     const shown = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
     logger.info({ loadingUrl: `http://${shown}:${door.port}` }, `Port ${door.port} open: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`);
     const model = await locateModel({ ...raw, hostname }, logger, status);
-    const options: RawOptions = { ...raw, hostname, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };
+    const resolvedLoraAdapters = await locateAdapters(raw, model.path, logger, status);
+    const options: RawOptions = { ...raw, hostname, resolvedLoraAdapters, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };
     routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));
     // The HTTP thread tokenizes with its own vocabulary-only copy of the model.
     const vocabularyModel = LlamaModel.load(model.path, { vocabOnly: true });

@@ -62,6 +62,8 @@ export interface GenerationRequest {
   tokenLogprobs?: boolean;
   /** The constraint on the generated text, if any. */
   grammar?: GrammarSpec;
+  /** The LoRA adapter to generate with (absent: the base model). */
+  adapter?: string;
 }
 
 export interface GeneratedToken {
@@ -128,6 +130,8 @@ export interface Engine {
   readonly tokenizer: Tokenizer;
   readonly limits: EngineLimits;
   decode(entries: StepEntry[]): void;
+  /** Applies a LoRA adapter (undefined: none) to the decodes that follow. */
+  setAdapter(adapter: string | undefined): void;
   logitsAt(outputIndex: number): Float32Array;
   /** Makes `destination` hold a copy of all of `source`'s cells. */
   copySequence(source: number, destination: number): void;

@@ -81,6 +81,7 @@ export class EngineClient extends EventEmitter {
       totalCells: limits.poolCells,
       layout: { sequences: context.sequences, sequenceCells: context.sequenceContextSize },
       relayouts: 0,
+      adapters: { running: {}, waiting: {} },
     };
     worker.on('message', (message: FromWorker) => this.onMessage(message));
     worker.on('error', (error) => {

@@ -55,10 +55,16 @@ export class Metrics {
   readonly responseCacheMisses: Counter;
   /** What the response cache holds now, in bytes (none: 0). */
   responseCacheBytes: () => number = () => 0;
+  readonly adapterRequests: Counter<'adapter'>;
+  readonly adapterRunning: Gauge<'adapter'>;
+  readonly adapterWaiting: Gauge<'adapter'>;
+  readonly loraInfo: Gauge<'max_lora' | 'running_lora_adapters' | 'waiting_lora_adapters'>;
+  private readonly adapters: readonly string[];
   private readonly eventLoopDelay: IntervalHistogram;
 
-  constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number }) {
+  constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number; loraAdapters?: readonly string[] }) {
     const registers = [this.registry];
+    this.adapters = limits.loraAdapters ?? [];
     const counter = (name: string, help: string) => new Counter({ name, help, registers });
     const duration = (name: string, help: string) => new Histogram({ name, help, buckets: DURATION_BUCKETS, registers });
     this.requestCount = counter('tgi_request_count', 'Total number of requests');
@@ -113,6 +119,11 @@ export class Metrics {
         this.set(cacheBytes());
       },
     });
+    // LoRA adapters: requests per adapter, and what a router reads to send a request where its adapter runs.
+    this.adapterRequests = new Counter({ name: 'tgi_adapter_request_count', help: 'Generation requests (sequences) per LoRA adapter', labelNames: ['adapter'], registers });
+    this.adapterRunning = new Gauge({ name: 'tgi_adapter_running_requests', help: 'Running requests per LoRA adapter', labelNames: ['adapter'], registers });
+    this.adapterWaiting = new Gauge({ name: 'tgi_adapter_waiting_requests', help: 'Waiting requests per LoRA adapter', labelNames: ['adapter'], registers });
+    this.loraInfo = new Gauge({ name: 'tgi_lora_requests_info', help: 'LoRA adapters running and waiting now (labels, as vLLM\'s vllm:lora_requests_info); the value is the time of the scrape', labelNames: ['max_lora', 'running_lora_adapters', 'waiting_lora_adapters'], registers });
     // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
     this.eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.eventLoopDelay.enable();
@@ -171,5 +182,16 @@ export class Metrics {
     this.kvStreams.set(state.layout.sequences);
     this.kvStreamCells.set(state.layout.sequenceCells);
     this.kvRelayouts.set(state.relayouts);
+    if (this.adapters.length > 0) {
+      for (const adapter of this.adapters) {
+        this.adapterRunning.set({ adapter }, state.adapters.running[adapter] ?? 0);
+        this.adapterWaiting.set({ adapter }, state.adapters.waiting[adapter] ?? 0);
+      }
+      this.loraInfo.reset();
+      this.loraInfo.set(
+        { max_lora: String(this.adapters.length), running_lora_adapters: Object.keys(state.adapters.running).sort().join(','), waiting_lora_adapters: Object.keys(state.adapters.waiting).sort().join(',') },
+        Date.now() / 1000,
+      );
+    }
   }
 }

@@ -41,6 +41,14 @@ export interface SchedulerState {
   layout: KvLayout;
   /** Times the pool was divided anew, since start. */
   relayouts: number;
+  /** Running and waiting requests per LoRA adapter (the base model's are not listed). */
+  adapters: { running: Record<string, number>; waiting: Record<string, number> };
+}
+
+function countByAdapter(requests: Iterable<GenerationRequest>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const request of requests) if (request.adapter !== undefined) counts[request.adapter] = (counts[request.adapter] ?? 0) + 1;
+  return counts;
 }
 
 /** One engine step, for the tgi_batch_* metrics. */
@@ -103,6 +111,9 @@ export class Scheduler {
   private wake: (() => void) | undefined;
   private closed = false;
   private stepRecords: StepRecord[] = [];
+  /** The adapter served at the last step ('' for the base model), and whether several take turns. */
+  private lastTurn: string | null = null;
+  private adapterTurns = false;
 
   constructor(
     private readonly engine: Engine,
@@ -127,6 +138,7 @@ export class Scheduler {
       totalCells: this.pool.cells,
       layout: { sequences: this.engine.limits.maxSequences, sequenceCells: this.engine.limits.sequenceContextSize },
       relayouts: this.relayouts,
+      adapters: { running: countByAdapter(this.running.map((s) => s.request)), waiting: countByAdapter(this.waiting.map((w) => w.request)) },
     };
   }
 
@@ -204,6 +216,18 @@ export class Scheduler {
     }
   }
 
+  /**
+   * The adapter (undefined: the base model) whose sequences run at this step: the next one after
+   * the last served, in a fixed order (the base model first), among those with running sequences.
+   */
+  private nextAdapterTurn(): string | undefined {
+    const keys = [...new Set(this.running.map((sequence) => sequence.request.adapter ?? ''))].sort();
+    this.adapterTurns = keys.length > 1;
+    const next = keys.find((key) => this.lastTurn === null || key > this.lastTurn) ?? keys[0];
+    this.lastTurn = next;
+    return next === '' ? undefined : next;
+  }
+
   /** Admits waiting requests the pool holds now; returns how many. */
   private admit(): number {
     if (this.waiting.length === 0) return 0;
@@ -232,7 +256,7 @@ export class Scheduler {
         }
         busy = this.busySlots();
       }
-      const placement = this.slots.place(request.inputIds, busy, !request.prefillLogprobs);
+      const placement = this.slots.place(request.inputIds, busy, !request.prefillLogprobs, request.adapter);
       if (placement.kind === 'full') break;
       if (placement.kind === 'defer') {
         i++;
@@ -274,7 +298,7 @@ export class Scheduler {
   }
 
   private release(sequence: RunningSequence): void {
-    this.slots.release(sequence.slot, sequence.ids.slice(0, sequence.cached));
+    this.slots.release(sequence.slot, sequence.ids.slice(0, sequence.cached), sequence.request.adapter);
     this.reserved -= sequence.reservation;
   }
 
@@ -284,12 +308,16 @@ export class Scheduler {
     const admitted = this.admit();
     const joinedRunning = admitted > 0 && alreadyRunning > 0;
     if (this.running.length === 0) return;
+    // llama.cpp applies one adapter set to a whole decode: each step serves one set's sequences,
+    // the sets taking turns.
+    const adapter = this.nextAdapterTurn();
+    const turn = this.adapterTurns ? this.running.filter((sequence) => sequence.request.adapter === adapter) : this.running;
     const planned: Planned[] = [];
-    for (const sequence of this.running) {
+    for (const sequence of turn) {
       if (sequence.prefilling) continue;
       planned.push({ sequence, entry: { sequence: sequence.slot, tokens: sequence.pendingTokens(1), startPosition: sequence.cached, outputs: 'last' } });
     }
-    const prefilling = this.running.filter((sequence) => sequence.prefilling);
+    const prefilling = turn.filter((sequence) => sequence.prefilling);
     if (planned.length === 0 && prefilling.length > 1 && prefilling.every((sequence) => sequence.reused === 0)) {
       this.planBurst(prefilling, planned);
     } else {
@@ -303,6 +331,7 @@ export class Scheduler {
     const events: EngineEvent[] = [];
     const forwardStart = now();
     try {
+      this.engine.setAdapter(adapter);
       this.engine.decode(planned.map((p) => p.entry));
     } catch (error) {
       const failed = now();

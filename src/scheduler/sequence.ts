@@ -57,7 +57,7 @@ export class RunningSequence {
   }
 
   slotView(): SlotView {
-    return { tokens: this.ids.slice(0, this.cached), pendingPrompt: this.prefilling ? this.request.inputIds : undefined };
+    return { tokens: this.ids.slice(0, this.cached), pendingPrompt: this.prefilling ? this.request.inputIds : undefined, adapter: this.request.adapter };
   }
 
   toGenerated(engine: Engine, scored: ScoredToken, text: string): GeneratedToken {

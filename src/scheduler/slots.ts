@@ -1,7 +1,8 @@
 // Sequence slots and the prompt prefixes their KV cells still hold. A new request takes the free
 // slot whose cached tokens share the longest prefix with its prompt; when a busier slot holds a much
 // longer match, its cells are copied instead of recomputing the shared prefix. A prompt that matches
-// nothing evicts the least useful cached prompt.
+// nothing evicts the least useful cached prompt. Cells computed under one LoRA adapter (or none) are
+// never reused for another: a prefix is shared only between prompts of the same adapter.
 
 /**
  * Below this many shared tokens a copy of another slot's cells is not worth it, nor is overwriting
@@ -14,6 +15,8 @@ export interface SlotView {
   readonly tokens: ArrayLike<number>;
   /** For a running slot: the full prompt it will have cached once prefilled. */
   readonly pendingPrompt?: ArrayLike<number>;
+  /** The LoRA adapter its cells were computed with (undefined: the base model). */
+  readonly adapter?: string;
 }
 
 export type Placement =
@@ -29,15 +32,15 @@ export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number
 }
 
 export class SlotTable {
-  /** Free slots and the tokens their cells still hold. */
-  private readonly free = new Map<number, number[]>();
+  /** Free slots: the tokens their cells still hold, and under which adapter. */
+  private readonly free = new Map<number, { tokens: number[]; adapter?: string }>();
   /** When each slot was last released (a counter), for least-recently-used eviction. */
   private readonly releasedAt = new Map<number, number>();
   private releases = 0;
 
   /** Slots below `busy` start taken (sequences kept through a new KV layout). */
   constructor(capacity: number, private readonly prefixCaching: boolean, busy = 0) {
-    for (let slot = busy; slot < capacity; slot++) this.free.set(slot, []);
+    for (let slot = busy; slot < capacity; slot++) this.free.set(slot, { tokens: [] });
   }
 
   get available(): number {
@@ -49,7 +52,7 @@ export class SlotTable {
    * reused, so that its logits are computed. `allowReuse` is false when every prompt position
    * must be recomputed (prompt logprobs).
    */
-  place(prompt: ArrayLike<number>, running: Map<number, SlotView>, allowReuse: boolean): Placement {
+  place(prompt: ArrayLike<number>, running: Map<number, SlotView>, allowReuse: boolean, adapter?: string): Placement {
     if (this.free.size === 0) return { kind: 'full' };
     const limit = Math.max(0, prompt.length - 1);
     const reuse = this.prefixCaching && allowReuse;
@@ -57,8 +60,9 @@ export class SlotTable {
     let bestFree = -1;
     let bestFreeShared = 0;
     if (reuse) {
-      for (const [slot, tokens] of this.free) {
-        const shared = Math.min(limit, commonPrefix(tokens, prompt));
+      for (const [slot, cached] of this.free) {
+        if (cached.adapter !== adapter) continue;
+        const shared = Math.min(limit, commonPrefix(cached.tokens, prompt));
         // A few shared tokens (a BOS, a greeting) are not worth evicting the prompt cached there.
         if (shared < MIN_SHARED_PREFIX && shared < limit) continue;
         if (shared > bestFreeShared) {
@@ -72,6 +76,7 @@ export class SlotTable {
     let source = -1;
     let sourceShared = bestFreeShared;
     for (const [slot, view] of running) {
+      if (view.adapter !== adapter) continue;
       const shared = Math.min(limit, commonPrefix(view.tokens, prompt));
       if (shared > sourceShared) {
         source = slot;
@@ -98,7 +103,7 @@ export class SlotTable {
   private victim(running: ReadonlyMap<number, unknown>): number {
     let best = -1;
     let bestKey: number[] = [];
-    for (const [slot, tokens] of this.free) {
+    for (const [slot, { tokens }] of this.free) {
       const runsAdded = 1 - (running.has(slot - 1) ? 1 : 0) - (running.has(slot + 1) ? 1 : 0);
       const key = [runsAdded, tokens.length > 0 ? 1 : 0, this.releasedAt.get(slot) ?? 0];
       if (best < 0 || lexicographicallyLess(key, bestKey)) {
@@ -114,15 +119,15 @@ export class SlotTable {
     return copyFrom === undefined ? { kind: 'place', slot, reuse } : { kind: 'place', slot, reuse, copyFrom };
   }
 
-  /** A slot becomes free, its cells still holding `tokens`. */
-  release(slot: number, tokens: number[]): void {
-    this.free.set(slot, this.prefixCaching ? tokens : []);
+  /** A slot becomes free, its cells still holding `tokens` computed under `adapter`. */
+  release(slot: number, tokens: number[], adapter?: string): void {
+    this.free.set(slot, this.prefixCaching ? { tokens, adapter } : { tokens: [] });
     this.releasedAt.set(slot, ++this.releases);
   }
 
   /** Cached cells of a free slot are gone (engine reset). */
   forgetAll(): void {
-    for (const slot of this.free.keys()) this.free.set(slot, []);
+    for (const slot of this.free.keys()) this.free.set(slot, { tokens: [] });
   }
 }
 

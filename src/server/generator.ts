@@ -67,6 +67,7 @@ export class Generator {
   start(validated: ValidatedGenerate): GenerationStream {
     this.metrics.inputLength.observe(validated.inputLength);
     this.metrics.maxNewTokens.observe(validated.request.maxNewTokens);
+    if (validated.request.adapter !== undefined) this.metrics.adapterRequests.inc({ adapter: validated.request.adapter });
     traceSubmission(validated);
     return this.engine.submit(validated.request);
   }

@@ -16,6 +16,8 @@ export interface ValidationLimits {
   maxInputTokens: number;
   maxTotalTokens: number;
   disableGrammarSupport: boolean;
+  /** Ids of the LoRA adapters a request may name. */
+  loraAdapters: readonly string[];
 }
 
 /** What validation needs of the vocabulary: tokens of a text, however the caller computes them. */
@@ -40,6 +42,13 @@ export interface ValidatedGenerate {
 /** Whether the same request always gives the same output: greedy, or sampled from a seed the client chose. */
 export function isDeterministic(validated: ValidatedGenerate): boolean {
   return !validated.sampled || validated.seedGiven;
+}
+
+/** A loaded adapter's id, or a 422 naming the loaded ones. */
+function checkedAdapter(id: string, loaded: readonly string[]): string {
+  if (loaded.includes(id)) return id;
+  if (loaded.length === 0) throw new ValidationError(`adapter_id "${id}" is not available: this server has no LoRA adapters loaded (start it with --lora-adapters)`);
+  throw new ValidationError(`adapter_id "${id}" is not a loaded LoRA adapter; the loaded ones are: ${loaded.join(', ')}`);
 }
 
 /** best_of limits, checked before anything else when best_of > 1. */
@@ -107,9 +116,7 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
     throw new ValidationError(`\`inputs\` must have less than ${limits.maxInputTokens} tokens. Given: ${inputLength}`);
   }
   const grammar = p.grammar != null ? await validateGrammar(p.grammar, limits.disableGrammarSupport, tokenizer.compileGrammar) : undefined;
-  if (p.adapter_id != null) {
-    throw new ValidationError(`adapter_id "${p.adapter_id}" is not available: this server has no LoRA adapters loaded`);
-  }
+  const adapter = p.adapter_id == null ? undefined : checkedAdapter(p.adapter_id, limits.loraAdapters);
 
   const sampling: SamplingParams = {
     doSample,
@@ -132,6 +139,7 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
       topNTokens,
       prefillLogprobs: p.decoder_input_details ?? false,
       ...(grammar ? { grammar } : {}),
+      ...(adapter !== undefined ? { adapter } : {}),
     },
     inputLength,
     sampled: isSampling(sampling),

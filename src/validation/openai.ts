@@ -31,6 +31,10 @@ export interface OpenAiSamplingFields {
   typical_p?: number | null;
   /** A TGI-style grammar (`response_format` of type regex). */
   grammar?: GenerateParameters['grammar'];
+  /** A loaded LoRA adapter's id selects it, as in vLLM; any other name is the base model. */
+  model?: string | null;
+  /** An extension: the adapter, as the native routes' parameter. */
+  adapter_id?: string | null;
 }
 
 export const MAX_CHOICES = 128;
@@ -100,6 +104,7 @@ export async function planOpenAiGeneration(prompt: string, fields: OpenAiSamplin
     top_n_tokens: options.topLogprobs,
     details: true,
     grammar: fields.grammar,
+    adapter_id: fields.adapter_id ?? (fields.model != null && limits.loraAdapters.includes(fields.model) ? fields.model : undefined),
   };
   const extraSampling: Partial<SamplingParams> = {
     presencePenalty: fields.presence_penalty ?? 0,

@@ -16,6 +16,8 @@ export interface LlamaEngineOptions extends ModelLoadOptions {
   threadsBatch: number;
   flashAttention: 'auto' | 'on' | 'off';
   kvCacheType?: string;
+  /** GGUF LoRA adapters of the model, by id. */
+  loraAdapters?: ReadonlyArray<{ id: string; path: string }>;
 }
 
 /**
@@ -85,12 +87,16 @@ export class LlamaEngine implements Engine {
   private rowsPointer: Pointer | undefined;
   private rowsStep = -1;
   private readonly threadpools: Pointer[] = [];
+  private readonly adapters = new Map<string, Pointer>();
+  /** The adapter the context applies now (undefined: the base model). */
+  private activeAdapter: string | undefined;
 
   constructor(readonly model: LlamaModel, private readonly options: LlamaEngineOptions) {
     this.api = model.api;
     this.info = model.info();
     this.tokenizer = model.vocabulary;
     this.vocabSize = this.info.vocabSize;
+    this.loadAdapters(options.loraAdapters ?? []);
     this.context = this.createContext({ sequences: options.maxSequences, sequenceCells: options.sequenceContextSize });
     this.memory = this.api.llama_get_memory(this.context);
     this.resolved = this.readContext();
@@ -128,6 +134,28 @@ export class LlamaEngine implements Engine {
     if (this.threadpools.length === 0) this.createThreadpools(options.threads, options.threadsBatch, THREADPOOL_POLL);
     if (this.threadpools.length > 0) this.api.llama_attach_threadpool(context, this.threadpools[0], this.threadpools[1] ?? this.threadpools[0]);
     return context;
+  }
+
+  /** Loaded with the model, which frees them with itself. */
+  private loadAdapters(adapters: ReadonlyArray<{ id: string; path: string }>): void {
+    for (const { id, path } of adapters) {
+      const adapter = this.api.llama_adapter_lora_init(this.model.handle, path) as Pointer | null;
+      if (!adapter) throw new Error(`LoRA adapter ${id} could not be loaded for this model (llama.cpp's log above says why)`);
+      if (Number(this.api.llama_adapter_get_alora_n_invocation_tokens(adapter)) > 0) {
+        throw new Error(`LoRA adapter ${id} is an activated LoRA (aLoRA): not supported; give a plain LoRA`);
+      }
+      this.adapters.set(id, adapter);
+    }
+  }
+
+  /** Applies `adapter` (undefined: none) to the following decodes. */
+  setAdapter(adapter: string | undefined): void {
+    if (adapter === this.activeAdapter) return;
+    const pointer = adapter === undefined ? undefined : this.adapters.get(adapter);
+    if (adapter !== undefined && !pointer) throw new Error(`unknown LoRA adapter ${adapter}`);
+    const status = pointer ? this.api.llama_set_adapters_lora(this.context, [pointer], 1, new Float32Array([1])) : this.api.llama_set_adapters_lora(this.context, null, 0, null);
+    if (status !== 0) throw new Error(`llama.cpp refused LoRA adapter ${adapter ?? '(none)'} (status ${status})`);
+    this.activeAdapter = adapter;
   }
 
   private readContext(): ResolvedContext {
@@ -170,6 +198,8 @@ export class LlamaEngine implements Engine {
     }
     this.memory = this.api.llama_get_memory(this.context);
     this.resolved = this.readContext();
+    // A new context applies no adapter.
+    this.activeAdapter = undefined;
     this.rowsView = undefined;
     this.rowsPointer = undefined;
     for (const { to, data } of saved) {

@@ -12,14 +12,19 @@ export interface OpenAiHandlers {
 }
 
 export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator, prompter: ChatPrompter, identity: OpenAiIdentity): OpenAiHandlers {
+  const base = identity.modelId;
   const chat = chatHandler({ generator, prompter, identity });
   const completions = completionsHandler({ generator, identity });
   const openai = { config: { family: 'openai' as const } };
   app.post('/v1/chat/completions', openai, (request, reply) => chat(request.body, request, reply));
   app.post('/v1/completions', openai, (request, reply) => completions(request.body, request, reply));
+  // The served model, then its LoRA adapters (a request's `model` naming one selects it, as in vLLM).
   app.get('/v1/models', { config: { family: 'openai' as const } }, async () => ({
     object: 'list',
-    data: [{ id: identity.modelId, object: 'model', created: 0, owned_by: identity.modelId }],
+    data: [
+      { id: base, object: 'model', created: 0, owned_by: base },
+      ...generator.limits.loraAdapters.map((id) => ({ id, object: 'model', created: 0, owned_by: base, parent: base })),
+    ],
   }));
   return { chat, completions };
 }
