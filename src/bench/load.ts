@@ -21,6 +21,15 @@ export interface Workload {
   grammar?: unknown;
   /** With the chat api: OpenAI tools offered with every request (`tool_choice` auto). */
   tools?: unknown[];
+  /** The LoRA adapter of the i-th request (undefined: the base model): `adapter_id` on TGI's API, `model` on OpenAI's. */
+  adapter?: (index: number) => string | undefined;
+}
+
+/** What a request asks beyond its prompt and length. */
+interface RequestExtras {
+  grammar?: unknown;
+  tools?: unknown[];
+  adapter?: string;
 }
 
 export interface RequestResult {
@@ -58,17 +67,18 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function requestBody(api: Api, prompt: string, maxNewTokens: number, grammar?: unknown, tools?: unknown[]): { path: string; body: unknown } {
+function requestBody(api: Api, prompt: string, maxNewTokens: number, { grammar, tools, adapter }: RequestExtras): { path: string; body: unknown } {
+  const model = adapter ? { model: adapter } : {};
   if (api === 'chat') {
     const messages = [{ role: 'user', content: prompt }];
-    return { path: '/v1/chat/completions', body: { messages, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, stream_options: { include_usage: true }, ...(tools ? { tools } : {}) } };
+    return { path: '/v1/chat/completions', body: { ...model, messages, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, stream_options: { include_usage: true }, ...(tools ? { tools } : {}) } };
   }
-  if (api === 'tgi') return { path: '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxNewTokens, ...(grammar ? { grammar } : {}) } } };
+  if (api === 'tgi') return { path: '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxNewTokens, ...(grammar ? { grammar } : {}), ...(adapter ? { adapter_id: adapter } : {}) } } };
   // Greedy, exactly maxNewTokens tokens (ignore_eos is a llama.cpp extension other servers ignore);
   // a grammar goes as tgi-node's `grammar` extension of completions.
   return {
     path: '/v1/completions',
-    body: { prompt, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, cache_prompt: true, stream_options: { include_usage: true }, ...(grammar ? { grammar } : {}) },
+    body: { ...model, prompt, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, cache_prompt: true, stream_options: { include_usage: true }, ...(grammar ? { grammar } : {}) },
   };
 }
 
@@ -82,7 +92,7 @@ function eventTokens(api: Api, event: Record<string, any>): number {
   return 1;
 }
 
-export async function streamOnce(target: Target, prompt: string, maxNewTokens: number, grammar?: unknown, tools?: unknown[]): Promise<RequestResult> {
+export async function streamOnce(target: Target, prompt: string, maxNewTokens: number, extras: RequestExtras = {}): Promise<RequestResult> {
   const started = performance.now();
   let last = started;
   let ttft = NaN;
@@ -90,7 +100,7 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
   let tokens = 0;
   let usage: number | undefined;
   try {
-    const { path, body } = requestBody(target.api, prompt, maxNewTokens, grammar, tools);
+    const { path, body } = requestBody(target.api, prompt, maxNewTokens, extras);
     // Every request generated: a response cache (tgi-node's, or one in front of any server that
     // honours the header) would answer the repeated prompts of a run without generating.
     const headers = { 'content-type': 'application/json', 'x-use-cache': 'false' };
@@ -127,7 +137,8 @@ export async function runRequests(target: Target, workload: Workload, concurrenc
   const client = async () => {
     while (next < requests) {
       const index = next++;
-      results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens, workload.grammar, workload.tools));
+      const extras = { grammar: workload.grammar, tools: workload.tools, adapter: workload.adapter?.(index) };
+      results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens, extras));
       onProgress?.(results.length);
     }
   };

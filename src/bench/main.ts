@@ -20,6 +20,7 @@ import { benchRegex } from './regex.js';
 import { benchGrammar } from './grammar.js';
 import { benchTools } from './tools.js';
 import { benchCache, formatCacheTable } from './cache.js';
+import { benchLora, formatLoraTable } from './lora.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -47,6 +48,8 @@ function roundsOptions(command: Command, promptHelp: string): Command {
     .option('--rounds <n>', 'measurements of each level and workload, alternating', parseInteger(1), 2)
     .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2);
 }
+
+type LoraCommandOptions = Parameters<typeof benchLora>[0];
 
 const program = new Command('npm run bench --').description('Benchmarks for tgi-node and other TGI or OpenAI-compatible servers.');
 
@@ -221,6 +224,27 @@ program
     console.log(formatCacheTable(rows));
     const ratios = rows.map((r) => r.speedup);
     console.log(`\nhits answer ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x faster than generating again (median times)`);
+  });
+
+modelOptions(
+  program
+    .command('lora')
+    .description('Mixed LoRA adapters: one tgi-node with 4 adapters written for the model, 16 streams whose requests go to the base model, to 1, 2 or 4 adapters in turn (the mixes alternating by round); tokens/s against the single-adapter run.'),
+  { shape: 'smollm2-135m', vocab: DEFAULT_VOCAB, described: 'SmolLM2-135M-shaped model' },
+)
+  .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
+  .option('--concurrency <n>', 'concurrent streams', parseInteger(1), 16)
+  .option('--adapters <list>', 'adapter mixes to measure (each of 1 to 4)', list, [1, 2, 4])
+  .option('--rank <n>', 'rank of the adapters', parseInteger(1), 16)
+  .option('--prompt-tokens <n>', 'prompt tokens per request', parseInteger(1), 128)
+  .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
+  .option('--rounds <n>', 'measurements of each mix, alternating', parseInteger(1), 2)
+  .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2)
+  .action(async (o: LoraCommandOptions) => {
+    if (o.adapters.some((n) => n > 4)) throw new Error('--adapters: at most 4');
+    const rows = await benchLora(o, (message) => console.log(message));
+    console.log(`\n${o.concurrency} streams, ${o.promptTokens}-token prompts, ${o.newTokens} new tokens, ${o.threads} threads, adapters of rank ${o.rank}`);
+    console.log(formatLoraTable(rows));
   });
 
 modelOptions(
