@@ -93,6 +93,12 @@ const ATTENTION_COST_SPAN = 64;
 const MIN_PREFILL_CHUNK = 65;
 /** A burst of prompts shares the prefill steps in groups of at most this many steps' budget. */
 const BURST_STEPS = 4;
+/**
+ * Steps an adapter set runs in a row while other sets wait. Measured on the benchmark model, 16
+ * streams over 2 (4) adapters: tokens/s 0.55x (0.37x) of one adapter's when sets alternate every
+ * step, 0.71x (0.51x) with 8 steps, 0.72x (0.50x) with 16, whose inter-token p99 doubles.
+ */
+const ADAPTER_SLICE_STEPS = 8;
 const GATHER_QUIET_MS = 3;
 const GATHER_MAX_ROUNDS = 5;
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -113,6 +119,7 @@ export class Scheduler {
   private stepRecords: StepRecord[] = [];
   /** The adapter served at the last step ('' for the base model), and whether several take turns. */
   private lastTurn: string | null = null;
+  private turnSteps = 0;
   private adapterTurns = false;
 
   constructor(
@@ -217,15 +224,22 @@ export class Scheduler {
   }
 
   /**
-   * The adapter (undefined: the base model) whose sequences run at this step: the next one after
-   * the last served, in a fixed order (the base model first), among those with running sequences.
+   * The adapter (undefined: the base model) whose sequences run at this step. Sets take turns in a
+   * fixed order (the base model first), each for up to ADAPTER_SLICE_STEPS steps in a row: a change
+   * of adapter makes llama.cpp reserve its compute graph anew at the next decode, which costs more
+   * than a step (see ADAPTER_SLICE_STEPS).
    */
   private nextAdapterTurn(): string | undefined {
     const keys = [...new Set(this.running.map((sequence) => sequence.request.adapter ?? ''))].sort();
     this.adapterTurns = keys.length > 1;
-    const next = keys.find((key) => this.lastTurn === null || key > this.lastTurn) ?? keys[0];
-    this.lastTurn = next;
-    return next === '' ? undefined : next;
+    const current = this.lastTurn;
+    if (current !== null && keys.includes(current) && (keys.length === 1 || this.turnSteps < ADAPTER_SLICE_STEPS)) {
+      this.turnSteps++;
+    } else {
+      this.lastTurn = keys.find((key) => current === null || key > current) ?? keys[0];
+      this.turnSteps = 1;
+    }
+    return this.lastTurn === '' ? undefined : this.lastTurn!;
   }
 
   /** Admits waiting requests the pool holds now; returns how many. */

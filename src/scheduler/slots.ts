@@ -39,7 +39,7 @@ export class SlotTable {
   private releases = 0;
 
   /** Slots below `busy` start taken (sequences kept through a new KV layout). */
-  constructor(capacity: number, private readonly prefixCaching: boolean, busy = 0) {
+  constructor(private readonly capacity: number, private readonly prefixCaching: boolean, busy = 0) {
     for (let slot = busy; slot < capacity; slot++) this.free.set(slot, { tokens: [] });
   }
 
@@ -71,7 +71,7 @@ export class SlotTable {
         }
       }
     }
-    if (!reuse) return this.take(this.victim(running), 0);
+    if (!reuse) return this.take(this.victim(running, adapter), 0);
 
     let source = -1;
     let sourceShared = bestFreeShared;
@@ -88,30 +88,48 @@ export class SlotTable {
         if (coming >= MIN_SHARED_PREFIX && coming > view.tokens.length && coming > bestFreeShared) return { kind: 'defer' };
       }
     }
-    if (source >= 0 && sourceShared >= MIN_SHARED_PREFIX) return this.take(this.victim(running), sourceShared, source);
+    if (source >= 0 && sourceShared >= MIN_SHARED_PREFIX) return this.take(this.victim(running, adapter), sourceShared, source);
     if (bestFree >= 0) return this.take(bestFree, bestFreeShared);
-    return this.take(this.victim(running), 0);
+    return this.take(this.victim(running, adapter), 0);
   }
 
   /**
    * The free slot to overwrite. llama.cpp computes each run of consecutive sequence ids of a batch
    * in a separate pass over the weights, so the first concern is to keep the running slots in as
    * few runs as possible: a slot that fills a gap between running slots beats one that extends a
-   * run, which beats one that starts a new run. Among equals, a slot holding no cached prompt, then
-   * the one released longest ago, so that recent prompts stay cached for a client that comes back.
+   * run, which beats one that starts a new run. Only slots of the same adapter count, since a step
+   * decodes one adapter's sequences; a new run beside other adapters' runs starts in the middle of
+   * the widest stretch of free slots, leaving every run room to grow. Among equals, a slot holding
+   * no cached prompt, then the one released longest ago, so that recent prompts stay cached for a
+   * client that comes back.
    */
-  private victim(running: ReadonlyMap<number, unknown>): number {
+  private victim(running: ReadonlyMap<number, SlotView>, adapter?: string): number {
+    const same = new Set<number>();
+    let others = false;
+    for (const [slot, view] of running) {
+      if (view.adapter === adapter) same.add(slot);
+      else others = true;
+    }
     let best = -1;
     let bestKey: number[] = [];
     for (const [slot, { tokens }] of this.free) {
-      const runsAdded = 1 - (running.has(slot - 1) ? 1 : 0) - (running.has(slot + 1) ? 1 : 0);
-      const key = [runsAdded, tokens.length > 0 ? 1 : 0, this.releasedAt.get(slot) ?? 0];
+      const runsAdded = 1 - (same.has(slot - 1) ? 1 : 0) - (same.has(slot + 1) ? 1 : 0);
+      const key = [runsAdded, others ? -this.room(slot, running) : 0, tokens.length > 0 ? 1 : 0, this.releasedAt.get(slot) ?? 0];
       if (best < 0 || lexicographicallyLess(key, bestKey)) {
         best = slot;
         bestKey = key;
       }
     }
     return best;
+  }
+
+  /** Free slots from `slot` to the nearest running slot (or the end of the table), the nearer side. */
+  private room(slot: number, running: ReadonlyMap<number, unknown>): number {
+    let left = 0;
+    while (slot - left - 1 >= 0 && !running.has(slot - left - 1)) left++;
+    let right = 0;
+    while (slot + right + 1 < this.capacity && !running.has(slot + right + 1)) right++;
+    return Math.min(left, right);
   }
 
   private take(slot: number, reuse: number, copyFrom?: number): Placement {

@@ -60,4 +60,32 @@ describe('slot table', () => {
     const running = new Map<number, SlotView>([0, 1, 2].map((s) => [s, { tokens: prompt(s) }]));
     assert.equal(slotOf(table.place(prompt(5), running, true)), 3);
   });
+
+  it('keeps each adapter\'s slots in one run: a new adapter starts mid-way in the free slots, and runs grow apart', () => {
+    const table = new SlotTable(16, true);
+    const running = new Map<number, SlotView>();
+    const place = (seed: number, adapter?: string) => {
+      const slot = slotOf(table.place(prompt(seed), running, true, adapter));
+      running.set(slot, { tokens: prompt(seed), adapter });
+      return slot;
+    };
+    // Requests of two adapters arriving in turn.
+    const order = [undefined, 'a', undefined, 'a', undefined, 'a', undefined, 'a'];
+    const slots = order.map((adapter, i) => place(i, adapter));
+    const runs = (adapter?: string) => {
+      const mine = slots.filter((_, i) => order[i] === adapter).sort((x, y) => x - y);
+      return mine.filter((slot, i) => i === 0 || slot !== mine[i - 1] + 1).length;
+    };
+    assert.equal(runs(undefined), 1, `base slots ${slots.filter((_, i) => order[i] === undefined)}`);
+    assert.equal(runs('a'), 1, `adapter slots ${slots.filter((_, i) => order[i] === 'a')}`);
+  });
+
+  it('reuses a cached prompt only under the same adapter', () => {
+    const table = new SlotTable(4, true);
+    table.release(slotOf(table.place(prompt(1), idle, true)), prompt(1));
+    assert.deepEqual(table.place(prompt(1), idle, true, 'a'), { kind: 'place', slot: 1, reuse: 0 });
+    table.release(1, prompt(1), 'a');
+    assert.deepEqual(table.place(prompt(1), idle, true, 'a'), { kind: 'place', slot: 1, reuse: 39 });
+    assert.deepEqual(table.place(prompt(1), idle, true), { kind: 'place', slot: 0, reuse: 39 });
+  });
 });
