@@ -109,6 +109,8 @@ describe('LoRA adapters', () => {
     const models = await (await fetch(`${server.url}/v1/models`)).json();
     assert.deepEqual(models.data.map((m: { id: string }) => m.id), ['stories260K.gguf', 'a1', 'a2', 'zero']);
     assert.equal(models.data[1].parent, 'stories260K.gguf');
+    const document = await (await fetch(`${server.url}/api-doc/openapi.json`)).json();
+    assert.match(document.components.schemas.GenerateRequest.properties.parameters.properties.adapter_id.description, /one of a1, a2, zero/);
   });
 
   it('16 concurrent requests over the base and two adapters each return their alone output, all progressing together', async () => {

@@ -13,6 +13,7 @@ export interface DocumentLimits {
   maxStopSequences: number;
   maxBestOf: number;
   maxTopNTokens: number;
+  loraAdapters?: readonly string[];
 }
 
 const U64_MAX = '18446744073709551615';
@@ -96,6 +97,8 @@ function withinAnyOf(schema: JsonSchema, apply: (s: JsonSchema) => unknown): voi
 
 /** What the generation parameters mean here, with this server's real defaults and limits. */
 function documentParameters(schemas: Record<string, JsonSchema>, limits: DocumentLimits): void {
+  const adapters = limits.loraAdapters ?? [];
+  const adapterNote = adapters.length > 0 ? `one of ${adapters.join(', ')}; absent: the base model` : 'none are loaded (--lora-adapters)';
   for (const name of ['GenerateRequest', 'CompatGenerateRequest'] as const) {
     const request = schemas[name];
     describe(request, {
@@ -123,11 +126,12 @@ function documentParameters(schemas: Record<string, JsonSchema>, limits: Documen
       seed: { description: `Seed of the sampler, an integer in [0, ${U64_MAX}]; random when absent` },
       top_n_tokens: { description: `Return the n most likely tokens at each step, at most ${limits.maxTopNTokens}`, default: 0, maximum: limits.maxTopNTokens },
       grammar: { description: 'Constrain the output: {"type": "json", "value": <JSON Schema>}, {"type": "regex", "value": "<regex>"} or {"type": "json_schema", "value": {"schema": <JSON Schema>}}' },
-      adapter_id: { description: 'LoRA adapter id (no adapters are loaded: only null is accepted)' },
+      adapter_id: { description: `LoRA adapter to generate with: ${adapterNote}` },
     });
   }
   const openAiNotes = {
-    model: { description: 'Any name; responses report it (default: the served model name)' },
+    model: { description: `A LoRA adapter's id selects it (${adapterNote}); any other name is the served model. Responses report it` },
+    adapter_id: { description: `Extension: the LoRA adapter, ${adapterNote}` },
     max_tokens: { description: `Tokens to generate, >= 1. Default: up to max_total_tokens (${limits.maxTotalTokens}) minus the prompt's tokens` },
     temperature: { description: '0 means greedy; OpenAI\'s range [0, 2]', default: 1 },
     top_p: { description: 'Nucleus sampling, (0, 1]', default: 1 },
