@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GREEDY_CONTINUATION, postJson, startLoadingServer, STORIES, type LoadingServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION, metricValue, postJson, startLoadingServer, STORIES, type LoadingServer } from './helpers/server.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
 import { LoadingErrorSchema, UnhealthySchema } from '../src/api/operations.js';
 
@@ -54,6 +54,11 @@ describe('loading: the port opens at once', () => {
     assert.equal(chat.status, 503);
     assert.equal(chat.json.error, `Model ${REPO} is currently loading`);
 
+    // A waiting client that leaves before the model is ready is forgotten, never served.
+    const leaving = new AbortController();
+    const left = fetch(`${server.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-wait-for-model': 'true' }, body: JSON.stringify({ inputs: 'The dog', parameters: { max_new_tokens: 5 } }), signal: leaving.signal }).catch(() => 'aborted');
+    setTimeout(() => leaving.abort(), 100);
+    assert.equal(await left, 'aborted');
     // Sent while loading, answered once the model is ready.
     const waiting = postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } }, { 'x-wait-for-model': 'true' });
     let settled = false;
@@ -78,5 +83,7 @@ describe('loading: the port opens at once', () => {
     const after = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } }, { 'x-use-cache': 'false' });
     assert.equal(after.status, 200);
     assert.equal(after.json.generated_text, served.json.generated_text);
+    // The waiting request and this one reached the app; the 503s and the client that left did not.
+    assert.equal(await metricValue(server.url, 'tgi_request_count'), 2);
   });
 });

@@ -316,7 +316,7 @@ async function main(): Promise<void> {
     // The port opens first: while the model downloads and loads, requests get a 503 with the progress.
     const hostname = resolveHostname(raw.hostname, (message) => logger.warn(message));
     const status = new LoadingStatus(raw.modelId ?? DEFAULT_MODEL_ID);
-    const door = await FrontDoor.listen(hostname, raw.port, status);
+    const door = await FrontDoor.listen(hostname, raw.port, status, raw.maxConcurrentRequests);
     const shown = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
     logger.info({ loadingUrl: `http://${shown}:${door.port}` }, `Port ${door.port} open: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`);
     const model = await locateModel({ ...raw, hostname }, logger, status);

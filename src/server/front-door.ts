@@ -49,15 +49,20 @@ function sendJson(response: ServerResponse, status: number, body: unknown, retry
 
 export class FrontDoor {
   private handler: Handler | undefined;
-  private readonly held: (() => void)[] = [];
+  private readonly held = new Set<() => void>();
 
-  private constructor(readonly server: Server, readonly status: LoadingStatus) {}
+  private constructor(
+    readonly server: Server,
+    readonly status: LoadingStatus,
+    /** Requests held at most (--max-concurrent-requests); beyond, a waiting request gets the 503 too. */
+    private readonly maxHeld: number,
+  ) {}
 
   /** Listens at once; until `open()` gives it the app, it answers as a loading server does. */
-  static listen(host: string, port: number, status: LoadingStatus): Promise<FrontDoor> {
+  static listen(host: string, port: number, status: LoadingStatus, maxHeld: number): Promise<FrontDoor> {
     let door: FrontDoor;
     const server = createServer((request, response) => door.dispatch(request, response));
-    door = new FrontDoor(server, status);
+    door = new FrontDoor(server, status, maxHeld);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -74,14 +79,19 @@ export class FrontDoor {
   /** From now on requests go to the app; the held ones first. */
   open(handler: Handler): void {
     this.handler = handler;
-    for (const release of this.held.splice(0)) release();
+    const held = [...this.held];
+    this.held.clear();
+    for (const release of held) release();
   }
 
   private dispatch(request: IncomingMessage, response: ServerResponse): void {
     if (this.handler) return this.handler(request, response);
-    if (waitsForModel(request)) {
-      // Paused until then: the app reads the body when it gets the request.
-      this.held.push(() => this.handler!(request, response));
+    if (waitsForModel(request) && this.held.size < this.maxHeld) {
+      // Paused until then: the app reads the body when it gets the request. A client that leaves
+      // meanwhile is forgotten.
+      const release = () => this.handler!(request, response);
+      this.held.add(release);
+      response.once('close', () => this.held.delete(release));
       return;
     }
     const path = (request.url ?? '/').split('?')[0];
