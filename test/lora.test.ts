@@ -198,3 +198,83 @@ describe('LoRA adapters: loading', () => {
     await assert.rejects(startServer(['--lora-adapters', `x=${join(directory, 'a1.gguf')},x=${join(directory, 'a1.gguf')}`]), /the id \W+x\W+ is given twice/);
   });
 });
+
+describe('LoRA adapters loaded and unloaded at runtime', () => {
+  let directory: string;
+  let server: RunningServer;
+  let merged1: RunningServer;
+  let merged2: RunningServer;
+  const key = { authorization: 'Bearer admin-key' };
+  const path = (name: string) => join(directory, name);
+  const admin = (route: string, body: unknown, headers: Record<string, string> = key) => postJson(`${server.url}/v1/${route}`, body, headers);
+  const keyed = async (target: RunningServer, prompt: string, parameters: Record<string, unknown> = {}) => {
+    const r = await postJson(`${target.url}/generate`, { inputs: prompt, parameters: { max_new_tokens: 20, ...parameters } }, key);
+    return { status: r.status, text: r.json.generated_text as string, json: r.json };
+  };
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'tgi-node-lora-'));
+    await writeLoraAdapter(STORIES, path('a1.gguf'), A1);
+    await writeLoraAdapter(STORIES, path('a2.gguf'), A2);
+    await writeMergedModel(STORIES, path('merged-a1.gguf'), A1);
+    await writeMergedModel(STORIES, path('merged-a2.gguf'), A2);
+    [server, merged1, merged2] = await Promise.all([
+      startServer([...NO_CACHE, '--allow-runtime-lora', '--api-key', 'admin-key', '--max-total-tokens', '512']),
+      startServer([...NO_CACHE, '--api-key', 'admin-key'], {}, path('merged-a1.gguf')),
+      startServer([...NO_CACHE, '--api-key', 'admin-key'], {}, path('merged-a2.gguf')),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([server?.stop(), merged1?.stop(), merged2?.stop()]);
+    if (directory) rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('loads an adapter that requests can use at once, refuses bad ones, and unloads it when unused', async () => {
+    assert.equal((await admin('load_lora_adapter', { lora_name: 'late', lora_path: path('a1.gguf') }, {})).status, 401);
+    const loaded = await admin('load_lora_adapter', { lora_name: 'late', lora_path: path('a1.gguf') });
+    assert.equal(loaded.status, 200, loaded.text);
+    assert.deepEqual(loaded.json, { lora_name: 'late', loaded: true, lora_adapters: ['late'] });
+    const withLate = await keyed(server, PROMPT, { adapter_id: 'late' });
+    assert.equal(withLate.text, (await keyed(merged1, PROMPT)).text);
+    assert.ok((await (await fetch(`${server.url}/v1/models`)).json()).data.some((m: { id: string }) => m.id === 'late'));
+
+    const again = await admin('load_lora_adapter', { lora_name: 'late', lora_path: path('a2.gguf') });
+    assert.equal(again.status, 422);
+    assert.match(again.json.error.message, /already loaded/);
+    const notLora = await admin('load_lora_adapter', { lora_name: 'x', lora_path: STORIES });
+    assert.equal(notLora.status, 422);
+    assert.match(notLora.json.error.message, /is not a LoRA adapter/);
+    assert.equal((await admin('load_lora_adapter', { lora_name: 'x', lora_path: path('missing.gguf') })).status, 422);
+    assert.equal((await admin('load_lora_adapter', { lora_name: '' })).status, 422);
+
+    // In use: a long stream with the adapter.
+    const running = await fetch(`${server.url}/generate_stream`, { method: 'POST', headers: { 'content-type': 'application/json', ...key }, body: JSON.stringify({ inputs: PROMPT, parameters: { adapter_id: 'late', max_new_tokens: 400, stop: [] } }) });
+    const reader = running.body!.getReader();
+    await reader.read();
+    const busy = await admin('unload_lora_adapter', { lora_name: 'late' });
+    assert.equal(busy.status, 409, busy.text);
+    assert.match(busy.json.error.message, /late has 1 request running or waiting/);
+    await reader.cancel();
+    let unloaded = busy;
+    for (let i = 0; i < 50 && unloaded.status === 409; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      unloaded = await admin('unload_lora_adapter', { lora_name: 'late' });
+    }
+    assert.equal(unloaded.status, 200, unloaded.text);
+    assert.deepEqual(unloaded.json.lora_adapters, []);
+    const gone = await keyed(server, PROMPT, { adapter_id: 'late' });
+    assert.equal(gone.status, 422);
+    assert.equal((await admin('unload_lora_adapter', { lora_name: 'late' })).status, 404);
+
+    // The same name for another adapter: nothing cached under the old one is reused.
+    assert.equal((await admin('load_lora_adapter', { lora_name: 'late', lora_path: path('a2.gguf') })).status, 200);
+    assert.equal((await keyed(server, PROMPT, { adapter_id: 'late' })).text, (await keyed(merged2, PROMPT)).text);
+  });
+
+  it('is off without --allow-runtime-lora', async () => {
+    const plain = await postJson(`${merged1.url}/v1/load_lora_adapter`, { lora_name: 'a', lora_path: path('a1.gguf') }, key);
+    assert.equal(plain.status, 403);
+    assert.match(plain.json.error.message, /--allow-runtime-lora/);
+  });
+});

@@ -5,6 +5,7 @@ import { CompatGenerateRequestSchema, GenerateRequestSchema, GenerateResponseJso
 import { ChatCompletionChunkJsonSchema, ChatCompletionJsonSchema, ChatRequestSchema, CompletionJsonSchema, CompletionRequestSchema, ModelListJsonSchema } from './openai.js';
 import { ChatTokenizeResponseSchema, LoadingErrorSchema, UnhealthySchema, NativeErrorSchema, OpenAiErrorSchema, ServerInfoSchema, TokenizeResponseSchema } from './operations.js';
 import { SeedSchema } from './seed.js';
+import { LoadLoraAdapterRequestSchema, LoraAdapterResponseSchema, UnloadLoraAdapterRequestSchema } from './lora.js';
 import { WatermarkDetectRequestSchema, WatermarkDetectResponseSchema } from './watermark.js';
 
 export interface DocumentLimits {
@@ -37,6 +38,9 @@ const COMPONENTS = {
   ErrorResponse: NativeErrorSchema,
   OpenAiErrorResponse: OpenAiErrorSchema,
   LoadingError: LoadingErrorSchema,
+  LoadLoraAdapterRequest: LoadLoraAdapterRequestSchema,
+  UnloadLoraAdapterRequest: UnloadLoraAdapterRequestSchema,
+  LoraAdapterResponse: LoraAdapterResponseSchema,
   Unhealthy: UnhealthySchema,
 } satisfies Record<string, z.ZodType>;
 
@@ -201,12 +205,17 @@ const ROUTES: RouteDoc[] = [
   { path: '/health', method: 'get', operationId: 'health', summary: 'Health: 200 with an empty body when a decode works, 503 otherwise', family: 'native', ok: {}, okDescription: 'Healthy (empty body)', errors: [503] },
   { path: '/info', method: 'get', operationId: 'get_model_info', summary: 'The model and the server\'s limits', family: 'native', ok: { 'application/json': 'Info' } },
   { path: '/metrics', method: 'get', operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', family: 'native', ok: { 'text/plain': { type: 'string' } }, errors: [401], auth: 'metrics' },
+  { path: '/v1/load_lora_adapter', method: 'post', operationId: 'load_lora_adapter', summary: 'Load a GGUF LoRA adapter from a file on the server (with --allow-runtime-lora)', family: 'openai', request: 'LoadLoraAdapterRequest', ok: { 'application/json': 'LoraAdapterResponse' }, errors: [400, 401, 403, 413, 415, 422], auth: 'api' },
+  { path: '/v1/unload_lora_adapter', method: 'post', operationId: 'unload_lora_adapter', summary: 'Unload a LoRA adapter no request uses (with --allow-runtime-lora)', family: 'openai', request: 'UnloadLoraAdapterRequest', ok: { 'application/json': 'LoraAdapterResponse' }, errors: [400, 401, 403, 404, 409, 413, 415, 422], auth: 'api' },
   { path: '/watermark/detect', method: 'post', operationId: 'watermark_detect', summary: 'Extension: test a text or token ids for this server\'s watermark (z-score, p-value, green fraction)', family: 'native', request: 'WatermarkDetectRequest', ok: { 'application/json': 'WatermarkDetectResponse' }, errors: [400, 401, 413, 415, 422], auth: 'api' },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'The body is not JSON',
   401: 'Missing or wrong API key',
+  403: 'Turned off on this server',
+  404: 'Not found',
+  409: 'In use',
   413: 'The body is larger than --payload-limit',
   415: 'The body is not application/json',
   422: 'Input validation error',

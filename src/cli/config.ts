@@ -63,6 +63,8 @@ export interface Config {
   gracefulTerminationSeconds: number;
   /** Bytes of the response cache; 0: none. */
   responseCacheBytes: number;
+  /** --allow-runtime-lora: the LoRA load and unload routes answer. */
+  allowRuntimeLora: boolean;
   watermark: { gamma: number; delta: number };
   computeType: string;
   /** Absent: no tracing. */
@@ -126,6 +128,7 @@ export interface RawOptions {
   disableMmap: boolean;
   useMlock: boolean;
   disablePrefixCaching: boolean;
+  allowRuntimeLora: boolean;
 }
 
 const DEFAULT_MAX_TOTAL_TOKENS = 4096;
@@ -226,6 +229,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     metricsApiKeys: resolveApiKeys({ flag: '--metrics-api-key', values: raw.metricsApiKey }),
     gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
     responseCacheBytes: raw.responseCacheSize * 2 ** 20,
+    allowRuntimeLora: raw.allowRuntimeLora,
     watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
     computeType: process.env.COMPUTE_TYPE ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
     otlp: resolveOtlp(raw.otlpEndpoint, raw.otlpServiceName, warn),

@@ -220,6 +220,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     watermark: config.watermark,
     tracer: tracing?.tracer,
     responseCacheBytes: config.responseCacheBytes,
+    runtimeLora: { enabled: config.allowRuntimeLora, modelPath: config.engine.modelPath },
     info: {
       model_id: config.modelId,
       model_sha: model.sha,

@@ -132,6 +132,9 @@ export interface Engine {
   decode(entries: StepEntry[]): void;
   /** Applies a LoRA adapter (undefined: none) to the decodes that follow. */
   setAdapter(adapter: string | undefined): void;
+  /** Loads a GGUF LoRA adapter of the model, or frees one no sequence uses. */
+  loadAdapter(id: string, path: string): void;
+  unloadAdapter(id: string): void;
   logitsAt(outputIndex: number): Float32Array;
   /** Makes `destination` hold a copy of all of `source`'s cells. */
   copySequence(source: number, destination: number): void;

@@ -63,8 +63,17 @@ export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
   }
 }
 
+/** A LoRA adapter change the engine thread refused; `inUse`: requests still use the adapter. */
+export class AdapterChangeError extends Error {
+  constructor(message: string, readonly inUse: boolean) {
+    super(message);
+  }
+}
+
 export class EngineClient extends EventEmitter {
   private readonly streams = new Map<number, GenerationStream>();
+  private readonly adapterCalls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private lastCall = 0;
   private lastId = 0;
   state: SchedulerState;
   healthy = true;
@@ -146,6 +155,15 @@ export class EngineClient extends EventEmitter {
     return stream;
   }
 
+  /** Loads or unloads a LoRA adapter on the engine thread, between two steps. */
+  changeAdapter(op: 'load' | 'unload', id: string, path?: string): Promise<void> {
+    const call = ++this.lastCall;
+    return new Promise((resolve, reject) => {
+      this.adapterCalls.set(call, { resolve, reject });
+      this.post({ type: 'adapter', call, op, id, ...(path !== undefined ? { path } : {}) });
+    });
+  }
+
   /** Ends every queued or running request with a `stopped` error event, and cancels it on the engine thread. */
   stopAll(): void {
     for (const [id, stream] of this.streams) {
@@ -186,6 +204,11 @@ export class EngineClient extends EventEmitter {
         if (event.kind === 'error') this.emit('generation-error', event.message);
         stream.push(event);
       }
+    } else if (message.type === 'adapter-done') {
+      const pending = this.adapterCalls.get(message.call);
+      this.adapterCalls.delete(message.call);
+      if (message.error === undefined) pending?.resolve();
+      else pending?.reject(new AdapterChangeError(message.error, message.inUse ?? false));
     } else if (message.type === 'log') {
       this.emit('log', message.level, message.text);
     }
@@ -194,5 +217,7 @@ export class EngineClient extends EventEmitter {
   private failAll(message: string): void {
     for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, message });
     this.streams.clear();
+    for (const pending of this.adapterCalls.values()) pending.reject(new AdapterChangeError(message, false));
+    this.adapterCalls.clear();
   }
 }

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LlamaEngine } from './llama/engine.js';
 import { routeLlamaLogs } from './llama/logging.js';
-import { Scheduler } from '../scheduler/scheduler.js';
+import { AdapterInUseError, Scheduler } from '../scheduler/scheduler.js';
 import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
 
 const port = parentPort!;
@@ -30,6 +30,15 @@ function start(): void {
     if (message.type === 'submit') scheduler.submit(message.request);
     else if (message.type === 'cancel') scheduler.cancel(message.requestId);
     else if (message.type === 'shutdown') scheduler.close();
+    else if (message.type === 'adapter') {
+      try {
+        if (message.op === 'load') scheduler.loadAdapter(message.id, message.path!);
+        else scheduler.unloadAdapter(message.id);
+        send({ type: 'adapter-done', call: message.call });
+      } catch (error) {
+        send({ type: 'adapter-done', call: message.call, error: error instanceof Error ? error.message : String(error), inUse: error instanceof AdapterInUseError });
+      }
+    }
   });
   send({ type: 'ready', info: engine.info, context: engine.resolved, limits });
   void scheduler.run().then(() => {

@@ -15,6 +15,7 @@ export interface EngineWorkerConfig {
 export type ToWorker =
   | { type: 'submit'; request: GenerationRequest }
   | { type: 'cancel'; requestId: number }
+  | { type: 'adapter'; call: number; op: 'load' | 'unload'; id: string; path?: string }
   | { type: 'shutdown' };
 
 export type FromWorker =
@@ -23,4 +24,5 @@ export type FromWorker =
   | { type: 'ready'; info: ModelInfo; context: ResolvedContext; limits: SchedulerLimits }
   | { type: 'failed'; message: string }
   | { type: 'events'; events: EngineEvent[]; state: SchedulerState; steps: StepRecord[] }
+  | { type: 'adapter-done'; call: number; error?: string; inUse?: boolean }
   | { type: 'closed' };

@@ -182,12 +182,15 @@ export class Metrics {
     this.kvStreams.set(state.layout.sequences);
     this.kvStreamCells.set(state.layout.sequenceCells);
     this.kvRelayouts.set(state.relayouts);
+    // The adapters loaded now (runtime loading changes the list): an unloaded one's series go.
+    this.adapterRunning.reset();
+    this.adapterWaiting.reset();
+    this.loraInfo.reset();
     if (this.adapters.length > 0) {
       for (const adapter of this.adapters) {
         this.adapterRunning.set({ adapter }, state.adapters.running[adapter] ?? 0);
         this.adapterWaiting.set({ adapter }, state.adapters.waiting[adapter] ?? 0);
       }
-      this.loraInfo.reset();
       this.loraInfo.set(
         { max_lora: String(this.adapters.length), running_lora_adapters: Object.keys(state.adapters.running).sort().join(','), waiting_lora_adapters: Object.keys(state.adapters.waiting).sort().join(',') },
         Date.now() / 1000,

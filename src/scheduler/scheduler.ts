@@ -51,6 +51,9 @@ function countByAdapter(requests: Iterable<GenerationRequest>): Record<string, n
   return counts;
 }
 
+/** An adapter cannot be unloaded while requests use it. */
+export class AdapterInUseError extends Error {}
+
 /** One engine step, for the tgi_batch_* metrics. */
 export interface StepRecord {
   /** `prefill` when the step computed prompt tokens (with or without decodes), else `decode`. */
@@ -147,6 +150,19 @@ export class Scheduler {
       relayouts: this.relayouts,
       adapters: { running: countByAdapter(this.running.map((s) => s.request)), waiting: countByAdapter(this.waiting.map((w) => w.request)) },
     };
+  }
+
+  /** Loads a LoRA adapter between two steps. */
+  loadAdapter(id: string, path: string): void {
+    this.engine.loadAdapter(id, path);
+  }
+
+  /** Frees a LoRA adapter no request uses, and forgets the prompts cached under it. */
+  unloadAdapter(id: string): void {
+    const users = this.running.filter((s) => s.request.adapter === id).length + this.waiting.filter((w) => w.request.adapter === id).length;
+    if (users > 0) throw new AdapterInUseError(`LoRA adapter ${id} has ${users} request${users === 1 ? '' : 's'} running or waiting`);
+    this.engine.unloadAdapter(id);
+    this.slots.forgetAdapter(id);
   }
 
   /** The records of the steps since the last call. */

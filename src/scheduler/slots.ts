@@ -143,6 +143,11 @@ export class SlotTable {
     this.releasedAt.set(slot, ++this.releases);
   }
 
+  /** Prompts cached under `adapter` are of no use any more (it was unloaded). */
+  forgetAdapter(adapter: string): void {
+    for (const [slot, cached] of this.free) if (cached.adapter === adapter) this.free.set(slot, { tokens: [] });
+  }
+
   /** Cached cells of a free slot are gone (engine reset). */
   forgetAll(): void {
     for (const slot of this.free.keys()) this.free.set(slot, { tokens: [] });

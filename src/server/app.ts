@@ -18,6 +18,7 @@ import { registerOpenAiRoutes } from './routes/openai.js';
 import { registerOperationRoutes, type ServerInfo } from './routes/operations.js';
 import { registerWatermarkRoute } from './routes/watermark.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerLoraAdminRoutes } from './routes/lora-admin.js';
 import { openApiDocument } from '../api/openapi.js';
 import { registerRequestTracing } from './tracing-hooks.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
@@ -62,6 +63,8 @@ export interface AppOptions {
   watermark: WatermarkSettings;
   /** Traces the generation routes when given (--otlp-endpoint). */
   tracer?: Tracer;
+  /** --allow-runtime-lora, and the model's GGUF the adapters must fit. */
+  runtimeLora?: { enabled: boolean; modelPath: string };
   /** Bytes of the response cache (--response-cache-size); 0 or none: no cache. */
   responseCacheBytes?: number;
 }
@@ -184,6 +187,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerChatTokenizeRoute(app, options.generator);
   registerOperationRoutes(app, options.generator, options.info);
   registerWatermarkRoute(app, options.generator, options.watermark);
+  registerLoraAdminRoutes(app, options.generator, options.runtimeLora ?? { enabled: false, modelPath: '' });
   registerDocsRoutes(app, openApiDocument({ version: options.info.version, limits: options.generator.limits }));
   return app;
 }

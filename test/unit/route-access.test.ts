@@ -17,6 +17,8 @@ const EXPECTED: Record<string, RouteAccess> = {
   'POST /tokenize': 'generation',
   'POST /chat_tokenize': 'generation',
   'POST /watermark/detect': 'generation',
+  'POST /v1/load_lora_adapter': 'generation',
+  'POST /v1/unload_lora_adapter': 'generation',
   'GET /': 'open',
   'HEAD /': 'open',
   'GET /health': 'open',
@@ -57,7 +59,7 @@ describe('route access', () => {
   it('every served route needs the key stated for it', async () => {
     const options = {
       generator: {
-        limits: { maxInputTokens: 10, maxTotalTokens: 20, maxStopSequences: 4, maxBestOf: 2, maxTopNTokens: 5 },
+        limits: { maxInputTokens: 10, maxTotalTokens: 20, maxStopSequences: 4, maxBestOf: 2, maxTopNTokens: 5, loraAdapters: [] },
         tokenizer: { tokenize: () => new Int32Array(1) },
         engine: { healthy: true, on: () => undefined },
       },

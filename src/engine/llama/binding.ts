@@ -172,6 +172,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_decode: lib.func('int32_t llama_decode(void *ctx, llama_batch batch)'),
     llama_get_logits: lib.func('float *llama_get_logits(void *ctx)'),
     llama_adapter_lora_init: lib.func('void *llama_adapter_lora_init(void *model, const char *path)'),
+    llama_adapter_lora_free: lib.func('void llama_adapter_lora_free(void *adapter)'),
     llama_set_adapters_lora: lib.func('int32_t llama_set_adapters_lora(void *ctx, void **adapters, size_t n_adapters, float *scales)'),
     llama_adapter_get_alora_n_invocation_tokens: lib.func('uint64_t llama_adapter_get_alora_n_invocation_tokens(void *adapter)'),
     llama_model_get_vocab: lib.func('void *llama_model_get_vocab(void *model)'),

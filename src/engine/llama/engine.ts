@@ -138,14 +138,26 @@ export class LlamaEngine implements Engine {
 
   /** Loaded with the model, which frees them with itself. */
   private loadAdapters(adapters: ReadonlyArray<{ id: string; path: string }>): void {
-    for (const { id, path } of adapters) {
-      const adapter = this.api.llama_adapter_lora_init(this.model.handle, path) as Pointer | null;
-      if (!adapter) throw new Error(`LoRA adapter ${id} could not be loaded for this model (llama.cpp's log above says why)`);
-      if (Number(this.api.llama_adapter_get_alora_n_invocation_tokens(adapter)) > 0) {
-        throw new Error(`LoRA adapter ${id} is an activated LoRA (aLoRA): not supported; give a plain LoRA`);
-      }
-      this.adapters.set(id, adapter);
+    for (const { id, path } of adapters) this.loadAdapter(id, path);
+  }
+
+  loadAdapter(id: string, path: string): void {
+    if (this.adapters.has(id)) throw new Error(`LoRA adapter ${id} is already loaded`);
+    const adapter = this.api.llama_adapter_lora_init(this.model.handle, path) as Pointer | null;
+    if (!adapter) throw new Error(`LoRA adapter ${id} could not be loaded for this model (llama.cpp's log says why)`);
+    if (Number(this.api.llama_adapter_get_alora_n_invocation_tokens(adapter)) > 0) {
+      this.api.llama_adapter_lora_free(adapter);
+      throw new Error(`LoRA adapter ${id} is an activated LoRA (aLoRA): not supported; give a plain LoRA`);
     }
+    this.adapters.set(id, adapter);
+  }
+
+  unloadAdapter(id: string): void {
+    const adapter = this.adapters.get(id);
+    if (!adapter) throw new Error(`LoRA adapter ${id} is not loaded`);
+    if (this.activeAdapter === id) this.setAdapter(undefined);
+    this.adapters.delete(id);
+    this.api.llama_adapter_lora_free(adapter);
   }
 
   /** Applies `adapter` (undefined: none) to the following decodes. */
