@@ -2,10 +2,9 @@
 // first answer (a miss, generated), the repeats (hits), and as the reference the same request with
 // `x-use-cache: false` (generated every time), alternating with the hits. Whole answers are timed,
 // streamed or not.
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, startProcess } from './llama-server.js';
+import { basename } from 'node:path';
 import { percentile } from './load.js';
+import { startTgiNodeServer } from './tgi-node.js';
 
 export interface CacheBenchOptions {
   model: string;
@@ -26,7 +25,6 @@ export interface CacheBenchRow {
   speedup: number;
 }
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 interface Timed {
   ms: number;
@@ -57,10 +55,8 @@ function tokensOf(route: string, stream: boolean, answer: Timed): number {
 }
 
 export async function benchCache(options: CacheBenchOptions): Promise<CacheBenchRow[]> {
-  const port = await freePort();
-  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', options.model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--json-output'];
   console.error(`starting tgi-node on ${basename(options.model)}`);
-  const server = await startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+  const server = await startTgiNodeServer(options.model, { threads: options.threads, responseCache: true });
   try {
     const prompt = 'Once upon a time';
     const chat = { messages: [{ role: 'user', content: prompt }], max_tokens: options.newTokens, temperature: 0 };

@@ -1,11 +1,11 @@
 // Side-by-side runs: llama.cpp's llama-server and tgi-node on the same GGUF, threads and KV size,
 // the same workloads one server at a time, and the ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { writeChart, type Panel } from './chart.js';
-import { ensureLlamaServer, freePort, NO_RESPONSE_CACHE, startProcess, withOthersStopped, type Process } from './llama-server.js';
+import { ensureLlamaServer, freePort, startProcess, withOthersStopped, type Process } from './llama-server.js';
+import { startTgiNodeServer } from './tgi-node.js';
 import { formatTable, runLevel, runRequests, summarize, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { promptsOfLength, cutToTokens, randomText } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
@@ -36,12 +36,9 @@ const MIN_ROUND_REQUESTS = 4;
 const MIN_LEVEL_REQUESTS = 32;
 const WARM_UP_REQUESTS = 2;
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 async function startOurs(model: string, options: CompareOptions, slots: number, slotTokens: number, extra: string[] = []): Promise<Process> {
-  const port = await freePort();
-  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-batch-total-tokens', String(slots * slotTokens), '--max-concurrent-requests', '1024', '--json-output', ...NO_RESPONSE_CACHE, ...extra];
-  return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+  return startTgiNodeServer(model, { threads: options.threads, extra: ['--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-batch-total-tokens', String(slots * slotTokens), ...extra] });
 }
 
 async function startReference(binary: string, model: string, options: CompareOptions, slots: number, slotTokens: number): Promise<Process> {

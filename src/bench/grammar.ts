@@ -3,9 +3,9 @@
 // full token mask every step: its events carry each token's logprob) and through completions
 // (greedy, no logprobs: the drawn token is checked first, a full mask only when it is refused).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, NO_RESPONSE_CACHE, startProcess, type Process } from './llama-server.js';
+import { basename, join } from 'node:path';
+import type { Process } from './llama-server.js';
+import { startTgiNodeServer } from './tgi-node.js';
 import { formatTable, runRequests, summarize, type Api, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { cutToTokens, randomText } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
@@ -41,7 +41,6 @@ export const BENCH_SCHEMA = {
 };
 
 const MIN_ROUND_REQUESTS = 4;
-const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
 export interface GrammarBenchRow {
   api: Api;
@@ -82,11 +81,8 @@ export async function alternatingRounds(
 
 /** tgi-node on `model` with room for `maxTotalTokens` per sequence and as many sequences as the most streams. */
 export async function startTgiNode(model: string, options: { threads: number; concurrency: number[] }, maxTotalTokens: number, extraArgs: string[] = []): Promise<Process> {
-  const port = await freePort();
-  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads),
-    '--max-batch-size', String(Math.max(...options.concurrency)), '--max-total-tokens', String(maxTotalTokens), '--max-concurrent-requests', '1024', '--json-output', ...NO_RESPONSE_CACHE, ...extraArgs];
   console.error(`starting tgi-node on ${model}`);
-  return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+  return startTgiNodeServer(model, { threads: options.threads, extra: ['--max-batch-size', String(Math.max(...options.concurrency)), '--max-total-tokens', String(maxTotalTokens), ...extraArgs] });
 }
 
 /** Distinct random prompts of `tokens` tokens, enough for every round (so no prompt is served from the prefix cache). */

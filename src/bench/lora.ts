@@ -3,14 +3,13 @@
 // model alone as a reference. llama.cpp applies one adapter set per decode, so the adapters' streams
 // take turns by step: tokens/s against the single-adapter figure shows what mixing costs.
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, NO_RESPONSE_CACHE, startProcess, type Process } from './llama-server.js';
+import { join } from 'node:path';
 import { runRequests, summarize, type LevelResult, type RequestsRun, type Target } from './load.js';
 import { promptsOfLength } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
 import { writeLoraAdapter } from './model/lora.js';
-import { cacheDir } from './llama-server.js';
+import { cacheDir, type Process } from './llama-server.js';
+import { startTgiNodeServer } from './tgi-node.js';
 
 export interface LoraBenchOptions extends BenchModelOptions {
   threads: number;
@@ -25,11 +24,11 @@ export interface LoraBenchOptions extends BenchModelOptions {
 
 export interface LoraBenchRow extends LevelResult {
   adapters: number;
-  /** tokens/s over the single-adapter run's. */
+  /** tokens/s over the reference run's: one adapter, or the base model when one adapter was not measured. */
   ratio: number;
+  reference: string;
 }
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const ADAPTERS = 4;
 
 async function writeAdapters(model: string, rank: number, log: (message: string) => void): Promise<string[]> {
@@ -48,12 +47,10 @@ async function writeAdapters(model: string, rank: number, log: (message: string)
 export async function benchLora(options: LoraBenchOptions, log: (message: string) => void): Promise<LoraBenchRow[]> {
   const model = await ensureBenchModel(options, log);
   const adapters = await writeAdapters(model, options.rank, log);
-  const port = await freePort();
   const list = adapters.map((path, i) => `a${i}=${path}`).join(',');
-  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-concurrent-requests', '1024', '--json-output', ...NO_RESPONSE_CACHE, '--lora-adapters', list];
   let server: Process | undefined;
   try {
-    server = await startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
+    server = await startTgiNodeServer(model, { threads: options.threads, extra: ['--lora-adapters', list] });
     const target: Target = { name: 'tgi-node', url: server.url, api: 'tgi' };
     const requests = options.concurrency * options.requestsPerStream;
     const mixes = [0, ...options.adapters];
@@ -74,14 +71,14 @@ export async function benchLora(options: LoraBenchOptions, log: (message: string
     }
     const levels = mixes.map((mix) => ({ mix, level: summarize('tgi-node', mix === 0 ? 'base model' : `${mix} adapter${mix > 1 ? 's' : ''}`, options.concurrency, runs.get(mix)!) }));
     const single = levels.find((l) => l.mix === 1)?.level ?? levels[0].level;
-    return levels.map(({ mix, level }) => ({ ...level, adapters: mix, ratio: level.outputTokensPerSecond / single.outputTokensPerSecond }));
+    return levels.map(({ mix, level }) => ({ ...level, adapters: mix, ratio: level.outputTokensPerSecond / single.outputTokensPerSecond, reference: single.workload }));
   } finally {
     await server?.stop();
   }
 }
 
 export function formatLoraTable(rows: LoraBenchRow[]): string {
-  const header = ['requests go to', 'streams', 'reqs', 'errors', 'out tok/s', 'vs 1 adapter', 'TTFT p50', 'TTFT p99', 'ITL p50', 'ITL p99'];
+  const header = ['requests go to', 'streams', 'reqs', 'errors', 'out tok/s', `vs ${rows[0]?.reference ?? '1 adapter'}`, 'TTFT p50', 'TTFT p99', 'ITL p50', 'ITL p99'];
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const lines = rows.map((r) => [r.workload, String(r.concurrency), String(r.requests), String(r.errors), r.outputTokensPerSecond.toFixed(1), `${r.ratio.toFixed(2)}x`, ms(r.ttftP50Ms), ms(r.ttftP99Ms), ms(r.itlP50Ms), ms(r.itlP99Ms)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

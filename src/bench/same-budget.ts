@@ -3,10 +3,10 @@
 // tgi-node with one split slot of `--slot-cells` per stream. Reports tokens/s, latencies and the
 // most requests each server ran at once.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import { writeChart } from './chart.js';
-import { ensureLlamaServer, freePort, NO_RESPONSE_CACHE, startProcess, withOthersStopped, type Process } from './llama-server.js';
+import { ensureLlamaServer, freePort, startProcess, withOthersStopped, type Process } from './llama-server.js';
+import { startTgiNodeServer } from './tgi-node.js';
 import { formatTable, runRequests, summarize, type LevelResult, type RequestsRun, type Target, type Workload } from './load.js';
 import { promptsOfLength } from './prompts.js';
 import { ensureBenchModel, type BenchModelOptions } from './model/cached-model.js';
@@ -26,7 +26,6 @@ export interface SameBudgetOptions extends BenchModelOptions {
   out: string;
 }
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const POLL_MS = 50;
 
 interface Server {
@@ -43,9 +42,7 @@ async function gauge(url: string, name: string): Promise<number> {
 }
 
 async function startOurs(name: string, model: string, options: SameBudgetOptions, extra: string[]): Promise<Server> {
-  const port = await freePort();
-  const args = [join(root, 'dist', 'src', 'cli', 'main.js'), '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(options.threads), '--max-concurrent-requests', '1024', '--json-output', ...NO_RESPONSE_CACHE, ...extra];
-  const process = await startProcess(globalThis.process.execPath, args, `http://127.0.0.1:${port}`);
+  const process = await startTgiNodeServer(model, { threads: options.threads, extra });
   return { target: { name, url: process.url, api: 'tgi' }, process, running: () => gauge(process.url, 'tgi_batch_current_size') };
 }
 
