@@ -120,10 +120,9 @@ export class Scheduler {
   private wake: (() => void) | undefined;
   private closed = false;
   private stepRecords: StepRecord[] = [];
-  /** The adapter served at the last step ('' for the base model), and whether several take turns. */
+  /** The adapter served at the last step ('' for the base model), and for how many steps in a row. */
   private lastTurn: string | null = null;
   private turnSteps = 0;
-  private adapterTurns = false;
 
   constructor(
     private readonly engine: Engine,
@@ -247,7 +246,6 @@ export class Scheduler {
    */
   private nextAdapterTurn(): string | undefined {
     const keys = [...new Set(this.running.map((sequence) => sequence.request.adapter ?? ''))].sort();
-    this.adapterTurns = keys.length > 1;
     const current = this.lastTurn;
     if (current !== null && keys.includes(current) && (keys.length === 1 || this.turnSteps < ADAPTER_SLICE_STEPS)) {
       this.turnSteps++;
@@ -341,7 +339,7 @@ export class Scheduler {
     // llama.cpp applies one adapter set to a whole decode: each step serves one set's sequences,
     // the sets taking turns.
     const adapter = this.nextAdapterTurn();
-    const turn = this.adapterTurns ? this.running.filter((sequence) => sequence.request.adapter === adapter) : this.running;
+    const turn = this.running.filter((sequence) => sequence.request.adapter === adapter);
     const planned: Planned[] = [];
     for (const sequence of turn) {
       if (sequence.prefilling) continue;

@@ -96,7 +96,8 @@ export class LlamaEngine implements Engine {
     this.info = model.info();
     this.tokenizer = model.vocabulary;
     this.vocabSize = this.info.vocabSize;
-    this.loadAdapters(options.loraAdapters ?? []);
+    // Loaded with the model, which frees them with itself.
+    for (const { id, path } of options.loraAdapters ?? []) this.loadAdapter(id, path);
     this.context = this.createContext({ sequences: options.maxSequences, sequenceCells: options.sequenceContextSize });
     this.memory = this.api.llama_get_memory(this.context);
     this.resolved = this.readContext();
@@ -134,11 +135,6 @@ export class LlamaEngine implements Engine {
     if (this.threadpools.length === 0) this.createThreadpools(options.threads, options.threadsBatch, THREADPOOL_POLL);
     if (this.threadpools.length > 0) this.api.llama_attach_threadpool(context, this.threadpools[0], this.threadpools[1] ?? this.threadpools[0]);
     return context;
-  }
-
-  /** Loaded with the model, which frees them with itself. */
-  private loadAdapters(adapters: ReadonlyArray<{ id: string; path: string }>): void {
-    for (const { id, path } of adapters) this.loadAdapter(id, path);
   }
 
   loadAdapter(id: string, path: string): void {
