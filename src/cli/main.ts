@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The launcher: flags -> Config, load the model on the engine thread, serve HTTP.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { AdapterListError, parseAdapterList, type AdapterSource } from '../lora/adapter-list.js';
 import { AdapterMismatchError, checkAdapterFits } from '../lora/adapter-file.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -119,18 +119,22 @@ async function locateAdapters(raw: RawOptions, modelPath: string, logger: Logger
   const adapters: { id: string; path: string }[] = [];
   for (const source of sources) {
     let path = source.path;
-    if (path === undefined) path = (await locateModel({ ...raw, modelId: source.id, ggufFile: undefined, revision: 'main' }, logger, status)).path;
-    else if (!existsSync(path)) throw new ConfigError(`--lora-adapters: the file of adapter ${source.id} does not exist: ${path}`);
+    path ??= (await locateModel({ ...raw, modelId: source.id, ggufFile: undefined, revision: 'main' }, logger, status)).path;
     try {
       const fit = await checkAdapterFits(source.id, path, modelPath);
       logger.info(`LoRA adapter ${source.id}: ${fit.tensors} adapted tensors, rank ${fit.rank}, alpha ${fit.alpha}`);
     } catch (error) {
-      if (error instanceof AdapterMismatchError) throw new ConfigError(error.message);
+      if (error instanceof AdapterMismatchError) throw new ConfigError(`--lora-adapters: ${error.message}`);
       throw error;
     }
     adapters.push({ id: source.id, path });
   }
   return adapters;
+}
+
+/** The host of the URLs the log gives: a wildcard address is reached as localhost. */
+function displayHost(hostname: string): string {
+  return hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
 }
 
 /** What the KV pool holds: its cells and bytes, and how many requests of typical lengths run at once. */
@@ -250,7 +254,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   await app.ready();
   door.open(route!);
   const port = door.port;
-  const host = config.hostname === '0.0.0.0' || config.hostname === '::' ? 'localhost' : config.hostname;
+  const host = displayHost(config.hostname);
   let metricsUrl: string | undefined;
   if (config.prometheusPort !== undefined) {
     const metricsApp = await buildMetricsApp(generator, config.metricsApiKeys);
@@ -318,9 +322,8 @@ async function main(): Promise<void> {
     const hostname = resolveHostname(raw.hostname, (message) => logger.warn(message));
     const status = new LoadingStatus(raw.modelId ?? DEFAULT_MODEL_ID);
     const door = await FrontDoor.listen(hostname, raw.port, status, raw.maxConcurrentRequests);
-    const shown = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
-    logger.info({ loadingUrl: `http://${shown}:${door.port}` }, `Port ${door.port} open: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`);
-    const model = await locateModel({ ...raw, hostname }, logger, status);
+    logger.info({ loadingUrl: `http://${displayHost(hostname)}:${door.port}` }, `Port ${door.port} open: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`);
+    const model = await locateModel(raw, logger, status);
     const resolvedLoraAdapters = await locateAdapters(raw, model.path, logger, status);
     const options: RawOptions = { ...raw, hostname, resolvedLoraAdapters, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };
     routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));

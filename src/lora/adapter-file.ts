@@ -1,6 +1,7 @@
 // Checks that a GGUF LoRA adapter fits the served model before llama.cpp loads it, so that a
 // mismatch is a clear startup error: a file that is no LoRA, another architecture, a tensor the
 // model lacks, or shapes that do not match the model's.
+import { existsSync } from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 
 export class AdapterMismatchError extends Error {}
@@ -18,6 +19,7 @@ async function header(path: string): Promise<Header> {
 
 /** Reads the adapter's and the model's GGUF headers (not their weights) and compares them. */
 export async function checkAdapterFits(id: string, adapterPath: string, modelPath: string): Promise<{ tensors: number; rank: number; alpha: number }> {
+  if (!existsSync(adapterPath)) throw new AdapterMismatchError(`the file of adapter ${id} does not exist: ${adapterPath}`);
   const where = `LoRA adapter ${id} (${adapterPath.split(/[\\/]/).pop()})`;
   let adapter: Header;
   try {

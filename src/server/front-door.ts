@@ -2,6 +2,7 @@
 // 503 with the progress, and every other route 503 with the Inference API's loading body, unless the
 // request says `x-wait-for-model: true`: that one is held and served once the app is ready.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { unhealthyError } from './errors.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -105,7 +106,7 @@ export class FrontDoor {
     // The request's body is not needed: drain it so the connection can be reused.
     request.resume();
     if (HEALTH_PATHS.has(path) && (request.method === 'GET' || request.method === 'HEAD')) {
-      sendJson(response, 503, { error: 'unhealthy', error_type: 'healthcheck', status: status.phase, progress: Number(status.fraction.toFixed(4)), estimated_time: estimated }, estimated);
+      sendJson(response, 503, { ...unhealthyError().toJSON(), status: status.phase, progress: Number(status.fraction.toFixed(4)), estimated_time: estimated }, estimated);
       return;
     }
     sendJson(response, 503, { error: `Model ${status.modelId} is currently loading`, error_type: 'loading', estimated_time: estimated }, estimated);

@@ -1,6 +1,5 @@
 // Loading and unloading LoRA adapters while the server runs (with --allow-runtime-lora; protected
 // by the API key like every route that works on request content).
-import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { LoadLoraAdapterRequestSchema, UnloadLoraAdapterRequestSchema, type LoraAdapterResponse } from '../../api/lora.js';
 import { parseBody } from '../../api/parse.js';
@@ -28,7 +27,6 @@ export function registerLoraAdminRoutes(app: FastifyInstance, generator: Generat
     checkEnabled();
     const body = parseBody(LoadLoraAdapterRequestSchema, request.body);
     if (loaded.includes(body.lora_name)) throw new ApiError(422, 'validation', `LoRA adapter ${body.lora_name} is already loaded`, 'lora_name');
-    if (!existsSync(body.lora_path)) throw new ApiError(422, 'validation', `no file at lora_path ${body.lora_path}`, 'lora_path');
     try {
       await checkAdapterFits(body.lora_name, body.lora_path, options.modelPath);
       await generator.engine.changeAdapter('load', body.lora_name, body.lora_path);
