@@ -1,11 +1,10 @@
-// Compiles the WebAssembly text kernels under src/ into binaries beside the compiled JavaScript.
-import { readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+// Compiles the WebAssembly text kernels under src/ into binaries beside the compiled JavaScript,
+// each only when its text is newer than its binary.
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import initWabt from 'wabt';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const wabt = await initWabt();
 
 function* watFiles(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -15,12 +14,21 @@ function* watFiles(dir) {
   }
 }
 
+const stale = [];
 for (const source of watFiles(join(root, 'src'))) {
-  const module = wabt.parseWat(source, readFileSync(source, 'utf8'), { simd: true });
-  module.validate();
-  const { buffer } = module.toBinary({});
   const target = join(root, 'dist', relative(root, source)).replace(/\.wat$/, '.wasm');
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, buffer);
-  module.destroy();
+  if (!existsSync(target) || statSync(target).mtimeMs < statSync(source).mtimeMs) stale.push({ source, target });
+}
+
+if (stale.length > 0) {
+  const { default: initWabt } = await import('wabt');
+  const wabt = await initWabt();
+  for (const { source, target } of stale) {
+    const module = wabt.parseWat(source, readFileSync(source, 'utf8'), { simd: true });
+    module.validate();
+    const { buffer } = module.toBinary({});
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, buffer);
+    module.destroy();
+  }
 }

@@ -2,8 +2,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MAIN, STORIES, startServer } from './helpers/server.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Modification time of every file under a folder, by path. */
+function mtimes(dir: string, into = new Map<string, number>()): Map<string, number> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) mtimes(path, into);
+    else into.set(path, statSync(path).mtimeMs);
+  }
+  return into;
+}
 
 function run(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
@@ -19,6 +33,17 @@ describe('launcher', () => {
     assert.match(result.stdout.replace(/\s+/g, ' '), /env: MAX_TOTAL_TOKENS/);
     assert.match(result.stdout.replace(/\s+/g, ' '), /OTLP\/HTTP endpoint .*gRPC is not spoken.*\/v1\/traces.*env: OTLP_ENDPOINT/);
     assert.match(result.stdout.replace(/\s+/g, ' '), /default: "text-generation-inference\.router", env: OTLP_SERVICE_NAME/);
+  });
+
+  it('a build with no source changed since the last one rewrites nothing (npm start and npm test build first)', () => {
+    const build = () => spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    assert.equal(build().status, 0);
+    const before = mtimes(join(ROOT, 'dist'));
+    const second = build();
+    assert.equal(second.status, 0, second.stderr);
+    const after = mtimes(join(ROOT, 'dist'));
+    const rewritten = [...after].filter(([path, mtime]) => before.get(path) !== mtime).map(([path]) => path);
+    assert.deepEqual(rewritten, []);
   });
 
   it('both bins point at the launcher', () => {
