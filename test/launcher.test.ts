@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAIN, STORIES, startServer } from './helpers/server.js';
@@ -44,6 +45,26 @@ describe('launcher', () => {
     const after = mtimes(join(ROOT, 'dist'));
     const rewritten = [...after].filter(([path, mtime]) => before.get(path) !== mtime).map(([path]) => path);
     assert.deepEqual(rewritten, []);
+  });
+
+  it('npm test stops at once, in one line, when the shared test folder is missing or incomplete', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.match(pkg.scripts.test, /^node scripts\/check-shared\.mjs && /);
+    const check = (shared: string) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-shared.mjs'), shared], { encoding: 'utf8' });
+    const absent = check(join(tmpdir(), 'tgi-node-no-such-shared-folder'));
+    assert.equal(absent.status, 1);
+    assert.equal(absent.stdout, '');
+    assert.match(absent.stderr, /^npm test needs the shared test folder beside the checkout \(models\/stories260K\.gguf and the rest\): \S+ does not exist; README\.md, section "Tests", says where to get it\.\n$/);
+    const partial = mkdtempSync(join(tmpdir(), 'tgi-node-shared-'));
+    mkdirSync(join(partial, 'chat-templates'));
+    const incomplete = check(partial);
+    assert.equal(incomplete.status, 1);
+    assert.equal(incomplete.stderr.trim().split('\n').length, 1);
+    assert.match(incomplete.stderr, /lacks models\/stories260K\.gguf, .*structured-output\/maskbench-dev;/);
+    assert.doesNotMatch(incomplete.stderr, /lacks .*chat-templates/);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    assert.match(readme, /\n### Tests\n[^#]*`models\/stories260K\.gguf` \| [^\n]*ggml-org\/models/);
+    assert.equal(check(join(ROOT, '..', 'shared')).status, 0);
   });
 
   it('both bins point at the launcher', () => {
