@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GREEDY_CONTINUATION, postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { GREEDY_CONTINUATION, MAIN, postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
 import { startFakeHub, VALID_TOKEN, type FakeHub } from './helpers/fake-hub.js';
 import { splitGguf } from './helpers/split-gguf.js';
 
@@ -167,6 +169,27 @@ describe('models from the Hugging Face hub', () => {
     await assert.rejects(startServer([], env(home, { HF_HUB_OFFLINE: '1' }), REPO), /HF_HUB_OFFLINE is set: org\/stories-GGUF@main is not in the cache/);
     await assert.rejects(startServer([], env(home), 'org/no-such-repo'), /org\/no-such-repo@main was not found on http/);
     assert.ok(performance.now() - started < 30_000);
+  });
+
+  it('offline without --model-id: the error names the default repository, the cause and the way out', async () => {
+    const home = freshHome();
+    // A port that was just free: the connection is refused, as a hub behind no network is.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const run = (extra: Record<string, string>) => {
+      const { MODEL_ID: _modelId, ...inherited } = process.env;
+      return spawnSync(process.execPath, [MAIN, '--hostname', '127.0.0.1', '--port', '0'], { encoding: 'utf8', env: { ...inherited, ...env(home, extra) }, timeout: 60_000 });
+    };
+    const unreachable = run({ HF_ENDPOINT: `http://127.0.0.1:${closedPort}` });
+    assert.equal(unreachable.status, 2);
+    const message = unreachable.stdout + unreachable.stderr;
+    assert.match(message, /cannot reach http:\/\/127\.0\.0\.1:\d+ to fetch Qwen\/Qwen2\.5-0\.5B-Instruct-GGUF \(ECONNREFUSED\)/);
+    assert.match(message, /give its path: --model-id path\/to\/model\.gguf/);
+    const offline = run({ HF_HUB_OFFLINE: '1' });
+    assert.equal(offline.status, 2);
+    assert.match(offline.stdout + offline.stderr, /HF_HUB_OFFLINE is set: Qwen\/Qwen2\.5-0\.5B-Instruct-GGUF@main is not in the cache .*--model-id path\/to\/model\.gguf/);
   });
 
   it('a local directory of GGUFs: the preferred one, or the one named', async () => {

@@ -34,6 +34,9 @@ export interface ResolvedModel {
 /** A failure the user can act on: what went wrong and what to do, without a stack trace. */
 export class ModelResolutionError extends Error {}
 
+/** What a user without the hub can do instead. */
+const LOCAL_WAY_OUT = 'To serve a model file on this machine instead, give its path: --model-id path/to/model.gguf';
+
 const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 
 function localFiles(dir: string): { path: string; size: number }[] {
@@ -83,7 +86,9 @@ export async function resolveModel(modelId: string, options: ResolveOptions): Pr
         options.warn(`${options.hub.endpoint} is unreachable (${error.message}); using the cached ${modelId}@${options.revision} (${cached.sha})`);
         return cached;
       }
-      throw new ModelResolutionError(`cannot reach ${options.hub.endpoint} to fetch ${modelId} (${error.message}), and it is not in the cache ${options.hub.cacheDir}`);
+      throw new ModelResolutionError(
+        `cannot reach ${options.hub.endpoint} to fetch ${modelId} (${error.message}), and it is not in the cache ${options.hub.cacheDir}. ${LOCAL_WAY_OUT}; or retry with network access (HF_ENDPOINT names another hub or mirror).`,
+      );
     }
     throw error;
   }
@@ -100,7 +105,7 @@ function tryCache(modelId: string, cache: RepoCache, options: ResolveOptions): R
 function fromCache(modelId: string, cache: RepoCache, options: ResolveOptions, why: string): ResolvedModel {
   const commit = cache.commitOf(options.revision);
   const missing = `${modelId}@${options.revision} is not in the cache ${options.hub.cacheDir}`;
-  if (!commit) throw new ModelResolutionError(`${why}: ${missing}. Run once with network access (or unset HF_HUB_OFFLINE) to download it.`);
+  if (!commit) throw new ModelResolutionError(`${why}: ${missing}. ${LOCAL_WAY_OUT}; or run once with network access (and HF_HUB_OFFLINE unset) to download it.`);
   const files = cache.snapshotFiles(commit);
   const choice = choose(files, options.ggufFile, `${modelId}@${commit} in the cache`);
   const present = new Set(files.map((f) => f.path));
