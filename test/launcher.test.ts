@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN, STORIES, startServer } from './helpers/server.js';
+import { MAIN, STORIES, startLoadingServer, startServer } from './helpers/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -65,6 +65,36 @@ describe('launcher', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     assert.match(readme, /\n### Tests\n[^#]*`models\/stories260K\.gguf` \| [^\n]*ggml-org\/models/);
     assert.equal(check(join(ROOT, '..', 'shared')).status, 0);
+  });
+
+  it('a HOSTNAME that is neither an address nor a resolvable name (a container id elsewhere) stops the launcher', () => {
+    const result = run(['--model-id', STORIES, '--port', '0'], { HOSTNAME: 'a1b2c3d4e5f6.invalid' });
+    assert.equal(result.status, 2);
+    assert.match(result.stdout + result.stderr, /--hostname \(or HOSTNAME\) "a1b2c3d4e5f6\.invalid" is neither an IP address nor a name this machine resolves \(ENOTFOUND\)\. Give the address to listen on: --hostname 0\.0\.0\.0 for every interface, --hostname 127\.0\.0\.1 for this machine only\./);
+  });
+
+  it('a hostname that resolves is listened on at its address, and the log says which', async () => {
+    const server = await startServer(['--hostname', 'localhost']);
+    try {
+      assert.match(server.summary.listen, /^http:\/\/(127\.0\.0\.1|\[::1\]):\d+$/);
+      assert.equal((await fetch(`${server.summary.listen}/health`)).status, 200);
+      assert.ok(server.logs.some((line) => line.includes(`Listening on ${server.summary.listen}`)), 'the listen address is logged');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('listening on every interface says so, with the real address and how to keep it local', async () => {
+    const server = await startLoadingServer(['--hostname', '0.0.0.0']);
+    try {
+      const port = new URL(server.url).port;
+      const line = () => server.logs.find((l) => l.includes('Listening on'));
+      assert.ok(line(), server.logs.join('\n'));
+      const { msg } = JSON.parse(line()!);
+      assert.ok(msg.startsWith(`Listening on http://0.0.0.0:${port}, every interface of this machine (--hostname 127.0.0.1 keeps it to this machine); locally http://localhost:${port}`), msg);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('both bins point at the launcher', () => {

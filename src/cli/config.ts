@@ -1,6 +1,7 @@
 // Turns parsed flags plus what the model file says into the one Config every layer reads.
 import { availableParallelism, freemem } from 'node:os';
 import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
 import type { ModelInfo } from '../engine/types.js';
 import { resolveApiKeys } from './api-key-sources.js';
 import { ConfigError } from './config-error.js';
@@ -162,10 +163,21 @@ export function kvBytesPerToken(info: ModelInfo): number {
   return info.layers * 2 * info.kvHeads * headDim * 2;
 }
 
-export function resolveHostname(value: string, warn: (message: string) => void): string {
-  if (isIP(value) || value === 'localhost') return value;
-  warn(`hostname "${value}" is not an IP address; listening on 0.0.0.0`);
-  return '0.0.0.0';
+/**
+ * The address --hostname (or HOSTNAME) names: an IP address as it is, a name as this machine
+ * resolves it (in a container, HOSTNAME is the container's id, which /etc/hosts maps to its own
+ * address). A name that does not resolve is an error, never a silent fallback to every interface.
+ */
+export async function resolveHostname(value: string, resolve: (name: string) => Promise<{ address: string }> = (name) => lookup(name)): Promise<string> {
+  if (isIP(value)) return value;
+  try {
+    return (await resolve(value)).address;
+  } catch (error) {
+    const cause = (error as { code?: string }).code ?? (error as Error).message;
+    throw new ConfigError(
+      `--hostname (or HOSTNAME) "${value}" is neither an IP address nor a name this machine resolves (${cause}). Give the address to listen on: --hostname 0.0.0.0 for every interface, --hostname 127.0.0.1 for this machine only.`,
+    );
+  }
 }
 
 /** OTLP's gRPC port: a collector there does not answer OTLP/HTTP. */
@@ -219,7 +231,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
   return {
     modelId: raw.modelId,
     servedModelName: raw.servedModelName ?? raw.modelId,
-    hostname: resolveHostname(raw.hostname, warn),
+    hostname: raw.hostname,
     port: raw.port,
     prometheusPort: raw.prometheusPort,
     payloadLimit: raw.payloadLimit,

@@ -132,9 +132,23 @@ async function locateAdapters(raw: RawOptions, modelPath: string, logger: Logger
   return adapters;
 }
 
-/** The host of the URLs the log gives: a wildcard address is reached as localhost. */
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** An address as URLs write it (IPv6 in brackets). */
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** The host of the URLs the log gives to click: a wildcard address is reached as localhost. */
 function displayHost(hostname: string): string {
-  return hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
+  return WILDCARDS.has(hostname) ? 'localhost' : urlHost(hostname);
+}
+
+/** Where the server really listens, and what that means when it is every interface. */
+function listenDescription(hostname: string, port: number): string {
+  const url = `http://${urlHost(hostname)}:${port}`;
+  if (!WILDCARDS.has(hostname)) return url;
+  return `${url}, every interface of this machine (--hostname 127.0.0.1 keeps it to this machine); locally http://localhost:${port}`;
 }
 
 /** What the KV pool holds: its cells and bytes, and how many requests of typical lengths run at once. */
@@ -281,14 +295,14 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       url: `http://${host}:${port}`,
       ...(metricsUrl ? { metricsUrl } : {}),
       ...(tracing ? { tracesUrl: tracing.url } : {}),
-      listen: `http://${config.hostname.includes(':') ? `[${config.hostname}]` : config.hostname}:${port}`,
+      listen: `http://${urlHost(config.hostname)}:${port}`,
   };
   const lines = [
       `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} (${info.description}), vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
       `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
       kvPoolLine(pool, kvBytesPerToken(info), config.limits.maxTotalTokens),
       `Engine: prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${loadSeconds.toFixed(2)} s`,
-      `Listening on http://${host}:${port}${metricsUrl ? `; metrics also on ${metricsUrl}` : ''}`,
+      `Listening on ${listenDescription(config.hostname, port)}${metricsUrl ? `; metrics also on ${metricsUrl}` : ''}`,
   ];
   if (tracing && config.otlp) lines.push(`Tracing: spans of the generation requests go to ${tracing.url} (OTLP/HTTP) as service ${config.otlp.serviceName}`);
   if (config.jsonOutput) logger.info(summary, lines.join('; '));
@@ -319,10 +333,13 @@ async function main(): Promise<void> {
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
     // The port opens first: while the model downloads and loads, requests get a 503 with the progress.
-    const hostname = resolveHostname(raw.hostname, (message) => logger.warn(message));
+    const hostname = await resolveHostname(raw.hostname);
     const status = new LoadingStatus(raw.modelId ?? DEFAULT_MODEL_ID);
     const door = await FrontDoor.listen(hostname, raw.port, status, raw.maxConcurrentRequests);
-    logger.info({ loadingUrl: `http://${displayHost(hostname)}:${door.port}` }, `Port ${door.port} open: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`);
+    logger.info(
+      { loadingUrl: `http://${displayHost(hostname)}:${door.port}` },
+      `Listening on ${listenDescription(hostname, door.port)}: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`,
+    );
     const model = await locateModel(raw, logger, status);
     const resolvedLoraAdapters = await locateAdapters(raw, model.path, logger, status);
     const options: RawOptions = { ...raw, hostname, resolvedLoraAdapters, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };

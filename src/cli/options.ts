@@ -55,7 +55,7 @@ const SUPPORTED: FlagSpec[] = [
   { flags: '--revision <rev>', env: 'REVISION', help: 'Hub branch, tag or commit of --model-id.', defaultValue: 'main' },
   { flags: '--gguf-file <name>', env: 'GGUF_FILE', help: `GGUF file of the repository or directory to serve. Default: the first of ${QUANTIZATION_PREFERENCE.join(', ')} found, else the smallest.` },
   { flags: '--huggingface-hub-cache <dir>', env: 'HUGGINGFACE_HUB_CACHE', help: 'Hugging Face hub cache folder. Default: HF_HUB_CACHE, else $HF_HOME/hub (~/.cache/huggingface/hub).' },
-  { flags: '--hostname <addr>', env: 'HOSTNAME', help: 'Address to listen on; an unparsable value falls back to 0.0.0.0.', defaultValue: '0.0.0.0' },
+  { flags: '--hostname <addr>', env: 'HOSTNAME', help: 'Address to listen on: an IP address, or a name this machine resolves (a name that does not resolve stops the launcher). 0.0.0.0 is every interface; 127.0.0.1 keeps the server to this machine.', defaultValue: '0.0.0.0' },
   { flags: '-p, --port <port>', env: 'PORT', help: 'HTTP port.', parse: parseInteger(0), defaultValue: 3000 },
   { flags: '--prometheus-port <port>', env: 'PROMETHEUS_PORT', help: 'Also serve GET /metrics on this port (same hostname, same --metrics-api-key). Default: /metrics on the main port only.', parse: parseInteger(0) },
   { flags: '--lora-adapters <list>', env: 'LORA_ADAPTERS', help: 'LoRA adapters of the model, comma-separated: id=path for a local GGUF LoRA file, or id alone for a hub repository holding one (resolved and cached as --model-id). A request picks one with parameters.adapter_id, or on the OpenAI routes with model (or adapter_id); requests of different adapters run concurrently, taking turns by step.' },
