@@ -97,6 +97,36 @@ describe('launcher', () => {
     }
   });
 
+  it('--help and the README agree: every flag, the environment variables, the protected routes', () => {
+    const help = run(['--help']).stdout;
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const flat = help.replace(/\s+/g, ' ');
+    const helpFlags = [...help.matchAll(/^\s+(?:-\w, )?(--[a-z][a-z-]*)/gm)].map((m) => m[1]);
+    assert.ok(helpFlags.length > 60);
+    const mentioned = (flag: string) => new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(readme);
+    assert.deepEqual(helpFlags.filter((flag) => !mentioned(flag)), [], 'flags of --help the README does not mention');
+    const start = readme.indexOf('\n## Launcher flags');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const tableCells = [...section.matchAll(/^\| ([^|]*)\| ([^|]*)\|/gm)];
+    const tableFlags = tableCells.flatMap((m) => [...m[1].matchAll(/`(--[a-z-]+)`/g)].map((f) => f[1]));
+    assert.ok(tableFlags.length > 30);
+    assert.deepEqual(tableFlags.filter((flag) => !helpFlags.includes(flag)), [], 'flags of the README table --help lacks');
+    const tableEnv = tableCells.flatMap((m) => [...`${m[1]} ${m[2]}`.matchAll(/`([A-Z][A-Z_]+)`/g)].map((e) => e[1]));
+    assert.deepEqual(tableEnv.filter((name) => !flat.includes(name)), [], 'variables of the README --help lacks');
+    const environment = help.slice(help.indexOf('Environment variables'));
+    const helpEnv = [...environment.matchAll(/^ {2}([A-Z][A-Z_]+) /gm)].map((m) => m[1]);
+    for (const name of ['LOG_LEVEL', 'HF_TOKEN', 'HF_ENDPOINT', 'HF_HUB_OFFLINE', 'HF_HUB_CACHE', 'HF_HOME', 'TGI_NODE_LLAMA_PACKAGE']) assert.ok(helpEnv.includes(name), name);
+    assert.deepEqual(helpEnv.filter((name) => !section.includes(`\`${name}\``)), [], 'variables of --help the README section lacks');
+    // Every POST route of the README's route table needs the --api-key; --help says so.
+    const apiKeyHelp = flat.slice(flat.indexOf('--api-key <key>'), flat.indexOf('--api-key-file'));
+    const postRoutes = [...readme.matchAll(/^\| `POST ([^|]*)\|/gm)].flatMap((m) => [...`\`${m[1]}`.matchAll(/`?(\/[\w/]*)`/g)].map((r) => r[1]));
+    assert.ok(postRoutes.includes('/watermark/detect') && postRoutes.includes('/v1/unload_lora_adapter'), postRoutes.join(' '));
+    for (const route of postRoutes) assert.match(apiKeyHelp, new RegExp(`[ (]${route.replace(/\//g, '\\/')}[,;) ]`), route);
+    const validationHelp = flat.slice(flat.indexOf('--validation-workers'), flat.indexOf('--graceful-termination-timeout'));
+    assert.doesNotMatch(validationHelp, /Tokenization runs on the HTTP thread/);
+    assert.match(validationHelp, /preprocessing thread/);
+  });
+
   it('both bins point at the launcher', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     assert.equal(pkg.bin['text-generation-launcher'], pkg.bin['tgi-node']);
@@ -133,6 +163,11 @@ describe('launcher', () => {
       assert.equal(summary.architecture, 'llama');
       assert.equal(summary.threads, 1);
       assert.equal(summary.kvCacheTokens, 768);
+      // stories260K loads in milliseconds: no progress lines, and a description without llama.cpp's guesses.
+      const messages = server.logs.flatMap((line) => (line.startsWith('{') ? [JSON.parse(line).msg as string] : []));
+      assert.deepEqual(messages.filter((msg) => /^Loading /.test(msg)), []);
+      const model = messages.find((msg) => msg.startsWith('Model '));
+      assert.match(model!, /: llama, 292\.8K parameters, 1\.1 MiB of F32 weights, vocabulary 512 \(spm\), trained context 512(;|$)/);
     } finally {
       await server.stop();
     }

@@ -80,7 +80,7 @@ const SUPPORTED: FlagSpec[] = [
   { flags: '--otlp-service-name <name>', env: 'OTLP_SERVICE_NAME', help: 'The service.name of the exported traces (with --otlp-endpoint).', defaultValue: 'text-generation-inference.router' },
   { flags: '--json-output [bool]', env: 'JSON_OUTPUT', help: 'Log one JSON object per line instead of human-readable lines.', boolean: true },
   { flags: '--cors-allow-origin <origin>', env: 'CORS_ALLOW_ORIGIN', help: 'Allowed CORS origin; repeat or comma-separate. Default: any origin.', repeatable: true },
-  { flags: '--api-key <key>', env: 'API_KEY', help: 'Require "Authorization: Bearer <key>" on every route that works on request content (/, /generate, /generate_stream, /v1/chat/completions, /v1/completions, /tokenize, /chat_tokenize, /invocations); /health, /ping, GET /, /info, /v1/models and /docs stay open. Repeat or comma-separate for several keys (put a key holding a comma in --api-key-file). Compared exactly; the scheme "Bearer" in any case.', repeatable: true },
+  { flags: '--api-key <key>', env: 'API_KEY', help: 'Require "Authorization: Bearer <key>" on every route that works on request content (POST /, /generate, /generate_stream, /v1/chat/completions, /v1/completions, /tokenize, /chat_tokenize, /invocations, /watermark/detect, /v1/load_lora_adapter and /v1/unload_lora_adapter); /health, /ping, GET /, /info, /v1/models, /docs and /api-doc/openapi.json stay open, /metrics has --metrics-api-key. Repeat or comma-separate for several keys (put a key holding a comma in --api-key-file). Compared exactly; the scheme "Bearer" in any case.', repeatable: true },
   { flags: '--api-key-file <path>', env: 'API_KEY_FILE', help: 'File of API keys accepted besides the --api-key ones: one a line, blank lines and surrounding whitespace ignored. Keeps keys out of the process list. A missing or empty file stops the launcher.' },
   { flags: '--metrics-api-key <key>', env: 'METRICS_API_KEY', help: 'Require "Authorization: Bearer <key>" on /metrics with this key (the --api-key keys do not open it). Repeat or comma-separate for several. Default: /metrics is open.', repeatable: true },
   { flags: '--response-cache-size <MiB>', env: 'RESPONSE_CACHE_SIZE', help: 'Memory of the response cache in MiB; 0 disables it. Identical deterministic requests (greedy, or sampled with a seed the client gave; same route, body and model) to /, /generate, /generate_stream, /v1/chat/completions, /v1/completions and /invocations are answered from it, streamed or not, without generating again; the least recently used answers go first when it is full, and an answer larger than an eighth of it is not kept. Responses of these routes carry x-cache: hit or miss; a request with the header x-use-cache: false is answered without it and not kept. Sampled requests without a seed are never cached.', parse: parseInteger(0), defaultValue: 64 },
@@ -88,7 +88,7 @@ const SUPPORTED: FlagSpec[] = [
   { flags: '--watermark-delta <x>', env: 'WATERMARK_DELTA', help: 'Logit bonus of green-list tokens when watermarking.', parse: parseNumber, defaultValue: 2.0 },
   { flags: '--disable-grammar-support [bool]', env: 'DISABLE_GRAMMAR_SUPPORT', help: 'Reject every request that carries a grammar.', boolean: true },
   { flags: '--enable-prefill-logprobs [bool]', env: 'ENABLE_PREFILL_LOGPROBS', help: 'Accepted for compatibility: prompt logprobs (decoder_input_details) are always available.', boolean: true },
-  { flags: '--validation-workers <n>', env: 'VALIDATION_WORKERS', help: 'Accepted for compatibility; must be > 0. Tokenization runs on the HTTP thread.', parse: parseInteger(0), defaultValue: 2 },
+  { flags: '--validation-workers <n>', env: 'VALIDATION_WORKERS', help: 'Accepted for compatibility; must be > 0; the number has no effect. Small inputs are tokenized on the HTTP thread; texts from 16 KiB and large chat requests are tokenized and templated on one preprocessing thread, and grammars compiled on a thread of their own.', parse: parseInteger(0), defaultValue: 2 },
   { flags: '--graceful-termination-timeout <s>', env: 'GRACEFUL_TERMINATION_TIMEOUT', help: 'Seconds to let running requests finish on SIGTERM/SIGINT; then they are stopped (streams get an error event), as a second signal does at once.', parse: parseInteger(0), defaultValue: 90 },
   { flags: '--waiting-served-ratio <x>', env: 'WAITING_SERVED_RATIO', help: 'Accepted for compatibility; no effect (chunked prefill admits requests at every step).', parse: parseNumber },
   { flags: '--max-waiting-tokens <n>', env: 'MAX_WAITING_TOKENS', help: 'Accepted for compatibility; no effect (chunked prefill admits requests at every step).', parse: parseInteger(0) },
@@ -129,6 +129,37 @@ const NOT_APPLICABLE: { flags: string; env?: string; why: string }[] = [
   { flags: '--max-image-fetch-size <bytes>', env: 'MAX_IMAGE_FETCH_SIZE', why: 'image inputs are not supported' },
 ];
 
+/** Environment variables read besides the flags' own (those are shown with each flag). */
+export const ENVIRONMENT: { name: string; help: string }[] = [
+  { name: 'LOG_LEVEL', help: 'Log level: error, warn, info (default), debug or trace; TGI\'s form "info,text_generation=debug" reads as its first level.' },
+  { name: 'HF_TOKEN', help: 'Hub token for gated or private repositories; also HUGGING_FACE_HUB_TOKEN, else the file HF_TOKEN_PATH (default $HF_HOME/token, written by huggingface-cli login).' },
+  { name: 'HF_ENDPOINT', help: 'Hub URL. Default: https://huggingface.co.' },
+  { name: 'HF_HUB_OFFLINE', help: 'Set to 1: no network; --model-id is loaded from the cache, or the launcher stops saying what is missing.' },
+  { name: 'HF_HUB_CACHE', help: 'The hub cache folder (also HUGGINGFACE_HUB_CACHE or --huggingface-hub-cache). Default: $HF_HOME/hub.' },
+  { name: 'HF_HOME', help: 'The Hugging Face folder. Default: $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface.' },
+  { name: 'TGI_NODE_LLAMA_PACKAGE', help: 'The npm package of llama.cpp binaries to load, e.g. @node-llama-cpp/linux-x64-vulkan or linux-x64 (@node-llama-cpp/ may be left out). Default: a CUDA or Vulkan build when installed, else the CPU one.' },
+  { name: 'COMPUTE_TYPE', help: 'The x-compute-type response header. Default: cpu+llama.cpp, or gpu+llama.cpp with --gpu-layers.' },
+];
+
+/** Words of `text` in lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
+
+function environmentHelp(): string {
+  const column = Math.max(...ENVIRONMENT.map((e) => e.name.length)) + 4;
+  const rows = ENVIRONMENT.map((e) => wrap(e.help, 80 - column).map((line, i) => (i === 0 ? `  ${e.name.padEnd(column - 2)}` : ' '.repeat(column)) + line).join('\n'));
+  return `\nEnvironment variables (besides the flags' own, shown with each flag):\n${rows.join('\n')}\n`;
+}
+
 export function buildCommand(version: string): Command {
   const command = new Command('tgi-node')
     .description('A Text Generation Inference (TGI) compatible server for GGUF models, running llama.cpp.')
@@ -151,6 +182,7 @@ export function buildCommand(version: string): Command {
     command.addOption(option);
   }
   command.addOption(new Option('-e, --env', 'Print the runtime environment and exit.'));
+  command.addHelpText('after', environmentHelp());
   return command;
 }
 

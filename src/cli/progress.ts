@@ -7,23 +7,38 @@ export interface LoadProgress {
   stop(): void;
 }
 
-export function createLoadProgress(logger: Logger, label: string, interactive = process.stderr.isTTY === true): LoadProgress {
+/** A load that ends within this time shows no progress at all. */
+const LOAD_QUIET_MS = 1000;
+
+/**
+ * Progress of a model load: nothing for a load that ends within a second (a bar, or five lines
+ * within milliseconds, would be noise); after that a bar on a terminal, a line per quarter otherwise.
+ */
+export function createLoadProgress(logger: Logger, label: string, interactive = process.stderr.isTTY === true, now: () => number = () => performance.now()): LoadProgress {
+  const started = now();
+  const quiet = () => now() - started < LOAD_QUIET_MS;
   if (interactive) {
-    const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {duration}s`, hideCursor: true, stream: process.stderr, clearOnComplete: false },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(100, 0);
+    let bar: cliProgress.SingleBar | undefined;
     return {
-      update: (fraction) => bar.update(Math.round(fraction * 100)),
-      stop: () => bar.stop(),
+      update: (fraction) => {
+        if (!bar) {
+          if (quiet()) return;
+          bar = new cliProgress.SingleBar(
+            { format: `${label} [{bar}] {percentage}% | {duration}s`, hideCursor: true, stream: process.stderr, clearOnComplete: false },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(100, 0);
+        }
+        bar.update(Math.round(fraction * 100));
+      },
+      stop: () => bar?.stop(),
     };
   }
   let lastReported = -1;
   return {
     update: (fraction) => {
       const quarter = Math.floor(fraction * 4);
-      if (quarter > lastReported) {
+      if (quarter > lastReported && !quiet()) {
         lastReported = quarter;
         logger.info(`${label}: ${Math.round(fraction * 100)}%`);
       }

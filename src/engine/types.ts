@@ -7,6 +7,7 @@ export interface ModelInfo {
   path: string;
   name?: string;
   architecture: string;
+  /** The type of the weights (F32, Q8_0, Q4_K_M...). */
   description: string;
   parameterCount: number;
   sizeBytes: number;

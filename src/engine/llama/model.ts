@@ -314,7 +314,7 @@ export class LlamaModel {
     if (!this.vocabOnly) {
       const desc = new Uint8Array(256);
       const n = api.llama_model_desc(this.handle, desc, desc.length);
-      description = utf8.decode(desc.subarray(0, Math.max(0, Math.min(n, desc.length - 1))));
+      description = weightsType(this.metadata('general.file_type'), utf8.decode(desc.subarray(0, Math.max(0, Math.min(n, desc.length - 1)))), architecture);
     }
     return {
       path: this.path,
@@ -336,3 +336,28 @@ export class LlamaModel {
   }
 }
 
+
+/** llama.cpp's file types (enum llama_ftype), by the names GGUF files are published under. */
+const FILE_TYPES: Record<number, string> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M', 13: 'Q3_K_L',
+  14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 19: 'IQ2_XXS', 20: 'IQ2_XS', 21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS',
+  24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S', 29: 'IQ2_M', 30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16', 36: 'TQ1_0', 37: 'TQ2_0', 38: 'MXFP4_MOE',
+};
+
+/**
+ * The type of a model's weights: general.file_type when the file says it, else what llama.cpp
+ * guessed from the tensors (its description reads "<arch> <size> <type>", with "?B" for a size it
+ * does not know and "(guessed)" when the file does not say).
+ */
+export function weightsType(fileType: string | undefined, llamaDescription: string, architecture: string): string {
+  const known = fileType === undefined ? undefined : FILE_TYPES[Number(fileType)];
+  if (known) return known;
+  const guessed = llamaDescription
+    .replace(architecture, '')
+    .replace(/\(guessed\)/g, '')
+    .trim()
+    .split(/\s+/)
+    .filter((word) => !/^(\?|[\d.]+[KMBT]?)B?$/.test(word) && word !== 'all')
+    .join(' ');
+  return guessed || 'unknown';
+}
