@@ -127,6 +127,44 @@ describe('launcher', () => {
     assert.match(validationHelp, /preprocessing thread/);
   });
 
+  it('npm ci has nothing to warn about: every locked package runs on Node 20, every install script is decided', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+    const node20 = [20, 999, 0];
+    const parse = (v: string) => v.replace(/^v/, '').split('.').map((n) => (n === 'x' || n === '' ? 0 : Number(n)));
+    const compare = (a: number[], b: number[]) => a[0] - b[0] || (a[1] ?? 0) - (b[1] ?? 0) || (a[2] ?? 0) - (b[2] ?? 0);
+    const admits = (range: string, version: number[]): boolean =>
+      range.split('||').some((set) =>
+        set
+          .trim()
+          .replace(/(>=|<=|>|<|\^|~)\s+/g, '$1')
+          .split(/\s+/)
+          .every((comparator) => {
+            const [, op, v] = /^(>=|<=|>|<|\^|~|=)?(.*)$/.exec(comparator)!;
+            if (v === '*' || v === '') return true;
+            const bound = parse(v);
+            const c = compare(version, bound);
+            if (op === '>=') return c >= 0;
+            if (op === '>') return c > 0;
+            if (op === '<=') return c <= 0;
+            if (op === '<') return c < 0;
+            if (op === '^' || op === '~' || (op === undefined && v.split('.').length === 1) || /\.x$/.test(v)) return version[0] === bound[0] && c >= 0;
+            return c === 0;
+          }),
+      );
+    const tooNew = Object.entries(lock.packages as Record<string, { version?: string; engines?: { node?: string } }>)
+      .filter(([, entry]) => entry.engines?.node && !admits(entry.engines.node, node20))
+      .map(([path, entry]) => `${path}@${entry.version} wants Node ${entry.engines!.node}`);
+    assert.deepEqual(tooNew, []);
+    const scripts = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>)
+      .filter(([path, entry]) => path !== '' && entry.hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    assert.ok(scripts.length > 0);
+    assert.deepEqual(scripts.filter((name) => !(name in (pkg.allowScripts ?? {}))), [], 'packages whose install scripts npm would report as skipped');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const name of scripts) assert.match(readme, new RegExp(`allowScripts[^]*\`${name}\``), `the README says why ${name}'s install script does not run`);
+  });
+
   it('both bins point at the launcher', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     assert.equal(pkg.bin['text-generation-launcher'], pkg.bin['tgi-node']);
