@@ -26,7 +26,7 @@ function newestInput() {
 }
 
 function fresh() {
-  if (process.argv.includes('--force') || !existsSync(stamp) || !existsSync(entry)) return false;
+  if (!existsSync(stamp) || !existsSync(entry)) return false;
   return statSync(stamp).mtimeMs >= newestInput();
 }
 
