@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { MAIN, postJson, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { MAIN, postJson, readSse, startServer, STORIES, type RunningServer } from './helpers/server.js';
 
 const KEY = 'SeCrEt-Key-123';
 const METRICS_KEY = 'metrics-key';
@@ -167,6 +167,43 @@ describe('API keys given as flags and in a file', () => {
     assert.equal(served.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
   });
 
+  it('every streamed route answers with the CORS headers of the listed origin, so a browser can read the stream', async () => {
+    const streamed: { path: string; body: unknown; last: (data: string) => boolean }[] = [
+      { path: '/generate_stream', body: GENERATE, last: (data) => typeof JSON.parse(data).generated_text === 'string' },
+      { path: '/', body: { ...GENERATE, stream: true }, last: (data) => typeof JSON.parse(data).generated_text === 'string' },
+      { path: '/v1/chat/completions', body: { ...CHAT, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/v1/completions', body: { ...COMPLETION, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/invocations', body: { ...CHAT, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/invocations', body: { ...COMPLETION, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/invocations', body: { ...GENERATE, stream: true }, last: (data) => typeof JSON.parse(data).generated_text === 'string' },
+    ];
+    for (const { path, body, last } of streamed) {
+      const label = `${path} ${JSON.stringify(body)}`;
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ALLOWED_ORIGIN, ...bearer(KEY) },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, label);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/, label);
+      assert.equal(response.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN, label);
+      assert.match(response.headers.get('vary') ?? '', /\borigin\b/i, label);
+      assert.ok(response.headers.get('x-compute-type'), label);
+      const events = await readSse(response);
+      assert.ok(events.length > 1, label);
+      assert.ok(last(events.at(-1)!.data), `${label}: ${events.at(-1)?.data}`);
+    }
+    // Another origin gets no grant, on a stream as on a whole response.
+    const other = await fetch(`${server.url}/generate_stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://other.example', ...bearer(KEY) },
+      body: JSON.stringify(GENERATE),
+    });
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    await other.text();
+  });
+
   it('the openai client works with a right key and gets an AuthenticationError with a wrong one', async () => {
     const right = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'file-key-2', maxRetries: 0 });
     const completion = await right.chat.completions.create({ model: 'tgi', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 2 });
@@ -198,6 +235,19 @@ describe('API keys from the environment, without a metrics key or CORS origins',
 
   it('/metrics is open', async () => {
     assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
+  });
+
+  it('a stream answers any origin with the wildcard grant', async () => {
+    for (const [path, body] of [['/generate_stream', GENERATE], ['/v1/chat/completions', { ...CHAT, stream: true }]] as const) {
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://anywhere.example', ...bearer('env-key-1') },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*', path);
+      assert.ok((await readSse(response)).length > 1, path);
+    }
   });
 
   it('a preflight carrying Authorization is allowed for any origin', async () => {
