@@ -233,7 +233,7 @@ describe('response cache', () => {
       const refused = await send(`${server.url}/generate`, body, headers);
       assert.equal(refused.status, 401);
       assert.equal(refused.cache, null);
-      assert.equal(JSON.parse(refused.text).error_type, 'authentication');
+      assert.match(JSON.parse(refused.text).error, /API key/);
       assert.doesNotMatch(refused.text, /generated_text/);
     }
     assert.equal(await metricValue(server.url, 'tgi_response_cache_hits'), hits);
