@@ -3,9 +3,9 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readSseData } from '../src/bench/sse-reader.js';
-import { startServer, type RunningServer } from './helpers/server.js';
+import { MAIN, startServer, type RunningServer } from './helpers/server.js';
 
 // stories260K decodes over 1,000 tokens/s on one thread, slower as its context grows: two streams
 // of 1,000 tokens run for seconds, of 4,000 for far longer than any bound below.
@@ -184,6 +184,12 @@ describe('shutdown', () => {
     const messages = logMessages(server);
     assert.ok(messages.some((m) => /graceful termination timeout \(12 s\) reached: stopping the 2 requests running, then exiting with code 1/.test(m)), messages.join('\n'));
     assert.ok(!server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|engine thread exited/.test(line)), server.logs.slice(-5).join('\n'));
+  });
+
+  it('--help tells what the timeout does and the exit codes', () => {
+    const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    assert.match(help, /--graceful-termination-timeout <s> Seconds to let running requests finish on SIGTERM\/SIGINT; then they are stopped \(streams get an error event\), as a second signal does at once\. Exit code 0 when all finished, 1 when some were stopped\./);
+    assert.match(help, /\(default: 90, env: GRACEFUL_TERMINATION_TIMEOUT\)/);
   });
 
   it('SIGTERM exits at once when a client holds open connections that never sent a request', async () => {

@@ -89,7 +89,7 @@ const SUPPORTED: FlagSpec[] = [
   { flags: '--disable-grammar-support [bool]', env: 'DISABLE_GRAMMAR_SUPPORT', help: 'Reject every request that carries a grammar.', boolean: true },
   { flags: '--enable-prefill-logprobs [bool]', env: 'ENABLE_PREFILL_LOGPROBS', help: 'Accepted for compatibility: prompt logprobs (decoder_input_details) are always available.', boolean: true },
   { flags: '--validation-workers <n>', env: 'VALIDATION_WORKERS', help: 'Accepted for compatibility; must be > 0. Tokenization runs on the HTTP thread.', parse: parseInteger(0), defaultValue: 2 },
-  { flags: '--graceful-termination-timeout <s>', env: 'GRACEFUL_TERMINATION_TIMEOUT', help: 'Seconds to let running requests finish on SIGTERM/SIGINT; then they are stopped (streams get an error event), as a second signal does at once.', parse: parseInteger(0), defaultValue: 90 },
+  { flags: '--graceful-termination-timeout <s>', env: 'GRACEFUL_TERMINATION_TIMEOUT', help: 'Seconds to let running requests finish on SIGTERM/SIGINT; then they are stopped (streams get an error event), as a second signal does at once. Exit code 0 when all finished, 1 when some were stopped.', parse: parseInteger(0), defaultValue: 90 },
   { flags: '--waiting-served-ratio <x>', env: 'WAITING_SERVED_RATIO', help: 'Accepted for compatibility; no effect (chunked prefill admits requests at every step).', parse: parseNumber },
   { flags: '--max-waiting-tokens <n>', env: 'MAX_WAITING_TOKENS', help: 'Accepted for compatibility; no effect (chunked prefill admits requests at every step).', parse: parseInteger(0) },
   // Engine (llama.cpp) settings.
