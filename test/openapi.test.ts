@@ -80,6 +80,10 @@ describe('OpenAPI document and /docs', () => {
     for (const status of ['422', '424', '429']) assert.equal(generate.responses[status].content['application/json'].schema.$ref, '#/components/schemas/ErrorResponse');
     assert.equal(document.paths['/v1/chat/completions'].post.responses['422'].content['application/json'].schema.$ref, '#/components/schemas/OpenAiErrorResponse');
     assert.equal(document.paths['/health'].get.responses['503'].content['application/json'].schema.$ref, '#/components/schemas/Unhealthy');
+    // A native 401 is the message alone (no error_type: huggingface_hub keeps it an HTTP error).
+    for (const path of ['/generate', '/generate_stream', '/invocations', '/tokenize']) assert.equal(document.paths[path].post.responses['401'].content['application/json'].schema.$ref, '#/components/schemas/AuthenticationError', path);
+    assert.equal(document.paths['/metrics'].get.responses['401'].content['application/json'].schema.$ref, '#/components/schemas/AuthenticationError');
+    assert.equal(document.paths['/v1/chat/completions'].post.responses['401'].content['application/json'].schema.$ref, '#/components/schemas/OpenAiErrorResponse');
     const headers = generate.parameters.map((p: { name: string }) => p.name);
     assert.deepEqual(headers, ['x-wait-for-model', 'x-use-cache']);
     assert.ok(generate.responses['200'].headers['x-cache']);
@@ -118,6 +122,9 @@ describe('OpenAPI document and /docs', () => {
     const invalidChat = await postJson(`${server.url}/v1/chat/completions`, { messages: 'no' });
     assert.equal(invalidChat.status, 422);
     assertMatches('OpenAiErrorResponse', invalidChat.json);
+    // The 401 body the native routes send (security.test.ts checks the server sends it).
+    assertMatches('AuthenticationError', { error: 'Missing API key: this route needs the header `Authorization: Bearer <key>`' });
+    assert.equal(ajv.getSchema('openapi#/components/schemas/AuthenticationError')!({ error: 'x', error_type: 'authentication' }), false);
     // And the document can fail: a body of another shape does not match.
     const validate = ajv.getSchema('openapi#/components/schemas/GenerateResponse')!;
     assert.equal(validate({ generated_text: 1 }), false);

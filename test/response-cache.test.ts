@@ -1,6 +1,7 @@
 // The response cache on the real server: deterministic requests (greedy, or sampled from the
-// client's seed) are answered again from memory, byte for byte, streamed or not; x-use-cache: false
-// goes around it; random, failed and unauthenticated requests never get a cached answer.
+// client's seed) are answered again from memory, streamed or not, byte for byte but for an OpenAI
+// answer's own id and created; x-use-cache: false goes around it; random, failed and
+// unauthenticated requests never get a cached answer.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -35,6 +36,15 @@ const events = (text: string) =>
     .filter((frame) => frame.startsWith('data: '))
     .map((frame) => frame.slice(6))
     .map((data) => (data === '[DONE]' ? data : JSON.parse(data)));
+
+/** An OpenAI answer (JSON or stream) with its ids and creation times blanked: its content. */
+const content = (text: string) => text.replace(/"id":"(chatcmpl|cmpl)-[0-9a-f]+"/g, '"id":"$1-"').replace(/"created":\d+/g, '"created":0');
+
+/** The ids and creation times of an OpenAI answer, JSON or stream, each once. */
+const identities = (text: string) => ({
+  ids: [...new Set([...text.matchAll(/"id":"((?:chatcmpl|cmpl)-[0-9a-f]+)"/g)].map((m) => m[1]))],
+  created: [...new Set([...text.matchAll(/"created":(\d+)/g)].map((m) => Number(m[1])))],
+});
 
 describe('response cache', () => {
   let server: RunningServer;
@@ -86,7 +96,7 @@ describe('response cache', () => {
     const second = await post('/v1/chat/completions', body);
     assert.equal(first.cache, 'miss');
     assert.equal(second.cache, 'hit');
-    assert.equal(second.text, first.text);
+    assert.equal(content(second.text), content(first.text));
     const completion = JSON.parse(second.text);
     assert.equal(completion.object, 'chat.completion');
     assert.equal(completion.usage.completion_tokens, 12);
@@ -95,11 +105,49 @@ describe('response cache', () => {
     assert.equal(streamed.cache, 'miss', 'the stream is not the JSON answer');
     const again = await post('/v1/chat/completions', { ...body, stream: true });
     assert.equal(again.cache, 'hit');
-    assert.equal(again.text, streamed.text);
+    assert.equal(content(again.text), content(streamed.text));
     const chunks = events(again.text);
     assert.equal(chunks.at(-1), '[DONE]');
     const text = chunks.slice(0, -1).map((c) => c.choices[0]?.delta?.content ?? '').join('');
     assert.equal(text, completion.choices[0].message.content);
+  });
+
+  it('a hit keeps the content of an OpenAI answer but gets its own id and created, streamed or not', async () => {
+    const chat = { messages: [{ role: 'user', content: 'Where did Tom go?' }], max_tokens: 10, temperature: 0 };
+    const completion = { prompt: 'The cat sat', max_tokens: 10, temperature: 0 };
+    const cases: [string, unknown, RegExp][] = [
+      ['/v1/chat/completions', chat, /^chatcmpl-[0-9a-f]+$/],
+      ['/v1/chat/completions', { ...chat, stream: true, stream_options: { include_usage: true } }, /^chatcmpl-[0-9a-f]+$/],
+      ['/v1/completions', completion, /^cmpl-[0-9a-f]+$/],
+      ['/v1/completions', { ...completion, stream: true }, /^cmpl-[0-9a-f]+$/],
+      ['/invocations', chat, /^chatcmpl-[0-9a-f]+$/],
+      ['/invocations', { ...completion, stream: true }, /^cmpl-[0-9a-f]+$/],
+    ];
+    const firsts: Answer[] = [];
+    for (const [path, body] of cases) firsts.push(await post(path, body));
+    // Into the next second, so that a fresh `created` shows.
+    const latest = Math.max(...firsts.map((first) => identities(first.text).created[0]));
+    while (Math.floor(Date.now() / 1000) <= latest) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const [i, [path, body, idPattern]] of cases.entries()) {
+      const label = `${path} ${JSON.stringify(body)}`;
+      const first = firsts[i];
+      const second = await post(path, body);
+      assert.deepEqual([first.status, first.cache, second.status, second.cache], [200, 'miss', 200, 'hit'], label);
+      assert.equal(content(second.text), content(first.text), `${label}: the same content`);
+      const [was, is] = [identities(first.text), identities(second.text)];
+      // One id and one created per answer: every chunk of a replayed stream shares them.
+      assert.equal(was.ids.length, 1, label);
+      assert.equal(is.ids.length, 1, `${label}: ${second.text.slice(0, 400)}`);
+      assert.match(is.ids[0], idPattern, label);
+      assert.notEqual(is.ids[0], was.ids[0], `${label}: a fresh id`);
+      assert.equal(is.created.length, 1, label);
+      assert.ok(is.created[0] > was.created[0], `${label}: a fresh created (${was.created[0]} then ${is.created[0]})`);
+      if ((body as { stream?: boolean }).stream) assert.ok(events(second.text).length > 2, label);
+    }
+    // A third hit gets yet another id.
+    const third = await post('/v1/chat/completions', chat);
+    assert.equal(third.cache, 'hit');
+    assert.notEqual(identities(third.text).ids[0], identities((await post('/v1/chat/completions', chat)).text).ids[0]);
   });
 
   it('POST /, /v1/completions and /invocations cache their deterministic answers too', async () => {
@@ -116,7 +164,8 @@ describe('response cache', () => {
       const second = await post(path, body);
       assert.equal(first.status, 200, label);
       assert.deepEqual([first.cache, second.cache], ['miss', 'hit'], label);
-      assert.equal(second.text, first.text, label);
+      assert.equal(content(second.text), content(first.text), label);
+      if (path === '/') assert.equal(second.text, first.text, label);
     }
   });
 
@@ -233,7 +282,7 @@ describe('response cache', () => {
       const refused = await send(`${server.url}/generate`, body, headers);
       assert.equal(refused.status, 401);
       assert.equal(refused.cache, null);
-      assert.equal(JSON.parse(refused.text).error_type, 'authentication');
+      assert.match(JSON.parse(refused.text).error, /API key/);
       assert.doesNotMatch(refused.text, /generated_text/);
     }
     assert.equal(await metricValue(server.url, 'tgi_response_cache_hits'), hits);

@@ -7,7 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { MAIN, postJson, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { InferenceClient, InferenceClientProviderApiError, setLogger } from '@huggingface/inference';
+import { MAIN, postJson, readSse, startServer, STORIES, type RunningServer } from './helpers/server.js';
 
 const KEY = 'SeCrEt-Key-123';
 const METRICS_KEY = 'metrics-key';
@@ -44,8 +45,10 @@ function assertRefused(r: { status: number; headers: Headers; json: any }, famil
   assert.equal(r.status, 401, label);
   assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer\b/, label);
   if (family === 'native') {
-    assert.deepEqual(Object.keys(r.json ?? {}).sort(), ['error', 'error_type'], label);
-    assert.equal(r.json.error_type, 'authentication', label);
+    // No error_type: huggingface_hub maps a body with one to a text-generation error without the
+    // HTTP status (so `except HfHubHTTPError` and `status_code == 401` miss it); without one it
+    // raises the HTTP error itself.
+    assert.deepEqual(Object.keys(r.json ?? {}), ['error'], label);
     assert.match(r.json.error, what, label);
     assert.match(r.json.error, /Authorization: Bearer <key>/, label);
   } else {
@@ -136,7 +139,7 @@ describe('API keys given as flags and in a file', () => {
     const refused = await fetch(`${server.url}/metrics`);
     assert.equal(refused.status, 401);
     const body = await refused.json();
-    assert.equal(body.error_type, 'authentication');
+    assert.deepEqual(Object.keys(body), ['error']);
     assert.match(body.error, /^Missing API key.*--metrics-api-key/);
     const generationKey = await fetch(`${server.url}/metrics`, { headers: bearer(KEY) });
     assert.equal(generationKey.status, 401);
@@ -167,6 +170,43 @@ describe('API keys given as flags and in a file', () => {
     assert.equal(served.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
   });
 
+  it('every streamed route answers with the CORS headers of the listed origin, so a browser can read the stream', async () => {
+    const streamed: { path: string; body: unknown; last: (data: string) => boolean }[] = [
+      { path: '/generate_stream', body: GENERATE, last: (data) => typeof JSON.parse(data).generated_text === 'string' },
+      { path: '/', body: { ...GENERATE, stream: true }, last: (data) => typeof JSON.parse(data).generated_text === 'string' },
+      { path: '/v1/chat/completions', body: { ...CHAT, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/v1/completions', body: { ...COMPLETION, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/invocations', body: { ...CHAT, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/invocations', body: { ...COMPLETION, stream: true }, last: (data) => data === '[DONE]' },
+      { path: '/invocations', body: { ...GENERATE, stream: true }, last: (data) => typeof JSON.parse(data).generated_text === 'string' },
+    ];
+    for (const { path, body, last } of streamed) {
+      const label = `${path} ${JSON.stringify(body)}`;
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ALLOWED_ORIGIN, ...bearer(KEY) },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, label);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/, label);
+      assert.equal(response.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN, label);
+      assert.match(response.headers.get('vary') ?? '', /\borigin\b/i, label);
+      assert.ok(response.headers.get('x-compute-type'), label);
+      const events = await readSse(response);
+      assert.ok(events.length > 1, label);
+      assert.ok(last(events.at(-1)!.data), `${label}: ${events.at(-1)?.data}`);
+    }
+    // Another origin gets no grant, on a stream as on a whole response.
+    const other = await fetch(`${server.url}/generate_stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://other.example', ...bearer(KEY) },
+      body: JSON.stringify(GENERATE),
+    });
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    await other.text();
+  });
+
   it('the openai client works with a right key and gets an AuthenticationError with a wrong one', async () => {
     const right = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'file-key-2', maxRetries: 0 });
     const completion = await right.chat.completions.create({ model: 'tgi', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 2 });
@@ -179,6 +219,60 @@ describe('API keys given as flags and in a file', () => {
       assert.equal(error.type, 'authentication_error');
       return true;
     });
+  });
+});
+
+/**
+ * The exception huggingface_hub's InferenceClient raises for a failed TGI response (its
+ * text-generation error parsing, restated): a body naming an `error_type` becomes a text-generation
+ * error of that kind, which has lost the response and its status; any other body leaves the HTTP
+ * error (HfHubHTTPError, with `response.status_code`) as it was raised.
+ */
+function huggingfaceHubRaises(status: number, body: unknown): { kind: 'http'; status: number } | { kind: 'text-generation' } {
+  const errorType = typeof body === 'object' && body !== null ? (body as { error_type?: unknown }).error_type : undefined;
+  return errorType === undefined || errorType === null ? { kind: 'http', status } : { kind: 'text-generation' };
+}
+
+describe('a refused native request, as the Hugging Face clients see it', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--api-key', KEY, '--max-total-tokens', '128']);
+  });
+  after(() => server.stop());
+
+  it('huggingface_hub raises its HTTP error with status 401 on every native route, streamed or not', async () => {
+    for (const path of ['/', '/generate', '/generate_stream', '/tokenize', '/invocations']) {
+      for (const headers of [{}, bearer('wrong-key')]) {
+        const refused = await postJson(`${server.url}${path}`, GENERATE, headers);
+        assert.equal(refused.status, 401, path);
+        assert.deepEqual(huggingfaceHubRaises(refused.status, refused.json), { kind: 'http', status: 401 }, `${path}: ${refused.text}`);
+        assert.match(refused.json.error, /API key/, path);
+      }
+    }
+    // The rule itself: a TGI error body with its error_type is still mapped, as before.
+    assert.deepEqual(huggingfaceHubRaises(422, { error: 'Input validation error', error_type: 'validation' }), { kind: 'text-generation' });
+  });
+
+  it('@huggingface/inference reports a 401 with its status and the server\'s message, and works with the key', async () => {
+    // request() and streamingRequest() are the client's calls for any route; they warn that they are deprecated.
+    setLogger({ ...console, warn: () => undefined });
+    const refusedBy = (error: unknown, what: RegExp) => {
+      assert.ok(error instanceof InferenceClientProviderApiError, String(error));
+      assert.equal(error.httpResponse.status, 401);
+      assert.match(error.message, what);
+      assert.equal((error.httpResponse.body as { error_type?: unknown }).error_type, undefined);
+      return true;
+    };
+    const wrong = new InferenceClient('wrong-key', { endpointUrl: `${server.url}/generate` });
+    await assert.rejects(wrong.request({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } }), (e) => refusedBy(e, /Invalid API key/));
+    const stream = new InferenceClient(undefined, { endpointUrl: `${server.url}/generate_stream` });
+    await assert.rejects(async () => {
+      for await (const _ of stream.streamingRequest({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } })) void _;
+    }, (e) => refusedBy(e, /Missing API key/));
+    const right = new InferenceClient(KEY, { endpointUrl: `${server.url}/generate` });
+    const answer = (await right.request({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } })) as { generated_text: string };
+    assert.equal(answer.generated_text, ', there');
+    setLogger(console);
   });
 });
 
@@ -198,6 +292,19 @@ describe('API keys from the environment, without a metrics key or CORS origins',
 
   it('/metrics is open', async () => {
     assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
+  });
+
+  it('a stream answers any origin with the wildcard grant', async () => {
+    for (const [path, body] of [['/generate_stream', GENERATE], ['/v1/chat/completions', { ...CHAT, stream: true }]] as const) {
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://anywhere.example', ...bearer('env-key-1') },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*', path);
+      assert.ok((await readSse(response)).length > 1, path);
+    }
   });
 
   it('a preflight carrying Authorization is allowed for any origin', async () => {

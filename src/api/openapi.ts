@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { CompatGenerateRequestSchema, GenerateRequestSchema, GenerateResponseJsonSchema, StreamResponseJsonSchema } from './native.js';
 import { ChatCompletionChunkJsonSchema, ChatCompletionJsonSchema, ChatRequestSchema, CompletionJsonSchema, CompletionRequestSchema, ModelListJsonSchema } from './openai.js';
-import { ChatTokenizeResponseSchema, LoadingErrorSchema, UnhealthySchema, NativeErrorSchema, OpenAiErrorSchema, ServerInfoSchema, TokenizeResponseSchema } from './operations.js';
+import { ChatTokenizeResponseSchema, LoadingErrorSchema, UnhealthySchema, NativeAuthErrorSchema, NativeErrorSchema, OpenAiErrorSchema, ServerInfoSchema, TokenizeResponseSchema } from './operations.js';
 import { SeedSchema } from './seed.js';
 import { LoadLoraAdapterRequestSchema, LoraAdapterResponseSchema, UnloadLoraAdapterRequestSchema } from './lora.js';
 import { WatermarkDetectRequestSchema, WatermarkDetectResponseSchema } from './watermark.js';
@@ -36,6 +36,7 @@ const COMPONENTS = {
   WatermarkDetectRequest: WatermarkDetectRequestSchema,
   WatermarkDetectResponse: WatermarkDetectResponseSchema,
   ErrorResponse: NativeErrorSchema,
+  AuthenticationError: NativeAuthErrorSchema,
   OpenAiErrorResponse: OpenAiErrorSchema,
   LoadingError: LoadingErrorSchema,
   LoadLoraAdapterRequest: LoadLoraAdapterRequestSchema,
@@ -249,7 +250,14 @@ function operation(route: RouteDoc): JsonSchema {
     '200': { description: route.okDescription ?? 'OK', ...(route.cached ? { headers: CACHE_HEADER } : {}), ...(Object.keys(content).length > 0 ? { content } : {}) },
   };
   for (const status of route.errors ?? []) {
-    const schema = status !== 503 ? errorSchema : route.path === '/health' ? ref('Unhealthy') : { anyOf: [ref('LoadingError'), errorSchema] };
+    const schema =
+      status === 401 && route.family !== 'openai'
+        ? ref('AuthenticationError')
+        : status !== 503
+          ? errorSchema
+          : route.path === '/health'
+            ? ref('Unhealthy')
+            : { anyOf: [ref('LoadingError'), errorSchema] };
     responses[String(status)] = { description: STATUS_TEXT[status], content: { 'application/json': { schema } } };
   }
   return {

@@ -44,7 +44,12 @@ export const ChatTokenizeResponseSchema = z.object({
 
 export const NativeErrorSchema = z.object({
   error: z.string(),
-  error_type: z.string().meta({ description: 'validation, overloaded, generation, incomplete_generation, template_error, healthcheck, shutdown, authentication' }),
+  error_type: z.string().meta({ description: 'validation, overloaded, generation, incomplete_generation, template_error, healthcheck, shutdown' }),
+});
+
+/** A native route's 401: the message alone; huggingface_hub raises an HTTP error (status 401) for it. */
+export const NativeAuthErrorSchema = z.strictObject({
+  error: z.string().meta({ description: 'Missing API key or Invalid API key, and the header the route needs' }),
 });
 
 export const OpenAiErrorSchema = z.object({

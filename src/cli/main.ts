@@ -262,8 +262,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       docker_label: null,
     },
   });
-  // Fastify closes only servers it started listening: stop accepting and wait for the connections here.
-  app.addHook('preClose', (done) => door.server.close(() => done()));
+  // Fastify closes only servers it started listening: the shutdown closes this one (see shutdown.ts).
   const requests = new InFlightRequests(app);
   await app.ready();
   door.open(route!);

@@ -24,6 +24,8 @@ export interface ResponseCacheHooks {
   isReplayable(request: FastifyRequest): boolean;
   /** The stored headers as a hit sends them, `elapsedMs` after the request arrived. */
   replayHeaders?(headers: Record<string, string>, elapsedMs: number): Record<string, string>;
+  /** The stored body as a hit sends it (with the stored headers): a response's own ids, say. */
+  replayBody?(body: Buffer, headers: Record<string, string>): Buffer;
   onHit?(): void;
   onMiss?(): void;
 }
@@ -75,7 +77,8 @@ function capture(response: ServerResponse, limit: number): { bytes(): Buffer | u
 
 function replay(reply: FastifyReply, stored: CachedResponse, options: ResponseCacheHooks): FastifyReply {
   const headers = options.replayHeaders ? options.replayHeaders(stored.headers, reply.elapsedTime) : stored.headers;
-  return reply.code(200).headers(headers).header(CACHE_STATUS_HEADER, 'hit').send(stored.body);
+  const body = options.replayBody ? options.replayBody(stored.body, stored.headers) : stored.body;
+  return reply.code(200).headers(headers).header(CACHE_STATUS_HEADER, 'hit').send(body);
 }
 
 /**

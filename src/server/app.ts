@@ -26,6 +26,7 @@ import { ResponseCache } from '../response-cache/store.js';
 import { registerResponseCache, USE_CACHE_HEADER } from '../response-cache/hooks.js';
 import { WAIT_FOR_MODEL_HEADER } from './front-door.js';
 import { replayedGenerationHeaders } from './generator.js';
+import { withFreshIdentity } from './replayed-identity.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -146,6 +147,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       model: options.servedModel,
       isReplayable: (request) => request.replayable === true,
       replayHeaders: replayedGenerationHeaders,
+      replayBody: withFreshIdentity,
       onHit: () => metrics.cacheHit(),
       onMiss: () => metrics.responseCacheMisses.inc(),
     });

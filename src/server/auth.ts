@@ -39,7 +39,9 @@ function refusalMessage(refusal: Refusal, access: Exclude<RouteAccess, 'open'>):
 
 function refuse(reply: FastifyReply, family: ErrorFamily, refusal: Refusal, access: Exclude<RouteAccess, 'open'>): FastifyReply {
   const message = refusalMessage(refusal, access);
-  const body = family === 'openai' ? openAiErrorBody(401, message, `${refusal}_api_key`) : { error: message, error_type: 'authentication' };
+  // Native: `error` alone. TGI's clients (huggingface_hub) turn any body with an `error_type` into a
+  // generation error that has lost its status; without one they raise the HTTP error, status 401.
+  const body = family === 'openai' ? openAiErrorBody(401, message, `${refusal}_api_key`) : { error: message };
   // RFC 6750: a request without credentials gets the bare challenge, a wrong token its error code.
   return reply
     .code(401)

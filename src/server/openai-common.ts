@@ -90,7 +90,7 @@ export interface StreamSpec {
  */
 export async function streamGenerations(generator: Generator, identity: OpenAiIdentity, spec: StreamSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   reply.hijack();
-  const sse = new SseWriter(reply.raw, { 'x-compute-type': identity.computeType });
+  const sse = new SseWriter(reply, { 'x-compute-type': identity.computeType });
   const id = completionId(spec.idPrefix);
   const created = unixSeconds();
   const envelope = (choices: unknown[], usage: UsageJson | null) => ({

@@ -42,7 +42,12 @@ export class GracefulShutdown {
     logger.info(`${signal} received: accepting no new requests; ${running(requests.count)}, waiting for them at most ${graceSeconds} s (a second signal stops them)`);
     const deadline = setTimeout(() => this.force(`graceful termination timeout (${graceSeconds} s) reached`), Math.min(graceSeconds * 1000, MAX_TIMER_MS));
     requests.drain();
-    this.closed = app.close().catch((error: unknown) => logger.error({ err: error }, 'closing the HTTP server failed'));
+    // The server stops listening now and reports closed once its last connection has ended, however
+    // long the streams take. Fastify's close is left nothing to wait for: its hooks get only
+    // pluginTimeout (10 s), and a hook that outlasts it fails the close, which stopped the engine
+    // under the streams still running.
+    const idle = new Promise<void>((resolve) => app.server.close(() => resolve()));
+    this.closed = idle.then(() => app.close()).catch((error: unknown) => logger.error({ err: error }, 'closing the HTTP server failed'));
     void this.closed
       .then(() => engine.shutdown())
       .then(() => this.flushTraces())

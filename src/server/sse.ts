@@ -1,5 +1,6 @@
 // Server-sent events as TGI frames them: `data: <json>\n\n`, a `:` comment after 15 s of silence.
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { stringifyJson } from '../api/json-body.js';
 
 const KEEP_ALIVE_MS = 15_000;
@@ -7,9 +8,19 @@ const KEEP_ALIVE_MS = 15_000;
 export class SseWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly response: ServerResponse;
 
-  constructor(private readonly response: ServerResponse, headers: Record<string, string>) {
+  /**
+   * Starts the stream on the raw response of a hijacked `reply`. The head carries the headers the
+   * hooks set on the reply (CORS, the response cache's), which a hijacked reply never writes itself.
+   */
+  constructor(reply: FastifyReply, headers: Record<string, string>) {
+    const response = reply.raw;
+    this.response = response;
+    const set: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) set[name] = value;
     response.writeHead(200, {
+      ...set,
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',

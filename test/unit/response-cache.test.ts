@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseJsonBody } from '../../src/api/json-body.js';
 import { bypassesCache } from '../../src/response-cache/hooks.js';
 import { canonicalJson, entryBytes, requestKey, ResponseCache, type CachedResponse } from '../../src/response-cache/store.js';
+import { withFreshIdentity } from '../../src/server/replayed-identity.js';
 
 const response = (bytes: number): CachedResponse => ({ headers: { 'content-type': 'application/json' }, body: Buffer.alloc(bytes, 0x61) });
 
@@ -52,5 +53,50 @@ describe('response cache store', () => {
     cache.set('large', response(1000));
     assert.equal(cache.get('large'), undefined);
     assert.ok(cache.get('small'));
+  });
+});
+
+describe('a replayed answer\'s identity', () => {
+  const JSON_HEADERS = { 'content-type': 'application/json' };
+  const SSE_HEADERS = { 'content-type': 'text/event-stream' };
+
+  it('an OpenAI body gets a fresh id of its kind and a fresh created; its content stays', () => {
+    const stored = {
+      id: 'chatcmpl-0123456789abcdef',
+      object: 'chat.completion',
+      created: 1000,
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'say "id":"chatcmpl-0123456789abcdef","created":1000', tool_calls: [{ id: 'call_1', type: 'function' }] } }],
+    };
+    const replayed = JSON.parse(withFreshIdentity(Buffer.from(JSON.stringify(stored)), JSON_HEADERS).toString());
+    assert.match(replayed.id, /^chatcmpl-[0-9a-f]{32}$/);
+    assert.notEqual(replayed.id, stored.id);
+    assert.ok(replayed.created > stored.created);
+    assert.deepEqual({ ...replayed, id: stored.id, created: stored.created }, stored, 'only the top-level id and created change');
+    const completion = JSON.parse(withFreshIdentity(Buffer.from(JSON.stringify({ id: 'cmpl-abc', object: 'text_completion', created: 5, choices: [] })), JSON_HEADERS).toString());
+    assert.match(completion.id, /^cmpl-[0-9a-f]{32}$/);
+  });
+
+  it('every chunk of one replayed stream shares its new id; other events are untouched', () => {
+    const chunk = (content: string) => `data: {"id":"cmpl-old","object":"text_completion","created":7,"choices":[{"text":${JSON.stringify(content)}}]}\n\n`;
+    const stored = `${chunk('a')}${chunk('b\n\n"id":"cmpl-old"')}: keep-alive\n\ndata: {"error":{"message":"x"}}\n\ndata: [DONE]\n\n`;
+    const replayed = withFreshIdentity(Buffer.from(stored), SSE_HEADERS).toString();
+    const events = replayed.split('\n\n').filter((frame) => frame.startsWith('data: ')).map((frame) => frame.slice(6));
+    assert.equal(events.length, 4);
+    const [first, second] = events.slice(0, 2).map((data) => JSON.parse(data));
+    assert.match(first.id, /^cmpl-[0-9a-f]{32}$/);
+    assert.equal(second.id, first.id);
+    assert.equal(second.created, first.created);
+    assert.ok(first.created > 7);
+    assert.equal(second.choices[0].text, 'b\n\n"id":"cmpl-old"');
+    assert.deepEqual(events.slice(2), ['{"error":{"message":"x"}}', '[DONE]']);
+    assert.match(replayed, /\n: keep-alive\n\n/);
+  });
+
+  it('native answers replay byte for byte', () => {
+    for (const body of ['{"generated_text":"chatcmpl-x","details":{"seed":18446744073709551615}}', '[{"generated_text":" \\"cmpl-1\\""}]', 'data: {"index":1,"token":{"id":5,"text":"\\"cmpl-"}}\n\n']) {
+      const bytes = Buffer.from(body);
+      assert.equal(withFreshIdentity(bytes, body.startsWith('data') ? SSE_HEADERS : JSON_HEADERS).toString(), body);
+    }
   });
 });

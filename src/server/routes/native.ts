@@ -124,7 +124,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     const start = now();
     metrics.requestCount.inc();
     reply.hijack();
-    const sse = new SseWriter(reply.raw, { 'x-compute-type': computeType, 'x-compute-characters': String(characterCount(inputs)) });
+    const sse = new SseWriter(reply, { 'x-compute-type': computeType, 'x-compute-characters': String(characterCount(inputs)) });
     const fail = (error: ApiError) => {
       traceFailure(error);
       sse.send(error.toJSON());
