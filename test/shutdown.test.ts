@@ -164,11 +164,13 @@ describe('shutdown', () => {
   });
 
   it('a --graceful-termination-timeout beyond 10 s ends the streams still running at its end with the shutdown error, and exits with 1', async (t) => {
-    server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '12']);
+    // Streams of 30,000 tokens: far longer than the 12 s timeout on any machine, so both are still
+    // running when it ends.
+    server = await startServer(['--max-total-tokens', '32768', '--max-batch-total-tokens', '65536', '--graceful-termination-timeout', '12']);
     agent = new Agent({ keepAlive: true });
     const exit = exitOf(server.process);
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(4000));
-    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(4000));
+    const generate = openStream(agent, server.url, '/generate_stream', generateBody(30_000));
+    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(30_000));
     await Promise.all([generate.started, chat.started]);
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
