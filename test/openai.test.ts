@@ -157,6 +157,16 @@ describe('OpenAI API with the openai client', () => {
     });
   });
 
+  it("logit_bias as a list of floats (TGI's form) is accepted and ignored, as TGI does", async () => {
+    const plain = await client.chat.completions.create({ model: 'tgi', messages: ONCE, max_tokens: 6, temperature: 0 });
+    for (const body of [{ messages: ONCE, max_tokens: 6, temperature: 0, logit_bias: [2.5, -1] }, { prompt: 'Once upon a time', max_tokens: 6, temperature: 0, logit_bias: [] }]) {
+      const route = 'messages' in body ? 'chat/completions' : 'completions';
+      const r = await postJson(`${server.url}/v1/${route}`, body);
+      assert.equal(r.status, 200, r.text);
+      if (route === 'chat/completions') assert.equal(r.json.choices[0].message.content, plain.choices[0].message.content);
+    }
+  });
+
   it('logit_bias forces or forbids tokens', async () => {
     const tokens = await postJson(`${server.url}/tokenize`, { inputs: ' Lily' });
     const lily = tokens.json[tokens.json.length - 1].id as number;
@@ -200,6 +210,8 @@ describe('OpenAI API with the openai client', () => {
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, logit_bias: { '999999': 1 } }), 422, 'logit_bias', /token ids/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, top_logprobs: 2 }), 422, 'top_logprobs', /requires `logprobs: true`/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, logprobs: true, top_logprobs: 9 }), 422, 'top_logprobs', /--max-top-n-tokens/);
+    // Above OpenAI's 20 too, the bound named is this server's flag and value.
+    await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, logprobs: true, top_logprobs: 25 }), 422, 'top_logprobs', /must be <= 5 on this server \(--max-top-n-tokens\). Given: 25/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: [] }), 422, 'messages', /at least one message/);
     await expectError(
       () => client.chat.completions.create({ model: 'tgi', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'http://example.com/a.png' } }] }] }),

@@ -263,6 +263,14 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
     await callBoth(server.url, { ...body, tool_choice: 'required', parallel_tool_calls: false }, ['get_time']);
   });
 
+  it('a named choice without "type" (huggingface_hub\'s typed tool choice) names the tool', async () => {
+    const calls = await callBoth(server.url, { ...body, tool_choice: { function: { name: 'get_time' } } }, ['get_time']);
+    assert.equal(calls.length, 1);
+    const unknown = await postJson(`${server.url}/v1/chat/completions`, { ...body, tool_choice: { function: { name: 'nope' } } });
+    assert.equal(unknown.status, 422);
+    assert.equal(unknown.json.error.param, 'tool_choice');
+  });
+
   it('n = 3: each choice has its own calls', async () => {
     const response = await postJson(`${server.url}/v1/chat/completions`, { ...body, tool_choice: 'required', parallel_tool_calls: false, n: 3, temperature: 1, seed: 5 });
     assert.equal(response.status, 200, response.text);

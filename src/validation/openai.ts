@@ -25,7 +25,8 @@ export interface OpenAiSamplingFields {
   seed?: bigint | null;
   presence_penalty?: number | null;
   frequency_penalty?: number | null;
-  logit_bias?: Record<string, number> | null;
+  /** A list is TGI's form of the field, which TGI ignores: so does this server. */
+  logit_bias?: Record<string, number> | number[] | null;
   top_k?: number | null;
   repetition_penalty?: number | null;
   typical_p?: number | null;
@@ -59,8 +60,9 @@ export interface PlanOptions {
   extraStop?: string[];
 }
 
-function parseLogitBias(bias: Record<string, number> | null | undefined, vocabSize: number): [number, number][] | undefined {
-  if (bias == null) return undefined;
+function parseLogitBias(bias: Record<string, number> | number[] | null | undefined, vocabSize: number): [number, number][] | undefined {
+  // TGI types the field as a list of floats, which names no token: accepted and ignored, as TGI does.
+  if (bias == null || Array.isArray(bias)) return undefined;
   const pairs: [number, number][] = [];
   for (const [key, value] of Object.entries(bias)) {
     const id = Number(key);
