@@ -68,6 +68,8 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       topLogprobs,
       choices: body.n ?? 1,
       extraStop: prompter.stop,
+      promptParam: 'messages',
+      maxTokensParam: body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
     });
     for (const choice of planned.choices) {
       choice.request.tokenLogprobs = body.logprobs ?? false;
