@@ -271,6 +271,40 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
     assert.equal(unknown.json.error.param, 'tool_choice');
   });
 
+  it('a call cut by max_tokens keeps the arguments written, unclosed, streamed and not; none before they began', async () => {
+    const forced = { ...body, tools: [WEATHER], tool_choice: 'get_weather' };
+    const whole = await postJson(`${server.url}/v1/chat/completions`, forced);
+    assert.equal(whole.status, 200, whole.text);
+    const full: string = whole.json.choices[0].message.tool_calls[0].function.arguments;
+    const tokens: number = whole.json.usage.completion_tokens;
+    let empty = 0;
+    let partial = 0;
+    for (let maxTokens = 1; maxTokens < tokens; maxTokens++) {
+      const cut = await postJson(`${server.url}/v1/chat/completions`, { ...forced, max_tokens: maxTokens });
+      assert.equal(cut.status, 200, cut.text);
+      const choice = cut.json.choices[0];
+      assert.equal(choice.finish_reason, 'length');
+      const calls = choice.message.tool_calls;
+      if (!calls) continue;
+      const args: string = calls[0].function.arguments;
+      assert.equal(calls[0].function.name, 'get_weather');
+      // Exactly what the model wrote: a prefix of the whole call's arguments, never `{}` nor closed early.
+      assert.ok(full.startsWith(args), `max_tokens ${maxTokens}: ${JSON.stringify(args)} is not a prefix of ${full}`);
+      if (args === '') empty++;
+      else if (args !== full) {
+        partial++;
+        assert.throws(() => JSON.parse(args), `max_tokens ${maxTokens}: ${args} parses`);
+      }
+      if (args === '' || partial === 1) {
+        const streamed = await streamedMessage(server.url, { ...forced, max_tokens: maxTokens });
+        assert.equal(streamed.finish, 'length');
+        assert.deepEqual(streamed.calls.map((c) => c.function), [{ name: 'get_weather', arguments: args }], `streamed, max_tokens ${maxTokens}`);
+      }
+    }
+    assert.ok(empty > 0, 'some cut falls after the name, before the arguments');
+    assert.ok(partial > 1, 'some cuts fall inside the arguments');
+  });
+
   it('n = 3: each choice has its own calls', async () => {
     const response = await postJson(`${server.url}/v1/chat/completions`, { ...body, tool_choice: 'required', parallel_tool_calls: false, n: 3, temperature: 1, seed: 5 });
     assert.equal(response.status, 200, response.text);

@@ -34,7 +34,7 @@ function call(tool: ToolSpec): TextGrammar {
  * The call whose name starts at `at` (once the name has ended) and where it ends (null while it is
  * open or when it stops being well formed).
  */
-function callAt(text: string, at: number, final: boolean, tools: readonly ToolSpec[] | undefined): { call?: ParsedCall; end: number | null } {
+function callAt(text: string, at: number, tools: readonly ToolSpec[] | undefined): { call?: ParsedCall; end: number | null } {
   const start = skipWhitespace(text, at);
   const nameEnd = text.slice(start).search(/[\n<]/);
   if (nameEnd < 0) return { end: null };
@@ -57,8 +57,8 @@ function callAt(text: string, at: number, final: boolean, tools: readonly ToolSp
     if (text.startsWith(CLOSE, pos)) return { call: { name, arguments: args.result(true) }, end: pos + CLOSE.length };
     break;
   }
-  // Open (or cut short, or no longer well formed): the parameters that closed.
-  return { call: { name, arguments: args.result(final) }, end: null };
+  // Open (or cut short, or no longer well formed): the parameters that closed, never closed here.
+  return { call: { name, arguments: args.result(false) }, end: null };
 }
 
 export const glm: ToolCallFormat = {
@@ -73,6 +73,6 @@ export const glm: ToolCallFormat = {
   },
 
   parse(text: string, { final, tools }: ParseOptions): ParsedOutput {
-    return parseBlocks(text, final, { opener: OPEN, read: (t, at, f) => oneCallBlock(callAt(t, at, f, tools), f) });
+    return parseBlocks(text, final, { opener: OPEN, read: (t, at, f) => oneCallBlock(callAt(t, at, tools), f) });
   },
 };

@@ -44,7 +44,7 @@ function tagName(text: string, at: number, prefix: string): { name: string; end:
  * The parameters of the function block whose body starts at `at`: the arguments so far and where
  * the block ends (null while it is open or when it stops being well formed).
  */
-function functionBody(text: string, at: number, name: string, final: boolean, tools: readonly ToolSpec[] | undefined): { arguments: string; end: number | null } {
+function functionBody(text: string, at: number, name: string, tools: readonly ToolSpec[] | undefined): { arguments: string; end: number | null } {
   const args = new ArgumentsText(tools, name);
   let pos = skipWhitespace(text, at);
   for (;;) {
@@ -62,8 +62,8 @@ function functionBody(text: string, at: number, name: string, final: boolean, to
     if (text.startsWith(FUNCTION_END, pos)) return { arguments: args.result(true), end: pos + FUNCTION_END.length };
     break;
   }
-  // Open (or cut short, or no longer well formed): the parameters that closed.
-  return { arguments: args.result(final), end: null };
+  // Open (or cut short, or no longer well formed): the parameters that closed, never closed here.
+  return { arguments: args.result(false), end: null };
 }
 
 /**
@@ -77,7 +77,7 @@ function callBlock(text: string, at: number, final: boolean, tools: readonly Too
     if (text.startsWith(FUNCTION, pos)) {
       const name = tagName(text, pos, FUNCTION);
       if (!name) return { calls, end: null };
-      const body = functionBody(text, name.end, name.name, final, tools);
+      const body = functionBody(text, name.end, name.name, tools);
       calls.push({ name: name.name, arguments: body.arguments });
       if (body.end === null) return { calls, end: null };
       pos = skipWhitespace(text, body.end);

@@ -56,8 +56,9 @@ export function valueJson(raw: string, schema: Schema | undefined): string {
 }
 
 /**
- * A call's arguments object as its parameters close: `{` once the call is known, then
- * `"key": value` for each parameter, and `}` once the call closes. Only ever grows.
+ * A call's arguments object as its parameters close: `{"key": value` with the first parameter,
+ * then `, "key": value` for each next one, and `}` once the call closes (`{}` for a call closed
+ * without any). Only ever grows; a call cut short keeps the parameters written, unclosed.
  */
 export class ArgumentsText {
   private text = '{';
@@ -74,9 +75,10 @@ export class ArgumentsText {
     this.count++;
   }
 
-  /** The text so far, with the closing brace when `closed`. */
+  /** The text so far, with the closing brace when `closed`; empty while open without parameters. */
   result(closed: boolean): string {
-    return closed ? `${this.text}}` : this.text;
+    if (closed) return `${this.text}}`;
+    return this.count > 0 ? this.text : '';
   }
 }
 
