@@ -257,7 +257,10 @@ for (const [format, block, templates] of [
 
     test('an invocation cut short keeps its complete parameters, unclosed; none before the first', () => {
       const cut = ONE.slice(0, ONE.indexOf('3</'));
-      assert.deepEqual(parseChecked(format, cut).calls, [{ name: 'get_weather', arguments: '{"city": "Paris"' }]);
+      assert.deepEqual(parseChecked(format, cut).calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
+      const mid = parseChecked(format, ONE.slice(0, ONE.indexOf('Paris') + 3)).calls[0].arguments;
+      assert.equal(mid, '{"city": "Par');
+      assert.throws(() => JSON.parse(mid));
       assert.deepEqual(parseChecked(format, ONE.slice(0, ONE.indexOf('">') + 3)).calls, [{ name: 'get_weather', arguments: '' }]);
       assert.deepEqual(parseChecked(format, `Hi <${D}${block}>\n`), { content: `Hi <${D}${block}>\n`, calls: [] });
     });

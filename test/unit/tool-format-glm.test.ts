@@ -120,7 +120,14 @@ describe('glm tool calls', () => {
   // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
   test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
     const cut = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"' }]);
+    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
+    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+    const mid = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Par').calls[0].arguments;
+    assert.equal(mid, '{"city": "Par');
+    assert.throws(() => JSON.parse(mid));
+    assert.deepEqual(parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va').calls, [
+      { name: 'get_weather', arguments: '{"city": "Paris", "days": 3' },
+    ]);
     assert.deepEqual(parseChecked(glm, '<tool_call>get_weather\n').calls, [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(parseChecked(glm, 'Use <tool_call>'), { content: 'Use <tool_call>', calls: [] });
     assert.deepEqual(parseChecked(glm, 'A <tool_call>get_wea'), { content: 'A <tool_call>get_wea', calls: [] });

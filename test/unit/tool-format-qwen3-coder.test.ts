@@ -104,7 +104,11 @@ describe('qwen3-coder tool calls', () => {
   // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
   test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
     const cut = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"' }]);
+    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
+    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+    const mid = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nPar').calls[0].arguments;
+    assert.equal(mid, '{"city": "Par');
+    assert.throws(() => JSON.parse(mid));
     assert.deepEqual(parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n').calls, [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(parseChecked(qwen3Coder, 'Use <tool_call> tags.'), { content: 'Use <tool_call> tags.', calls: [] });
     assert.deepEqual(parseChecked(qwen3Coder, 'A <tool_call>\n<function=get_wea'), { content: 'A <tool_call>\n<function=get_wea', calls: [] });

@@ -328,9 +328,17 @@ function dsmlCallAt(text: string, at: number, final: boolean, tools: readonly To
       const keyEnd = text.indexOf('"', i + PARAMETER.length);
       const open = keyEnd < 0 ? -1 : text.indexOf('>', keyEnd);
       const close = open < 0 ? -1 : text.indexOf(PARAMETER_CLOSE, open);
-      if (close < 0) return { call: args(false), end: final ? text.length : null };
+      if (close < 0 && (!final || open < 0)) return { call: args(false), end: final ? text.length : null };
       const key = text.slice(i + PARAMETER.length, keyEnd);
       const stringAttribute = /\bstring="([^"]*)"/.exec(text.slice(keyEnd, open))?.[1];
+      if (close < 0) {
+        // Cut short inside the value: the parameter as far as it was written (a string without its closing quote).
+        const raw = text.slice(open + 1);
+        const value = raw.slice(0, raw.length - heldBack(raw, [PARAMETER_CLOSE]));
+        const string = stringAttribute === 'true' || (stringAttribute === undefined && onlyString(propertySchema(tool, key) ?? {}));
+        members.push(`${JSON.stringify(key)}: ${string ? JSON.stringify(value).slice(0, -1) : value.trim()}`);
+        return { call: args(false), end: text.length };
+      }
       members.push(`${JSON.stringify(key)}: ${parameterJson(text.slice(open + 1, close), stringAttribute, propertySchema(tool, key))}`);
       i = close + PARAMETER_CLOSE.length;
       continue;

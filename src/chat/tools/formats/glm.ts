@@ -12,7 +12,7 @@ import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
 import { skipWhitespace } from '../json-scan.js';
-import { ArgumentsText, parametersGrammar, valueGrammar } from './xml-arguments.js';
+import { ArgumentsText, parametersGrammar, valueGrammar, valueSoFar } from './xml-arguments.js';
 
 const OPEN = '<tool_call>';
 const CLOSE = '</tool_call>';
@@ -34,7 +34,7 @@ function call(tool: ToolSpec): TextGrammar {
  * The call whose name starts at `at` (once the name has ended) and where it ends (null while it is
  * open or when it stops being well formed).
  */
-function callAt(text: string, at: number, tools: readonly ToolSpec[] | undefined): { call?: ParsedCall; end: number | null } {
+function callAt(text: string, at: number, final: boolean, tools: readonly ToolSpec[] | undefined): { call?: ParsedCall; end: number | null } {
   const start = skipWhitespace(text, at);
   const nameEnd = text.slice(start).search(/[\n<]/);
   if (nameEnd < 0) return { end: null };
@@ -49,7 +49,11 @@ function callAt(text: string, at: number, tools: readonly ToolSpec[] | undefined
       const value = skipWhitespace(text, keyEnd + KEY_END.length);
       if (!text.startsWith(VALUE, value)) break;
       const valueEnd = text.indexOf(VALUE_END, value + VALUE.length);
-      if (valueEnd < 0) break;
+      if (valueEnd < 0) {
+        // Cut short inside the value: the parameter as far as it was written.
+        if (final) return { call: { name, arguments: args.cut(text.slice(pos + KEY.length, keyEnd).trim(), valueSoFar(text, value + VALUE.length, VALUE_END)) }, end: null };
+        break;
+      }
       args.add(text.slice(pos + KEY.length, keyEnd).trim(), text.slice(value + VALUE.length, valueEnd));
       pos = skipWhitespace(text, valueEnd + VALUE_END.length);
       continue;
@@ -73,6 +77,6 @@ export const glm: ToolCallFormat = {
   },
 
   parse(text: string, { final, tools }: ParseOptions): ParsedOutput {
-    return parseBlocks(text, final, { opener: OPEN, read: (t, at, f) => oneCallBlock(callAt(t, at, tools), f) });
+    return parseBlocks(text, final, { opener: OPEN, read: (t, at, f) => oneCallBlock(callAt(t, at, f, tools), f) });
   },
 };

@@ -16,7 +16,7 @@ import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
 import { skipWhitespace } from '../json-scan.js';
-import { ArgumentsText, parametersGrammar, valueGrammar } from './xml-arguments.js';
+import { ArgumentsText, parametersGrammar, valueGrammar, valueSoFar } from './xml-arguments.js';
 
 const OPEN = '<tool_call>';
 const CLOSE = '</tool_call>';
@@ -44,7 +44,7 @@ function tagName(text: string, at: number, prefix: string): { name: string; end:
  * The parameters of the function block whose body starts at `at`: the arguments so far and where
  * the block ends (null while it is open or when it stops being well formed).
  */
-function functionBody(text: string, at: number, name: string, tools: readonly ToolSpec[] | undefined): { arguments: string; end: number | null } {
+function functionBody(text: string, at: number, name: string, final: boolean, tools: readonly ToolSpec[] | undefined): { arguments: string; end: number | null } {
   const args = new ArgumentsText(tools, name);
   let pos = skipWhitespace(text, at);
   for (;;) {
@@ -54,7 +54,11 @@ function functionBody(text: string, at: number, name: string, tools: readonly To
       // The value is on the lines between the tags: the line break after the opening tag is not part of it.
       const from = text[key.end] === '\n' ? key.end + 1 : key.end;
       const end = text.indexOf(VALUE_END, key.end);
-      if (end < 0) break;
+      if (end < 0) {
+        // Cut short inside the value: the parameter as far as it was written.
+        if (final) return { arguments: args.cut(key.name, valueSoFar(text, from, VALUE_END)), end: null };
+        break;
+      }
       args.add(key.name, end >= from ? text.slice(from, end) : '');
       pos = skipWhitespace(text, end + VALUE_END.length);
       continue;
@@ -77,7 +81,7 @@ function callBlock(text: string, at: number, final: boolean, tools: readonly Too
     if (text.startsWith(FUNCTION, pos)) {
       const name = tagName(text, pos, FUNCTION);
       if (!name) return { calls, end: null };
-      const body = functionBody(text, name.end, name.name, tools);
+      const body = functionBody(text, name.end, name.name, final, tools);
       calls.push({ name: name.name, arguments: body.arguments });
       if (body.end === null) return { calls, end: null };
       pos = skipWhitespace(text, body.end);
