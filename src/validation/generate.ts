@@ -116,7 +116,7 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
       length,
     );
   }
-  if (inputLength > limits.maxInputTokens || inputLength >= limits.maxTotalTokens) {
+  if (inputLength > limits.maxInputTokens) {
     throw new ContextLengthError(`\`inputs\` must have less than ${limits.maxInputTokens} tokens. Given: ${inputLength}`, length);
   }
   const grammar = p.grammar != null ? await validateGrammar(p.grammar, limits.disableGrammarSupport, tokenizer.compileGrammar) : undefined;

@@ -91,10 +91,10 @@ function contextLengthError(error: ContextLengthError, fields: OpenAiSamplingFie
   }
   const param = options.maxTokensParam ?? 'max_tokens';
   const requested = error.length.maxNewTokens ?? 0;
-  const asked = fields.max_tokens != null ? `\`${param}\` asks for ${requested}` : `the default \`${param}\` of ${requested} asks for`;
+  const asked = `${fields.max_tokens != null ? '' : 'the default '}\`${param}\` asks for ${requested} more`;
   return new OpenAiContextLengthError(
     param,
-    `${prompt} and ${asked} more: ${inputLength + requested} tokens, more than this model's context of ${maxTotalTokens}. Set \`${param}\` to at most ${maxTotalTokens - inputLength}, or shorten the ${what}.`,
+    `${prompt} and ${asked}: ${inputLength + requested} tokens, more than this model's context of ${maxTotalTokens}. Set \`${param}\` to at most ${maxTotalTokens - inputLength}, or shorten the ${what}.`,
   );
 }
 
