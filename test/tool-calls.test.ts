@@ -183,6 +183,33 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
     assert.equal(calls.length, 1);
   });
 
+  it('a named call cut by max_tokens: the arguments written so far, unclosed, finish_reason length, streamed and not', async () => {
+    const { url } = serverOf();
+    const body = { ...base(), tool_choice: { type: 'function', function: { name: 'get_weather' } }, logit_bias: await biases(url) };
+    const whole = await postJson(`${url}/v1/chat/completions`, body);
+    assert.equal(whole.status, 200, whole.text);
+    const full: string = whole.json.choices[0].message.tool_calls[0].function.arguments;
+    let cutInside: string | undefined;
+    // From the end back: the first cut that falls inside the arguments (after the framing that closes them).
+    for (let limit = whole.json.usage.completion_tokens - 1; limit > 0 && cutInside === undefined; limit--) {
+      const cut = await postJson(`${url}/v1/chat/completions`, { ...body, max_tokens: limit });
+      assert.equal(cut.status, 200, cut.text);
+      const choice = cut.json.choices[0];
+      assert.equal(choice.finish_reason, 'length');
+      const calls = choice.message.tool_calls;
+      if (!calls) continue;
+      const args: string = calls[0].function.arguments;
+      assert.ok(full.startsWith(args), `max_tokens ${limit}: ${JSON.stringify(args)} is not a prefix of ${full}`);
+      if (args === full) continue;
+      cutInside = args;
+      if (args !== '') assert.throws(() => JSON.parse(args), `max_tokens ${limit}: ${args} parses`);
+      const streamed = await streamedMessage(url, { ...body, max_tokens: limit });
+      assert.equal(streamed.finish, 'length');
+      assert.deepEqual(streamed.calls.map((c) => c.function), [{ name: 'get_weather', arguments: args }]);
+    }
+    assert.notEqual(cutInside, undefined, `no cut fell inside the arguments of ${full}`);
+  });
+
   it('required with two tools: calls of either, streamed and not', async () => {
     const { url } = serverOf();
     // One call, so that the test need not know how each format ends its calls section.
