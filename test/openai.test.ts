@@ -246,6 +246,8 @@ describe('OpenAI API with the openai client', () => {
     await expectContext(() => client.chat.completions.create({ model: 'tgi', messages }), 'messages', tooLong);
     await expectContext(() => client.chat.completions.create({ model: 'tgi', messages, stream: true }), 'messages', tooLong);
     await expectContext(() => client.chat.completions.create({ model: 'tgi', messages, max_tokens: 10 }), 'messages', tooLong);
+    const document = (await (await fetch(`${server.url}/api-doc/openapi.json`)).json()) as any;
+    for (const path of ['/v1/chat/completions', '/v1/completions']) assert.match(document.paths[path].post.responses['400'].description, /context_length_exceeded/);
     const ask = /^400 The messages come to 5 tokens and `max_tokens` asks for 5000 more: 5005 tokens, more than this model's context of 512\. Set `max_tokens` to at most 507, or shorten the messages\.$/;
     await expectContext(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, max_tokens: 5000 }), 'max_tokens', ask);
     await expectContext(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, max_completion_tokens: 5000 }), 'max_completion_tokens', /`max_completion_tokens` asks for 5000 more/);

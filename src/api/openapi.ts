@@ -250,7 +250,10 @@ function operation(route: RouteDoc): JsonSchema {
   };
   for (const status of route.errors ?? []) {
     const schema = status !== 503 ? errorSchema : route.path === '/health' ? ref('Unhealthy') : { anyOf: [ref('LoadingError'), errorSchema] };
-    responses[String(status)] = { description: STATUS_TEXT[status], content: { 'application/json': { schema } } };
+    // The OpenAI generation routes also answer a prompt too long for the context with OpenAI's 400.
+    const prompted = route.path === '/v1/chat/completions' || route.path === '/v1/completions';
+    const description = status === 400 && prompted ? `${STATUS_TEXT[status]}, or the prompt and max_tokens exceed the context (code context_length_exceeded)` : STATUS_TEXT[status];
+    responses[String(status)] = { description, content: { 'application/json': { schema } } };
   }
   return {
     tags: ['Text Generation Inference'],
