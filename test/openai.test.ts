@@ -157,6 +157,16 @@ describe('OpenAI API with the openai client', () => {
     });
   });
 
+  it("logit_bias as a list of floats (TGI's form) is accepted and ignored, as TGI does", async () => {
+    const plain = await client.chat.completions.create({ model: 'tgi', messages: ONCE, max_tokens: 6, temperature: 0 });
+    for (const body of [{ messages: ONCE, max_tokens: 6, temperature: 0, logit_bias: [2.5, -1] }, { prompt: 'Once upon a time', max_tokens: 6, temperature: 0, logit_bias: [] }]) {
+      const route = 'messages' in body ? 'chat/completions' : 'completions';
+      const r = await postJson(`${server.url}/v1/${route}`, body);
+      assert.equal(r.status, 200, r.text);
+      if (route === 'chat/completions') assert.equal(r.json.choices[0].message.content, plain.choices[0].message.content);
+    }
+  });
+
   it('logit_bias forces or forbids tokens', async () => {
     const tokens = await postJson(`${server.url}/tokenize`, { inputs: ' Lily' });
     const lily = tokens.json[tokens.json.length - 1].id as number;
@@ -200,6 +210,8 @@ describe('OpenAI API with the openai client', () => {
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, logit_bias: { '999999': 1 } }), 422, 'logit_bias', /token ids/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, top_logprobs: 2 }), 422, 'top_logprobs', /requires `logprobs: true`/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, logprobs: true, top_logprobs: 9 }), 422, 'top_logprobs', /--max-top-n-tokens/);
+    // Above OpenAI's 20 too, the bound named is this server's flag and value.
+    await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, logprobs: true, top_logprobs: 25 }), 422, 'top_logprobs', /must be <= 5 on this server \(--max-top-n-tokens\). Given: 25/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: [] }), 422, 'messages', /at least one message/);
     await expectError(
       () => client.chat.completions.create({ model: 'tgi', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'http://example.com/a.png' } }] }] }),
@@ -207,13 +219,43 @@ describe('OpenAI API with the openai client', () => {
       'messages.0.content.1',
       /image content is not supported/,
     );
-    await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, max_tokens: 5000 }), 422, null, /must be <= \d+/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', unevaluatedProperties: false } } } }), 422, 'response_format', /keyword unevaluatedProperties is not supported \(at \/unevaluatedProperties\)/);
     await expectError(() => client.completions.create({ model: 'tgi', prompt: 'def f(', suffix: '  return 1' }), 422, 'suffix', /fill-in-the-middle/);
     await expectError(() => client.completions.create({ model: 'tgi', prompt: [] }), 422, 'prompt', /Empty array/);
     await expectError(() => client.completions.create({ model: 'tgi', prompt: ['a', 'b', 'c', 'd', 'e'] }), 422, 'prompt', /maximum allowed batch size of 4/);
     await expectError(() => client.completions.create({ model: 'tgi', prompt: 'a', max_tokens: 0 }), 422, 'max_tokens', /at least 1/);
     await expectError(() => client.chat.completions.create({ model: 'tgi', messages: 'hello' as never }), 422, 'messages', /Failed to deserialize/);
+  });
+
+  it("a prompt too long for the context: 400 context_length_exceeded in OpenAI's terms, naming the field", async () => {
+    const long = 'Once upon a time there was a girl. '.repeat(120);
+    const expectContext = async (run: () => Promise<unknown>, param: string, message: RegExp) => {
+      await assert.rejects(run, (error: any) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.equal(error.status, 400);
+        assert.equal(error.code, 'context_length_exceeded');
+        assert.equal(error.type, 'invalid_request_error');
+        assert.equal(error.param, param);
+        assert.match(error.message, message);
+        assert.doesNotMatch(error.message, /`inputs`|max_new_tokens/);
+        return true;
+      });
+    };
+    const messages = [{ role: 'user' as const, content: long }];
+    const tooLong = /^400 The messages come to \d{3,} tokens, more than this model's context allows a prompt: 512 tokens in all, of which at most 511 for the prompt\. Shorten the messages\.$/;
+    await expectContext(() => client.chat.completions.create({ model: 'tgi', messages }), 'messages', tooLong);
+    await expectContext(() => client.chat.completions.create({ model: 'tgi', messages, stream: true }), 'messages', tooLong);
+    await expectContext(() => client.chat.completions.create({ model: 'tgi', messages, max_tokens: 10 }), 'messages', tooLong);
+    const document = (await (await fetch(`${server.url}/api-doc/openapi.json`)).json()) as any;
+    for (const path of ['/v1/chat/completions', '/v1/completions']) assert.match(document.paths[path].post.responses['400'].description, /context_length_exceeded/);
+    const ask = /^400 The messages come to 5 tokens and `max_tokens` asks for 5000 more: 5005 tokens, more than this model's context of 512\. Set `max_tokens` to at most 507, or shorten the messages\.$/;
+    await expectContext(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, max_tokens: 5000 }), 'max_tokens', ask);
+    await expectContext(() => client.chat.completions.create({ model: 'tgi', messages: ONCE, max_completion_tokens: 5000 }), 'max_completion_tokens', /`max_completion_tokens` asks for 5000 more/);
+    await expectContext(() => client.completions.create({ model: 'tgi', prompt: long }), 'prompt', /^400 The prompt comes to \d{3,} tokens, more than this model's context allows a prompt/);
+    await expectContext(() => client.completions.create({ model: 'tgi', prompt: 'Once upon a time', max_tokens: 600 }), 'max_tokens', /^400 The prompt comes to 5 tokens and `max_tokens` asks for 600 more/);
+    // A prompt that fits, but not with the completions route's default of 16 tokens.
+    const near = 'a '.repeat(500);
+    await expectContext(() => client.completions.create({ model: 'tgi', prompt: near }), 'max_tokens', /and the default `max_tokens` asks for 16 more: \d+ tokens, more than this model's context of 512\. Set `max_tokens` to at most \d+, or shorten the prompt\.$/);
   });
 
   it('malformed bodies get OpenAI error objects: bad JSON 400, no content type 415, wrong types 422', async () => {

@@ -183,6 +183,33 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
     assert.equal(calls.length, 1);
   });
 
+  it('a named call cut by max_tokens: the arguments written so far, unclosed, finish_reason length, streamed and not', async () => {
+    const { url } = serverOf();
+    const body = { ...base(), tool_choice: { type: 'function', function: { name: 'get_weather' } }, logit_bias: await biases(url) };
+    const whole = await postJson(`${url}/v1/chat/completions`, body);
+    assert.equal(whole.status, 200, whole.text);
+    const full: string = whole.json.choices[0].message.tool_calls[0].function.arguments;
+    let cutInside: string | undefined;
+    // From the end back: the first cut that falls inside the arguments (after the framing that closes them).
+    for (let limit = whole.json.usage.completion_tokens - 1; limit > 0 && cutInside === undefined; limit--) {
+      const cut = await postJson(`${url}/v1/chat/completions`, { ...body, max_tokens: limit });
+      assert.equal(cut.status, 200, cut.text);
+      const choice = cut.json.choices[0];
+      assert.equal(choice.finish_reason, 'length');
+      const calls = choice.message.tool_calls;
+      if (!calls) continue;
+      const args: string = calls[0].function.arguments;
+      assert.ok(full.startsWith(args), `max_tokens ${limit}: ${JSON.stringify(args)} is not a prefix of ${full}`);
+      if (args === full) continue;
+      cutInside = args;
+      if (args !== '') assert.throws(() => JSON.parse(args), `max_tokens ${limit}: ${args} parses`);
+      const streamed = await streamedMessage(url, { ...body, max_tokens: limit });
+      assert.equal(streamed.finish, 'length');
+      assert.deepEqual(streamed.calls.map((c) => c.function), [{ name: 'get_weather', arguments: args }]);
+    }
+    assert.notEqual(cutInside, undefined, `no cut fell inside the arguments of ${full}`);
+  });
+
   it('required with two tools: calls of either, streamed and not', async () => {
     const { url } = serverOf();
     // One call, so that the test need not know how each format ends its calls section.
@@ -261,6 +288,48 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
     const named = await callBoth(server.url, { ...body, tool_choice: 'get_time' }, ['get_time']);
     assert.equal(named.length, 1);
     await callBoth(server.url, { ...body, tool_choice: 'required', parallel_tool_calls: false }, ['get_time']);
+  });
+
+  it('a named choice without "type" (huggingface_hub\'s typed tool choice) names the tool', async () => {
+    const calls = await callBoth(server.url, { ...body, tool_choice: { function: { name: 'get_time' } } }, ['get_time']);
+    assert.equal(calls.length, 1);
+    const unknown = await postJson(`${server.url}/v1/chat/completions`, { ...body, tool_choice: { function: { name: 'nope' } } });
+    assert.equal(unknown.status, 422);
+    assert.equal(unknown.json.error.param, 'tool_choice');
+  });
+
+  it('a call cut by max_tokens keeps the arguments written, unclosed, streamed and not; none before they began', async () => {
+    const forced = { ...body, tools: [WEATHER], tool_choice: 'get_weather' };
+    const whole = await postJson(`${server.url}/v1/chat/completions`, forced);
+    assert.equal(whole.status, 200, whole.text);
+    const full: string = whole.json.choices[0].message.tool_calls[0].function.arguments;
+    const tokens: number = whole.json.usage.completion_tokens;
+    let empty = 0;
+    let partial = 0;
+    for (let maxTokens = 1; maxTokens < tokens; maxTokens++) {
+      const cut = await postJson(`${server.url}/v1/chat/completions`, { ...forced, max_tokens: maxTokens });
+      assert.equal(cut.status, 200, cut.text);
+      const choice = cut.json.choices[0];
+      assert.equal(choice.finish_reason, 'length');
+      const calls = choice.message.tool_calls;
+      if (!calls) continue;
+      const args: string = calls[0].function.arguments;
+      assert.equal(calls[0].function.name, 'get_weather');
+      // Exactly what the model wrote: a prefix of the whole call's arguments, never `{}` nor closed early.
+      assert.ok(full.startsWith(args), `max_tokens ${maxTokens}: ${JSON.stringify(args)} is not a prefix of ${full}`);
+      if (args === '') empty++;
+      else if (args !== full) {
+        partial++;
+        assert.throws(() => JSON.parse(args), `max_tokens ${maxTokens}: ${args} parses`);
+      }
+      if (args === '' || partial === 1) {
+        const streamed = await streamedMessage(server.url, { ...forced, max_tokens: maxTokens });
+        assert.equal(streamed.finish, 'length');
+        assert.deepEqual(streamed.calls.map((c) => c.function), [{ name: 'get_weather', arguments: args }], `streamed, max_tokens ${maxTokens}`);
+      }
+    }
+    assert.ok(empty > 0, 'some cut falls after the name, before the arguments');
+    assert.ok(partial > 1, 'some cuts fall inside the arguments');
   });
 
   it('n = 3: each choice has its own calls', async () => {

@@ -12,6 +12,8 @@ try {
 }
 
 const LONG_INPUT = Array(511).fill('a').join(' ');
+/** 1,001 tokens: beyond max_total_tokens (512) on its own. */
+const LONGER_INPUT = Array(1000).fill('a').join(' ');
 
 const RULES: { name: string; inputs?: string; parameters: Record<string, unknown>; message: string }[] = [
   { name: 'best_of above the limit', parameters: { best_of: 3, do_sample: true }, message: '`best_of` must be > 0 and <= 2. Given: 3' },
@@ -40,6 +42,8 @@ const RULES: { name: string; inputs?: string; parameters: Record<string, unknown
     message: '`inputs` tokens + `max_new_tokens` must be <= 512. Given: 512 `inputs` tokens and 10 `max_new_tokens`',
   },
   { name: 'inputs above max_input_tokens', inputs: LONG_INPUT, parameters: {}, message: '`inputs` must have less than 511 tokens. Given: 512' },
+  // TGI says "Given: 1001 `inputs` tokens and 0 `max_new_tokens`" here, though none were asked for.
+  { name: 'inputs above max_total_tokens without max_new_tokens', inputs: LONGER_INPUT, parameters: {}, message: '`inputs` must have less than 511 tokens. Given: 1001' },
   { name: 'JSON grammar with a keyword it cannot enforce', parameters: { grammar: { type: 'json', value: { type: 'object', unevaluatedProperties: false } } }, message: 'grammar is not valid: keyword unevaluatedProperties is not supported (at /unevaluatedProperties)' },
   { name: 'JSON grammar as a string that is not JSON', parameters: { grammar: { type: 'json', value: '{"type":' } }, message: MALFORMED_SCHEMA_MESSAGE },
   { name: 'regex grammar with a lookahead', parameters: { grammar: { type: 'regex', value: 'a(?=b)' } }, message: 'grammar is not valid: lookahead (?= at position 1 is not supported' },

@@ -36,7 +36,8 @@ export const ToolSchema = z.looseObject({
 
 const ToolChoiceSchema = z.union([
   z.string(),
-  z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
+  // `type` may be left out: huggingface_hub's typed named choice sends only `function`.
+  z.looseObject({ type: z.literal('function').optional(), function: z.looseObject({ name: z.string() }) }),
 ]);
 
 /** Sampling fields both OpenAI routes share, plus the TGI/vLLM extensions top_k, repetition_penalty, typical_p. */
@@ -52,7 +53,8 @@ const SamplingFields = {
   seed: SeedSchema.nullish(),
   presence_penalty: number.nullish(),
   frequency_penalty: number.nullish(),
-  logit_bias: z.record(z.string(), number).nullish(),
+  /** OpenAI's token id -> bias map, or TGI's list of floats (accepted and ignored, as TGI does). */
+  logit_bias: z.union([z.record(z.string(), number), z.array(number)]).nullish(),
   user: z.string().nullish(),
   top_k: integer.nullish(),
   repetition_penalty: number.nullish(),

@@ -145,7 +145,7 @@ function documentParameters(schemas: Record<string, JsonSchema>, limits: Documen
     seed: { description: `Seed of the sampler, an integer in [0, ${U64_MAX}]; choice i uses seed + i` },
     presence_penalty: { description: 'OpenAI\'s additive penalty on tokens already generated, [-2, 2]', default: 0 },
     frequency_penalty: { description: 'OpenAI\'s additive penalty per occurrence, [-2, 2]', default: 0 },
-    logit_bias: { description: 'Token id -> bias added to its logit, [-100, 100]' },
+    logit_bias: { description: 'Token id -> bias added to its logit, [-100, 100]; a list of floats (TGI\'s form) is accepted and ignored' },
     top_k: { description: 'Extension: keep the k most likely tokens' },
     repetition_penalty: { description: 'Extension: TGI\'s multiplicative repetition penalty, > 0' },
     typical_p: { description: 'Extension: locally typical sampling, 0 < p < 1' },
@@ -156,9 +156,9 @@ function documentParameters(schemas: Record<string, JsonSchema>, limits: Documen
     messages: { description: 'The conversation, rendered with the model\'s chat template' },
     max_completion_tokens: { description: 'Same as max_tokens' },
     logprobs: { description: 'Return the chosen tokens\' logprobs', default: false },
-    top_logprobs: { description: 'Most likely tokens per position, 0..20 (needs logprobs)' },
+    top_logprobs: { description: 'Most likely tokens per position, 0 to the server\'s --max-top-n-tokens (needs logprobs)' },
     tools: { description: 'Functions the model may call; the call is parsed from the model\'s own tool-call format' },
-    tool_choice: { description: '"auto", "none", "required" or {"type": "function", "function": {"name": ...}}', default: 'auto' },
+    tool_choice: { description: '"auto", "none", "required" or {"type": "function", "function": {"name": ...}} ("type" may be left out)', default: 'auto' },
     chat_template_kwargs: { description: 'Extra variables for the chat template, e.g. {"enable_thinking": false}' },
   });
   describe(schemas.CompletionRequest, {
@@ -258,7 +258,10 @@ function operation(route: RouteDoc): JsonSchema {
           : route.path === '/health'
             ? ref('Unhealthy')
             : { anyOf: [ref('LoadingError'), errorSchema] };
-    responses[String(status)] = { description: STATUS_TEXT[status], content: { 'application/json': { schema } } };
+    // The OpenAI generation routes also answer a prompt too long for the context with OpenAI's 400.
+    const prompted = route.path === '/v1/chat/completions' || route.path === '/v1/completions';
+    const description = status === 400 && prompted ? `${STATUS_TEXT[status]}, or the prompt and max_tokens exceed the context (code context_length_exceeded)` : STATUS_TEXT[status];
+    responses[String(status)] = { description, content: { 'application/json': { schema } } };
   }
   return {
     tags: ['Text Generation Inference'],

@@ -5,7 +5,7 @@ import type { UsageJson } from '../api/openai.js';
 import { MessageError } from '../chat/messages.js';
 import { TemplateError } from '../chat/template.js';
 import type { GenerationStream, RequestEvent } from '../engine/worker-client.js';
-import { OpenAiFieldError } from '../validation/openai.js';
+import { OpenAiContextLengthError, OpenAiFieldError } from '../validation/openai.js';
 import { ValidationError, type ValidatedGenerate } from '../validation/generate.js';
 import { ApiError, requestEventError, templateError, validationError } from './errors.js';
 import { ClientGone, markReplayable, now, type Generator } from './generator.js';
@@ -28,10 +28,13 @@ export function responseModel(identity: OpenAiIdentity, requested: string | null
 
 /** Turns the request-level failures of planning and templating into API errors (and counts them). */
 export function asApiError(error: unknown, generator: Generator): never {
-  const known = error instanceof ApiError || error instanceof OpenAiFieldError || error instanceof ValidationError || error instanceof MessageError || error instanceof TemplateError;
+  const known =
+    error instanceof ApiError || error instanceof OpenAiFieldError || error instanceof OpenAiContextLengthError || error instanceof ValidationError || error instanceof MessageError || error instanceof TemplateError;
   if (!known) throw error;
   generator.metrics.fail('validation');
   if (error instanceof ApiError) throw error;
+  // OpenAI's status and code for it (400, context_length_exceeded), which clients act on.
+  if (error instanceof OpenAiContextLengthError) throw new ApiError(400, 'context_length_exceeded', error.message, error.param);
   if (error instanceof OpenAiFieldError) throw validationError(error.message, error.param);
   if (error instanceof ValidationError) throw validationError(error.message);
   if (error instanceof MessageError) throw validationError(error.message, error.param);

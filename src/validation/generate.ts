@@ -5,7 +5,7 @@ import type { GenerationRequest, SamplingParams } from '../engine/types.js';
 import { randomSeed } from '../sampling/random.js';
 import { isSampling } from '../sampling/sampler.js';
 import { type CompileGrammar, validateGrammar } from './grammar.js';
-import { ValidationError } from './validation-error.js';
+import { ContextLengthError, ValidationError } from './validation-error.js';
 
 export { ValidationError };
 
@@ -107,13 +107,17 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
   if (p.truncate != null && ids.length > p.truncate) ids = ids.slice(ids.length - p.truncate);
   const inputLength = ids.length;
   const maxNewTokens = p.max_new_tokens ?? Math.max(0, limits.maxTotalTokens - inputLength);
-  if (inputLength + maxNewTokens > limits.maxTotalTokens) {
-    throw new ValidationError(
+  const length = { inputLength, maxNewTokens: p.max_new_tokens ?? undefined, maxTotalTokens: limits.maxTotalTokens, maxInputTokens: limits.maxInputTokens };
+  // Without max_new_tokens the default fills what the prompt leaves, so only the prompt's own length
+  // can fail (rule 16, as max_input_tokens < max_total_tokens): TGI's "0 `max_new_tokens`" is not said.
+  if (p.max_new_tokens != null && inputLength + maxNewTokens > limits.maxTotalTokens) {
+    throw new ContextLengthError(
       `\`inputs\` tokens + \`max_new_tokens\` must be <= ${limits.maxTotalTokens}. Given: ${inputLength} \`inputs\` tokens and ${maxNewTokens} \`max_new_tokens\``,
+      length,
     );
   }
   if (inputLength > limits.maxInputTokens) {
-    throw new ValidationError(`\`inputs\` must have less than ${limits.maxInputTokens} tokens. Given: ${inputLength}`);
+    throw new ContextLengthError(`\`inputs\` must have less than ${limits.maxInputTokens} tokens. Given: ${inputLength}`, length);
   }
   const grammar = p.grammar != null ? await validateGrammar(p.grammar, limits.disableGrammarSupport, tokenizer.compileGrammar) : undefined;
   const adapter = p.adapter_id == null ? undefined : checkedAdapter(p.adapter_id, limits.loraAdapters);

@@ -5,6 +5,7 @@ import type { GenerateParameters } from '../api/native.js';
 import type { SamplingParams } from '../engine/types.js';
 import { randomSeed } from '../sampling/random.js';
 import { validateGenerate, ValidationError, type TextTokenizer, type ValidatedGenerate, type ValidationLimits } from './generate.js';
+import { ContextLengthError } from './validation-error.js';
 
 /** A rule of the OpenAI API broken by a request field. */
 export class OpenAiFieldError extends Error {
@@ -25,7 +26,8 @@ export interface OpenAiSamplingFields {
   seed?: bigint | null;
   presence_penalty?: number | null;
   frequency_penalty?: number | null;
-  logit_bias?: Record<string, number> | null;
+  /** A list is TGI's form of the field, which TGI ignores: so does this server. */
+  logit_bias?: Record<string, number> | number[] | null;
   top_k?: number | null;
   repetition_penalty?: number | null;
   typical_p?: number | null;
@@ -35,6 +37,19 @@ export interface OpenAiSamplingFields {
   model?: string | null;
   /** An extension: the adapter, as the native routes' parameter. */
   adapter_id?: string | null;
+}
+
+/**
+ * A prompt that, with the completion asked for, does not fit the model's context: OpenAI's
+ * `context_length_exceeded`, which clients read to trim a conversation.
+ */
+export class OpenAiContextLengthError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export const MAX_CHOICES = 128;
@@ -57,10 +72,35 @@ export interface PlanOptions {
   topLogprobs: number;
   choices: number;
   extraStop?: string[];
+  /** The field the prompt came in, named by context-length errors. */
+  promptParam: 'messages' | 'prompt';
+  /** The field the request gave the completion length in (default `max_tokens`). */
+  maxTokensParam?: 'max_tokens' | 'max_completion_tokens';
 }
 
-function parseLogitBias(bias: Record<string, number> | null | undefined, vocabSize: number): [number, number][] | undefined {
-  if (bias == null) return undefined;
+/** TGI's length rules broken, told with the OpenAI field names. */
+function contextLengthError(error: ContextLengthError, fields: OpenAiSamplingFields, options: PlanOptions): OpenAiContextLengthError {
+  const { inputLength, maxTotalTokens, maxInputTokens } = error.length;
+  const what = options.promptParam;
+  const prompt = `The ${what} ${what === 'messages' ? 'come' : 'comes'} to ${inputLength} tokens`;
+  if (inputLength > maxInputTokens || inputLength >= maxTotalTokens) {
+    return new OpenAiContextLengthError(
+      what,
+      `${prompt}, more than this model's context allows a prompt: ${maxTotalTokens} tokens in all, of which at most ${maxInputTokens} for the prompt. Shorten the ${what}.`,
+    );
+  }
+  const param = options.maxTokensParam ?? 'max_tokens';
+  const requested = error.length.maxNewTokens ?? 0;
+  const asked = `${fields.max_tokens != null ? '' : 'the default '}\`${param}\` asks for ${requested} more`;
+  return new OpenAiContextLengthError(
+    param,
+    `${prompt} and ${asked}: ${inputLength + requested} tokens, more than this model's context of ${maxTotalTokens}. Set \`${param}\` to at most ${maxTotalTokens - inputLength}, or shorten the ${what}.`,
+  );
+}
+
+function parseLogitBias(bias: Record<string, number> | number[] | null | undefined, vocabSize: number): [number, number][] | undefined {
+  // TGI types the field as a list of floats, which names no token: accepted and ignored, as TGI does.
+  if (bias == null || Array.isArray(bias)) return undefined;
   const pairs: [number, number][] = [];
   for (const [key, value] of Object.entries(bias)) {
     const id = Number(key);
@@ -118,6 +158,7 @@ export async function planOpenAiGeneration(prompt: string, fields: OpenAiSamplin
     extraSampling,
     serverStopSequences: stop.length - userStop.length,
   }).catch((error: unknown) => {
+    if (error instanceof ContextLengthError) throw contextLengthError(error, fields, options);
     // The grammar of these routes is their response_format.
     throw error instanceof ValidationError && error.field === 'grammar' ? new OpenAiFieldError('response_format', error.message) : error;
   });

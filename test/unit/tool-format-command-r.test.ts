@@ -92,6 +92,16 @@ describe('command-r-plus tool calls', () => {
     ]);
   });
 
+  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
+  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
+  test('cut by the length limit after the name: a call with no arguments written', () => {
+    const cut = parseChecked(commandRPlus, 'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": ');
+    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '' }]);
+    const mid = parseChecked(commandRPlus, 'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Paris", ').calls[0].arguments;
+    assert.equal(mid, '{"city": "Paris", ');
+    assert.throws(() => JSON.parse(mid));
+  });
+
   test('the template renders calls the parser reads back', () => {
     const turn = renderedTurn('CohereForAI-c4ai-command-r-plus-tool_use', 'I will check both.', ']```');
     assert.ok(turn.startsWith('I will check both.\nAction:\n```json\n['), turn);
@@ -163,6 +173,10 @@ describe('command-r7b tool calls', () => {
       content: '<|START_ACTION|>none<|END_ACTION|>Hi.',
       calls: [],
     });
+  });
+
+  test('cut by the length limit after the name: a call with no arguments written', () => {
+    assert.deepEqual(parseChecked(commandR7b, '<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
   });
 
   for (const name of ['CohereForAI-c4ai-command-r7b-12-2024-tool_use', 'Cohere2MoE']) {

@@ -116,6 +116,17 @@ describe('deepseek-r1 tool calls', () => {
     assert.deepEqual(parseChecked(deepseekR1, 'Sure. <｜tool▁calls▁begin｜>'), { content: 'Sure. <｜tool▁calls▁begin｜>', calls: [] });
   });
 
+  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
+  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
+  test('cut by the length limit: no arguments invented, none closed', () => {
+    const start = '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n';
+    assert.deepEqual(parseChecked(deepseekR1, start).calls, [{ name: 'get_weather', arguments: '' }]);
+    const mid = parseChecked(deepseekR1, `${start}{"city": "Paris", "days"`).calls[0].arguments;
+    assert.equal(mid, '{"city": "Paris", "days"');
+    assert.throws(() => JSON.parse(mid));
+    assert.deepEqual(parseChecked(deepseekV31, '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>').calls, [{ name: 'get_weather', arguments: '' }]);
+  });
+
   test('text without a call is all content', () => {
     assert.deepEqual(parseChecked(deepseekR1, 'It is sunny in <b>Paris</b> <｜ or so.'), { content: 'It is sunny in <b>Paris</b> <｜ or so.', calls: [] });
   });
@@ -244,9 +255,13 @@ for (const [format, block, templates] of [
       assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: JSON.stringify({ city: value, days: 5 }).replace(',"days":', ', "days": ').replace('"city":', '"city": ') }]);
     });
 
-    test('an invocation cut short keeps its complete parameters', () => {
+    test('an invocation cut short keeps its complete parameters, unclosed; none before the first', () => {
       const cut = ONE.slice(0, ONE.indexOf('3</'));
-      assert.deepEqual(parseChecked(format, cut).calls, [{ name: 'get_weather', arguments: '{"city": "Paris"}' }]);
+      assert.deepEqual(parseChecked(format, cut).calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
+      const mid = parseChecked(format, ONE.slice(0, ONE.indexOf('Paris') + 3)).calls[0].arguments;
+      assert.equal(mid, '{"city": "Par');
+      assert.throws(() => JSON.parse(mid));
+      assert.deepEqual(parseChecked(format, ONE.slice(0, ONE.indexOf('">') + 3)).calls, [{ name: 'get_weather', arguments: '' }]);
       assert.deepEqual(parseChecked(format, `Hi <${D}${block}>\n`), { content: `Hi <${D}${block}>\n`, calls: [] });
     });
 

@@ -31,9 +31,23 @@ describe('generic JSON tool calls', () => {
     assert.deepEqual(parseChecked(generic, 'The data: {"a": [1, 2]} and {"b": 3}'), { content: 'The data: {"a": [1, 2]} and {"b": 3}', calls: [] });
   });
 
-  test('a call cut short keeps the arguments written so far', () => {
+  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
+  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
+  test('a call cut short keeps the arguments written so far, unclosed', () => {
     const out = parseChecked(generic, '{"function": {"_name": "get_weather", "city": "Paris", "da');
-    assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"}' }]);
+    assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "da' }]);
+    // A complete member is not a complete object: a required one may be missing.
+    const missing = parseChecked(generic, '{"function": {"_name": "get_weather", "city": "Paris",').calls[0].arguments;
+    assert.equal(missing, '{"city": "Paris",');
+    assert.throws(() => JSON.parse(missing));
+    // Cut inside a number's fraction: the number may still go on, and the text stays as written.
+    assert.deepEqual(parseChecked(generic, '{"function": { "_name" : "get_weather" , "city" : "Tokyo" ,"days" : 1.').calls, [
+      { name: 'get_weather', arguments: '{"city" : "Tokyo" ,"days" : 1.' },
+    ]);
+    assert.deepEqual(parseChecked(generic, '{"function": {"_name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
+    assert.deepEqual(parseChecked(generic, '{"name": "get_time", "parameters": ').calls, [{ name: 'get_time', arguments: '' }]);
+    // Closed without arguments: the call had none.
+    assert.deepEqual(parseChecked(generic, '{"function": {"_name": "get_time"}}').calls, [{ name: 'get_time', arguments: '{}' }]);
   });
 
   test('with tool_choice auto, a call opens the answer; a text answer may hold any JSON', () => {

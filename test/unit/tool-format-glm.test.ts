@@ -109,16 +109,26 @@ describe('glm tool calls', () => {
   test('arguments grow one parameter at a time, and close with the call', () => {
     const partial = (text: string) => parseOutput(glm, text, { final: false, tools: [WEATHER] }).calls;
     assert.deepEqual(partial('<tool_call>get_wea'), []);
-    assert.deepEqual(partial('<tool_call>get_weather<arg_key>ci'), [{ name: 'get_weather', arguments: '{' }]);
+    assert.deepEqual(partial('<tool_call>get_weather<arg_key>ci'), [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(partial('<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3'), [
       { name: 'get_weather', arguments: '{"city": "Paris"' },
     ]);
     assert.deepEqual(partial(WEATHER_CALL), [BOTH_CALLS[0]]);
   });
 
-  test('a call cut short keeps its closed parameters; a tag with no call is text', () => {
+  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
+  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
+  test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
     const cut = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"}' }]);
+    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
+    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+    const mid = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Par').calls[0].arguments;
+    assert.equal(mid, '{"city": "Par');
+    assert.throws(() => JSON.parse(mid));
+    assert.deepEqual(parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va').calls, [
+      { name: 'get_weather', arguments: '{"city": "Paris", "days": 3' },
+    ]);
+    assert.deepEqual(parseChecked(glm, '<tool_call>get_weather\n').calls, [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(parseChecked(glm, 'Use <tool_call>'), { content: 'Use <tool_call>', calls: [] });
     assert.deepEqual(parseChecked(glm, 'A <tool_call>get_wea'), { content: 'A <tool_call>get_wea', calls: [] });
   });

@@ -92,8 +92,12 @@ describe('gpt-oss tool calls', () => {
     assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Par`).calls, [
       { name: 'get_weather', arguments: '{"city": "Par' },
     ]);
+    // Cut by the length limit before the arguments began: none written, none invented.
     assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constr`).calls, [
-      { name: 'get_weather', arguments: '{}' },
+      { name: 'get_weather', arguments: '' },
+    ]);
+    assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>`).calls, [
+      { name: 'get_weather', arguments: '' },
     ]);
     // The recipient's namespace with no name: what was written is content.
     assert.deepEqual(parseChecked(gptOss, '<|channel|>commentary to=functions.'), { content: '<|channel|>commentary to=functions.', calls: [] });

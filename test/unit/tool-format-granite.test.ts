@@ -94,6 +94,8 @@ describe('granite tool calls', () => {
 
   test('a call cut short stays a call; a marker with nothing parsable after it is content', () => {
     assert.deepEqual(parseChecked(granite, '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Pa').calls, [{ name: 'get_weather', arguments: '{"city": "Pa' }]);
+    // Cut by the length limit before the arguments began: none written, none invented.
+    assert.deepEqual(parseChecked(granite, '<|tool_call|>[{"name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(parseChecked(granite, 'Hmm <|tool_call|>'), { content: 'Hmm <|tool_call|>', calls: [] });
     assert.deepEqual(parseChecked(granite, '<|tool_call|> nothing'), { content: '<|tool_call|> nothing', calls: [] });
   });

@@ -43,6 +43,18 @@ describe('hermes tool calls', () => {
     assert.deepEqual(out.calls, [{ name: 'get_time', arguments: '{"timezone": "C' }]);
   });
 
+  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
+  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
+  test('cut by the length limit: no arguments invented, none closed', () => {
+    assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
+    assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_weather", "arguments": ').calls, [{ name: 'get_weather', arguments: '' }]);
+    const mid = parseChecked(hermes, '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", ').calls[0].arguments;
+    assert.equal(mid, '{"city": "Paris", ');
+    assert.throws(() => JSON.parse(mid));
+    // Closed without arguments: the call had none.
+    assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_time"}\n</tool_call>').calls, [{ name: 'get_time', arguments: '{}' }]);
+  });
+
   test('text without a call is all content', () => {
     assert.deepEqual(parseChecked(hermes, 'It is sunny in <b>Paris</b>.'), { content: 'It is sunny in <b>Paris</b>.', calls: [] });
   });

@@ -73,6 +73,8 @@ describe('kimi-k2 tool calls', () => {
   test('calls cut short: a known name stays a call, a bare marker is content', () => {
     const cut = parseChecked(kimi, ONE.slice(0, ONE.indexOf(', "days"')));
     assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"' }]);
+    // Cut by the length limit before the arguments began: none written, none invented.
+    assert.deepEqual(parseChecked(kimi, '<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>').calls, [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(parseChecked(kimi, 'Sure. <|tool_calls_section_begin|>'), { content: 'Sure. <|tool_calls_section_begin|>', calls: [] });
   });
 

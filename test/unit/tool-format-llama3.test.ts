@@ -86,6 +86,8 @@ describe('llama3 tool calls', () => {
   test('a call cut short keeps its name and the arguments written', () => {
     const out = parseChecked(llama3, '{"name": "get_weather", "parameters": {"city": "Par');
     assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Par' }]);
+    // Cut by the length limit before the arguments began: none written, none invented.
+    assert.deepEqual(parseChecked(llama3, '{"name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
   });
 
   test('reads back the call the template renders', () => {

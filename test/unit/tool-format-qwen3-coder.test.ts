@@ -93,16 +93,23 @@ describe('qwen3-coder tool calls', () => {
   test('arguments grow one parameter at a time, and close with the call', () => {
     const partial = (text: string) => parseOutput(qwen3Coder, text, { final: false, tools: [WEATHER] }).calls;
     assert.deepEqual(partial('<tool_call>\n<function=get_wea'), []);
-    assert.deepEqual(partial('<tool_call>\n<function=get_weather>\n<parameter=city>\nPar'), [{ name: 'get_weather', arguments: '{' }]);
+    assert.deepEqual(partial('<tool_call>\n<function=get_weather>\n<parameter=city>\nPar'), [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(partial('<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3'), [
       { name: 'get_weather', arguments: '{"city": "Paris"' },
     ]);
     assert.deepEqual(partial(WEATHER_CALL.slice(0, WEATHER_CALL.indexOf('</function>') + 11)), [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }]);
   });
 
-  test('a call cut short keeps its closed parameters; a tag with no call is text', () => {
+  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
+  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
+  test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
     const cut = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"}' }]);
+    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
+    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+    const mid = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nPar').calls[0].arguments;
+    assert.equal(mid, '{"city": "Par');
+    assert.throws(() => JSON.parse(mid));
+    assert.deepEqual(parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n').calls, [{ name: 'get_weather', arguments: '' }]);
     assert.deepEqual(parseChecked(qwen3Coder, 'Use <tool_call> tags.'), { content: 'Use <tool_call> tags.', calls: [] });
     assert.deepEqual(parseChecked(qwen3Coder, 'A <tool_call>\n<function=get_wea'), { content: 'A <tool_call>\n<function=get_wea', calls: [] });
   });

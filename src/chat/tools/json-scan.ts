@@ -57,7 +57,10 @@ export function jsonValueEnd(text: string, at: number, final = false): ValueEnd 
     }
     return final ? INVALID : PARTIAL;
   }
-  const match = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(at, at + 400));
+  const head = text.slice(at, at + 400);
+  // A number the text cuts short in its fraction or exponent (`1.`, `2e`, `2e-`) may still go on.
+  if (!final && at + head.length === text.length && /^-?(?:0|[1-9]\d*)(?:\.\d*)?(?:[eE][+-]?\d*)?$/.test(head)) return PARTIAL;
+  const match = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(head);
   if (match === null) {
     // A prefix of a literal or number that the text cut short.
     if (!final && /^(?:-|t(?:r(?:u)?)?|f(?:a(?:l(?:s)?)?)?|n(?:u(?:l)?)?)$/.test(text.slice(at))) return PARTIAL;

@@ -44,9 +44,8 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     const toolChoice = resolveToolChoice(body);
     let grammar = grammarOfResponseFormat(body.response_format);
     if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw validationError('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
-    if (body.top_logprobs != null && (body.top_logprobs < 0 || body.top_logprobs > 20)) {
-      throw validationError(`\`top_logprobs\` must be >= 0 and <= 20. Given: ${body.top_logprobs}`, 'top_logprobs');
-    }
+    // The upper bound is the server's --max-top-n-tokens (checked with the other fields), not OpenAI's 20.
+    if (body.top_logprobs != null && body.top_logprobs < 0) throw validationError(`\`top_logprobs\` must be >= 0. Given: ${body.top_logprobs}`, 'top_logprobs');
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
     let prompt = await generator.preprocessor.render(body);
     let tools: ToolSetup | undefined;
@@ -69,6 +68,8 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       topLogprobs,
       choices: body.n ?? 1,
       extraStop: prompter.stop,
+      promptParam: 'messages',
+      maxTokensParam: body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
     });
     for (const choice of planned.choices) {
       choice.request.tokenLogprobs = body.logprobs ?? false;

@@ -73,6 +73,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
         addSpecialTokens: true,
         topLogprobs: body.logprobs ?? 0,
         choices: bestOf,
+        promptParam: 'prompt',
       });
       stops = planned.stop;
       planned.choices.forEach((validated, j) => {

@@ -134,7 +134,8 @@ export function jsonArguments(text: string, start: number, final: boolean, endMa
   const settled = final || bound !== null;
   const end = bound === null ? (final ? text.length : null) : bound.marker === endMarker ? bound.at + endMarker.length : bound.at;
   const at = skipWhitespace(region, start);
-  if (at >= region.length) return { arguments: settled ? '{}' : '', end };
+  // A call ended without arguments has none ({}); one cut before they began has none written ('').
+  if (at >= region.length) return { arguments: bound !== null ? '{}' : '', end };
   const value = jsonValueEnd(region, at, settled);
   if (value.kind === 'complete') return { arguments: region.slice(at, value.end), end };
   if (settled) return { arguments: region.slice(at).trimEnd(), end };
@@ -318,7 +319,8 @@ function dsmlCallAt(text: string, at: number, final: boolean, tools: readonly To
   if (name === '' || tagEnd < 0) return { end: null };
   const tool = tools.find((t) => t.name === name);
   const members: string[] = [];
-  const args = (closed: boolean) => ({ name, arguments: `{${members.join(', ')}${closed ? '}' : ''}` });
+  // Closed once the invocation ended; cut short, the parameters written so far, unclosed ('' before any).
+  const args = (closed: boolean) => ({ name, arguments: closed ? `{${members.join(', ')}}` : members.length > 0 ? `{${members.join(', ')}` : '' });
   let i = tagEnd + 1;
   for (;;) {
     i = skipWhitespace(text, i);
@@ -326,17 +328,25 @@ function dsmlCallAt(text: string, at: number, final: boolean, tools: readonly To
       const keyEnd = text.indexOf('"', i + PARAMETER.length);
       const open = keyEnd < 0 ? -1 : text.indexOf('>', keyEnd);
       const close = open < 0 ? -1 : text.indexOf(PARAMETER_CLOSE, open);
-      if (close < 0) return final ? { call: args(true), end: text.length } : { call: args(false), end: null };
+      if (close < 0 && (!final || open < 0)) return { call: args(false), end: final ? text.length : null };
       const key = text.slice(i + PARAMETER.length, keyEnd);
       const stringAttribute = /\bstring="([^"]*)"/.exec(text.slice(keyEnd, open))?.[1];
+      if (close < 0) {
+        // Cut short inside the value: the parameter as far as it was written (a string without its closing quote).
+        const raw = text.slice(open + 1);
+        const value = raw.slice(0, raw.length - heldBack(raw, [PARAMETER_CLOSE]));
+        const string = stringAttribute === 'true' || (stringAttribute === undefined && onlyString(propertySchema(tool, key) ?? {}));
+        members.push(`${JSON.stringify(key)}: ${string ? JSON.stringify(value).slice(0, -1) : value.trim()}`);
+        return { call: args(false), end: text.length };
+      }
       members.push(`${JSON.stringify(key)}: ${parameterJson(text.slice(open + 1, close), stringAttribute, propertySchema(tool, key))}`);
       i = close + PARAMETER_CLOSE.length;
       continue;
     }
     if (text.startsWith(INVOKE_CLOSE, i)) return { call: args(true), end: i + INVOKE_CLOSE.length };
     const rest = text.slice(i);
-    if (rest.length === 0 || (!final && [PARAMETER, INVOKE_CLOSE].some((m) => m.startsWith(rest)))) {
-      return final ? { call: args(true), end: text.length } : { call: args(false), end: null };
+    if (rest.length === 0 || [PARAMETER, INVOKE_CLOSE].some((m) => m.startsWith(rest))) {
+      return { call: args(false), end: final ? text.length : null };
     }
     // Anything else (the next invocation, the block's end) ends this one.
     return { call: args(true), end: i };

@@ -81,7 +81,8 @@ export const functionaryV31: ToolCallFormat = {
       const body = skipWhitespace(text, nameEnd + 1);
       const args = argumentsAt(text, body, final);
       if (args.end === null) {
-        calls.push({ name, arguments: args.text || (final ? '{}' : '') });
+        // Cut short (or still being written): the arguments written so far, none when cut before them.
+        calls.push({ name, arguments: args.text });
         break;
       }
       calls.push({ name, arguments: args.text });
@@ -172,12 +173,13 @@ export const functionaryV32: ToolCallFormat = {
           const next = nextBlock(text, body, final);
           let end = next ? next.at : text.length;
           if (!next && !final) end -= heldBack(text.slice(body), [BLOCK]);
-          calls.push({ name: block.name, arguments: text.slice(body, end).trimEnd() || (final ? '{}' : '') });
+          // A block that ended without a body had no arguments; one cut before its body has none written.
+          calls.push({ name: block.name, arguments: text.slice(body, end).trimEnd() || (next ? '{}' : '') });
           if (!next || next.recipient === 'undecided') break;
           block = next.recipient;
           continue;
         }
-        calls.push({ name: block.name, arguments: args.text || (final ? '{}' : '') });
+        calls.push({ name: block.name, arguments: args.text });
         if (args.end === null) break;
         pos = skipWhitespace(text, args.end);
         block = null;

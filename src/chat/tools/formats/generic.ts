@@ -6,7 +6,7 @@
 import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
-import { scanObject, skipWhitespace, stringMember } from '../json-scan.js';
+import { scanObject, skipWhitespace, stringMember, type ObjectMember, type ObjectScan } from '../json-scan.js';
 import { jsonCallAt } from './hermes.js';
 
 const OPEN = '{"function": ';
@@ -20,8 +20,29 @@ function namedArguments(tool: ToolSpec): Record<string, unknown> {
 }
 
 /**
+ * The arguments of a call object: its members without `_name`. With `_name` first (as the grammar
+ * writes it) they are the text the model wrote after it, behind the object's `{`: closed when the
+ * object is, and when it is cut short everything written (JSON that may not parse), never closed
+ * here; nothing until an argument begins. Otherwise the complete members, joined.
+ */
+function argumentsText(text: string, inner: ObjectScan, name: ObjectMember, final: boolean): string {
+  const others = inner.members.filter((m) => m !== name);
+  if (inner.members[0] === name && !inner.invalid) {
+    let start = skipWhitespace(text, name.valueEnd!);
+    if (text[start] === ',') start = skipWhitespace(text, start + 1);
+    if (inner.end !== null) return others.length === 0 ? '{}' : `{${text.slice(start, inner.end)}`;
+    if (final) return start < text.length ? `{${text.slice(start)}` : '';
+    const last = others.filter((m) => m.valueEnd !== null).at(-1);
+    return last ? `{${text.slice(start, last.valueEnd!)}` : '';
+  }
+  const members = others.filter((m) => m.valueEnd !== null).map((m) => `${JSON.stringify(m.key)}: ${text.slice(m.valueStart, m.valueEnd!)}`);
+  if (inner.end !== null) return `{${members.join(', ')}}`;
+  return members.length > 0 ? `{${members.join(', ')}` : '';
+}
+
+/**
  * `{"function": {"_name": ..., ...arguments}}` at `at`, in jsonCallAt's shape: the call with the
- * arguments rebuilt without `_name`, where the object ends, and whether it cannot be such a call.
+ * arguments without `_name`, where the object ends, and whether it cannot be such a call.
  */
 function functionCallAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; invalid: boolean } {
   // Scanned as text that may grow even when final: the members of a call cut short still count.
@@ -30,11 +51,10 @@ function functionCallAt(text: string, at: number, final: boolean): { call?: Pars
   if (!first) return { end: outer.end, invalid: final || outer.invalid || outer.end !== null };
   if (first.key !== 'function') return { end: outer.end, invalid: true };
   const inner = scanObject(text, first.valueStart, false);
-  const name = stringMember(text, inner.members.find((m) => m.key === '_name'));
+  const nameMember = inner.members.find((m) => m.key === '_name');
+  const name = stringMember(text, nameMember);
   if (name === undefined) return { end: outer.end, invalid: final || inner.invalid || inner.end !== null };
-  const args = inner.members.filter((m) => m.key !== '_name' && m.valueEnd !== null).map((m) => `${JSON.stringify(m.key)}: ${text.slice(m.valueStart, m.valueEnd!)}`);
-  const closed = inner.end !== null || final;
-  return { call: { name, arguments: `{${args.join(', ')}${closed ? '}' : ''}` }, end: outer.end, invalid: false };
+  return { call: { name, arguments: argumentsText(text, inner, nameMember!, final) }, end: outer.end, invalid: false };
 }
 
 export const generic: ToolCallFormat = {

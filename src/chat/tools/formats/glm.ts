@@ -12,7 +12,7 @@ import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
 import { skipWhitespace } from '../json-scan.js';
-import { ArgumentsText, parametersGrammar, valueGrammar } from './xml-arguments.js';
+import { ArgumentsText, parametersGrammar, valueGrammar, valueSoFar } from './xml-arguments.js';
 
 const OPEN = '<tool_call>';
 const CLOSE = '</tool_call>';
@@ -49,7 +49,11 @@ function callAt(text: string, at: number, final: boolean, tools: readonly ToolSp
       const value = skipWhitespace(text, keyEnd + KEY_END.length);
       if (!text.startsWith(VALUE, value)) break;
       const valueEnd = text.indexOf(VALUE_END, value + VALUE.length);
-      if (valueEnd < 0) break;
+      if (valueEnd < 0) {
+        // Cut short inside the value: the parameter as far as it was written.
+        if (final) return { call: { name, arguments: args.cut(text.slice(pos + KEY.length, keyEnd).trim(), valueSoFar(text, value + VALUE.length, VALUE_END)) }, end: null };
+        break;
+      }
       args.add(text.slice(pos + KEY.length, keyEnd).trim(), text.slice(value + VALUE.length, valueEnd));
       pos = skipWhitespace(text, valueEnd + VALUE_END.length);
       continue;
@@ -57,8 +61,8 @@ function callAt(text: string, at: number, final: boolean, tools: readonly ToolSp
     if (text.startsWith(CLOSE, pos)) return { call: { name, arguments: args.result(true) }, end: pos + CLOSE.length };
     break;
   }
-  // Open (or cut short, or no longer well formed): the parameters that closed.
-  return { call: { name, arguments: args.result(final) }, end: null };
+  // Open (or cut short, or no longer well formed): the parameters that closed, never closed here.
+  return { call: { name, arguments: args.result(false) }, end: null };
 }
 
 export const glm: ToolCallFormat = {

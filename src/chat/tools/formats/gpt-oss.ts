@@ -92,7 +92,8 @@ function functionName(recipient: string | undefined): string | undefined {
  */
 function argumentsOf(body: string, terminated: boolean, final: boolean): string {
   const at = skipWhitespace(body, 0);
-  if (at >= body.length) return terminated || final ? '{}' : '';
+  // An ended body without arguments has none ({}); one cut before they began has none written ('').
+  if (at >= body.length) return terminated ? '{}' : '';
   const value = jsonValueEnd(body, at, terminated || final);
   if (value.kind === 'complete') return body.slice(at, value.end);
   // Not JSON, or cut short: the text as the model wrote it (untrimmed: what was streamed stays a prefix).
@@ -155,7 +156,7 @@ export const gptOss: ToolCallFormat = {
         // Cut short inside a header: a call when it names a function.
         const header = text.slice(headerStart);
         const name = functionName(readHeader(header).recipient);
-        if (name !== undefined) calls.push({ name, arguments: '{}' });
+        if (name !== undefined) calls.push({ name, arguments: '' });
         else if (header.includes(TRIGGER.trimStart())) addContent(text.slice(pos));
         break;
       }

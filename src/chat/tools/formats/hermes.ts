@@ -24,7 +24,7 @@ function call(tool: ToolSpec): TextGrammar {
 export function jsonCallAt(
   text: string,
   at: number,
-  final: boolean,
+  _final: boolean,
   argumentKeys: readonly string[] = ['arguments', 'parameters'],
   nameKey = 'name',
 ): { call?: ParsedCall; end: number | null; invalid: boolean } {
@@ -33,10 +33,12 @@ export function jsonCallAt(
   const name = stringMember(text, scan.members.find((m) => m.key === nameKey));
   if (name === undefined) return { end: scan.end, invalid: scan.invalid || (scan.end !== null) };
   const args = scan.members.find((m) => argumentKeys.includes(m.key));
+  // A closed call without arguments has none ({}); one cut before they began has none written ('').
+  // Arguments cut short are the text written, which may not parse: never closed here.
   let argumentText: string;
-  if (!args) argumentText = scan.end !== null || final ? '{}' : '';
+  if (!args) argumentText = scan.end !== null ? '{}' : '';
   else if (args.valueEnd !== null) argumentText = text.slice(args.valueStart, args.valueEnd);
-  else argumentText = final ? text.slice(args.valueStart).trimEnd() : text.slice(args.valueStart);
+  else argumentText = text.slice(args.valueStart);
   return { call: { name, arguments: argumentText }, end: scan.end, invalid: scan.invalid };
 }
 

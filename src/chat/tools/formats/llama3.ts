@@ -95,8 +95,8 @@ export const llama3: ToolCallFormat = {
       if (found.call && (known === null || known.has(found.call.name))) {
         content += text.slice(pos, start);
         if (found.end === null) {
-          const written = found.call.arguments.trimEnd();
-          calls.push({ name: found.call.name, arguments: written || (final ? '{}' : '') });
+          // Cut short (or still being written): the arguments written so far, unclosed.
+          calls.push({ name: found.call.name, arguments: found.call.arguments.trimEnd() });
           break;
         }
         calls.push(found.call);

@@ -38,15 +38,14 @@ export interface CallListScan {
 /**
  * The JSON call object (`{"name": ..., "arguments": {...}}`) at `at`, read as Hermes' are. The
  * arguments of a call whose object is not closed are what is there without trailing whitespace
- * (a final parse of text cut short keeps them so), `{}` in a final parse when there are none.
+ * (a final parse of text cut short keeps them so, unclosed), empty when none were written.
  */
 export function jsonCallObjectAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; invalid: boolean } {
   // Scanned as growing text either way, so that a value cut short by the end of generation is kept.
   const found = jsonCallAt(text, at, false);
   if (!found.call) return { end: found.end, invalid: found.invalid || found.end !== null || final };
   if (found.end !== null) return { call: found.call, end: found.end, invalid: false };
-  const args = found.call.arguments.trimEnd();
-  return { call: { name: found.call.name, arguments: final && args === '' ? '{}' : args }, end: null, invalid: found.invalid };
+  return { call: { name: found.call.name, arguments: found.call.arguments.trimEnd() }, end: null, invalid: found.invalid };
 }
 
 /**
@@ -96,7 +95,8 @@ function namedCallAt(text: string, at: number, final: boolean): SectionScan {
   // A name known to be whole: a call, with what of its arguments is there.
   const callWith = (args: string, next: number | null = null): SectionScan => ({ calls: [{ name, arguments: args }], next, invalid: false });
   const waiting = (started: boolean): SectionScan => {
-    if (final) return callWith('{}');
+    // Cut before the arguments began: a call with none written.
+    if (final) return callWith('');
     return started ? callWith('') : { calls: [], next: null, invalid: false };
   };
   let i = skipWhitespace(text, nameEnd);

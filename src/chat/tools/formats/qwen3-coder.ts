@@ -16,7 +16,7 @@ import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { CallCount, ParsedCall, ParsedOutput, ParseOptions, ToolCallFormat, ToolSpec } from '../format.js';
 import { callRun } from '../grammar-parts.js';
 import { skipWhitespace } from '../json-scan.js';
-import { ArgumentsText, parametersGrammar, valueGrammar } from './xml-arguments.js';
+import { ArgumentsText, parametersGrammar, valueGrammar, valueSoFar } from './xml-arguments.js';
 
 const OPEN = '<tool_call>';
 const CLOSE = '</tool_call>';
@@ -54,7 +54,11 @@ function functionBody(text: string, at: number, name: string, final: boolean, to
       // The value is on the lines between the tags: the line break after the opening tag is not part of it.
       const from = text[key.end] === '\n' ? key.end + 1 : key.end;
       const end = text.indexOf(VALUE_END, key.end);
-      if (end < 0) break;
+      if (end < 0) {
+        // Cut short inside the value: the parameter as far as it was written.
+        if (final) return { arguments: args.cut(key.name, valueSoFar(text, from, VALUE_END)), end: null };
+        break;
+      }
       args.add(key.name, end >= from ? text.slice(from, end) : '');
       pos = skipWhitespace(text, end + VALUE_END.length);
       continue;
@@ -62,8 +66,8 @@ function functionBody(text: string, at: number, name: string, final: boolean, to
     if (text.startsWith(FUNCTION_END, pos)) return { arguments: args.result(true), end: pos + FUNCTION_END.length };
     break;
   }
-  // Open (or cut short, or no longer well formed): the parameters that closed.
-  return { arguments: args.result(final), end: null };
+  // Open (or cut short, or no longer well formed): the parameters that closed, never closed here.
+  return { arguments: args.result(false), end: null };
 }
 
 /**

@@ -5,6 +5,7 @@
 import { tg, type TextGrammar } from '../../../grammar/text-grammar.js';
 import type { ToolSpec } from '../format.js';
 import { SchemaError } from '../../../grammar/json-schema/index.js';
+import { heldBack } from '../json-scan.js';
 
 type Schema = Record<string, unknown>;
 
@@ -56,8 +57,9 @@ export function valueJson(raw: string, schema: Schema | undefined): string {
 }
 
 /**
- * A call's arguments object as its parameters close: `{` once the call is known, then
- * `"key": value` for each parameter, and `}` once the call closes. Only ever grows.
+ * A call's arguments object as its parameters close: `{"key": value` with the first parameter,
+ * then `, "key": value` for each next one, and `}` once the call closes (`{}` for a call closed
+ * without any). Only ever grows; a call cut short keeps the parameters written, unclosed.
  */
 export class ArgumentsText {
   private text = '{';
@@ -74,10 +76,26 @@ export class ArgumentsText {
     this.count++;
   }
 
-  /** The text so far, with the closing brace when `closed`. */
-  result(closed: boolean): string {
-    return closed ? `${this.text}}` : this.text;
+  /**
+   * The arguments of a call cut short inside parameter `key`, whose value so far is `raw`: the
+   * parameters written, then this one as far as it goes (a string value without its closing quote).
+   */
+  cut(key: string, raw: string): string {
+    const value = isStringSchema(parameterSchema(this.tools, this.name, key)) ? JSON.stringify(raw).slice(0, -1) : raw.trim();
+    return `${this.text}${this.count > 0 ? ', ' : ''}${JSON.stringify(key)}: ${value}`;
   }
+
+  /** The text so far, with the closing brace when `closed`; empty while open without parameters. */
+  result(closed: boolean): string {
+    if (closed) return `${this.text}}`;
+    return this.count > 0 ? this.text : '';
+  }
+}
+
+/** The value of a parameter cut short, from `from` to the end of the text, without a closing tag begun. */
+export function valueSoFar(text: string, from: number, closer: string): string {
+  const value = from < text.length ? text.slice(from) : '';
+  return value.slice(0, value.length - heldBack(value, [closer]));
 }
 
 /**
