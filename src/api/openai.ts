@@ -101,6 +101,9 @@ export const UsageJsonSchema = z.object({
   prompt_tokens: integer,
   completion_tokens: integer,
   total_tokens: integer,
+  prompt_tokens_details: z.object({
+    cached_tokens: integer.meta({ description: 'Prompt tokens whose KV cache came from an earlier or running request (prefix caching) instead of being computed' }),
+  }),
 });
 
 export const TopLogprobJsonSchema = z.object({
