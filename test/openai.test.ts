@@ -184,6 +184,30 @@ describe('OpenAI API with the openai client', () => {
     assert.equal(models.data[0].object, 'model');
   });
 
+  it('a role OpenAI does not have is a 422 naming the roles there are', async () => {
+    for (const messages of [[{ role: 'robot', content: 'Once upon a time' }], [{ content: 'Once upon a time' }]]) {
+      await assert.rejects(
+        () => client.chat.completions.create({ model: 'tgi', messages: messages as never, max_tokens: 2 }),
+        (error: any) => {
+          assert.ok(error instanceof OpenAI.UnprocessableEntityError, String(error));
+          assert.equal(error.param, 'messages.0.role');
+          assert.match(error.message, /(unknown role "robot"|missing role): expected one of system, developer, user, assistant, tool, function/);
+          return true;
+        },
+      );
+    }
+    for (const role of ['system', 'developer', 'user'] as const) {
+      const r = await client.chat.completions.create({ model: 'tgi', messages: [{ role, content: 'Once upon a time' }], max_tokens: 2, temperature: 0 });
+      assert.equal(r.choices[0].finish_reason, 'length');
+    }
+    const native = await postJson(`${server.url}/chat_tokenize`, { messages: [{ role: 'robot', content: 'x' }] });
+    assert.equal(native.status, 422);
+    assert.match(native.json.error, /unknown role "robot"/);
+    const huge = await postJson(`${server.url}/v1/chat/completions`, '{"messages": [{"role": 123456789012345678901234567890, "content": "x"}]}');
+    assert.equal(huge.status, 422);
+    assert.match(huge.json.error.message, /role must be a string: expected one of system/);
+  });
+
   it('errors are OpenAI error objects with the real status, streaming or not', async () => {
     const expectError = async (run: () => Promise<unknown>, status: number, param: string | null, message: RegExp) => {
       await assert.rejects(run, (error: any) => {

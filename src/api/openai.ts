@@ -17,8 +17,17 @@ const ToolCallSchema = z.looseObject({
   }),
 });
 
+/** OpenAI's chat roles (`function` is its deprecated form of `tool`). */
+export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
+
 export const ChatMessageSchema = z.looseObject({
-  role: z.string(),
+  role: z.enum(CHAT_ROLES, {
+    error: (issue) => {
+      const input = issue.input;
+      const what = typeof input === 'string' ? `unknown role ${JSON.stringify(input)}` : input === undefined ? 'missing role' : 'role must be a string';
+      return `${what}: expected one of ${CHAT_ROLES.join(', ')}`;
+    },
+  }),
   content: z.union([z.string(), z.array(ContentPartSchema)]).nullish(),
   name: z.string().nullish(),
   tool_calls: z.array(ToolCallSchema).nullish(),
