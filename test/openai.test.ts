@@ -2,7 +2,7 @@
 // `@huggingface/inference`, against the real engine on stories260K.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -178,10 +178,11 @@ describe('OpenAI API with the openai client', () => {
     assert.equal(chat.choices[0].message.content, ' little girl named Lily');
   });
 
-  it('/v1/models lists the served model', async () => {
+  it('/v1/models lists the served model, created when its file was', async () => {
     const models = await client.models.list();
     assert.deepEqual(models.data.map((m) => m.id), ['stories']);
     assert.equal(models.data[0].object, 'model');
+    assert.equal(models.data[0].created, Math.floor(statSync(STORIES).mtimeMs / 1000));
   });
 
   it('a role OpenAI does not have is a 422 naming the roles there are', async () => {

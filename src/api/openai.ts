@@ -207,7 +207,7 @@ export const ModelListJsonSchema = z.object({
     z.object({
       id: z.string(),
       object: z.literal('model'),
-      created: integer,
+      created: integer.meta({ description: 'Unix seconds: when the model file was written; for a LoRA adapter, when the server started' }),
       owned_by: z.string(),
       parent: z.string().optional().meta({ description: 'For a LoRA adapter: the served model it adapts' }),
     }),

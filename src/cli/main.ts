@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The launcher: flags -> Config, load the model on the engine thread, serve HTTP.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { AdapterListError, parseAdapterList, type AdapterSource } from '../lora/adapter-list.js';
 import { AdapterMismatchError, checkAdapterFits } from '../lora/adapter-file.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -224,6 +224,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     watermark: config.watermark,
     tracer: tracing?.tracer,
     responseCacheBytes: config.responseCacheBytes,
+    modelCreated: Math.floor(statSync(config.engine.modelPath).mtimeMs / 1000),
     runtimeLora: { enabled: config.allowRuntimeLora, modelPath: config.engine.modelPath },
     info: {
       model_id: config.modelId,

@@ -65,6 +65,8 @@ export interface AppOptions {
   tracer?: Tracer;
   /** --allow-runtime-lora, and the model's GGUF the adapters must fit. */
   runtimeLora?: { enabled: boolean; modelPath: string };
+  /** When the model file was made, in Unix seconds (/v1/models' `created`); none: now. */
+  modelCreated?: number;
   /** Bytes of the response cache (--response-cache-size); 0 or none: no cache. */
   responseCacheBytes?: number;
 }
@@ -182,7 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const native = registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
-  const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity);
+  const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity, options.modelCreated ?? Math.floor(Date.now() / 1000));
   registerInvocationsRoute(app, native, openai);
   registerChatTokenizeRoute(app, options.generator);
   registerOperationRoutes(app, options.generator, options.info);
