@@ -178,11 +178,23 @@ describe('OpenAI API with the openai client', () => {
     assert.equal(chat.choices[0].message.content, ' little girl named Lily');
   });
 
-  it('/v1/models lists the served model, created when its file was', async () => {
+  it('/v1/models lists the served model, created when its file was; models.retrieve gives it', async () => {
     const models = await client.models.list();
     assert.deepEqual(models.data.map((m) => m.id), ['stories']);
     assert.equal(models.data[0].object, 'model');
     assert.equal(models.data[0].created, Math.floor(statSync(STORIES).mtimeMs / 1000));
+    const model = await client.models.retrieve('stories');
+    assert.deepEqual({ ...model }, { ...models.data[0] });
+    await assert.rejects(
+      () => client.models.retrieve('gpt-4o'),
+      (error: any) => {
+        assert.ok(error instanceof OpenAI.NotFoundError, String(error));
+        assert.equal(error.code, 'model_not_found');
+        assert.equal(error.param, 'model');
+        assert.match(error.message, /`gpt-4o` is not served here/);
+        return true;
+      },
+    );
   });
 
   it('a role OpenAI does not have is a 422 naming the roles there are', async () => {

@@ -201,17 +201,17 @@ export const CompletionJsonSchema = z.object({
   usage: UsageJsonSchema,
 });
 
+export const ModelJsonSchema = z.object({
+  id: z.string(),
+  object: z.literal('model'),
+  created: integer.meta({ description: 'Unix seconds: when the model file was written; for a LoRA adapter, when the server started' }),
+  owned_by: z.string(),
+  parent: z.string().optional().meta({ description: 'For a LoRA adapter: the served model it adapts' }),
+});
+
 export const ModelListJsonSchema = z.object({
   object: z.literal('list'),
-  data: z.array(
-    z.object({
-      id: z.string(),
-      object: z.literal('model'),
-      created: integer.meta({ description: 'Unix seconds: when the model file was written; for a LoRA adapter, when the server started' }),
-      owned_by: z.string(),
-      parent: z.string().optional().meta({ description: 'For a LoRA adapter: the served model it adapts' }),
-    }),
-  ),
+  data: z.array(ModelJsonSchema),
 });
 
 export type UsageJson = z.infer<typeof UsageJsonSchema>;

@@ -5,6 +5,7 @@ import type { Generator } from '../generator.js';
 import type { OpenAiIdentity, RouteHandler } from '../openai-common.js';
 import { chatHandler } from './chat.js';
 import { completionsHandler } from './completions.js';
+import { ApiError } from '../errors.js';
 import { unixSeconds } from '../openai-output.js';
 
 export interface OpenAiHandlers {
@@ -27,5 +28,12 @@ export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator,
     ...generator.limits.loraAdapters.map((id) => ({ id, object: 'model' as const, created: started, owned_by: base, parent: base })),
   ];
   app.get('/v1/models', openai, async () => ({ object: 'list', data: models() }));
+  // A hub model id has a slash in it ("org/name"): the id is the rest of the path.
+  app.get('/v1/models/*', openai, async (request) => {
+    const id = (request.params as { '*': string })['*'];
+    const model = models().find((m) => m.id === id);
+    if (!model) throw new ApiError(404, 'model_not_found', `The model \`${id}\` is not served here (GET /v1/models lists the models served)`, 'model');
+    return model;
+  });
   return { chat, completions };
 }
