@@ -204,5 +204,6 @@ describe('--prometheus-port', () => {
     const main = await (await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer scrape-key' } })).text();
     assert.match(main, /^tgi_request_success 1$/m);
     assert.equal((await fetch(metricsUrl.replace('/metrics', '/generate'), { method: 'POST' })).status, 404);
+    assert.equal(((await (await fetch(metricsUrl.replace('/metrics', '/info'))).json()) as any).error_type, 'not_found');
   });
 });
