@@ -23,12 +23,19 @@ describe('operations', () => {
     return reader;
   }
 
-  it('GET /health, /ping and / answer 200 with an empty body', async () => {
-    for (const path of ['/health', '/ping', '/']) {
+  it('GET /health and /ping answer 200 with an empty body; GET / too, with where the docs are', async () => {
+    for (const path of ['/health', '/ping']) {
       const r = await fetch(`${server.url}${path}`);
       assert.equal(r.status, 200);
       assert.equal(await r.text(), '');
     }
+    const root = await fetch(`${server.url}/`);
+    assert.equal(root.status, 200);
+    const guide = (await root.json()) as Record<string, string>;
+    assert.equal(guide.docs, '/docs');
+    assert.equal(guide.health, '/health');
+    assert.match(guide.model_id, /stories260K\.gguf$/);
+    for (const path of [guide.docs, guide.openapi, guide.info, guide.metrics]) assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
   });
 
   it('GET /info reports the limits in force', async () => {
