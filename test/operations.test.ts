@@ -148,6 +148,27 @@ describe('operations', () => {
     assert.equal(bounds('tgi_batch_next_size').length, 1025);
   });
 
+  it('/metrics types the totals that only grow as counters, and they follow the engine', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const totals = ['tgi_prefix_cache_hits', 'tgi_prefix_cache_reused_tokens', 'tgi_prefill_tokens', 'tgi_kv_cache_relayout_count'];
+    for (const name of totals) assert.match(await scrape(), new RegExp(`^# TYPE ${name} counter$`, 'm'), name);
+    const inputs = 'A green frog sat on a log by the pond';
+    const body = { inputs, parameters: { max_new_tokens: 2 } };
+    const headers = { authorization: 'Bearer sekret', 'x-use-cache': 'false' };
+    await postJson(`${server.url}/generate`, body, headers);
+    const before = await scrape();
+    await postJson(`${server.url}/generate`, body, headers);
+    const after = await scrape();
+    const promptTokens = (await postJson(`${server.url}/tokenize`, { inputs }, headers)).json.length;
+    const delta = (name: string) => value(after, name) - value(before, name);
+    // The second run reuses all but the last prompt token, and computes that one.
+    assert.equal(delta('tgi_prefix_cache_hits'), 1);
+    assert.equal(delta('tgi_prefix_cache_reused_tokens'), promptTokens - 1);
+    assert.equal(delta('tgi_prefill_tokens'), 1);
+    assert.equal(value(await scrape(), 'tgi_prefix_cache_hits'), value(after, 'tgi_prefix_cache_hits'), 'a scrape alone changes nothing');
+  });
+
   it('tgi_batch_concat counts requests joining a running batch', async () => {
     const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
     const concat = (text: string) => Number(/^tgi_batch_concat\{reason="chunking"\} (\S+)$/m.exec(text)?.[1] ?? 0);
