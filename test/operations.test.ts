@@ -169,6 +169,16 @@ describe('operations', () => {
     assert.equal(value(await scrape(), 'tgi_prefix_cache_hits'), value(after, 'tgi_prefix_cache_hits'), 'a scrape alone changes nothing');
   });
 
+  it('/metrics has the process metrics: CPU, memory, event loop lag', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const [name, type] of [['process_cpu_seconds_total', 'counter'], ['process_resident_memory_bytes', 'gauge'], ['nodejs_eventloop_lag_seconds', 'gauge'], ['nodejs_heap_size_used_bytes', 'gauge']]) {
+      assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name);
+      const sample = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      assert.ok(sample && Number(sample[1]) >= 0, `${name}: ${sample?.[0]}`);
+    }
+    assert.ok(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)![1]) > 10_000_000);
+  });
+
   it('tgi_batch_concat counts requests joining a running batch', async () => {
     const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
     const concat = (text: string) => Number(/^tgi_batch_concat\{reason="chunking"\} (\S+)$/m.exec(text)?.[1] ?? 0);

@@ -1,6 +1,6 @@
 // Prometheus metrics with TGI's names (no _total suffix), one registry per server.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SchedulerState, StepRecord } from '../scheduler/scheduler.js';
 
 const DURATION_BUCKETS = Array.from({ length: 35 }, (_, k) => Number((0.0001 * 1.5 ** (k + 1)).toPrecision(6)));
@@ -129,6 +129,8 @@ export class Metrics {
     this.adapterRunning = new Gauge({ name: 'tgi_adapter_running_requests', help: 'Running requests per LoRA adapter', labelNames: ['adapter'], registers });
     this.adapterWaiting = new Gauge({ name: 'tgi_adapter_waiting_requests', help: 'Waiting requests per LoRA adapter', labelNames: ['adapter'], registers });
     this.loraInfo = new Gauge({ name: 'tgi_lora_requests_info', help: 'LoRA adapters running and waiting now (labels, as vLLM\'s vllm:lora_requests_info); the value is the time of the scrape', labelNames: ['max_lora', 'running_lora_adapters', 'waiting_lora_adapters'], registers });
+    // prom-client's process and Node.js metrics: CPU, memory, file descriptors, event loop lag, GC, heap.
+    collectDefaultMetrics({ register: this.registry });
     // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
     this.eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.eventLoopDelay.enable();
