@@ -193,7 +193,16 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       },
       onLog: (level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)),
     },
-  ).finally(() => progress.stop());
+  )
+    .catch(async (error: unknown) => {
+      // The preprocessing thread may still be inside llama.cpp, loading its vocabulary and calling
+      // llama.cpp's log callback all along: exiting then tears the thread down under such a call,
+      // which aborts the process (exit 134) instead of the exit 1 the error deserves. It is let
+      // finish and stopped before the error ends the process.
+      await (await preprocessing)?.close();
+      throw error;
+    })
+    .finally(() => progress.stop());
   const loadSeconds = (performance.now() - started) / 1000;
 
   const vocabulary = vocabularyModel.vocabulary;
