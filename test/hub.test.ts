@@ -69,6 +69,8 @@ describe('models from the Hugging Face hub', () => {
       assert.equal(body.model_id, REPO);
       const models = await (await fetch(`${server.url}/v1/models`)).json();
       assert.deepEqual(models.data.map((m: { id: string }) => m.id), [REPO], 'a hub model is served under its repository id');
+      // The openai client sends the id's slash as %2F; either way it names the model.
+      for (const id of [REPO, encodeURIComponent(REPO)]) assert.deepEqual(await (await fetch(`${server.url}/v1/models/${id}`)).json(), models.data[0]);
       assert.equal(body.model_sha, NEW);
       assert.equal(body.model_pipeline_tag, 'text-generation');
       assert.ok(server.logs.some((line) => line.includes('Downloading') && line.includes('100%')), 'download progress is logged');

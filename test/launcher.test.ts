@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN, STORIES, startLoadingServer, startServer } from './helpers/server.js';
+import { MAIN, SHARED, STORIES, startLoadingServer, startServer } from './helpers/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -186,6 +186,19 @@ describe('launcher', () => {
     const result = run(['--model-id', 'no/such/model.gguf']);
     assert.notEqual(result.status, 0);
     assert.match(result.stdout + result.stderr, /model file not found: no\/such\/model\.gguf/);
+  });
+
+  it('a GGUF with a vocabulary and no weights is a clear error and exit code 1, every time', () => {
+    // The engine thread fails at once while the preprocessing thread still loads the vocabulary:
+    // the process used to abort (134) about one time in ten on its way out.
+    const vocabOnly = join(SHARED, 'models', 'vocab', 'ggml-vocab-llama-spm.gguf');
+    const codes: (number | null)[] = [];
+    for (let i = 0; i < 20; i++) {
+      const result = run(['--model-id', vocabOnly, '--port', '0', '--hostname', '127.0.0.1']);
+      codes.push(result.status);
+      assert.match(result.stdout + result.stderr, /llama\.cpp could not load the model file .*ggml-vocab-llama-spm\.gguf/);
+    }
+    assert.deepEqual(codes, Array(20).fill(1));
   });
 
   it('reads environment variables, warns about TGI flags that cannot apply, and logs the startup summary', async () => {

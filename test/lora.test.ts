@@ -109,6 +109,8 @@ describe('LoRA adapters', () => {
     const models = await (await fetch(`${server.url}/v1/models`)).json();
     assert.deepEqual(models.data.map((m: { id: string }) => m.id), ['stories260K.gguf', 'a1', 'a2', 'zero']);
     assert.equal(models.data[1].parent, 'stories260K.gguf');
+    assert.deepEqual(await (await fetch(`${server.url}/v1/models/a2`)).json(), models.data[2]);
+    assert.equal((await fetch(`${server.url}/v1/models/nope`)).status, 404);
     const document = await (await fetch(`${server.url}/api-doc/openapi.json`)).json();
     assert.match(document.components.schemas.GenerateRequest.properties.parameters.properties.adapter_id.description, /one of a1, a2, zero/);
   });

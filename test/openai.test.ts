@@ -2,7 +2,7 @@
 // `@huggingface/inference`, against the real engine on stories260K.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -43,7 +43,7 @@ describe('OpenAI API with the openai client', () => {
     assert.ok(Math.abs(r.created - Date.now() / 1000) < 60);
     assert.equal(r.system_fingerprint, '0.1.0-native');
     // BOS + "Once upon a time" is 5 tokens.
-    assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: 12, total_tokens: 17 });
+    assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: 12, total_tokens: 17, prompt_tokens_details: { cached_tokens: 0 } });
     const again = await client.chat.completions.create({ model: 'tgi', messages: ONCE, max_tokens: 12, temperature: 0 });
     assert.equal(again.model, 'stories');
     assert.notEqual(again.id, r.id);
@@ -71,7 +71,8 @@ describe('OpenAI API with the openai client', () => {
     assert.equal(finals[0].choices[0].finish_reason, 'length');
     const last = chunks[chunks.length - 1];
     assert.deepEqual(last.choices, []);
-    assert.deepEqual(last.usage, { prompt_tokens: 5, completion_tokens: 20, total_tokens: 25 });
+    // The same prompt as `whole`'s: all but its last token come from the prefix cache.
+    assert.deepEqual(last.usage, { prompt_tokens: 5, completion_tokens: 20, total_tokens: 25, prompt_tokens_details: { cached_tokens: 4 } });
   });
 
   it('stop strings end the text before them (OpenAI), in and out of streams', async () => {
@@ -90,7 +91,8 @@ describe('OpenAI API with the openai client', () => {
     assert.ok(r.choices[0].text.length > 30);
     assert.equal(r.object, 'text_completion');
     assert.match(r.id, /^cmpl-/);
-    assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: 16, total_tokens: 21 });
+    const { prompt_tokens_details: _, ...counts } = r.usage!;
+    assert.deepEqual(counts, { prompt_tokens: 5, completion_tokens: 16, total_tokens: 21 });
     const stream = await client.completions.create({ model: 'tgi', prompt: 'Once upon a time', max_tokens: 16, temperature: 0, stream: true, stream_options: { include_usage: true } });
     let text = '';
     let usage;
@@ -99,7 +101,8 @@ describe('OpenAI API with the openai client', () => {
       if (chunk.usage) usage = chunk.usage;
     }
     assert.equal(text, r.choices[0].text);
-    assert.deepEqual(usage, r.usage);
+    // The prompt just ran: all but its last token come from the prefix cache.
+    assert.deepEqual(usage, { ...counts, prompt_tokens_details: { cached_tokens: 4 } });
   });
 
   it('completions: OpenAI default of 16 tokens, prompt arrays indexed in order, echo', async () => {
@@ -185,10 +188,47 @@ describe('OpenAI API with the openai client', () => {
     assert.equal(chat.choices[0].message.content, ' little girl named Lily');
   });
 
-  it('/v1/models lists the served model', async () => {
+  it('/v1/models lists the served model, created when its file was; models.retrieve gives it', async () => {
     const models = await client.models.list();
     assert.deepEqual(models.data.map((m) => m.id), ['stories']);
     assert.equal(models.data[0].object, 'model');
+    assert.equal(models.data[0].created, Math.floor(statSync(STORIES).mtimeMs / 1000));
+    const model = await client.models.retrieve('stories');
+    assert.deepEqual({ ...model }, { ...models.data[0] });
+    await assert.rejects(
+      () => client.models.retrieve('gpt-4o'),
+      (error: any) => {
+        assert.ok(error instanceof OpenAI.NotFoundError, String(error));
+        assert.equal(error.code, 'model_not_found');
+        assert.equal(error.param, 'model');
+        assert.match(error.message, /`gpt-4o` is not served here/);
+        return true;
+      },
+    );
+  });
+
+  it('a role OpenAI does not have is a 422 naming the roles there are', async () => {
+    for (const messages of [[{ role: 'robot', content: 'Once upon a time' }], [{ content: 'Once upon a time' }]]) {
+      await assert.rejects(
+        () => client.chat.completions.create({ model: 'tgi', messages: messages as never, max_tokens: 2 }),
+        (error: any) => {
+          assert.ok(error instanceof OpenAI.UnprocessableEntityError, String(error));
+          assert.equal(error.param, 'messages.0.role');
+          assert.match(error.message, /(unknown role "robot"|missing role): expected one of system, developer, user, assistant, tool, function/);
+          return true;
+        },
+      );
+    }
+    for (const role of ['system', 'developer', 'user'] as const) {
+      const r = await client.chat.completions.create({ model: 'tgi', messages: [{ role, content: 'Once upon a time' }], max_tokens: 2, temperature: 0 });
+      assert.equal(r.choices[0].finish_reason, 'length');
+    }
+    const native = await postJson(`${server.url}/chat_tokenize`, { messages: [{ role: 'robot', content: 'x' }] });
+    assert.equal(native.status, 422);
+    assert.match(native.json.error, /unknown role "robot"/);
+    const huge = await postJson(`${server.url}/v1/chat/completions`, '{"messages": [{"role": 123456789012345678901234567890, "content": "x"}]}');
+    assert.equal(huge.status, 422);
+    assert.match(huge.json.error.message, /role must be a string: expected one of system/);
   });
 
   it('errors are OpenAI error objects with the real status, streaming or not', async () => {

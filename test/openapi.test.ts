@@ -17,6 +17,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/chat/completions': ['post'],
   '/v1/completions': ['post'],
   '/v1/models': ['get'],
+  '/v1/models/{model}': ['get'],
   '/tokenize': ['post'],
   '/chat_tokenize': ['post'],
   '/invocations': ['post'],
@@ -114,6 +115,9 @@ describe('OpenAPI document and /docs', () => {
     assertMatches('Completion', completion.json);
     assertMatches('Info', await (await fetch(`${server.url}/info`)).json());
     assertMatches('ModelList', await (await fetch(`${server.url}/v1/models`)).json());
+    const served = (await (await fetch(`${server.url}/v1/models`)).json()).data[0].id;
+    assertMatches('Model', await (await fetch(`${server.url}/v1/models/${encodeURIComponent(served)}`)).json());
+    assertMatches('OpenAiErrorResponse', await (await fetch(`${server.url}/v1/models/nope`)).json());
     assertMatches('TokenizeResponse', (await postJson(`${server.url}/tokenize`, { inputs: 'Once upon' })).json);
     assertMatches('ChatTokenizeResponse', (await postJson(`${server.url}/chat_tokenize`, { messages: [{ role: 'user', content: 'Hi' }] })).json);
     const invalid = await postJson(`${server.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 0 } });

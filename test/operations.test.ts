@@ -23,12 +23,19 @@ describe('operations', () => {
     return reader;
   }
 
-  it('GET /health, /ping and / answer 200 with an empty body', async () => {
-    for (const path of ['/health', '/ping', '/']) {
+  it('GET /health and /ping answer 200 with an empty body; GET / too, with where the docs are', async () => {
+    for (const path of ['/health', '/ping']) {
       const r = await fetch(`${server.url}${path}`);
       assert.equal(r.status, 200);
       assert.equal(await r.text(), '');
     }
+    const root = await fetch(`${server.url}/`);
+    assert.equal(root.status, 200);
+    const guide = (await root.json()) as Record<string, string>;
+    assert.equal(guide.docs, '/docs');
+    assert.equal(guide.health, '/health');
+    assert.match(guide.model_id, /stories260K\.gguf$/);
+    for (const path of [guide.docs, guide.openapi, guide.info, guide.metrics]) assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
   });
 
   it('GET /info reports the limits in force', async () => {
@@ -142,6 +149,37 @@ describe('operations', () => {
     assert.equal(bounds('tgi_batch_next_size').length, 1025);
   });
 
+  it('/metrics types the totals that only grow as counters, and they follow the engine', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const totals = ['tgi_prefix_cache_hits', 'tgi_prefix_cache_reused_tokens', 'tgi_prefill_tokens', 'tgi_kv_cache_relayout_count'];
+    for (const name of totals) assert.match(await scrape(), new RegExp(`^# TYPE ${name} counter$`, 'm'), name);
+    const inputs = 'A green frog sat on a log by the pond';
+    const body = { inputs, parameters: { max_new_tokens: 2 } };
+    const headers = { authorization: 'Bearer sekret', 'x-use-cache': 'false' };
+    await postJson(`${server.url}/generate`, body, headers);
+    const before = await scrape();
+    await postJson(`${server.url}/generate`, body, headers);
+    const after = await scrape();
+    const promptTokens = (await postJson(`${server.url}/tokenize`, { inputs }, headers)).json.length;
+    const delta = (name: string) => value(after, name) - value(before, name);
+    // The second run reuses all but the last prompt token, and computes that one.
+    assert.equal(delta('tgi_prefix_cache_hits'), 1);
+    assert.equal(delta('tgi_prefix_cache_reused_tokens'), promptTokens - 1);
+    assert.equal(delta('tgi_prefill_tokens'), 1);
+    assert.equal(value(await scrape(), 'tgi_prefix_cache_hits'), value(after, 'tgi_prefix_cache_hits'), 'a scrape alone changes nothing');
+  });
+
+  it('/metrics has the process metrics: CPU, memory, event loop lag', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const [name, type] of [['process_cpu_seconds_total', 'counter'], ['process_resident_memory_bytes', 'gauge'], ['nodejs_eventloop_lag_seconds', 'gauge'], ['nodejs_heap_size_used_bytes', 'gauge']]) {
+      assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name);
+      const sample = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      assert.ok(sample && Number(sample[1]) >= 0, `${name}: ${sample?.[0]}`);
+    }
+    assert.ok(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)![1]) > 10_000_000);
+  });
+
   it('tgi_batch_concat counts requests joining a running batch', async () => {
     const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
     const concat = (text: string) => Number(/^tgi_batch_concat\{reason="chunking"\} (\S+)$/m.exec(text)?.[1] ?? 0);
@@ -205,5 +243,6 @@ describe('--prometheus-port', () => {
     const main = await (await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer scrape-key' } })).text();
     assert.match(main, /^tgi_request_success 1$/m);
     assert.equal((await fetch(metricsUrl.replace('/metrics', '/generate'), { method: 'POST' })).status, 404);
+    assert.equal(((await (await fetch(metricsUrl.replace('/metrics', '/info'))).json()) as any).error_type, 'not_found');
   });
 });

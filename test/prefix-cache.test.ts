@@ -2,6 +2,7 @@
 // with outputs identical to recomputing them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import OpenAI from 'openai';
 import { metricValue, postJson, quantizedStories, startServer, type RunningServer } from './helpers/server.js';
 
 const SYSTEM = Array.from({ length: 13 }, (_, i) => `Rule ${i}: be kind to the little dog.`).join(' ');
@@ -23,6 +24,51 @@ describe('prefix caching', () => {
   });
 
   const tokens = async (url: string, inputs: string) => (await postJson(`${url}/tokenize`, { inputs })).json.length as number;
+
+  it('OpenAI usage reports the prompt tokens reused as prompt_tokens_details.cached_tokens', async () => {
+    const client = new OpenAI({ baseURL: `${cached.url}/v1`, apiKey: 'unused', maxRetries: 0, defaultHeaders: { 'x-use-cache': 'false' } });
+    const reused = () => metricValue(cached.url, 'tgi_prefix_cache_reused_tokens');
+    const messages = [{ role: 'user' as const, content: `${SYSTEM.replace(/Rule/g, 'Verse')} ${QUESTIONS[5]}` }];
+    const chat = async () => {
+      const before = await reused();
+      const r = await client.chat.completions.create({ model: 'tgi', messages, max_tokens: 4, temperature: 0 });
+      return { usage: r.usage!, reused: (await reused()) - before };
+    };
+    const first = await chat();
+    assert.equal(first.usage.prompt_tokens_details?.cached_tokens, first.reused);
+    const second = await chat();
+    assert.ok(second.reused > 200, `reused ${second.reused}`);
+    // All of the prompt but its last token, whose logits the first generated token needs.
+    assert.equal(second.reused, second.usage.prompt_tokens - 1);
+    assert.equal(second.usage.prompt_tokens_details?.cached_tokens, second.reused);
+    assert.equal(second.usage.prompt_tokens, first.usage.prompt_tokens);
+
+    // The usage chunk of a stream.
+    let before = await reused();
+    const stream = await client.chat.completions.create({ model: 'tgi', messages, max_tokens: 4, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+    assert.equal(usage?.prompt_tokens_details?.cached_tokens, (await reused()) - before);
+    assert.equal(usage?.prompt_tokens_details?.cached_tokens, second.reused);
+
+    // Completions: a new prompt computes all of it; a list of prompts adds each one's reuse.
+    const fresh = `${SYSTEM.replace(/Rule/g, 'Line')} ${QUESTIONS[6]}`;
+    const freshTokens = await tokens(cached.url, fresh);
+    const once = await client.completions.create({ model: 'tgi', prompt: fresh, max_tokens: 3, temperature: 0 });
+    assert.equal(once.usage?.prompt_tokens, freshTokens);
+    before = await reused();
+    const both = await client.completions.create({ model: 'tgi', prompt: [fresh, messages[0].content], max_tokens: 3, temperature: 0 });
+    const reusedBoth = (await reused()) - before;
+    assert.ok(reusedBoth >= freshTokens - 1, `reused ${reusedBoth}`);
+    assert.equal(both.usage?.prompt_tokens_details?.cached_tokens, reusedBoth);
+    before = await reused();
+    const streamed = await client.completions.create({ model: 'tgi', prompt: [fresh, messages[0].content], max_tokens: 3, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    let completionUsage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of streamed) if (chunk.usage) completionUsage = chunk.usage;
+    assert.equal(completionUsage?.prompt_tokens_details?.cached_tokens, (await reused()) - before);
+    // Both prompts were seen by now: all of each but its last token.
+    assert.equal(completionUsage?.prompt_tokens_details?.cached_tokens, both.usage!.prompt_tokens - 2);
+  });
 
   it('a second request with the same prefix reuses its cells and gives the same text as recomputing', async () => {
     const systemTokens = await tokens(cached.url, SYSTEM);

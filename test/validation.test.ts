@@ -190,13 +190,30 @@ describe('malformed requests', () => {
     assert.equal(r.status, 200);
   });
 
-  it('unknown path -> 404, wrong method -> 405, both with empty bodies', async () => {
+  it('unknown path -> 404, wrong method -> 405 with Allow, both with the JSON error of the route family', async () => {
     const missing = await fetch(`${server.url}/nope`);
     assert.equal(missing.status, 404);
-    assert.equal(await missing.text(), '');
+    assert.deepEqual(await missing.json(), { error: 'No route GET /nope: GET /docs lists the routes of this server', error_type: 'not_found' });
     const wrongMethod = await fetch(`${server.url}/generate`);
     assert.equal(wrongMethod.status, 405);
-    assert.equal(await wrongMethod.text(), '');
+    assert.equal(wrongMethod.headers.get('allow'), 'POST');
+    assert.deepEqual(await wrongMethod.json(), { error: 'Method GET is not allowed on /generate (allowed: POST)', error_type: 'method_not_allowed' });
+    const deleted = await fetch(`${server.url}/health`, { method: 'DELETE' });
+    assert.equal(deleted.status, 405);
+    assert.equal(deleted.headers.get('allow'), 'GET, HEAD');
+    // Under /v1/: OpenAI error objects, as the openai client reads them.
+    const openAiMissing = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(openAiMissing.status, 404);
+    assert.deepEqual(await openAiMissing.json(), { error: { message: 'No route POST /v1/embeddings: GET /docs lists the routes of this server', type: 'not_found_error', param: null, code: 'not_found' } });
+    const openAiMethod = await fetch(`${server.url}/v1/chat/completions`);
+    assert.equal(openAiMethod.status, 405);
+    const body = (await openAiMethod.json()) as any;
+    assert.equal(body.error.code, 'method_not_allowed');
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.match(body.error.message, /^Method GET is not allowed on \/v1\/chat\/completions \(allowed: POST\)$/);
+    const modelMethod = await fetch(`${server.url}/v1/models/anything`, { method: 'POST' });
+    assert.equal(modelMethod.status, 405);
+    assert.equal(modelMethod.headers.get('allow'), 'GET, HEAD');
   });
 
   it('the server is still healthy after all of this', async () => {

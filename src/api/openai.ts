@@ -17,8 +17,17 @@ const ToolCallSchema = z.looseObject({
   }),
 });
 
+/** OpenAI's chat roles (`function` is its deprecated form of `tool`). */
+export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
+
 export const ChatMessageSchema = z.looseObject({
-  role: z.string(),
+  role: z.enum(CHAT_ROLES, {
+    error: (issue) => {
+      const input = issue.input;
+      const what = typeof input === 'string' ? `unknown role ${JSON.stringify(input)}` : input === undefined ? 'missing role' : 'role must be a string';
+      return `${what}: expected one of ${CHAT_ROLES.join(', ')}`;
+    },
+  }),
   content: z.union([z.string(), z.array(ContentPartSchema)]).nullish(),
   name: z.string().nullish(),
   tool_calls: z.array(ToolCallSchema).nullish(),
@@ -103,6 +112,9 @@ export const UsageJsonSchema = z.object({
   prompt_tokens: integer,
   completion_tokens: integer,
   total_tokens: integer,
+  prompt_tokens_details: z.object({
+    cached_tokens: integer.meta({ description: 'Prompt tokens whose KV cache came from an earlier or running request (prefix caching) instead of being computed' }),
+  }),
 });
 
 export const TopLogprobJsonSchema = z.object({
@@ -191,17 +203,17 @@ export const CompletionJsonSchema = z.object({
   usage: UsageJsonSchema,
 });
 
+export const ModelJsonSchema = z.object({
+  id: z.string(),
+  object: z.literal('model'),
+  created: integer.meta({ description: 'Unix seconds: when the model file was written; for a LoRA adapter, when the server started' }),
+  owned_by: z.string(),
+  parent: z.string().optional().meta({ description: 'For a LoRA adapter: the served model it adapts' }),
+});
+
 export const ModelListJsonSchema = z.object({
   object: z.literal('list'),
-  data: z.array(
-    z.object({
-      id: z.string(),
-      object: z.literal('model'),
-      created: integer,
-      owned_by: z.string(),
-      parent: z.string().optional().meta({ description: 'For a LoRA adapter: the served model it adapts' }),
-    }),
-  ),
+  data: z.array(ModelJsonSchema),
 });
 
 export type UsageJson = z.infer<typeof UsageJsonSchema>;

@@ -2,7 +2,7 @@
 // with and type their responses by, with the limits and defaults this server really runs with.
 import { z } from 'zod';
 import { CompatGenerateRequestSchema, GenerateRequestSchema, GenerateResponseJsonSchema, StreamResponseJsonSchema } from './native.js';
-import { ChatCompletionChunkJsonSchema, ChatCompletionJsonSchema, ChatRequestSchema, CompletionJsonSchema, CompletionRequestSchema, ModelListJsonSchema } from './openai.js';
+import { ChatCompletionChunkJsonSchema, ChatCompletionJsonSchema, ChatRequestSchema, CompletionJsonSchema, CompletionRequestSchema, ModelJsonSchema, ModelListJsonSchema } from './openai.js';
 import { ChatTokenizeResponseSchema, LoadingErrorSchema, UnhealthySchema, NativeAuthErrorSchema, NativeErrorSchema, OpenAiErrorSchema, ServerInfoSchema, TokenizeResponseSchema } from './operations.js';
 import { SeedSchema } from './seed.js';
 import { LoadLoraAdapterRequestSchema, LoraAdapterResponseSchema, UnloadLoraAdapterRequestSchema } from './lora.js';
@@ -30,6 +30,7 @@ const COMPONENTS = {
   CompletionRequest: CompletionRequestSchema,
   Completion: CompletionJsonSchema,
   ModelList: ModelListJsonSchema,
+  Model: ModelJsonSchema,
   Info: ServerInfoSchema,
   TokenizeResponse: TokenizeResponseSchema,
   ChatTokenizeResponse: ChatTokenizeResponseSchema,
@@ -187,6 +188,8 @@ interface RouteDoc {
   auth?: 'api' | 'metrics';
   /** Answered from the response cache when deterministic. */
   cached?: boolean;
+  /** The `{name}` part of the path, when it has one. */
+  pathParameter?: { name: string; description: string };
 }
 
 const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
@@ -200,6 +203,7 @@ const ROUTES: RouteDoc[] = [
   { path: '/v1/chat/completions', method: 'post', cached: true, operationId: 'chat_completions', summary: 'OpenAI chat completion; streamed as chat.completion.chunk events ending with data: [DONE] when "stream" is true', family: 'openai', request: 'ChatRequest', ok: { 'application/json': 'ChatCompletion', 'text/event-stream': 'ChatCompletionChunk' }, errors: GENERATION_ERRORS, auth: 'api' },
   { path: '/v1/completions', method: 'post', cached: true, operationId: 'completions', summary: 'OpenAI (legacy) text completion; streamed when "stream" is true', family: 'openai', request: 'CompletionRequest', ok: { 'application/json': 'Completion', 'text/event-stream': 'Completion' }, errors: GENERATION_ERRORS, auth: 'api' },
   { path: '/v1/models', method: 'get', operationId: 'openai_get_model_info', summary: 'The served model, in OpenAI\'s model list', family: 'openai', ok: { 'application/json': 'ModelList' } },
+  { path: '/v1/models/{model}', method: 'get', operationId: 'openai_retrieve_model', summary: 'One model of the list (the served model or a LoRA adapter); 404 model_not_found for another id', family: 'openai', ok: { 'application/json': 'Model' }, errors: [404], pathParameter: { name: 'model', description: 'The model id, as /v1/models lists it (a hub id keeps its slash)' } },
   { path: '/tokenize', method: 'post', operationId: 'tokenize', summary: 'Tokenize inputs: each token with its id, text and UTF-8 byte span', family: 'native', request: 'GenerateRequest', ok: { 'application/json': 'TokenizeResponse' }, errors: [400, 401, 413, 415, 422], auth: 'api' },
   { path: '/chat_tokenize', method: 'post', operationId: 'chat_tokenize', summary: 'Render a chat request with the chat template and tokenize the prompt', family: 'native', request: 'ChatRequest', ok: { 'application/json': 'ChatTokenizeResponse' }, errors: [400, 401, 413, 415, 422], auth: 'api' },
   { path: '/invocations', method: 'post', cached: true, operationId: 'sagemaker_compatibility', summary: 'SageMaker: a body with "inputs" is served as POST /, with "messages" as chat completions, with "prompt" as completions', family: 'native', request: 'CompatGenerateRequest', ok: { 'application/json': 'GenerateResponse', 'text/event-stream': 'StreamResponse' }, errors: GENERATION_ERRORS, auth: 'api' },
@@ -267,7 +271,10 @@ function operation(route: RouteDoc): JsonSchema {
     tags: ['Text Generation Inference'],
     operationId: route.operationId,
     summary: route.summary,
-    parameters: route.cached ? [WAIT_FOR_MODEL, USE_CACHE] : [WAIT_FOR_MODEL],
+    parameters: [
+      ...(route.pathParameter ? [{ name: route.pathParameter.name, in: 'path', required: true, schema: { type: 'string' }, description: route.pathParameter.description }] : []),
+      ...(route.cached ? [WAIT_FOR_MODEL, USE_CACHE] : [WAIT_FOR_MODEL]),
+    ],
     ...(route.request ? { requestBody: { required: true, content: { 'application/json': { schema: ref(route.request) } } } } : {}),
     responses,
     ...(route.auth === 'api' ? { security: [{ apiKey: [] }, {}] } : route.auth === 'metrics' ? { security: [{ metricsKey: [] }, {}] } : {}),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The launcher: flags -> Config, load the model on the engine thread, serve HTTP.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { AdapterListError, parseAdapterList, type AdapterSource } from '../lora/adapter-list.js';
 import { AdapterMismatchError, checkAdapterFits } from '../lora/adapter-file.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -207,7 +207,16 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
       },
       onLog: (level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)),
     },
-  ).finally(() => progress.stop());
+  )
+    .catch(async (error: unknown) => {
+      // The preprocessing thread may still be inside llama.cpp, loading its vocabulary and calling
+      // llama.cpp's log callback all along: exiting then tears the thread down under such a call,
+      // which aborts the process (exit 134) instead of the exit 1 the error deserves. It is let
+      // finish and stopped before the error ends the process.
+      await (await preprocessing)?.close();
+      throw error;
+    })
+    .finally(() => progress.stop());
   const loadSeconds = (performance.now() - started) / 1000;
 
   const vocabulary = vocabularyModel.vocabulary;
@@ -238,6 +247,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     watermark: config.watermark,
     tracer: tracing?.tracer,
     responseCacheBytes: config.responseCacheBytes,
+    modelCreated: Math.floor(statSync(config.engine.modelPath).mtimeMs / 1000),
     runtimeLora: { enabled: config.allowRuntimeLora, modelPath: config.engine.modelPath },
     info: {
       model_id: config.modelId,

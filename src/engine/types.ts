@@ -85,6 +85,8 @@ export interface FinishInfo {
   generatedText: string;
   generatedTokens: number;
   inputLength: number;
+  /** Prompt tokens whose KV cells came from the prefix cache instead of being computed. */
+  cachedTokens: number;
   /** Epoch milliseconds (fractional): when the batch that admitted it started, when its first token was chosen, when it finished. */
   startedAt: number;
   firstTokenAt: number;

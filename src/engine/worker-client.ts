@@ -111,7 +111,8 @@ export class EngineClient extends EventEmitter {
         else if (message.type === 'log') hooks.onLog?.(message.level, message.text);
         else if (message.type === 'failed') {
           cleanup();
-          void worker.terminate();
+          // Not terminated: it may own llama.cpp's log callback (see worker-main.ts); it ends with the process.
+          worker.unref();
           reject(new Error(message.message));
         } else if (message.type === 'ready') {
           cleanup();

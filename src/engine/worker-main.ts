@@ -16,6 +16,11 @@ function start(): void {
   try {
     engine = LlamaEngine.create({ ...config.engine, onProgress: (fraction) => send({ type: 'progress', fraction }) });
   } catch (error) {
+    // llama.cpp has one log callback for the whole process, and it may be this thread's: were the
+    // thread to end now, another thread's llama.cpp call (the preprocessing thread, still loading
+    // its vocabulary) would log into a callback that is gone, and the process would abort. The
+    // thread stays until the process ends (its client unrefs it).
+    port.on('message', () => undefined);
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
     return;
   }

@@ -1,6 +1,6 @@
 // Prometheus metrics with TGI's names (no _total suffix), one registry per server.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SchedulerState, StepRecord } from '../scheduler/scheduler.js';
 
 const DURATION_BUCKETS = Array.from({ length: 35 }, (_, k) => Number((0.0001 * 1.5 ** (k + 1)).toPrecision(6)));
@@ -13,6 +13,8 @@ function linearBuckets(max: number): number[] {
 const BATCH_SIZE_BUCKETS = Array.from({ length: 1024 }, (_, k) => k + 1);
 
 type StepMethod = StepRecord['method'];
+
+type CountedTotal = 'reusedPromptTokens' | 'prefilledTokens' | 'prefixCacheHits' | 'relayouts';
 
 export type FailureKind = 'validation' | 'overloaded' | 'generation' | 'incomplete' | 'template' | 'dropped';
 
@@ -33,9 +35,9 @@ export class Metrics {
   readonly batchSize: Gauge;
   readonly batchReservedTokens: Gauge;
   readonly batchMaxTotalTokens: Gauge;
-  readonly prefixReusedTokens: Gauge;
-  readonly prefilledTokens: Gauge;
-  readonly prefixCacheHits: Gauge;
+  readonly prefixReusedTokens: Counter;
+  readonly prefilledTokens: Counter;
+  readonly prefixCacheHits: Counter;
   readonly batchNextSize: Histogram;
   readonly batchInferenceCount: Counter<'method'>;
   readonly batchInferenceSuccess: Counter<'method'>;
@@ -50,7 +52,7 @@ export class Metrics {
   readonly kvUsage: Gauge;
   readonly kvStreams: Gauge;
   readonly kvStreamCells: Gauge;
-  readonly kvRelayouts: Gauge;
+  readonly kvRelayouts: Counter;
   readonly responseCacheHits: Counter;
   readonly responseCacheMisses: Counter;
   /** What the response cache holds now, in bytes (none: 0). */
@@ -60,6 +62,8 @@ export class Metrics {
   readonly adapterWaiting: Gauge<'adapter'>;
   readonly loraInfo: Gauge<'max_lora' | 'running_lora_adapters' | 'waiting_lora_adapters'>;
   private readonly adapters: readonly string[];
+  /** The engine's totals as last read (see advance). */
+  private readonly totalsSeen: Record<CountedTotal, number> = { reusedPromptTokens: 0, prefilledTokens: 0, prefixCacheHits: 0, relayouts: 0 };
   private readonly eventLoopDelay: IntervalHistogram;
 
   constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number; loraAdapters?: readonly string[] }) {
@@ -83,9 +87,10 @@ export class Metrics {
     this.batchReservedTokens = new Gauge({ name: 'tgi_batch_current_max_tokens', help: 'KV tokens reserved by the running batch', registers });
     this.batchMaxTotalTokens = new Gauge({ name: 'tgi_batch_max_total_tokens', help: 'Maximum KV tokens of a batch', registers });
     this.batchMaxTotalTokens.set(limits.maxBatchTotalTokens);
-    this.prefixReusedTokens = new Gauge({ name: 'tgi_prefix_cache_reused_tokens', help: 'Prompt tokens served from cached KV cells instead of being recomputed, since start', registers });
-    this.prefilledTokens = new Gauge({ name: 'tgi_prefill_tokens', help: 'Prompt tokens computed, since start', registers });
-    this.prefixCacheHits = new Gauge({ name: 'tgi_prefix_cache_hits', help: 'Requests that started from cached KV cells of an earlier or running prompt, since start', registers });
+    // Totals since start the engine keeps: counters, advanced by what they grew between two scrapes.
+    this.prefixReusedTokens = counter('tgi_prefix_cache_reused_tokens', 'Prompt tokens served from cached KV cells instead of being recomputed, since start');
+    this.prefilledTokens = counter('tgi_prefill_tokens', 'Prompt tokens computed, since start');
+    this.prefixCacheHits = counter('tgi_prefix_cache_hits', 'Requests that started from cached KV cells of an earlier or running prompt, since start');
     // TGI's step metrics. A step is `prefill` when it computes prompt tokens (chunked prefill: with
     // the running sequences' decodes in the same pass), `decode` otherwise.
     const byMethod = (name: string, help: string) => new Counter({ name, help, labelNames: ['method'], registers });
@@ -106,7 +111,7 @@ export class Metrics {
     this.kvUsage = new Gauge({ name: 'tgi_kv_cache_usage_ratio', help: 'Share of the KV cache cells in use by running requests (0 to 1)', registers });
     this.kvStreams = new Gauge({ name: 'tgi_kv_cache_streams', help: 'Sequence streams the KV pool is divided into now: the most requests that can run at once', registers });
     this.kvStreamCells = new Gauge({ name: 'tgi_kv_cache_stream_cells', help: 'KV cells of each sequence stream now: the most tokens a request admitted now may reserve', registers });
-    this.kvRelayouts = new Gauge({ name: 'tgi_kv_cache_relayout_count', help: 'Times the KV pool was divided anew, since start', registers });
+    this.kvRelayouts = counter('tgi_kv_cache_relayout_count', 'Times the KV pool was divided anew, since start');
     // The response cache: requests of its routes answered from it, the others, and its size.
     this.responseCacheHits = counter('tgi_response_cache_hits', 'Requests answered from the response cache');
     this.responseCacheMisses = counter('tgi_response_cache_misses', 'Requests to cached routes not answered from the response cache (x-use-cache: false included)');
@@ -124,6 +129,8 @@ export class Metrics {
     this.adapterRunning = new Gauge({ name: 'tgi_adapter_running_requests', help: 'Running requests per LoRA adapter', labelNames: ['adapter'], registers });
     this.adapterWaiting = new Gauge({ name: 'tgi_adapter_waiting_requests', help: 'Waiting requests per LoRA adapter', labelNames: ['adapter'], registers });
     this.loraInfo = new Gauge({ name: 'tgi_lora_requests_info', help: 'LoRA adapters running and waiting now (labels, as vLLM\'s vllm:lora_requests_info); the value is the time of the scrape', labelNames: ['max_lora', 'running_lora_adapters', 'waiting_lora_adapters'], registers });
+    // prom-client's process and Node.js metrics: CPU, memory, file descriptors, event loop lag, GC, heap.
+    collectDefaultMetrics({ register: this.registry });
     // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
     this.eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.eventLoopDelay.enable();
@@ -169,19 +176,26 @@ export class Metrics {
     }
   }
 
+  /** A counter of an engine total: increased by what the total grew since it was last read. */
+  private advance(counter: Counter, total: CountedTotal, value: number): void {
+    const grown = value - this.totalsSeen[total];
+    if (grown > 0) counter.inc(grown);
+    this.totalsSeen[total] = value;
+  }
+
   setSchedulerState(state: SchedulerState): void {
     this.queueSize.set(state.waiting);
     this.batchSize.set(state.running);
     this.batchReservedTokens.set(state.reservedTokens);
-    this.prefixReusedTokens.set(state.reusedPromptTokens);
-    this.prefilledTokens.set(state.prefilledTokens);
-    this.prefixCacheHits.set(state.prefixCacheHits);
+    this.advance(this.prefixReusedTokens, 'reusedPromptTokens', state.reusedPromptTokens);
+    this.advance(this.prefilledTokens, 'prefilledTokens', state.prefilledTokens);
+    this.advance(this.prefixCacheHits, 'prefixCacheHits', state.prefixCacheHits);
     this.kvUsedCells.set(state.usedCells);
     this.kvTotalCells.set(state.totalCells);
     this.kvUsage.set(state.totalCells > 0 ? state.usedCells / state.totalCells : 0);
     this.kvStreams.set(state.layout.sequences);
     this.kvStreamCells.set(state.layout.sequenceCells);
-    this.kvRelayouts.set(state.relayouts);
+    this.advance(this.kvRelayouts, 'relayouts', state.relayouts);
     // The adapters loaded now (runtime loading changes the list): an unloaded one's series go.
     this.adapterRunning.reset();
     this.adapterWaiting.reset();

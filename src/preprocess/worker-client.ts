@@ -52,6 +52,12 @@ export class PreprocessWorker {
     });
   }
 
+  /** Stops the thread (and waits for it to be gone). */
+  async close(): Promise<void> {
+    this.stop(new Error('the preprocessing thread stopped'));
+    await this.worker.terminate();
+  }
+
   /** False once the thread has stopped: callers then do the work themselves. */
   get alive(): boolean {
     return !this.stopped;

@@ -495,6 +495,7 @@ export class Scheduler {
         generatedText: decodeGenerated(tokenizer, sequence.ids[sequence.promptLength - 1], sequence.ids.slice(sequence.promptLength)),
         generatedTokens: sequence.generated,
         inputLength: sequence.promptLength,
+        cachedTokens: sequence.reused,
         startedAt: sequence.startedAt,
         firstTokenAt: sequence.firstTokenAt,
         finishedAt: now(),

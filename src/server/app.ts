@@ -7,6 +7,7 @@ import type { Tracer } from '@opentelemetry/api';
 import { BodyShapeError } from '../api/parse.js';
 import { checkedJsonBody, stringifyJson } from '../api/json-body.js';
 import { registerAuth } from './auth.js';
+import { registerNotFound } from './not-found.js';
 import { ApiError, openAiErrorBody, type ErrorFamily } from './errors.js';
 import type { Generator } from './generator.js';
 import type { ChatPrompter } from '../chat/prompt.js';
@@ -66,6 +67,8 @@ export interface AppOptions {
   tracer?: Tracer;
   /** --allow-runtime-lora, and the model's GGUF the adapters must fit. */
   runtimeLora?: { enabled: boolean; modelPath: string };
+  /** When the model file was made, in Unix seconds (/v1/models' `created`); none: now. */
+  modelCreated?: number;
   /** Bytes of the response cache (--response-cache-size); 0 or none: no cache. */
   responseCacheBytes?: number;
 }
@@ -174,17 +177,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(status).send(errorBody(family, status, message, status >= 500 ? 'internal' : 'validation'));
   });
 
-  const knownPaths = new Set<string>();
-  app.addHook('onRoute', (route) => {
-    knownPaths.add(route.url);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0];
-    reply.code(knownPaths.has(path) && request.method !== 'OPTIONS' ? 405 : 404).send('');
-  });
+  registerNotFound(app);
 
   const native = registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
-  const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity);
+  const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity, options.modelCreated ?? Math.floor(Date.now() / 1000));
   registerInvocationsRoute(app, native, openai);
   registerChatTokenizeRoute(app, options.generator);
   registerOperationRoutes(app, options.generator, options.info);

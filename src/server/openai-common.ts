@@ -64,11 +64,24 @@ export function endStreamWithError(sse: SseWriter, error: ApiError): void {
   sse.end();
 }
 
-export const usageOf = (promptTokens: number, completionTokens: number): UsageJson => ({
+export const usageOf = (promptTokens: number, completionTokens: number, cachedTokens: number): UsageJson => ({
   prompt_tokens: promptTokens,
   completion_tokens: completionTokens,
   total_tokens: promptTokens + completionTokens,
+  prompt_tokens_details: { cached_tokens: cachedTokens },
 });
+
+/**
+ * Prompt tokens the prefix cache served, as `usage` counts prompts: once per prompt however many
+ * choices ran it, so a prompt counts the fewest cached tokens of its choices.
+ */
+export function cachedPromptTokens(finished: { prompt: number; cachedTokens: number }[]): number {
+  const fewest = new Map<number, number>();
+  for (const { prompt, cachedTokens } of finished) fewest.set(prompt, Math.min(fewest.get(prompt) ?? Infinity, cachedTokens));
+  let total = 0;
+  for (const cached of fewest.values()) total += cached;
+  return total;
+}
 
 type Send = (choices: unknown[]) => void;
 export type GenerationEvent = Exclude<RequestEvent, { kind: 'error' }>;
@@ -80,6 +93,8 @@ export interface StreamSpec {
   model: string;
   includeUsage: boolean;
   promptTokens: number;
+  /** Which prompt generation `k` runs (completions' prompt arrays); none: all run one prompt. */
+  promptOf?: (k: number) => number;
   start: number;
   /** Chunks sent before the first token (chat's role chunks, completions' echo). */
   opening?: (send: Send) => void;
@@ -114,6 +129,7 @@ export async function streamGenerations(generator: Generator, identity: OpenAiId
   });
   let completionTokens = 0;
   let finished = 0;
+  const cached: { prompt: number; cachedTokens: number }[] = [];
   try {
     spec.opening?.(send);
     for await (const { index, event } of mergeStreams(streams)) {
@@ -126,6 +142,7 @@ export async function streamGenerations(generator: Generator, identity: OpenAiId
       if (event.kind === 'token' && event.finish) {
         finished++;
         completionTokens += event.finish.generatedTokens;
+        cached.push({ prompt: spec.promptOf?.(index) ?? 0, cachedTokens: event.finish.cachedTokens });
         generator.recordSuccess({ start: spec.start, queued, batchStart: event.finish.startedAt, end: now() }, event.finish);
       }
     }
@@ -138,7 +155,7 @@ export async function streamGenerations(generator: Generator, identity: OpenAiId
       generator.metrics.fail('incomplete');
       return endStreamWithError(sse, new ApiError(500, 'incomplete_generation_stream', 'Incomplete generation stream'));
     }
-    if (spec.includeUsage) sse.send(envelope([], usageOf(spec.promptTokens, completionTokens)));
+    if (spec.includeUsage) sse.send(envelope([], usageOf(spec.promptTokens, completionTokens, cachedPromptTokens(cached))));
     sse.send('[DONE]');
     markReplayable(request, spec.requests);
   } finally {

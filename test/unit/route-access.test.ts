@@ -29,6 +29,8 @@ const EXPECTED: Record<string, RouteAccess> = {
   'HEAD /info': 'open',
   'GET /v1/models': 'open',
   'HEAD /v1/models': 'open',
+  'GET /v1/models/*': 'open',
+  'HEAD /v1/models/*': 'open',
   'GET /docs': 'open',
   'HEAD /docs': 'open',
   'GET /docs/:asset': 'open',
@@ -49,7 +51,8 @@ function servedRoutes(app: FastifyInstance): string[] {
     if (!node) continue;
     const depth = node[1].length / 4;
     segments.length = depth;
-    segments.push(node[2]);
+    // Fastify prints a wildcard route `/a/*` beside a route `/a` as a child `*` of `/a`.
+    segments.push(node[2] === '*' && depth > 0 && !segments.join('').endsWith('/') ? '/*' : node[2]);
     for (const method of node[3]?.split(', ') ?? []) routes.push(`${method} ${segments.join('')}`);
   }
   return routes;

@@ -12,7 +12,7 @@ import { resolveToolChoice } from '../../validation/tools.js';
 import { newCallId, promptForCalls, setUpTools, toolCallsJson, toolText, type ToolSetup } from '../chat-tools.js';
 import type { GenerationEvent } from '../openai-common.js';
 import { characterCount, clientGone, generationHeaders, markReplayable, type Generator } from '../generator.js';
-import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
+import { cachedPromptTokens, openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { chatLogprob, completionId, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds } from '../openai-output.js';
 
 export interface ChatRouteOptions {
@@ -123,7 +123,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       model: responseModel(identity, body.model),
       system_fingerprint: identity.systemFingerprint,
       choices,
-      usage: usageOf(promptTokens, completionTokens),
+      usage: usageOf(promptTokens, completionTokens, cachedPromptTokens(results.map((r) => ({ prompt: 0, cachedTokens: r.finish.cachedTokens })))),
     };
   }
 

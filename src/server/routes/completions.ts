@@ -8,7 +8,7 @@ import { grammarOfResponseFormat } from '../../validation/response-format.js';
 import { planOpenAiGeneration } from '../../validation/openai.js';
 import { validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
-import { openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
+import { cachedPromptTokens, openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
 import { completionId, completionLogprobs, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds, type ScoredText } from '../openai-output.js';
 
 /** OpenAI's default for the legacy completions API. */
@@ -129,7 +129,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
       model: responseModel(identity, body.model),
       system_fingerprint: identity.systemFingerprint,
       choices,
-      usage: usageOf(promptTokens, completionTokens),
+      usage: usageOf(promptTokens, completionTokens, cachedPromptTokens(results.map((r, k) => ({ prompt: planned.jobs[k].prompt, cachedTokens: r.finish.cachedTokens })))),
     };
   }
 
@@ -152,6 +152,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
         model: responseModel(identity, body.model),
         includeUsage: body.stream_options?.include_usage ?? false,
         promptTokens: promptTokensOf(planned),
+        promptOf: (k) => planned.jobs[k].prompt,
         start,
         // Without logprobs the prompt is echoed at once; with them, when its logprobs arrive.
         opening: (send) => {

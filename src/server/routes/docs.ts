@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
+import { notFoundBody } from '../not-found.js';
 
 const require = createRequire(import.meta.url);
 const SWAGGER_UI_DIR = (require('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
@@ -50,7 +51,7 @@ export function registerDocsRoutes(app: FastifyInstance, document: Record<string
   const cache = new Map<string, Promise<Buffer>>();
   app.get<{ Params: { asset: string } }>('/docs/:asset', open, async (request, reply) => {
     const type = ASSETS[request.params.asset];
-    if (!type) return reply.code(404).send('');
+    if (!type) return reply.code(404).send(notFoundBody('native', 404, `No asset ${request.params.asset} in /docs`));
     let content = cache.get(request.params.asset);
     if (!content) cache.set(request.params.asset, (content = readFile(join(SWAGGER_UI_DIR, request.params.asset))));
     return reply.type(type).header('cache-control', 'public, max-age=86400').send(await content);

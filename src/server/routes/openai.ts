@@ -5,13 +5,15 @@ import type { Generator } from '../generator.js';
 import type { OpenAiIdentity, RouteHandler } from '../openai-common.js';
 import { chatHandler } from './chat.js';
 import { completionsHandler } from './completions.js';
+import { ApiError } from '../errors.js';
+import { unixSeconds } from '../openai-output.js';
 
 export interface OpenAiHandlers {
   chat: RouteHandler;
   completions: RouteHandler;
 }
 
-export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator, prompter: ChatPrompter, identity: OpenAiIdentity): OpenAiHandlers {
+export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator, prompter: ChatPrompter, identity: OpenAiIdentity, modelCreated: number): OpenAiHandlers {
   const base = identity.modelId;
   const chat = chatHandler({ generator, prompter, identity });
   const completions = completionsHandler({ generator, identity });
@@ -19,12 +21,19 @@ export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator,
   app.post('/v1/chat/completions', openai, (request, reply) => chat(request.body, request, reply));
   app.post('/v1/completions', openai, (request, reply) => completions(request.body, request, reply));
   // The served model, then its LoRA adapters (a request's `model` naming one selects it, as in vLLM).
-  app.get('/v1/models', { config: { family: 'openai' as const } }, async () => ({
-    object: 'list',
-    data: [
-      { id: base, object: 'model', created: 0, owned_by: base },
-      ...generator.limits.loraAdapters.map((id) => ({ id, object: 'model', created: 0, owned_by: base, parent: base })),
-    ],
-  }));
+  // `created` is the model file's time; an adapter's, when this server started serving it.
+  const started = unixSeconds();
+  const models = () => [
+    { id: base, object: 'model' as const, created: modelCreated, owned_by: base },
+    ...generator.limits.loraAdapters.map((id) => ({ id, object: 'model' as const, created: started, owned_by: base, parent: base })),
+  ];
+  app.get('/v1/models', openai, async () => ({ object: 'list', data: models() }));
+  // A hub model id has a slash in it ("org/name"): the id is the rest of the path.
+  app.get('/v1/models/*', openai, async (request) => {
+    const id = (request.params as { '*': string })['*'];
+    const model = models().find((m) => m.id === id);
+    if (!model) throw new ApiError(404, 'model_not_found', `The model \`${id}\` is not served here (GET /v1/models lists the models served)`, 'model');
+    return model;
+  });
   return { chat, completions };
 }

@@ -20,17 +20,30 @@ export function registerMetricsRoute(app: FastifyInstance, generator: Generator)
 
 export function registerOperationRoutes(app: FastifyInstance, generator: Generator, info: ServerInfo): void {
   const check = new HealthCheck(generator.engine, Array.from(generator.tokenizer.tokenize('liveness', true)));
-  const health = async (_request: unknown, reply: import('fastify').FastifyReply) => {
+  /** 200 with `body` when a decode works, else TGI's 503. */
+  const healthRoute = (body: unknown) => async (_request: unknown, reply: import('fastify').FastifyReply) => {
     if (!(await check.check())) {
       const error = unhealthyError();
       return reply.code(error.status).send(error.toJSON());
     }
-    return reply.code(200).send('');
+    return reply.code(200).send(body);
   };
+  const health = healthRoute('');
   const ops = { config: { family: 'native' as const } };
   app.get('/health', ops, health);
   app.get('/ping', ops, health);
-  app.get('/', ops, health);
+  // TGI's root is a health check too: the same statuses, and a body that says where things are.
+  const guide = {
+    server: 'tgi-node',
+    version: info.version,
+    model_id: info.model_id,
+    docs: '/docs',
+    openapi: '/api-doc/openapi.json',
+    health: '/health',
+    info: '/info',
+    metrics: '/metrics',
+  };
+  app.get('/', ops, healthRoute(guide));
 
   app.get('/info', ops, async () => info);
 
