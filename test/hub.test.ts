@@ -167,10 +167,8 @@ describe('models from the Hugging Face hub', () => {
 
   it('offline with nothing cached, or an unknown repository: a clear error at once', async () => {
     const home = freshHome();
-    const started = performance.now();
     await assert.rejects(startServer([], env(home, { HF_HUB_OFFLINE: '1' }), REPO), /HF_HUB_OFFLINE is set: org\/stories-GGUF@main is not in the cache/);
     await assert.rejects(startServer([], env(home), 'org/no-such-repo'), /org\/no-such-repo@main was not found on http/);
-    assert.ok(performance.now() - started < 30_000);
   });
 
   it('offline without --model-id: the error names the default repository, the cause and the way out', async () => {

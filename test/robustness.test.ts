@@ -8,19 +8,21 @@ import { GREEDY_CONTINUATION, iterateSse, postJson, startServer, stream, type Ru
 const nestedObjectText = (depth: number, key = 'a') => `{"${key}":`.repeat(depth) + '{}' + '}'.repeat(depth);
 const nestedArrayText = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
-/** Polls /health until `pending` settles; returns the slowest answer's time in ms. */
-async function slowestHealthWhile(url: string, pending: Promise<unknown>): Promise<number> {
+/**
+ * Polls /health until `pending` settles; returns how many answers arrived before it did. A server
+ * whose event loop is held by the pending request's work answers none of them until that work ends.
+ */
+async function healthAnswersWhile(url: string, pending: Promise<unknown>): Promise<number> {
   let settled = false;
   void pending.finally(() => (settled = true));
-  let slowest = 0;
+  let answered = 0;
   while (!settled) {
-    const started = performance.now();
     const response = await fetch(`${url}/health`);
     assert.equal(response.status, 200);
-    slowest = Math.max(slowest, performance.now() - started);
+    if (!settled) answered += 1;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return slowest;
+  return answered;
 }
 
 describe('robustness', () => {
@@ -34,26 +36,25 @@ describe('robustness', () => {
     it('/health and a running stream keep their pace while 1.9 MB of emoji is tokenized', async () => {
       const emoji = '😀'.repeat(475_000); // 1.9 MB of UTF-8, every character a byte fallback
       const running = await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 400 } });
-      const gaps: number[] = [];
+      let bigSent = false;
+      let bigSettled = false;
+      let eventsWhileBig = 0;
       const streamDone = (async () => {
-        let last = performance.now();
-        for await (const event of iterateSse(running)) {
-          gaps.push(event.receivedAt - last);
-          last = event.receivedAt;
-        }
+        for await (const _event of iterateSse(running)) if (bigSent && !bigSettled) eventsWhileBig += 1;
       })();
-      const started = performance.now();
+      bigSent = true;
       const big = postJson(`${server.url}/generate`, { inputs: emoji, parameters: { max_new_tokens: 1 } });
-      const slowestHealth = await slowestHealthWhile(server.url, big);
+      void big.finally(() => (bigSettled = true));
+      const healthAnswers = await healthAnswersWhile(server.url, big);
       const answer = await big;
-      const seconds = (performance.now() - started) / 1000;
       await streamDone;
       assert.equal(answer.status, 422);
       // BOS, the space prefix, then 4 byte tokens per emoji: every token was counted.
       assert.match(answer.json.error, /Given: 1900002 `inputs` tokens/);
-      assert.ok(seconds < 15, `answered in ${seconds.toFixed(1)} s`);
-      assert.ok(slowestHealth < 1000, `slowest /health ${slowestHealth.toFixed(0)} ms`);
-      assert.ok(Math.max(...gaps.slice(1)) < 1000, `longest pause of the running stream ${Math.max(...gaps.slice(1)).toFixed(0)} ms`);
+      // Tokenizing 1.9 MB takes a while; the event loop stays free meanwhile: /health answers and the
+      // running stream goes on before the big request's answer.
+      assert.ok(healthAnswers >= 2, `${healthAnswers} /health answers while the big prompt was tokenized`);
+      assert.ok(eventsWhileBig >= 2, `${eventsWhileBig} stream events while the big prompt was tokenized`);
     });
 
     it('/tokenize of a long text answers every token, with byte offsets', async () => {
@@ -68,15 +69,15 @@ describe('robustness', () => {
 
     it('a chat of 50,000 messages is templated and tokenized off the event loop', async () => {
       const messages = Array.from({ length: 50_000 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: 'hi' }));
-      // A small answer (the prompt is far too long), so that only the server's work is timed.
+      // A small answer (the prompt is far too long), so that only the server's work is watched.
       const pending = postJson(`${server.url}/v1/chat/completions`, { messages, max_tokens: 1 });
-      const slowestHealth = await slowestHealthWhile(server.url, pending);
+      const healthAnswers = await healthAnswersWhile(server.url, pending);
       const r = await pending;
       assert.equal(r.status, 400);
       assert.equal(r.json.error.code, 'context_length_exceeded');
       const tokens = Number(/The messages come to (\d+) tokens/.exec(r.json.error.message)?.[1]);
       assert.ok(tokens > 250_000, r.json.error.message);
-      assert.ok(slowestHealth < 1000, `slowest /health ${slowestHealth.toFixed(0)} ms`);
+      assert.ok(healthAnswers >= 2, `${healthAnswers} /health answers while the chat was templated and tokenized`);
     });
   });
 
