@@ -30,6 +30,11 @@ const REFUSED = new Set(['unevaluatedProperties', 'unevaluatedItems', '$dynamicR
 const ANY_CHAR: GrammarNode = g.chars([[0, 0x10ffff]]);
 const STRING_CHAR_NODE: GrammarNode = g.pattern(STRING_CHAR);
 
+export interface LoweringOptions {
+  /** An integer may be written with a zero fraction where the draft allows it (default true). */
+  integerFraction?: boolean;
+}
+
 export class Lowering {
   private steps = 0;
   private depth = 0;
@@ -37,13 +42,19 @@ export class Lowering {
   private readonly definitions = new Map<string, Definition>();
   /** Drafts 4 to 7 ignore every keyword beside $ref; later ones apply them too. */
   private readonly refSiblingsIgnored: boolean;
-  /** Drafts 6 and later count 1.0 as an integer; drafts 3 and 4 do not. */
+  /**
+   * Drafts 6 and later count 1.0 as an integer; drafts 3 and 4 do not. Generation writes integers
+   * without fraction whatever the draft (`integerFraction` false).
+   */
   private readonly zeroFractionIntegers: boolean;
 
-  constructor(private readonly root: unknown) {
+  constructor(
+    private readonly root: unknown,
+    options: LoweringOptions = {},
+  ) {
     const version = isSchemaObject(root) && typeof root.$schema === 'string' ? root.$schema : '';
     this.refSiblingsIgnored = /draft-0[3-7]/.test(version);
-    this.zeroFractionIntegers = !/draft-0[34]/.test(version);
+    this.zeroFractionIntegers = (options.integerFraction ?? true) && !/draft-0[34]/.test(version);
   }
 
   lower(schema: unknown, path: string): Node {
