@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import { parseInteger } from '../cli/options.js';
 import { jsonSchemaAutomaton } from '../grammar/json-schema/index.js';
 import { RegexAutomaton } from '../grammar/regex/index.js';
+import { COMPILE_STEP_LIMIT, withCompileBudget } from '../grammar/deadline.js';
 import { checkFolder } from './check.js';
 import { formatReport } from './report.js';
 import { loadCheckVocabulary } from './vocabulary.js';
@@ -47,7 +48,9 @@ new Command('npm run grammar-check --')
     const vocabulary = loadCheckVocabulary(o.vocab);
     const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'schemas [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
     const report = checkFolder(dir, {
-      compile: (schema) => (o.regex !== undefined ? RegexAutomaton.compile(o.regex) : jsonSchemaAutomaton(schema, { whitespace: o.flexible ? 'flexible' : 'compact' })),
+      // The server's work limit applies (its wall-clock backstop does not: compile times are measured).
+      compile: (schema) =>
+        withCompileBudget({ steps: COMPILE_STEP_LIMIT, ms: Infinity }, () => (o.regex !== undefined ? RegexAutomaton.compile(o.regex) : jsonSchemaAutomaton(schema, { whitespace: o.flexible ? 'flexible' : 'compact' }))),
       ...(o.flexible ? {} : { serializations: GENERATION_SERIALIZATIONS, integerSyntax: true }),
       vocabulary,
       limit: o.limit,

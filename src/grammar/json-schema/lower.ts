@@ -3,7 +3,7 @@
 // (plain or when the branches are clearly disjoint), not is not, if/then/else and dependencies
 // are implications. $ref targets are definitions, lowered on first use, so recursion stays finite.
 import { g } from '../cfg/index.js';
-import { checkDeadline } from '../deadline.js';
+import { compileStep } from '../deadline.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { dfaNode } from '../regular/index.js';
 import { decimalOf } from './decimal.js';
@@ -64,7 +64,7 @@ export class Lowering {
     const known = this.memo.get(schema);
     if (known) return known;
     if (++this.steps > MAX_STEPS) throw new SchemaError('the schema is too large to compile', '');
-    checkDeadline();
+    compileStep();
     if (this.depth >= MAX_DEPTH) throw new SchemaError('the schema nests too deeply', path);
     this.depth++;
     try {
