@@ -249,6 +249,12 @@ describe('JSON Schema grammars for generation (compact): bounded whitespace, int
     }
     // The checking grammar follows the draft: a zero fraction is an integer in drafts 6 and later.
     assert.ok(automaton(PERSON).matches('{"age":100.0000}'));
+    // Integers stay within ±(2^53-1) where the schema bounds them less: a model cannot write
+    // hundreds of digits, and every parser reads the value exactly.
+    for (const text of ['9007199254740991', '-9007199254740991', '123']) assert.ok(generation({ type: 'integer' }).matches(text), text);
+    for (const text of ['9007199254740992', '-9007199254740992', '30000000000000000000']) assert.ok(!generation({ type: 'integer' }).matches(text), text);
+    assert.ok(!generation({ type: 'integer', minimum: 0, maximum: 1e18 }).matches('9007199254740992'));
+    assert.ok(automaton({ type: 'integer' }).matches('30000000000000000000'));
     // A number may still have a fraction or an exponent.
     const numbers = generation({ type: 'object', properties: { x: { type: 'number' }, y: { type: 'number', minimum: 0, maximum: 10 } } });
     for (const text of ['{"x":1.5e3}', '{"x":5.0}', '{"y":2.25}', '{"y":10}']) assert.ok(numbers.matches(text), text);

@@ -31,6 +31,12 @@ export class JsonSyntax {
    * (`-?(0|[1-9][0-9]*)`), which every JSON parser reads as an integer.
    */
   readonly integerFraction: boolean;
+  /**
+   * Whether integers stay within ±(2^53-1) where the schema bounds them less: compact mode, so that
+   * a model cannot write hundreds of digits, and JavaScript reads
+   * every generated integer exactly.
+   */
+  readonly safeIntegers: boolean;
   private readonly opening = new Map<string, GrammarNode>();
   private readonly closing = new Map<string, GrammarNode>();
   private anyRule: number | undefined;
@@ -47,6 +53,7 @@ export class JsonSyntax {
     this.ws = compact ? g.EMPTY : g.repeat(g.chars([[0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20]]), 0, WHITESPACE_LIMIT);
     this.outer = this.ws;
     this.integerFraction = !compact;
+    this.safeIntegers = compact;
     const after = compact ? g.optional(g.literal(' ')) : this.ws;
     this.comma = this.punctuation('comma', g.seq(this.ws, g.literal(','), after));
     this.colon = this.punctuation('colon', g.seq(this.ws, g.literal(':'), after));

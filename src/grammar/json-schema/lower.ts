@@ -33,6 +33,8 @@ const STRING_CHAR_NODE: GrammarNode = g.pattern(STRING_CHAR);
 export interface LoweringOptions {
   /** An integer may be written with a zero fraction where the draft allows it (default true). */
   integerFraction?: boolean;
+  /** Integers stay within ±(2^53-1) where the schema bounds them less (default false). */
+  safeIntegers?: boolean;
 }
 
 export class Lowering {
@@ -47,6 +49,7 @@ export class Lowering {
    * without fraction whatever the draft (`integerFraction` false).
    */
   private readonly zeroFractionIntegers: boolean;
+  private readonly safeIntegers: boolean;
 
   constructor(
     private readonly root: unknown,
@@ -55,6 +58,7 @@ export class Lowering {
     const version = isSchemaObject(root) && typeof root.$schema === 'string' ? root.$schema : '';
     this.refSiblingsIgnored = /draft-0[3-7]/.test(version);
     this.zeroFractionIntegers = (options.integerFraction ?? true) && !/draft-0[34]/.test(version);
+    this.safeIntegers = options.safeIntegers ?? false;
   }
 
   lower(schema: unknown, path: string): Node {
@@ -180,7 +184,7 @@ export class Lowering {
   private numberLanguage(schema: Schema, integer: boolean, path: string): Language {
     const hasKeywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'format'].some((k) => schema[k] !== undefined);
     if (!integer && !hasKeywords) return Language.universal('number');
-    const language = numberLanguage(schema, integer, path, this.zeroFractionIntegers);
+    const language = numberLanguage(schema, integer, path, this.zeroFractionIntegers, this.safeIntegers);
     const exact = language.exact;
     return 'pattern' in language ? Language.of('number', g.pattern(language.pattern), exact) : Language.fromDfa('number', language.dfa, exact);
   }
