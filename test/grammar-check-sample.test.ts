@@ -15,7 +15,10 @@ describe('grammar-check on a sample of MaskBench dev', () => {
     const report = checkFolder(join(SHARED, 'structured-output', 'maskbench-dev'), {
       sample: 400,
       seed: 11,
-      compile: (schema) => jsonSchemaAutomaton(schema),
+      // The grammar generation uses, walked as the command does by default.
+      compile: (schema) => jsonSchemaAutomaton(schema, { whitespace: 'compact' }),
+      serializations: ['compact', 'python'],
+      integerSyntax: true,
       vocabulary,
       maskedTokensPerTest: 8,
     });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { jsonSchemaAutomaton, SchemaError } from '../src/grammar/json-schema/index.js';
 import { RegexError } from '../src/grammar/regex/index.js';
 import { writeSyntheticLlama } from '../src/bench/model/synthetic-llama.js';
@@ -52,9 +53,48 @@ function compilingDevSchemas(pick: (index: number) => boolean): { file: string; 
   return schemas;
 }
 
+/** Whitespace outside strings is at most one space, after "," or ":" (the generation grammar's rule). */
+function whitespaceBounded(text: string): boolean {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (/\s/.test(char) && !(char === ' ' && (text[i - 1] === ',' || text[i - 1] === ':'))) return false;
+  }
+  return true;
+}
+
+/** The texts of the numbers that `type: "integer"` governs, following properties and items (no references). */
+function integerTexts(schema: unknown, value: unknown, out: string[] = []): string[] {
+  if (schema === null || typeof schema !== 'object') return out;
+  const s = schema as Record<string, unknown>;
+  if (isLosslessNumber(value)) {
+    if (s.type === 'integer' || (Array.isArray(s.type) && s.type.includes('integer') && !s.type.includes('number'))) out.push(value.value);
+  } else if (Array.isArray(value)) {
+    if (s.items !== null && typeof s.items === 'object' && !Array.isArray(s.items)) for (const item of value) integerTexts(s.items, item, out);
+  } else if (value !== null && typeof value === 'object' && s.properties !== null && typeof s.properties === 'object') {
+    for (const [key, member] of Object.entries(value)) if (Object.hasOwn(s.properties, key)) integerTexts((s.properties as Record<string, unknown>)[key], member, out);
+  }
+  return out;
+}
+
+const INTEGER_SYNTAX = /^-?(0|[1-9][0-9]*)$/;
+
+/** The generated JSON text keeps the generation grammar's form: bounded whitespace, integers as integers. */
+function assertGeneratedForm(schema: unknown, text: string, context: string): number {
+  assert.ok(whitespaceBounded(text), `${context}: whitespace beyond one space after "," or ":": ${JSON.stringify(text)}`);
+  const integers = integerTexts(schema, parseLossless(text));
+  for (const integer of integers) assert.match(integer, INTEGER_SYNTAX, `${context}: ${text}`);
+  return integers.length;
+}
+
 /**
  * Generates under each schema, `batch` requests at a time; every output that ends by EOS must parse
- * and validate with ajv. Returns how many ended by EOS.
+ * and validate with ajv, with bounded whitespace and integers in integer syntax. Returns how many
+ * ended by EOS.
  */
 async function generateAndValidate(url: string, schemas: { file: string; schema: unknown }[], batch: number, request: { inputs: string; maxNewTokens: number }): Promise<number> {
   let ended = 0;
@@ -71,6 +111,7 @@ async function generateAndValidate(url: string, schemas: { file: string; schema:
       assert.doesNotThrow(() => (value = JSON.parse(r.json.generated_text)), `${file}: ${r.json.generated_text}`);
       const validate = compileForAjv(schema);
       assert.ok(validate(value), `${file}: ${r.json.generated_text}: ${JSON.stringify(validate.errors)}`);
+      assertGeneratedForm(schema, r.json.generated_text, file);
     });
   }
   return ended;
@@ -114,6 +155,40 @@ describe('JSON Schema grammars', () => {
     assert.equal(events[events.length - 1].json.generated_text, r.json.generated_text);
     const asString = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { ...parameters, grammar: { type: 'json_schema', value: { name: 'person', schema: closed } } } });
     assert.equal(asString.json.generated_text, r.json.generated_text);
+  });
+
+  it('integers are written as integers and whitespace is bounded, over seeds (TGI grammar and response_format)', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        age: { type: 'integer', minimum: 0, maximum: 120 },
+        year: { type: 'integer', minimum: -5000, maximum: 3000 },
+        scores: { type: 'array', items: { type: 'integer', minimum: -100, maximum: 100 }, maxItems: 3 },
+        height: { type: 'number', minimum: 0, maximum: 3 },
+      },
+      required: ['age', 'year', 'scores', 'height'],
+      additionalProperties: false,
+    };
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused' });
+    let integers = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const parameters = { max_new_tokens: 120, do_sample: true, seed, details: true, grammar: { type: 'json', value: schema } };
+      const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters });
+      assert.equal(r.status, 200, r.text);
+      const chat = await client.chat.completions.create({
+        model: 'tgi',
+        messages: [{ role: 'user', content: 'A person.' }],
+        max_tokens: 120,
+        seed,
+        temperature: 1,
+        response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } },
+      });
+      for (const [text, done] of [[r.json.generated_text, r.json.details.finish_reason === 'eos_token'], [chat.choices[0].message.content ?? '', chat.choices[0].finish_reason === 'stop']] as const) {
+        if (!done) continue;
+        integers += assertGeneratedForm(schema, text, `seed ${seed}`);
+      }
+    }
+    assert.ok(integers >= 20, `only ${integers} integers generated`);
   });
 
   it('the openai client: response_format json_schema (strict) and json_object', async () => {

@@ -446,6 +446,26 @@ describe('tool calls on stories260K with the real templates whose prompt fits it
         assert.equal((await callBoth(server.url, { ...body, tool_choice: 'get_time' }, ['get_time'])).length, 1);
         assert.equal((await callBoth(server.url, { ...body, tool_choice: 'required', parallel_tool_calls: false }, ['get_time'])).length, 1);
       });
+
+      if (id === 'mistral') {
+        it('a tool whose parameters do not say additionalProperties gets only its declared keys, once each, and the call completes', async () => {
+          // As LangChain's bind_tools and Hugging Face's examples send it: JSON Schema's default would
+          // let a weak model write undeclared keys until max_tokens.
+          const open = { type: 'function', function: { ...WEATHER.function, parameters: { ...WEATHER.function.parameters, additionalProperties: undefined } } };
+          const messages = [{ role: 'user', content: 'Weather?' }];
+          for (const seed of [1, 2, 3, 4]) {
+            const body = { messages, tools: [open], tool_choice: 'get_weather', temperature: 1, seed, max_tokens: 150 };
+            const response = await postJson(`${server.url}/v1/chat/completions`, body);
+            assert.equal(response.status, 200, response.text);
+            const choice = response.json.choices[0];
+            assert.equal(choice.finish_reason, 'tool_calls', `seed ${seed}: ${response.text}`);
+            const text = choice.message.tool_calls[0].function.arguments;
+            const keys = [...text.matchAll(/"((?:[^"\\]|\\.)*)"\s*:/g)].map((m) => m[1]);
+            assert.deepEqual([...keys].sort(), ['city', 'days'], `seed ${seed}: ${text}`);
+            assert.ok(validators.get('get_weather')!(JSON.parse(text)), text);
+          }
+        });
+      }
     });
   }
 });

@@ -40,6 +40,7 @@ export const ToolSchema = z.looseObject({
     name: z.string(),
     description: z.string().nullish(),
     parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish().meta({ description: 'Every object of `parameters` admits only its declared properties where it does not say `additionalProperties` (the arguments object itself is closed so in any case)' }),
   }),
 });
 

@@ -12,7 +12,7 @@ import { TokenMask } from '../grammar/token-mask.js';
 import { MaskCache } from '../grammar/mask-cache.js';
 import { selectFiles, type Selection } from './files.js';
 import { Samples } from './samples.js';
-import { SERIALIZATIONS, serialize, type Instance, type Serialization } from './serializations.js';
+import { SERIALIZATIONS, serialize, withIntegerSyntax, type Instance, type Serialization } from './serializations.js';
 import type { CheckVocabulary } from './vocabulary.js';
 import { walkTokens, type WalkOptions } from './walk.js';
 
@@ -30,6 +30,13 @@ export interface CheckOptions extends Selection {
    * recent states' masks, which starts empty at each schema's compile. False: a trie walk each time.
    */
   maskCache?: boolean;
+  /** The serializations each test is walked in (default: all of SERIALIZATIONS). */
+  serializations?: readonly Serialization[];
+  /**
+   * Walk valid instances with their integral numbers written as integers (`5.0` as `5`, see
+   * withIntegerSyntax): for a grammar that writes integers in integer syntax.
+   */
+  integerSyntax?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -161,8 +168,9 @@ function checkTests(file: string, automaton: ByteAutomaton, tests: Test[], optio
   tests.forEach((test, index) => {
     tally.counts.tests++;
     let wrong = false;
-    for (const format of SERIALIZATIONS) {
-      const text = serialize(test, format);
+    const instance = options.integerSyntax && test.valid ? withIntegerSyntax(test) : test;
+    for (const format of options.serializations ?? SERIALIZATIONS) {
+      const text = serialize(instance, format);
       const result = walkTokens(automaton, options.vocabulary.trie, options.vocabulary.tokens(text), walk, masks);
       tally.counts.walks++;
       const failure = { file, test: index, format, text };

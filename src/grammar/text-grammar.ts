@@ -11,7 +11,7 @@ import { JsonSyntax } from './json-schema/json-syntax.js';
 
 export type TextGrammar =
   | { readonly k: 'literal'; readonly text: string }
-  /** One JSON value valid under `schema`, written compactly (at most one space between tokens). */
+  /** One JSON value valid under `schema`, written compactly (one optional space after `,` and `:`, no other whitespace; integers without fraction). */
   | { readonly k: 'json'; readonly schema: unknown }
   /** A pattern of the regex dialect (a full match). */
   | { readonly k: 'regex'; readonly pattern: string }

@@ -1,16 +1,17 @@
-// Compiling grammars for the routes: on a thread of its own within a time budget, cached by the
-// grammar's text, and shared with the engine thread without copies. A thread that overruns the
-// budget without noticing (a loop that does not check it) is stopped and replaced, and its request
+// Compiling grammars for the routes: on a thread of its own within a budget of work (steps, see
+// grammar/deadline.ts; a wall-clock limit is only a generous backstop), cached by the grammar's
+// text, and shared with the engine thread without copies. A thread that overruns the backstop
+// without noticing (a loop that does not count its steps) is stopped and replaced, and its request
 // refused; the HTTP event loop never waits on a compile.
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { PushdownAutomaton } from '../grammar/cfg/index.js';
-import { CompileTimeout, withDeadline } from '../grammar/deadline.js';
+import { COMPILE_BACKSTOP_MS, COMPILE_STEP_LIMIT, CompileTimeout, type CompileLimits, withCompileBudget } from '../grammar/deadline.js';
 import { compileSpec, type GrammarSpec, keyOf } from '../grammar/grammars.js';
 import { errorOf, type FromGrammarThread, type ToGrammarThread } from './grammar-protocol.js';
 
-/** A compile stops itself past this; the whole request (queueing included) is refused past twice that. */
-export const COMPILE_BUDGET_MS = 800;
+/** A compile stops itself past these; the grammar thread is replaced when a job (queueing included) waits past twice the backstop. */
+export const COMPILE_LIMITS: CompileLimits = { steps: COMPILE_STEP_LIMIT, ms: COMPILE_BACKSTOP_MS };
 const KEPT_SPECS = 128;
 
 interface Pending {
@@ -28,7 +29,10 @@ export class GrammarCompiler {
   private closed = false;
 
   /** `threaded` false compiles in place (tests, or where threads are not wanted). */
-  constructor(private readonly threaded = true) {}
+  constructor(
+    private readonly threaded = true,
+    private readonly limits: CompileLimits = COMPILE_LIMITS,
+  ) {}
 
   /** The spec compiled (a JSON Schema into shared parts), from the cache when seen before. */
   async compile(spec: GrammarSpec): Promise<GrammarSpec> {
@@ -39,7 +43,7 @@ export class GrammarCompiler {
       this.cache.set(key, known);
       return known;
     }
-    const compiled = this.threaded && !this.closed ? await this.onThread(spec, key) : withDeadline(COMPILE_BUDGET_MS, () => compileSpec(spec, key));
+    const compiled = this.threaded && !this.closed ? await this.onThread(spec, key) : withCompileBudget(this.limits, () => compileSpec(spec, key));
     const shared = compiled.type === 'compiled' ? { ...compiled, parts: PushdownAutomaton.shared(compiled.parts) } : compiled;
     if (this.cache.size >= KEPT_SPECS) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, shared);
@@ -60,10 +64,10 @@ export class GrammarCompiler {
     return new Promise<GrammarSpec>((resolve, reject) => {
       const timer = setTimeout(() => {
         // The thread did not answer in time: stop it (and every job it held) and start afresh.
-        this.restart(new CompileTimeout(`compiling the grammar took longer than ${2 * COMPILE_BUDGET_MS} ms; simplify it`));
-      }, 2 * COMPILE_BUDGET_MS);
+        this.restart(new CompileTimeout(`compiling the grammar took longer than ${2 * this.limits.ms} ms (the compile time backstop); simplify it`));
+      }, 2 * this.limits.ms);
       this.pending.set(id, { resolve, reject, timer });
-      const job: ToGrammarThread = { id, spec, key, budgetMs: COMPILE_BUDGET_MS };
+      const job: ToGrammarThread = { id, spec, key, limits: this.limits };
       worker.postMessage(job);
     });
   }

@@ -1,7 +1,7 @@
 // Messages between the HTTP thread and the grammar thread, and the errors compiling can raise,
 // carried as plain data and raised again on the other side.
 import type { GrammarSpec } from '../grammar/grammars.js';
-import { CompileTimeout } from '../grammar/deadline.js';
+import { CompileTimeout, type CompileLimits } from '../grammar/deadline.js';
 import { SchemaError } from '../grammar/json-schema/index.js';
 import { RegexError } from '../grammar/regex/index.js';
 
@@ -9,7 +9,7 @@ export interface ToGrammarThread {
   id: number;
   spec: GrammarSpec;
   key: string;
-  budgetMs: number;
+  limits: CompileLimits;
 }
 
 export interface GrammarFailure {

@@ -2,27 +2,12 @@
 // (`{"type": "json_object"}`, `{"type": "json_schema", "json_schema": {name, schema, strict}}`) and
 // TGI's (`{"type": "json" | "json_object" | "json_schema" | "regex", "value": ...}`) are accepted.
 import type { GenerateParameters } from '../api/native.js';
+import { strictSchema } from './closed-objects.js';
 import { OpenAiFieldError } from './openai.js';
 
 type Grammar = NonNullable<GenerateParameters['grammar']>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/**
- * OpenAI's `strict: true`: objects admit no properties beyond those listed, where the schema does
- * not say otherwise (decisions §5).
- */
-export function strictSchema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(strictSchema);
-  if (!isObject(schema)) return schema;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    const nested = key === 'properties' || key === '$defs' || key === 'definitions' || key === 'patternProperties';
-    out[key] = nested && isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strictSchema(v)])) : strictSchema(value);
-  }
-  if (out.properties !== undefined && out.additionalProperties === undefined) out.additionalProperties = false;
-  return out;
-}
 
 /** The grammar of a response_format, or undefined for plain text. */
 export function grammarOfResponseFormat(format: { type: string; [key: string]: unknown } | null | undefined): Grammar | undefined {

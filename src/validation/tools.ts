@@ -3,6 +3,7 @@
 import type { ChatRequest } from '../api/openai.js';
 import type { ToolSpec } from '../chat/tools/format.js';
 import type { ToolMode } from '../chat/tools/grammar.js';
+import { closedArguments, strictSchema } from './closed-objects.js';
 import { OpenAiFieldError } from './openai.js';
 
 export interface ToolChoice {
@@ -25,7 +26,10 @@ function toolSpecs(tools: NonNullable<ChatRequest['tools']>): ToolSpec[] {
     if (parameters != null && parameters.type !== undefined && parameters.type !== 'object') {
       throw new OpenAiFieldError(`tools[${i}].function.parameters`, `\`tools[${i}].function.parameters\` must be a JSON Schema of an object (type "object")`);
     }
-    return { name, ...(description != null ? { description } : {}), parameters: { type: 'object', ...(parameters ?? {}) } };
+    // The arguments object is closed to undeclared keys unless it says otherwise (strict: every object).
+    const schema = { type: 'object', ...(parameters ?? {}) };
+    const strict = tool.function.strict === true;
+    return { name, ...(description != null ? { description } : {}), parameters: strict ? (strictSchema(schema) as Record<string, unknown>) : closedArguments(schema) };
   });
 }
 

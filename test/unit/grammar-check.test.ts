@@ -92,6 +92,16 @@ describe('grammar-check', () => {
     ]);
   });
 
+  it('walks only the serializations asked for, and valid instances with integers in integer syntax when asked', () => {
+    const report = checkFolder(dir, { compile: fakeCompile, vocabulary, serializations: ['compact', 'python'], integerSyntax: true });
+    assert.equal(report.walks, 22);
+    assert.deepEqual(report.by_format.indent2, { false_rejections: 0, false_acceptances: 0 });
+    // 2.0 is walked as 2; the invalid 1.5 stays as written (and refused).
+    assert.ok(!report.failures.some((f) => f.file === 'a-integer-float.json'), JSON.stringify(report.failures));
+    assert.equal(report.false_acceptances, 1);
+    assert.equal(report.passed_all, 3);
+  });
+
   it('counts a compile slower than the time limit as a timeout, and takes the first N files or a seeded sample', () => {
     const slowCompile: SchemaCompiler = (schema) => {
       const until = performance.now() + 30;

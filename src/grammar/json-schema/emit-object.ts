@@ -7,6 +7,7 @@
 // characters only (no escapes), so their text is their value and can be told apart from every
 // declared key exactly.
 import { g } from '../cfg/index.js';
+import { type Charged, sharedWork, uncounted } from '../deadline.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { type CodePointSet, difference, normalize } from '../regex/code-point-set.js';
 import { STRING_CHAR } from './json-string.js';
@@ -57,17 +58,12 @@ function emitPlain(shape: ObjectShape, emitter: Emitter, witness: KeyRule | unde
   return syntax.bracketed('{', g.members(items, syntax.comma, extra, shape.min, shape.max, witnessNode), '}');
 }
 
-const keyLiterals = new Map<string, GrammarNode>();
+const keyLiterals = new Map<string, Charged<GrammarNode>>();
 
 /** A declared key, each character in every JSON spelling (Python escapes non-ASCII ones). */
 function keyLiteral(name: string): GrammarNode {
-  let node = keyLiterals.get(name);
-  if (!node) {
-    node = g.seq(g.literal('"'), jsonLiteralContent(name), g.literal('"'));
-    if (keyLiterals.size > 10_000) keyLiterals.clear();
-    keyLiterals.set(name, node);
-  }
-  return node;
+  if (keyLiterals.size > 10_000) keyLiterals.clear();
+  return sharedWork(keyLiterals, name, () => g.seq(g.literal('"'), jsonLiteralContent(name), g.literal('"')));
 }
 
 /** Declared properties, then required keys that none declares (their value follows the rules). */
@@ -149,7 +145,7 @@ function memberRule(keys: Language | KeyTrie, value: Node, emitter: Emitter): Gr
 
 const ALL_CHARS: CodePointSet = [[0, 0x10ffff]];
 let anyKeyContent: GrammarNode | undefined;
-const anyContent = () => (anyKeyContent ??= g.pattern(`${STRING_CHAR}*`));
+const anyContent = () => (anyKeyContent ??= uncounted(() => g.pattern(`${STRING_CHAR}*`)));
 
 interface KeyTrie {
   readonly node: GrammarNode;
@@ -161,15 +157,11 @@ function trieLanguage(trie: KeyTrie): Language {
 }
 
 /** Key tries by their names, shared by the objects of a grammar (and across grammars, bounded). */
-const keyTries = new Map<string, KeyTrie | undefined>();
+const keyTries = new Map<string, Charged<KeyTrie | undefined>>();
 
 function cachedKeyTrie(names: readonly string[]): KeyTrie | undefined {
-  const key = JSON.stringify(names);
-  if (keyTries.has(key)) return keyTries.get(key);
-  const trie = keyTrie(names);
   if (keyTries.size >= 1024) keyTries.delete(keyTries.keys().next().value!);
-  keyTries.set(key, trie);
-  return trie;
+  return sharedWork(keyTries, JSON.stringify(names), () => keyTrie(names));
 }
 
 /**

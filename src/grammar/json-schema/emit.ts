@@ -2,7 +2,7 @@
 // value or an element is a call of a rule made once per distinct node (by key), so recursive and
 // repeated schemas compile once and nesting never multiplies sizes.
 import { g, type GrammarBuilder } from '../cfg/index.js';
-import { checkDeadline } from '../deadline.js';
+import { compileStep } from '../deadline.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { nodeSize } from '../cfg/size.js';
 import { emitArray } from './emit-array.js';
@@ -33,7 +33,7 @@ export class Emitter {
    * instead of copying it (the alternatives are then followed side by side until they part).
    */
   value(node: Node): GrammarNode {
-    checkDeadline();
+    compileStep();
     if (node.k === 'or' && node.items.some((item) => item.k === 'ref')) {
       const refs = node.items.filter((item) => item.k === 'ref');
       const others = node.items.filter((item) => item.k !== 'ref');

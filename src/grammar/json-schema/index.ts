@@ -27,7 +27,7 @@ export function jsonSchemaGrammar(schema: unknown, options: JsonGrammarOptions =
     const builder = new GrammarBuilder();
     const syntax = new JsonSyntax(builder, options.whitespace ?? 'flexible');
     const value = jsonSchemaValue(builder, syntax, schema);
-    const start = builder.rule('JSON text', g.seq(syntax.ws, value, syntax.ws));
+    const start = builder.rule('JSON text', g.seq(syntax.outer, value, syntax.outer));
     return builder.build(start);
   } catch (error) {
     throw asSchemaError(error);
@@ -37,7 +37,7 @@ export function jsonSchemaGrammar(schema: unknown, options: JsonGrammarOptions =
 /** The JSON values valid under `schema`, as rules of `builder` (for a grammar that embeds them). */
 export function jsonSchemaValue(builder: GrammarBuilder, syntax: JsonSyntax, schema: unknown): GrammarNode {
   try {
-    const root = new Lowering(schema).lower(schema, '');
+    const root = new Lowering(schema, { integerFraction: syntax.integerFraction, safeIntegers: syntax.safeIntegers }).lower(schema, '');
     const value = root.k === 'any' ? syntax.anyValue() : new Emitter(builder, syntax).value(root);
     if (g.isNothing(value)) throw new SchemaError('no JSON value is valid under the schema', '');
     return value;

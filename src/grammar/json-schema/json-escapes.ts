@@ -6,7 +6,7 @@
 import { g } from '../cfg/index.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { type CodePointSet, intersection } from '../regex/code-point-set.js';
-import { checkDeadline } from '../deadline.js';
+import { type Charged, compileStep, sharedWork } from '../deadline.js';
 
 /** Characters a string holds raw in JSON (the others need an escape). */
 export const PLAIN_SET: CodePointSet = [[0x20, 0x21], [0x23, 0x5b], [0x5d, 0x10ffff]];
@@ -73,7 +73,7 @@ export function jsonContent(node: GrammarNode): GrammarNode {
 
 /** The text of `text` with each character spelled every way JSON allows. */
 export function jsonLiteralContent(text: string): GrammarNode {
-  checkDeadline();
+  compileStep();
   const parts: GrammarNode[] = [];
   let raw = '';
   for (const char of text) {
@@ -95,15 +95,11 @@ function spelledRawOnly(codePoint: number): boolean {
   return codePoint >= 0x20 && codePoint < 0x7f && codePoint !== 0x22 && codePoint !== 0x5c && codePoint !== 0x2f;
 }
 
-const spellingsOfCodePoint = new Map<number, GrammarNode>();
+const spellingsOfCodePoint = new Map<number, Charged<GrammarNode>>();
 
 function spellingsOf(codePoint: number): GrammarNode {
-  let node = spellingsOfCodePoint.get(codePoint);
-  if (!node) {
-    node = spellings([[codePoint, codePoint]]);
-    if (spellingsOfCodePoint.size < 4096) spellingsOfCodePoint.set(codePoint, node);
-  }
-  return node;
+  if (spellingsOfCodePoint.size >= 4096) spellingsOfCodePoint.clear();
+  return sharedWork(spellingsOfCodePoint, codePoint, () => spellings([[codePoint, codePoint]]));
 }
 
 const HEX_DIGIT = [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]] as const;

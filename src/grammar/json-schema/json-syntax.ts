@@ -6,22 +6,37 @@ import { ANY_STRING } from './json-string.js';
 import { ANY_NUMBER } from './numbers.js';
 
 /**
- * Whitespace between JSON tokens. `flexible`: up to WHITESPACE_LIMIT spaces, tabs and newlines,
- * enough for 2-space indentation nested about 15 deep and Python's ", " and ": " (what the checker
- * accepts). `compact`: at most one space (what generation uses, so a model cannot spend its tokens
- * on whitespace).
+ * Whitespace between JSON tokens. `flexible`: up to WHITESPACE_LIMIT spaces, tabs and newlines
+ * between any two tokens and around the text, enough for 2-space indentation nested about 15 deep
+ * (what the checker can be asked to accept). `compact`: what generation uses, so that a model cannot
+ * spend its tokens on whitespace: one optional space after `,` and after `:` (Python's `json.dumps`
+ * separators, or none at all as in `JSON.stringify`), and no other whitespace, none around the text.
  */
 export type WhitespaceMode = 'flexible' | 'compact';
 export const WHITESPACE_LIMIT = 32;
 
 export class JsonSyntax {
   readonly ws: GrammarNode;
+  /** Whitespace before and after a whole JSON text (none in compact mode). */
+  readonly outer: GrammarNode;
   /** `,` between elements and members, with whitespace around. */
   readonly comma: GrammarNode;
   /** `:` between a key and its value, with whitespace around. */
   readonly colon: GrammarNode;
   readonly string: GrammarNode = g.pattern(ANY_STRING);
   readonly number: GrammarNode;
+  /**
+   * Whether an `integer` may be written with a zero fraction (`5.0`), which drafts 6 and later count
+   * as an integer. Flexible mode follows the draft; compact mode writes integers in integer syntax
+   * (`-?(0|[1-9][0-9]*)`), which every JSON parser reads as an integer.
+   */
+  readonly integerFraction: boolean;
+  /**
+   * Whether integers stay within ±(2^53-1) where the schema bounds them less: compact mode, so that
+   * a model cannot write hundreds of digits, and JavaScript reads
+   * every generated integer exactly.
+   */
+  readonly safeIntegers: boolean;
   private readonly opening = new Map<string, GrammarNode>();
   private readonly closing = new Map<string, GrammarNode>();
   private anyRule: number | undefined;
@@ -34,9 +49,14 @@ export class JsonSyntax {
     private readonly builder: GrammarBuilder,
     private readonly mode: WhitespaceMode,
   ) {
-    this.ws = mode === 'compact' ? g.optional(g.literal(' ')) : g.repeat(g.chars([[0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20]]), 0, WHITESPACE_LIMIT);
-    this.comma = this.punctuation('comma', g.seq(this.ws, g.literal(','), this.ws));
-    this.colon = this.punctuation('colon', g.seq(this.ws, g.literal(':'), this.ws));
+    const compact = mode === 'compact';
+    this.ws = compact ? g.EMPTY : g.repeat(g.chars([[0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20]]), 0, WHITESPACE_LIMIT);
+    this.outer = this.ws;
+    this.integerFraction = !compact;
+    this.safeIntegers = compact;
+    const after = compact ? g.optional(g.literal(' ')) : this.ws;
+    this.comma = this.punctuation('comma', g.seq(this.ws, g.literal(','), after));
+    this.colon = this.punctuation('colon', g.seq(this.ws, g.literal(':'), after));
     this.number = g.call(builder.rule('number', g.pattern(ANY_NUMBER)));
   }
 

@@ -3,7 +3,7 @@
 // (plain or when the branches are clearly disjoint), not is not, if/then/else and dependencies
 // are implications. $ref targets are definitions, lowered on first use, so recursion stays finite.
 import { g } from '../cfg/index.js';
-import { checkDeadline } from '../deadline.js';
+import { compileStep } from '../deadline.js';
 import type { GrammarNode } from '../cfg/nodes.js';
 import { dfaNode } from '../regular/index.js';
 import { decimalOf } from './decimal.js';
@@ -30,6 +30,13 @@ const REFUSED = new Set(['unevaluatedProperties', 'unevaluatedItems', '$dynamicR
 const ANY_CHAR: GrammarNode = g.chars([[0, 0x10ffff]]);
 const STRING_CHAR_NODE: GrammarNode = g.pattern(STRING_CHAR);
 
+export interface LoweringOptions {
+  /** An integer may be written with a zero fraction where the draft allows it (default true). */
+  integerFraction?: boolean;
+  /** Integers stay within ±(2^53-1) where the schema bounds them less (default false). */
+  safeIntegers?: boolean;
+}
+
 export class Lowering {
   private steps = 0;
   private depth = 0;
@@ -37,13 +44,21 @@ export class Lowering {
   private readonly definitions = new Map<string, Definition>();
   /** Drafts 4 to 7 ignore every keyword beside $ref; later ones apply them too. */
   private readonly refSiblingsIgnored: boolean;
-  /** Drafts 6 and later count 1.0 as an integer; drafts 3 and 4 do not. */
+  /**
+   * Drafts 6 and later count 1.0 as an integer; drafts 3 and 4 do not. Generation writes integers
+   * without fraction whatever the draft (`integerFraction` false).
+   */
   private readonly zeroFractionIntegers: boolean;
+  private readonly safeIntegers: boolean;
 
-  constructor(private readonly root: unknown) {
+  constructor(
+    private readonly root: unknown,
+    options: LoweringOptions = {},
+  ) {
     const version = isSchemaObject(root) && typeof root.$schema === 'string' ? root.$schema : '';
     this.refSiblingsIgnored = /draft-0[3-7]/.test(version);
-    this.zeroFractionIntegers = !/draft-0[34]/.test(version);
+    this.zeroFractionIntegers = (options.integerFraction ?? true) && !/draft-0[34]/.test(version);
+    this.safeIntegers = options.safeIntegers ?? false;
   }
 
   lower(schema: unknown, path: string): Node {
@@ -53,7 +68,7 @@ export class Lowering {
     const known = this.memo.get(schema);
     if (known) return known;
     if (++this.steps > MAX_STEPS) throw new SchemaError('the schema is too large to compile', '');
-    checkDeadline();
+    compileStep();
     if (this.depth >= MAX_DEPTH) throw new SchemaError('the schema nests too deeply', path);
     this.depth++;
     try {
@@ -169,7 +184,7 @@ export class Lowering {
   private numberLanguage(schema: Schema, integer: boolean, path: string): Language {
     const hasKeywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'format'].some((k) => schema[k] !== undefined);
     if (!integer && !hasKeywords) return Language.universal('number');
-    const language = numberLanguage(schema, integer, path, this.zeroFractionIntegers);
+    const language = numberLanguage(schema, integer, path, this.zeroFractionIntegers, this.safeIntegers);
     const exact = language.exact;
     return 'pattern' in language ? Language.of('number', g.pattern(language.pattern), exact) : Language.fromDfa('number', language.dfa, exact);
   }

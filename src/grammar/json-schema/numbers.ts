@@ -44,11 +44,16 @@ const NUMBER_FORMATS: Readonly<Record<string, { minimum: number; maximum: number
  */
 export type NumberLanguage = ({ pattern: string } | { dfa: ExplicitDfa }) & { exact: boolean };
 
+/** Integers a double holds exactly: every JSON parser reads these as the same integer. */
+const SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
+
 /**
  * `zeroFraction`: an integer may be written with a zero fraction (1.0), as drafts 6 and later say
  * (any number with a zero fractional part); draft 4 counts only texts without fraction.
+ * `safeIntegers`: integers stay within ±(2^53-1) where the schema bounds them less (generation: a
+ * model cannot write hundreds of digits, and JavaScript reads every value exactly).
  */
-export function numberLanguage(schema: Schema, integer: boolean, path: string, zeroFraction = false): NumberLanguage {
+export function numberLanguage(schema: Schema, integer: boolean, path: string, zeroFraction = false, safeIntegers = false): NumberLanguage {
   const integers = (lower: Bound | undefined, upper: Bound | undefined) => `(?:${integerRange(lower, upper)})${zeroFraction ? '(?:\\.0{1,20})?' : ''}`;
   const format = typeof schema.format === 'string' && Object.hasOwn(NUMBER_FORMATS, schema.format) ? NUMBER_FORMATS[schema.format] : undefined;
   if (format) integer = true;
@@ -59,6 +64,10 @@ export function numberLanguage(schema: Schema, integer: boolean, path: string, z
   if (format) {
     if (!lower || lower.value < format.minimum) lower = { value: format.minimum, exclusive: false };
     if (!upper || upper.value > format.maximum) upper = { value: format.maximum, exclusive: false };
+  }
+  if (integer && safeIntegers) {
+    if (!lower || lower.value < -SAFE_INTEGER) lower = { value: -SAFE_INTEGER, exclusive: false };
+    if (!upper || upper.value > SAFE_INTEGER) upper = { value: SAFE_INTEGER, exclusive: false };
   }
   const step = schema.multipleOf;
   if (step === undefined) {

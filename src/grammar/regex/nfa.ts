@@ -9,7 +9,7 @@ import type { CodePointSet } from './code-point-set.js';
 import { RegexError } from './error.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';
 import { encodeUtf8 } from './utf8.js';
-import { checkDeadline } from '../deadline.js';
+import { type Charged, compileStep, sharedWork } from '../deadline.js';
 
 /** Consumes one byte: its edges are triples (lo, hi, target). */
 export const BYTE_STATE = 0;
@@ -33,17 +33,12 @@ export interface Nfa {
  * the same few classes (string characters, digits) in every pattern they parse.
  */
 const KEPT_CLASS_TRIES = 512;
-const classTries = new Map<string, ClassTrie>();
+const classTries = new Map<string, Charged<ClassTrie>>();
 
 function sharedClassTrie(set: CodePointSet): ClassTrie {
   const key = set.map(([lo, hi]) => `${lo}-${hi}`).join(',');
-  let trie = classTries.get(key);
-  if (trie === undefined) {
-    trie = classTrie(set);
-    if (classTries.size >= KEPT_CLASS_TRIES) classTries.delete(classTries.keys().next().value!);
-    classTries.set(key, trie);
-  }
-  return trie;
+  if (!classTries.has(key) && classTries.size >= KEPT_CLASS_TRIES) classTries.delete(classTries.keys().next().value!);
+  return sharedWork(classTries, key, () => classTrie(set));
 }
 
 export function buildNfa(ast: RegexNode, limits: RegexLimits = DEFAULT_REGEX_LIMITS): Nfa {
@@ -309,7 +304,7 @@ class NfaBuilder {
   }
 
   private add(kind: number, edges: number[]): number {
-    checkDeadline();
+    compileStep();
     if (this.kinds.length >= this.maxStates) {
       throw new RegexError(`pattern too complex: its automaton needs more than ${this.maxStates} states (repetition counts multiply; lower them)`);
     }

@@ -10,6 +10,7 @@
 import type { RegexNode } from './ast.js';
 import { classEscape, DOT } from './char-classes.js';
 import { type CodePointRange, type CodePointSet, complement, isSurrogate, normalize, singleton } from './code-point-set.js';
+import { compileStep } from '../deadline.js';
 import { RegexError } from './error.js';
 import { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';
 
@@ -83,6 +84,7 @@ class Parser {
   }
 
   private parseAtom(depth: number): RegexNode {
+    compileStep();
     const start = this.pos;
     const c = this.peek()!;
     switch (c) {

@@ -10,7 +10,7 @@ import { refineClasses } from '../regex/byte-classes.js';
 import { grown } from '../regex/interned-sets.js';
 import { buildNfa } from '../regex/nfa.js';
 import { DEAD } from '../automaton.js';
-import { checkDeadline } from '../deadline.js';
+import { compileStep } from '../deadline.js';
 
 export class RegularError extends Error {
   override name = 'RegularError';
@@ -35,7 +35,7 @@ export function determinize(node: GrammarNode, maxStates = DEFAULT_MAX_STATES): 
   const ids = new Map<number, number>();
   const order: number[] = [];
   const visit = (state: number): number => {
-    checkDeadline();
+    compileStep();
     let id = ids.get(state);
     if (id === undefined) {
       if (order.length >= maxStates) throw new RegularError(`the language needs more than ${maxStates} automaton states`);
@@ -97,7 +97,7 @@ export function product(a: DfaLike | ExplicitDfa, b: DfaLike | ExplicitDfa, mode
   const ids = new Map<number, number>();
   const pairs: number[] = [];
   const visit = (sa: number, sb: number): number => {
-    checkDeadline();
+    compileStep();
     const k = (sa + 1) * 0x100000000 + (sb + 1);
     let id = ids.get(k);
     if (id === undefined) {

@@ -7,6 +7,7 @@ import { g } from '../../cfg/index.js';
 import type { GrammarNode } from '../../cfg/nodes.js';
 import { type CodePointSet, intersection } from '../../regex/code-point-set.js';
 import type { ExplicitDfa } from '../../regex/explicit-dfa.js';
+import { type Charged, sharedWork, uncounted } from '../../deadline.js';
 import { RegexAutomaton } from '../../regex/dfa.js';
 import { buildNfa } from '../../regex/nfa.js';
 import { type DfaLike, determinize, dfaNode, isEmpty, lazy, minimize, product, RegularError } from '../../regular/index.js';
@@ -37,11 +38,9 @@ function universeNode(kind: LanguageKind): GrammarNode {
   return g.seq(g.optional(g.literal('-')), g.alt(...options));
 }
 
-const universes = new Map<LanguageKind, ExplicitDfa>();
+const universes = new Map<LanguageKind, Charged<ExplicitDfa>>();
 function universe(kind: LanguageKind): ExplicitDfa {
-  let dfa = universes.get(kind);
-  if (!dfa) universes.set(kind, (dfa = minimize(determinize(universeNode(kind), MAX_STATES))));
-  return dfa;
+  return sharedWork(universes, kind, () => minimize(determinize(universeNode(kind), MAX_STATES)));
 }
 
 export class NotExact extends Error {}
@@ -148,7 +147,7 @@ export class Language {
    */
   content(): GrammarNode {
     if (this.json) return this.json;
-    if (this.universal) return (anyContent ??= g.pattern(`${STRING_CHAR}*`));
+    if (this.universal) return (anyContent ??= uncounted(() => g.pattern(`${STRING_CHAR}*`)));
     if (this.source) return jsonContent(this.source);
     return dfaNode(combine(this.dfa(), lazy(PLAIN_TEXT), 'and'));
   }
