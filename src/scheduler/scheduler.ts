@@ -419,7 +419,9 @@ export class Scheduler {
     for (const sequence of prefilling) {
       if (budget <= 0) break;
       const weight = first && planned.length === 0 ? 1 : 1 + sequence.cached / ATTENTION_COST_SPAN;
-      const tokens = sequence.pendingTokens(Math.max(first ? MIN_PREFILL_CHUNK : 1, Math.floor(budget / weight)));
+      // The smallest chunk never exceeds the budget: llama.cpp's batch holds the budget plus one
+      // token per sequence, and no more.
+      const tokens = sequence.pendingTokens(Math.max(first ? Math.min(MIN_PREFILL_CHUNK, this.limits.maxPrefillTokens) : 1, Math.floor(budget / weight)));
       first = false;
       budget -= tokens.length * weight;
       this.planChunk(sequence, tokens, planned);
