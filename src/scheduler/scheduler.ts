@@ -451,12 +451,18 @@ export class Scheduler {
       tokens += prefilling[group].promptLength;
     }
     let left = group;
-    // Long prompts (see planPrompt) get equal shares, so that those of one length finish together.
-    const tiledShare = Math.max(MIN_PREFILL_CHUNK, Math.floor(budget / group));
     for (const sequence of prefilling.slice(0, group)) {
       const share = Math.max(1, Math.ceil(budget / left--));
-      if (this.tiledPrompt(sequence) && tiledShare > budget) continue;
-      budget -= this.planPrompt(sequence, this.tiledPrompt(sequence) ? tiledShare : share, planned);
+      if (!this.tiledPrompt(sequence)) {
+        budget -= this.planPrompt(sequence, share, planned);
+      } else {
+        // A whole chunk at least. A chunk shortened to leave a whole one for later still counts
+        // its share, so that prompts of one length finish together.
+        const allowance = Math.min(budget, Math.max(share, MIN_PREFILL_CHUNK));
+        const remaining = sequence.promptLength - sequence.cached;
+        const chunk = this.planPrompt(sequence, allowance, planned, budget);
+        budget -= chunk > 0 ? Math.max(chunk, Math.min(allowance, remaining)) : 0;
+      }
       if (budget <= 0) break;
     }
   }
@@ -476,8 +482,9 @@ export class Scheduler {
    * prompt in chunks below TILED_QUERY_TOKENS. When a chunk cut by the budget left fewer than
    * TILED_QUERY_TOKENS before the last token, those are computed again with the ones before them.
    * A prompt computed for its logprobs needs logits at every token: it goes in plain chunks.
+   * `stretch` (at least `allowance`): how far a chunk may grow to leave no short rest.
    */
-  private planPrompt(sequence: RunningSequence, allowance: number, planned: Planned[]): number {
+  private planPrompt(sequence: RunningSequence, allowance: number, planned: Planned[], stretch = allowance): number {
     if (!this.tiledPrompt(sequence)) {
       const tokens = sequence.pendingTokens(sequence.request.prefillLogprobs ? allowance : Math.min(allowance, TILED_QUERY_TOKENS - 1));
       this.planChunk(sequence, tokens, planned);
@@ -495,8 +502,11 @@ export class Scheduler {
       }
       size = Math.min(body - start, allowance);
       const after = body - start - size;
-      // Leave a whole chunk or nothing for later, when the budget allows.
-      if (after > 0 && after < TILED_QUERY_TOKENS && body - start - TILED_QUERY_TOKENS >= TILED_QUERY_TOKENS) size = body - start - TILED_QUERY_TOKENS;
+      // Leave a whole chunk or nothing for later: shortened, else stretched to the rest when `stretch` allows.
+      if (after > 0 && after < TILED_QUERY_TOKENS) {
+        if (body - start - TILED_QUERY_TOKENS >= TILED_QUERY_TOKENS) size = body - start - TILED_QUERY_TOKENS;
+        else if (body - start <= stretch) size = body - start;
+      }
       this.prefilledTokens += size;
       planned.push({ sequence, entry: { sequence: sequence.slot, tokens: sequence.ids.slice(start, start + size), startPosition: start, outputs: 'none' } });
     }
