@@ -432,7 +432,7 @@ export class Scheduler {
       // token per sequence, and no more.
       const allowance = Math.max(first ? Math.min(MIN_PREFILL_CHUNK, this.limits.maxPrefillTokens) : 1, Math.floor(budget / weight));
       first = false;
-      budget -= this.planPrompt(sequence, allowance, planned) * weight;
+      budget -= this.planPrompt(sequence, allowance, planned, Math.max(allowance, Math.floor(budget))) * weight;
     }
   }
 
