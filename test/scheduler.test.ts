@@ -1,10 +1,11 @@
-// The scheduler on the real engine (stories260K): how requests that arrive together are batched.
+// The scheduler on the real engine (stories260K): how requests that arrive together are batched,
+// and small prefill budgets served end to end.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LlamaEngine } from '../src/engine/llama/engine.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import type { EngineEvent, SamplingParams, StepEntry } from '../src/engine/types.js';
-import { STORIES } from './helpers/server.js';
+import { postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
 
 const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };
 
@@ -71,4 +72,37 @@ describe('scheduler', () => {
     // before the others, whose prefill would then hold up those streams' next tokens.
     assert.deepEqual(new Set(firstTokenStep.values()).size, 1, `first tokens at emits ${JSON.stringify([...firstTokenStep])}`);
   });
+});
+
+describe('a small --max-batch-prefill-tokens', () => {
+  const story = 'Once upon a time there was a little girl named Lily. She loved to play outside in the park. ';
+  const prompts = [story.repeat(6), `Tom and Sue. ${story.repeat(9)}`];
+  let reference: RunningServer;
+  let texts: string[];
+  before(async () => {
+    reference = await startServer(['--max-batch-size', '2', '--response-cache-size', '0'], {}, await quantizedStories());
+    const tokens = await Promise.all(prompts.map(async (inputs) => (await postJson(`${reference.url}/tokenize`, { inputs })).json.length as number));
+    assert.ok(tokens.every((n) => n > 100), JSON.stringify(tokens));
+    texts = [];
+    for (const inputs of prompts) texts.push((await postJson(`${reference.url}/generate`, { inputs, parameters: { max_new_tokens: 12 } })).json.generated_text);
+  });
+  after(() => reference?.stop());
+
+  for (const budget of ['32', '16']) {
+    it(`of ${budget} tokens serves prompts of 100+ tokens, alone and together, as a default server does`, async () => {
+      const server = await startServer(['--max-batch-size', '2', '--max-batch-prefill-tokens', budget, '--response-cache-size', '0'], {}, await quantizedStories());
+      try {
+        for (const [i, inputs] of prompts.entries()) {
+          const alone = await postJson(`${server.url}/generate`, { inputs, parameters: { max_new_tokens: 12 } });
+          assert.equal(alone.status, 200, alone.text);
+          assert.equal(alone.json.generated_text, texts[i]);
+        }
+        const together = await Promise.all(prompts.map((inputs) => postJson(`${server.url}/generate`, { inputs, parameters: { max_new_tokens: 12 } })));
+        assert.deepEqual(together.map((r) => r.status), [200, 200], together.map((r) => r.text).join('\n'));
+        assert.deepEqual(together.map((r) => r.json.generated_text), texts);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });

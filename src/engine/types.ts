@@ -107,6 +107,13 @@ export interface StepEntry {
   outputs: 'none' | 'last' | 'all';
 }
 
+/**
+ * llama.cpp's CPU flash attention computes a sequence's queries with its tiled kernel from this many
+ * query tokens of the sequence in one micro-batch, else query by query; the two round differently.
+ * Within each kernel a token's numbers do not depend on where its chunk starts or how long it is.
+ */
+export const TILED_QUERY_TOKENS = 64;
+
 /** How the KV cache's cells are divided: `sequences` streams of `sequenceCells` cells each. */
 export interface KvLayout {
   sequences: number;

@@ -10,7 +10,7 @@ import { Grammars } from '../grammar/grammars.js';
 import type { CompiledConstraint } from '../grammar/constraint.js';
 import { SlotTable, type SlotView } from './slots.js';
 import { fitsPool, layoutFor, type KvPool } from './kv-layout.js';
-import { KvLayoutUnavailableError, type KvLayout } from '../engine/types.js';
+import { KvLayoutUnavailableError, TILED_QUERY_TOKENS, type KvLayout } from '../engine/types.js';
 
 export interface SchedulerLimits {
   /** Most requests running at once. */
@@ -91,9 +91,9 @@ const now = () => performance.timeOrigin + performance.now();
 const ATTENTION_COST_SPAN = 64;
 /**
  * Smallest chunk of a longer prompt: llama.cpp's CPU flash attention uses its fast tiled kernel
- * from 64 query tokens per sequence, and one token of a chunk may travel with the decodes.
+ * from 64 query tokens per sequence (the engine decodes such a chunk alone).
  */
-const MIN_PREFILL_CHUNK = 65;
+const MIN_PREFILL_CHUNK = TILED_QUERY_TOKENS;
 /** A burst of prompts shares the prefill steps in groups of at most this many steps' budget. */
 const BURST_STEPS = 4;
 /**
@@ -110,6 +110,7 @@ export class Scheduler {
   private readonly waiting: Waiting[] = [];
   private running: RunningSequence[] = [];
   private slots: SlotTable;
+  private readonly tile: number;
   private readonly pool: KvPool;
   private relayouts = 0;
   private readonly grammars: Grammars;
@@ -131,7 +132,9 @@ export class Scheduler {
     private readonly watermark: WatermarkSettings,
   ) {
     this.pool = { cells: limits.poolCells, maxSequences: limits.maxSequences };
-    this.slots = new SlotTable(engine.limits.maxSequences, limits.prefixCaching);
+    // Under a budget below a tiled chunk every prompt is computed query by query.
+    this.tile = limits.maxPrefillTokens >= TILED_QUERY_TOKENS ? TILED_QUERY_TOKENS : 0;
+    this.slots = new SlotTable(engine.limits.maxSequences, limits.prefixCaching, 0, this.tile);
     this.grammars = new Grammars(engine.tokenizer);
   }
 
@@ -298,7 +301,7 @@ export class Scheduler {
       if (placement.reuse > 0) this.prefixCacheHits++;
       const sequence = new RunningSequence(request, placement.slot, reservation, placement.reuse, now(), this.engine, this.watermark, constraint?.start());
       this.running.push(sequence);
-      busy.set(sequence.slot, sequence.slotView());
+      busy.set(sequence.slot, this.slotView(sequence));
       admitted++;
     }
     return admitted;
@@ -306,7 +309,11 @@ export class Scheduler {
 
   /** The running sequences' slots and what their cells hold. */
   private busySlots(): Map<number, SlotView> {
-    return new Map(this.running.map((sequence) => [sequence.slot, sequence.slotView()]));
+    return new Map(this.running.map((sequence) => [sequence.slot, this.slotView(sequence)]));
+  }
+
+  private slotView(sequence: RunningSequence): SlotView {
+    return sequence.slotView(this.slots.tiledCells(sequence.promptLength));
   }
 
   /**
@@ -320,13 +327,15 @@ export class Scheduler {
     } finally {
       // Moved either way: to the new layout, or back into the old one.
       kept.forEach((sequence, index) => (sequence.slot = index));
-      this.slots = new SlotTable(this.engine.limits.maxSequences, this.limits.prefixCaching, kept.length);
+      this.slots = new SlotTable(this.engine.limits.maxSequences, this.limits.prefixCaching, kept.length, this.tile);
     }
     this.relayouts++;
   }
 
   private release(sequence: RunningSequence): void {
-    this.slots.release(sequence.slot, sequence.ids.slice(0, sequence.cached), sequence.request.adapter);
+    // A prompt computed for its logprobs was chunked otherwise (see planPrompt): its cells are not shared.
+    const tokens = sequence.request.prefillLogprobs ? [] : sequence.ids.slice(0, sequence.cached);
+    this.slots.release(sequence.slot, tokens, sequence.request.adapter, Math.min(sequence.cached, this.slots.tiledCells(sequence.promptLength)));
     this.reserved -= sequence.reservation;
   }
 
@@ -419,10 +428,11 @@ export class Scheduler {
     for (const sequence of prefilling) {
       if (budget <= 0) break;
       const weight = first && planned.length === 0 ? 1 : 1 + sequence.cached / ATTENTION_COST_SPAN;
-      const tokens = sequence.pendingTokens(Math.max(first ? MIN_PREFILL_CHUNK : 1, Math.floor(budget / weight)));
+      // The smallest chunk never exceeds the budget: llama.cpp's batch holds the budget plus one
+      // token per sequence, and no more.
+      const allowance = Math.max(first ? Math.min(MIN_PREFILL_CHUNK, this.limits.maxPrefillTokens) : 1, Math.floor(budget / weight));
       first = false;
-      budget -= tokens.length * weight;
-      this.planChunk(sequence, tokens, planned);
+      budget -= this.planPrompt(sequence, allowance, planned, Math.max(allowance, Math.floor(budget))) * weight;
     }
   }
 
@@ -442,11 +452,68 @@ export class Scheduler {
     }
     let left = group;
     for (const sequence of prefilling.slice(0, group)) {
-      const tokens = sequence.pendingTokens(Math.max(1, Math.ceil(budget / left--)));
-      budget -= tokens.length;
-      this.planChunk(sequence, tokens, planned);
+      const share = Math.max(1, Math.ceil(budget / left--));
+      if (!this.tiledPrompt(sequence)) {
+        budget -= this.planPrompt(sequence, share, planned);
+      } else {
+        // A whole chunk at least. A chunk shortened to leave a whole one for later still counts
+        // its share, so that prompts of one length finish together.
+        const allowance = Math.min(budget, Math.max(share, MIN_PREFILL_CHUNK));
+        const remaining = sequence.promptLength - sequence.cached;
+        const chunk = this.planPrompt(sequence, allowance, planned, budget);
+        budget -= chunk > 0 ? Math.max(chunk, Math.min(allowance, remaining)) : 0;
+      }
       if (budget <= 0) break;
     }
+  }
+
+  /** Whether a prompt's tokens before its last are computed by the tiled attention kernel. */
+  private tiledPrompt(sequence: RunningSequence): boolean {
+    return !sequence.request.prefillLogprobs && this.slots.tiledCells(sequence.promptLength) > 0;
+  }
+
+  /**
+   * Plans the next tokens of a prompt, at most `allowance` of them (and its last token); returns
+   * how many. Greedy output must not depend on what was cached, nor on what else runs, and
+   * llama.cpp's attention rounds differently in its tiled kernel and query by query: every prompt
+   * is computed the same way. The tokens before the last go in chunks of at least
+   * TILED_QUERY_TOKENS (each decoded alone, by the tiled kernel) when there are that many, the last
+   * token with the step's decodes (query by query, as after a fully cached prompt); a shorter
+   * prompt in chunks below TILED_QUERY_TOKENS. When a chunk cut by the budget left fewer than
+   * TILED_QUERY_TOKENS before the last token, those are computed again with the ones before them.
+   * A prompt computed for its logprobs needs logits at every token: it goes in plain chunks.
+   * `stretch` (at least `allowance`): how far a chunk may grow to leave no short rest.
+   */
+  private planPrompt(sequence: RunningSequence, allowance: number, planned: Planned[], stretch = allowance): number {
+    if (!this.tiledPrompt(sequence)) {
+      const tokens = sequence.pendingTokens(sequence.request.prefillLogprobs ? allowance : Math.min(allowance, TILED_QUERY_TOKENS - 1));
+      this.planChunk(sequence, tokens, planned);
+      return tokens.length;
+    }
+    const body = sequence.promptLength - 1;
+    let start = sequence.cached;
+    let size = 0;
+    if (start < body) {
+      if (allowance < TILED_QUERY_TOKENS) return 0;
+      if (body - start < TILED_QUERY_TOKENS) {
+        start = body - TILED_QUERY_TOKENS;
+        this.engine.truncateSequence(sequence.slot, start);
+        sequence.cached = start;
+      }
+      size = Math.min(body - start, allowance);
+      const after = body - start - size;
+      // Leave a whole chunk or nothing for later: shortened, else stretched to the rest when `stretch` allows.
+      if (after > 0 && after < TILED_QUERY_TOKENS) {
+        if (body - start - TILED_QUERY_TOKENS >= TILED_QUERY_TOKENS) size = body - start - TILED_QUERY_TOKENS;
+        else if (body - start <= stretch) size = body - start;
+      }
+      this.prefilledTokens += size;
+      planned.push({ sequence, entry: { sequence: sequence.slot, tokens: sequence.ids.slice(start, start + size), startPosition: start, outputs: 'none' } });
+    }
+    if (start + size < body) return size;
+    this.prefilledTokens += 1;
+    planned.push({ sequence, entry: { sequence: sequence.slot, tokens: [sequence.ids[body]], startPosition: body, outputs: 'last' } });
+    return size + 1;
   }
 
   private planChunk(sequence: RunningSequence, tokens: ArrayLike<number>, planned: Planned[]): void {

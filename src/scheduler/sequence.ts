@@ -56,8 +56,14 @@ export class RunningSequence {
     return [this.ids[this.cached]];
   }
 
-  slotView(): SlotView {
-    return { tokens: this.ids.slice(0, this.cached), pendingPrompt: this.prefilling ? this.request.inputIds : undefined, adapter: this.request.adapter };
+  /**
+   * What its cells hold, for prompts that could share them; `tiledPrompt`: the leading cells of the
+   * prompt that the tiled attention kernel computes. A prompt computed for its logprobs is chunked
+   * otherwise, and never shared.
+   */
+  slotView(tiledPrompt: number): SlotView {
+    if (this.request.prefillLogprobs) return { tokens: [], adapter: this.request.adapter };
+    return { tokens: this.ids.slice(0, this.cached), pendingPrompt: this.prefilling ? this.request.inputIds : undefined, adapter: this.request.adapter, tiled: Math.min(this.cached, tiledPrompt) };
   }
 
   toGenerated(engine: Engine, scored: ScoredToken, text: string): GeneratedToken {

@@ -3,6 +3,13 @@
 // longer match, its cells are copied instead of recomputing the shared prefix. A prompt that matches
 // nothing evicts the least useful cached prompt. Cells computed under one LoRA adapter (or none) are
 // never reused for another: a prefix is shared only between prompts of the same adapter.
+//
+// Reused cells hold exactly the numbers recomputing them would give. llama.cpp's CPU attention
+// rounds differently in its tiled kernel (a chunk of `tile` or more tokens of one sequence) and
+// query by query, so the scheduler computes every prompt the same way whatever is cached: the
+// tokens before the last in chunks of at least `tile` when there are that many (by the tiled
+// kernel), else and for the last token query by query. A slot's cells are reused only where they
+// were computed as the new prompt's would be.
 
 /**
  * Below this many shared tokens a copy of another slot's cells is not worth it, nor is overwriting
@@ -17,6 +24,8 @@ export interface SlotView {
   readonly pendingPrompt?: ArrayLike<number>;
   /** The LoRA adapter its cells were computed with (undefined: the base model). */
   readonly adapter?: string;
+  /** Its leading cells computed by the tiled attention kernel (the rest query by query). */
+  readonly tiled?: number;
 }
 
 export type Placement =
@@ -33,18 +42,39 @@ export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number
 
 export class SlotTable {
   /** Free slots: the tokens their cells still hold, and under which adapter. */
-  private readonly free = new Map<number, { tokens: number[]; adapter?: string }>();
+  private readonly free = new Map<number, { tokens: number[]; adapter?: string; tiled?: number }>();
   /** When each slot was last released (a counter), for least-recently-used eviction. */
   private readonly releasedAt = new Map<number, number>();
   private releases = 0;
 
-  /** Slots below `busy` start taken (sequences kept through a new KV layout). */
-  constructor(private readonly capacity: number, private readonly prefixCaching: boolean, busy = 0) {
+  /**
+   * Slots below `busy` start taken (sequences kept through a new KV layout). `tile`: the chunk
+   * size from which prompts are computed by the tiled attention kernel (0: never).
+   */
+  constructor(private readonly capacity: number, private readonly prefixCaching: boolean, busy = 0, private readonly tile = 0) {
     for (let slot = busy; slot < capacity; slot++) this.free.set(slot, { tokens: [] });
   }
 
   get available(): number {
     return this.free.size;
+  }
+
+  /** Leading cells of a prompt of `length` tokens that the tiled kernel computes. */
+  tiledCells(length: number): number {
+    return this.tile > 0 && length - 1 >= this.tile ? length - 1 : 0;
+  }
+
+  /**
+   * How many of `shared` cells a prompt of `length` tokens can reuse from cells whose first
+   * `tiled` were computed by the tiled kernel: those its own computation would give. After a
+   * partial match the rest before the last token must still be a whole chunk for the tiled kernel.
+   */
+  private usable(length: number, shared: number, tiled: number): number {
+    if (this.tile === 0) return shared;
+    const body = length - 1;
+    if (body < this.tile) return tiled > 0 ? 0 : shared;
+    const cells = Math.min(shared, tiled);
+    return cells === body || body - cells >= this.tile ? cells : body - this.tile;
   }
 
   /**
@@ -62,7 +92,7 @@ export class SlotTable {
     if (reuse) {
       for (const [slot, cached] of this.free) {
         if (cached.adapter !== adapter) continue;
-        const shared = Math.min(limit, commonPrefix(cached.tokens, prompt));
+        const shared = this.usable(prompt.length, Math.min(limit, commonPrefix(cached.tokens, prompt)), cached.tiled ?? 0);
         // A few shared tokens (a BOS, a greeting) are not worth evicting the prompt cached there.
         if (shared < MIN_SHARED_PREFIX && shared < limit) continue;
         if (shared > bestFreeShared) {
@@ -77,14 +107,14 @@ export class SlotTable {
     let sourceShared = bestFreeShared;
     for (const [slot, view] of running) {
       if (view.adapter !== adapter) continue;
-      const shared = Math.min(limit, commonPrefix(view.tokens, prompt));
+      const shared = this.usable(prompt.length, Math.min(limit, commonPrefix(view.tokens, prompt)), view.tiled ?? 0);
       if (shared > sourceShared) {
         source = slot;
         sourceShared = shared;
       }
       // A running prompt that will soon hold a long shared prefix: wait for it rather than compute it twice.
       if (view.pendingPrompt) {
-        const coming = Math.min(limit, commonPrefix(view.pendingPrompt, prompt));
+        const coming = this.usable(prompt.length, Math.min(limit, commonPrefix(view.pendingPrompt, prompt)), this.tiledCells(view.pendingPrompt.length));
         if (coming >= MIN_SHARED_PREFIX && coming > view.tokens.length && coming > bestFreeShared) return { kind: 'defer' };
       }
     }
@@ -137,9 +167,9 @@ export class SlotTable {
     return copyFrom === undefined ? { kind: 'place', slot, reuse } : { kind: 'place', slot, reuse, copyFrom };
   }
 
-  /** A slot becomes free, its cells still holding `tokens` computed under `adapter`. */
-  release(slot: number, tokens: number[], adapter?: string): void {
-    this.free.set(slot, this.prefixCaching ? { tokens, adapter } : { tokens: [] });
+  /** A slot becomes free, its cells still holding `tokens` computed under `adapter`, the first `tiled` by the tiled kernel. */
+  release(slot: number, tokens: number[], adapter?: string, tiled = 0): void {
+    this.free.set(slot, this.prefixCaching ? { tokens, adapter, tiled } : { tokens: [] });
     this.releasedAt.set(slot, ++this.releases);
   }
 

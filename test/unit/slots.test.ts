@@ -88,4 +88,30 @@ describe('slot table', () => {
     assert.deepEqual(table.place(prompt(1), idle, true, 'a'), { kind: 'place', slot: 1, reuse: 39 });
     assert.deepEqual(table.place(prompt(1), idle, true), { kind: 'place', slot: 0, reuse: 39 });
   });
+
+  it('reuses cells only where the tiled attention kernel computed them as it would for the new prompt', () => {
+    const tile = 64;
+    const table = new SlotTable(4, true, 0, tile);
+    const long = prompt(1, 300);
+    assert.equal(table.tiledCells(300), 299);
+    assert.equal(table.tiledCells(64), 0);
+    const slot = slotOf(table.place(long, idle, true));
+    // Prompt and 20 generated tokens: the tokens before the prompt's last by the tiled kernel.
+    const cells = [...long, ...prompt(7, 20)];
+    table.release(slot, cells, undefined, table.tiledCells(long.length));
+    // The same prompt: every token but the last, which is computed alone either way.
+    assert.deepEqual(table.place(long, idle, true), { kind: 'place', slot, reuse: 299 });
+    table.release(slot, cells, undefined, 299);
+    // A new question after 250 shared tokens: the 10 new tokens before the last go in a chunk of 64.
+    const question = [...long.slice(0, 250), ...prompt(2, 11)];
+    assert.deepEqual(table.place(question, idle, true), { kind: 'place', slot, reuse: 260 - tile });
+    table.release(slot, cells, undefined, 299);
+    // A longer continuation of the conversation: only the prompt's tiled cells, not the generated ones.
+    const continued = [...cells, ...prompt(3, 100)];
+    assert.deepEqual(table.place(continued, idle, true), { kind: 'place', slot, reuse: 299 });
+    table.release(slot, cells, undefined, 299);
+    // A short prompt is computed query by query: the tiled cells are of no use to it.
+    const short = long.slice(0, 50);
+    assert.equal((table.place(short, idle, true) as { reuse: number }).reuse, 0);
+  });
 });

@@ -2,7 +2,7 @@
 import { FLASH_ATTN, GGML_TYPES, type ContextParams, type LlamaApi, type Pointer } from './binding.js';
 import { LlamaModel, type ModelLoadOptions } from './model.js';
 import { allocatingFromHeap } from './kv-heap.js';
-import { KvLayoutUnavailableError, type Engine, type EngineLimits, type KvLayout, type ModelInfo, type StepEntry } from '../types.js';
+import { KvLayoutUnavailableError, TILED_QUERY_TOKENS, type Engine, type EngineLimits, type KvLayout, type ModelInfo, type StepEntry } from '../types.js';
 import type { Tokenizer } from '../tokenizer.js';
 
 export interface LlamaEngineOptions extends ModelLoadOptions {
@@ -229,7 +229,43 @@ export class LlamaEngine implements Engine {
     }
   }
 
+  /**
+   * A prompt chunk of TILED_QUERY_TOKENS or more that needs no logits is decoded before the rest,
+   * alone or with chunks of the same length, in micro-batches of at least that many tokens:
+   * llama.cpp splits a batch so that each micro-batch holds as many tokens of every sequence in it
+   * as of the shortest, and part of a chunk would otherwise be computed by the other attention
+   * kernel, depending on what else the step holds. The passes over the weights are as many.
+   */
   decode(entries: StepEntry[]): void {
+    const micro = this.resolved.microBatchSize;
+    const rest: StepEntry[] = [];
+    const byLength = new Map<number, StepEntry[]>();
+    for (const entry of entries) {
+      const length = entry.tokens.length;
+      if (entry.outputs !== 'none' || length < TILED_QUERY_TOKENS) rest.push(entry);
+      else if (length * 2 <= micro) byLength.set(length, [...(byLength.get(length) ?? []), entry]);
+      else this.decodeLongChunk(entry, micro);
+    }
+    for (const [length, group] of byLength) {
+      const perCall = Math.floor(micro / length);
+      for (let i = 0; i < group.length; i += perCall) this.decodeBatch(group.slice(i, i + perCall));
+    }
+    this.decodeBatch(rest);
+  }
+
+  /** A chunk in micro-batches of its own, none shorter than TILED_QUERY_TOKENS where it can be helped. */
+  private decodeLongChunk(entry: StepEntry, micro: number): void {
+    for (let start = 0; start < entry.tokens.length; ) {
+      let end = Math.min(entry.tokens.length, start + micro);
+      const after = entry.tokens.length - end;
+      if (after > 0 && after < TILED_QUERY_TOKENS && micro >= 2 * TILED_QUERY_TOKENS) end = entry.tokens.length - TILED_QUERY_TOKENS;
+      const tokens = Array.prototype.slice.call(entry.tokens, start, end) as number[];
+      this.decodeBatch([{ sequence: entry.sequence, tokens, startPosition: entry.startPosition + start, outputs: 'none' }]);
+      start = end;
+    }
+  }
+
+  private decodeBatch(entries: StepEntry[]): void {
     const { tokens, positions, seqIds, outputs } = this.batch;
     const outputPositions: number[] = [];
     let n = 0;
