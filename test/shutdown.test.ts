@@ -204,7 +204,6 @@ describe('shutdown', () => {
     for (const socket of sockets) socket.on('error', () => undefined);
     await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('connect', resolve))));
     const exit = exitOf(server.process);
-    const signalAt = performance.now();
     server.process.kill('SIGTERM');
     await exitWithin(exit, 20_000, server.logs);
     const finished = logMessages(server).some((m) => /all requests finished/.test(m));

@@ -86,7 +86,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     return { prompts, jobs, n, bestOf, stops, logprobs: body.logprobs ?? undefined, echo };
   }
 
-  function choiceLogprobs(planned: CompletionPlan, prompt: string, r: CollectedGeneration): CompletionChoiceJson['logprobs'] {
+  function choiceLogprobs(planned: CompletionPlan, r: CollectedGeneration): CompletionChoiceJson['logprobs'] {
     if (planned.logprobs === undefined) return null;
     const generated: ScoredText[] = r.tokens.map((token, k) => ({ text: token.text, logprob: token.logprob, top: r.topTokens[k] })).filter((_, k) => !r.tokens[k].special);
     if (!planned.echo) return completionLogprobs(generated, planned.logprobs, 0);
@@ -113,7 +113,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
         choices.push({
           index: p * planned.n + j,
           text: planned.echo ? prompt + text : text,
-          logprobs: choiceLogprobs(planned, prompt, r),
+          logprobs: choiceLogprobs(planned, r),
           finish_reason: openAiFinishReason(r.finish.reason),
         });
       });
