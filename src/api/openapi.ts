@@ -312,5 +312,3 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
   };
 }
 
-/** The paths the document describes, for tests and the docs page. */
-export const DOCUMENTED_PATHS = ROUTES.map((route) => route.path);

@@ -9,7 +9,6 @@ export interface WatermarkSettings {
   delta: number;
 }
 
-export const DEFAULT_WATERMARK: WatermarkSettings = { gamma: 0.5, delta: 2.0 };
 
 /** The seed TGI derives from the previous token: the low 32 bits of hash_key × prev. */
 export function watermarkSeed(previousToken: number): number {

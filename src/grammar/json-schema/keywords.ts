@@ -3,13 +3,6 @@
 // (`x-...`, OpenAPI's `nullable`, a typo) has no meaning to enforce and is an annotation, as the
 // specification says unknown keywords are.
 
-export const ANNOTATIONS = new Set([
-  'title', 'description', 'examples', 'default', '$schema', '$id', '$comment', 'deprecated', 'readOnly', 'writeOnly',
-  'contentEncoding', 'contentMediaType', '$defs', 'definitions',
-  // Draft 4's spelling of $id.
-  'id',
-]);
-
 export const ENFORCED = new Set([
   'type', 'enum', 'const', '$ref', 'allOf', 'anyOf', 'oneOf', 'not',
   'minLength', 'maxLength', 'pattern', 'format',
@@ -34,9 +27,4 @@ export type Schema = Record<string, unknown>;
 
 export function isSchemaObject(value: unknown): value is Schema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The keywords of a schema that constrain something (annotations left out). */
-export function constraintKeys(schema: Schema): string[] {
-  return Object.keys(schema).filter(isConstraint);
 }

@@ -8,8 +8,6 @@ export const MAX_CODE_POINT = 0x10ffff;
 const SURROGATE_LO = 0xd800;
 const SURROGATE_HI = 0xdfff;
 
-export const EMPTY_SET: CodePointSet = [];
-export const ALL_SCALARS: CodePointSet = [[0, SURROGATE_LO - 1], [SURROGATE_HI + 1, MAX_CODE_POINT]];
 
 export function isSurrogate(codePoint: number): boolean {
   return codePoint >= SURROGATE_LO && codePoint <= SURROGATE_HI;
