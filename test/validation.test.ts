@@ -1,4 +1,4 @@
-// Every validation rule of TGI (tgi-api.md §2.3) and the body errors of decisions.md §1, on the
+// Every validation rule of TGI and this server's errors for malformed bodies, on the
 // real server: status and exact message, for /generate (JSON) and /generate_stream (in-band).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 // Tokenizing, chat templating and grammar compiling for the routes. Small inputs are handled in
 // place (a round trip to another thread would cost more); large ones on the preprocessing thread,
-// and grammars on a thread of their own, so that no request holds the HTTP event loop (decisions §7).
+// and grammars on a thread of their own, so that no request holds the HTTP event loop.
 import type { ChatPromptInput, ChatPrompter } from '../chat/prompt.js';
 import type { Tokenizer } from '../engine/tokenizer.js';
 import type { TextTokenizer } from '../validation/generate.js';

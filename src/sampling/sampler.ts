@@ -21,7 +21,7 @@ export interface ScoreMask {
   applyTo(scores: Float32Array): void;
 }
 
-/** TGI samples when asked to or when any warper is active (§2.7). */
+/** TGI samples when asked to or when any warper is active. */
 export function isSampling(p: SamplingParams): boolean {
   return p.doSample || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
 }

@@ -1,4 +1,4 @@
-// TGI's health rule (§8.2): healthy while no generation has failed since the last check; after a
+// TGI's health rule: healthy while no generation has failed since the last check; after a
 // failure, /health runs a real one-token generation and its outcome is the answer (and the new flag).
 import type { GenerationRequest } from '../engine/types.js';
 import type { RequestEvent } from '../engine/worker-client.js';

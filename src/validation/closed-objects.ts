@@ -41,7 +41,7 @@ export function closedArguments(parameters: Schema): Schema {
 
 /**
  * OpenAI's `strict: true`: every object of the schema admits only its declared properties, where
- * the schema does not say `additionalProperties` (decisions §5). Values of `const`, `enum`,
+ * the schema does not say `additionalProperties`. Values of `const`, `enum`,
  * `default` and `examples` are data, left as they are.
  */
 export function strictSchema(schema: unknown): unknown {

@@ -1,4 +1,4 @@
-// TGI's validation of a generate request: the rules of tgi-api.md §2.3, in their order and with
+// TGI's validation of a generate request: its rules, in their order and with
 // their messages, then tokenization, truncation and the length checks.
 import type { GenerateParameters } from '../api/native.js';
 import type { GenerationRequest, SamplingParams } from '../engine/types.js';

@@ -1,4 +1,4 @@
-// The `grammar` parameter: TGI's rules 17-22 (tgi-api.md §2.3). Grammars are compiled here, so a bad
+// The `grammar` parameter: TGI's grammar validation rules. Grammars are compiled here, so a bad
 // one is a 422 before the request reaches the engine (TGI fails the whole batch later instead). A
 // JSON Schema becomes a context-free grammar, compiled once (off the HTTP thread, see
 // GrammarCompiler) into parts the engine follows as a pushdown automaton.

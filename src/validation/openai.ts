@@ -1,6 +1,6 @@
 // OpenAI request fields -> the engine's generation request. OpenAI semantics where TGI's differ
-// (decisions §1): temperature 0 is greedy, top_p 1 is no filtering, presence and frequency
-// penalties are additive over generated tokens, logit_bias is honoured, n choices are independent.
+// (see the README's OpenAI API section): temperature 0 is greedy, top_p 1 is no filtering, presence
+// and frequency penalties are additive over generated tokens, logit_bias is honoured, n choices are independent.
 import type { GenerateParameters } from '../api/native.js';
 import type { SamplingParams } from '../engine/types.js';
 import { randomSeed } from '../sampling/random.js';

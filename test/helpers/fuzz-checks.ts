@@ -1,5 +1,5 @@
 // What every answer of the fuzz test must be: never a 5xx; an error carries its route family's
-// body (decisions.md §1); a success has the route's shape, streamed or not; no logprob is null
+// body; a success has the route's shape, streamed or not; no logprob is null
 // (a NaN or infinite logprob becomes null in JSON).
 import type { BodyKind, FuzzRequest } from './fuzz-bodies.js';
 
