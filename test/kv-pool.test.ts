@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { LlamaEngine } from '../src/engine/llama/engine.js';
 import { Scheduler, type SchedulerState } from '../src/scheduler/scheduler.js';
 import { initialLayout, layoutFor } from '../src/scheduler/kv-layout.js';
-import type { EngineEvent, GenerationRequest, SamplingParams } from '../src/engine/types.js';
+import type { EngineEvent, GenerationRequest } from '../src/core/request.js';
+import type { SamplingParams } from '../src/sampling/params.js';
 import { STORIES } from './helpers/server.js';
 
 const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };

@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LlamaEngine } from '../src/engine/llama/engine.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
-import type { EngineEvent, SamplingParams, StepEntry } from '../src/engine/types.js';
+import type { EngineEvent } from '../src/core/request.js';
+import type { SamplingParams } from '../src/sampling/params.js';
+import type { StepEntry } from '../src/engine/types.js';
 import { postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
 
 const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };

@@ -2,7 +2,7 @@
 // described in the last message when the template has no tool support), continuation of a final
 // assistant message, and the stop strings a fallback template needs.
 import type { ChatMessageJson, ChatRequest, ToolJson } from '../api/openai.js';
-import type { Tokenizer } from '../engine/tokenizer.js';
+import type { Tokenizer } from '../core/tokenizer.js';
 import { MessageError, templateMessages, templateTools, type TemplateMessageOptions } from './messages.js';
 import { bigintsAsNumbers } from '../api/json-body.js';
 import { ChatTemplate, TemplateError } from './template.js';

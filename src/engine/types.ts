@@ -1,7 +1,6 @@
-// Contracts between the layers: what a validated request is, what the engine emits, and the
-// Engine seam that a backend implements (one decode of a planned batch per step).
-import type { Tokenizer } from './tokenizer.js';
-import type { GrammarSpec } from '../grammar/grammars.js';
+// The backend's own contracts: the model it loaded, the KV layout, and the Engine seam that a
+// backend implements (one decode of a planned batch per step).
+import type { Tokenizer } from '../core/tokenizer.js';
 
 export interface ModelInfo {
   path: string;
@@ -23,81 +22,6 @@ export interface ModelInfo {
   endOfGenerationIds: number[];
   addBos: boolean;
 }
-
-export interface SamplingParams {
-  /** Sample from the distribution; false means greedy argmax. */
-  doSample: boolean;
-  temperature: number;
-  topK: number;
-  topP: number;
-  typicalP: number;
-  repetitionPenalty: number;
-  /** TGI's length-normalised frequency penalty. */
-  frequencyPenalty: number;
-  /** Integer in [0, 2^64). */
-  seed: bigint;
-  watermark: boolean;
-  /** OpenAI's additive penalties, over the generated tokens only (-2..2). */
-  presencePenalty?: number;
-  countPenalty?: number;
-  /** OpenAI's logit_bias: [token id, bias] pairs added to the raw logits. */
-  logitBias?: [number, number][];
-}
-
-export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
-
-/** A request after validation: everything the scheduler and the engine need, nothing HTTP. */
-export interface GenerationRequest {
-  id: number;
-  inputIds: number[];
-  sampling: SamplingParams;
-  maxNewTokens: number;
-  stopSequences: string[];
-  topNTokens: number;
-  prefillLogprobs: boolean;
-  /**
-   * Whether the chosen tokens' logprobs are used (returned, or ranking best_of). When they are not,
-   * a constrained request may check the token drawn from the unconstrained distribution first and
-   * compute the grammar's full mask only when it is refused (absent: true).
-   */
-  tokenLogprobs?: boolean;
-  /** The constraint on the generated text, if any. */
-  grammar?: GrammarSpec;
-  /** The LoRA adapter to generate with (absent: the base model). */
-  adapter?: string;
-}
-
-export interface GeneratedToken {
-  id: number;
-  text: string;
-  logprob: number;
-  special: boolean;
-}
-
-export interface PrefillToken {
-  id: number;
-  text: string;
-  logprob: number | null;
-}
-
-export interface FinishInfo {
-  reason: FinishReason;
-  generatedText: string;
-  generatedTokens: number;
-  inputLength: number;
-  /** Prompt tokens whose KV cells came from the prefix cache instead of being computed. */
-  cachedTokens: number;
-  /** Epoch milliseconds (fractional): when the batch that admitted it started, when its first token was chosen, when it finished. */
-  startedAt: number;
-  firstTokenAt: number;
-  finishedAt: number;
-}
-
-export type EngineEvent =
-  | { kind: 'prefill'; requestId: number; tokens: PrefillToken[] }
-  | { kind: 'token'; requestId: number; token: GeneratedToken; topTokens?: GeneratedToken[]; finish?: FinishInfo }
-  | { kind: 'error'; requestId: number; message: string }
-  | { kind: 'dropped'; requestId: number };
 
 export interface StepEntry {
   sequence: number;

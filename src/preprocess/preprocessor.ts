@@ -2,7 +2,7 @@
 // place (a round trip to another thread would cost more); large ones on the preprocessing thread,
 // and grammars on a thread of their own, so that no request holds the HTTP event loop.
 import type { ChatPromptInput, ChatPrompter } from '../chat/prompt.js';
-import type { Tokenizer } from '../engine/tokenizer.js';
+import type { Tokenizer } from '../core/tokenizer.js';
 import type { TextTokenizer } from '../validation/generate.js';
 import { tokenSpansJson } from './token-spans.js';
 import type { PreprocessWorker } from './worker-client.js';

@@ -1,6 +1,6 @@
 // The JSON of tokenized text (/tokenize, /chat_tokenize): each token with its UTF-8 byte span and
 // the text of that span.
-import type { Tokenizer } from '../engine/tokenizer.js';
+import type { Tokenizer } from '../core/tokenizer.js';
 
 /** JSON text of the array [{id, text, start, stop}, ...] of `text`'s tokens. */
 export function tokenSpansJson(tokenizer: Tokenizer, text: string, addSpecial: boolean): string {

@@ -2,7 +2,7 @@
 // penalty, frequency penalty, (OpenAI's logit bias and additive penalties), temperature, top-k,
 // top-p, typical-p; then greedy or a seeded draw.
 // Logprobs (of the chosen token and the top-n) come from the final processed distribution.
-import type { SamplingParams } from '../engine/types.js';
+import type { SamplingParams } from './params.js';
 import { SeededRandom } from './random.js';
 import { applyWatermark, type WatermarkSettings } from './watermark.js';
 import { scoreKernels } from './kernels.js';

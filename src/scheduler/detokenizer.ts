@@ -1,7 +1,7 @@
 // Incremental detokenization as TGI does it: a token's text is the growth of the decoded tail of
 // the sequence, so multi-byte characters split across tokens are emitted once complete and
 // tokenizer spacing rules see their context.
-import type { Tokenizer } from '../engine/tokenizer.js';
+import type { Tokenizer } from '../core/tokenizer.js';
 
 const REPLACEMENT = '\uFFFD';
 

@@ -1,7 +1,8 @@
 // Continuous batching: FIFO admission under the KV pool's token budget (a request reserves its
 // prompt + max_new_tokens), then one engine decode per step carrying the next token of every running
 // sequence plus chunks of prompts being prefilled.
-import type { Engine, EngineEvent, GenerationRequest, StepEntry } from '../engine/types.js';
+import type { Engine, StepEntry } from '../engine/types.js';
+import type { EngineEvent, GenerationRequest } from '../core/request.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import type { TokenChoice } from '../sampling/sampler.js';
 import { decodeGenerated } from './detokenizer.js';

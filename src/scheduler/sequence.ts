@@ -1,5 +1,6 @@
 // One admitted request while it runs: its KV position, its sampler, its text state.
-import type { Engine, GenerationRequest, GeneratedToken, PrefillToken } from '../engine/types.js';
+import type { Engine } from '../engine/types.js';
+import type { GenerationRequest, GeneratedToken, PrefillToken } from '../core/request.js';
 import { SequenceSampler, type ScoredToken } from '../sampling/sampler.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import { IncrementalDetokenizer } from './detokenizer.js';

@@ -1,5 +1,5 @@
 // When a sequence stops, in TGI's order: length, end-of-generation token, stop sequence.
-import type { FinishReason } from '../engine/types.js';
+import type { FinishReason } from '../core/request.js';
 
 const BUFFER_LIMIT = 300;
 const BUFFER_KEEP = 200;

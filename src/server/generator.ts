@@ -1,11 +1,11 @@
 // Runs validated requests on the engine for the route handlers: one stream of events, or a whole
 // collected generation, with timings, metrics and (when traced) spans. Route families (native,
 // OpenAI) share it.
-import type { EngineClient, GenerationStream } from '../engine/worker-client.js';
-import type { FinishInfo, GeneratedToken, PrefillToken } from '../engine/types.js';
-import type { Tokenizer } from '../engine/tokenizer.js';
+import type { EngineClient, GenerationStream } from '../runtime/worker-client.js';
+import type { FinishInfo, GeneratedToken, PrefillToken } from '../core/request.js';
+import type { Tokenizer } from '../core/tokenizer.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Permits } from '../scheduler/permits.js';
+import type { Permits } from './permits.js';
 import { isDeterministic, type ValidatedGenerate, type ValidationLimits } from '../validation/generate.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, overloadedError, requestEventError, validationError } from './errors.js';

@@ -1,7 +1,7 @@
 // TGI's health rule: healthy while no generation has failed since the last check; after a
 // failure, /health runs a real one-token generation and its outcome is the answer (and the new flag).
-import type { GenerationRequest } from '../engine/types.js';
-import type { RequestEvent } from '../engine/worker-client.js';
+import type { GenerationRequest } from '../core/request.js';
+import type { RequestEvent } from '../runtime/worker-client.js';
 
 /** What the check needs of the engine: whether its thread runs, its failures, and a way to generate. */
 export interface HealthEngine {

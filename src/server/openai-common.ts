@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UsageJson } from '../api/openai.js';
 import { MessageError } from '../chat/messages.js';
 import { TemplateError } from '../chat/template.js';
-import type { GenerationStream, RequestEvent } from '../engine/worker-client.js';
+import type { GenerationStream, RequestEvent } from '../runtime/worker-client.js';
 import { OpenAiContextLengthError, OpenAiFieldError } from '../validation/openai.js';
 import { ValidationError, type ValidatedGenerate } from '../validation/generate.js';
 import { ApiError, requestEventError, templateError, validationError } from './errors.js';

@@ -2,7 +2,7 @@
 // does not return them, TGI does), and logprobs in the chat and legacy completion formats.
 import { randomUUID } from 'node:crypto';
 import type { CompletionLogprobsJson, LogprobContentJson, TopLogprobJson } from '../api/openai.js';
-import type { FinishReason, GeneratedToken } from '../engine/types.js';
+import type { FinishReason, GeneratedToken } from '../core/request.js';
 
 export const completionId = (prefix: 'chatcmpl' | 'cmpl') => `${prefix}-${randomUUID().replaceAll('-', '')}`;
 

@@ -5,7 +5,7 @@
 // first (for at most FLUSH_MS).
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { EngineClient } from '../engine/worker-client.js';
+import type { EngineClient } from '../runtime/worker-client.js';
 import type { InFlightRequests } from './in-flight.js';
 
 /** How long stopped requests get to send their error before their connections are cut. */

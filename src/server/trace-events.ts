@@ -1,6 +1,6 @@
 // What the generator and the streaming routes tell the trace of the request they serve (see
 // tracing-hooks.ts). Without tracing there is no such trace, and each call is one lookup.
-import type { FinishInfo } from '../engine/types.js';
+import type { FinishInfo } from '../core/request.js';
 import type { ValidatedGenerate } from '../validation/generate.js';
 import { currentRequestTrace } from '../tracing/request-trace.js';
 import type { ApiError } from './errors.js';

@@ -1,7 +1,8 @@
 // TGI's validation of a generate request: its rules, in their order and with
 // their messages, then tokenization, truncation and the length checks.
 import type { GenerateParameters } from '../api/native.js';
-import type { GenerationRequest, SamplingParams } from '../engine/types.js';
+import type { GenerationRequest } from '../core/request.js';
+import type { SamplingParams } from '../sampling/params.js';
 import { randomSeed } from '../sampling/random.js';
 import { isSampling } from '../sampling/sampler.js';
 import { type CompileGrammar, validateGrammar } from './grammar.js';

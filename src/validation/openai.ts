@@ -2,7 +2,7 @@
 // (see the README's OpenAI API section): temperature 0 is greedy, top_p 1 is no filtering, presence
 // and frequency penalties are additive over generated tokens, logit_bias is honoured, n choices are independent.
 import type { GenerateParameters } from '../api/native.js';
-import type { SamplingParams } from '../engine/types.js';
+import type { SamplingParams } from '../sampling/params.js';
 import { randomSeed } from '../sampling/random.js';
 import { validateGenerate, ValidationError, type TextTokenizer, type ValidatedGenerate, type ValidationLimits } from './generate.js';
 import { ContextLengthError } from './validation-error.js';

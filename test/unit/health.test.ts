@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { HealthCheck } from '../../src/server/health.js';
-import type { RequestEvent } from '../../src/engine/worker-client.js';
-import type { GenerationRequest } from '../../src/engine/types.js';
+import type { RequestEvent } from '../../src/runtime/worker-client.js';
+import type { GenerationRequest } from '../../src/core/request.js';
 
 class StandInEngine extends EventEmitter {
   healthy = true;

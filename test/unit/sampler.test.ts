@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SequenceSampler, kthLargest } from '../../src/sampling/sampler.js';
 import { SeededRandom } from '../../src/sampling/random.js';
-import type { SamplingParams } from '../../src/engine/types.js';
+import type { SamplingParams } from '../../src/sampling/params.js';
 
 const GREEDY: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0n, watermark: false };
 const settings = { gamma: 0.5, delta: 2 };

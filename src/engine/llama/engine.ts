@@ -3,7 +3,7 @@ import { FLASH_ATTN, GGML_TYPES, type ContextParams, type LlamaApi, type Pointer
 import { LlamaModel, type ModelLoadOptions } from './model.js';
 import { allocatingFromHeap } from './kv-heap.js';
 import { KvLayoutUnavailableError, TILED_QUERY_TOKENS, type Engine, type EngineLimits, type KvLayout, type ModelInfo, type StepEntry } from '../types.js';
-import type { Tokenizer } from '../tokenizer.js';
+import type { Tokenizer } from '../../core/tokenizer.js';
 
 export interface LlamaEngineOptions extends ModelLoadOptions {
   modelPath: string;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { loadLlamaApi, type LlamaApi, type ModelParams, type Pointer } from './binding.js';
 import { NewMappings } from './huge-pages.js';
 import { ChunkBoundaries } from './chunk-boundaries.js';
-import type { FillInTheMiddleTokens, Tokenizer, TokenSpan } from '../tokenizer.js';
+import type { FillInTheMiddleTokens, Tokenizer, TokenSpan } from '../../core/tokenizer.js';
 import type { ModelInfo } from '../types.js';
 
 const TOKEN_ATTR_CONTROL = 1 << 3;

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LoadLoraAdapterRequestSchema, UnloadLoraAdapterRequestSchema, type LoraAdapterResponse } from '../../api/lora.js';
 import { parseBody } from '../../api/parse.js';
-import { AdapterChangeError } from '../../engine/worker-client.js';
+import { AdapterChangeError } from '../../runtime/worker-client.js';
 import { AdapterMismatchError, checkAdapterFits } from '../../lora/adapter-file.js';
 import { ApiError } from '../errors.js';
 import type { Generator } from '../generator.js';

@@ -11,7 +11,7 @@ import {
   type TokenJson,
 } from '../../api/native.js';
 import { parseBody } from '../../api/parse.js';
-import type { GeneratedToken } from '../../engine/types.js';
+import type { GeneratedToken } from '../../core/request.js';
 import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenerate } from '../../validation/generate.js';
 import { ApiError, overloadedError, requestEventError, validationError } from '../errors.js';
 import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, markReplayable, now, type CollectedGeneration, type Generator } from '../generator.js';

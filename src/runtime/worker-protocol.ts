@@ -1,9 +1,10 @@
 // Messages between the HTTP thread and the engine thread.
-import type { LlamaEngineOptions, ResolvedContext } from './llama/engine.js';
+import type { LlamaEngineOptions, ResolvedContext } from '../engine/llama/engine.js';
 import type { SchedulerLimits, SchedulerState, StepRecord } from '../scheduler/scheduler.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
-import type { EngineEvent, GenerationRequest, ModelInfo } from './types.js';
-import type { LlamaLogLevel } from './llama/logging.js';
+import type { EngineEvent, GenerationRequest } from '../core/request.js';
+import type { ModelInfo } from '../engine/types.js';
+import type { LlamaLogLevel } from '../engine/llama/logging.js';
 
 export interface EngineWorkerConfig {
   engine: Omit<LlamaEngineOptions, 'onProgress'>;

@@ -1,8 +1,8 @@
 // The engine thread: loads the model, then runs the scheduler's step loop so that decoding never
 // blocks the HTTP event loop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { LlamaEngine } from './llama/engine.js';
-import { routeLlamaLogs } from './llama/logging.js';
+import { LlamaEngine } from '../engine/llama/engine.js';
+import { routeLlamaLogs } from '../engine/llama/logging.js';
 import { AdapterInUseError, Scheduler } from '../scheduler/scheduler.js';
 import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
 

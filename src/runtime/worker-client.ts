@@ -1,11 +1,12 @@
 // The HTTP thread's handle on the engine thread: submit requests, receive their events, cancel.
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
-import type { ResolvedContext } from './llama/engine.js';
+import type { ResolvedContext } from '../engine/llama/engine.js';
 import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
-import type { EngineEvent, GenerationRequest, ModelInfo } from './types.js';
+import type { EngineEvent, GenerationRequest } from '../core/request.js';
+import type { ModelInfo } from '../engine/types.js';
 import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
-import type { LlamaLogLevel } from './llama/logging.js';
+import type { LlamaLogLevel } from '../engine/llama/logging.js';
 
 /** A request's error event; `stopped` when stopAll ended it, not a failure. */
 export type RequestError = Extract<EngineEvent, { kind: 'error' }> & { stopped?: boolean };
