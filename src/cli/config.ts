@@ -62,6 +62,8 @@ export interface Config {
   /** Keys of /metrics; none: open. */
   metricsApiKeys: string[];
   gracefulTerminationSeconds: number;
+  /** --validation-workers: reported by /info, no other effect. */
+  validationWorkers: number;
   /** Bytes of the response cache; 0: none. */
   responseCacheBytes: number;
   /** --allow-runtime-lora: the LoRA load and unload routes answer. */
@@ -240,6 +242,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     apiKeys: resolveApiKeys({ flag: '--api-key', values: raw.apiKey, file: raw.apiKeyFile === undefined ? undefined : { path: raw.apiKeyFile, flag: '--api-key-file' } }),
     metricsApiKeys: resolveApiKeys({ flag: '--metrics-api-key', values: raw.metricsApiKey }),
     gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
+    validationWorkers: raw.validationWorkers,
     responseCacheBytes: raw.responseCacheSize * 2 ** 20,
     allowRuntimeLora: raw.allowRuntimeLora,
     watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
