@@ -8,7 +8,7 @@ import { FrontDoor, LoadingStatus } from '../server/front-door.js';
 import { basename } from 'node:path';
 import { buildMetricsApp } from '../server/metrics-app.js';
 import type { Logger } from 'pino';
-import { buildCommand, ignoredFlagWarnings } from './options.js';
+import { buildCommand, ignoredFlagWarnings, parseOptions } from './options.js';
 import { ConfigError, kvBytesPerToken, resolveHostname, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type OtlpSettings, type RawOptions } from './config.js';
 import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
@@ -380,11 +380,11 @@ function defaultServedName(model: ResolvedModel): string {
 async function main(): Promise<void> {
   const command = buildCommand(VERSION);
   command.parse(process.argv);
-  const raw = command.opts() as RawOptions & { env?: boolean };
-  if (raw.env) {
+  if (command.getOptionValue('env') === true) {
     printEnvironment();
     return;
   }
+  const raw = parseOptions(command);
   const logger = createLogger(raw.jsonOutput);
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
