@@ -97,7 +97,7 @@ describe('generation', () => {
     assert.equal(r.json.generated_text, 'Once upon a time, there was');
   });
 
-  it('POST / answers an array, defaults return_full_text to true, and streams when asked', async () => {
+  it('POST / answers an array, defaults return_full_text to true for a local model (no pipeline tag), and streams when asked', async () => {
     const r = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3 } });
     assert.deepEqual(r.json, [{ generated_text: 'Once upon a time, there was' }]);
     const events = await readSse(await stream(`${server.url}/`, { inputs: 'Once upon a time', stream: true, parameters: { max_new_tokens: 3 } }));

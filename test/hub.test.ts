@@ -48,6 +48,7 @@ describe('models from the Hugging Face hub', () => {
         refs: { main: NEW, v1: OLD },
         pipelineTag: 'text-generation',
       },
+      { id: 'org/t2t-GGUF', commits: { [NEW]: { [Q8]: q8 } }, refs: { main: NEW }, pipelineTag: 'text2text-generation' },
       { id: 'org/gated-GGUF', commits: { [NEW]: { [Q8]: q8 } }, refs: { main: NEW }, gated: true },
       { id: 'org/split-GGUF', commits: { [NEW]: Object.fromEntries(parts.map((p) => [p.slice(splitDir.length + 1), readFileSync(p)])) }, refs: { main: NEW } },
     ]);
@@ -73,6 +74,9 @@ describe('models from the Hugging Face hub', () => {
       for (const id of [REPO, encodeURIComponent(REPO)]) assert.deepEqual(await (await fetch(`${server.url}/v1/models/${id}`)).json(), models.data[0]);
       assert.equal(body.model_sha, NEW);
       assert.equal(body.model_pipeline_tag, 'text-generation');
+      // TGI's POST / returns the full text by default for a text-generation model.
+      const compat = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3 } });
+      assert.ok(compat.json[0].generated_text.startsWith('Once upon a time'), compat.text);
       assert.ok(server.logs.some((line) => line.includes('Downloading') && line.includes('100%')), 'download progress is logged');
       assert.ok((await generate(server)).length > 20);
     } finally {
@@ -87,6 +91,22 @@ describe('models from the Hugging Face hub', () => {
       assert.ok((await generate(offline)).length > 20);
     } finally {
       await offline.stop();
+    }
+  });
+
+  it('POST / of a model whose pipeline tag is not text-generation returns only the new text, as TGI does; /info reports the validation workers given', async () => {
+    const server = await startServer(['--validation-workers', '3'], env(freshHome()), 'org/t2t-GGUF');
+    try {
+      const body = await info(server);
+      assert.equal(body.model_pipeline_tag, 'text2text-generation');
+      assert.equal(body.validation_workers, 3);
+      const compat = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3 } });
+      assert.equal(compat.status, 200, compat.text);
+      assert.ok(!compat.json[0].generated_text.startsWith('Once upon a time'), compat.text);
+      const full = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3, return_full_text: true } });
+      assert.equal(full.json[0].generated_text, `Once upon a time${compat.json[0].generated_text}`);
+    } finally {
+      await server.stop();
     }
   });
 

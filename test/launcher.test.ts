@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAIN, SHARED, STORIES, startLoadingServer, startServer } from './helpers/server.js';
+import { ENVIRONMENT, FLAGS, type Flag } from '../src/cli/options.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -125,6 +127,49 @@ describe('launcher', () => {
     const validationHelp = flat.slice(flat.indexOf('--validation-workers'), flat.indexOf('--graceful-termination-timeout'));
     assert.doesNotMatch(validationHelp, /Tokenization runs on the HTTP thread/);
     assert.match(validationHelp, /preprocessing thread/);
+  });
+
+  it('the README table and the flag table agree: every flag, its environment variable and its default', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## Launcher flags');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const rows = [...section.matchAll(/^\| (`--[^|]*)\| ([^|]*)\| ([^|]*)\|/gm)].map((m) => ({
+      flags: [...m[1].matchAll(/`(--[a-z-]+)`/g)].map((f) => f[1]),
+      env: m[2],
+      defaults: m[3].trim(),
+    }));
+    const flags = Object.values(FLAGS as Record<string, Flag>);
+    const longs = flags.map((flag) => /--[a-z-]+/.exec(flag.flags)![0]);
+    assert.deepEqual(rows.flatMap((row) => row.flags).filter((flag) => !longs.includes(flag)), [], 'flags of the README table the flag table lacks');
+    for (const [i, flag] of flags.entries()) {
+      const long = longs[i];
+      const row = rows.find((r) => r.flags.includes(long));
+      assert.ok(row, `${long} has a row in the README table`);
+      assert.ok(row.env.includes(`\`${flag.env}\``), `${long}: the README gives its variable ${flag.env}`);
+      if (flag.default === undefined) continue;
+      const parts = row.defaults.split(', ');
+      const shown = (parts.length === row.flags.length ? parts[row.flags.indexOf(long)] : row.defaults).replace(/`/g, '');
+      if (typeof flag.default === 'boolean') assert.equal(shown, flag.default ? 'on' : 'off', long);
+      else if (typeof flag.default === 'number') assert.equal(Number(shown), flag.default, long);
+      else assert.equal(shown, flag.default, long);
+    }
+    const variables = readme.slice(readme.indexOf("Environment variables besides the flags' own"));
+    for (const { name } of ENVIRONMENT) assert.ok(variables.includes(`\`${name}\``), `the README lists ${name}`);
+  });
+
+  it('every environment variable the server reads is in the flag table or its environment-only section', async () => {
+    const known = new Set(Object.values(FLAGS as Record<string, Flag>).map((flag) => flag.env));
+    const documented = ENVIRONMENT.map((e) => `${e.name} ${e.help}`).join(' ');
+    const read = new Set<string>();
+    const src = join(ROOT, 'src');
+    for (const file of await readdir(src, { recursive: true })) {
+      // The benchmark tools are not the server.
+      if (!file.endsWith('.ts') || file.startsWith('bench')) continue;
+      const text = readFileSync(join(src, file), 'utf8');
+      for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]{2,})|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]|\(env, '([A-Z][A-Z0-9_]+)'\)/g)) read.add(m[1] ?? m[2] ?? m[3]);
+    }
+    for (const name of ['LOG_LEVEL', 'LOG_COLORIZE', 'COMPUTE_TYPE', 'TGI_NODE_LLAMA_PACKAGE', 'HF_TOKEN']) assert.ok(read.has(name), `${name} is found where it is read`);
+    assert.deepEqual([...read].filter((name) => !known.has(name) && !new RegExp(`\\b${name}\\b`).test(documented)), [], 'variables read but not in the table');
   });
 
   it('npm ci has nothing to warn about: every locked package runs on Node 20, every install script is decided', () => {

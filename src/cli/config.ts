@@ -5,6 +5,7 @@ import { lookup } from 'node:dns/promises';
 import type { ModelInfo } from '../engine/types.js';
 import { resolveApiKeys } from './api-key-sources.js';
 import { ConfigError } from './config-error.js';
+import type { Options } from './options.js';
 import { STREAM_CELL_STEP, streamCells } from '../scheduler/kv-layout.js';
 
 export { ConfigError };
@@ -62,6 +63,8 @@ export interface Config {
   /** Keys of /metrics; none: open. */
   metricsApiKeys: string[];
   gracefulTerminationSeconds: number;
+  /** --validation-workers: reported by /info, no other effect. */
+  validationWorkers: number;
   /** Bytes of the response cache; 0: none. */
   responseCacheBytes: number;
   /** --allow-runtime-lora: the LoRA load and unload routes answer. */
@@ -74,66 +77,15 @@ export interface Config {
   engine: EngineSettings;
 }
 
-/** Raw option values as commander produces them (camelCase of the long flag). */
-export interface RawOptions {
-  modelId?: string;
+/** The flags' values, plus what the launcher resolved from them. */
+export type RawOptions = Options & {
   /** The GGUF file --model-id resolved to (set by the launcher, not a flag). */
   modelPath?: string;
-  /** --lora-adapters as given. */
-  loraAdapters?: string;
   /** The adapters' files, resolved and checked (set by the launcher, not a flag). */
   resolvedLoraAdapters?: { id: string; path: string }[];
-  revision?: string;
-  ggufFile?: string;
-  huggingfaceHubCache?: string;
-  chatTemplate?: string;
-  tokenizerConfigPath?: string;
-  servedModelName?: string;
-  hostname: string;
-  port: number;
-  prometheusPort?: number;
-  maxConcurrentRequests: number;
-  maxBestOf: number;
-  maxStopSequences: number;
-  maxTopNTokens: number;
-  maxInputTokens?: number;
-  maxInputLength?: number;
-  maxTotalTokens?: number;
-  maxBatchPrefillTokens: number;
-  maxBatchTotalTokens?: number;
-  ctxSize?: number;
-  maxBatchSize?: number;
-  maxClientBatchSize: number;
-  payloadLimit: number;
-  jsonOutput: boolean;
-  otlpEndpoint?: string;
-  otlpServiceName: string;
-  corsAllowOrigin?: string[];
-  apiKey?: string[];
-  apiKeyFile?: string;
-  metricsApiKey?: string[];
-  /** MiB. */
-  responseCacheSize: number;
-  watermarkGamma: number;
-  watermarkDelta: number;
-  disableGrammarSupport: boolean;
-  validationWorkers: number;
-  gracefulTerminationTimeout: number;
-  threads?: number;
-  threadsBatch?: number;
-  gpuLayers: number;
-  flashAttn: 'auto' | 'on' | 'off';
-  ubatchSize: number;
-  kvCacheDtype?: string;
-  mmap: boolean;
-  disableMmap: boolean;
-  useMlock: boolean;
-  disablePrefixCaching: boolean;
-  allowRuntimeLora: boolean;
-}
+};
 
 const DEFAULT_MAX_TOTAL_TOKENS = 4096;
-const DEFAULT_MAX_BATCH_SIZE = 64;
 const MAX_SEQUENCES = 256;
 /** The request length the default KV pool is sized for: max_batch_size requests of it at once. */
 export const TYPICAL_REQUEST_TOKENS = 1024;
@@ -217,7 +169,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
   }
   if (maxTotalTokens > trained) warn(`max_total_tokens ${maxTotalTokens} exceeds the model's training context of ${trained} tokens: quality may degrade beyond it`);
 
-  const maxBatchSize = raw.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+  const maxBatchSize = raw.maxBatchSize;
   if (maxBatchSize < 1) throw new ConfigError('`max_batch_size` must be > 0');
   if (maxBatchSize > MAX_SEQUENCES) throw new ConfigError(`\`max_batch_size\` must be <= ${MAX_SEQUENCES} (llama.cpp sequence limit)`);
   const givenTotal = raw.maxBatchTotalTokens ?? raw.ctxSize;
@@ -240,10 +192,11 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     apiKeys: resolveApiKeys({ flag: '--api-key', values: raw.apiKey, file: raw.apiKeyFile === undefined ? undefined : { path: raw.apiKeyFile, flag: '--api-key-file' } }),
     metricsApiKeys: resolveApiKeys({ flag: '--metrics-api-key', values: raw.metricsApiKey }),
     gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
+    validationWorkers: raw.validationWorkers,
     responseCacheBytes: raw.responseCacheSize * 2 ** 20,
     allowRuntimeLora: raw.allowRuntimeLora,
     watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
-    computeType: process.env.COMPUTE_TYPE ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
+    computeType: raw.computeType ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
     otlp: resolveOtlp(raw.otlpEndpoint, raw.otlpServiceName, warn),
     limits: {
       maxConcurrentRequests: raw.maxConcurrentRequests,

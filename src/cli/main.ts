@@ -8,7 +8,7 @@ import { FrontDoor, LoadingStatus } from '../server/front-door.js';
 import { basename } from 'node:path';
 import { buildMetricsApp } from '../server/metrics-app.js';
 import type { Logger } from 'pino';
-import { buildCommand, ignoredFlagWarnings } from './options.js';
+import { buildCommand, ignoredFlagWarnings, parseOptions } from './options.js';
 import { ConfigError, kvBytesPerToken, resolveHostname, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type OtlpSettings, type RawOptions } from './config.js';
 import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
@@ -32,6 +32,7 @@ import { resolveTemplateSource } from './chat-template.js';
 import { PreprocessWorker } from '../preprocess/worker-client.js';
 import { Preprocessor } from '../preprocess/preprocessor.js';
 import type { Tracing } from '../tracing/provider.js';
+import type { ServerInfo } from '../api/operations.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 const VERSION = packageJson.version;
@@ -165,6 +166,118 @@ async function loadTracing(otlp: OtlpSettings, logger: Logger): Promise<Tracing>
   return startTracing({ ...otlp, serviceVersion: VERSION, warn: (message) => tracingLogger.warn(message) });
 }
 
+/** The engine thread's configuration: the model, the llama.cpp context and the scheduler. */
+function workerConfig(config: Config, layout: ReturnType<typeof initialLayout>): Parameters<typeof EngineClient.start>[0] {
+  const engine = config.engine;
+  return {
+    engine: {
+      modelPath: engine.modelPath,
+      sequenceContextSize: layout.sequenceCells,
+      maxSequences: layout.sequences,
+      maxBatchTokens: engine.maxBatchPrefillTokens + engine.maxBatchSize,
+      microBatchTokens: engine.microBatchTokens,
+      threads: engine.threads,
+      threadsBatch: engine.threadsBatch,
+      flashAttention: engine.flashAttention,
+      kvCacheType: engine.kvCacheType,
+      gpuLayers: engine.gpuLayers,
+      useMmap: engine.useMmap,
+      useMlock: engine.useMlock,
+      loraAdapters: engine.loraAdapters,
+    },
+    scheduler: {
+      maxSequences: engine.maxBatchSize,
+      poolCells: engine.kvPoolCells,
+      maxPrefillTokens: engine.maxBatchPrefillTokens,
+      prefixCaching: engine.prefixCaching,
+    },
+    watermark: config.watermark,
+  };
+}
+
+/**
+ * TGI's POST / defaults return_full_text by the model's hub pipeline tag: true for
+ * text-generation or when no tag is known (a local model), false for any other tag.
+ */
+function compatReturnFullText(pipelineTag: string | null): boolean {
+  return pipelineTag === null || pipelineTag === 'text-generation';
+}
+
+/** What GET /info reports. */
+function serverInfo(config: Config, model: ResolvedModel, pool: KvPool, cellBytes: number): ServerInfo {
+  return {
+    model_id: config.modelId,
+    model_sha: model.sha,
+    model_pipeline_tag: model.pipelineTag,
+    max_concurrent_requests: config.limits.maxConcurrentRequests,
+    max_best_of: config.limits.maxBestOf,
+    max_stop_sequences: config.limits.maxStopSequences,
+    max_input_tokens: config.limits.maxInputTokens,
+    max_total_tokens: config.limits.maxTotalTokens,
+    validation_workers: config.validationWorkers,
+    max_client_batch_size: config.limits.maxClientBatchSize,
+    // Extensions: the KV pool the running requests share, and the most that run at once.
+    max_batch_total_tokens: pool.cells,
+    max_batch_size: pool.maxSequences,
+    lora_adapters: config.limits.loraAdapters,
+    kv_cache_cells: pool.cells,
+    kv_cache_bytes: cellBytes * pool.cells,
+    router: 'tgi-node',
+    version: VERSION,
+    sha: null,
+    docker_label: null,
+  };
+}
+
+interface Endpoints {
+  loadSeconds: number;
+  /** The URL to click (a wildcard address reads as localhost). */
+  url: string;
+  /** Where the server listens, in words. */
+  listen: string;
+  /** Where the server listens, as a URL. */
+  listenUrl: string;
+  metricsUrl?: string;
+  tracing?: { url: string; serviceName: string };
+}
+
+/** The startup summary: its lines, and the same facts as fields for JSON logs. */
+function startupSummary(config: Config, engine: EngineClient, pool: KvPool, at: Endpoints): { fields: Record<string, unknown>; lines: string[] } {
+  const info = engine.info;
+  const ctx = engine.context;
+  const cellBytes = kvBytesPerToken(info);
+  const fields = {
+    model: config.modelId,
+    architecture: info.architecture,
+    parameters: info.parameterCount,
+    sizeBytes: info.sizeBytes,
+    trainedContext: info.trainedContext,
+    kvCacheTokens: pool.cells,
+    kvCacheBytes: cellBytes * pool.cells,
+    maxTotalTokens: config.limits.maxTotalTokens,
+    maxInputTokens: config.limits.maxInputTokens,
+    maxBatchSize: engine.limits.maxSequences,
+    maxPrefillTokens: engine.limits.maxPrefillTokens,
+    threads: ctx.threads,
+    threadsBatch: ctx.threadsBatch,
+    weightsInHugePages: ctx.weightsInHugePages,
+    loadSeconds: Number(at.loadSeconds.toFixed(2)),
+    url: at.url,
+    ...(at.metricsUrl ? { metricsUrl: at.metricsUrl } : {}),
+    ...(at.tracing ? { tracesUrl: at.tracing.url } : {}),
+    listen: at.listenUrl,
+  };
+  const lines = [
+    `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} of ${info.description} weights, vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
+    `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
+    kvPoolLine(pool, cellBytes, config.limits.maxTotalTokens),
+    `Engine: prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${at.loadSeconds.toFixed(2)} s`,
+    `Listening on ${at.listen}${at.metricsUrl ? `; metrics also on ${at.metricsUrl}` : ''}`,
+  ];
+  if (at.tracing) lines.push(`Tracing: spans of the generation requests go to ${at.tracing.url} (OTLP/HTTP) as service ${at.tracing.serviceName}`);
+  return { fields, lines };
+}
+
 async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger, door: FrontDoor): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   door.status.update('loading', 0);
@@ -176,30 +289,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const pool = { cells: config.engine.kvPoolCells, maxSequences: config.engine.maxBatchSize };
   const layout = initialLayout(pool);
   const engine = await EngineClient.start(
-    {
-      engine: {
-        modelPath: config.engine.modelPath,
-        sequenceContextSize: layout.sequenceCells,
-        maxSequences: layout.sequences,
-        maxBatchTokens: config.engine.maxBatchPrefillTokens + config.engine.maxBatchSize,
-        microBatchTokens: config.engine.microBatchTokens,
-        threads: config.engine.threads,
-        threadsBatch: config.engine.threadsBatch,
-        flashAttention: config.engine.flashAttention,
-        kvCacheType: config.engine.kvCacheType,
-        gpuLayers: config.engine.gpuLayers,
-        useMmap: config.engine.useMmap,
-        useMlock: config.engine.useMlock,
-        loraAdapters: config.engine.loraAdapters,
-      },
-      scheduler: {
-        maxSequences: config.engine.maxBatchSize,
-        poolCells: config.engine.kvPoolCells,
-        maxPrefillTokens: config.engine.maxBatchPrefillTokens,
-        prefixCaching: config.engine.prefixCaching,
-      },
-      watermark: config.watermark,
-    },
+    workerConfig(config, layout),
     {
       onProgress: (fraction) => {
         progress.update(fraction);
@@ -241,7 +331,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     apiKeys: config.apiKeys,
     metricsApiKeys: config.metricsApiKeys,
     computeType: config.computeType,
-    compatReturnFullText: true,
+    compatReturnFullText: compatReturnFullText(model.pipelineTag),
     prompter,
     servedModel: config.servedModelName,
     watermark: config.watermark,
@@ -249,28 +339,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     responseCacheBytes: config.responseCacheBytes,
     modelCreated: Math.floor(statSync(config.engine.modelPath).mtimeMs / 1000),
     runtimeLora: { enabled: config.allowRuntimeLora, modelPath: config.engine.modelPath },
-    info: {
-      model_id: config.modelId,
-      model_sha: model.sha,
-      model_pipeline_tag: model.pipelineTag,
-      max_concurrent_requests: config.limits.maxConcurrentRequests,
-      max_best_of: config.limits.maxBestOf,
-      max_stop_sequences: config.limits.maxStopSequences,
-      max_input_tokens: config.limits.maxInputTokens,
-      max_total_tokens: config.limits.maxTotalTokens,
-      validation_workers: 2,
-      max_client_batch_size: config.limits.maxClientBatchSize,
-      // Extensions: the KV pool the running requests share, and the most that run at once.
-      max_batch_total_tokens: pool.cells,
-      max_batch_size: pool.maxSequences,
-      lora_adapters: config.limits.loraAdapters,
-      kv_cache_cells: pool.cells,
-      kv_cache_bytes: kvBytesPerToken(info) * pool.cells,
-      router: 'tgi-node',
-      version: VERSION,
-      sha: null,
-      docker_label: null,
-    },
+    info: serverInfo(config, model, pool, kvBytesPerToken(info)),
   });
   // Fastify closes only servers it started listening: the shutdown closes this one (see shutdown.ts).
   const requests = new InFlightRequests(app);
@@ -284,38 +353,16 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
     await metricsApp.listen({ host: config.hostname, port: config.prometheusPort });
     metricsUrl = `http://${host}:${(metricsApp.server.address() as { port: number }).port}/metrics`;
   }
-  const ctx = engine.context;
-  const summary = {
-      model: config.modelId,
-      architecture: info.architecture,
-      parameters: info.parameterCount,
-      sizeBytes: info.sizeBytes,
-      trainedContext: info.trainedContext,
-      kvCacheTokens: pool.cells,
-      kvCacheBytes: kvBytesPerToken(info) * pool.cells,
-      maxTotalTokens: config.limits.maxTotalTokens,
-      maxInputTokens: config.limits.maxInputTokens,
-      maxBatchSize: engine.limits.maxSequences,
-      maxPrefillTokens: engine.limits.maxPrefillTokens,
-      threads: ctx.threads,
-      threadsBatch: ctx.threadsBatch,
-      weightsInHugePages: ctx.weightsInHugePages,
-      loadSeconds: Number(loadSeconds.toFixed(2)),
-      url: `http://${host}:${port}`,
-      ...(metricsUrl ? { metricsUrl } : {}),
-      ...(tracing ? { tracesUrl: tracing.url } : {}),
-      listen: `http://${urlHost(config.hostname)}:${port}`,
-  };
-  const lines = [
-      `Model ${config.modelId}: ${info.architecture}, ${formatCount(info.parameterCount)} parameters, ${formatBytes(info.sizeBytes)} of ${info.description} weights, vocabulary ${info.vocabSize} (${info.vocabType}), trained context ${info.trainedContext}`,
-      `Limits: max_total_tokens ${config.limits.maxTotalTokens}, max_input_tokens ${config.limits.maxInputTokens}, max_concurrent_requests ${config.limits.maxConcurrentRequests}`,
-      kvPoolLine(pool, kvBytesPerToken(info), config.limits.maxTotalTokens),
-      `Engine: prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${loadSeconds.toFixed(2)} s`,
-      `Listening on ${listenDescription(config.hostname, port)}${metricsUrl ? `; metrics also on ${metricsUrl}` : ''}`,
-  ];
-  if (tracing && config.otlp) lines.push(`Tracing: spans of the generation requests go to ${tracing.url} (OTLP/HTTP) as service ${config.otlp.serviceName}`);
-  if (config.jsonOutput) logger.info(summary, lines.join('; '));
-  else for (const line of lines) logger.info(line);
+  const summary = startupSummary(config, engine, pool, {
+    loadSeconds,
+    url: `http://${host}:${port}`,
+    listen: listenDescription(config.hostname, port),
+    listenUrl: `http://${urlHost(config.hostname)}:${port}`,
+    metricsUrl,
+    tracing: tracing && config.otlp ? { url: tracing.url, serviceName: config.otlp.serviceName } : undefined,
+  });
+  if (config.jsonOutput) logger.info(summary.fields, summary.lines.join('; '));
+  else for (const line of summary.lines) logger.info(line);
 
   const shutdown = new GracefulShutdown({ app, engine, requests, logger, tracing, graceSeconds: config.gracefulTerminationSeconds, exit: (code) => process.exit(code) });
   process.on('SIGINT', () => shutdown.onSignal('SIGINT'));
@@ -333,11 +380,11 @@ function defaultServedName(model: ResolvedModel): string {
 async function main(): Promise<void> {
   const command = buildCommand(VERSION);
   command.parse(process.argv);
-  const raw = command.opts() as RawOptions & { env?: boolean };
-  if (raw.env) {
+  if (command.getOptionValue('env') === true) {
     printEnvironment();
     return;
   }
+  const raw = parseOptions(command);
   const logger = createLogger(raw.jsonOutput);
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
