@@ -172,10 +172,14 @@ describe('launcher', () => {
     assert.deepEqual([...read].filter((name) => !known.has(name) && !new RegExp(`\\b${name}\\b`).test(documented)), [], 'variables read but not in the table');
   });
 
-  it('npm ci has nothing to warn about: every locked package runs on Node 20, every install script is decided', () => {
+  it('npm ci has nothing to warn about: every locked package runs on each tested Node, every install script is decided', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
     const node20 = [20, 999, 0];
+    // The other versions CI tests, as pinned in the script that runs the suite on them.
+    const pinned = /const PINNED = \[([^\]]*)\]/.exec(readFileSync(join(ROOT, 'scripts', 'test-node-versions.mjs'), 'utf8'))![1];
+    const others = [...pinned.matchAll(/'([\d.]+)'/g)].map((m) => m[1].split('.').map(Number));
+    assert.deepEqual(others.map((v) => v[0]), [22, 24]);
     const parse = (v: string) => v.replace(/^v/, '').split('.').map((n) => (n === 'x' || n === '' ? 0 : Number(n)));
     const compare = (a: number[], b: number[]) => a[0] - b[0] || (a[1] ?? 0) - (b[1] ?? 0) || (a[2] ?? 0) - (b[2] ?? 0);
     const admits = (range: string, version: number[]): boolean =>
@@ -197,10 +201,13 @@ describe('launcher', () => {
             return c === 0;
           }),
       );
-    const tooNew = Object.entries(lock.packages as Record<string, { version?: string; engines?: { node?: string } }>)
-      .filter(([, entry]) => entry.engines?.node && !admits(entry.engines.node, node20))
-      .map(([path, entry]) => `${path}@${entry.version} wants Node ${entry.engines!.node}`);
-    assert.deepEqual(tooNew, []);
+    for (const version of [node20, ...others]) {
+      assert.ok(admits(pkg.engines.node, version), `engines admits Node ${version.join('.')}`);
+      const refused = Object.entries(lock.packages as Record<string, { version?: string; engines?: { node?: string } }>)
+        .filter(([, entry]) => entry.engines?.node && !admits(entry.engines.node, version))
+        .map(([path, entry]) => `${path}@${entry.version} wants Node ${entry.engines!.node}`);
+      assert.deepEqual(refused, [], `on Node ${version.join('.')}`);
+    }
     const scripts = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>)
       .filter(([path, entry]) => path !== '' && entry.hasInstallScript)
       .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
