@@ -344,6 +344,11 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   // Fastify closes only servers it started listening: the shutdown closes this one (see shutdown.ts).
   const requests = new InFlightRequests(app);
   await app.ready();
+  // The handlers are in place before the server answers or says it is ready: a signal sent then
+  // must drain, not meet the default action (which ends the process at once).
+  const shutdown = new GracefulShutdown({ app, engine, requests, logger, tracing, graceSeconds: config.gracefulTerminationSeconds, exit: (code) => process.exit(code) });
+  process.on('SIGINT', () => shutdown.onSignal('SIGINT'));
+  process.on('SIGTERM', () => shutdown.onSignal('SIGTERM'));
   door.open(route!);
   const port = door.port;
   const host = displayHost(config.hostname);
@@ -364,9 +369,6 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   if (config.jsonOutput) logger.info(summary.fields, summary.lines.join('; '));
   else for (const line of summary.lines) logger.info(line);
 
-  const shutdown = new GracefulShutdown({ app, engine, requests, logger, tracing, graceSeconds: config.gracefulTerminationSeconds, exit: (code) => process.exit(code) });
-  process.on('SIGINT', () => shutdown.onSignal('SIGINT'));
-  process.on('SIGTERM', () => shutdown.onSignal('SIGTERM'));
 }
 
 /**
