@@ -1,7 +1,7 @@
 // Runs validated requests on the engine for the route handlers: one stream of events, or a whole
 // collected generation, with timings, metrics and (when traced) spans. Route families (native,
 // OpenAI) share it.
-import type { EngineClient, GenerationStream } from '../runtime/worker-client.js';
+import type { Backend, RequestStream } from '../core/backend.js';
 import type { FinishInfo, GeneratedToken, PrefillToken } from '../core/request.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -40,7 +40,7 @@ export interface GeneratorLimits extends ValidationLimits {
 
 export class Generator {
   constructor(
-    readonly engine: EngineClient,
+    readonly backend: Backend,
     readonly tokenizer: Tokenizer,
     readonly limits: GeneratorLimits,
     readonly metrics: Metrics,
@@ -64,12 +64,12 @@ export class Generator {
     return release;
   }
 
-  start(validated: ValidatedGenerate): GenerationStream {
+  start(validated: ValidatedGenerate): RequestStream {
     this.metrics.inputLength.observe(validated.inputLength);
     this.metrics.maxNewTokens.observe(validated.request.maxNewTokens);
     if (validated.request.adapter !== undefined) this.metrics.adapterRequests.inc({ adapter: validated.request.adapter });
     traceSubmission(validated);
-    return this.engine.submit(validated.request);
+    return this.backend.submit(validated.request);
   }
 
   /** Runs to the end; aborting `cancel` (the client left, a sibling failed) stops it at once. */

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UsageJson } from '../api/openai.js';
 import { MessageError } from '../chat/messages.js';
 import { TemplateError } from '../chat/template.js';
-import type { GenerationStream, RequestEvent } from '../runtime/worker-client.js';
+import type { RequestEvent, RequestStream } from '../core/backend.js';
 import { OpenAiContextLengthError, OpenAiFieldError } from '../validation/openai.js';
 import { ValidationError, type ValidatedGenerate } from '../validation/generate.js';
 import { ApiError, requestEventError, templateError, validationError } from './errors.js';
@@ -42,7 +42,7 @@ export function asApiError(error: unknown, generator: Generator): never {
 }
 
 /** Events of several generations as they come, tagged with the generation's index. */
-export async function* mergeStreams(streams: GenerationStream[]): AsyncGenerator<{ index: number; event: RequestEvent }> {
+export async function* mergeStreams(streams: RequestStream[]): AsyncGenerator<{ index: number; event: RequestEvent }> {
   const next = (index: number) => streams[index].next().then((result) => ({ index, result }));
   const pending = new Map(streams.map((_, index) => [index, next(index)]));
   while (pending.size > 0) {
