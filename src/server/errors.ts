@@ -1,5 +1,10 @@
 // Errors of the two route families: TGI's native {"error": "...", "error_type": "..."} and
 // OpenAI's {"error": {"message", "type", "param", "code"}}, each with its HTTP status.
+import { MessageError } from '../chat/messages.js';
+import { TemplateError } from '../chat/template.js';
+import { OpenAiContextLengthError, OpenAiFieldError } from '../validation/openai.js';
+import { ValidationError } from '../validation/generate.js';
+
 export type ErrorFamily = 'native' | 'openai';
 
 export interface OpenAiErrorJson {
@@ -48,5 +53,20 @@ export const generationError = (message: string) => new ApiError(424, 'generatio
 export const unhealthyError = () => new ApiError(503, 'healthcheck', 'unhealthy');
 export const templateError = (message: string) => new ApiError(422, 'template_error', `Template error: ${message}`);
 export const shuttingDownError = () => new ApiError(503, 'shutdown', 'The server is shutting down');
+/**
+ * The answer to a request-level failure of checking, templating or planning a request (which the
+ * lifecycle counts as a validation failure); undefined for any other error.
+ */
+export function requestError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  // OpenAI's status and code for it (400, context_length_exceeded), which clients act on.
+  if (error instanceof OpenAiContextLengthError) return new ApiError(400, 'context_length_exceeded', error.message, error.param);
+  if (error instanceof OpenAiFieldError) return validationError(error.message, error.param);
+  if (error instanceof ValidationError) return validationError(error.message);
+  if (error instanceof MessageError) return validationError(error.message, error.param);
+  if (error instanceof TemplateError) return templateError(error.message);
+  return undefined;
+}
+
 /** What a request's error event answers: 503 when shutdown stopped it, else TGI's generation error. */
 export const requestEventError = (event: { message: string; stopped?: boolean }) => (event.stopped ? shuttingDownError() : generationError(event.message));
