@@ -98,6 +98,27 @@ const faces: Face[] = [
 
 const streamUrl = (face: Face) => (face.name === 'native' ? '/generate_stream' : face.url);
 
+describe('request lifecycle: POST / and /invocations', () => {
+  it('answer a whole generation as a one-element array, with the full text for text-generation models', async () => {
+    const { t } = await setUp();
+    for (const url of ['/', '/invocations']) {
+      const r = await t.app.inject({ method: 'POST', url, payload: { inputs: 'Hello', parameters: { max_new_tokens: 4 } } });
+      assert.equal(r.statusCode, 200);
+      assert.deepEqual(r.json(), [{ generated_text: 'Hello' + FINISHED.tokens.join('') }]);
+    }
+    await t.app.close();
+  });
+
+  it('stream when the body asks to', async () => {
+    const { t } = await setUp();
+    const r = await t.app.inject({ method: 'POST', url: '/', payload: { inputs: 'Hello', parameters: { max_new_tokens: 4 }, stream: true } });
+    const events = sseData(r.body) as { generated_text: string | null }[];
+    assert.equal(events.length, FINISHED.tokens.length);
+    assert.equal(events.at(-1)!.generated_text, 'Hello' + FINISHED.tokens.join(''));
+    await t.app.close();
+  });
+});
+
 for (const face of faces) {
   describe(`request lifecycle: ${face.name}`, () => {
     it('answers a whole generation', async () => {
@@ -144,6 +165,20 @@ for (const face of faces) {
       assert.equal(backend.submitted.length, 0);
       assert.equal((await failures(t)).overloaded, 2);
       hold();
+      await t.app.close();
+    });
+
+    it('answers 422 in its family for a request that breaks a rule, and counts it', async () => {
+      const { t, backend } = await setUp();
+      const body = face.body(false);
+      const r = await t.app.inject({ method: 'POST', url: face.url, payload: face.name === 'native' ? { ...body, parameters: { top_p: 2 } } : { ...body, top_p: 2 } });
+      assert.equal(r.statusCode, 422);
+      const json = r.json();
+      if (face.name === 'native') assert.equal(json.error_type, 'validation');
+      else assert.deepEqual({ type: json.error.type, code: json.error.code, param: json.error.param }, { type: 'invalid_request_error', code: 'validation', param: 'top_p' });
+      assert.equal(backend.submitted.length, 0);
+      assert.equal((await failures(t)).validation, 1);
+      assert.equal(t.generator.permits.available, t.generator.permits.capacity);
       await t.app.close();
     });
 
