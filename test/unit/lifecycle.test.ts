@@ -205,6 +205,24 @@ for (const face of faces) {
       await t.app.close();
     });
 
+    it('answers 503 in its family when shutdown stops the generation', async () => {
+      const { t, backend } = await setUp(HANGING);
+      const shutdown = face.name === 'native' ? { error: 'The server is shutting down', error_type: 'shutdown' } : { error: { message: 'The server is shutting down', type: 'server_error', param: null, code: 'shutdown' } };
+      const whole = t.app.inject({ method: 'POST', url: face.url, payload: face.body(false) });
+      await until(() => backend.open === 1);
+      backend.stopAll();
+      const r = await whole;
+      assert.equal(r.statusCode, 503);
+      assert.deepEqual(r.json(), shutdown);
+      const streamed = t.app.inject({ method: 'POST', url: streamUrl(face), payload: face.body(true) });
+      await until(() => backend.open === 1);
+      backend.stopAll();
+      const events = sseData((await streamed).body);
+      assert.deepEqual(events.slice(events.length - 1 - face.endMarker.length), [shutdown, ...face.endMarker]);
+      assert.equal(t.generator.permits.available, t.generator.permits.capacity);
+      await t.app.close();
+    });
+
     for (const stream of [true, false]) {
       it(`cancels the generation when the client leaves (${stream ? 'stream' : 'whole answer'}), and counts it`, async () => {
         const { t, backend } = await setUp(HANGING);
