@@ -4,7 +4,7 @@
 import type { EngineEvent, GenerationRequest } from './request.js';
 
 /** A request's error event; `stopped` when stopAll ended it, not a failure. */
-export type RequestError = Extract<EngineEvent, { kind: 'error' }> & { stopped?: boolean };
+type RequestError = Extract<EngineEvent, { kind: 'error' }> & { stopped?: boolean };
 /** What a request's stream yields: its prefill, its tokens (the last with its finish), or its error. */
 export type RequestEvent = Exclude<EngineEvent, { kind: 'dropped' | 'error' }> | RequestError;
 

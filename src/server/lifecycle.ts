@@ -39,7 +39,7 @@ export interface FaceSpec<Body, Plan> {
    * after planning, and the errors before it are HTTP errors.
    */
   earlyStream?(body: Body): Record<string, string>;
-  /** Streams the generations, through `streamGenerations`; `sse` is the stream when it opened early. */
+  /** Streams the generations, through `streamEvents`; `sse` is the stream when it opened early. */
   stream(plan: Plan, body: Body, start: number, request: FastifyRequest, reply: FastifyReply, sse?: SseWriter): Promise<void>;
   /** The whole answer, from `collectGenerations`. */
   complete(plan: Plan, body: Body, start: number, reply: FastifyReply): Promise<unknown>;
@@ -205,7 +205,7 @@ function endStreamWithError(sse: SseWriter, family: ErrorFamily, error: ApiError
   sse.end();
 }
 
-export interface StreamSpec {
+export interface EventStreamSpec {
   family: ErrorFamily;
   requests: readonly ValidatedGenerate[];
   start: number;
@@ -221,7 +221,7 @@ export interface StreamSpec {
  * Streams several generations on `sse`: cancellation when the client leaves, the in-band error
  * event and end marker when one fails, the metrics of each finish, the end marker after the last.
  */
-export async function streamGenerations(generator: Generator, sse: SseWriter, spec: StreamSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function streamEvents(generator: Generator, sse: SseWriter, spec: EventStreamSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const queued = now();
   const streams = spec.requests.map((v) => generator.start(v));
   const cancelAll = () => streams.forEach((s) => s.cancel());

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UsageJson } from '../api/openai.js';
 import type { ValidatedGenerate } from '../validation/generate.js';
 import type { Generator } from './generator.js';
-import { streamGenerations as streamOn, type GenerationEvent } from './lifecycle.js';
+import { streamEvents, type GenerationEvent } from './lifecycle.js';
 import { completionId, unixSeconds } from './openai-output.js';
 import { SseWriter } from './sse.js';
 
@@ -77,7 +77,7 @@ export function streamGenerations(generator: Generator, identity: OpenAiIdentity
   const send: Send = (choices) => sse.send(envelope(choices, null));
   let completionTokens = 0;
   const cached: { prompt: number; cachedTokens: number }[] = [];
-  return streamOn(
+  return streamEvents(
     generator,
     sse,
     {

@@ -14,7 +14,7 @@ import { parseBody } from '../../api/parse.js';
 import type { GeneratedToken } from '../../core/request.js';
 import { checkNativeParameters, validateGenerate, type ValidatedGenerate } from '../../validation/generate.js';
 import { characterCount, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
-import { collectGenerations, lifecycleHandler, streamGenerations, type RouteHandler } from '../lifecycle.js';
+import { collectGenerations, lifecycleHandler, streamEvents, type RouteHandler } from '../lifecycle.js';
 import { randomSeed, seedJson } from '../../sampling/random.js';
 
 export interface NativeRouteOptions {
@@ -96,7 +96,7 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
         const validated = planned.validated[0];
         const prefix = returnFullText(body) ? body.inputs : '';
         let index = 0;
-        return streamGenerations(
+        return streamEvents(
           generator,
           sse!,
           {
