@@ -122,7 +122,7 @@ function countedError(generator: Generator, error: unknown): unknown {
   return answer;
 }
 
-/** Aborted when the client disconnects before its response was written. */
+/** Calls `cancel` when the client disconnects before its response was written: the one place a request watches its connection. */
 function cancelOnClose(reply: FastifyReply, cancel: () => void): void {
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) cancel();
