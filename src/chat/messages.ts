@@ -4,14 +4,14 @@
 import type { ChatMessageJson, ToolJson } from '../api/openai.js';
 import type { ChatMessage, ChatToolCall, ToolDefinition } from './template.js';
 import { parseNestedJson, tooDeepMessage } from '../api/json-body.js';
+import { DomainError } from '../core/errors.js';
 
 /** A message the server cannot turn into template input; `param` is the JSON path of the field. */
-export class MessageError extends Error {
-  constructor(
-    readonly param: string,
-    message: string,
-  ) {
-    super(message);
+export class MessageError extends DomainError {
+  declare readonly param: string;
+
+  constructor(param: string, message: string) {
+    super('validation', message, param);
   }
 }
 

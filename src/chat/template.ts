@@ -3,6 +3,7 @@
 // `raise_exception`, `strftime_now`), on top of @huggingface/jinja. Where that library's semantics
 // differ from jinja2's on things chat templates use, ./jinja/interpreter.ts gives jinja2's behaviour
 // through the library's public `Interpreter.evaluate`. docs/chat-templates.md has the details.
+import { DomainError } from '../core/errors.js';
 import { Template } from '@huggingface/jinja';
 import { Environment, type SyntaxNode } from './jinja/runtime.js';
 import { collectPrintedExpressions, referencesVariable, rewriteGenerationBlocks } from './jinja/source.js';
@@ -43,8 +44,12 @@ export interface RenderInput {
 }
 
 /** A template that cannot be compiled or that failed while rendering (including `raise_exception`). */
-export class TemplateError extends Error {
+export class TemplateError extends DomainError {
   override name = 'TemplateError';
+
+  constructor(message: string) {
+    super('template', message);
+  }
 }
 
 function messageOf(error: unknown): string {

@@ -21,7 +21,6 @@ import { routeLlamaLogs } from '../engine/llama/logging.js';
 import { loadLlamaApi } from '../engine/llama/binding.js';
 import { EngineClient } from '../runtime/worker-client.js';
 import { Permits } from '../server/permits.js';
-import type { StepRecord } from '../scheduler/scheduler.js';
 import { Metrics } from '../metrics/registry.js';
 import { Generator } from '../server/generator.js';
 import { buildApp } from '../server/app.js';
@@ -312,7 +311,7 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   const vocabulary = vocabularyModel.vocabulary;
   const info = engine.info;
   const metrics = new Metrics({ ...config.limits, maxBatchTotalTokens: pool.cells });
-  engine.on('steps', (steps: StepRecord[]) => metrics.recordSteps(steps));
+  engine.onSteps((steps) => metrics.recordSteps(steps));
   const permits = new Permits(config.limits.maxConcurrentRequests);
   const preprocessor = new Preprocessor(vocabulary, prompter, await preprocessing);
   const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits, preprocessor);

@@ -3,14 +3,11 @@ import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import type { ResolvedContext } from '../engine/llama/engine.js';
 import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
-import type { EngineEvent, GenerationRequest } from '../core/request.js';
+import type { GenerationRequest } from '../core/request.js';
+import { AdapterChangeError, type Backend, type RequestEvent, type RequestStream, type StepRecord, type Unsubscribe } from '../core/backend.js';
 import type { ModelInfo } from '../engine/types.js';
 import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
 import type { LlamaLogLevel } from '../engine/llama/logging.js';
-
-/** A request's error event; `stopped` when stopAll ended it, not a failure. */
-export type RequestError = Extract<EngineEvent, { kind: 'error' }> & { stopped?: boolean };
-export type RequestEvent = Exclude<EngineEvent, { kind: 'dropped' | 'error' }> | RequestError;
 
 export interface StartHooks {
   onProgress?: (fraction: number) => void;
@@ -18,7 +15,7 @@ export interface StartHooks {
 }
 
 /** Events of one request, in order, as an async iterator; return() cancels the request. */
-export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
+export class GenerationStream implements RequestStream {
   private readonly buffered: RequestEvent[] = [];
   private waiter: ((result: IteratorResult<RequestEvent>) => void) | undefined;
   private done = false;
@@ -64,14 +61,8 @@ export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
   }
 }
 
-/** A LoRA adapter change the engine thread refused; `inUse`: requests still use the adapter. */
-export class AdapterChangeError extends Error {
-  constructor(message: string, readonly inUse: boolean) {
-    super(message);
-  }
-}
-
-export class EngineClient extends EventEmitter {
+/** The engine thread as the server's Backend. */
+export class EngineClient extends EventEmitter implements Backend {
   private readonly streams = new Map<number, GenerationStream>();
   private readonly adapterCalls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private lastCall = 0;
@@ -157,6 +148,16 @@ export class EngineClient extends EventEmitter {
     return stream;
   }
 
+  onSteps(listener: (steps: StepRecord[]) => void): Unsubscribe {
+    this.on('steps', listener);
+    return () => this.off('steps', listener);
+  }
+
+  onGenerationError(listener: (message: string) => void): Unsubscribe {
+    this.on('generation-error', listener);
+    return () => this.off('generation-error', listener);
+  }
+
   /** Loads or unloads a LoRA adapter on the engine thread, between two steps. */
   changeAdapter(op: 'load' | 'unload', id: string, path?: string): Promise<void> {
     const call = ++this.lastCall;
@@ -196,10 +197,8 @@ export class EngineClient extends EventEmitter {
       this.state = message.state;
       if (message.steps.length > 0) this.emit('steps', message.steps);
       for (const event of message.events) {
-        if (event.kind === 'dropped') {
-          this.emit('dropped', event.requestId);
-          continue;
-        }
+        // The engine thread's acknowledgement of a cancel: the stream was already closed then.
+        if (event.kind === 'dropped') continue;
         const stream = this.streams.get(event.requestId);
         if (!stream) continue;
         if (event.kind === 'error' || (event.kind === 'token' && event.finish)) this.streams.delete(event.requestId);

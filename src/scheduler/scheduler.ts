@@ -3,6 +3,7 @@
 // sequence plus chunks of prompts being prefilled.
 import type { Engine, StepEntry } from '../engine/types.js';
 import type { EngineEvent, GenerationRequest } from '../core/request.js';
+import type { SchedulerState, StepRecord } from '../core/backend.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import type { TokenChoice } from '../sampling/sampler.js';
 import { decodeGenerated } from './detokenizer.js';
@@ -24,27 +25,8 @@ export interface SchedulerLimits {
   prefixCaching: boolean;
 }
 
-export interface SchedulerState {
-  waiting: number;
-  running: number;
-  reservedTokens: number;
-  /** Prompt tokens whose KV cells were reused instead of recomputed, since start. */
-  reusedPromptTokens: number;
-  /** Prompt tokens computed, since start. */
-  prefilledTokens: number;
-  /** Requests that started from cached KV cells of an earlier or running prompt, since start. */
-  prefixCacheHits: number;
-  /** KV cells holding the tokens of running requests. */
-  usedCells: number;
-  /** KV cells of the pool, all sequences together. */
-  totalCells: number;
-  /** The pool's current division into sequence streams. */
-  layout: KvLayout;
-  /** Times the pool was divided anew, since start. */
-  relayouts: number;
-  /** Running and waiting requests per LoRA adapter (the base model's are not listed). */
-  adapters: { running: Record<string, number>; waiting: Record<string, number> };
-}
+/** The scheduler's figures and step records are part of the backend's contract (core/backend.ts). */
+export type { SchedulerState, StepRecord } from '../core/backend.js';
 
 function countByAdapter(requests: Iterable<GenerationRequest>): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -54,21 +36,6 @@ function countByAdapter(requests: Iterable<GenerationRequest>): Record<string, n
 
 /** An adapter cannot be unloaded while requests use it. */
 export class AdapterInUseError extends Error {}
-
-/** One engine step, for the tgi_batch_* metrics. */
-export interface StepRecord {
-  /** `prefill` when the step computed prompt tokens (with or without decodes), else `decode`. */
-  method: 'prefill' | 'decode';
-  ok: boolean;
-  /** Requests admitted into the batch at this step, and whether they joined requests already running. */
-  admitted: number;
-  joinedRunning: boolean;
-  /** Seconds: the whole step, the engine's forward pass, token choice with detokenization, and freeing the finished. */
-  total: number;
-  forward: number;
-  choice: number;
-  filter: number;
-}
 
 interface Waiting {
   request: GenerationRequest;

@@ -8,7 +8,7 @@ import { BodyShapeError } from '../api/parse.js';
 import { checkedJsonBody, stringifyJson } from '../api/json-body.js';
 import { registerAuth } from './auth.js';
 import { registerNotFound } from './not-found.js';
-import { ApiError, openAiErrorBody, type ErrorFamily } from './errors.js';
+import { ApiError, errorBody, type ErrorFamily } from './errors.js';
 import type { Generator } from './generator.js';
 import type { ChatPrompter } from '../chat/prompt.js';
 import type { OpenAiIdentity } from './openai-common.js';
@@ -155,9 +155,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       onMiss: () => metrics.responseCacheMisses.inc(),
     });
   }
-
-  const errorBody = (family: ErrorFamily | undefined, status: number, message: string, errorType: string, param: string | null = null) =>
-    family === 'openai' ? openAiErrorBody(status, message, errorType, param) : { error: message, error_type: errorType };
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;

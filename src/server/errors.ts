@@ -1,5 +1,8 @@
 // Errors of the two route families: TGI's native {"error": "...", "error_type": "..."} and
-// OpenAI's {"error": {"message", "type", "param", "code"}}, each with its HTTP status.
+// OpenAI's {"error": {"message", "type", "param", "code"}}, each with its HTTP status, and the one
+// mapping of the request errors the lower layers throw (DomainError, by kind) to them.
+import { DomainError } from '../core/errors.js';
+
 export type ErrorFamily = 'native' | 'openai';
 
 export interface OpenAiErrorJson {
@@ -18,6 +21,11 @@ export function openAiErrorBody(status: number, message: string, code: string | 
   return { error: { message, type: openAiType(status), param, code } };
 }
 
+/** The error body of a family: the one place a status, message and type become JSON. */
+export function errorBody(family: ErrorFamily | undefined, status: number, message: string, errorType: string, param: string | null = null): unknown {
+  return family === 'openai' ? openAiErrorBody(status, message, errorType, param) : { error: message, error_type: errorType };
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -33,12 +41,8 @@ export class ApiError extends Error {
     return { error: this.message, error_type: this.errorType };
   }
 
-  toOpenAi(): OpenAiErrorJson {
-    return openAiErrorBody(this.status, this.message, this.errorType, this.param);
-  }
-
   bodyFor(family: ErrorFamily): unknown {
-    return family === 'openai' ? this.toOpenAi() : this.toJSON();
+    return errorBody(family, this.status, this.message, this.errorType, this.param);
   }
 }
 
@@ -48,5 +52,24 @@ export const generationError = (message: string) => new ApiError(424, 'generatio
 export const unhealthyError = () => new ApiError(503, 'healthcheck', 'unhealthy');
 export const templateError = (message: string) => new ApiError(422, 'template_error', `Template error: ${message}`);
 export const shuttingDownError = () => new ApiError(503, 'shutdown', 'The server is shutting down');
+
+/**
+ * The answer to a request-level failure of checking, templating or planning a request (which the
+ * lifecycle counts as a validation failure), by its kind; undefined for any other error.
+ */
+export function requestError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (!(error instanceof DomainError)) return undefined;
+  switch (error.kind) {
+    case 'validation':
+      return validationError(error.message, error.param);
+    case 'context_length':
+      // OpenAI's status and code for it (400, context_length_exceeded), which clients act on.
+      return new ApiError(400, 'context_length_exceeded', error.message, error.param);
+    case 'template':
+      return templateError(error.message);
+  }
+}
+
 /** What a request's error event answers: 503 when shutdown stopped it, else TGI's generation error. */
 export const requestEventError = (event: { message: string; stopped?: boolean }) => (event.stopped ? shuttingDownError() : generationError(event.message));

@@ -1,14 +1,13 @@
-// Runs validated requests on the engine for the route handlers: one stream of events, or a whole
-// collected generation, with timings, metrics and (when traced) spans. Route families (native,
-// OpenAI) share it.
-import type { EngineClient, GenerationStream } from '../runtime/worker-client.js';
+// What the route handlers generate with: the backend, the vocabulary, the limits, the metrics and
+// permits; starting a validated request (its metrics and span), a finish's metrics, and the
+// headers and accounting of a finished generation. The request's life is in lifecycle.ts.
+import type { Backend, RequestStream } from '../core/backend.js';
 import type { FinishInfo, GeneratedToken, PrefillToken } from '../core/request.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Permits } from './permits.js';
 import { isDeterministic, type ValidatedGenerate, type ValidationLimits } from '../validation/generate.js';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, overloadedError, requestEventError, validationError } from './errors.js';
+import type { FastifyRequest } from 'fastify';
 import type { Preprocessor } from '../preprocess/preprocessor.js';
 import { traceFinish, traceSubmission } from './trace-events.js';
 
@@ -30,9 +29,6 @@ export interface CollectedGeneration {
   timings: Timings;
 }
 
-/** The client went away before the generation finished. */
-export class ClientGone extends Error {}
-
 export interface GeneratorLimits extends ValidationLimits {
   maxConcurrentRequests: number;
   maxClientBatchSize: number;
@@ -40,7 +36,7 @@ export interface GeneratorLimits extends ValidationLimits {
 
 export class Generator {
   constructor(
-    readonly engine: EngineClient,
+    readonly backend: Backend,
     readonly tokenizer: Tokenizer,
     readonly limits: GeneratorLimits,
     readonly metrics: Metrics,
@@ -49,64 +45,12 @@ export class Generator {
     readonly preprocessor: Preprocessor,
   ) {}
 
-  /** Permits for `count` sequences, or 429 `Model is overloaded` (422 if it can never fit); returns their release. */
-  acquire(count: number): () => void {
-    if (count > this.permits.capacity) {
-      // No amount of waiting lets it run: a 429 would be retried forever.
-      this.metrics.fail('validation');
-      throw validationError(`this request needs ${count} sequences at once (prompts x choices), and this server runs at most ${this.permits.capacity} (--max-concurrent-requests)`);
-    }
-    const release = this.permits.tryAcquire(count);
-    if (!release) {
-      this.metrics.fail('overloaded');
-      throw overloadedError();
-    }
-    return release;
-  }
-
-  start(validated: ValidatedGenerate): GenerationStream {
+  start(validated: ValidatedGenerate): RequestStream {
     this.metrics.inputLength.observe(validated.inputLength);
     this.metrics.maxNewTokens.observe(validated.request.maxNewTokens);
     if (validated.request.adapter !== undefined) this.metrics.adapterRequests.inc({ adapter: validated.request.adapter });
     traceSubmission(validated);
-    return this.engine.submit(validated.request);
-  }
-
-  /** Runs to the end; aborting `cancel` (the client left, a sibling failed) stops it at once. */
-  async collect(validated: ValidatedGenerate, start: number, cancel: AbortSignal): Promise<CollectedGeneration> {
-    const queued = now();
-    const stream = this.start(validated);
-    let gone = false;
-    const onAbort = () => {
-      gone = true;
-      stream.cancel();
-    };
-    if (cancel.aborted) onAbort();
-    else cancel.addEventListener('abort', onAbort, { once: true });
-    let prefill: PrefillToken[] = [];
-    const tokens: GeneratedToken[] = [];
-    const topTokens: GeneratedToken[][] = [];
-    for await (const event of stream) {
-      if (event.kind === 'prefill') prefill = event.tokens;
-      else if (event.kind === 'error') {
-        this.metrics.fail('generation');
-        throw requestEventError(event);
-      } else {
-        tokens.push(event.token);
-        if (event.topTokens) topTokens.push(event.topTokens);
-        if (event.finish) {
-          const timings = { start, queued, batchStart: event.finish.startedAt, end: now() };
-          this.recordSuccess(timings, event.finish);
-          return { validated, prefill, tokens, topTokens, finish: event.finish, timings };
-        }
-      }
-    }
-    if (gone) {
-      this.metrics.fail('dropped');
-      throw new ClientGone();
-    }
-    this.metrics.fail('incomplete');
-    throw new ApiError(500, 'incomplete_generation', 'Incomplete generation');
+    return this.backend.submit(validated.request);
   }
 
   /** A sequence finished: its metrics, and its spans when the request is traced. */
@@ -129,15 +73,6 @@ export class Generator {
 export function meanLogprob(g: CollectedGeneration): number {
   if (g.tokens.length === 0) return -Infinity;
   return g.tokens.reduce((sum, t) => sum + t.logprob, 0) / g.tokens.length;
-}
-
-/** Aborted when the client disconnects before its response was written. */
-export function clientGone(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller;
 }
 
 /** TGI's timing and accounting headers of a finished non-streaming generation. */

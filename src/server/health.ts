@@ -1,12 +1,10 @@
 // TGI's health rule: healthy while no generation has failed since the last check; after a
 // failure, /health runs a real one-token generation and its outcome is the answer (and the new flag).
 import type { GenerationRequest } from '../core/request.js';
-import type { RequestEvent } from '../runtime/worker-client.js';
+import type { Backend, RequestEvent } from '../core/backend.js';
 
 /** What the check needs of the engine: whether its thread runs, its failures, and a way to generate. */
-export interface HealthEngine {
-  readonly healthy: boolean;
-  on(event: 'generation-error', listener: () => void): unknown;
+export interface HealthEngine extends Pick<Backend, 'healthy' | 'onGenerationError'> {
   submit(request: Omit<GenerationRequest, 'id'>): AsyncIterable<RequestEvent>;
 }
 
@@ -19,7 +17,7 @@ export class HealthCheck {
     /** The probe's prompt ("liveness", as TGI's). */
     private readonly probeIds: number[],
   ) {
-    engine.on('generation-error', () => (this.trusted = false));
+    engine.onGenerationError(() => (this.trusted = false));
   }
 
   /** True while the engine thread runs and, after a failed generation, a probe succeeds. */

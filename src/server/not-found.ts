@@ -2,13 +2,13 @@
 // method. TGI answers both with an empty body; here each gets the JSON error body of its route
 // family: OpenAI's under /v1/, TGI's {"error", "error_type"} elsewhere.
 import type { FastifyInstance } from 'fastify';
-import { openAiErrorBody, type ErrorFamily } from './errors.js';
+import { errorBody, type ErrorFamily } from './errors.js';
 
 export const familyOfPath = (path: string): ErrorFamily => (path.startsWith('/v1/') ? 'openai' : 'native');
 
 export function notFoundBody(family: ErrorFamily, status: 404 | 405, message: string): unknown {
   const errorType = status === 404 ? 'not_found' : 'method_not_allowed';
-  return family === 'openai' ? openAiErrorBody(status, message, errorType) : { error: message, error_type: errorType };
+  return errorBody(family, status, message, errorType);
 }
 
 /** Registers the answer; call before the routes, whose paths and methods it collects. */

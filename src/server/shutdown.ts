@@ -5,7 +5,7 @@
 // first (for at most FLUSH_MS).
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { EngineClient } from '../runtime/worker-client.js';
+import type { Backend } from '../core/backend.js';
 import type { InFlightRequests } from './in-flight.js';
 
 /** How long stopped requests get to send their error before their connections are cut. */
@@ -15,7 +15,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ShutdownOptions {
   app: FastifyInstance;
-  engine: EngineClient;
+  engine: Backend;
   requests: InFlightRequests;
   logger: Logger;
   graceSeconds: number;

@@ -53,9 +53,23 @@ function checkedAdapter(id: string, loaded: readonly string[]): string {
 }
 
 /** best_of limits, checked before anything else when best_of > 1. */
-export function validateBestOf(bestOf: number, limits: Pick<ValidationLimits, 'maxBestOf'>): void {
+function validateBestOf(bestOf: number, limits: Pick<ValidationLimits, 'maxBestOf'>): void {
   if (limits.maxBestOf === 1 && bestOf !== 1) throw new ValidationError('`best_of` != 1 is not allowed for this endpoint');
   if (bestOf > limits.maxBestOf) throw new ValidationError(`\`best_of\` must be > 0 and <= ${limits.maxBestOf}. Given: ${bestOf}`);
+}
+
+/**
+ * TGI's rules on a native request's parameters that depend on how it is answered, checked before
+ * anything else: a stream runs one sequence without prompt details; best_of's limits otherwise.
+ */
+export function checkNativeParameters(parameters: GenerateParameters | undefined, limits: Pick<ValidationLimits, 'maxBestOf'>, streaming: boolean): void {
+  if (streaming) {
+    if (parameters?.best_of != null && parameters.best_of !== 1) throw new ValidationError('`best_of` != 1 is not supported when streaming tokens');
+    if (parameters?.decoder_input_details) throw new ValidationError('`decoder_input_details` == true is not supported when streaming tokens');
+    return;
+  }
+  const bestOf = parameters?.best_of ?? 1;
+  if (bestOf > 1) validateBestOf(bestOf, limits);
 }
 
 export interface ValidateOptions {

@@ -13,7 +13,7 @@ export type CompileGrammar = (spec: GrammarSpec) => Promise<GrammarSpec>;
 
 type Grammar = z.infer<typeof GrammarSchema>;
 
-class GrammarError extends ValidationError {
+class GrammarRuleError extends ValidationError {
   constructor(message: string) {
     super(message, 'grammar');
   }
@@ -24,36 +24,36 @@ function schemaOf(grammar: Grammar): unknown {
   let value = grammar.value;
   if (grammar.type === 'json_schema') {
     const inner = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { schema?: unknown }).schema : undefined;
-    if (inner === undefined) throw new GrammarError('grammar is not valid: a json_schema grammar takes {"name": ..., "schema": {...}}');
+    if (inner === undefined) throw new GrammarRuleError('grammar is not valid: a json_schema grammar takes {"name": ..., "schema": {...}}');
     return inner;
   }
   if (typeof value === 'string') {
     try {
       value = JSON.parse(value);
     } catch (error) {
-      throw new GrammarError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
+      throw new GrammarRuleError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (value === null || (typeof value !== 'object' && typeof value !== 'boolean')) throw new GrammarError('grammar is not supported');
+  if (value === null || (typeof value !== 'object' && typeof value !== 'boolean')) throw new GrammarRuleError('grammar is not supported');
   return value;
 }
 
 /** The spec a `grammar` (or response_format) stands for, not compiled yet. */
 export function grammarSpecOf(grammar: Grammar): GrammarSpec {
   if (grammar.type === 'regex') {
-    if (typeof grammar.value !== 'string') throw new GrammarError('grammar is not valid: a regex grammar takes its pattern as a string');
+    if (typeof grammar.value !== 'string') throw new GrammarRuleError('grammar is not valid: a regex grammar takes its pattern as a string');
     return { type: 'regex', pattern: grammar.value };
   }
   return { type: 'json-schema', schema: schemaOf(grammar), whitespace: 'compact' };
 }
 
 export async function validateGrammar(grammar: Grammar, disabled: boolean, compile: CompileGrammar): Promise<GrammarSpec> {
-  if (disabled) throw new GrammarError('grammar is not supported');
+  if (disabled) throw new GrammarRuleError('grammar is not supported');
   const spec = grammarSpecOf(grammar);
   try {
     return await compile(spec);
   } catch (error) {
-    if (error instanceof SchemaError) throw new GrammarError(`grammar is not valid: ${error.detail}`);
-    throw new GrammarError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof SchemaError) throw new GrammarRuleError(`grammar is not valid: ${error.detail}`);
+    throw new GrammarRuleError(`grammar is not valid: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

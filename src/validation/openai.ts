@@ -6,14 +6,14 @@ import type { SamplingParams } from '../sampling/params.js';
 import { randomSeed } from '../sampling/random.js';
 import { validateGenerate, ValidationError, type TextTokenizer, type ValidatedGenerate, type ValidationLimits } from './generate.js';
 import { ContextLengthError } from './validation-error.js';
+import { DomainError } from '../core/errors.js';
 
 /** A rule of the OpenAI API broken by a request field. */
-export class OpenAiFieldError extends Error {
-  constructor(
-    readonly param: string,
-    message: string,
-  ) {
-    super(message);
+export class OpenAiFieldError extends DomainError {
+  declare readonly param: string;
+
+  constructor(param: string, message: string) {
+    super('validation', message, param);
   }
 }
 
@@ -43,12 +43,11 @@ export interface OpenAiSamplingFields {
  * A prompt that, with the completion asked for, does not fit the model's context: OpenAI's
  * `context_length_exceeded`, which clients read to trim a conversation.
  */
-export class OpenAiContextLengthError extends Error {
-  constructor(
-    readonly param: string,
-    message: string,
-  ) {
-    super(message);
+export class OpenAiContextLengthError extends DomainError {
+  declare readonly param: string;
+
+  constructor(param: string, message: string) {
+    super('context_length', message, param);
   }
 }
 

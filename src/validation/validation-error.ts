@@ -1,13 +1,15 @@
 // A broken validation rule, with TGI's message.
+import { DomainError } from '../core/errors.js';
 
 /** A rule violation; `message` is the text after "Input validation error: ". */
-export class ValidationError extends Error {
+export class ValidationError extends DomainError {
   constructor(
     message: string,
     /** The parameter at fault, where callers name it differently (the OpenAI routes' `param`). */
     readonly field?: 'grammar',
   ) {
-    super(message);
+    // TGI's bodies name no field: a face that does maps `field` to its own name.
+    super('validation', message);
   }
 }
 

@@ -5,13 +5,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { HealthCheck } from '../../src/server/health.js';
-import type { RequestEvent } from '../../src/runtime/worker-client.js';
+import type { RequestEvent } from '../../src/core/backend.js';
 import type { GenerationRequest } from '../../src/core/request.js';
 
 class StandInEngine extends EventEmitter {
   healthy = true;
   probes: Omit<GenerationRequest, 'id'>[] = [];
   failNext = false;
+
+  onGenerationError(listener: (message: string) => void): () => void {
+    this.on('generation-error', listener);
+    return () => this.off('generation-error', listener);
+  }
 
   async *submit(request: Omit<GenerationRequest, 'id'>): AsyncIterable<RequestEvent> {
     this.probes.push(request);

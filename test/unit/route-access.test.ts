@@ -2,9 +2,8 @@
 // stated, and one that works on request content is protected unless listed as open in auth.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppOptions } from '../../src/server/app.js';
+import { inProcessApp } from '../helpers/in-process-app.js';
 import { routeAccess, type RouteAccess } from '../../src/server/auth.js';
 
 const EXPECTED: Record<string, RouteAccess> = {
@@ -60,22 +59,7 @@ function servedRoutes(app: FastifyInstance): string[] {
 
 describe('route access', () => {
   it('every served route needs the key stated for it', async () => {
-    const options = {
-      generator: {
-        limits: { maxInputTokens: 10, maxTotalTokens: 20, maxStopSequences: 4, maxBestOf: 2, maxTopNTokens: 5, loraAdapters: [] },
-        tokenizer: { tokenize: () => new Int32Array(1) },
-        engine: { healthy: true, on: () => undefined },
-      },
-      info: { version: 'test', docker_label: null },
-      logger: pino({ level: 'silent' }),
-      payloadLimit: 1000,
-      corsAllowOrigins: [],
-      computeType: 'cpu',
-      compatReturnFullText: true,
-      prompter: {},
-      servedModel: 'test',
-    } as unknown as AppOptions;
-    const app = await buildApp(options);
+    const { app } = await inProcessApp();
     await app.ready();
     const served = servedRoutes(app);
     const access = Object.fromEntries(served.map((route) => {

@@ -10,9 +10,9 @@ import { parseOutput } from '../../chat/tools/output.js';
 import { ToolCallStream, type ToolDelta } from '../../chat/tools/stream.js';
 import { resolveToolChoice } from '../../validation/tools.js';
 import { newCallId, promptForCalls, setUpTools, toolCallsJson, toolText, type ToolSetup } from '../chat-tools.js';
-import type { GenerationEvent } from '../openai-common.js';
-import { characterCount, clientGone, generationHeaders, markReplayable, type Generator } from '../generator.js';
-import { cachedPromptTokens, openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
+import { characterCount, generationHeaders, markReplayable, type Generator } from '../generator.js';
+import { collectGenerations, lifecycleHandler, type GenerationEvent, type RouteHandler } from '../lifecycle.js';
+import { cachedPromptTokens, responseModel, streamGenerations, usageOf, type OpenAiIdentity } from '../openai-common.js';
 import { chatLogprob, completionId, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds } from '../openai-output.js';
 
 export interface ChatRouteOptions {
@@ -81,11 +81,7 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
   }
 
   async function complete(planned: ChatPlan, body: ChatRequest, start: number, reply: FastifyReply): Promise<ChatCompletionJson> {
-    const cancel = clientGone(reply);
-    const results = await Promise.all(planned.choices.map((v) => generator.collect(v, start, cancel.signal))).catch((error: unknown) => {
-      cancel.abort();
-      throw error;
-    });
+    const results = await collectGenerations(generator, planned.choices, start, reply);
     const choices = results.map((r, index): ChatChoiceJson => {
       const content = r.tokens.map((token, k) => ({ token, top: r.topTokens[k] })).filter(({ token }) => !token.special);
       const logprobs = planned.logprobs ? { content: content.map(({ token, top }) => chatLogprob(token, top, planned.topLogprobs)) } : null;
@@ -184,8 +180,10 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     );
   }
 
-  return openAiHandler(generator, {
+  return lifecycleHandler(generator, {
+    family: 'openai',
     parse: (body) => parseBody(ChatRequestSchema, body),
+    streams: (body) => body.stream === true,
     sequences: (body) => body.n ?? 1,
     plan,
     stream,

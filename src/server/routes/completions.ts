@@ -7,8 +7,9 @@ import type { ValidatedGenerate } from '../../validation/generate.js';
 import { grammarOfResponseFormat } from '../../validation/response-format.js';
 import { planOpenAiGeneration } from '../../validation/openai.js';
 import { validationError } from '../errors.js';
-import { characterCount, clientGone, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
-import { cachedPromptTokens, openAiHandler, responseModel, streamGenerations, usageOf, type OpenAiIdentity, type RouteHandler } from '../openai-common.js';
+import { characterCount, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
+import { collectGenerations, lifecycleHandler, type RouteHandler } from '../lifecycle.js';
+import { cachedPromptTokens, responseModel, streamGenerations, usageOf, type OpenAiIdentity } from '../openai-common.js';
 import { completionId, completionLogprobs, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds, type ScoredText } from '../openai-output.js';
 
 /** OpenAI's default for the legacy completions API. */
@@ -98,11 +99,7 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     planned.prompts.reduce((sum, _, p) => sum + planned.jobs.find((j) => j.prompt === p)!.validated.inputLength, 0);
 
   async function complete(planned: CompletionPlan, body: CompletionRequest, start: number, reply: FastifyReply): Promise<CompletionJson> {
-    const cancel = clientGone(reply);
-    const results = await Promise.all(planned.jobs.map((job) => generator.collect(job.validated, start, cancel.signal))).catch((error: unknown) => {
-      cancel.abort();
-      throw error;
-    });
+    const results = await collectGenerations(generator, planned.jobs.map((job) => job.validated), start, reply);
     const choices: CompletionChoiceJson[] = [];
     planned.prompts.forEach((prompt, p) => {
       const mine = results.filter((_, k) => planned.jobs[k].prompt === p);
@@ -180,8 +177,10 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     );
   }
 
-  return openAiHandler(generator, {
+  return lifecycleHandler(generator, {
+    family: 'openai',
     parse: (body) => parseBody(CompletionRequestSchema, body),
+    streams: (body) => body.stream === true,
     sequences: (body) => (typeof body.prompt === 'string' ? 1 : Math.max(1, body.prompt.length)) * Math.max(body.n ?? 1, body.best_of ?? 1),
     plan,
     stream,

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LoadLoraAdapterRequestSchema, UnloadLoraAdapterRequestSchema, type LoraAdapterResponse } from '../../api/lora.js';
 import { parseBody } from '../../api/parse.js';
-import { AdapterChangeError } from '../../runtime/worker-client.js';
+import { AdapterChangeError } from '../../core/backend.js';
 import { AdapterMismatchError, checkAdapterFits } from '../../lora/adapter-file.js';
 import { ApiError } from '../errors.js';
 import type { Generator } from '../generator.js';
@@ -29,7 +29,7 @@ export function registerLoraAdminRoutes(app: FastifyInstance, generator: Generat
     if (loaded.includes(body.lora_name)) throw new ApiError(422, 'validation', `LoRA adapter ${body.lora_name} is already loaded`, 'lora_name');
     try {
       await checkAdapterFits(body.lora_name, body.lora_path, options.modelPath);
-      await generator.engine.changeAdapter('load', body.lora_name, body.lora_path);
+      await generator.backend.changeAdapter('load', body.lora_name, body.lora_path);
     } catch (error) {
       if (error instanceof AdapterMismatchError || error instanceof AdapterChangeError) throw new ApiError(422, 'validation', error.message, 'lora_path');
       throw error;
@@ -43,7 +43,7 @@ export function registerLoraAdminRoutes(app: FastifyInstance, generator: Generat
     const body = parseBody(UnloadLoraAdapterRequestSchema, request.body);
     if (!loaded.includes(body.lora_name)) throw new ApiError(404, 'not_found', `LoRA adapter ${body.lora_name} is not loaded; the loaded ones are: ${loaded.join(', ') || 'none'}`, 'lora_name');
     try {
-      await generator.engine.changeAdapter('unload', body.lora_name);
+      await generator.backend.changeAdapter('unload', body.lora_name);
     } catch (error) {
       if (error instanceof AdapterChangeError) throw new ApiError(error.inUse ? 409 : 422, error.inUse ? 'adapter_in_use' : 'validation', error.message, 'lora_name');
       throw error;

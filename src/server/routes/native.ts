@@ -1,5 +1,5 @@
 // TGI's native generation routes: POST /generate, /generate_stream and / (compat).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import {
   CompatGenerateRequestSchema,
   GenerateRequestSchema,
@@ -12,11 +12,9 @@ import {
 } from '../../api/native.js';
 import { parseBody } from '../../api/parse.js';
 import type { GeneratedToken } from '../../core/request.js';
-import { validateBestOf, validateGenerate, ValidationError, type ValidatedGenerate } from '../../validation/generate.js';
-import { ApiError, overloadedError, requestEventError, validationError } from '../errors.js';
-import { characterCount, clientGone, meanLogprob, ClientGone, generationHeaders, markReplayable, now, type CollectedGeneration, type Generator } from '../generator.js';
-import { SseWriter } from '../sse.js';
-import { traceFailure } from '../trace-events.js';
+import { checkNativeParameters, validateGenerate, type ValidatedGenerate } from '../../validation/generate.js';
+import { characterCount, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
+import { collectGenerations, lifecycleHandler, streamEvents, type RouteHandler } from '../lifecycle.js';
 import { randomSeed, seedJson } from '../../sampling/random.js';
 
 export interface NativeRouteOptions {
@@ -29,86 +27,33 @@ export interface NativeRouteOptions {
 // Logprobs are f32 in TGI's responses.
 const token = (t: GeneratedToken): TokenJson => ({ id: t.id, text: t.text, logprob: Math.fround(t.logprob), special: t.special });
 
-
 export interface NativeHandlers {
   /** POST / (a generate request with an optional `stream` flag); /invocations reuses it. */
-  compat: (body: unknown, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  compat: RouteHandler;
+}
+
+/** A native body, parsed by its route (before the request is counted, as TGI counts well-formed ones). */
+interface NativeBody {
+  inputs: string;
+  parameters?: GenerateParameters | null;
+  stream?: boolean | null;
+}
+
+interface NativePlan {
+  /** The request validated once; best_of's other sequences are copies drawing from their own seeds. */
+  validated: ValidatedGenerate[];
+}
+
+interface NativeFace {
+  streams: (body: NativeBody) => boolean;
+  /** return_full_text when the request does not say. */
+  returnFullText: boolean;
+  /** POST / answers a whole generation as a one-element array. */
+  asArray: boolean;
 }
 
 export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteOptions): NativeHandlers {
   const { generator, computeType } = options;
-  const { metrics } = generator;
-
-  async function validate(inputs: string, parameters: GenerateParameters | undefined): Promise<ValidatedGenerate> {
-    try {
-      return await validateGenerate(inputs, parameters ?? {}, generator.limits, generator.preprocessor, { defaultDoSample: parameters === undefined });
-    } catch (error) {
-      if (error instanceof ValidationError) {
-        metrics.fail('validation');
-        throw validationError(error.message);
-      }
-      throw error;
-    }
-  }
-
-  async function generate(inputs: string, parameters: GenerateParameters | undefined, reply: FastifyReply, returnFullText: boolean): Promise<GenerateResponseJson | undefined> {
-    const start = now();
-    metrics.requestCount.inc();
-    const bestOf = parameters?.best_of ?? 1;
-    if (bestOf > 1) {
-      try {
-        validateBestOf(bestOf, generator.limits);
-      } catch (error) {
-        if (error instanceof ValidationError) {
-          metrics.fail('validation');
-          throw validationError(error.message);
-        }
-        throw error;
-      }
-    }
-    const sequences = Math.max(1, bestOf);
-    const release = generator.acquire(sequences);
-    try {
-      // Validated (tokenized, grammar compiled) once; each best_of sequence draws from its own seed
-      // (best_of > 1 forbids a seed, so every one is random).
-      const first = await validate(inputs, parameters);
-      // Token logprobs are shown in details and rank best_of; otherwise nobody reads them.
-      first.request.tokenLogprobs = first.details || first.decoderInputDetails || sequences > 1;
-      const validated = [first, ...Array.from({ length: sequences - 1 }, () => ({ ...first, request: { ...first.request, sampling: { ...first.request.sampling, seed: randomSeed() } } }))];
-      const cancel = clientGone(reply);
-      const results = await Promise.all(validated.map((v) => generator.collect(v, start, cancel.signal))).catch((error: unknown) => {
-        // One best_of sequence failed: the others are of no use any more.
-        cancel.abort();
-        throw error;
-      });
-      let best = 0;
-      for (let i = 1; i < results.length; i++) if (meanLogprob(results[i]) > meanLogprob(results[best])) best = i;
-      const winner = results[best];
-      const prefix = returnFullText ? inputs : '';
-      const response: GenerateResponseJson = { generated_text: prefix + winner.finish.generatedText };
-      const v = winner.validated;
-      if (v.details || v.decoderInputDetails) {
-        const details: DetailsJson = describe(winner);
-        if (v.request.topNTokens > 0) details.top_tokens = winner.topTokens.map((step) => step.map(token));
-        if (sequences > 1) {
-          details.best_of_sequences = results
-            .filter((_, i) => i !== best)
-            .map((r): BestOfSequenceJson => {
-              const d = describe(r);
-              const sequence: BestOfSequenceJson = { generated_text: prefix + r.finish.generatedText, ...d };
-              if (r.topTokens.length > 0) sequence.top_tokens = r.topTokens.map((step) => step.map(token));
-              return sequence;
-            });
-        }
-        response.details = details;
-      }
-      reply.headers(generationHeaders(computeType, characterCount(inputs), winner.timings, winner.finish.inputLength, winner.finish.generatedTokens));
-      markReplayable(reply.request, validated);
-      return response;
-    } finally {
-      release();
-    }
-  }
 
   function describe(r: CollectedGeneration): DetailsJson {
     return {
@@ -120,114 +65,111 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
     };
   }
 
-  async function stream(inputs: string, parameters: GenerateParameters | undefined, request: FastifyRequest, reply: FastifyReply, returnFullText: boolean): Promise<void> {
-    const start = now();
-    metrics.requestCount.inc();
-    reply.hijack();
-    const sse = new SseWriter(reply, { 'x-compute-type': computeType, 'x-compute-characters': String(characterCount(inputs)) });
-    const fail = (error: ApiError) => {
-      traceFailure(error);
-      sse.send(error.toJSON());
-      sse.end();
-    };
-    if (parameters?.best_of != null && parameters.best_of !== 1) {
-      metrics.fail('validation');
-      return fail(validationError('`best_of` != 1 is not supported when streaming tokens'));
-    }
-    if (parameters?.decoder_input_details) {
-      metrics.fail('validation');
-      return fail(validationError('`decoder_input_details` == true is not supported when streaming tokens'));
-    }
-    const release = generator.permits.tryAcquire(1);
-    if (!release) {
-      metrics.fail('overloaded');
-      return fail(overloadedError());
-    }
-    try {
-      let validated: ValidatedGenerate;
-      try {
-        validated = await validate(inputs, parameters);
-      } catch (error) {
-        if (error instanceof ApiError) return fail(error);
-        throw error;
-      }
-      const queued = now();
-      const events = generator.start(validated);
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) events.cancel();
-      });
-      let index = 0;
-      for await (const event of events) {
-        index++;
-        if (event.kind === 'prefill') continue;
-        if (event.kind === 'error') {
-          metrics.fail('generation');
-          return fail(requestEventError(event));
-        }
-        const message: StreamResponseJson = {
-          index,
-          token: token(event.token),
-          ...(event.topTokens ? { top_tokens: event.topTokens.map(token) } : {}),
-          generated_text: null,
-          details: null,
-        };
-        if (event.finish) {
-          message.generated_text = (returnFullText ? inputs : '') + event.finish.generatedText;
-          if (validated.details) {
-            message.details = {
-              finish_reason: event.finish.reason,
-              generated_tokens: event.finish.generatedTokens,
-              seed: validated.sampled ? seedJson(validated.request.sampling.seed) : null,
-              input_length: event.finish.inputLength,
-            };
+  const sequencesOf = (body: NativeBody, streaming: boolean) => (streaming ? 1 : Math.max(1, body.parameters?.best_of ?? 1));
+
+  function handler(face: NativeFace): RouteHandler {
+    const returnFullText = (body: NativeBody) => body.parameters?.return_full_text ?? face.returnFullText;
+    return lifecycleHandler<NativeBody, NativePlan>(generator, {
+      family: 'native',
+      parse: (body) => body as NativeBody,
+      streams: face.streams,
+      check: (body, streaming) => checkNativeParameters(body.parameters ?? undefined, generator.limits, streaming),
+      sequences: (body) => sequencesOf(body, face.streams(body)),
+      // TGI's stream has begun before anything is checked: even an overload is its one event.
+      earlyStream: (body) => ({ 'x-compute-type': computeType, 'x-compute-characters': String(characterCount(body.inputs)) }),
+
+      async plan(body) {
+        const parameters = body.parameters ?? undefined;
+        const streaming = face.streams(body);
+        const sequences = sequencesOf(body, streaming);
+        // Validated (tokenized, grammar compiled) once; each best_of sequence draws from its own seed
+        // (best_of > 1 forbids a seed, so every one is random).
+        const first = await validateGenerate(body.inputs, parameters ?? {}, generator.limits, generator.preprocessor, { defaultDoSample: parameters === undefined });
+        if (streaming) return { validated: [first] };
+        // Token logprobs are shown in details and rank best_of; otherwise nobody reads them.
+        first.request.tokenLogprobs = first.details || first.decoderInputDetails || sequences > 1;
+        const copies = Array.from({ length: sequences - 1 }, () => ({ ...first, request: { ...first.request, sampling: { ...first.request.sampling, seed: randomSeed() } } }));
+        return { validated: [first, ...copies] };
+      },
+
+      stream(planned, body, start, request, reply, sse) {
+        const validated = planned.validated[0];
+        const prefix = returnFullText(body) ? body.inputs : '';
+        let index = 0;
+        return streamEvents(
+          generator,
+          sse!,
+          {
+            family: 'native',
+            requests: planned.validated,
+            start,
+            onEvent: (_, event) => {
+              index++;
+              if (event.kind === 'prefill') return;
+              const message: StreamResponseJson = {
+                index,
+                token: token(event.token),
+                ...(event.topTokens ? { top_tokens: event.topTokens.map(token) } : {}),
+                generated_text: null,
+                details: null,
+              };
+              if (event.finish) {
+                message.generated_text = prefix + event.finish.generatedText;
+                if (validated.details) {
+                  message.details = {
+                    finish_reason: event.finish.reason,
+                    generated_tokens: event.finish.generatedTokens,
+                    seed: validated.sampled ? seedJson(validated.request.sampling.seed) : null,
+                    input_length: event.finish.inputLength,
+                  };
+                }
+              }
+              sse!.send(message);
+            },
+          },
+          request,
+          reply,
+        );
+      },
+
+      async complete(planned, body, start, reply) {
+        const results = await collectGenerations(generator, planned.validated, start, reply);
+        let best = 0;
+        for (let i = 1; i < results.length; i++) if (meanLogprob(results[i]) > meanLogprob(results[best])) best = i;
+        const winner = results[best];
+        const prefix = returnFullText(body) ? body.inputs : '';
+        const response: GenerateResponseJson = { generated_text: prefix + winner.finish.generatedText };
+        const v = winner.validated;
+        if (v.details || v.decoderInputDetails) {
+          const details: DetailsJson = describe(winner);
+          if (v.request.topNTokens > 0) details.top_tokens = winner.topTokens.map((step) => step.map(token));
+          if (results.length > 1) {
+            details.best_of_sequences = results
+              .filter((_, i) => i !== best)
+              .map((r): BestOfSequenceJson => {
+                const d = describe(r);
+                const sequence: BestOfSequenceJson = { generated_text: prefix + r.finish.generatedText, ...d };
+                if (r.topTokens.length > 0) sequence.top_tokens = r.topTokens.map((step) => step.map(token));
+                return sequence;
+              });
           }
-          generator.recordSuccess({ start, queued, batchStart: event.finish.startedAt, end: now() }, event.finish);
-          markReplayable(request, [validated]);
+          response.details = details;
         }
-        sse.send(message);
-        if (event.finish) return sse.end();
-      }
-      if (sse.isClosed) {
-        metrics.fail('dropped');
-        request.log.debug('client disconnected from the stream');
-        return;
-      }
-      metrics.fail('incomplete');
-      fail(new ApiError(500, 'incomplete_generation_stream', 'Incomplete generation stream'));
-    } finally {
-      release();
-      sse.end();
-    }
+        reply.headers(generationHeaders(computeType, characterCount(body.inputs), winner.timings, winner.finish.inputLength, winner.finish.generatedTokens));
+        markReplayable(reply.request, planned.validated);
+        return face.asArray ? [response] : response;
+      },
+    });
   }
 
   const native = { config: { family: 'native' as const } };
+  const generate = handler({ streams: () => false, returnFullText: false, asArray: false });
+  const generateStream = handler({ streams: () => true, returnFullText: false, asArray: false });
+  const compatHandler = handler({ streams: (body) => body.stream === true, returnFullText: options.compatReturnFullText, asArray: true });
 
-  app.post('/generate', native, async (request, reply) => {
-    const body = parseBody(GenerateRequestSchema, request.body);
-    try {
-      return await generate(body.inputs, body.parameters, reply, body.parameters?.return_full_text ?? false);
-    } catch (error) {
-      if (error instanceof ClientGone) return reply.hijack();
-      throw error;
-    }
-  });
-
-  app.post('/generate_stream', native, async (request, reply) => {
-    const body = parseBody(GenerateRequestSchema, request.body);
-    await stream(body.inputs, body.parameters, request, reply, body.parameters?.return_full_text ?? false);
-  });
-
-  const compat = async (rawBody: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const body = parseBody(CompatGenerateRequestSchema, rawBody);
-    const returnFullText = body.parameters?.return_full_text ?? options.compatReturnFullText;
-    if (body.stream) return stream(body.inputs, body.parameters, request, reply, returnFullText);
-    try {
-      return [await generate(body.inputs, body.parameters, reply, returnFullText)];
-    } catch (error) {
-      if (error instanceof ClientGone) return reply.hijack();
-      throw error;
-    }
-  };
+  app.post('/generate', native, async (request, reply) => generate(parseBody(GenerateRequestSchema, request.body), request, reply));
+  app.post('/generate_stream', native, async (request, reply) => generateStream(parseBody(GenerateRequestSchema, request.body), request, reply));
+  const compat: RouteHandler = async (rawBody, request, reply) => compatHandler(parseBody(CompatGenerateRequestSchema, rawBody), request, reply);
   app.post('/', native, (request, reply) => compat(request.body, request, reply));
   return { compat };
 }

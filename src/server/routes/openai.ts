@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ChatPrompter } from '../../chat/prompt.js';
 import type { Generator } from '../generator.js';
-import type { OpenAiIdentity, RouteHandler } from '../openai-common.js';
+import type { OpenAiIdentity } from '../openai-common.js';
+import type { RouteHandler } from '../lifecycle.js';
 import { chatHandler } from './chat.js';
 import { completionsHandler } from './completions.js';
 import { ApiError } from '../errors.js';

@@ -12,14 +12,14 @@ export type { ServerInfo } from '../../api/operations.js';
 /** GET /metrics: the Prometheus text of the registry, the engine's state read at the scrape. */
 export function registerMetricsRoute(app: FastifyInstance, generator: Generator): void {
   app.get('/metrics', { config: { family: 'native' as const } }, async (_request, reply) => {
-    generator.metrics.setSchedulerState(generator.engine.state);
+    generator.metrics.setSchedulerState(generator.backend.state);
     reply.header('content-type', 'text/plain; charset=utf-8');
     return generator.metrics.registry.metrics();
   });
 }
 
 export function registerOperationRoutes(app: FastifyInstance, generator: Generator, info: ServerInfo): void {
-  const check = new HealthCheck(generator.engine, Array.from(generator.tokenizer.tokenize('liveness', true)));
+  const check = new HealthCheck(generator.backend, Array.from(generator.tokenizer.tokenize('liveness', true)));
   /** 200 with `body` when a decode works, else TGI's 503. */
   const healthRoute = (body: unknown) => async (_request: unknown, reply: import('fastify').FastifyReply) => {
     if (!(await check.check())) {
