@@ -166,6 +166,8 @@ describe('launcher', () => {
       // The benchmark tools are not the server.
       if (!file.endsWith('.ts') || file.startsWith('bench')) continue;
       const text = readFileSync(join(src, file), 'utf8');
+      // The launcher reads the environment once (cli/options.ts) and passes the values down.
+      if (!file.startsWith('cli')) assert.doesNotMatch(text, /process\.env/, `${file} reads the process environment`);
       for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]{2,})|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]|\(env, '([A-Z][A-Z0-9_]+)'\)/g)) read.add(m[1] ?? m[2] ?? m[3]);
     }
     for (const name of ['LOG_LEVEL', 'LOG_COLORIZE', 'COMPUTE_TYPE', 'TGI_NODE_LLAMA_PACKAGE', 'HF_TOKEN']) assert.ok(read.has(name), `${name} is found where it is read`);
