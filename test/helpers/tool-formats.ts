@@ -102,3 +102,21 @@ export const TIME: ToolSpec = {
     additionalProperties: false,
   },
 };
+
+/** A text cut inside a call: the call it gives (name, arguments written so far), after the calls before it. */
+export type CutCall = [text: string, name: string, args: string, before?: { name: string; arguments: string }[]];
+
+/**
+ * Texts cut by the length limit. A cut call keeps the arguments the model wrote: none ('') before
+ * they began, unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed
+ * object. A marker with no readable call after it is content, as written. Each text is checked
+ * whole and streamed (parseChecked).
+ */
+export function checkCutCalls(format: ToolCallFormat, calls: CutCall[], content: string[] = [], setup?: ParseSetup): void {
+  for (const [text, name, args, before = []] of calls) {
+    const parsed = parseChecked(format, text, setup);
+    assert.deepEqual(parsed.calls.map(({ name, arguments: a }) => ({ name, arguments: a })), [...before, { name, arguments: args }], JSON.stringify(text));
+    if (args !== '') assert.throws(() => JSON.parse(args), `${JSON.stringify(text)}: the arguments ${args} parse`);
+  }
+  for (const text of content) assert.deepEqual(parseChecked(format, text, setup), { content: text, calls: [] }, JSON.stringify(text));
+}

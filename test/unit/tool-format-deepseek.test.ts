@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { deepseekR1, deepseekV31, deepseekV32, deepseekV4 } from '../../src/chat/tools/formats/deepseek.js';
 import type { ToolCallFormat, ToolSpec } from '../../src/chat/tools/format.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 import { SHARED } from '../helpers/server.js';
 
 const TOOLS: ToolSpec[] = [WEATHER, TIME];
@@ -110,21 +110,18 @@ describe('deepseek-r1 tool calls', () => {
     assert.deepEqual(parseChecked(deepseekR1, V31_TWO).calls, parseChecked(deepseekV31, R1_TWO).calls);
   });
 
-  test('calls cut short: a known name stays a call, a bare marker is content', () => {
-    const cut = parseChecked(deepseekR1, `<｜tool▁calls▁begin｜>${R1_WEATHER.slice(0, R1_WEATHER.indexOf('"days"'))}`);
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris",' }]);
-    assert.deepEqual(parseChecked(deepseekR1, 'Sure. <｜tool▁calls▁begin｜>'), { content: 'Sure. <｜tool▁calls▁begin｜>', calls: [] });
-  });
-
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
-  test('cut by the length limit: no arguments invented, none closed', () => {
+  test('calls cut short: a known name stays a call with the arguments written, none before they began; a bare marker is content', () => {
     const start = '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n';
-    assert.deepEqual(parseChecked(deepseekR1, start).calls, [{ name: 'get_weather', arguments: '' }]);
-    const mid = parseChecked(deepseekR1, `${start}{"city": "Paris", "days"`).calls[0].arguments;
-    assert.equal(mid, '{"city": "Paris", "days"');
-    assert.throws(() => JSON.parse(mid));
-    assert.deepEqual(parseChecked(deepseekV31, '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>').calls, [{ name: 'get_weather', arguments: '' }]);
+    checkCutCalls(
+      deepseekR1,
+      [
+        [`<｜tool▁calls▁begin｜>${R1_WEATHER.slice(0, R1_WEATHER.indexOf('"days"'))}`, 'get_weather', '{"city": "Paris",'],
+        [start, 'get_weather', ''],
+        [`${start}{"city": "Paris", "days"`, 'get_weather', '{"city": "Paris", "days"'],
+      ],
+      ['Sure. <｜tool▁calls▁begin｜>'],
+    );
+    checkCutCalls(deepseekV31, [['<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>', 'get_weather', '']]);
   });
 
   test('text without a call is all content', () => {
@@ -256,13 +253,15 @@ for (const [format, block, templates] of [
     });
 
     test('an invocation cut short keeps its complete parameters, unclosed; none before the first', () => {
-      const cut = ONE.slice(0, ONE.indexOf('3</'));
-      assert.deepEqual(parseChecked(format, cut).calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
-      const mid = parseChecked(format, ONE.slice(0, ONE.indexOf('Paris') + 3)).calls[0].arguments;
-      assert.equal(mid, '{"city": "Par');
-      assert.throws(() => JSON.parse(mid));
-      assert.deepEqual(parseChecked(format, ONE.slice(0, ONE.indexOf('">') + 3)).calls, [{ name: 'get_weather', arguments: '' }]);
-      assert.deepEqual(parseChecked(format, `Hi <${D}${block}>\n`), { content: `Hi <${D}${block}>\n`, calls: [] });
+      checkCutCalls(
+        format,
+        [
+          [ONE.slice(0, ONE.indexOf('3</')), 'get_weather', '{"city": "Paris", "days": '],
+          [ONE.slice(0, ONE.indexOf('Paris') + 3), 'get_weather', '{"city": "Par'],
+          [ONE.slice(0, ONE.indexOf('">') + 3), 'get_weather', ''],
+        ],
+        [`Hi <${D}${block}>\n`],
+      );
     });
 
     test('round trip through the template', () => {

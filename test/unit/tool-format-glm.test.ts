@@ -8,7 +8,7 @@ import { glm } from '../../src/chat/tools/formats/glm.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ChatTemplate } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 import { SHARED } from '../helpers/server.js';
 
 // GLM-4.6
@@ -116,21 +116,18 @@ describe('glm tool calls', () => {
     assert.deepEqual(partial(WEATHER_CALL), [BOTH_CALLS[0]]);
   });
 
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
   test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
-    const cut = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
-    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
-    const mid = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Par').calls[0].arguments;
-    assert.equal(mid, '{"city": "Par');
-    assert.throws(() => JSON.parse(mid));
-    assert.deepEqual(parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va').calls, [
-      { name: 'get_weather', arguments: '{"city": "Paris", "days": 3' },
-    ]);
-    assert.deepEqual(parseChecked(glm, '<tool_call>get_weather\n').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(glm, 'Use <tool_call>'), { content: 'Use <tool_call>', calls: [] });
-    assert.deepEqual(parseChecked(glm, 'A <tool_call>get_wea'), { content: 'A <tool_call>get_wea', calls: [] });
+    checkCutCalls(
+      glm,
+      [
+        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>', 'get_weather', '{"city": "Paris", "days": '],
+        // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Par', 'get_weather', '{"city": "Par'],
+        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va', 'get_weather', '{"city": "Paris", "days": 3'],
+        ['<tool_call>get_weather\n', 'get_weather', ''],
+      ],
+      ['Use <tool_call>', 'A <tool_call>get_wea'],
+    );
   });
 
   test('reads back the calls each template of the family writes, which the grammar takes', () => {

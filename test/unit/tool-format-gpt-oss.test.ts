@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gptOss } from '../../src/chat/tools/formats/gpt-oss.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate, type ChatMessage, type ToolDefinition } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 import { SHARED } from '../helpers/server.js';
 
 const ANALYSIS = '<|channel|>analysis<|message|>User wants the weather in Paris. Use get_weather.<|end|>';
@@ -88,19 +88,18 @@ describe('gpt-oss tool calls', () => {
     assert.deepEqual(parseChecked(gptOss, 'It is sunny in <b>Paris</b>.'), { content: 'It is sunny in <b>Paris</b>.', calls: [] });
   });
 
-  test('a call cut short stays a call', () => {
-    assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Par`).calls, [
-      { name: 'get_weather', arguments: '{"city": "Par' },
-    ]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constr`).calls, [
-      { name: 'get_weather', arguments: '' },
-    ]);
-    assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>`).calls, [
-      { name: 'get_weather', arguments: '' },
-    ]);
-    // The recipient's namespace with no name: what was written is content.
-    assert.deepEqual(parseChecked(gptOss, '<|channel|>commentary to=functions.'), { content: '<|channel|>commentary to=functions.', calls: [] });
+  test('a call cut short stays a call; a recipient with no name is content', () => {
+    const head = `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constr`;
+    checkCutCalls(
+      gptOss,
+      [
+        [`${head}ain|>json<|message|>{"city": "Par`, 'get_weather', '{"city": "Par'],
+        [head, 'get_weather', ''],
+        [`${head}ain|>json<|message|>`, 'get_weather', ''],
+      ],
+      // The recipient's namespace with no name: what was written is content.
+      ['<|channel|>commentary to=functions.'],
+    );
   });
 
   test('the template renders a call the parser reads back', () => {

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { kimi } from '../../src/chat/tools/formats/kimi.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 import { SHARED } from '../helpers/server.js';
 
 const TOOLS = [WEATHER, TIME];
@@ -71,11 +71,14 @@ describe('kimi-k2 tool calls', () => {
   });
 
   test('calls cut short: a known name stays a call, a bare marker is content', () => {
-    const cut = parseChecked(kimi, ONE.slice(0, ONE.indexOf(', "days"')));
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(kimi, '<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(kimi, 'Sure. <|tool_calls_section_begin|>'), { content: 'Sure. <|tool_calls_section_begin|>', calls: [] });
+    checkCutCalls(
+      kimi,
+      [
+        [ONE.slice(0, ONE.indexOf(', "days"')), 'get_weather', '{"city": "Paris"'],
+        ['<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>', 'get_weather', ''],
+      ],
+      ['Sure. <|tool_calls_section_begin|>'],
+    );
   });
 
   test('text without a call is all content', () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
 import { MISTRAL_FORMATS, mistral, mistralReasoning, mistralV11, mistralV11Reasoning } from '../../src/chat/tools/formats/mistral.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 import { SHARED } from '../helpers/server.js';
 
 const ARRAY_ONE = '[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}]';
@@ -119,15 +119,19 @@ describe('mistral tool calls', () => {
   });
 
   test('a call cut short stays a call; a marker with nothing after it is content', () => {
-    assert.deepEqual(parseChecked(mistralV11, '[TOOL_CALLS]get_weather[ARGS]{"city": "Par').calls, [{ name: 'get_weather', arguments: '{"city": "Par' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(mistralV11, '[TOOL_CALLS]get_time[CALL_ID]abc').calls, [{ name: 'get_time', arguments: '' }]);
-    assert.deepEqual(parseChecked(mistralV11, '[TOOL_CALLS]get_weather[ARGS]').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS][{"name": "get_time", ').calls, [{ name: 'get_time', arguments: '' }]);
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS][{"name": "get_time", "arguments": {"timezone": "C').calls, [{ name: 'get_time', arguments: '{"timezone": "C' }]);
-    assert.deepEqual(parseChecked(mistral, 'Done. [TOOL_CALLS]'), { content: 'Done. [TOOL_CALLS]', calls: [] });
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS][]'), { content: '[TOOL_CALLS][]', calls: [] });
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS] sorry, no'), { content: '[TOOL_CALLS] sorry, no', calls: [] });
+    checkCutCalls(mistralV11, [
+      ['[TOOL_CALLS]get_weather[ARGS]{"city": "Par', 'get_weather', '{"city": "Par'],
+      ['[TOOL_CALLS]get_time[CALL_ID]abc', 'get_time', ''],
+      ['[TOOL_CALLS]get_weather[ARGS]', 'get_weather', ''],
+    ]);
+    checkCutCalls(
+      mistral,
+      [
+        ['[TOOL_CALLS][{"name": "get_time", ', 'get_time', ''],
+        ['[TOOL_CALLS][{"name": "get_time", "arguments": {"timezone": "C', 'get_time', '{"timezone": "C'],
+      ],
+      ['Done. [TOOL_CALLS]', '[TOOL_CALLS][]', '[TOOL_CALLS] sorry, no'],
+    );
   });
 
   test('round trip: Mistral-Nemo renders the list form with ids', () => {

@@ -8,7 +8,7 @@ import { qwen3Coder } from '../../src/chat/tools/formats/qwen3-coder.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ChatTemplate } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 import { SHARED } from '../helpers/server.js';
 
 const WEATHER_CALL = '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>';
@@ -100,18 +100,17 @@ describe('qwen3-coder tool calls', () => {
     assert.deepEqual(partial(WEATHER_CALL.slice(0, WEATHER_CALL.indexOf('</function>') + 11)), [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }]);
   });
 
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
   test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
-    const cut = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
-    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
-    const mid = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nPar').calls[0].arguments;
-    assert.equal(mid, '{"city": "Par');
-    assert.throws(() => JSON.parse(mid));
-    assert.deepEqual(parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(qwen3Coder, 'Use <tool_call> tags.'), { content: 'Use <tool_call> tags.', calls: [] });
-    assert.deepEqual(parseChecked(qwen3Coder, 'A <tool_call>\n<function=get_wea'), { content: 'A <tool_call>\n<function=get_wea', calls: [] });
+    checkCutCalls(
+      qwen3Coder,
+      [
+        ['<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n', 'get_weather', '{"city": "Paris", "days": '],
+        // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+        ['<tool_call>\n<function=get_weather>\n<parameter=city>\nPar', 'get_weather', '{"city": "Par'],
+        ['<tool_call>\n<function=get_weather>\n', 'get_weather', ''],
+      ],
+      ['Use <tool_call> tags.', 'A <tool_call>\n<function=get_wea'],
+    );
   });
 
   test('reads back the calls each template of the family writes, which the grammar takes', () => {
