@@ -98,6 +98,22 @@ describe('shutdown', () => {
   let server: RunningServer | undefined;
   let agent: Agent | undefined;
 
+  /**
+   * The server started with `args`, and `requests` streamed through one keep-alive agent (after
+   * `prepare`, if given): resolves once every stream has sent its first event.
+   */
+  async function streaming(args: string[], requests: [path: string, body: unknown][], prepare?: (url: string, agent: Agent) => Promise<void>) {
+    const running = await startServer(args);
+    const pool = new Agent({ keepAlive: true });
+    server = running;
+    agent = pool;
+    const exit = exitOf(running.process);
+    if (prepare) await prepare(running.url, pool);
+    const streams = requests.map(([path, body]) => openStream(pool, running.url, path, body));
+    await Promise.all(streams.map((stream) => stream.started));
+    return { server: running, exit, ends: () => Promise.all(streams.map((stream) => stream.finished)) };
+  }
+
   afterEach(async () => {
     agent?.destroy();
     const child = server?.process;
@@ -110,18 +126,19 @@ describe('shutdown', () => {
   });
 
   it('SIGTERM lets running streams finish, then exits with 0 at once although the client keeps its connections alive', async (t) => {
-    server = await startServer(LONG_CONTEXT);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    // A request first, so the pool holds an idle connection while the streams run.
-    await new Promise<void>((resolve, reject) => httpRequest(`${server!.url}/info`, { agent }, (r) => r.resume().on('end', resolve)).on('error', reject).end());
-    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(1000));
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(1000));
-    await Promise.all([chat.started, generate.started]);
+    const { server, exit, ends } = await streaming(
+      LONG_CONTEXT,
+      [
+        ['/v1/chat/completions', chatBody(1000)],
+        ['/generate_stream', generateBody(1000)],
+      ],
+      // A request first, so the pool holds an idle connection while the streams run.
+      (url, agent) => new Promise<void>((resolve, reject) => httpRequest(`${url}/info`, { agent }, (r) => r.resume().on('end', resolve)).on('error', reject).end()),
+    );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const [chatEnd, generateEnd] = await Promise.all([chat.finished, generate.finished]);
+    const [chatEnd, generateEnd] = await ends();
     assert.equal(chatEnd.events.at(-1), '[DONE]');
     assert.ok(hasFinishReason(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
     assert.ok(isFinalNative(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
@@ -139,17 +156,13 @@ describe('shutdown', () => {
   it('SIGTERM drains a stream still running well beyond 10 s after it, then exits with 0', async (t) => {
     // Fastify gives its close hooks 10 s; the drain must last as long as the streams do (up to the
     // 90 s default timeout), not end them when that expires.
-    server = await startServer(['--max-total-tokens', '8192']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
     // 5,000 tokens at a growing context: well over 10 s on stories260K with one thread, far below
     // the 90 s timeout.
-    const generate = openStream(agent, server.url, '/generate_stream', { ...generateBody(5000), parameters: { max_new_tokens: 5000, details: true } });
-    await generate.started;
+    const { server, exit, ends } = await streaming(['--max-total-tokens', '8192'], [['/generate_stream', { ...generateBody(5000), parameters: { max_new_tokens: 5000, details: true } }]]);
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const generateEnd = await generate.finished;
+    const [generateEnd] = await ends();
     const last = generateEnd.events.at(-1) as { generated_text?: string; details?: { finish_reason: string; generated_tokens: number } };
     assert.ok(isFinalNative(last), show(last));
     assert.equal(last.details?.finish_reason, 'length', show(last));
@@ -166,16 +179,17 @@ describe('shutdown', () => {
   it('a --graceful-termination-timeout beyond 10 s ends the streams still running at its end with the shutdown error, and exits with 1', async (t) => {
     // Streams of 30,000 tokens: far longer than the 12 s timeout on any machine, so both are still
     // running when it ends.
-    server = await startServer(['--max-total-tokens', '32768', '--max-batch-total-tokens', '65536', '--graceful-termination-timeout', '12']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(30_000));
-    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(30_000));
-    await Promise.all([generate.started, chat.started]);
+    const { server, exit, ends } = await streaming(
+      ['--max-total-tokens', '32768', '--max-batch-total-tokens', '65536', '--graceful-termination-timeout', '12'],
+      [
+        ['/generate_stream', generateBody(30_000)],
+        ['/v1/chat/completions', chatBody(30_000)],
+      ],
+    );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const [generateEnd, chatEnd] = await Promise.all([generate.finished, chat.finished]);
+    const [generateEnd, chatEnd] = await ends();
     t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, after ${generateEnd.events.length} and ${chatEnd.events.length} events`);
     assert.deepEqual(generateEnd.events.at(-1), { error: 'The server is shutting down', error_type: 'shutdown' });
     assert.ok(isOpenAiError(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
@@ -213,18 +227,19 @@ describe('shutdown', () => {
   });
 
   it('a second signal ends the running streams with an in-band error and exits promptly', async (t) => {
-    server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '600']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(4000));
-    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(4000));
-    await Promise.all([generate.started, chat.started]);
+    const { server, exit, ends } = await streaming(
+      [...LONG_CONTEXT, '--graceful-termination-timeout', '600'],
+      [
+        ['/generate_stream', generateBody(4000)],
+        ['/v1/chat/completions', chatBody(4000)],
+      ],
+    );
     server.process.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const secondAt = performance.now();
     server.process.kill('SIGINT');
 
-    const [generateEnd, chatEnd] = await Promise.all([generate.finished, chat.finished]);
+    const [generateEnd, chatEnd] = await ends();
     assert.ok(isNativeError(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
     assert.ok(isOpenAiError(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
     assert.equal(chatEnd.events.at(-1), '[DONE]');
@@ -237,16 +252,17 @@ describe('shutdown', () => {
   });
 
   it('--graceful-termination-timeout ends the streams still running with an in-band error, then exits', async (t) => {
-    server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '1']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(4000));
-    const completions = openStream(agent, server.url, '/v1/completions', completionsBody(4000));
-    await Promise.all([generate.started, completions.started]);
+    const { server, exit, ends } = await streaming(
+      [...LONG_CONTEXT, '--graceful-termination-timeout', '1'],
+      [
+        ['/generate_stream', generateBody(4000)],
+        ['/v1/completions', completionsBody(4000)],
+      ],
+    );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const [generateEnd, completionsEnd] = await Promise.all([generate.finished, completions.finished]);
+    const [generateEnd, completionsEnd] = await ends();
     assert.ok(isNativeError(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
     assert.ok(isOpenAiError(completionsEnd.events.at(-2)), show(completionsEnd.events.at(-2)));
     assert.equal(completionsEnd.events.at(-1), '[DONE]');
