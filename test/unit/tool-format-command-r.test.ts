@@ -3,23 +3,11 @@
 // (Command R7B, Command A, Cohere2).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { commandR7b, commandRPlus } from '../../src/chat/tools/formats/command-r.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
-import { ChatTemplate, type ChatMessage, type ToolDefinition } from '../../src/chat/template.js';
+import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
-
-const templateNames = readdirSync(join(SHARED, 'chat-templates'))
-  .filter((name) => name.endsWith('.jinja'))
-  .map((name) => name.slice(0, -'.jinja'.length))
-  .sort();
-
-function toolDefinition(tool: ToolSpec): ToolDefinition {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
-}
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 // The Command R+ template lists each parameter with its description.
 function described(tool: ToolSpec): ToolSpec {
@@ -55,7 +43,7 @@ describe('command-r-plus tool calls', () => {
     'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Paris", "days": 3}\n    },\n    {\n        "tool_name": "get_time",\n        "parameters": {"timezone": "CET"}\n    }\n]\n```';
 
   test('is recognised from its template and no other', () => {
-    assert.deepEqual(templateNames.filter((name) => commandRPlus.matches(chatTemplate(name))), ['CohereForAI-c4ai-command-r-plus-tool_use']);
+    assert.deepEqual(templatesMatching(commandRPlus), ['CohereForAI-c4ai-command-r-plus-tool_use']);
   });
 
   test('one call, with the exact argument text', () => {
@@ -130,7 +118,7 @@ describe('command-r7b tool calls', () => {
   const PLAN = '<|START_THINKING|>I will look up the weather, then the time.<|END_THINKING|>';
 
   test('is recognised from its templates and no others', () => {
-    assert.deepEqual(templateNames.filter((name) => commandR7b.matches(chatTemplate(name))), ['Cohere2MoE', 'CohereForAI-c4ai-command-r7b-12-2024-tool_use']);
+    assert.deepEqual(templatesMatching(commandR7b), ['Cohere2MoE', 'CohereForAI-c4ai-command-r7b-12-2024-tool_use']);
   });
 
   test('one call, with the exact argument text', () => {

@@ -2,23 +2,13 @@
 // the DSML invocations of V3.2 (`function_calls` block) and V4 (`tool_calls` block).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { deepseekR1, deepseekV31, deepseekV32, deepseekV4 } from '../../src/chat/tools/formats/deepseek.js';
-import type { ToolCallFormat, ToolSpec } from '../../src/chat/tools/format.js';
+import type { ToolSpec } from '../../src/chat/tools/format.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const TOOLS: ToolSpec[] = [WEATHER, TIME];
 
-function matching(format: ToolCallFormat): string[] {
-  return readdirSync(join(SHARED, 'chat-templates'))
-    .filter((file) => file.endsWith('.jinja'))
-    .map((file) => file.slice(0, -'.jinja'.length))
-    .filter((name) => format.matches(chatTemplate(name)))
-    .sort();
-}
 
 /** The assistant turn a template renders for two calls, between `after` and `before`. */
 function renderedCalls(template: string, after: string, before: string, { stringArguments = false, withTools = true } = {}): string {
@@ -34,7 +24,7 @@ function renderedCalls(template: string, after: string, before: string, { string
       ],
     },
   ];
-  const tools = TOOLS.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  const tools = TOOLS.map(toolDefinition);
   const rendered = ChatTemplate.compile(chatTemplate(template), { bosToken: '<｜begin▁of▁sentence｜>', eosToken: '<｜end▁of▁sentence｜>' }).render({
     messages,
     ...(withTools ? { tools } : {}),
@@ -68,7 +58,7 @@ const V31_TWO = `<｜tool▁calls▁begin｜>${V31_WEATHER}${V31_TIME}<｜tool�
 
 describe('deepseek-r1 tool calls', () => {
   test('is recognised from the V3/R1 templates only', () => {
-    assert.deepEqual(matching(deepseekR1), [
+    assert.deepEqual(templatesMatching(deepseekR1), [
       'deepseek-ai-DeepSeek-R1-Distill-Llama-8B',
       'deepseek-ai-DeepSeek-R1-Distill-Qwen-32B',
       'llama-cpp-deepseek-r1',
@@ -157,7 +147,7 @@ describe('deepseek-r1 tool calls', () => {
 
 describe('deepseek-v3.1 tool calls', () => {
   test('is recognised from the V3.1 template only', () => {
-    assert.deepEqual(matching(deepseekV31), ['deepseek-ai-DeepSeek-V3.1']);
+    assert.deepEqual(templatesMatching(deepseekV31), ['deepseek-ai-DeepSeek-V3.1']);
   });
 
   test('one call, with the exact argument text', () => {
@@ -220,7 +210,7 @@ for (const [format, block, templates] of [
 
   describe(`${format.id} tool calls`, () => {
     test('is recognised from its templates only', () => {
-      assert.deepEqual(matching(format), templates);
+      assert.deepEqual(templatesMatching(format), templates);
     });
 
     test('one call: the arguments built as JSON, strings as strings and other values as JSON', () => {

@@ -2,18 +2,10 @@
 // whose recipient is `all` (text) or a function (JSON arguments).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { functionaryV31, functionaryV32 } from '../../src/chat/tools/formats/functionary.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate, type ChatToolCall } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
-
-const TEMPLATES = readdirSync(join(SHARED, 'chat-templates'))
-  .filter((file) => file.endsWith('.jinja'))
-  .map((file) => file.slice(0, -'.jinja'.length))
-  .sort();
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const WEATHER_ARGS = '{"city": "Paris", "days": 3}';
 const TIME_ARGS = '{"timezone": "CET"}';
@@ -21,7 +13,7 @@ const BOTH = [
   { name: 'get_weather', arguments: WEATHER_ARGS },
   { name: 'get_time', arguments: TIME_ARGS },
 ];
-const TOOL_DEFINITIONS = [WEATHER, TIME].map((t) => ({ type: 'function' as const, function: t }));
+const TOOL_DEFINITIONS = [WEATHER, TIME].map(toolDefinition);
 const HEADER = '<|start_header_id|>assistant<|end_header_id|>\n\n';
 
 /** The last assistant turn of a conversation rendered with `tool_calls`, without its header and end token. */
@@ -45,7 +37,7 @@ describe('functionary v3.1 tool calls', () => {
 
   test('is recognised from its template, not from the <function=...><parameter=...> ones', () => {
     assert.deepEqual(
-      TEMPLATES.filter((name) => functionaryV31.matches(chatTemplate(name))),
+      templatesMatching(functionaryV31),
       ['meetkai-functionary-medium-v3.1'],
     );
     assert.ok(!functionaryV31.matches(chatTemplate('Qwen3-Coder')));
@@ -113,7 +105,7 @@ describe('functionary v3.2 tool calls', () => {
 
   test('is recognised from its template only', () => {
     assert.deepEqual(
-      TEMPLATES.filter((name) => functionaryV32.matches(chatTemplate(name))),
+      templatesMatching(functionaryV32),
       ['meetkai-functionary-medium-v3.2'],
     );
   });

@@ -2,14 +2,11 @@
 // pairs with raw values; GLM-4.5/4.6 on separate lines, GLM-4.7 without line breaks.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { glm } from '../../src/chat/tools/formats/glm.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ChatTemplate } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 // GLM-4.6
 const WEATHER_CALL = '<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n</tool_call>';
@@ -52,12 +49,7 @@ const SEARCH: ToolSpec = {
 
 describe('glm tool calls', () => {
   test('is recognised from the templates that write it, and from no other', () => {
-    const names = readdirSync(join(SHARED, 'chat-templates'))
-      .filter((file) => file.endsWith('.jinja'))
-      .map((file) => file.slice(0, -'.jinja'.length))
-      .filter((name) => glm.matches(chatTemplate(name)))
-      .sort();
-    assert.deepEqual(names, [...FAMILY].sort());
+    assert.deepEqual(templatesMatching(glm), [...FAMILY].sort());
   });
 
   test('one call, with the arguments as JSON', () => {
@@ -131,7 +123,7 @@ describe('glm tool calls', () => {
   });
 
   test('reads back the calls each template of the family writes, which the grammar takes', () => {
-    const tools = [WEATHER, TIME].map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } }));
+    const tools = [WEATHER, TIME].map(toolDefinition);
     const messages = [
       { role: 'user', content: 'Weather in Paris, and the time?' },
       {

@@ -1,13 +1,10 @@
 // The gpt-oss (harmony) format: a call is a message to `functions.NAME` with JSON arguments.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { gptOss } from '../../src/chat/tools/formats/gpt-oss.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
-import { ChatTemplate, type ChatMessage, type ToolDefinition } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const ANALYSIS = '<|channel|>analysis<|message|>User wants the weather in Paris. Use get_weather.<|end|>';
 const WEATHER_CALL = '<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Paris", "days": 3}';
@@ -16,18 +13,9 @@ const TIME_CALL = '<|start|>assistant<|channel|>commentary to=functions.get_time
 /** The form the template renders: the recipient in the role part of the header. */
 const ROLE_FORM = ' to=functions.get_weather<|channel|>commentary json<|message|>{"city": "Paris", "days": 3}';
 
-const templateNames = readdirSync(join(SHARED, 'chat-templates'))
-  .filter((name) => name.endsWith('.jinja'))
-  .map((name) => name.slice(0, -'.jinja'.length))
-  .sort();
-
-function toolDefinition(tool: typeof WEATHER): ToolDefinition {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
-}
-
 describe('gpt-oss tool calls', () => {
   test('is recognised from its template and no other', () => {
-    assert.deepEqual(templateNames.filter((name) => gptOss.matches(chatTemplate(name))), ['openai-gpt-oss-120b']);
+    assert.deepEqual(templatesMatching(gptOss), ['openai-gpt-oss-120b']);
   });
 
   test('one call after the analysis, with the exact argument text', () => {
