@@ -8,7 +8,7 @@ import { Scheduler, type SchedulerState } from '../src/scheduler/scheduler.js';
 import { initialLayout, layoutFor } from '../src/scheduler/kv-layout.js';
 import type { EngineEvent, GenerationRequest } from '../src/core/request.js';
 import type { SamplingParams } from '../src/sampling/params.js';
-import { STORIES } from './helpers/server.js';
+import { STORIES } from './helpers/models.js';
 
 const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };
 const seeded: SamplingParams = { ...greedy, doSample: true, temperature: 0.9, topK: 40, seed: 7n };

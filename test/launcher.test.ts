@@ -7,7 +7,8 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN, SHARED, STORIES, startLoadingServer, startServer } from './helpers/server.js';
+import { SHARED, STORIES } from './helpers/models.js';
+import { logMessages, runLauncher as run, startLoadingServer, startServer } from './helpers/server.js';
 import { ENVIRONMENT, FLAGS, type Flag } from '../src/cli/options.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,9 +23,6 @@ function mtimes(dir: string, into = new Map<string, number>()): Map<string, numb
   return into;
 }
 
-function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
-}
 
 describe('launcher', () => {
   it('--help explains every TGI flag it supports', () => {
@@ -269,7 +267,7 @@ describe('launcher', () => {
       assert.equal(summary.threads, 1);
       assert.equal(summary.kvCacheTokens, 768);
       // stories260K loads in milliseconds: no progress lines, and a description without llama.cpp's guesses.
-      const messages = server.logs.flatMap((line) => (line.startsWith('{') ? [JSON.parse(line).msg as string] : []));
+      const messages = logMessages(server.logs);
       assert.deepEqual(messages.filter((msg) => /^Loading /.test(msg)), []);
       const model = messages.find((msg) => msg.startsWith('Model '));
       assert.match(model!, /: llama, 292\.8K parameters, 1\.1 MiB of F32 weights, vocabulary 512 \(spm\), trained context 512(;|$)/);

@@ -7,7 +7,9 @@ import { Scheduler } from '../src/scheduler/scheduler.js';
 import type { EngineEvent } from '../src/core/request.js';
 import type { SamplingParams } from '../src/sampling/params.js';
 import type { StepEntry } from '../src/engine/types.js';
-import { postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { quantizedStories, STORIES } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
 
 const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };
 

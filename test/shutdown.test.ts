@@ -3,9 +3,9 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readSseData } from '../src/bench/sse-reader.js';
-import { MAIN, startServer, type RunningServer } from './helpers/server.js';
+import { helpText, logMessages, type RunningServer, startServer } from './helpers/server.js';
 
 // stories260K decodes over 1,000 tokens/s on one thread, slower as its context grows: two streams
 // of 1,000 tokens run for seconds, of 4,000 for far longer than any bound below.
@@ -66,15 +66,6 @@ async function exitWithin(exit: Promise<Exit>, ms: number, logs: string[]): Prom
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-const logMessages = (server: RunningServer) =>
-  server.logs.flatMap((line) => {
-    try {
-      return [String((JSON.parse(line) as { msg?: unknown }).msg)];
-    } catch {
-      return [];
-    }
-  });
 
 /** An event, short enough for a failure message. */
 const show = (event: unknown) => String(JSON.stringify(event)).slice(0, 300);
@@ -148,7 +139,7 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`streams ended ${seconds(lastEnd - signalAt)} after SIGTERM, exit ${seconds(exited.at - lastEnd)} after that`);
     assert.equal(exited.code, 0);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /SIGTERM received.*2 requests running/.test(m)), messages.join('\n'));
     assert.ok(messages.some((m) => /exiting with code 0/.test(m)), messages.join('\n'));
   });
@@ -171,7 +162,7 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`the stream ended ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM`);
     assert.equal(exited.code, 0);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /all requests finished: exiting with code 0/.test(m)), messages.join('\n'));
     assert.ok(!server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|closing the HTTP server failed/.test(line)), server.logs.slice(-5).join('\n'));
   });
@@ -197,13 +188,13 @@ describe('shutdown', () => {
     assert.equal(chatEnd.events.at(-1), '[DONE]');
     const exited = await exitWithin(exit, 20_000, server.logs);
     assert.equal(exited.code, 1);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /graceful termination timeout \(12 s\) reached: stopping the 2 requests running, then exiting with code 1/.test(m)), messages.join('\n'));
     assert.ok(!server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|engine thread exited/.test(line)), server.logs.slice(-5).join('\n'));
   });
 
   it('--help tells what the timeout does and the exit codes', () => {
-    const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const help = helpText();
     assert.match(help, /--graceful-termination-timeout <s> Seconds to let running requests finish on SIGTERM\/SIGINT; then they are stopped \(streams get an error event\), as a second signal does at once\. Exit code 0 when all finished, 1 when some were stopped\./);
     assert.match(help, /\(default: 90, env: GRACEFUL_TERMINATION_TIMEOUT\)/);
   });
@@ -220,8 +211,8 @@ describe('shutdown', () => {
     const exit = exitOf(server.process);
     server.process.kill('SIGTERM');
     await exitWithin(exit, 20_000, server.logs);
-    const finished = logMessages(server).some((m) => /all requests finished/.test(m));
-    assert.ok(finished, logMessages(server).join('\n'));
+    const finished = logMessages(server.logs).some((m) => /all requests finished/.test(m));
+    assert.ok(finished, logMessages(server.logs).join('\n'));
     for (const socket of sockets) socket.destroy();
     // Without closing them, the server's close waits until the client drops them (seconds, or never).
   });
@@ -247,7 +238,7 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`exit ${seconds(exited.at - secondAt)} after the second signal`);
     assert.equal(exited.code, 1);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /SIGINT received again.*2 requests running/.test(m)), messages.join('\n'));
   });
 
@@ -271,7 +262,7 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, exit ${seconds(exited.at - signalAt)} after it`);
     assert.equal(exited.code, 1);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /graceful termination timeout \(1 s\) reached.*2 requests running/.test(m)), messages.join('\n'));
   });
 });

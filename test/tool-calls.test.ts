@@ -10,7 +10,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { TOOL_FORMATS } from '../src/chat/tools/registry.js';
 import { generic } from '../src/chat/tools/formats/generic.js';
 import type { ToolCallFormat } from '../src/chat/tools/format.js';
-import { postJson, quantizedStories, readSse, SHARED, startServer, stream, type RunningServer } from './helpers/server.js';
+import { quantizedStories, SHARED } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 import { toolTestModel } from './helpers/tool-model.js';
 
 const WEATHER = {

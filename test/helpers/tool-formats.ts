@@ -9,7 +9,7 @@ import type { ParsedOutput, ToolCallFormat, ToolSpec } from '../../src/chat/tool
 import type { ToolDefinition } from '../../src/chat/template.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ToolCallStream } from '../../src/chat/tools/stream.js';
-import { SHARED } from './server.js';
+import { SHARED } from './models.js';
 
 export function chatTemplate(name: string): string {
   return readFileSync(join(SHARED, 'chat-templates', `${name}.jinja`), 'utf8');

@@ -12,7 +12,7 @@ import { GgmlType, GgufType, writeGguf } from '../../src/bench/model/gguf-writer
 import { requantizeGguf } from '../../src/bench/model/requantize.js';
 import { LlamaModel } from '../../src/engine/llama/model.js';
 import type { Pointer } from '../../src/engine/llama/binding.js';
-import { STORIES } from '../helpers/server.js';
+import { STORIES } from '../helpers/models.js';
 
 type Parsed = Awaited<ReturnType<typeof parse>>;
 
