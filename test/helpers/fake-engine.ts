@@ -5,8 +5,6 @@
 // the layout) and scripted choices can depend on a sequence's whole context. Deterministic.
 import { KvLayoutUnavailableError, type Engine, type EngineLimits, type KvLayout, type ModelInfo, type StepEntry } from '../../src/engine/types.js';
 import type { FillInTheMiddleTokens, Tokenizer, TokenSpan } from '../../src/core/tokenizer.js';
-import type { SamplingParams } from '../../src/sampling/params.js';
-import type { GenerationRequest } from '../../src/core/request.js';
 
 export const BOS = 0;
 export const EOS = 1;
@@ -238,13 +236,6 @@ export class FakeEngine implements Engine {
   close(): void {
     this.closed = true;
   }
-}
-
-export const GREEDY: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };
-
-/** A greedy request of these prompt ids (BOS first when the caller adds it). */
-export function request(id: number, inputIds: number[], maxNewTokens: number, extra: Partial<GenerationRequest> = {}): GenerationRequest {
-  return { id, inputIds, sampling: GREEDY, maxNewTokens, stopSequences: [], topNTokens: 0, prefillLogprobs: false, ...extra };
 }
 
 /** `length` prompt ids from `first` on (staying clear of BOS and EOS), cycling through the vocabulary. */

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scheduler, type SchedulerLimits, type SchedulerState } from '../../src/scheduler/scheduler.js';
 import type { EngineEvent, FinishInfo } from '../../src/core/request.js';
-import { EOS, FakeEngine, promptIds, request, type FakeEngineOptions, type KvOperation } from '../helpers/fake-engine.js';
+import { EOS, FakeEngine, promptIds, type FakeEngineOptions, type KvOperation } from '../helpers/fake-engine.js';
+import { request } from '../helpers/requests.js';
 
 interface Harness {
   engine: FakeEngine;
