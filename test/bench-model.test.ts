@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SHARED, postJson, startServer, type RunningServer } from './helpers/server.js';
+import { SHARED } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
 import { MiB, anonHugePagesBytes, transparentHugePagesAvailable } from './helpers/huge-pages.js';
 import { writeSyntheticLlama } from '../src/bench/model/synthetic-llama.js';
 

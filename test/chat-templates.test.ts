@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SHARED } from './helpers/server.js';
+import { SHARED } from './helpers/models.js';
 import { ChatTemplate, TemplateError, type ChatMessage, type RenderInput, type ToolDefinition } from '../src/chat/template.js';
 import { CHATML_FALLBACK, fallbackTemplate, templateFromFile, templateFromTokenizerConfig } from '../src/chat/template-source.js';
 

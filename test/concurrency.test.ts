@@ -2,19 +2,17 @@
 // mid-stream frees its sequence at once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { iterateSse, metricValue, postJson, readSse, startServer, stream, waitFor, type RunningServer } from './helpers/server.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { metricValue, postJson, stream, waitFor } from './helpers/http.js';
+import { openStream, readSse } from './helpers/sse.js';
 
 const PROMPTS = ['Once upon a time', 'The little dog', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red', 'In the park', 'Mom said'];
 
 /** Opens a long stream and returns once its first token arrived; abort() drops the connection. */
 async function openLongStream(url: string, maxNewTokens = 4000) {
-  const controller = new AbortController();
-  const response = await stream(`${url}/generate_stream`, { inputs: 'Once upon a time', parameters: { max_new_tokens: maxNewTokens } }, controller.signal);
-  const events = iterateSse(response);
-  const first = await events.next();
-  assert.equal(first.done, false);
-  assert.ok(first.value!.json.token, JSON.stringify(first.value));
-  return { abort: () => controller.abort(), events };
+  const opened = await openStream(`${url}/generate_stream`, { inputs: 'Once upon a time', parameters: { max_new_tokens: maxNewTokens } });
+  assert.ok(opened.first.json.token, JSON.stringify(opened.first));
+  return opened;
 }
 
 describe('overload', () => {

@@ -14,7 +14,9 @@ import fc from 'fast-check';
 import { BASES, buildRequest, fuzzCase, ROUTES, shortened, validRequest, type FuzzCase, type FuzzRequest } from './helpers/fuzz-bodies.js';
 import { answerProblems } from './helpers/fuzz-checks.js';
 import { describeExchange, failureReport, type Exchange } from './helpers/fuzz-report.js';
-import { GREEDY_CONTINUATION, postJson, startServer, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const REPORT = process.env.FUZZ_REPORT === '1';

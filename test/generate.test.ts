@@ -2,7 +2,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { scoreWatermark } from '../src/sampling/watermark.js';
-import { GREEDY_CONTINUATION, postJson, quantizedStories, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION, quantizedStories } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 
 const PROMPTS = ['Once upon a time', 'The little dog', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red', 'In the park', 'Mom said'];
 /** Every request generated: these tests repeat requests to compare what the engine gives (the response cache has its own tests). */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { checkFolder } from '../src/grammar-check/check.js';
 import { loadCheckVocabulary } from '../src/grammar-check/vocabulary.js';
 import { jsonSchemaAutomaton } from '../src/grammar/json-schema/index.js';
-import { SHARED } from './helpers/server.js';
+import { SHARED } from './helpers/models.js';
 
 describe('grammar-check on a sample of MaskBench dev', () => {
   it('no crash, no timeout, no false acceptance; at least 85% of schemas pass every test', () => {

@@ -4,7 +4,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { postJson, quantizedStories, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
+import { quantizedStories } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 
 const regex = (value: string) => ({ type: 'regex', value });
 

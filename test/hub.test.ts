@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { GREEDY_CONTINUATION, MAIN, postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION, quantizedStories, STORIES } from './helpers/models.js';
+import { MAIN, type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
 import { startFakeHub, VALID_TOKEN, type FakeHub } from './helpers/fake-hub.js';
 import { splitGguf } from './helpers/split-gguf.js';
 

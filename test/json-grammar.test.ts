@@ -14,7 +14,10 @@ import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { jsonSchemaAutomaton, SchemaError } from '../src/grammar/json-schema/index.js';
 import { RegexError } from '../src/grammar/regex/index.js';
 import { writeSyntheticLlama } from '../src/bench/model/synthetic-llama.js';
-import { postJson, quantizedStories, readSse, SHARED, startServer, stream, type RunningServer } from './helpers/server.js';
+import { quantizedStories, SHARED } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 
 const MASKBENCH = join(SHARED, 'structured-output', 'maskbench-dev');
 

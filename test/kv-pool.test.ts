@@ -8,10 +8,10 @@ import { Scheduler, type SchedulerState } from '../src/scheduler/scheduler.js';
 import { initialLayout, layoutFor } from '../src/scheduler/kv-layout.js';
 import type { EngineEvent, GenerationRequest } from '../src/core/request.js';
 import type { SamplingParams } from '../src/sampling/params.js';
-import { STORIES } from './helpers/server.js';
+import { STORIES } from './helpers/models.js';
+import { GREEDY, request } from './helpers/requests.js';
 
-const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };
-const seeded: SamplingParams = { ...greedy, doSample: true, temperature: 0.9, topK: 40, seed: 7n };
+const seeded: SamplingParams = { ...GREEDY, doSample: true, temperature: 0.9, topK: 40, seed: 7n };
 const POOL = { cells: 1024, maxSequences: 4 };
 
 interface Outcome {
@@ -51,7 +51,7 @@ describe('KV pool', () => {
   const submit = (prompt: string, maxNewTokens: number, options: Partial<GenerationRequest> = {}): Promise<Outcome> => {
     const id = nextId++;
     const done = new Promise<Outcome>((resolve) => waiters.set(id, () => resolve(outcomes.get(id)!)));
-    scheduler.submit({ id, inputIds: Array.from(engine.tokenizer.tokenize(prompt, true)), sampling: greedy, maxNewTokens, stopSequences: [], topNTokens: 0, prefillLogprobs: false, ...options });
+    scheduler.submit(request(id, Array.from(engine.tokenizer.tokenize(prompt, true)), maxNewTokens, options));
     return done;
   };
 

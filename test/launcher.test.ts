@@ -7,7 +7,8 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN, SHARED, STORIES, startLoadingServer, startServer } from './helpers/server.js';
+import { SHARED, STORIES } from './helpers/models.js';
+import { logMessages, runLauncher as run, startLoadingServer, startServer } from './helpers/server.js';
 import { ENVIRONMENT, FLAGS, type Flag } from '../src/cli/options.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,9 +23,6 @@ function mtimes(dir: string, into = new Map<string, number>()): Map<string, numb
   return into;
 }
 
-function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
-}
 
 describe('launcher', () => {
   it('--help explains every TGI flag it supports', () => {
@@ -166,6 +164,8 @@ describe('launcher', () => {
       // The benchmark tools are not the server.
       if (!file.endsWith('.ts') || file.startsWith('bench')) continue;
       const text = readFileSync(join(src, file), 'utf8');
+      // The launcher reads the environment once (cli/options.ts) and passes the values down.
+      if (!file.startsWith('cli')) assert.doesNotMatch(text, /process\.env/, `${file} reads the process environment`);
       for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]{2,})|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]|\(env, '([A-Z][A-Z0-9_]+)'\)/g)) read.add(m[1] ?? m[2] ?? m[3]);
     }
     for (const name of ['LOG_LEVEL', 'LOG_COLORIZE', 'COMPUTE_TYPE', 'TGI_NODE_LLAMA_PACKAGE', 'HF_TOKEN']) assert.ok(read.has(name), `${name} is found where it is read`);
@@ -267,7 +267,7 @@ describe('launcher', () => {
       assert.equal(summary.threads, 1);
       assert.equal(summary.kvCacheTokens, 768);
       // stories260K loads in milliseconds: no progress lines, and a description without llama.cpp's guesses.
-      const messages = server.logs.flatMap((line) => (line.startsWith('{') ? [JSON.parse(line).msg as string] : []));
+      const messages = logMessages(server.logs);
       assert.deepEqual(messages.filter((msg) => /^Loading /.test(msg)), []);
       const model = messages.find((msg) => msg.startsWith('Model '));
       assert.match(model!, /: llama, 292\.8K parameters, 1\.1 MiB of F32 weights, vocabulary 512 \(spm\), trained context 512(;|$)/);

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GREEDY_CONTINUATION, metricValue, postJson, startLoadingServer, STORIES, type LoadingServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION, STORIES } from './helpers/models.js';
+import { type LoadingServer, startLoadingServer } from './helpers/server.js';
+import { metricValue, postJson } from './helpers/http.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
 import { LoadingErrorSchema, UnhealthySchema } from '../src/api/operations.js';
 

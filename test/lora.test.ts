@@ -6,10 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeLoraAdapter, writeMergedModel, type LoraSpec } from '../src/bench/model/lora.js';
+import { writeLoraAdapter, type LoraSpec } from '../src/bench/model/lora.js';
+import { writeMergedModel } from './helpers/merged-model.js';
 import { requantizeGguf } from '../src/bench/model/requantize.js';
 import { GgufType } from '../src/bench/model/gguf-writer.js';
-import { GREEDY_CONTINUATION, iterateSse, metricValue, postJson, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION, STORIES } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { metricValue, postJson } from './helpers/http.js';
+import { iterateSse } from './helpers/sse.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
 
 const A1: LoraSpec = { rank: 4, alpha: 8, seed: 1 };

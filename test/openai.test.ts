@@ -9,7 +9,10 @@ import OpenAI from 'openai';
 import { InferenceClient } from '@huggingface/inference';
 import { requantizeGguf } from '../src/bench/model/requantize.js';
 import { GgufType } from '../src/bench/model/gguf-writer.js';
-import { GREEDY_CONTINUATION, postJson, readSse, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION, STORIES } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
+import { openStream, readSse } from './helpers/sse.js';
 
 /** A template that makes a chat request's prompt exactly BOS + the message texts, like /generate's. */
 const STORY_TEMPLATE = '{{ bos_token }}{% for message in messages %}{{ message.content }}{% endfor %}';
@@ -313,16 +316,8 @@ describe('OpenAI API with the openai client', () => {
   });
 
   it('a client that leaves a chat stream frees its sequences at once', async () => {
-    const controller = new AbortController();
-    const response = await fetch(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: ONCE, max_tokens: 400, n: 2, stream: true }),
-      signal: controller.signal,
-    });
-    const reader = response.body!.getReader();
-    await reader.read();
-    controller.abort();
+    const opened = await openStream(`${server.url}/v1/chat/completions`, { messages: ONCE, max_tokens: 400, n: 2, stream: true });
+    opened.abort();
     let metrics = '';
     for (let i = 0; i < 50; i++) {
       metrics = await (await fetch(`${server.url}/metrics`)).text();

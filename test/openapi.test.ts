@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { postJson, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 
 const ROUTES: Record<string, string[]> = {
   '/': ['post'],

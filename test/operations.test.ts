@@ -1,7 +1,8 @@
 // /health, /info, /tokenize, /metrics, CORS and the API key (in depth: security.test.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { postJson, startServer, type RunningServer } from './helpers/server.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
 
 describe('operations', () => {
   let server: RunningServer;

@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { metricValue, postJson, quantizedStories, SHARED, startServer, type RunningServer } from './helpers/server.js';
+import { quantizedStories, SHARED } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { metricValue, postJson } from './helpers/http.js';
 import { toolTestModel } from './helpers/tool-model.js';
 import { TILED_QUERY_TOKENS } from '../src/engine/types.js';
 

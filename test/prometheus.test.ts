@@ -4,11 +4,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postJson, readSse, startServer, waitFor, type RunningServer } from './helpers/server.js';
-import { stopChild } from '../src/bench/llama-server.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, waitFor } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
+import { freePort, stopChild } from '../src/bench/llama-server.js';
 
 /** Debian's prometheus, if this machine has it (CI installs it). */
 function prometheusPath(): string | undefined {
@@ -16,17 +17,6 @@ function prometheusPath(): string | undefined {
     if (spawnSync(candidate, ['--version'], { stdio: 'ignore' }).status === 0) return candidate;
   }
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 const METRICS_KEY = 'scrape-secret';

@@ -4,8 +4,10 @@
 // unauthenticated requests never get a cached answer.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { GREEDY_CONTINUATION, MAIN, metricValue, postJson, startServer, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION } from './helpers/models.js';
+import { helpText, type RunningServer, startServer } from './helpers/server.js';
+import { metricValue, postJson } from './helpers/http.js';
+import { sseData } from './helpers/sse.js';
 
 const KEY = 'cache-test-key';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -20,22 +22,12 @@ interface Answer {
 
 /** POSTs `body` (a string is sent as written) and reads the whole answer, stream or not. */
 async function send(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, cache: response.headers.get('x-cache'), contentType: response.headers.get('content-type'), headers: response.headers, text };
+  const { status, headers: received, text } = await postJson(url, body, headers);
+  return { status, cache: received.get('x-cache'), contentType: received.get('content-type'), headers: received, text };
 }
 
 /** The `data:` payloads of an SSE body, parsed unless [DONE]. */
-const events = (text: string) =>
-  text
-    .split('\n\n')
-    .filter((frame) => frame.startsWith('data: '))
-    .map((frame) => frame.slice(6))
-    .map((data) => (data === '[DONE]' ? data : JSON.parse(data)));
+const events = (text: string) => sseData(text).map((data) => (data === '[DONE]' ? data : JSON.parse(data)));
 
 /** An OpenAI answer (JSON or stream) with its ids and creation times blanked: its content. */
 const content = (text: string) => text.replace(/"id":"(chatcmpl|cmpl)-[0-9a-f]+"/g, '"id":"$1-"').replace(/"created":\d+/g, '"created":0');
@@ -345,7 +337,7 @@ describe('--response-cache-size 0', () => {
   });
 
   it('--help explains the flag, its variable and the headers', () => {
-    const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const help = helpText();
     assert.match(help, /--response-cache-size <MiB> Memory of the response cache in MiB; 0 disables it\./);
     assert.match(help, /x-cache: hit or miss; a request with the header x-use-cache: false/);
     assert.match(help, /\(default: 64, env: RESPONSE_CACHE_SIZE\)/);

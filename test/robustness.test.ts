@@ -2,7 +2,10 @@
 // counts, u64 seeds, extreme sampling values. Each answer is asserted on status, body and message.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GREEDY_CONTINUATION, iterateSse, postJson, startServer, stream, type RunningServer } from './helpers/server.js';
+import { GREEDY_CONTINUATION } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { iterateSse } from './helpers/sse.js';
 
 /** `depth` objects nested as {"key": {"key": ...}} written directly as JSON text (no recursion). */
 const nestedObjectText = (depth: number, key = 'a') => `{"${key}":`.repeat(depth) + '{}' + '}'.repeat(depth);

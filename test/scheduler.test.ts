@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { LlamaEngine } from '../src/engine/llama/engine.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import type { EngineEvent } from '../src/core/request.js';
-import type { SamplingParams } from '../src/sampling/params.js';
 import type { StepEntry } from '../src/engine/types.js';
-import { postJson, quantizedStories, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { quantizedStories, STORIES } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
+import { request } from './helpers/requests.js';
 
-const greedy: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 1n, watermark: false };
 
 describe('scheduler', () => {
   let engine: LlamaEngine;
@@ -35,7 +36,7 @@ describe('scheduler', () => {
     const running = scheduler.run();
     const prompts = ['Once upon a time', 'The little dog', 'Lily and Tom', 'One day the sun'];
     for (const [i, text] of prompts.entries()) {
-      scheduler.submit({ id: i + 1, inputIds: Array.from(engine.tokenizer.tokenize(text, true)), sampling: greedy, maxNewTokens: 6, stopSequences: [], topNTokens: 0, prefillLogprobs: false });
+      scheduler.submit(request(i + 1, Array.from(engine.tokenizer.tokenize(text, true)), 6));
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await allDone;
@@ -65,7 +66,7 @@ describe('scheduler', () => {
     const story = 'Once upon a time there was a little girl named Lily. She loved to play outside in the park. ';
     for (let i = 0; i < 4; i++) {
       const ids = Array.from(engine.tokenizer.tokenize(`${i} ${story.repeat(12)}`, true)).slice(0, 150);
-      scheduler.submit({ id: 100 + i, inputIds: ids, sampling: greedy, maxNewTokens: 4, stopSequences: [], topNTokens: 0, prefillLogprobs: false });
+      scheduler.submit(request(100 + i, ids, 4));
     }
     await allDone;
     scheduler.close();

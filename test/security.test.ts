@@ -2,13 +2,15 @@
 // CORS preflights that carry Authorization.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { InferenceClient, InferenceClientProviderApiError, setLogger } from '@huggingface/inference';
-import { MAIN, postJson, readSse, startServer, STORIES, type RunningServer } from './helpers/server.js';
+import { STORIES } from './helpers/models.js';
+import { helpText, runLauncher, type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 
 const KEY = 'SeCrEt-Key-123';
 const METRICS_KEY = 'metrics-key';
@@ -319,10 +321,10 @@ describe('API keys from the environment, without a metrics key or CORS origins',
 });
 
 describe('API key configuration errors', () => {
-  const run = (args: string[]) => spawnSync(process.execPath, [MAIN, '--model-id', STORIES, '--port', '0', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = (args: string[]) => runLauncher(['--model-id', STORIES, '--port', '0', ...args]);
 
   it('--help explains the key flags', () => {
-    const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const help = helpText();
     assert.match(help, /--api-key <key> Require "Authorization: Bearer <key>" on every route that works on request content .*\/chat_tokenize.* comma-separate .*\(env: API_KEY\)/);
     assert.match(help, /--api-key-file <path> File of API keys .* one a line.*\(env: API_KEY_FILE\)/);
     assert.match(help, /--metrics-api-key <key> Require "Authorization: Bearer <key>" on \/metrics .*\(env: METRICS_API_KEY\)/);

@@ -3,9 +3,9 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readSseData } from '../src/bench/sse-reader.js';
-import { MAIN, startServer, type RunningServer } from './helpers/server.js';
+import { helpText, logMessages, type RunningServer, startServer } from './helpers/server.js';
 
 // stories260K decodes over 1,000 tokens/s on one thread, slower as its context grows: two streams
 // of 1,000 tokens run for seconds, of 4,000 for far longer than any bound below.
@@ -67,15 +67,6 @@ async function exitWithin(exit: Promise<Exit>, ms: number, logs: string[]): Prom
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-const logMessages = (server: RunningServer) =>
-  server.logs.flatMap((line) => {
-    try {
-      return [String((JSON.parse(line) as { msg?: unknown }).msg)];
-    } catch {
-      return [];
-    }
-  });
-
 /** An event, short enough for a failure message. */
 const show = (event: unknown) => String(JSON.stringify(event)).slice(0, 300);
 
@@ -98,6 +89,22 @@ describe('shutdown', () => {
   let server: RunningServer | undefined;
   let agent: Agent | undefined;
 
+  /**
+   * The server started with `args`, and `requests` streamed through one keep-alive agent (after
+   * `prepare`, if given): resolves once every stream has sent its first event.
+   */
+  async function streaming(args: string[], requests: [path: string, body: unknown][], prepare?: (url: string, agent: Agent) => Promise<void>) {
+    const running = await startServer(args);
+    const pool = new Agent({ keepAlive: true });
+    server = running;
+    agent = pool;
+    const exit = exitOf(running.process);
+    if (prepare) await prepare(running.url, pool);
+    const streams = requests.map(([path, body]) => openStream(pool, running.url, path, body));
+    await Promise.all(streams.map((stream) => stream.started));
+    return { server: running, exit, ends: () => Promise.all(streams.map((stream) => stream.finished)) };
+  }
+
   afterEach(async () => {
     agent?.destroy();
     const child = server?.process;
@@ -110,18 +117,19 @@ describe('shutdown', () => {
   });
 
   it('SIGTERM lets running streams finish, then exits with 0 at once although the client keeps its connections alive', async (t) => {
-    server = await startServer(LONG_CONTEXT);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    // A request first, so the pool holds an idle connection while the streams run.
-    await new Promise<void>((resolve, reject) => httpRequest(`${server!.url}/info`, { agent }, (r) => r.resume().on('end', resolve)).on('error', reject).end());
-    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(1000));
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(1000));
-    await Promise.all([chat.started, generate.started]);
+    const { server, exit, ends } = await streaming(
+      LONG_CONTEXT,
+      [
+        ['/v1/chat/completions', chatBody(1000)],
+        ['/generate_stream', generateBody(1000)],
+      ],
+      // A request first, so the pool holds an idle connection while the streams run.
+      (url, agent) => new Promise<void>((resolve, reject) => httpRequest(`${url}/info`, { agent }, (r) => r.resume().on('end', resolve)).on('error', reject).end()),
+    );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const [chatEnd, generateEnd] = await Promise.all([chat.finished, generate.finished]);
+    const [chatEnd, generateEnd] = await ends();
     assert.equal(chatEnd.events.at(-1), '[DONE]');
     assert.ok(hasFinishReason(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
     assert.ok(isFinalNative(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
@@ -131,7 +139,7 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`streams ended ${seconds(lastEnd - signalAt)} after SIGTERM, exit ${seconds(exited.at - lastEnd)} after that`);
     assert.equal(exited.code, 0);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /SIGTERM received.*2 requests running/.test(m)), messages.join('\n'));
     assert.ok(messages.some((m) => /exiting with code 0/.test(m)), messages.join('\n'));
   });
@@ -139,17 +147,13 @@ describe('shutdown', () => {
   it('SIGTERM drains a stream still running well beyond 10 s after it, then exits with 0', async (t) => {
     // Fastify gives its close hooks 10 s; the drain must last as long as the streams do (up to the
     // 90 s default timeout), not end them when that expires.
-    server = await startServer(['--max-total-tokens', '8192']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
     // 5,000 tokens at a growing context: well over 10 s on stories260K with one thread, far below
     // the 90 s timeout.
-    const generate = openStream(agent, server.url, '/generate_stream', { ...generateBody(5000), parameters: { max_new_tokens: 5000, details: true } });
-    await generate.started;
+    const { server, exit, ends } = await streaming(['--max-total-tokens', '8192'], [['/generate_stream', { ...generateBody(5000), parameters: { max_new_tokens: 5000, details: true } }]]);
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const generateEnd = await generate.finished;
+    const [generateEnd] = await ends();
     const last = generateEnd.events.at(-1) as { generated_text?: string; details?: { finish_reason: string; generated_tokens: number } };
     assert.ok(isFinalNative(last), show(last));
     assert.equal(last.details?.finish_reason, 'length', show(last));
@@ -158,7 +162,7 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`the stream ended ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM`);
     assert.equal(exited.code, 0);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /all requests finished: exiting with code 0/.test(m)), messages.join('\n'));
     assert.ok(!server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|closing the HTTP server failed/.test(line)), server.logs.slice(-5).join('\n'));
   });
@@ -166,16 +170,17 @@ describe('shutdown', () => {
   it('a --graceful-termination-timeout beyond 10 s ends the streams still running at its end with the shutdown error, and exits with 1', async (t) => {
     // Streams of 30,000 tokens: far longer than the 12 s timeout on any machine, so both are still
     // running when it ends.
-    server = await startServer(['--max-total-tokens', '32768', '--max-batch-total-tokens', '65536', '--graceful-termination-timeout', '12']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(30_000));
-    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(30_000));
-    await Promise.all([generate.started, chat.started]);
+    const { server, exit, ends } = await streaming(
+      ['--max-total-tokens', '32768', '--max-batch-total-tokens', '65536', '--graceful-termination-timeout', '12'],
+      [
+        ['/generate_stream', generateBody(30_000)],
+        ['/v1/chat/completions', chatBody(30_000)],
+      ],
+    );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const [generateEnd, chatEnd] = await Promise.all([generate.finished, chat.finished]);
+    const [generateEnd, chatEnd] = await ends();
     t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, after ${generateEnd.events.length} and ${chatEnd.events.length} events`);
     assert.deepEqual(generateEnd.events.at(-1), { error: 'The server is shutting down', error_type: 'shutdown' });
     assert.ok(isOpenAiError(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
@@ -183,13 +188,13 @@ describe('shutdown', () => {
     assert.equal(chatEnd.events.at(-1), '[DONE]');
     const exited = await exitWithin(exit, 20_000, server.logs);
     assert.equal(exited.code, 1);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /graceful termination timeout \(12 s\) reached: stopping the 2 requests running, then exiting with code 1/.test(m)), messages.join('\n'));
     assert.ok(!server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|engine thread exited/.test(line)), server.logs.slice(-5).join('\n'));
   });
 
   it('--help tells what the timeout does and the exit codes', () => {
-    const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const help = helpText();
     assert.match(help, /--graceful-termination-timeout <s> Seconds to let running requests finish on SIGTERM\/SIGINT; then they are stopped \(streams get an error event\), as a second signal does at once\. Exit code 0 when all finished, 1 when some were stopped\./);
     assert.match(help, /\(default: 90, env: GRACEFUL_TERMINATION_TIMEOUT\)/);
   });
@@ -206,25 +211,26 @@ describe('shutdown', () => {
     const exit = exitOf(server.process);
     server.process.kill('SIGTERM');
     await exitWithin(exit, 20_000, server.logs);
-    const finished = logMessages(server).some((m) => /all requests finished/.test(m));
-    assert.ok(finished, logMessages(server).join('\n'));
+    const finished = logMessages(server.logs).some((m) => /all requests finished/.test(m));
+    assert.ok(finished, logMessages(server.logs).join('\n'));
     for (const socket of sockets) socket.destroy();
     // Without closing them, the server's close waits until the client drops them (seconds, or never).
   });
 
   it('a second signal ends the running streams with an in-band error and exits promptly', async (t) => {
-    server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '600']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(4000));
-    const chat = openStream(agent, server.url, '/v1/chat/completions', chatBody(4000));
-    await Promise.all([generate.started, chat.started]);
+    const { server, exit, ends } = await streaming(
+      [...LONG_CONTEXT, '--graceful-termination-timeout', '600'],
+      [
+        ['/generate_stream', generateBody(4000)],
+        ['/v1/chat/completions', chatBody(4000)],
+      ],
+    );
     server.process.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const secondAt = performance.now();
     server.process.kill('SIGINT');
 
-    const [generateEnd, chatEnd] = await Promise.all([generate.finished, chat.finished]);
+    const [generateEnd, chatEnd] = await ends();
     assert.ok(isNativeError(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
     assert.ok(isOpenAiError(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
     assert.equal(chatEnd.events.at(-1), '[DONE]');
@@ -232,21 +238,22 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`exit ${seconds(exited.at - secondAt)} after the second signal`);
     assert.equal(exited.code, 1);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /SIGINT received again.*2 requests running/.test(m)), messages.join('\n'));
   });
 
   it('--graceful-termination-timeout ends the streams still running with an in-band error, then exits', async (t) => {
-    server = await startServer([...LONG_CONTEXT, '--graceful-termination-timeout', '1']);
-    agent = new Agent({ keepAlive: true });
-    const exit = exitOf(server.process);
-    const generate = openStream(agent, server.url, '/generate_stream', generateBody(4000));
-    const completions = openStream(agent, server.url, '/v1/completions', completionsBody(4000));
-    await Promise.all([generate.started, completions.started]);
+    const { server, exit, ends } = await streaming(
+      [...LONG_CONTEXT, '--graceful-termination-timeout', '1'],
+      [
+        ['/generate_stream', generateBody(4000)],
+        ['/v1/completions', completionsBody(4000)],
+      ],
+    );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
-    const [generateEnd, completionsEnd] = await Promise.all([generate.finished, completions.finished]);
+    const [generateEnd, completionsEnd] = await ends();
     assert.ok(isNativeError(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
     assert.ok(isOpenAiError(completionsEnd.events.at(-2)), show(completionsEnd.events.at(-2)));
     assert.equal(completionsEnd.events.at(-1), '[DONE]');
@@ -255,7 +262,7 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, exit ${seconds(exited.at - signalAt)} after it`);
     assert.equal(exited.code, 1);
-    const messages = logMessages(server);
+    const messages = logMessages(server.logs);
     assert.ok(messages.some((m) => /graceful termination timeout \(1 s\) reached.*2 requests running/.test(m)), messages.join('\n'));
   });
 });

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateObject, streamObject } from 'ai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { postJson, quantizedStories, startServer, type RunningServer } from './helpers/server.js';
+import { quantizedStories } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
 
 const Person = z.object({
   name: z.string().max(12).describe('the first name'),

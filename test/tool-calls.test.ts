@@ -10,7 +10,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { TOOL_FORMATS } from '../src/chat/tools/registry.js';
 import { generic } from '../src/chat/tools/formats/generic.js';
 import type { ToolCallFormat } from '../src/chat/tools/format.js';
-import { postJson, quantizedStories, readSse, SHARED, startServer, stream, type RunningServer } from './helpers/server.js';
+import { quantizedStories, SHARED } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 import { toolTestModel } from './helpers/tool-model.js';
 
 const WEATHER = {
@@ -96,6 +99,32 @@ async function streamedMessage(url: string, body: Record<string, unknown>): Prom
 }
 
 /** The non-streamed answer, and the same request streamed: both must agree call for call. */
+/**
+ * The arguments of the call in the answer cut at `maxTokens` (undefined: no call began), checked:
+ * finish_reason length, the call named `name`, and exactly what the model wrote, a prefix of the
+ * whole call's arguments `full` that does not parse while partial (never `{}` nor closed early).
+ */
+async function cutCallArguments(url: string, body: Record<string, unknown>, maxTokens: number, name: string, full: string): Promise<string | undefined> {
+  const cut = await postJson(`${url}/v1/chat/completions`, { ...body, max_tokens: maxTokens });
+  assert.equal(cut.status, 200, cut.text);
+  const choice = cut.json.choices[0];
+  assert.equal(choice.finish_reason, 'length');
+  const calls = choice.message.tool_calls;
+  if (!calls) return undefined;
+  const args: string = calls[0].function.arguments;
+  assert.equal(calls[0].function.name, name);
+  assert.ok(full.startsWith(args), `max_tokens ${maxTokens}: ${JSON.stringify(args)} is not a prefix of ${full}`);
+  if (args !== '' && args !== full) assert.throws(() => JSON.parse(args), `max_tokens ${maxTokens}: ${args} parses`);
+  return args;
+}
+
+/** The answer cut at `maxTokens`, streamed, ends with the same call. */
+async function assertStreamedCut(url: string, body: Record<string, unknown>, maxTokens: number, name: string, args: string): Promise<void> {
+  const streamed = await streamedMessage(url, { ...body, max_tokens: maxTokens });
+  assert.equal(streamed.finish, 'length');
+  assert.deepEqual(streamed.calls.map((c) => c.function), [{ name, arguments: args }], `streamed, max_tokens ${maxTokens}`);
+}
+
 async function callBoth(url: string, body: Record<string, unknown>, names: string[]): Promise<Call[]> {
   const response = await postJson(`${url}/v1/chat/completions`, body);
   assert.equal(response.status, 200, response.text);
@@ -192,20 +221,10 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
     let cutInside: string | undefined;
     // From the end back: the first cut that falls inside the arguments (after the framing that closes them).
     for (let limit = whole.json.usage.completion_tokens - 1; limit > 0 && cutInside === undefined; limit--) {
-      const cut = await postJson(`${url}/v1/chat/completions`, { ...body, max_tokens: limit });
-      assert.equal(cut.status, 200, cut.text);
-      const choice = cut.json.choices[0];
-      assert.equal(choice.finish_reason, 'length');
-      const calls = choice.message.tool_calls;
-      if (!calls) continue;
-      const args: string = calls[0].function.arguments;
-      assert.ok(full.startsWith(args), `max_tokens ${limit}: ${JSON.stringify(args)} is not a prefix of ${full}`);
-      if (args === full) continue;
+      const args = await cutCallArguments(url, body, limit, 'get_weather', full);
+      if (args === undefined || args === full) continue;
       cutInside = args;
-      if (args !== '') assert.throws(() => JSON.parse(args), `max_tokens ${limit}: ${args} parses`);
-      const streamed = await streamedMessage(url, { ...body, max_tokens: limit });
-      assert.equal(streamed.finish, 'length');
-      assert.deepEqual(streamed.calls.map((c) => c.function), [{ name: 'get_weather', arguments: args }]);
+      await assertStreamedCut(url, body, limit, 'get_weather', args);
     }
     assert.notEqual(cutInside, undefined, `no cut fell inside the arguments of ${full}`);
   });
@@ -307,26 +326,11 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
     let empty = 0;
     let partial = 0;
     for (let maxTokens = 1; maxTokens < tokens; maxTokens++) {
-      const cut = await postJson(`${server.url}/v1/chat/completions`, { ...forced, max_tokens: maxTokens });
-      assert.equal(cut.status, 200, cut.text);
-      const choice = cut.json.choices[0];
-      assert.equal(choice.finish_reason, 'length');
-      const calls = choice.message.tool_calls;
-      if (!calls) continue;
-      const args: string = calls[0].function.arguments;
-      assert.equal(calls[0].function.name, 'get_weather');
-      // Exactly what the model wrote: a prefix of the whole call's arguments, never `{}` nor closed early.
-      assert.ok(full.startsWith(args), `max_tokens ${maxTokens}: ${JSON.stringify(args)} is not a prefix of ${full}`);
+      const args = await cutCallArguments(server.url, forced, maxTokens, 'get_weather', full);
+      if (args === undefined) continue;
       if (args === '') empty++;
-      else if (args !== full) {
-        partial++;
-        assert.throws(() => JSON.parse(args), `max_tokens ${maxTokens}: ${args} parses`);
-      }
-      if (args === '' || partial === 1) {
-        const streamed = await streamedMessage(server.url, { ...forced, max_tokens: maxTokens });
-        assert.equal(streamed.finish, 'length');
-        assert.deepEqual(streamed.calls.map((c) => c.function), [{ name: 'get_weather', arguments: args }], `streamed, max_tokens ${maxTokens}`);
-      }
+      else if (args !== full) partial++;
+      if (args === '' || partial === 1) await assertStreamedCut(server.url, forced, maxTokens, 'get_weather', args);
     }
     assert.ok(empty > 0, 'some cut falls after the name, before the arguments');
     assert.ok(partial > 1, 'some cuts fall inside the arguments');

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateText, tool } from 'ai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { SHARED, startServer, type RunningServer } from './helpers/server.js';
+import { SHARED } from './helpers/models.js';
+import { type RunningServer, startServer } from './helpers/server.js';
 import { toolTestModel } from './helpers/tool-model.js';
 
 const weatherParameters = {

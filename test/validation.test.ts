@@ -2,7 +2,9 @@
 // real server: status and exact message, for /generate (JSON) and /generate_stream (in-band).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { postJson, readSse, startServer, stream, type RunningServer } from './helpers/server.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson, stream } from './helpers/http.js';
+import { readSse } from './helpers/sse.js';
 
 let MALFORMED_SCHEMA_MESSAGE = '';
 try {

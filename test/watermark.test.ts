@@ -2,7 +2,8 @@
 // sampling without it does not; bad bodies are 422s; the route needs the API key.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { postJson, startServer, type RunningServer } from './helpers/server.js';
+import { type RunningServer, startServer } from './helpers/server.js';
+import { postJson } from './helpers/http.js';
 import { erfc, upperTailProbability } from '../src/watermark/detect.js';
 
 const AUTH = { authorization: 'Bearer wm-key' };

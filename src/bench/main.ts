@@ -21,6 +21,7 @@ import { benchGrammar } from './grammar.js';
 import { benchTools } from './tools.js';
 import { benchCache, formatCacheTable } from './cache.js';
 import { benchLora, formatLoraTable } from './lora.js';
+import { chooseLlamaPackage } from '../engine/llama/library.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -270,6 +271,8 @@ modelOptions(
   .option('--slot-cells <n>', 'with --same-budget: also run tgi-node with one split slot of this many cells per stream (0: not)', parseInteger(0), 512)
   .action(async (o) => (o.sameBudget ? sameBudget({ ...o, budget: o.sameBudget }) : compare(o)));
 
+// The llama.cpp build the server would load (its CPU backends are shared with llama-server).
+chooseLlamaPackage(process.env.TGI_NODE_LLAMA_PACKAGE);
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;

@@ -16,6 +16,7 @@ import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
 import { hubEnvironment } from '../hub/environment.js';
 import { ModelResolutionError, resolveModel, type ResolvedModel } from '../hub/resolve-model.js';
 import { createLogger } from '../logging/logger.js';
+import { chooseLlamaPackage } from '../engine/llama/library.js';
 import { LlamaModel } from '../engine/llama/model.js';
 import { routeLlamaLogs } from '../engine/llama/logging.js';
 import { loadLlamaApi } from '../engine/llama/binding.js';
@@ -84,7 +85,7 @@ async function locateModel(raw: RawOptions, logger: Logger, status: LoadingStatu
     return await resolveModel(modelId, {
       revision: raw.revision ?? 'main',
       ggufFile: raw.ggufFile,
-      hub: hubEnvironment(process.env, raw.huggingfaceHubCache),
+      hub: hubEnvironment(raw.hub, raw.huggingfaceHubCache),
       log: (message) => logger.info(message),
       warn: (message) => logger.warn(message),
       onDownload: (file, done, total) => {
@@ -381,12 +382,14 @@ function defaultServedName(model: ResolvedModel): string {
 async function main(): Promise<void> {
   const command = buildCommand(VERSION);
   command.parse(process.argv);
+  const raw = parseOptions(command);
+  // The threads started from now on (engine, preprocessing) load the same llama.cpp build.
+  chooseLlamaPackage(raw.llamaPackage);
   if (command.getOptionValue('env') === true) {
     printEnvironment();
     return;
   }
-  const raw = parseOptions(command);
-  const logger = createLogger(raw.jsonOutput);
+  const logger = createLogger(raw.jsonOutput, raw.logLevel, raw.logColors);
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
     // The port opens first: while the model downloads and loads, requests get a 503 with the progress.

@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { QUANTIZATION_PREFERENCE } from '../hub/choose-gguf.js';
 import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
+import { HUB_VARIABLES, type HubVariables } from '../hub/environment.js';
+import { parseLogLevel } from '../logging/logger.js';
 
 export function parseInteger(min: number) {
   return (value: string): number => {
@@ -156,10 +158,18 @@ export const FLAGS = {
 type Shape = { [K in keyof typeof FLAGS]: (typeof FLAGS)[K]['schema'] };
 const OPTIONS = z.object(Object.fromEntries(Object.entries(FLAGS).map(([name, flag]) => [name, flag.schema])) as Shape);
 
-/** The flags' values, typed by the table. */
+/** The flags' values, typed by the table, and the environment-only variables' (ENVIRONMENT below). */
 export type Options = z.infer<typeof OPTIONS> & {
-  /** COMPUTE_TYPE (the environment-only section below). */
+  /** LOG_LEVEL. */
+  logLevel: string;
+  /** False when LOG_COLORIZE=1: human-readable log lines stay plain even on a terminal. */
+  logColors: boolean;
+  /** COMPUTE_TYPE. */
   computeType?: string;
+  /** TGI_NODE_LLAMA_PACKAGE. */
+  llamaPackage?: string;
+  /** The hub variables (HF_TOKEN, HF_HOME...), as set. */
+  hub: HubVariables;
 };
 
 /** TGI flags that cannot apply to a single-node llama.cpp server: accepted, warned about, ignored. */
@@ -196,7 +206,7 @@ export const ENVIRONMENT: { name: string; help: string }[] = [
   { name: 'HF_HOME', help: 'The Hugging Face folder. Default: $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface.' },
   { name: 'TGI_NODE_LLAMA_PACKAGE', help: 'The npm package of llama.cpp binaries to load, e.g. @node-llama-cpp/linux-x64-vulkan or linux-x64 (@node-llama-cpp/ may be left out). Default: a CUDA or Vulkan build when installed, else the CPU one.' },
   { name: 'COMPUTE_TYPE', help: 'The x-compute-type response header. Default: cpu+llama.cpp, or gpu+llama.cpp with --gpu-layers.' },
-  { name: 'LOG_COLORIZE', help: 'Set to 1: no colors in human-readable log lines, even on a terminal.' },
+  { name: 'LOG_COLORIZE', help: 'Set to 1: no colors in human-readable log lines, even on a terminal (as in TGI).' },
 ];
 
 /** Words of `text` in lines of at most `width` characters. */
@@ -243,9 +253,22 @@ export function buildCommand(version: string): Command {
   return command;
 }
 
-/** The values of the flags (and of the environment-only variables that configure the server), parsed by the table's types. */
+/**
+ * The values of the flags, parsed by the table's types, and of the environment-only variables: the
+ * one place the server reads its environment (commander reads the flags' own variables).
+ */
 export function parseOptions(command: Command, env: NodeJS.ProcessEnv = process.env): Options {
-  return { ...OPTIONS.parse(command.opts()), computeType: env.COMPUTE_TYPE };
+  const hub: HubVariables = {};
+  for (const name of HUB_VARIABLES) if (env[name] !== undefined) hub[name] = env[name];
+  return {
+    ...OPTIONS.parse(command.opts()),
+    logLevel: parseLogLevel(env.LOG_LEVEL),
+    // As in TGI, LOG_COLORIZE=1 turns colours off.
+    logColors: env.LOG_COLORIZE !== '1',
+    computeType: env.COMPUTE_TYPE,
+    llamaPackage: env.TGI_NODE_LLAMA_PACKAGE,
+    hub,
+  };
 }
 
 /** Warnings for TGI flags that were given but cannot apply here. */

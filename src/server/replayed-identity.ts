@@ -3,6 +3,7 @@
 // (the chunks of one stream share their new id, as they shared the old one). Only the top-level
 // `id` and `created` of an envelope change; native answers carry neither and replay byte for byte.
 import { completionId, unixSeconds } from './openai-output.js';
+import { jsonValueEnd } from '../chat/tools/json-scan.js';
 
 const ID_PREFIXES = ['chatcmpl', 'cmpl'] as const;
 type IdPrefix = (typeof ID_PREFIXES)[number];
@@ -21,31 +22,6 @@ function stringEnd(text: string, start: number): number {
     else if (text[i] === '"') return i + 1;
   }
   return -1;
-}
-
-/** The end (exclusive) of the JSON value starting at `start`; -1 if it is cut short. */
-function valueEnd(text: string, start: number): number {
-  const first = text[start];
-  if (first === '"') return stringEnd(text, start);
-  if (first === '{' || first === '[') {
-    let depth = 0;
-    for (let i = start; i < text.length; i++) {
-      const c = text[i];
-      if (c === '"') {
-        const end = stringEnd(text, i);
-        if (end < 0) return -1;
-        i = end - 1;
-      } else if (c === '{' || c === '[') depth++;
-      else if (c === '}' || c === ']') {
-        depth--;
-        if (depth === 0) return i + 1;
-      }
-    }
-    return -1;
-  }
-  let i = start;
-  while (i < text.length && !WHITESPACE.has(text[i]) && text[i] !== ',' && text[i] !== '}' && text[i] !== ']') i++;
-  return i === start ? -1 : i;
 }
 
 interface Field {
@@ -70,8 +46,9 @@ function topLevelFields(text: string): Field[] | undefined {
     i = skipWhitespace(text, keyEnd);
     if (text[i] !== ':') return undefined;
     const start = skipWhitespace(text, i + 1);
-    const end = valueEnd(text, start);
-    if (end < 0) return undefined;
+    const value = jsonValueEnd(text, start, true);
+    if (value.kind !== 'complete') return undefined;
+    const end = value.end;
     fields.push({ key, start, end });
     i = skipWhitespace(text, end);
     if (text[i] === '}') return fields;

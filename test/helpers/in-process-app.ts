@@ -11,7 +11,7 @@ import { ChatPrompter } from '../../src/chat/prompt.js';
 import { fallbackTemplate } from '../../src/chat/template-source.js';
 import { LlamaModel } from '../../src/engine/llama/model.js';
 import type { Backend } from '../../src/core/backend.js';
-import { STORIES } from './server.js';
+import { STORIES } from './models.js';
 import { FakeBackend } from './fake-backend.js';
 
 let vocabulary: LlamaModel | undefined;

@@ -1,33 +1,12 @@
-// Starts the real server (real engine, real model) on a loopback port and talks to it over HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Starts the real server (real engine, real model) on a loopback port, and reads its JSON log.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { readSseData } from '../../src/bench/sse-reader.js';
-import { requantizeGguf } from '../../src/bench/model/requantize.js';
 import { stopChild } from '../../src/bench/llama-server.js';
+import { STORIES } from './models.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const MAIN = join(root, 'dist', 'src', 'cli', 'main.js');
-export const SHARED = resolve(root, '..', 'shared');
-export const STORIES = join(SHARED, 'models', 'stories260K.gguf');
-export const GREEDY_CONTINUATION = ', there was a little girl named Lily. She loved to play outside in the park.';
-
-let quantized: Promise<string> | undefined;
-
-/**
- * stories260K with its weights quantized to Q8_0 by our own quantizer. llama.cpp's CPU kernels
- * give quantized weights bit-identical logits whatever the batch holds; F32 weights do not.
- */
-export function quantizedStories(): Promise<string> {
-  quantized ??= (async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'tgi-node-test-')), 'stories260K-q8_0.gguf');
-    await requantizeGguf(STORIES, path, 'q8_0');
-    return path;
-  })();
-  return quantized;
-}
 
 export interface RunningServer {
   url: string;
@@ -113,62 +92,23 @@ function spawnServer(args: string[], env: Record<string, string>, model: string)
   return { process: child, logs, open, ready };
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any; text: string }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, json, text };
+/** Runs the launcher to its end (--help, a configuration error...): its output and exit status. */
+export function runLauncher(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
 }
 
-export interface SseEvent {
-  data: string;
-  json?: any;
-  receivedAt: number;
+/** The launcher's --help, its whitespace collapsed to single spaces. */
+export function helpText(): string {
+  return runLauncher(['--help']).stdout.replace(/\s+/g, ' ');
 }
 
-/** Reads a whole SSE response into its `data:` events. */
-export async function readSse(response: Response): Promise<SseEvent[]> {
-  const events: SseEvent[] = [];
-  for await (const event of iterateSse(response)) events.push(event);
-  return events;
-}
-
-export async function* iterateSse(response: Response): AsyncGenerator<SseEvent> {
-  for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
-    let json: unknown;
+/** The messages of a server's JSON log lines, in order. */
+export function logMessages(logs: readonly string[]): string[] {
+  return logs.flatMap((line) => {
     try {
-      json = JSON.parse(data);
+      return [String((JSON.parse(line) as { msg?: unknown }).msg)];
     } catch {
-      json = undefined;
+      return [];
     }
-    yield { data, json, receivedAt: performance.now() };
-  }
-}
-
-export function stream(url: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
-}
-
-export async function metricValue(url: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
-
-export async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
+  });
 }

@@ -1,17 +1,36 @@
 // Checking a tool-call format without a model: the grammar's language (does it accept a text?),
 // and the parser fed a text in small pieces (do the streamed deltas add up to the final parse?).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEAD } from '../../src/grammar/automaton.js';
 import { textGrammarAutomaton, type TextGrammar } from '../../src/grammar/text-grammar.js';
 import type { ParsedOutput, ToolCallFormat, ToolSpec } from '../../src/chat/tools/format.js';
+import type { ToolDefinition } from '../../src/chat/template.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ToolCallStream } from '../../src/chat/tools/stream.js';
-import { SHARED } from './server.js';
+import { SHARED } from './models.js';
 
 export function chatTemplate(name: string): string {
   return readFileSync(join(SHARED, 'chat-templates', `${name}.jinja`), 'utf8');
+}
+
+/** The names of the shared chat templates (their files without `.jinja`), sorted. */
+export function templateNames(): string[] {
+  return readdirSync(join(SHARED, 'chat-templates'))
+    .filter((file) => file.endsWith('.jinja'))
+    .map((file) => file.slice(0, -'.jinja'.length))
+    .sort();
+}
+
+/** The shared chat templates that `format` recognises, sorted. */
+export function templatesMatching(format: Pick<ToolCallFormat, 'matches'>): string[] {
+  return templateNames().filter((name) => format.matches(chatTemplate(name)));
+}
+
+/** A tool as a chat request lists it. */
+export function toolDefinition(tool: ToolSpec): ToolDefinition {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
 }
 
 /** Whether the grammar's language holds `text` whole. */
@@ -102,3 +121,21 @@ export const TIME: ToolSpec = {
     additionalProperties: false,
   },
 };
+
+/** A text cut inside a call: the call it gives (name, arguments written so far), after the calls before it. */
+export type CutCall = [text: string, name: string, args: string, before?: { name: string; arguments: string }[]];
+
+/**
+ * Texts cut by the length limit. A cut call keeps the arguments the model wrote: none ('') before
+ * they began, unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed
+ * object. A marker with no readable call after it is content, as written. Each text is checked
+ * whole and streamed (parseChecked).
+ */
+export function checkCutCalls(format: ToolCallFormat, calls: CutCall[], content: string[] = [], setup?: ParseSetup): void {
+  for (const [text, name, args, before = []] of calls) {
+    const parsed = parseChecked(format, text, setup);
+    assert.deepEqual(parsed.calls.map(({ name, arguments: a }) => ({ name, arguments: a })), [...before, { name, arguments: args }], JSON.stringify(text));
+    if (args !== '') assert.throws(() => JSON.parse(args), `${JSON.stringify(text)}: the arguments ${args} parse`);
+  }
+  for (const text of content) assert.deepEqual(parseChecked(format, text, setup), { content: text, calls: [] }, JSON.stringify(text));
+}

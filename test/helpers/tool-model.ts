@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeSyntheticLlama } from '../../src/bench/model/synthetic-llama.js';
 import { TOOL_FORMATS } from '../../src/chat/tools/registry.js';
 import { generic } from '../../src/chat/tools/formats/generic.js';
-import { SHARED } from './server.js';
+import { SHARED } from './models.js';
 
 /** Added as plain text, as in Qwen's vocabulary. */
 const PLAIN = new Set(['<tool_call>', '</tool_call>', '<think>', '</think>']);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlamaModel } from '../../src/engine/llama/model.js';
-import { SHARED, STORIES } from '../helpers/server.js';
+import { SHARED, STORIES } from '../helpers/models.js';
 
 const VOCABS = [STORIES, ...['llama-spm', 'phi-3', 'qwen2', 'gpt-2', 'llama-bpe'].map((name) => join(SHARED, 'models', 'vocab', `ggml-vocab-${name}.gguf`))];
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { LlamaModel } from '../../src/engine/llama/model.js';
 import { IncrementalDetokenizer, decodeGenerated } from '../../src/scheduler/detokenizer.js';
 import { StopCriteria } from '../../src/scheduler/stop-criteria.js';
-import { STORIES } from '../helpers/server.js';
+import { STORIES } from '../helpers/models.js';
 
 describe('incremental detokenizer', () => {
   let model: LlamaModel;

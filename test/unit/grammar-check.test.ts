@@ -13,7 +13,7 @@ import { pythonJsonDumps } from '../../src/grammar-check/python-json.js';
 import { loadCheckVocabulary, type CheckVocabulary } from '../../src/grammar-check/vocabulary.js';
 import { SchemaError } from '../../src/grammar/json-schema/index.js';
 import { RegexAutomaton } from '../../src/grammar/regex/index.js';
-import { STORIES } from '../helpers/server.js';
+import { STORIES } from '../helpers/models.js';
 
 const FILES: Record<string, { schema: unknown; tests: { data: unknown; valid: boolean }[] }> = {
   'a-integer.json': { schema: { type: 'integer' }, tests: [{ data: 5, valid: true }, { data: -12, valid: true }, { data: 'x', valid: false }, { data: 1.5, valid: false }] },

@@ -6,12 +6,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
-import { DEFAULT_LORA_MAGNITUDE, DEFAULT_LORA_TARGETS, loraScale, writeLoraAdapter, writeMergedModel, type LoraSpec } from '../../src/bench/model/lora.js';
+import { DEFAULT_LORA_MAGNITUDE, DEFAULT_LORA_TARGETS, loraScale, writeLoraAdapter, type LoraSpec } from '../../src/bench/model/lora.js';
+import { writeMergedModel } from '../helpers/merged-model.js';
 import { GgmlType, GgufType, writeGguf } from '../../src/bench/model/gguf-writer.js';
 import { requantizeGguf } from '../../src/bench/model/requantize.js';
 import { LlamaModel } from '../../src/engine/llama/model.js';
 import type { Pointer } from '../../src/engine/llama/binding.js';
-import { STORIES } from '../helpers/server.js';
+import { STORIES } from '../helpers/models.js';
 
 type Parsed = Awaited<ReturnType<typeof parse>>;
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dequantizeQ4_0, dequantizeQ8_0, fromFloat16Bits, quantizeQ4_0, quantizeQ8_0, toFloat16Bits } from '../../src/bench/model/quantize.js';
+import { fromFloat16Bits, quantizeQ4_0, quantizeQ8_0, toFloat16Bits } from '../../src/bench/model/quantize.js';
+import { dequantizeQ4_0, dequantizeQ8_0 } from '../helpers/dequantize.js';
 
 describe('quantization', () => {
   it('converts to and from IEEE half precision', () => {

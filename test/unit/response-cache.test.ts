@@ -4,6 +4,7 @@ import { parseJsonBody } from '../../src/api/json-body.js';
 import { bypassesCache } from '../../src/response-cache/hooks.js';
 import { canonicalJson, entryBytes, requestKey, ResponseCache, type CachedResponse } from '../../src/response-cache/store.js';
 import { withFreshIdentity } from '../../src/server/replayed-identity.js';
+import { sseData } from '../helpers/sse.js';
 
 const response = (bytes: number): CachedResponse => ({ headers: { 'content-type': 'application/json' }, body: Buffer.alloc(bytes, 0x61) });
 
@@ -81,7 +82,7 @@ describe('a replayed answer\'s identity', () => {
     const chunk = (content: string) => `data: {"id":"cmpl-old","object":"text_completion","created":7,"choices":[{"text":${JSON.stringify(content)}}]}\n\n`;
     const stored = `${chunk('a')}${chunk('b\n\n"id":"cmpl-old"')}: keep-alive\n\ndata: {"error":{"message":"x"}}\n\ndata: [DONE]\n\n`;
     const replayed = withFreshIdentity(Buffer.from(stored), SSE_HEADERS).toString();
-    const events = replayed.split('\n\n').filter((frame) => frame.startsWith('data: ')).map((frame) => frame.slice(6));
+    const events = sseData(replayed);
     assert.equal(events.length, 4);
     const [first, second] = events.slice(0, 2).map((data) => JSON.parse(data));
     assert.match(first.id, /^cmpl-[0-9a-f]{32}$/);

@@ -10,7 +10,7 @@ import { TokenMask } from '../../src/grammar/token-mask.js';
 import { MaskCache } from '../../src/grammar/mask-cache.js';
 import { acceptsToken, advanceTokens } from '../../src/grammar/advance.js';
 import { LlamaModel } from '../../src/engine/llama/model.js';
-import { SHARED, STORIES } from '../helpers/server.js';
+import { SHARED, STORIES } from '../helpers/models.js';
 
 const QWEN2 = join(SHARED, 'models', 'vocab', 'ggml-vocab-qwen2.gguf');
 

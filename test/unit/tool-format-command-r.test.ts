@@ -3,23 +3,11 @@
 // (Command R7B, Command A, Cohere2).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { commandR7b, commandRPlus } from '../../src/chat/tools/formats/command-r.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
-import { ChatTemplate, type ChatMessage, type ToolDefinition } from '../../src/chat/template.js';
+import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
-
-const templateNames = readdirSync(join(SHARED, 'chat-templates'))
-  .filter((name) => name.endsWith('.jinja'))
-  .map((name) => name.slice(0, -'.jinja'.length))
-  .sort();
-
-function toolDefinition(tool: ToolSpec): ToolDefinition {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
-}
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 // The Command R+ template lists each parameter with its description.
 function described(tool: ToolSpec): ToolSpec {
@@ -55,7 +43,7 @@ describe('command-r-plus tool calls', () => {
     'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Paris", "days": 3}\n    },\n    {\n        "tool_name": "get_time",\n        "parameters": {"timezone": "CET"}\n    }\n]\n```';
 
   test('is recognised from its template and no other', () => {
-    assert.deepEqual(templateNames.filter((name) => commandRPlus.matches(chatTemplate(name))), ['CohereForAI-c4ai-command-r-plus-tool_use']);
+    assert.deepEqual(templatesMatching(commandRPlus), ['CohereForAI-c4ai-command-r-plus-tool_use']);
   });
 
   test('one call, with the exact argument text', () => {
@@ -86,20 +74,13 @@ describe('command-r-plus tool calls', () => {
     assert.deepEqual(parseChecked(commandRPlus, text), { content: '', calls: [] });
   });
 
-  test('a call cut short stays a call', () => {
-    assert.deepEqual(parseChecked(commandRPlus, 'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Pa').calls, [
-      { name: 'get_weather', arguments: '{"city": "Pa' },
+  test('cut by the length limit: the arguments written so far, none before they began', () => {
+    const head = 'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": ';
+    checkCutCalls(commandRPlus, [
+      [`${head}{"city": "Pa`, 'get_weather', '{"city": "Pa'],
+      [head, 'get_weather', ''],
+      [`${head}{"city": "Paris", `, 'get_weather', '{"city": "Paris", '],
     ]);
-  });
-
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
-  test('cut by the length limit after the name: a call with no arguments written', () => {
-    const cut = parseChecked(commandRPlus, 'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": ');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '' }]);
-    const mid = parseChecked(commandRPlus, 'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Paris", ').calls[0].arguments;
-    assert.equal(mid, '{"city": "Paris", ');
-    assert.throws(() => JSON.parse(mid));
   });
 
   test('the template renders calls the parser reads back', () => {
@@ -137,7 +118,7 @@ describe('command-r7b tool calls', () => {
   const PLAN = '<|START_THINKING|>I will look up the weather, then the time.<|END_THINKING|>';
 
   test('is recognised from its templates and no others', () => {
-    assert.deepEqual(templateNames.filter((name) => commandR7b.matches(chatTemplate(name))), ['Cohere2MoE', 'CohereForAI-c4ai-command-r7b-12-2024-tool_use']);
+    assert.deepEqual(templatesMatching(commandR7b), ['Cohere2MoE', 'CohereForAI-c4ai-command-r7b-12-2024-tool_use']);
   });
 
   test('one call, with the exact argument text', () => {
@@ -165,18 +146,15 @@ describe('command-r7b tool calls', () => {
     assert.deepEqual(parseChecked(commandR7b, 'It is sunny.'), { content: 'It is sunny.', calls: [] });
   });
 
-  test('a call cut short stays a call; an unreadable action is content', () => {
-    assert.deepEqual(parseChecked(commandR7b, '<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Pa').calls, [
-      { name: 'get_weather', arguments: '{"city": "Pa' },
+  test('cut by the length limit: the arguments written so far, none before they began; an unreadable action is content', () => {
+    checkCutCalls(commandR7b, [
+      ['<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Pa', 'get_weather', '{"city": "Pa'],
+      ['<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", ', 'get_weather', ''],
     ]);
     assert.deepEqual(parseChecked(commandR7b, '<|START_ACTION|>none<|END_ACTION|><|START_RESPONSE|>Hi.<|END_RESPONSE|>'), {
       content: '<|START_ACTION|>none<|END_ACTION|>Hi.',
       calls: [],
     });
-  });
-
-  test('cut by the length limit after the name: a call with no arguments written', () => {
-    assert.deepEqual(parseChecked(commandR7b, '<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
   });
 
   for (const name of ['CohereForAI-c4ai-command-r7b-12-2024-tool_use', 'Cohere2MoE']) {

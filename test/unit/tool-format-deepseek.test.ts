@@ -2,23 +2,13 @@
 // the DSML invocations of V3.2 (`function_calls` block) and V4 (`tool_calls` block).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { deepseekR1, deepseekV31, deepseekV32, deepseekV4 } from '../../src/chat/tools/formats/deepseek.js';
-import type { ToolCallFormat, ToolSpec } from '../../src/chat/tools/format.js';
+import type { ToolSpec } from '../../src/chat/tools/format.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const TOOLS: ToolSpec[] = [WEATHER, TIME];
 
-function matching(format: ToolCallFormat): string[] {
-  return readdirSync(join(SHARED, 'chat-templates'))
-    .filter((file) => file.endsWith('.jinja'))
-    .map((file) => file.slice(0, -'.jinja'.length))
-    .filter((name) => format.matches(chatTemplate(name)))
-    .sort();
-}
 
 /** The assistant turn a template renders for two calls, between `after` and `before`. */
 function renderedCalls(template: string, after: string, before: string, { stringArguments = false, withTools = true } = {}): string {
@@ -34,7 +24,7 @@ function renderedCalls(template: string, after: string, before: string, { string
       ],
     },
   ];
-  const tools = TOOLS.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  const tools = TOOLS.map(toolDefinition);
   const rendered = ChatTemplate.compile(chatTemplate(template), { bosToken: '<｜begin▁of▁sentence｜>', eosToken: '<｜end▁of▁sentence｜>' }).render({
     messages,
     ...(withTools ? { tools } : {}),
@@ -68,7 +58,7 @@ const V31_TWO = `<｜tool▁calls▁begin｜>${V31_WEATHER}${V31_TIME}<｜tool�
 
 describe('deepseek-r1 tool calls', () => {
   test('is recognised from the V3/R1 templates only', () => {
-    assert.deepEqual(matching(deepseekR1), [
+    assert.deepEqual(templatesMatching(deepseekR1), [
       'deepseek-ai-DeepSeek-R1-Distill-Llama-8B',
       'deepseek-ai-DeepSeek-R1-Distill-Qwen-32B',
       'llama-cpp-deepseek-r1',
@@ -110,21 +100,18 @@ describe('deepseek-r1 tool calls', () => {
     assert.deepEqual(parseChecked(deepseekR1, V31_TWO).calls, parseChecked(deepseekV31, R1_TWO).calls);
   });
 
-  test('calls cut short: a known name stays a call, a bare marker is content', () => {
-    const cut = parseChecked(deepseekR1, `<｜tool▁calls▁begin｜>${R1_WEATHER.slice(0, R1_WEATHER.indexOf('"days"'))}`);
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris",' }]);
-    assert.deepEqual(parseChecked(deepseekR1, 'Sure. <｜tool▁calls▁begin｜>'), { content: 'Sure. <｜tool▁calls▁begin｜>', calls: [] });
-  });
-
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
-  test('cut by the length limit: no arguments invented, none closed', () => {
+  test('calls cut short: a known name stays a call with the arguments written, none before they began; a bare marker is content', () => {
     const start = '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n';
-    assert.deepEqual(parseChecked(deepseekR1, start).calls, [{ name: 'get_weather', arguments: '' }]);
-    const mid = parseChecked(deepseekR1, `${start}{"city": "Paris", "days"`).calls[0].arguments;
-    assert.equal(mid, '{"city": "Paris", "days"');
-    assert.throws(() => JSON.parse(mid));
-    assert.deepEqual(parseChecked(deepseekV31, '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>').calls, [{ name: 'get_weather', arguments: '' }]);
+    checkCutCalls(
+      deepseekR1,
+      [
+        [`<｜tool▁calls▁begin｜>${R1_WEATHER.slice(0, R1_WEATHER.indexOf('"days"'))}`, 'get_weather', '{"city": "Paris",'],
+        [start, 'get_weather', ''],
+        [`${start}{"city": "Paris", "days"`, 'get_weather', '{"city": "Paris", "days"'],
+      ],
+      ['Sure. <｜tool▁calls▁begin｜>'],
+    );
+    checkCutCalls(deepseekV31, [['<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>', 'get_weather', '']]);
   });
 
   test('text without a call is all content', () => {
@@ -160,7 +147,7 @@ describe('deepseek-r1 tool calls', () => {
 
 describe('deepseek-v3.1 tool calls', () => {
   test('is recognised from the V3.1 template only', () => {
-    assert.deepEqual(matching(deepseekV31), ['deepseek-ai-DeepSeek-V3.1']);
+    assert.deepEqual(templatesMatching(deepseekV31), ['deepseek-ai-DeepSeek-V3.1']);
   });
 
   test('one call, with the exact argument text', () => {
@@ -223,7 +210,7 @@ for (const [format, block, templates] of [
 
   describe(`${format.id} tool calls`, () => {
     test('is recognised from its templates only', () => {
-      assert.deepEqual(matching(format), templates);
+      assert.deepEqual(templatesMatching(format), templates);
     });
 
     test('one call: the arguments built as JSON, strings as strings and other values as JSON', () => {
@@ -256,13 +243,15 @@ for (const [format, block, templates] of [
     });
 
     test('an invocation cut short keeps its complete parameters, unclosed; none before the first', () => {
-      const cut = ONE.slice(0, ONE.indexOf('3</'));
-      assert.deepEqual(parseChecked(format, cut).calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
-      const mid = parseChecked(format, ONE.slice(0, ONE.indexOf('Paris') + 3)).calls[0].arguments;
-      assert.equal(mid, '{"city": "Par');
-      assert.throws(() => JSON.parse(mid));
-      assert.deepEqual(parseChecked(format, ONE.slice(0, ONE.indexOf('">') + 3)).calls, [{ name: 'get_weather', arguments: '' }]);
-      assert.deepEqual(parseChecked(format, `Hi <${D}${block}>\n`), { content: `Hi <${D}${block}>\n`, calls: [] });
+      checkCutCalls(
+        format,
+        [
+          [ONE.slice(0, ONE.indexOf('3</')), 'get_weather', '{"city": "Paris", "days": '],
+          [ONE.slice(0, ONE.indexOf('Paris') + 3), 'get_weather', '{"city": "Par'],
+          [ONE.slice(0, ONE.indexOf('">') + 3), 'get_weather', ''],
+        ],
+        [`Hi <${D}${block}>\n`],
+      );
     });
 
     test('round trip through the template', () => {

@@ -2,18 +2,10 @@
 // whose recipient is `all` (text) or a function (JSON arguments).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { functionaryV31, functionaryV32 } from '../../src/chat/tools/formats/functionary.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate, type ChatToolCall } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
-
-const TEMPLATES = readdirSync(join(SHARED, 'chat-templates'))
-  .filter((file) => file.endsWith('.jinja'))
-  .map((file) => file.slice(0, -'.jinja'.length))
-  .sort();
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const WEATHER_ARGS = '{"city": "Paris", "days": 3}';
 const TIME_ARGS = '{"timezone": "CET"}';
@@ -21,7 +13,7 @@ const BOTH = [
   { name: 'get_weather', arguments: WEATHER_ARGS },
   { name: 'get_time', arguments: TIME_ARGS },
 ];
-const TOOL_DEFINITIONS = [WEATHER, TIME].map((t) => ({ type: 'function' as const, function: t }));
+const TOOL_DEFINITIONS = [WEATHER, TIME].map(toolDefinition);
 const HEADER = '<|start_header_id|>assistant<|end_header_id|>\n\n';
 
 /** The last assistant turn of a conversation rendered with `tool_calls`, without its header and end token. */
@@ -45,7 +37,7 @@ describe('functionary v3.1 tool calls', () => {
 
   test('is recognised from its template, not from the <function=...><parameter=...> ones', () => {
     assert.deepEqual(
-      TEMPLATES.filter((name) => functionaryV31.matches(chatTemplate(name))),
+      templatesMatching(functionaryV31),
       ['meetkai-functionary-medium-v3.1'],
     );
     assert.ok(!functionaryV31.matches(chatTemplate('Qwen3-Coder')));
@@ -77,10 +69,11 @@ describe('functionary v3.1 tool calls', () => {
     }
   });
 
-  test('a call cut short keeps its name and the arguments written', () => {
-    assert.deepEqual(parseChecked(functionaryV31, '<function=get_weather>{"city": "Pa').calls, [{ name: 'get_weather', arguments: '{"city": "Pa' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(functionaryV31, '<function=get_time>').calls, [{ name: 'get_time', arguments: '' }]);
+  test('a call cut short keeps its name and the arguments written, none before they began', () => {
+    checkCutCalls(functionaryV31, [
+      ['<function=get_weather>{"city": "Pa', 'get_weather', '{"city": "Pa'],
+      ['<function=get_time>', 'get_time', ''],
+    ]);
   });
 
   test('reads back the calls the template renders', () => {
@@ -112,7 +105,7 @@ describe('functionary v3.2 tool calls', () => {
 
   test('is recognised from its template only', () => {
     assert.deepEqual(
-      TEMPLATES.filter((name) => functionaryV32.matches(chatTemplate(name))),
+      templatesMatching(functionaryV32),
       ['meetkai-functionary-medium-v3.2'],
     );
   });
@@ -163,10 +156,11 @@ describe('functionary v3.2 tool calls', () => {
     assert.deepEqual(out, { content: 'Done.', calls: [{ name: 'lookup', arguments: '{"q": 1}' }] });
   });
 
-  test('a call cut short keeps its name and the arguments written', () => {
-    assert.deepEqual(parseChecked(functionaryV32, 'get_weather\n{"city": "Pa').calls, [{ name: 'get_weather', arguments: '{"city": "Pa' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(functionaryV32, `${ONE}>>>get_time\n`).calls, [BOTH[0], { name: 'get_time', arguments: '' }]);
+  test('a call cut short keeps its name and the arguments written, none before they began', () => {
+    checkCutCalls(functionaryV32, [
+      ['get_weather\n{"city": "Pa', 'get_weather', '{"city": "Pa'],
+      [`${ONE}>>>get_time\n`, 'get_time', '', [BOTH[0]]],
+    ]);
   });
 
   test('reads back the calls the template renders', () => {

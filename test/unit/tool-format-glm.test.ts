@@ -2,14 +2,11 @@
 // pairs with raw values; GLM-4.5/4.6 on separate lines, GLM-4.7 without line breaks.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { glm } from '../../src/chat/tools/formats/glm.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ChatTemplate } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 // GLM-4.6
 const WEATHER_CALL = '<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n</tool_call>';
@@ -52,12 +49,7 @@ const SEARCH: ToolSpec = {
 
 describe('glm tool calls', () => {
   test('is recognised from the templates that write it, and from no other', () => {
-    const names = readdirSync(join(SHARED, 'chat-templates'))
-      .filter((file) => file.endsWith('.jinja'))
-      .map((file) => file.slice(0, -'.jinja'.length))
-      .filter((name) => glm.matches(chatTemplate(name)))
-      .sort();
-    assert.deepEqual(names, [...FAMILY].sort());
+    assert.deepEqual(templatesMatching(glm), [...FAMILY].sort());
   });
 
   test('one call, with the arguments as JSON', () => {
@@ -116,25 +108,22 @@ describe('glm tool calls', () => {
     assert.deepEqual(partial(WEATHER_CALL), [BOTH_CALLS[0]]);
   });
 
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
   test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
-    const cut = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
-    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
-    const mid = parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Par').calls[0].arguments;
-    assert.equal(mid, '{"city": "Par');
-    assert.throws(() => JSON.parse(mid));
-    assert.deepEqual(parseChecked(glm, '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va').calls, [
-      { name: 'get_weather', arguments: '{"city": "Paris", "days": 3' },
-    ]);
-    assert.deepEqual(parseChecked(glm, '<tool_call>get_weather\n').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(glm, 'Use <tool_call>'), { content: 'Use <tool_call>', calls: [] });
-    assert.deepEqual(parseChecked(glm, 'A <tool_call>get_wea'), { content: 'A <tool_call>get_wea', calls: [] });
+    checkCutCalls(
+      glm,
+      [
+        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>', 'get_weather', '{"city": "Paris", "days": '],
+        // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Par', 'get_weather', '{"city": "Par'],
+        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va', 'get_weather', '{"city": "Paris", "days": 3'],
+        ['<tool_call>get_weather\n', 'get_weather', ''],
+      ],
+      ['Use <tool_call>', 'A <tool_call>get_wea'],
+    );
   });
 
   test('reads back the calls each template of the family writes, which the grammar takes', () => {
-    const tools = [WEATHER, TIME].map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } }));
+    const tools = [WEATHER, TIME].map(toolDefinition);
     const messages = [
       { role: 'user', content: 'Weather in Paris, and the time?' },
       {

@@ -1,13 +1,10 @@
 // The gpt-oss (harmony) format: a call is a message to `functions.NAME` with JSON arguments.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { gptOss } from '../../src/chat/tools/formats/gpt-oss.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
-import { ChatTemplate, type ChatMessage, type ToolDefinition } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const ANALYSIS = '<|channel|>analysis<|message|>User wants the weather in Paris. Use get_weather.<|end|>';
 const WEATHER_CALL = '<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Paris", "days": 3}';
@@ -16,18 +13,9 @@ const TIME_CALL = '<|start|>assistant<|channel|>commentary to=functions.get_time
 /** The form the template renders: the recipient in the role part of the header. */
 const ROLE_FORM = ' to=functions.get_weather<|channel|>commentary json<|message|>{"city": "Paris", "days": 3}';
 
-const templateNames = readdirSync(join(SHARED, 'chat-templates'))
-  .filter((name) => name.endsWith('.jinja'))
-  .map((name) => name.slice(0, -'.jinja'.length))
-  .sort();
-
-function toolDefinition(tool: typeof WEATHER): ToolDefinition {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
-}
-
 describe('gpt-oss tool calls', () => {
   test('is recognised from its template and no other', () => {
-    assert.deepEqual(templateNames.filter((name) => gptOss.matches(chatTemplate(name))), ['openai-gpt-oss-120b']);
+    assert.deepEqual(templatesMatching(gptOss), ['openai-gpt-oss-120b']);
   });
 
   test('one call after the analysis, with the exact argument text', () => {
@@ -88,19 +76,18 @@ describe('gpt-oss tool calls', () => {
     assert.deepEqual(parseChecked(gptOss, 'It is sunny in <b>Paris</b>.'), { content: 'It is sunny in <b>Paris</b>.', calls: [] });
   });
 
-  test('a call cut short stays a call', () => {
-    assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Par`).calls, [
-      { name: 'get_weather', arguments: '{"city": "Par' },
-    ]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constr`).calls, [
-      { name: 'get_weather', arguments: '' },
-    ]);
-    assert.deepEqual(parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>`).calls, [
-      { name: 'get_weather', arguments: '' },
-    ]);
-    // The recipient's namespace with no name: what was written is content.
-    assert.deepEqual(parseChecked(gptOss, '<|channel|>commentary to=functions.'), { content: '<|channel|>commentary to=functions.', calls: [] });
+  test('a call cut short stays a call; a recipient with no name is content', () => {
+    const head = `${ANALYSIS}<|start|>assistant<|channel|>commentary to=functions.get_weather <|constr`;
+    checkCutCalls(
+      gptOss,
+      [
+        [`${head}ain|>json<|message|>{"city": "Par`, 'get_weather', '{"city": "Par'],
+        [head, 'get_weather', ''],
+        [`${head}ain|>json<|message|>`, 'get_weather', ''],
+      ],
+      // The recipient's namespace with no name: what was written is content.
+      ['<|channel|>commentary to=functions.'],
+    );
   });
 
   test('the template renders a call the parser reads back', () => {

@@ -1,14 +1,10 @@
 // Granite 3.x: `<|tool_call|>` then a JSON list of call objects. Granite 4 writes Hermes' tags.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import type { ToolSpec } from '../../src/chat/tools/format.js';
 import { granite } from '../../src/chat/tools/formats/granite.js';
 import { hermes } from '../../src/chat/tools/formats/hermes.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const ONE = '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}]';
 const TWO = '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}, {"name": "get_time", "arguments": {"timezone": "CET"}}]';
@@ -18,17 +14,9 @@ const TWO_CALLS = [
   { name: 'get_time', arguments: '{"timezone": "CET"}' },
 ];
 
-function asTool(spec: ToolSpec) {
-  return { type: 'function' as const, function: { name: spec.name, description: spec.description, parameters: spec.parameters } };
-}
-
 describe('granite tool calls', () => {
   test('is recognised from the Granite 3.3 template only; Granite 4 templates are Hermes', () => {
-    const names = readdirSync(join(SHARED, 'chat-templates'))
-      .filter((f) => f.endsWith('.jinja'))
-      .map((f) => f.slice(0, -'.jinja'.length))
-      .sort();
-    assert.deepEqual(names.filter((name) => granite.matches(chatTemplate(name))), ['ibm-granite-granite-3.3-2B-Instruct']);
+    assert.deepEqual(templatesMatching(granite), ['ibm-granite-granite-3.3-2B-Instruct']);
     for (const name of ['ibm-granite-granite-4.0', 'ibm-granite-granite-4.1']) assert.ok(hermes.matches(chatTemplate(name)), name);
   });
 
@@ -36,7 +24,7 @@ describe('granite tool calls', () => {
     const template = ChatTemplate.compile(chatTemplate('ibm-granite-granite-3.3-2B-Instruct'), { bosToken: '', eosToken: '<|end_of_text|>' });
     const prompt = template.render({
       messages: [{ role: 'user', content: 'Weather in Paris?' }],
-      tools: [asTool(WEATHER), asTool(TIME)],
+      tools: [toolDefinition(WEATHER), toolDefinition(TIME)],
       addGenerationPrompt: true,
       now: new Date('2025-01-01T00:00:00Z'),
     });
@@ -50,7 +38,7 @@ describe('granite tool calls', () => {
       { role: 'user', content: 'Weather in Paris?' },
       { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris', days: 3 } } }] },
     ];
-    const text = template.render({ messages, tools: [asTool(WEATHER)], addGenerationPrompt: false, now: new Date('2025-01-01T00:00:00Z') });
+    const text = template.render({ messages, tools: [toolDefinition(WEATHER)], addGenerationPrompt: false, now: new Date('2025-01-01T00:00:00Z') });
     assert.ok(text.endsWith('<|start_of_role|>assistant<|end_of_role|><|end_of_text|>\n'));
     assert.ok(!text.includes('"city": "Paris"'));
   });
@@ -93,11 +81,14 @@ describe('granite tool calls', () => {
   });
 
   test('a call cut short stays a call; a marker with nothing parsable after it is content', () => {
-    assert.deepEqual(parseChecked(granite, '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Pa').calls, [{ name: 'get_weather', arguments: '{"city": "Pa' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(granite, '<|tool_call|>[{"name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(granite, 'Hmm <|tool_call|>'), { content: 'Hmm <|tool_call|>', calls: [] });
-    assert.deepEqual(parseChecked(granite, '<|tool_call|> nothing'), { content: '<|tool_call|> nothing', calls: [] });
+    checkCutCalls(
+      granite,
+      [
+        ['<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Pa', 'get_weather', '{"city": "Pa'],
+        ['<|tool_call|>[{"name": "get_weather", ', 'get_weather', ''],
+      ],
+      ['Hmm <|tool_call|>', '<|tool_call|> nothing'],
+    );
   });
 
   test('the grammar takes the calls the parser reads, and refuses a bad argument', () => {

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hermes } from '../../src/chat/tools/formats/hermes.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
 
 const ONE = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}\n</tool_call>';
 const TWO = `${ONE}\n<tool_call>\n{"name": "get_time", "arguments": {"timezone": "CET"}}\n</tool_call>`;
@@ -38,19 +38,13 @@ describe('hermes tool calls', () => {
     assert.equal(out.calls.length, 1);
   });
 
-  test('a call cut short keeps the arguments written so far', () => {
-    const out = parseChecked(hermes, '<tool_call>\n{"name": "get_time", "arguments": {"timezone": "C');
-    assert.deepEqual(out.calls, [{ name: 'get_time', arguments: '{"timezone": "C' }]);
-  });
-
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
-  test('cut by the length limit: no arguments invented, none closed', () => {
-    assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_weather", "arguments": ').calls, [{ name: 'get_weather', arguments: '' }]);
-    const mid = parseChecked(hermes, '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", ').calls[0].arguments;
-    assert.equal(mid, '{"city": "Paris", ');
-    assert.throws(() => JSON.parse(mid));
+  test('cut by the length limit: the arguments written so far, none before they began', () => {
+    checkCutCalls(hermes, [
+      ['<tool_call>\n{"name": "get_time", "arguments": {"timezone": "C', 'get_time', '{"timezone": "C'],
+      ['<tool_call>\n{"name": "get_weather", ', 'get_weather', ''],
+      ['<tool_call>\n{"name": "get_weather", "arguments": ', 'get_weather', ''],
+      ['<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", ', 'get_weather', '{"city": "Paris", '],
+    ]);
     // Closed without arguments: the call had none.
     assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_time"}\n</tool_call>').calls, [{ name: 'get_time', arguments: '{}' }]);
   });

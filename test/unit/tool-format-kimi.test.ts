@@ -1,12 +1,9 @@
 // The Kimi K2 format: `functions.NAME:INDEX` call ids and JSON arguments between special tokens.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { kimi } from '../../src/chat/tools/formats/kimi.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const TOOLS = [WEATHER, TIME];
 const WEATHER_CALL = '<|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>{"city": "Paris", "days": 3}<|tool_call_end|>';
@@ -26,7 +23,7 @@ function renderedCalls(template: string, after: string): string {
       ],
     },
   ];
-  const tools = TOOLS.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  const tools = TOOLS.map(toolDefinition);
   const source = chatTemplate(template).replace(/\{%-\s*set _ = tool_response_queue\.ids\.append\(formatted_id\)\s*-%\}/, '');
   const rendered = ChatTemplate.compile(source, { bosToken: '', eosToken: '<|im_end|>' }).render({ messages, tools, addGenerationPrompt: false });
   const start = rendered.lastIndexOf(after) + after.length;
@@ -37,12 +34,7 @@ function renderedCalls(template: string, after: string): string {
 
 describe('kimi-k2 tool calls', () => {
   test('is recognised from the K2 templates (not from K3, which writes another format)', () => {
-    const matching = readdirSync(join(SHARED, 'chat-templates'))
-      .filter((file) => file.endsWith('.jinja'))
-      .map((file) => file.slice(0, -'.jinja'.length))
-      .filter((name) => kimi.matches(chatTemplate(name)))
-      .sort();
-    assert.deepEqual(matching, ['Kimi-K2-Instruct', 'Kimi-K2-Thinking', 'moonshotai-Kimi-K2']);
+    assert.deepEqual(templatesMatching(kimi), ['Kimi-K2-Instruct', 'Kimi-K2-Thinking', 'moonshotai-Kimi-K2']);
   });
 
   test('one call, with the exact argument text', () => {
@@ -71,11 +63,14 @@ describe('kimi-k2 tool calls', () => {
   });
 
   test('calls cut short: a known name stays a call, a bare marker is content', () => {
-    const cut = parseChecked(kimi, ONE.slice(0, ONE.indexOf(', "days"')));
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris"' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(kimi, '<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(kimi, 'Sure. <|tool_calls_section_begin|>'), { content: 'Sure. <|tool_calls_section_begin|>', calls: [] });
+    checkCutCalls(
+      kimi,
+      [
+        [ONE.slice(0, ONE.indexOf(', "days"')), 'get_weather', '{"city": "Paris"'],
+        ['<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>', 'get_weather', ''],
+      ],
+      ['Sure. <|tool_calls_section_begin|>'],
+    );
   });
 
   test('text without a call is all content', () => {

@@ -2,27 +2,19 @@
 // possibly after `<|python_tag|>`.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { llama3 } from '../../src/chat/tools/formats/llama3.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate } from '../../src/chat/template.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const ONE = '{"name": "get_weather", "parameters": {"city": "Paris", "days": 3}}';
 const SECOND = '{"name": "get_time", "parameters": {"timezone": "CET"}}';
 const TWO = `${ONE}; ${SECOND}`;
 
-const TEMPLATES = readdirSync(join(SHARED, 'chat-templates'))
-  .filter((file) => file.endsWith('.jinja'))
-  .map((file) => file.slice(0, -'.jinja'.length))
-  .sort();
-
 describe('llama3 tool calls', () => {
   test('is recognised from the Llama 3.x templates only', () => {
     assert.deepEqual(
-      TEMPLATES.filter((name) => llama3.matches(chatTemplate(name))),
+      templatesMatching(llama3),
       ['meta-llama-Llama-3.1-8B-Instruct', 'meta-llama-Llama-3.2-3B-Instruct', 'meta-llama-Llama-3.3-70B-Instruct'],
     );
     // Firefunction v2 (Llama 3 based) writes ` functools[...]`; the R1 distill writes DeepSeek's format.
@@ -83,11 +75,11 @@ describe('llama3 tool calls', () => {
     assert.deepEqual(parseChecked(llama3, text), { content: text, calls: [] });
   });
 
-  test('a call cut short keeps its name and the arguments written', () => {
-    const out = parseChecked(llama3, '{"name": "get_weather", "parameters": {"city": "Par');
-    assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Par' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(llama3, '{"name": "get_weather", ').calls, [{ name: 'get_weather', arguments: '' }]);
+  test('a call cut short keeps its name and the arguments written, none before they began', () => {
+    checkCutCalls(llama3, [
+      ['{"name": "get_weather", "parameters": {"city": "Par', 'get_weather', '{"city": "Par'],
+      ['{"name": "get_weather", ', 'get_weather', ''],
+    ]);
   });
 
   test('reads back the call the template renders', () => {
@@ -98,7 +90,7 @@ describe('llama3 tool calls', () => {
           { role: 'user', content: 'Weather in Paris for 3 days?' },
           { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris', days: 3 } } }] },
         ],
-        tools: [WEATHER, TIME].map((t) => ({ type: 'function' as const, function: t })),
+        tools: [WEATHER, TIME].map(toolDefinition),
         addGenerationPrompt: false,
       });
       const header = '<|start_header_id|>assistant<|end_header_id|>\n\n';

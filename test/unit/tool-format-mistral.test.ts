@@ -2,13 +2,9 @@
 // `[TOOL_CALLS]name[ARGS]{...}` for each call (v11 and later: Small 3.2, Devstral, Ministral 3).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import type { ToolSpec } from '../../src/chat/tools/format.js';
 import { MISTRAL_FORMATS, mistral, mistralReasoning, mistralV11, mistralV11Reasoning } from '../../src/chat/tools/formats/mistral.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templateNames, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const ARRAY_ONE = '[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}]';
 const ARRAY_TWO = '[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}, "id": "abcDEF123"}, {"name": "get_time", "arguments": {"timezone": "CET"}, "id": "XYZ987abc"}]';
@@ -20,17 +16,6 @@ const TWO_CALLS = [
   { name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' },
   { name: 'get_time', arguments: '{"timezone": "CET"}' },
 ];
-
-function templateNames(): string[] {
-  return readdirSync(join(SHARED, 'chat-templates'))
-    .filter((f) => f.endsWith('.jinja'))
-    .map((f) => f.slice(0, -'.jinja'.length))
-    .sort();
-}
-
-function asTool(spec: ToolSpec) {
-  return { type: 'function' as const, function: { name: spec.name, description: spec.description, parameters: spec.parameters } };
-}
 
 /** The assistant turn of a conversation with two calls, as the template renders it (end token cut). */
 function renderedCalls(name: string, assistant: Partial<ChatMessage> = {}): string {
@@ -47,7 +32,7 @@ function renderedCalls(name: string, assistant: Partial<ChatMessage> = {}): stri
       ...assistant,
     },
   ];
-  const text = template.render({ messages, tools: [asTool(WEATHER), asTool(TIME)], addGenerationPrompt: false });
+  const text = template.render({ messages, tools: [toolDefinition(WEATHER), toolDefinition(TIME)], addGenerationPrompt: false });
   const start = text.lastIndexOf('[/INST]') + '[/INST]'.length;
   assert.ok(text.endsWith('</s>'), text.slice(-80));
   return text.slice(start, -'</s>'.length);
@@ -119,15 +104,19 @@ describe('mistral tool calls', () => {
   });
 
   test('a call cut short stays a call; a marker with nothing after it is content', () => {
-    assert.deepEqual(parseChecked(mistralV11, '[TOOL_CALLS]get_weather[ARGS]{"city": "Par').calls, [{ name: 'get_weather', arguments: '{"city": "Par' }]);
-    // Cut by the length limit before the arguments began: none written, none invented.
-    assert.deepEqual(parseChecked(mistralV11, '[TOOL_CALLS]get_time[CALL_ID]abc').calls, [{ name: 'get_time', arguments: '' }]);
-    assert.deepEqual(parseChecked(mistralV11, '[TOOL_CALLS]get_weather[ARGS]').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS][{"name": "get_time", ').calls, [{ name: 'get_time', arguments: '' }]);
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS][{"name": "get_time", "arguments": {"timezone": "C').calls, [{ name: 'get_time', arguments: '{"timezone": "C' }]);
-    assert.deepEqual(parseChecked(mistral, 'Done. [TOOL_CALLS]'), { content: 'Done. [TOOL_CALLS]', calls: [] });
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS][]'), { content: '[TOOL_CALLS][]', calls: [] });
-    assert.deepEqual(parseChecked(mistral, '[TOOL_CALLS] sorry, no'), { content: '[TOOL_CALLS] sorry, no', calls: [] });
+    checkCutCalls(mistralV11, [
+      ['[TOOL_CALLS]get_weather[ARGS]{"city": "Par', 'get_weather', '{"city": "Par'],
+      ['[TOOL_CALLS]get_time[CALL_ID]abc', 'get_time', ''],
+      ['[TOOL_CALLS]get_weather[ARGS]', 'get_weather', ''],
+    ]);
+    checkCutCalls(
+      mistral,
+      [
+        ['[TOOL_CALLS][{"name": "get_time", ', 'get_time', ''],
+        ['[TOOL_CALLS][{"name": "get_time", "arguments": {"timezone": "C', 'get_time', '{"timezone": "C'],
+      ],
+      ['Done. [TOOL_CALLS]', '[TOOL_CALLS][]', '[TOOL_CALLS] sorry, no'],
+    );
   });
 
   test('round trip: Mistral-Nemo renders the list form with ids', () => {
@@ -170,7 +159,7 @@ describe('mistral tool calls', () => {
           ],
         },
       ],
-      tools: [asTool(WEATHER), asTool(TIME)],
+      tools: [toolDefinition(WEATHER), toolDefinition(TIME)],
       addGenerationPrompt: false,
     });
     const text = rendered.slice(rendered.lastIndexOf('[/INST]') + '[/INST]'.length, -'</s>'.length);

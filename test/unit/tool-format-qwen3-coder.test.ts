@@ -2,14 +2,11 @@
 // parameter values as raw text.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { qwen3Coder } from '../../src/chat/tools/formats/qwen3-coder.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ChatTemplate } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, grammarAccepts, parseChecked, TIME, WEATHER } from '../helpers/tool-formats.js';
-import { SHARED } from '../helpers/server.js';
+import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
 
 const WEATHER_CALL = '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>';
 const TIME_CALL = '<tool_call>\n<function=get_time>\n<parameter=timezone>\nCET\n</parameter>\n</function>\n</tool_call>';
@@ -35,12 +32,7 @@ const SEARCH: ToolSpec = {
 
 describe('qwen3-coder tool calls', () => {
   test('is recognised from the templates that write it, and from no other', () => {
-    const names = readdirSync(join(SHARED, 'chat-templates'))
-      .filter((file) => file.endsWith('.jinja'))
-      .map((file) => file.slice(0, -'.jinja'.length))
-      .filter((name) => qwen3Coder.matches(chatTemplate(name)))
-      .sort();
-    assert.deepEqual(names, FAMILY);
+    assert.deepEqual(templatesMatching(qwen3Coder), FAMILY);
   });
 
   test('one call, with the arguments as JSON', () => {
@@ -100,22 +92,21 @@ describe('qwen3-coder tool calls', () => {
     assert.deepEqual(partial(WEATHER_CALL.slice(0, WEATHER_CALL.indexOf('</function>') + 11)), [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }]);
   });
 
-  // Cut by the length limit, a call keeps the arguments the model wrote: none ('') before they began,
-  // unclosed JSON (that does not parse) inside them; never an invented `{}` or a closed object.
   test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
-    const cut = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n');
-    assert.deepEqual(cut.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": ' }]);
-    // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
-    const mid = parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n<parameter=city>\nPar').calls[0].arguments;
-    assert.equal(mid, '{"city": "Par');
-    assert.throws(() => JSON.parse(mid));
-    assert.deepEqual(parseChecked(qwen3Coder, '<tool_call>\n<function=get_weather>\n').calls, [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(parseChecked(qwen3Coder, 'Use <tool_call> tags.'), { content: 'Use <tool_call> tags.', calls: [] });
-    assert.deepEqual(parseChecked(qwen3Coder, 'A <tool_call>\n<function=get_wea'), { content: 'A <tool_call>\n<function=get_wea', calls: [] });
+    checkCutCalls(
+      qwen3Coder,
+      [
+        ['<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n', 'get_weather', '{"city": "Paris", "days": '],
+        // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
+        ['<tool_call>\n<function=get_weather>\n<parameter=city>\nPar', 'get_weather', '{"city": "Par'],
+        ['<tool_call>\n<function=get_weather>\n', 'get_weather', ''],
+      ],
+      ['Use <tool_call> tags.', 'A <tool_call>\n<function=get_wea'],
+    );
   });
 
   test('reads back the calls each template of the family writes, which the grammar takes', () => {
-    const tools = [WEATHER, TIME].map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } }));
+    const tools = [WEATHER, TIME].map(toolDefinition);
     const messages = [
       { role: 'user', content: 'Weather in Paris, and the time?' },
       {

@@ -1,17 +1,15 @@
-// Random LoRA adapters for a base model, in llama.cpp's GGUF adapter format, and the "merged" model:
-// the base with the adapter's delta added into its weights, a normal model GGUF. The same spec
-// gives the same factors to both, so serving the base with the adapter and serving the merged model
-// should write the same text.
+// Random LoRA adapters for a base model, in llama.cpp's GGUF adapter format. A spec gives each
+// adapted tensor the same factors every time (loraFactors), so that the tests can also merge them
+// into the base's weights and check that the served adapter writes what the merged model does.
 //
 // Format (llama.cpp src/llama-adapter.cpp, llama_adapter_lora_init_impl): metadata general.type =
 // "adapter", general.architecture = the base's, adapter.type = "lora", adapter.lora.alpha (float32);
 // for each adapted base tensor X.weight of dims [n_in, n_out], X.weight.lora_a of dims [n_in, r]
 // and X.weight.lora_b of dims [r, n_out]. llama.cpp computes y = W·x + s·B·(A·x) with
 // s = alpha ? scale·alpha/r : scale (r read from lora_b's dims[0]; scale 1 here).
-import { readFileSync } from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { SeededRandom } from '../../sampling/random.js';
-import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
+import { GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
 
 export interface LoraSpec {
   /** r, the inner dimension of B·A. */
@@ -54,13 +52,14 @@ interface BaseTensor {
   start: number;
 }
 
-interface Target {
+export interface Target {
   tensor: BaseTensor;
   nIn: number;
   nOut: number;
 }
 
-async function readBase(basePath: string) {
+/** The base model's metadata and tensors (names, dims, types, where their data starts). */
+export async function readBase(basePath: string) {
   const parsed = await gguf(basePath, { typedMetadata: true, allowLocalFile: true });
   const tensors: BaseTensor[] = parsed.tensorInfos.map((info) => ({
     name: info.name,
@@ -71,7 +70,7 @@ async function readBase(basePath: string) {
   return { metadata: parsed.typedMetadata as Record<string, unknown>, tensors };
 }
 
-function validate(spec: LoraSpec): void {
+export function validateLoraSpec(spec: LoraSpec): void {
   if (!Number.isInteger(spec.rank) || spec.rank < 1) throw new Error(`LoRA rank must be a positive integer, got ${spec.rank}`);
   if (!Number.isFinite(spec.alpha)) throw new Error(`LoRA alpha must be finite, got ${spec.alpha}`);
   if (!Number.isSafeInteger(spec.seed)) throw new Error(`LoRA seed must be an integer, got ${spec.seed}`);
@@ -79,7 +78,8 @@ function validate(spec: LoraSpec): void {
   if (!(magnitude >= 0) || !Number.isFinite(magnitude)) throw new Error(`LoRA magnitude must be finite and >= 0, got ${magnitude}`);
 }
 
-function findTargets(basePath: string, tensors: BaseTensor[], spec: LoraSpec): Target[] {
+/** The base's tensors the spec adapts. */
+export function findTargets(basePath: string, tensors: BaseTensor[], spec: LoraSpec): Target[] {
   const suffixes = new Set(spec.targets ?? DEFAULT_LORA_TARGETS);
   const targets: Target[] = [];
   for (const tensor of tensors) {
@@ -103,7 +103,7 @@ function nameHash(name: string): number {
  * A as r rows of n_in (A[k][i] at k·n_in + i) and B as n_out rows of r (B[o][k] at o·r + k): the
  * row-major layouts of lora_a [n_in, r] and lora_b [r, n_out].
  */
-function loraFactors(target: Target, spec: LoraSpec): { a: Float32Array; b: Float32Array } {
+export function loraFactors(target: Target, spec: LoraSpec): { a: Float32Array; b: Float32Array } {
   const { rank } = spec;
   const random = new SeededRandom((BigInt(spec.seed) << 32n) ^ BigInt(nameHash(target.tensor.name)));
   const uniform = (halfWidth: number) => (2 * random.nextFloat() - 1) * halfWidth;
@@ -117,11 +117,11 @@ function loraFactors(target: Target, spec: LoraSpec): { a: Float32Array; b: Floa
   return { a, b };
 }
 
-const bytesOf = (values: Float32Array) => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+export const bytesOf = (values: Float32Array) => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 
 /** Needs only the base's header (tensor names and dims), so any tensor type will do. */
 export async function writeLoraAdapter(basePath: string, outPath: string, spec: LoraSpec): Promise<void> {
-  validate(spec);
+  validateLoraSpec(spec);
   const base = await readBase(basePath);
   const architecture = (base.metadata['general.architecture'] as { value?: unknown } | undefined)?.value;
   if (typeof architecture !== 'string') throw new Error(`${basePath} has no general.architecture`);
@@ -140,48 +140,4 @@ export async function writeLoraAdapter(basePath: string, outPath: string, spec: 
     );
   }
   writeGguf(outPath, metadata, tensors);
-}
-
-/** W'[o][i] = W[o][i] + s·Σ_k B[o][k]·A[k][i], in float64, stored as float32. Needs an F32 base. */
-export async function writeMergedModel(basePath: string, outPath: string, spec: LoraSpec): Promise<void> {
-  validate(spec);
-  const base = await readBase(basePath);
-  for (const tensor of base.tensors) {
-    if (tensor.dtype !== GgmlType.F32) throw new Error(`${basePath}: ${tensor.name} is ${GgmlType[tensor.dtype] ?? `ggml type ${tensor.dtype}`}; merging a LoRA needs an F32 base model`);
-  }
-  const file = readFileSync(basePath);
-  const metadata = new Map<string, GgufValue>();
-  for (const [key, entry] of Object.entries(base.metadata)) {
-    if (key === 'version' || key === 'tensor_count' || key === 'kv_count') continue;
-    metadata.set(key, fromTypedMetadata(entry));
-  }
-  const targets = new Map(findTargets(basePath, base.tensors, spec).map((target) => [target.tensor.name, target]));
-  const tensors: TensorSpec[] = base.tensors.map((tensor) => {
-    const count = tensor.dims.reduce((x, y) => x * y, 1);
-    const raw = file.subarray(tensor.start, tensor.start + 4 * count);
-    const target = targets.get(tensor.name);
-    const data = target ? () => bytesOf(mergeDelta(raw, target, spec)) : () => new Uint8Array(raw);
-    return { name: tensor.name, dims: tensor.dims, type: GgmlType.F32, byteSize: raw.byteLength, data };
-  });
-  writeGguf(outPath, metadata, tensors);
-}
-
-function mergeDelta(raw: Uint8Array, target: Target, spec: LoraSpec): Float32Array {
-  const { nIn, nOut } = target;
-  const { rank } = spec;
-  const s = loraScale(spec);
-  const { a, b } = loraFactors(target, spec);
-  const weights = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  const delta = new Float64Array(nIn);
-  for (let o = 0; o < nOut; o++) {
-    delta.fill(0);
-    for (let k = 0; k < rank; k++) {
-      const bok = b[o * rank + k];
-      if (bok === 0) continue;
-      for (let i = 0, ak = k * nIn; i < nIn; i++) delta[i] += bok * a[ak + i];
-    }
-    // A zero delta leaves the weight's bits alone (-0 + 0 would make it +0).
-    for (let i = 0; i < nIn; i++) if (delta[i] !== 0) weights[o * nIn + i] += s * delta[i];
-  }
-  return weights;
 }

@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 
 export interface LlamaBinaries {
   packageName: string;
@@ -11,10 +12,20 @@ export interface LlamaBinaries {
   ggmlBaseLib: string;
 }
 
-/** Packages to try, best first: GPU builds only when the user installed them. */
-export function candidatePackages(platform = process.platform, arch = process.arch): string[] {
-  const override = process.env.TGI_NODE_LLAMA_PACKAGE;
-  if (override) return [override];
+const PACKAGE_KEY = 'tgi-node:llama-package';
+
+/**
+ * Names the package to load (TGI_NODE_LLAMA_PACKAGE, read by the launcher; undefined: the best
+ * installed) in this thread and the threads it starts afterwards, so that every thread loads the
+ * same build.
+ */
+export function chooseLlamaPackage(name: string | undefined): void {
+  setEnvironmentData(PACKAGE_KEY, name);
+}
+
+/** Packages to try, best first: the one chosen, else GPU builds only when the user installed them. */
+export function candidatePackages(platform = process.platform, arch = process.arch, chosen = getEnvironmentData(PACKAGE_KEY) as string | undefined): string[] {
+  if (chosen) return [chosen];
   if (platform === 'linux') return [`linux-${arch}-cuda`, `linux-${arch}-vulkan`, `linux-${arch}`];
   if (platform === 'darwin') return arch === 'arm64' ? ['mac-arm64-metal'] : ['mac-x64'];
   if (platform === 'win32') return [`win-${arch}-cuda`, `win-${arch}-vulkan`, `win-${arch}`];
