@@ -257,7 +257,6 @@ describe('shutdown', () => {
     assert.ok(isNativeError(generateEnd.events.at(-1)), show(generateEnd.events.at(-1)));
     assert.ok(isOpenAiError(completionsEnd.events.at(-2)), show(completionsEnd.events.at(-2)));
     assert.equal(completionsEnd.events.at(-1), '[DONE]');
-    assert.ok(generateEnd.endedAt - signalAt > 900, 'the streams were stopped before the timeout');
 
     const exited = await exitWithin(exit, 20_000, server.logs);
     t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, exit ${seconds(exited.at - signalAt)} after it`);
