@@ -69,6 +69,14 @@ describe('ThreadHost and ThreadPort', () => {
     assert.equal(host.alive, false);
   });
 
+  it('rejects pending calls with the reason given to terminate', async () => {
+    const { host } = await start('ready');
+    const reason = new FieldError('grammar', 'took too long');
+    const hanging = assert.rejects(host.call('hang', undefined), (error: unknown) => error === reason);
+    await host.terminate(reason);
+    await hanging;
+  });
+
   it('rejects start with the thread typed failure, an exit, or a thrown error', async () => {
     await assert.rejects(start('fail'), (error: unknown) => error instanceof FieldError && error.param === 'model' && error.inUse && error.message === 'no such model');
     await assert.rejects(start('exit'), (error: unknown) => error instanceof ThreadStopped && error.code === 7 && /exited with code 7/.test(error.message));
