@@ -1,12 +1,14 @@
 // The HTTP thread's handle on the engine thread: submit requests, receive their events, cancel.
-import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import type { ResolvedContext } from '../engine/llama/engine.js';
 import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
 import type { EngineEvent, GenerationRequest } from '../core/request.js';
 import type { ModelInfo } from '../engine/types.js';
-import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
+import { AdapterChangeError, engineErrors, type EngineProtocol, type EngineWorkerConfig } from './worker-protocol.js';
 import type { LlamaLogLevel } from '../engine/llama/logging.js';
+import { ThreadHost } from '../threads/rpc.js';
+
+export { AdapterChangeError };
 
 /** A request's error event; `stopped` when stopAll ended it, not a failure. */
 export type RequestError = Extract<EngineEvent, { kind: 'error' }> & { stopped?: boolean };
@@ -64,23 +66,14 @@ export class GenerationStream implements AsyncIterableIterator<RequestEvent> {
   }
 }
 
-/** A LoRA adapter change the engine thread refused; `inUse`: requests still use the adapter. */
-export class AdapterChangeError extends Error {
-  constructor(message: string, readonly inUse: boolean) {
-    super(message);
-  }
-}
-
 export class EngineClient extends EventEmitter {
   private readonly streams = new Map<number, GenerationStream>();
-  private readonly adapterCalls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  private lastCall = 0;
   private lastId = 0;
   state: SchedulerState;
   healthy = true;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly host: ThreadHost<EngineProtocol>,
     readonly info: ModelInfo,
     readonly context: ResolvedContext,
     readonly limits: SchedulerLimits,
@@ -93,52 +86,27 @@ export class EngineClient extends EventEmitter {
       relayouts: 0,
       adapters: { running: {}, waiting: {} },
     };
-    worker.on('message', (message: FromWorker) => this.onMessage(message));
-    worker.on('error', (error) => {
+    host.on('events', (batch) => this.onEvents(batch));
+    host.on('log', ({ level, text }) => this.emit('log', level, text));
+    // Crashed or exited: the thread's requests end with an error event, its adapter calls reject.
+    host.onStop((error) => {
       this.healthy = false;
-      this.failAll(`engine thread crashed: ${error.message}`);
-    });
-    worker.on('exit', () => {
-      this.healthy = false;
-      this.failAll('engine thread exited');
+      this.failAll(error.message);
     });
   }
 
-  static start(config: EngineWorkerConfig, hooks: StartHooks = {}): Promise<EngineClient> {
-    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: config });
-    return new Promise((resolve, reject) => {
-      const onMessage = (message: FromWorker) => {
-        if (message.type === 'progress') hooks.onProgress?.(message.fraction);
-        else if (message.type === 'log') hooks.onLog?.(message.level, message.text);
-        else if (message.type === 'failed') {
-          cleanup();
-          // Not terminated: it may own llama.cpp's log callback (see worker-main.ts); it ends with the process.
-          worker.unref();
-          reject(new Error(message.message));
-        } else if (message.type === 'ready') {
-          cleanup();
-          const client = new EngineClient(worker, message.info, message.context, message.limits);
-          if (hooks.onLog) client.on('log', hooks.onLog);
-          resolve(client);
-        }
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(error);
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        reject(new Error(`engine thread exited with code ${code} while loading`));
-      };
-      const cleanup = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
+  static async start(config: EngineWorkerConfig, hooks: StartHooks = {}): Promise<EngineClient> {
+    const { host, ready } = await ThreadHost.start<EngineProtocol>(new URL('./worker-main.js', import.meta.url), {
+      label: 'engine thread',
+      workerData: config,
+      errors: engineErrors,
+      on: { progress: (fraction) => hooks.onProgress?.(fraction), log: ({ level, text }) => hooks.onLog?.(level, text) },
+      // Not terminated on a failed start: it may own llama.cpp's log callback (see worker-main.ts); it ends with the process.
+      keepFailed: true,
     });
+    const client = new EngineClient(host, ready.info, ready.context, ready.limits);
+    if (hooks.onLog) client.on('log', hooks.onLog);
+    return client;
   }
 
   /** Queues a request; iterate the stream for its events. */
@@ -146,30 +114,32 @@ export class EngineClient extends EventEmitter {
     const id = ++this.lastId;
     const stream = new GenerationStream(id, () => {
       this.streams.delete(id);
-      this.post({ type: 'cancel', requestId: id });
+      this.host.notify('cancel', id);
     });
     if (!this.healthy) {
       stream.push({ kind: 'error', requestId: id, message: 'the engine is not running' });
       return stream;
     }
     this.streams.set(id, stream);
-    this.post({ type: 'submit', request: { ...request, id } });
+    this.host.notify('submit', { ...request, id });
     return stream;
   }
 
   /** Loads or unloads a LoRA adapter on the engine thread, between two steps. */
-  changeAdapter(op: 'load' | 'unload', id: string, path?: string): Promise<void> {
-    const call = ++this.lastCall;
-    return new Promise((resolve, reject) => {
-      this.adapterCalls.set(call, { resolve, reject });
-      this.post({ type: 'adapter', call, op, id, ...(path !== undefined ? { path } : {}) });
-    });
+  async changeAdapter(op: 'load' | 'unload', id: string, path?: string): Promise<void> {
+    try {
+      await this.host.call('adapter', { op, id, ...(path !== undefined ? { path } : {}) });
+    } catch (error) {
+      // The thread stopped before answering: a change that did not happen either.
+      if (error instanceof AdapterChangeError) throw error;
+      throw new AdapterChangeError(error instanceof Error ? error.message : String(error), false);
+    }
   }
 
   /** Ends every queued or running request with a `stopped` error event, and cancels it on the engine thread. */
   stopAll(): void {
     for (const [id, stream] of this.streams) {
-      this.post({ type: 'cancel', requestId: id });
+      this.host.notify('cancel', id);
       stream.push({ kind: 'error', requestId: id, message: 'stopped', stopped: true });
     }
     this.streams.clear();
@@ -178,48 +148,33 @@ export class EngineClient extends EventEmitter {
   async shutdown(): Promise<void> {
     if (!this.healthy) return;
     const closed = new Promise<void>((resolve) => {
-      this.worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve());
-      this.worker.on('exit', () => resolve());
+      this.host.on('closed', () => resolve());
+      this.host.onStop(() => resolve());
     });
-    this.post({ type: 'shutdown' });
+    this.host.notify('shutdown', undefined);
     await closed;
     this.healthy = false;
-    await this.worker.terminate();
+    await this.host.terminate();
   }
 
-  private post(message: ToWorker): void {
-    this.worker.postMessage(message);
-  }
-
-  private onMessage(message: FromWorker): void {
-    if (message.type === 'events') {
-      this.state = message.state;
-      if (message.steps.length > 0) this.emit('steps', message.steps);
-      for (const event of message.events) {
-        if (event.kind === 'dropped') {
-          this.emit('dropped', event.requestId);
-          continue;
-        }
-        const stream = this.streams.get(event.requestId);
-        if (!stream) continue;
-        if (event.kind === 'error' || (event.kind === 'token' && event.finish)) this.streams.delete(event.requestId);
-        if (event.kind === 'error') this.emit('generation-error', event.message);
-        stream.push(event);
+  private onEvents(message: EngineProtocol['toHost']['events']): void {
+    this.state = message.state;
+    if (message.steps.length > 0) this.emit('steps', message.steps);
+    for (const event of message.events) {
+      if (event.kind === 'dropped') {
+        this.emit('dropped', event.requestId);
+        continue;
       }
-    } else if (message.type === 'adapter-done') {
-      const pending = this.adapterCalls.get(message.call);
-      this.adapterCalls.delete(message.call);
-      if (message.error === undefined) pending?.resolve();
-      else pending?.reject(new AdapterChangeError(message.error, message.inUse ?? false));
-    } else if (message.type === 'log') {
-      this.emit('log', message.level, message.text);
+      const stream = this.streams.get(event.requestId);
+      if (!stream) continue;
+      if (event.kind === 'error' || (event.kind === 'token' && event.finish)) this.streams.delete(event.requestId);
+      if (event.kind === 'error') this.emit('generation-error', event.message);
+      stream.push(event);
     }
   }
 
   private failAll(message: string): void {
     for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, message });
     this.streams.clear();
-    for (const pending of this.adapterCalls.values()) pending.reject(new AdapterChangeError(message, false));
-    this.adapterCalls.clear();
   }
 }
