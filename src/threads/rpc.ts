@@ -18,9 +18,9 @@ export interface Protocol {
   ready: unknown;
 }
 
-export type Method<P extends Protocol> = keyof P['calls'] & string;
-export type Params<P extends Protocol, M extends Method<P>> = P['calls'][M]['params'];
-export type Result<P extends Protocol, M extends Method<P>> = P['calls'][M]['result'];
+type Method<P extends Protocol> = keyof P['calls'] & string;
+type Params<P extends Protocol, M extends Method<P>> = P['calls'][M]['params'];
+type Result<P extends Protocol, M extends Method<P>> = P['calls'][M]['result'];
 export type EventHandlers<E extends Record<string, unknown>> = { [N in keyof E]?: (payload: E[N]) => void };
 
 type ToThread = { kind: 'call'; id: number; method: string; params: unknown } | { kind: 'event'; name: string; payload: unknown };
