@@ -17,7 +17,7 @@ const tiers = [
   ['engine'], // the backend: the Engine interface and llama.cpp through koffi
   ['chat'], // chat templates, messages, tool-call formats
   ['core'], // request and event contracts, the tokenizer seam
-  ['api', 'grammar', 'sampling', 'hub', 'logging'], // leaves: wire schemas, constraints, sampling...
+  ['api', 'grammar', 'sampling', 'hub', 'logging', 'threads'], // leaves: wire schemas, constraints, sampling, thread RPC...
 ];
 
 const all = tiers.flat();

@@ -1,6 +1,10 @@
-// Messages between the HTTP thread and the preprocessing thread.
+// What the HTTP thread and the preprocessing thread say to each other, and the errors preprocessing
+// can raise (an input the template cannot take, a template failure), which arrive as their class.
 import type { ChatPromptInput } from '../chat/prompt.js';
 import type { TemplateSource } from '../chat/template-source.js';
+import { MessageError } from '../chat/messages.js';
+import { TemplateError } from '../chat/template.js';
+import { ErrorCodec } from '../threads/error-codec.js';
 
 export interface PreprocessWorkerConfig {
   modelPath: string;
@@ -12,17 +16,16 @@ export type PreprocessJob =
   | { op: 'spans'; text: string; addSpecial: boolean }
   | { op: 'render'; input: ChatPromptInput };
 
-export type ToPreprocessor = PreprocessJob & { id: number };
-
-/** An input the template cannot take (`param` set) or a template failure. */
-export interface PreprocessFailure {
-  kind: 'message' | 'template' | 'other';
-  message: string;
-  param?: string;
+export interface PreprocessResult {
+  ids?: Int32Array;
+  text?: string;
 }
 
-export type FromPreprocessor =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string }
-  | { type: 'done'; id: number; ids?: Int32Array; text?: string }
-  | { type: 'error'; id: number; failure: PreprocessFailure };
+export type PreprocessProtocol = {
+  calls: { run: { params: PreprocessJob; result: PreprocessResult } };
+  toThread: Record<string, never>;
+  toHost: Record<string, never>;
+  ready: undefined;
+};
+
+export const preprocessErrors = new ErrorCodec([MessageError, TemplateError]);

@@ -1,13 +1,14 @@
 // The HTTP thread's handle on the engine thread: submit requests, receive their events, cancel.
-import { Worker } from 'node:worker_threads';
-import { EventEmitter } from 'node:events';
 import type { ResolvedContext } from '../engine/llama/engine.js';
 import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
 import type { GenerationRequest } from '../core/request.js';
 import { AdapterChangeError, type Backend, type RequestEvent, type RequestStream, type StepRecord, type Unsubscribe } from '../core/backend.js';
 import type { ModelInfo } from '../engine/types.js';
-import type { EngineWorkerConfig, FromWorker, ToWorker } from './worker-protocol.js';
+import { engineErrors, type EngineProtocol, type EngineWorkerConfig } from './worker-protocol.js';
 import type { LlamaLogLevel } from '../engine/llama/logging.js';
+import { ThreadHost } from '../threads/rpc.js';
+
+export { AdapterChangeError };
 
 export interface StartHooks {
   onProgress?: (fraction: number) => void;
@@ -62,74 +63,47 @@ export class GenerationStream implements RequestStream {
 }
 
 /** The engine thread as the server's Backend. */
-export class EngineClient extends EventEmitter implements Backend {
+export class EngineClient implements Backend {
   private readonly streams = new Map<number, GenerationStream>();
-  private readonly adapterCalls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  private lastCall = 0;
   private lastId = 0;
-  state: SchedulerState;
-  healthy = true;
+  private readonly stepListeners = new Set<(steps: StepRecord[]) => void>();
+  private readonly errorListeners = new Set<(message: string) => void>();
+  private currentState: SchedulerState;
+  private alive = true;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly host: ThreadHost<EngineProtocol>,
     readonly info: ModelInfo,
     readonly context: ResolvedContext,
     readonly limits: SchedulerLimits,
+    onLog: StartHooks['onLog'],
   ) {
-    super();
-    this.state = {
+    this.currentState = {
       waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0, prefixCacheHits: 0, usedCells: 0,
       totalCells: limits.poolCells,
       layout: { sequences: context.sequences, sequenceCells: context.sequenceContextSize },
       relayouts: 0,
       adapters: { running: {}, waiting: {} },
     };
-    worker.on('message', (message: FromWorker) => this.onMessage(message));
-    worker.on('error', (error) => {
-      this.healthy = false;
-      this.failAll(`engine thread crashed: ${error.message}`);
-    });
-    worker.on('exit', () => {
-      this.healthy = false;
-      this.failAll('engine thread exited');
+    host.on('events', (batch) => this.onEvents(batch));
+    if (onLog) host.on('log', ({ level, text }) => onLog(level, text));
+    // Crashed or exited: the thread's requests end with an error event, its adapter calls reject.
+    host.onStop((error) => {
+      this.alive = false;
+      this.failAll(error.message);
     });
   }
 
-  static start(config: EngineWorkerConfig, hooks: StartHooks = {}): Promise<EngineClient> {
-    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: config });
-    return new Promise((resolve, reject) => {
-      const onMessage = (message: FromWorker) => {
-        if (message.type === 'progress') hooks.onProgress?.(message.fraction);
-        else if (message.type === 'log') hooks.onLog?.(message.level, message.text);
-        else if (message.type === 'failed') {
-          cleanup();
-          // Not terminated: it may own llama.cpp's log callback (see worker-main.ts); it ends with the process.
-          worker.unref();
-          reject(new Error(message.message));
-        } else if (message.type === 'ready') {
-          cleanup();
-          const client = new EngineClient(worker, message.info, message.context, message.limits);
-          if (hooks.onLog) client.on('log', hooks.onLog);
-          resolve(client);
-        }
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(error);
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        reject(new Error(`engine thread exited with code ${code} while loading`));
-      };
-      const cleanup = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
+  static async start(config: EngineWorkerConfig, hooks: StartHooks = {}): Promise<EngineClient> {
+    const { host, ready } = await ThreadHost.start<EngineProtocol>(new URL('./worker-main.js', import.meta.url), {
+      label: 'engine thread',
+      workerData: config,
+      errors: engineErrors,
+      on: { progress: (fraction) => hooks.onProgress?.(fraction), log: ({ level, text }) => hooks.onLog?.(level, text) },
+      // Not terminated on a failed start: it may own llama.cpp's log callback (see worker-main.ts); it ends with the process.
+      keepFailed: true,
     });
+    return new EngineClient(host, ready.info, ready.context, ready.limits, hooks.onLog);
   }
 
   /** Queues a request; iterate the stream for its events. */
@@ -137,40 +111,52 @@ export class EngineClient extends EventEmitter implements Backend {
     const id = ++this.lastId;
     const stream = new GenerationStream(id, () => {
       this.streams.delete(id);
-      this.post({ type: 'cancel', requestId: id });
+      this.host.notify('cancel', id);
     });
     if (!this.healthy) {
       stream.push({ kind: 'error', requestId: id, message: 'the engine is not running' });
       return stream;
     }
     this.streams.set(id, stream);
-    this.post({ type: 'submit', request: { ...request, id } });
+    this.host.notify('submit', { ...request, id });
     return stream;
   }
 
+  /** The scheduler's figures as the engine thread last reported them. */
+  get state(): SchedulerState {
+    return this.currentState;
+  }
+
+  /** False once the engine thread has stopped or crashed. */
+  get healthy(): boolean {
+    return this.alive;
+  }
+
   onSteps(listener: (steps: StepRecord[]) => void): Unsubscribe {
-    this.on('steps', listener);
-    return () => this.off('steps', listener);
+    this.stepListeners.add(listener);
+    return () => this.stepListeners.delete(listener);
   }
 
   onGenerationError(listener: (message: string) => void): Unsubscribe {
-    this.on('generation-error', listener);
-    return () => this.off('generation-error', listener);
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
   }
 
   /** Loads or unloads a LoRA adapter on the engine thread, between two steps. */
-  changeAdapter(op: 'load' | 'unload', id: string, path?: string): Promise<void> {
-    const call = ++this.lastCall;
-    return new Promise((resolve, reject) => {
-      this.adapterCalls.set(call, { resolve, reject });
-      this.post({ type: 'adapter', call, op, id, ...(path !== undefined ? { path } : {}) });
-    });
+  async changeAdapter(op: 'load' | 'unload', id: string, path?: string): Promise<void> {
+    try {
+      await this.host.call('adapter', { op, id, ...(path !== undefined ? { path } : {}) });
+    } catch (error) {
+      // The thread stopped before answering: a change that did not happen either.
+      if (error instanceof AdapterChangeError) throw error;
+      throw new AdapterChangeError(error instanceof Error ? error.message : String(error), false);
+    }
   }
 
   /** Ends every queued or running request with a `stopped` error event, and cancels it on the engine thread. */
   stopAll(): void {
     for (const [id, stream] of this.streams) {
-      this.post({ type: 'cancel', requestId: id });
+      this.host.notify('cancel', id);
       stream.push({ kind: 'error', requestId: id, message: 'stopped', stopped: true });
     }
     this.streams.clear();
@@ -179,46 +165,31 @@ export class EngineClient extends EventEmitter implements Backend {
   async shutdown(): Promise<void> {
     if (!this.healthy) return;
     const closed = new Promise<void>((resolve) => {
-      this.worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve());
-      this.worker.on('exit', () => resolve());
+      this.host.on('closed', () => resolve());
+      this.host.onStop(() => resolve());
     });
-    this.post({ type: 'shutdown' });
+    this.host.notify('shutdown', undefined);
     await closed;
-    this.healthy = false;
-    await this.worker.terminate();
+    this.alive = false;
+    await this.host.terminate();
   }
 
-  private post(message: ToWorker): void {
-    this.worker.postMessage(message);
-  }
-
-  private onMessage(message: FromWorker): void {
-    if (message.type === 'events') {
-      this.state = message.state;
-      if (message.steps.length > 0) this.emit('steps', message.steps);
-      for (const event of message.events) {
-        // The engine thread's acknowledgement of a cancel: the stream was already closed then.
-        if (event.kind === 'dropped') continue;
-        const stream = this.streams.get(event.requestId);
-        if (!stream) continue;
-        if (event.kind === 'error' || (event.kind === 'token' && event.finish)) this.streams.delete(event.requestId);
-        if (event.kind === 'error') this.emit('generation-error', event.message);
-        stream.push(event);
-      }
-    } else if (message.type === 'adapter-done') {
-      const pending = this.adapterCalls.get(message.call);
-      this.adapterCalls.delete(message.call);
-      if (message.error === undefined) pending?.resolve();
-      else pending?.reject(new AdapterChangeError(message.error, message.inUse ?? false));
-    } else if (message.type === 'log') {
-      this.emit('log', message.level, message.text);
+  private onEvents(message: EngineProtocol['toHost']['events']): void {
+    this.currentState = message.state;
+    if (message.steps.length > 0) for (const listener of this.stepListeners) listener(message.steps);
+    for (const event of message.events) {
+      // The engine thread's acknowledgement of a cancel: the stream was already closed then.
+      if (event.kind === 'dropped') continue;
+      const stream = this.streams.get(event.requestId);
+      if (!stream) continue;
+      if (event.kind === 'error' || (event.kind === 'token' && event.finish)) this.streams.delete(event.requestId);
+      if (event.kind === 'error') for (const listener of this.errorListeners) listener(event.message);
+      stream.push(event);
     }
   }
 
   private failAll(message: string): void {
     for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, message });
     this.streams.clear();
-    for (const pending of this.adapterCalls.values()) pending.reject(new AdapterChangeError(message, false));
-    this.adapterCalls.clear();
   }
 }
