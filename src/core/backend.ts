@@ -3,10 +3,8 @@
 // scheduler's figures; whether it runs; typed subscriptions to its steps and failures.
 import type { EngineEvent, GenerationRequest } from './request.js';
 
-/** A request's error event; `stopped` when stopAll ended it, not a failure. */
-type RequestError = Extract<EngineEvent, { kind: 'error' }> & { stopped?: boolean };
 /** What a request's stream yields: its prefill, its tokens (the last with its finish), or its error. */
-export type RequestEvent = Exclude<EngineEvent, { kind: 'dropped' | 'error' }> | RequestError;
+export type RequestEvent = Exclude<EngineEvent, { kind: 'dropped' }>;
 
 /**
  * Events of one request, in order, as an async iterator: it ends after a finished token or an
@@ -81,7 +79,7 @@ export interface Backend {
   onSteps(listener: (steps: StepRecord[]) => void): Unsubscribe;
   /** Called when the engine ends a request with an error (not when stopAll stops it). */
   onGenerationError(listener: (message: string) => void): Unsubscribe;
-  /** Ends every queued or running request with a `stopped` error event. */
+  /** Ends every queued or running request with an error event whose failure is `stopped`. */
   stopAll(): void;
   /** Stops the backend for good (the server has ended its requests). */
   shutdown(): Promise<void>;

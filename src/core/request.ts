@@ -52,8 +52,15 @@ export interface FinishInfo {
   finishedAt: number;
 }
 
+/**
+ * Why a request ended with an error event: capacity, it can never fit the KV pool; grammar, its
+ * constraint could not be compiled or followed; engine, the engine failed (a decode, a layout, the
+ * thread itself); stopped, the server stopped it (shutdown), which is not a failure of the request.
+ */
+export type RequestFailure = 'capacity' | 'grammar' | 'engine' | 'stopped';
+
 export type EngineEvent =
   | { kind: 'prefill'; requestId: number; tokens: PrefillToken[] }
   | { kind: 'token'; requestId: number; token: GeneratedToken; topTokens?: GeneratedToken[]; finish?: FinishInfo }
-  | { kind: 'error'; requestId: number; message: string }
+  | { kind: 'error'; requestId: number; failure: RequestFailure; message: string }
   | { kind: 'dropped'; requestId: number };

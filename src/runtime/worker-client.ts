@@ -114,7 +114,7 @@ export class EngineClient implements Backend {
       this.host.notify('cancel', id);
     });
     if (!this.healthy) {
-      stream.push({ kind: 'error', requestId: id, message: 'the engine is not running' });
+      stream.push({ kind: 'error', requestId: id, failure: 'engine', message: 'the engine is not running' });
       return stream;
     }
     this.streams.set(id, stream);
@@ -157,7 +157,7 @@ export class EngineClient implements Backend {
   stopAll(): void {
     for (const [id, stream] of this.streams) {
       this.host.notify('cancel', id);
-      stream.push({ kind: 'error', requestId: id, message: 'stopped', stopped: true });
+      stream.push({ kind: 'error', requestId: id, failure: 'stopped', message: 'stopped' });
     }
     this.streams.clear();
   }
@@ -189,7 +189,7 @@ export class EngineClient implements Backend {
   }
 
   private failAll(message: string): void {
-    for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, message });
+    for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, failure: 'engine', message });
     this.streams.clear();
   }
 }

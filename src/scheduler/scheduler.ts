@@ -145,7 +145,7 @@ export class Scheduler {
   submit(request: GenerationRequest): void {
     const reservation = request.inputIds.length + request.maxNewTokens;
     if (!fitsPool(this.pool, cellsNeeded(reservation))) {
-      this.emit([{ kind: 'error', requestId: request.id, message: `request needs ${reservation} KV cells (prompt + max_new_tokens), more than the pool of ${this.pool.cells} (--max-batch-total-tokens) holds` }], this.state);
+      this.emit([{ kind: 'error', requestId: request.id, failure: 'capacity', message: `request needs ${reservation} KV cells (prompt + max_new_tokens), more than the pool of ${this.pool.cells} (--max-batch-total-tokens) holds` }], this.state);
       return;
     }
     let constraint: CompiledConstraint | undefined;
@@ -153,7 +153,7 @@ export class Scheduler {
       try {
         constraint = this.grammars.constraint(request.grammar);
       } catch (error) {
-        this.emit([{ kind: 'error', requestId: request.id, message: `grammar is not valid: ${error instanceof Error ? error.message : String(error)}` }], this.state);
+        this.emit([{ kind: 'error', requestId: request.id, failure: 'grammar', message: `grammar is not valid: ${error instanceof Error ? error.message : String(error)}` }], this.state);
         return;
       }
     }
@@ -249,7 +249,7 @@ export class Scheduler {
           // Out of memory for the new layout: the running sequences continue in the old one; the
           // request that needed it fails rather than waiting for a layout that cannot be made.
           this.waiting.splice(i, 1);
-          this.emit([{ kind: 'error', requestId: request.id, message: error instanceof Error ? error.message : String(error) }], this.state);
+          this.emit([{ kind: 'error', requestId: request.id, failure: 'engine', message: error instanceof Error ? error.message : String(error) }], this.state);
           busy = this.busySlots();
           continue;
         }
@@ -508,7 +508,7 @@ export class Scheduler {
     } catch (error) {
       // Only a grammar's automaton can fail here (one that outgrew its state budget): its request ends alone.
       if (request.grammar) this.grammars.forget(request.grammar);
-      events.push({ kind: 'error', requestId: request.id, message: `the grammar could not be followed: ${error instanceof Error ? error.message : String(error)}` });
+      events.push({ kind: 'error', requestId: request.id, failure: 'grammar', message: `the grammar could not be followed: ${error instanceof Error ? error.message : String(error)}` });
       return true;
     }
     sequence.ids.push(choice.id);
@@ -541,7 +541,7 @@ export class Scheduler {
   }
 
   private failAll(message: string): void {
-    const events: EngineEvent[] = this.running.map((s) => ({ kind: 'error', requestId: s.request.id, message }));
+    const events: EngineEvent[] = this.running.map((s) => ({ kind: 'error', requestId: s.request.id, failure: 'engine', message }));
     this.engine.reset();
     for (const sequence of this.running) this.slots.release(sequence.slot, []);
     this.slots.forgetAll();

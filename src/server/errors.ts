@@ -2,6 +2,7 @@
 // OpenAI's {"error": {"message", "type", "param", "code"}}, each with its HTTP status, and the one
 // mapping of the request errors the lower layers throw (DomainError, by kind) to them.
 import { DomainError } from '../core/errors.js';
+import type { RequestFailure } from '../core/request.js';
 
 export type ErrorFamily = 'native' | 'openai';
 
@@ -71,5 +72,14 @@ export function requestError(error: unknown): ApiError | undefined {
   }
 }
 
-/** What a request's error event answers: 503 when shutdown stopped it, else TGI's generation error. */
-export const requestEventError = (event: { message: string; stopped?: boolean }) => (event.stopped ? shuttingDownError() : generationError(event.message));
+/** What a request's error event answers, by its failure: 503 when shutdown stopped it, else TGI's generation error. */
+export function requestEventError(event: { failure: RequestFailure; message: string }): ApiError {
+  switch (event.failure) {
+    case 'stopped':
+      return shuttingDownError();
+    case 'capacity':
+    case 'grammar':
+    case 'engine':
+      return generationError(event.message);
+  }
+}

@@ -151,7 +151,7 @@ export class FakeBackend implements Backend {
       const message = script.message ?? 'scripted failure';
       this.streams.delete(stream.id);
       for (const listener of this.errorListeners) listener(message);
-      stream.push({ kind: 'error', requestId: stream.id, message });
+      stream.push({ kind: 'error', requestId: stream.id, failure: 'engine', message });
     }
   }
 
@@ -171,7 +171,7 @@ export class FakeBackend implements Backend {
   }
 
   stopAll(): void {
-    for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, message: 'stopped', stopped: true });
+    for (const [id, stream] of this.streams) stream.push({ kind: 'error', requestId: id, failure: 'stopped', message: 'stopped' });
     this.streams.clear();
   }
 

@@ -23,7 +23,7 @@ class StandInEngine extends EventEmitter {
     await new Promise((resolve) => setTimeout(resolve, 5));
     if (this.failNext) {
       this.emit('generation-error', 'decode failed');
-      yield { kind: 'error', requestId: 1, message: 'decode failed' };
+      yield { kind: 'error', requestId: 1, failure: 'engine', message: 'decode failed' };
       return;
     }
     const finish = { reason: 'length' as const, generatedText: 'x', generatedTokens: 1, inputLength: request.inputIds.length, cachedTokens: 0, startedAt: 0, firstTokenAt: 0, finishedAt: 0 };

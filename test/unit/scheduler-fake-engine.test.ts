@@ -141,7 +141,7 @@ describe('scheduler on a fake engine', () => {
       const h = harness({ maxSequences: 4, sequenceContextSize: 256 });
       h.scheduler.submit(request(1, promptIds(0, 100), 2000));
       assert.equal(h.events.length, 1);
-      assert.deepEqual(h.events[0], { kind: 'error', requestId: 1, message: 'request needs 2100 KV cells (prompt + max_new_tokens), more than the pool of 1024 (--max-batch-total-tokens) holds' });
+      assert.deepEqual(h.events[0], { kind: 'error', requestId: 1, failure: 'capacity', message: 'request needs 2100 KV cells (prompt + max_new_tokens), more than the pool of 1024 (--max-batch-total-tokens) holds' });
 
       h.scheduler.submit(request(2, promptIds(0, 20), 3));
       h.scheduler.step();
@@ -379,8 +379,8 @@ describe('scheduler on a fake engine', () => {
       h.engine.failDecode = undefined;
       const errors = h.events.filter((e) => e.kind === 'error');
       assert.deepEqual(errors, [
-        { kind: 'error', requestId: 1, message: 'llama_decode returned -3' },
-        { kind: 'error', requestId: 2, message: 'llama_decode returned -3' },
+        { kind: 'error', requestId: 1, failure: 'engine', message: 'llama_decode returned -3' },
+        { kind: 'error', requestId: 2, failure: 'engine', message: 'llama_decode returned -3' },
       ]);
       assert.deepEqual(kvOperations(h.engine).at(-1), { kind: 'reset' });
       assert.deepEqual([h.scheduler.state.running, h.scheduler.state.waiting, h.scheduler.state.reservedTokens], [0, 1, 0]);
