@@ -38,7 +38,7 @@ function run(script, args = []) {
 if (!fresh()) {
   // The stamp is dated from the start, so that a source saved during the build makes the next one build again.
   const started = new Date();
-  run('node_modules/typescript/bin/tsc', ['-p', 'tsconfig.json']);
+  run('node_modules/@typescript/native/bin/tsc', ['-p', 'tsconfig.json']);
   run('scripts/build-wasm.mjs');
   writeFileSync(stamp, `${started.toISOString()}\n`);
   utimesSync(stamp, started, started);

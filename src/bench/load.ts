@@ -82,13 +82,21 @@ function requestBody(api: Api, prompt: string, maxNewTokens: number, { grammar, 
   };
 }
 
+/** The fields of a streamed event (TGI's or OpenAI's) the load generator reads. */
+interface StreamEvent {
+  error?: unknown;
+  token?: unknown;
+  choices?: { delta?: { content?: string | null; tool_calls?: unknown } }[];
+  usage?: { completion_tokens?: number };
+}
+
 /** Counts the tokens of one SSE event: TGI sends one token per event, OpenAI one text chunk per event. */
-function eventTokens(api: Api, event: Record<string, any>): number {
+function eventTokens(api: Api, event: StreamEvent): number {
   if (event.error) throw new Error(typeof event.error === 'string' ? event.error : JSON.stringify(event.error));
   if (api === 'tgi') return event.token ? 1 : 0;
   if (!Array.isArray(event.choices) || event.choices.length === 0) return 0;
   // A chat stream opens with a role-only chunk before any token: not a token.
-  if (api === 'chat') return event.choices.some((c: any) => c.delta?.content || c.delta?.tool_calls) ? 1 : 0;
+  if (api === 'chat') return event.choices.some((c) => c.delta?.content || c.delta?.tool_calls) ? 1 : 0;
   return 1;
 }
 
@@ -108,7 +116,7 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
     if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}: ${await response.text()}` };
     for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
       if (data === '[DONE]') break;
-      const event = JSON.parse(data) as Record<string, any>;
+      const event = JSON.parse(data) as StreamEvent;
       if (event.usage?.completion_tokens !== undefined) usage = event.usage.completion_tokens;
       const n = eventTokens(target.api, event);
       if (n === 0) continue;

@@ -85,6 +85,7 @@ export async function downloadToCache(file: RemoteFile, context: DownloadContext
     } catch (error) {
       throw new Error(
         `${context.repoId}: the download of ${file.path} stopped after ${done} of ${file.size} bytes (${(error as Error).message}); start again to resume it`,
+        { cause: error },
       );
     }
   }

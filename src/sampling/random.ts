@@ -19,11 +19,9 @@ export class SeededRandom {
   private s3: number;
 
   constructor(seed: bigint | number) {
-    let state = BigInt.asUintN(64, typeof seed === 'bigint' ? seed : BigInt(Math.trunc(seed)));
-    let a: bigint;
-    let b: bigint;
-    [state, a] = splitmix64(state);
-    [state, b] = splitmix64(state);
+    const state = BigInt.asUintN(64, typeof seed === 'bigint' ? seed : BigInt(Math.trunc(seed)));
+    const [next, a] = splitmix64(state);
+    const [, b] = splitmix64(next);
     this.s0 = Number(a & 0xffffffffn) | 0;
     this.s1 = Number(a >> 32n) | 0;
     this.s2 = Number(b & 0xffffffffn) | 0;

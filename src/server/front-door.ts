@@ -61,9 +61,9 @@ export class FrontDoor {
 
   /** Listens at once; until `open()` gives it the app, it answers as a loading server does. */
   static listen(host: string, port: number, status: LoadingStatus, maxHeld: number): Promise<FrontDoor> {
-    let door: FrontDoor;
+    // The handler runs only once a request comes, after `door` is set.
     const server = createServer((request, response) => door.dispatch(request, response));
-    door = new FrontDoor(server, status, maxHeld);
+    const door = new FrontDoor(server, status, maxHeld);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {

@@ -15,6 +15,7 @@ interface JsonOptions {
 const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
 function jsonString(text: string, ensureAscii: boolean): string {
+  // eslint-disable-next-line no-control-regex -- JSON escapes exactly the control characters
   const unsafe = ensureAscii ? /["\\\x00-\x1f\x7f-\uffff]/g : /["\\\x00-\x1f]/g;
   const escaped = text.replace(unsafe, (character) => JSON_ESCAPES[character] ?? '\\u' + character.charCodeAt(0).toString(16).padStart(4, '0'));
   return `"${escaped}"`;

@@ -53,6 +53,7 @@ export const STRING_METHODS: Record<string, StringMethod> = {
 };
 
 /** Python's str.splitlines() boundaries, which jinja2's indent filter splits on. */
+// eslint-disable-next-line no-control-regex -- the separators Python splits lines on
 const LINE_BOUNDARY = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 /** jinja2's `indent(width=4, first=False, blank=False)`. */

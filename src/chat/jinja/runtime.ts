@@ -6,6 +6,7 @@ import { Environment as LibraryEnvironment, Interpreter as LibraryInterpreter } 
 
 export interface RuntimeValue {
   type: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed by each value type
   value: any; // what each value type holds: string, number, RuntimeValue[], Map, ...
   __bool__(): RuntimeValue;
 }
@@ -18,6 +19,7 @@ export interface ObjectRuntimeValue extends RuntimeValue {
 
 export interface SyntaxNode {
   type: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed by each node type
   [field: string]: any; // the node type's own fields
 }
 

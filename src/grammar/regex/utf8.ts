@@ -13,7 +13,8 @@ export function utf8Sequences(lo: number, hi: number): ByteRangeSequence[] {
   const sequences: ByteRangeSequence[] = [];
   const pending: [number, number][] = [[lo, hi]];
   while (pending.length > 0) {
-    let [start, end] = pending.pop()!;
+    const [start, last] = pending.pop()!;
+    let end = last;
     for (;;) {
       if (start < 0xe000 && end > 0xd7ff) {
         pending.push([0xe000, end]);

@@ -146,12 +146,18 @@ export function trim(dfa: ExplicitDfa): ExplicitDfa {
   const live = new Uint8Array(stateCount);
   const stack = new Int32Array(stateCount);
   let depth = 0;
-  for (let s = 0; s < stateCount; s++) if (accepting[s] === 1) (live[s] = 1), (stack[depth++] = s);
+  for (let s = 0; s < stateCount; s++) if (accepting[s] === 1) {
+    live[s] = 1;
+    stack[depth++] = s;
+  }
   while (depth > 0) {
     const t = stack[--depth];
     for (let i = inStart[t]; i < inStart[t + 1]; i++) {
       const s = incoming[i];
-      if (live[s] === 0) (live[s] = 1), (stack[depth++] = s);
+      if (live[s] === 0) {
+        live[s] = 1;
+        stack[depth++] = s;
+      }
     }
   }
   if (live[dfa.start] === 0) return EMPTY_LANGUAGE;
@@ -218,7 +224,10 @@ export function minimize(dfa: ExplicitDfa): ExplicitDfa {
   const accepting = (s: number) => s !== sink && dfa.accepting[s] === 1;
   for (const wanted of [true, false]) {
     const start = count;
-    for (let s = 0; s < total; s++) if (accepting(s) === wanted) (elements[count] = s), (position[s] = count++);
+    for (let s = 0; s < total; s++) if (accepting(s) === wanted) {
+      elements[count] = s;
+      position[s] = count++;
+    }
     if (count > start) {
       for (let i = start; i < count; i++) blockOf[elements[i]] = first.length;
       first.push(start);
