@@ -16,6 +16,8 @@ const needed = [
 const missing = existsSync(shared) ? needed.filter((path) => !existsSync(join(shared, path))) : [];
 if (!existsSync(shared) || missing.length > 0) {
   const what = existsSync(shared) ? `${shared} lacks ${missing.join(', ')}` : `${shared} does not exist`;
-  console.error(`npm test needs the shared test folder beside the checkout (models/stories260K.gguf and the rest): ${what}; README.md, section "Tests", says where to get it.`);
+  console.error(
+    `npm test needs the shared test folder beside the checkout (models/stories260K.gguf and the rest): ${what}; README.md, section "Tests", says where to get it.`,
+  );
   process.exit(1);
 }

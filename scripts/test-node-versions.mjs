@@ -26,7 +26,17 @@ function nodeBinary(version) {
   if (!existsSync(binary)) {
     console.log(`installing ${pkg}@${version} into ${prefix}`);
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const args = ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', prefix, `${pkg}@${version}`];
+    const args = [
+      'install',
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--prefix',
+      prefix,
+      `${pkg}@${version}`,
+    ];
     const installed = spawnSync(npm, args, { stdio: 'inherit' });
     if (installed.status !== 0 || !existsSync(binary)) throw new Error(`could not install ${pkg}@${version}`);
   }

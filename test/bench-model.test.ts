@@ -20,7 +20,13 @@ for (const quantization of ['q8_0', 'q4_0'] as const) {
     let modelPath = '';
     before(async () => {
       const path = (modelPath = join(mkdtempSync(join(tmpdir(), 'tgi-node-bench-')), `tiny-${quantization}.gguf`));
-      const result = await writeSyntheticLlama({ shape: TINY, shapeName: 'tiny', vocabPath: join(SHARED, 'models', 'vocab', 'ggml-vocab-gpt-2.gguf'), quantization, outPath: path });
+      const result = await writeSyntheticLlama({
+        shape: TINY,
+        shapeName: 'tiny',
+        vocabPath: join(SHARED, 'models', 'vocab', 'ggml-vocab-gpt-2.gguf'),
+        quantization,
+        outPath: path,
+      });
       parameters = result.parameters;
       assert.equal(result.vocabSize, 50257);
       server = await startServer(['--max-total-tokens', '128', '--max-batch-size', '2'], {}, path);
@@ -29,7 +35,10 @@ for (const quantization of ['q8_0', 'q4_0'] as const) {
 
     it('loads with the real GPT-2 vocabulary and generates the requested tokens', async () => {
       const tokens = await postJson(`${server.url}/tokenize`, { inputs: 'Hello world' });
-      assert.deepEqual(tokens.json.map((t: { id: number }) => t.id), [15496, 995]);
+      assert.deepEqual(
+        tokens.json.map((t: { id: number }) => t.id),
+        [15496, 995],
+      );
       const r = await postJson(`${server.url}/generate`, { inputs: 'Hello world', parameters: { max_new_tokens: 12, details: true } });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.details.generated_tokens, 12);

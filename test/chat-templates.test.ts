@@ -55,7 +55,12 @@ function renderWithPython(jobs: object[]): Outcome[] {
 }
 
 function renderWithUs(template: ChatTemplate, conversation: Conversation): Outcome {
-  const input: RenderInput = { messages: conversation.messages, tools: conversation.tools, addGenerationPrompt: fixture.add_generation_prompt, now: fixedNow };
+  const input: RenderInput = {
+    messages: conversation.messages,
+    tools: conversation.tools,
+    addGenerationPrompt: fixture.add_generation_prompt,
+    now: fixedNow,
+  };
   try {
     return { ok: true, text: template.render(input) };
   } catch (error) {
@@ -97,7 +102,9 @@ function compileOrError(source: string): ChatTemplate | TemplateError {
 }
 
 describe('chat templates render as Python jinja2 renders them', () => {
-  const names = readdirSync(TEMPLATES).filter((name) => name.endsWith('.jinja')).sort();
+  const names = readdirSync(TEMPLATES)
+    .filter((name) => name.endsWith('.jinja'))
+    .sort();
   const sources = new Map(names.map((name) => [name, readFileSync(join(TEMPLATES, name), 'utf8')]));
   sources.set('(ChatML fallback)', CHATML_FALLBACK);
   const cases: Case[] = [];
@@ -125,7 +132,10 @@ describe('chat templates render as Python jinja2 renders them', () => {
     return cases
       .filter((entry) => entry.template === template)
       .flatMap((entry) => {
-        const ours: Outcome = entry.compiled instanceof TemplateError ? { ok: false, error: entry.compiled.message } : renderWithUs(entry.compiled, fixture.conversations[entry.conversation]);
+        const ours: Outcome =
+          entry.compiled instanceof TemplateError
+            ? { ok: false, error: entry.compiled.message }
+            : renderWithUs(entry.compiled, fixture.conversations[entry.conversation]);
         const problem = disagreement(entry.python!, ours);
         return problem ? [`${entry.conversation}: ${problem}`] : [];
       });
@@ -150,13 +160,21 @@ describe('chat templates render as Python jinja2 renders them', () => {
   test('the reference renders every template with at least one conversation, so each comparison means something', () => {
     const renderable = new Set(cases.filter((entry) => entry.python?.ok).map((entry) => entry.template));
     // firefunction-v2 reads a `functions` variable that transformers never passes, so jinja2 fails on it too.
-    assert.deepEqual([...sources.keys()].filter((name) => !renderable.has(name)), ['fireworks-ai-llama-3-firefunction-v2.jinja']);
+    assert.deepEqual(
+      [...sources.keys()].filter((name) => !renderable.has(name)),
+      ['fireworks-ai-llama-3-firefunction-v2.jinja'],
+    );
   });
 });
 
 describe('ChatTemplate', () => {
   const render = (source: string, input: Partial<RenderInput> = {}) =>
-    ChatTemplate.compile(source, tokens).render({ messages: fixture.conversations.plain.messages, addGenerationPrompt: true, now: fixedNow, ...input });
+    ChatTemplate.compile(source, tokens).render({
+      messages: fixture.conversations.plain.messages,
+      addGenerationPrompt: true,
+      now: fixedNow,
+      ...input,
+    });
 
   test('readsTools is true only when the source refers to a variable named tools', () => {
     const reads = (source: string) => ChatTemplate.compile(source, tokens).readsTools;
@@ -167,18 +185,25 @@ describe('ChatTemplate', () => {
   });
 
   test('a parse error is a TemplateError', () => {
-    assert.throws(() => ChatTemplate.compile('{% if %}', tokens), (error: unknown) => error instanceof TemplateError && /cannot parse/.test(error.message));
+    assert.throws(
+      () => ChatTemplate.compile('{% if %}', tokens),
+      (error: unknown) => error instanceof TemplateError && /cannot parse/.test(error.message),
+    );
   });
 
   test("raise_exception's message becomes the TemplateError's message", () => {
     assert.throws(
       () => render("{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"),
-      (error: unknown) => error instanceof TemplateError && error.message === 'Conversation roles must alternate user/assistant/user/assistant/...',
+      (error: unknown) =>
+        error instanceof TemplateError && error.message === 'Conversation roles must alternate user/assistant/user/assistant/...',
     );
   });
 
   test('strftime_now formats the given clock with Python strftime codes', () => {
-    assert.equal(render("{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%B %-d, %Y %H:%M %a') }}"), '2026-01-15|15 Jan 2026|January 15, 2026 10:30 Thu');
+    assert.equal(
+      render("{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%B %-d, %Y %H:%M %a') }}"),
+      '2026-01-15|15 Jan 2026|January 15, 2026 10:30 Thu',
+    );
     assert.equal(render("{{ strftime_now('%Y') }}", { now: undefined }), String(new Date().getFullYear()));
   });
 
@@ -186,12 +211,20 @@ describe('ChatTemplate', () => {
     const extra = { value: { name: 'crème "brûlée"', list: [1, 2.5, null, true], b: {} } };
     assert.equal(render('{{ value | tojson }}', { extra }), '{"name": "crème \\"brûlée\\"", "list": [1, 2.5, null, true], "b": {}}');
     assert.equal(render('{{ value.name | tojson(ensure_ascii=true) }}', { extra }), '"cr\\u00e8me \\"br\\u00fbl\\u00e9e\\""');
-    assert.equal(render('{{ value | tojson(indent=2, sort_keys=true) }}', { extra: { value: { b: [1], a: 'x' } } }), '{\n  "a": "x",\n  "b": [\n    1\n  ]\n}');
+    assert.equal(
+      render('{{ value | tojson(indent=2, sort_keys=true) }}', { extra: { value: { b: [1], a: 'x' } } }),
+      '{\n  "a": "x",\n  "b": [\n    1\n  ]\n}',
+    );
     assert.equal(render("{{ value | tojson(separators=(',', ':')) }}", { extra: { value: { a: [1, 2] } } }), '{"a":[1,2]}');
   });
 
   test('tools and documents are none when not given; extra variables reach the template', () => {
-    assert.equal(render('{{ tools is none }} {{ tools is defined }} {{ documents is none }} {{ enable_thinking }}', { extra: { enable_thinking: false } }), 'True True True False');
+    assert.equal(
+      render('{{ tools is none }} {{ tools is defined }} {{ documents is none }} {{ enable_thinking }}', {
+        extra: { enable_thinking: false },
+      }),
+      'True True True False',
+    );
     const tools: ToolDefinition[] = [{ type: 'function', function: { name: 'f' } }];
     assert.equal(render('{{ tools[0].function.name }}', { tools }), 'f');
   });
@@ -202,7 +235,10 @@ describe('ChatTemplate', () => {
   });
 
   test('values print as Python prints them', () => {
-    assert.equal(render("{{ none }} {{ true }} {{ {'a': [1, 'b', none]} }} {{ 1.0 }} {{ 'x' ~ false }}"), "None True {'a': [1, 'b', None]} 1.0 xFalse");
+    assert.equal(
+      render("{{ none }} {{ true }} {{ {'a': [1, 'b', none]} }} {{ 1.0 }} {{ 'x' ~ false }}"),
+      "None True {'a': [1, 'b', None]} 1.0 xFalse",
+    );
   });
 });
 
@@ -217,14 +253,34 @@ describe('template sources', () => {
   };
 
   test('a tokenizer_config.json with a string template and special tokens as strings or objects', () => {
-    const path = write('tokenizer_config.json', JSON.stringify({ chat_template: '{{ bos_token }}', bos_token: '<s>', eos_token: { content: '</s>', lstrip: false } }));
-    assert.deepEqual(templateFromTokenizerConfig(path), { source: '{{ bos_token }}', origin: `tokenizer config ${path}`, bosToken: '<s>', eosToken: '</s>', fallback: false });
+    const path = write(
+      'tokenizer_config.json',
+      JSON.stringify({ chat_template: '{{ bos_token }}', bos_token: '<s>', eos_token: { content: '</s>', lstrip: false } }),
+    );
+    assert.deepEqual(templateFromTokenizerConfig(path), {
+      source: '{{ bos_token }}',
+      origin: `tokenizer config ${path}`,
+      bosToken: '<s>',
+      eosToken: '</s>',
+      fallback: false,
+    });
   });
 
   test('a tokenizer_config.json with a list of named templates uses the one named default', () => {
-    const path = write('named.json', JSON.stringify({ chat_template: [{ name: 'tool_use', template: 'T' }, { name: 'default', template: 'D' }] }));
+    const path = write(
+      'named.json',
+      JSON.stringify({
+        chat_template: [
+          { name: 'tool_use', template: 'T' },
+          { name: 'default', template: 'D' },
+        ],
+      }),
+    );
     assert.equal(templateFromTokenizerConfig(path)?.source, 'D');
-    assert.equal(templateFromTokenizerConfig(write('other.json', JSON.stringify({ chat_template: [{ name: 'rag', template: 'R' }] }))), undefined);
+    assert.equal(
+      templateFromTokenizerConfig(write('other.json', JSON.stringify({ chat_template: [{ name: 'rag', template: 'R' }] }))),
+      undefined,
+    );
   });
 
   test('a tokenizer_config.json without a template gives undefined', () => {
@@ -250,7 +306,10 @@ describe('template sources', () => {
   test('the ChatML fallback renders the plain conversation as ChatML', () => {
     const source = fallbackTemplate();
     assert.equal(source.fallback, true);
-    const text = ChatTemplate.compile(source.source, tokens).render({ messages: fixture.conversations.plain.messages, addGenerationPrompt: true });
+    const text = ChatTemplate.compile(source.source, tokens).render({
+      messages: fixture.conversations.plain.messages,
+      addGenerationPrompt: true,
+    });
     assert.equal(
       text,
       '<|im_start|>system\nYou are a concise assistant. Answer in one sentence.<|im_end|>\n' +

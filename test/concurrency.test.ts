@@ -6,7 +6,16 @@ import { type RunningServer, startServer } from './helpers/server.js';
 import { metricValue, postJson, stream, waitFor } from './helpers/http.js';
 import { openStream, readSse } from './helpers/sse.js';
 
-const PROMPTS = ['Once upon a time', 'The little dog', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red', 'In the park', 'Mom said'];
+const PROMPTS = [
+  'Once upon a time',
+  'The little dog',
+  'Lily and Tom went',
+  'One day, a big bear',
+  'The sun was',
+  'Ben had a red',
+  'In the park',
+  'Mom said',
+];
 
 /** Opens a long stream and returns once its first token arrived; abort() drops the connection. */
 async function openLongStream(url: string, maxNewTokens = 4000) {
@@ -18,7 +27,16 @@ async function openLongStream(url: string, maxNewTokens = 4000) {
 describe('overload', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startServer(['--max-concurrent-requests', '2', '--max-total-tokens', '4096', '--max-batch-size', '4', '--max-batch-total-tokens', '16384']);
+    server = await startServer([
+      '--max-concurrent-requests',
+      '2',
+      '--max-total-tokens',
+      '4096',
+      '--max-batch-size',
+      '4',
+      '--max-batch-total-tokens',
+      '16384',
+    ]);
   });
   after(() => server.stop());
 
@@ -32,12 +50,20 @@ describe('overload', () => {
       const invalid = await postJson(`${server.url}/generate`, { inputs: 'Hello', parameters: { temperature: 0 } });
       assert.equal(invalid.status, 429);
       const streamed = await readSse(await stream(`${server.url}/generate_stream`, { inputs: 'Hello' }));
-      assert.deepEqual(streamed.map((e) => e.json), [{ error: 'Model is overloaded', error_type: 'overloaded' }]);
+      assert.deepEqual(
+        streamed.map((e) => e.json),
+        [{ error: 'Model is overloaded', error_type: 'overloaded' }],
+      );
     } finally {
       a.abort();
       b.abort();
     }
-    assert.ok(await waitFor(async () => (await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } })).status === 200));
+    assert.ok(
+      await waitFor(
+        async () =>
+          (await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } })).status === 200,
+      ),
+    );
     assert.ok((await metricValue(server.url, 'tgi_request_failure', '{err="overloaded"}')) >= 3);
   });
 });
@@ -53,14 +79,22 @@ describe('client disconnect', () => {
     const orphan = await openLongStream(server.url);
     assert.equal(await metricValue(server.url, 'tgi_batch_current_size'), 1);
     orphan.abort();
-    assert.ok(await waitFor(async () => (await metricValue(server.url, 'tgi_request_failure', '{err="dropped"}')) === 1), 'the disconnect was not noticed');
+    assert.ok(
+      await waitFor(async () => (await metricValue(server.url, 'tgi_request_failure', '{err="dropped"}')) === 1),
+      'the disconnect was not noticed',
+    );
     // The engine thread frees the sequence at its next step (the HTTP side counts the drop as soon
     // as it sees the disconnect, which can be a moment before).
-    assert.ok(await waitFor(async () => (await metricValue(server.url, 'tgi_batch_current_size')) === 0, 1000), 'the sequence was not freed');
+    assert.ok(
+      await waitFor(async () => (await metricValue(server.url, 'tgi_batch_current_size')) === 0, 1000),
+      'the sequence was not freed',
+    );
 
     const runs = await Promise.all(
       Array.from({ length: 16 }, async (_, i) => {
-        const events = await readSse(await stream(`${server.url}/generate_stream`, { inputs: PROMPTS[i % 8], parameters: { max_new_tokens: 300 } }));
+        const events = await readSse(
+          await stream(`${server.url}/generate_stream`, { inputs: PROMPTS[i % 8], parameters: { max_new_tokens: 300 } }),
+        );
         assert.equal(events.length, 300);
         assert.equal(events.at(-1)!.json.details, null);
         return { first: events[0].receivedAt, last: events.at(-1)!.receivedAt };
@@ -86,6 +120,9 @@ describe('client disconnect', () => {
     controller.abort();
     await pending;
     assert.ok(await waitFor(async () => (await metricValue(server.url, 'tgi_request_failure', '{err="dropped"}')) === 2));
-    assert.ok(await waitFor(async () => (await metricValue(server.url, 'tgi_batch_current_size')) === 0, 1000), 'the sequence was not freed');
+    assert.ok(
+      await waitFor(async () => (await metricValue(server.url, 'tgi_batch_current_size')) === 0, 1000),
+      'the sequence was not freed',
+    );
   });
 });

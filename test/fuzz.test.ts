@@ -114,7 +114,8 @@ describe('fuzzing every POST route', () => {
       console.log(`fuzz: ${sent} requests in ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${SEED}`);
     }
     if (exited) assert.fail(crashReport());
-    if (REPORT && recorded.length > 0) assert.fail(`fuzz seed ${SEED}: ${recorded.length} failing requests\n${await failureReport(recorded, exchange)}`);
+    if (REPORT && recorded.length > 0)
+      assert.fail(`fuzz seed ${SEED}: ${recorded.length} failing requests\n${await failureReport(recorded, exchange)}`);
   });
 
   function crashReport(): string {
@@ -122,7 +123,10 @@ describe('fuzzing every POST route', () => {
     return [
       `fuzz seed ${SEED}: the server exited (code ${exited!.code}, signal ${exited!.signal}) with these requests in flight:`,
       ...bodies,
-      `last server log lines:\n${server.logs.slice(-20).map((l) => shortened(l, 1500)).join('\n')}`,
+      `last server log lines:\n${server.logs
+        .slice(-20)
+        .map((l) => shortened(l, 1500))
+        .join('\n')}`,
     ].join('\n\n');
   }
 
@@ -131,7 +135,11 @@ describe('fuzzing every POST route', () => {
     const health = await fetch(`${server.url}/health`);
     assert.equal(health.status, 200);
     // Generated, not replayed from the response cache.
-    const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 22 } }, { 'x-use-cache': 'false' });
+    const r = await postJson(
+      `${server.url}/generate`,
+      { inputs: 'Once upon a time', parameters: { max_new_tokens: 22 } },
+      { 'x-use-cache': 'false' },
+    );
     assert.equal(r.status, 200, r.text);
     // 22 greedy tokens end at "... play outside in".
     assert.equal(r.json.generated_text, GREEDY_CONTINUATION.slice(0, GREEDY_CONTINUATION.indexOf(' the park')));

@@ -7,7 +7,16 @@ import { type RunningServer, startServer } from './helpers/server.js';
 import { postJson, stream } from './helpers/http.js';
 import { readSse } from './helpers/sse.js';
 
-const PROMPTS = ['Once upon a time', 'The little dog', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red', 'In the park', 'Mom said'];
+const PROMPTS = [
+  'Once upon a time',
+  'The little dog',
+  'Lily and Tom went',
+  'One day, a big bear',
+  'The sun was',
+  'Ben had a red',
+  'In the park',
+  'Mom said',
+];
 /** Every request generated: these tests repeat requests to compare what the engine gives (the response cache has its own tests). */
 const NO_RESPONSE_CACHE = ['--response-cache-size', '0'];
 
@@ -44,7 +53,15 @@ describe('generation', () => {
     assert.equal(r.headers.get('x-generated-tokens'), '12');
     assert.equal(r.headers.get('x-prompt-tokens'), '5');
     assert.equal(r.headers.get('x-compute-characters'), '16');
-    for (const h of ['x-compute-type', 'x-compute-time', 'x-total-time', 'x-validation-time', 'x-queue-time', 'x-inference-time', 'x-time-per-token']) {
+    for (const h of [
+      'x-compute-type',
+      'x-compute-time',
+      'x-total-time',
+      'x-validation-time',
+      'x-queue-time',
+      'x-inference-time',
+      'x-time-per-token',
+    ]) {
       assert.ok(r.headers.get(h) !== null, `missing header ${h}`);
     }
     assert.match(r.headers.get('x-compute-time')!, /^\d+\.\d+$/);
@@ -63,7 +80,9 @@ describe('generation', () => {
   });
 
   it('stream events concatenate to the same text; the last carries generated_text and details', async () => {
-    const events = await readSse(await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 30, details: true } }));
+    const events = await readSse(
+      await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 30, details: true } }),
+    );
     assert.equal(events.length, 30);
     events.forEach((e, i) => assert.equal(e.json.index, i + 1));
     const text = events.map((e) => e.json.token.text).join('');
@@ -103,7 +122,9 @@ describe('generation', () => {
   it('POST / answers an array, defaults return_full_text to true for a local model (no pipeline tag), and streams when asked', async () => {
     const r = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3 } });
     assert.deepEqual(r.json, [{ generated_text: 'Once upon a time, there was' }]);
-    const events = await readSse(await stream(`${server.url}/`, { inputs: 'Once upon a time', stream: true, parameters: { max_new_tokens: 3 } }));
+    const events = await readSse(
+      await stream(`${server.url}/`, { inputs: 'Once upon a time', stream: true, parameters: { max_new_tokens: 3 } }),
+    );
     assert.equal(events.length, 3);
     assert.equal(events[2].json.generated_text, 'Once upon a time, there was');
   });
@@ -111,14 +132,20 @@ describe('generation', () => {
   it('decoder_input_details returns prefill logprobs: first null, the rest finite', async () => {
     const r = await generate('Once upon a time', { max_new_tokens: 2, decoder_input_details: true });
     const prefill = r.json.details.prefill;
-    assert.deepEqual(prefill.map((t: { id: number }) => t.id), [1, 403, 407, 261, 378]);
+    assert.deepEqual(
+      prefill.map((t: { id: number }) => t.id),
+      [1, 403, 407, 261, 378],
+    );
     assert.equal(prefill[0].logprob, null);
     for (const t of prefill.slice(1)) assert.ok(Number.isFinite(t.logprob) && t.logprob < 0);
     assert.equal(prefill[1].text, ' Once');
   });
 
   it('absent parameters samples (do_sample true) and reports the seed', async () => {
-    const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { details: true, max_new_tokens: 5, do_sample: true } });
+    const r = await postJson(`${server.url}/generate`, {
+      inputs: 'Once upon a time',
+      parameters: { details: true, max_new_tokens: 5, do_sample: true },
+    });
     assert.equal(typeof r.json.details.seed, 'number');
     assert.ok(Number.isSafeInteger(r.json.details.seed));
   });
@@ -138,7 +165,10 @@ describe('generation', () => {
     const alone: string[] = [];
     for (let i = 0; i < 16; i++) alone.push((await generate(PROMPTS[i % 8], params)).json.generated_text);
     const together = await Promise.all(Array.from({ length: 16 }, (_, i) => generate(PROMPTS[i % 8], params)));
-    assert.deepEqual(together.map((r) => r.json.generated_text), alone);
+    assert.deepEqual(
+      together.map((r) => r.json.generated_text),
+      alone,
+    );
   });
 
   it('best_of returns the best of n sampled sequences and the others in best_of_sequences', async () => {
@@ -157,7 +187,9 @@ describe('generation', () => {
     assert.notEqual(penalised, plain);
     // TGI's frequency penalty is divided by the sequence length: it shifts logprobs more than choices.
     const logprobs = async (frequency_penalty: number) =>
-      (await generate('Once upon a time', { max_new_tokens: 20, frequency_penalty, details: true })).json.details.tokens.map((t: { logprob: number }) => t.logprob);
+      (await generate('Once upon a time', { max_new_tokens: 20, frequency_penalty, details: true })).json.details.tokens.map(
+        (t: { logprob: number }) => t.logprob,
+      );
     assert.notDeepEqual(await logprobs(2), await logprobs(0));
     const typical = await generate('Once upon a time', { max_new_tokens: 20, typical_p: 0.5, seed: 3, details: true });
     assert.equal(typical.status, 200);
@@ -197,7 +229,10 @@ describe('reproducibility under load (stories260K quantized to Q8_0)', () => {
     for (let i = 0; i < 16; i++) alone.push((await generate(PROMPTS[i % 8], params(i))).json.generated_text);
     for (let round = 0; round < 2; round++) {
       const together = await Promise.all(Array.from({ length: 16 }, (_, i) => generate(PROMPTS[i % 8], params(i))));
-      assert.deepEqual(together.map((r) => r.json.generated_text), alone);
+      assert.deepEqual(
+        together.map((r) => r.json.generated_text),
+        alone,
+      );
     }
     assert.equal(new Set(alone).size, 16);
   });

@@ -22,7 +22,9 @@ describe('grammar-check on a sample of MaskBench dev', () => {
       vocabulary,
       maskedTokensPerTest: 8,
     });
-    console.log(`# ${report.passed_all}/${report.schemas} pass all, ${report.compiled} compile, compile p75 ${report.compile_ms_p75} ms, mask avg ${report.mask_us_avg} us`);
+    console.log(
+      `# ${report.passed_all}/${report.schemas} pass all, ${report.compiled} compile, compile p75 ${report.compile_ms_p75} ms, mask avg ${report.mask_us_avg} us`,
+    );
     assert.equal(report.crashes, 0, JSON.stringify(report.crash_details));
     assert.equal(report.timeouts, 0);
     assert.equal(report.false_acceptances, 0, JSON.stringify(report.failures));

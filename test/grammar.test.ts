@@ -19,7 +19,8 @@ describe('regex grammars', () => {
   });
   after(() => server.stop());
 
-  const generate = (parameters: Record<string, unknown>, inputs = 'Once upon a time') => postJson(`${server.url}/generate`, { inputs, parameters });
+  const generate = (parameters: Record<string, unknown>, inputs = 'Once upon a time') =>
+    postJson(`${server.url}/generate`, { inputs, parameters });
 
   it('the greedy story bent to a pattern, ending by EOS once the pattern is complete', async () => {
     const r = await generate({ max_new_tokens: 40, details: true, grammar: regex(', there was a [a-z]+ [a-z]+\\.') });
@@ -29,7 +30,13 @@ describe('regex grammars', () => {
   });
 
   it('outputs match patterns of digits, alternatives and classes', async () => {
-    const patterns = ['[0-9]{3}-[0-9]{4}', '(yes|no|maybe)', '[A-Z][a-z]{2,8}( [A-Z][a-z]{2,8})?', '\\{"name": "[a-z]{1,10}"\\}', '[αβγ]{2}😀'];
+    const patterns = [
+      '[0-9]{3}-[0-9]{4}',
+      '(yes|no|maybe)',
+      '[A-Z][a-z]{2,8}( [A-Z][a-z]{2,8})?',
+      '\\{"name": "[a-z]{1,10}"\\}',
+      '[αβγ]{2}😀',
+    ];
     for (const pattern of patterns) {
       for (const parameters of [{}, { do_sample: true, seed: 3, temperature: 1.5 }]) {
         const r = await generate({ max_new_tokens: 60, details: true, grammar: regex(pattern), ...parameters });
@@ -48,7 +55,8 @@ describe('regex grammars', () => {
       const tops = r.json.details.top_tokens[i] as { text: string; logprob: number }[];
       const mass = tops.reduce((sum, t) => sum + Math.exp(t.logprob), 0);
       assert.ok(mass <= 1.0001, `mass ${mass}`);
-      if (i === 0) for (const t of tops) assert.ok(/^(y|ye|yes|n|no)$/.test(t.text.trim()) || t.text === '', `top token ${JSON.stringify(t.text)}`);
+      if (i === 0)
+        for (const t of tops) assert.ok(/^(y|ye|yes|n|no)$/.test(t.text.trim()) || t.text === '', `top token ${JSON.stringify(t.text)}`);
     }
   });
 
@@ -58,7 +66,13 @@ describe('regex grammars', () => {
     const events = await readSse(await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters }));
     const final = events[events.length - 1].json;
     assert.equal(final.generated_text, whole.json.generated_text);
-    assert.equal(events.filter((e) => !e.json.token.special).map((e) => e.json.token.text).join(''), whole.json.generated_text);
+    assert.equal(
+      events
+        .filter((e) => !e.json.token.special)
+        .map((e) => e.json.token.text)
+        .join(''),
+      whole.json.generated_text,
+    );
     const bestOf = await generate({ ...parameters, best_of: 2, do_sample: true, details: true });
     assert.equal(bestOf.status, 200, bestOf.text);
     assert.match(bestOf.json.generated_text, /^[a-z]+( [a-z]+){2,4}\.$/);
@@ -71,13 +85,15 @@ describe('regex grammars', () => {
     const others = ['Once upon a time', 'Lily and Tom went', 'One day, a big bear', 'The sun was', 'Ben had a red'];
     const crowd = await Promise.all([
       generate(parameters, 'The little dog'),
-      ...Array.from({ length: 15 }, (_, i) => generate({ max_new_tokens: 40, ...(i % 2 ? { grammar: regex('[a-z]+( [a-z]+)*') } : {}) }, others[i % others.length])),
+      ...Array.from({ length: 15 }, (_, i) =>
+        generate({ max_new_tokens: 40, ...(i % 2 ? { grammar: regex('[a-z]+( [a-z]+)*') } : {}) }, others[i % others.length]),
+      ),
     ]);
     assert.equal(crowd[0].json.generated_text, alone.json.generated_text);
     assert.match(alone.json.generated_text, /^[a-z ,]{10,60}\.$/);
   });
 
-  it('chat response_format of type regex (TGI\'s form), through the openai client, streamed and not', async () => {
+  it("chat response_format of type regex (TGI's form), through the openai client, streamed and not", async () => {
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused' });
     const request = {
       model: 'tgi',
@@ -91,9 +107,13 @@ describe('regex grammars', () => {
     assert.match(content, /^Tom is [0-9]{1,2} years old\.$/);
     assert.equal(completion.choices[0].finish_reason, 'stop');
     let streamed = '';
-    for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    for await (const chunk of await client.chat.completions.create({ ...request, stream: true }))
+      streamed += chunk.choices[0]?.delta.content ?? '';
     assert.equal(streamed, content);
-    const json = await postJson(`${server.url}/v1/chat/completions`, { ...request, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', unevaluatedProperties: false } } } });
+    const json = await postJson(`${server.url}/v1/chat/completions`, {
+      ...request,
+      response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', unevaluatedProperties: false } } },
+    });
     assert.equal(json.status, 422);
     assert.equal(json.json.error.param, 'response_format');
   });
@@ -125,14 +145,22 @@ describe('regex grammars', () => {
 
   it('a schema too costly to compile is a 422 naming the work limit, and the server answers meanwhile', async () => {
     // About 1.9 million compile steps, past the limit of 1 million.
-    const costly = { type: 'object', properties: Object.fromEntries(Array.from({ length: 12000 }, (_, i) => [`key${i}`, { type: 'integer', minimum: i, maximum: 7 * i + 3 }])) };
+    const costly = {
+      type: 'object',
+      properties: Object.fromEntries(
+        Array.from({ length: 12000 }, (_, i) => [`key${i}`, { type: 'integer', minimum: i, maximum: 7 * i + 3 }]),
+      ),
+    };
     const order: string[] = [];
     const refused = generate({ max_new_tokens: 4, grammar: { type: 'json', value: costly } }).then((r) => (order.push('compile'), r));
     await new Promise((resolve) => setTimeout(resolve, 50));
     const served = await generate({ max_new_tokens: 4 }).then((r) => (order.push('generate'), r));
     const r = await refused;
     assert.equal(r.status, 422, r.text);
-    assert.match(r.json.error, /grammar is not valid: compiling the grammar needs more than 1000000 steps \(the compile work limit\); simplify it/);
+    assert.match(
+      r.json.error,
+      /grammar is not valid: compiling the grammar needs more than 1000000 steps \(the compile work limit\); simplify it/,
+    );
     assert.equal(served.status, 200);
     assert.deepEqual(order, ['generate', 'compile'], 'a plain request waited for the compile');
     const after = await generate({ max_new_tokens: 8, grammar: regex('[a-z]{3}') });

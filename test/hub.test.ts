@@ -32,10 +32,20 @@ describe('models from the Hugging Face hub', () => {
     homes.push(home);
     return home;
   };
-  const env = (home: string, extra: Record<string, string> = {}) => ({ HF_ENDPOINT: hub.url, HF_HOME: home, HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: '', ...extra });
+  const env = (home: string, extra: Record<string, string> = {}) => ({
+    HF_ENDPOINT: hub.url,
+    HF_HOME: home,
+    HF_TOKEN: '',
+    HUGGING_FACE_HUB_TOKEN: '',
+    HF_HUB_CACHE: '',
+    HUGGINGFACE_HUB_CACHE: '',
+    ...extra,
+  });
   const repoDir = (home: string, repo = REPO) => join(home, 'hub', `models--${repo.replace('/', '--')}`);
   const info = async (server: RunningServer) => (await fetch(`${server.url}/info`)).json() as Promise<Record<string, unknown>>;
-  const generate = async (server: RunningServer) => (await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } })).json.generated_text as string;
+  const generate = async (server: RunningServer) =>
+    (await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } })).json
+      .generated_text as string;
 
   before(async () => {
     q8 = readFileSync(await quantizedStories());
@@ -46,13 +56,20 @@ describe('models from the Hugging Face hub', () => {
     hub = await startFakeHub([
       {
         id: REPO,
-        commits: { [OLD]: { 'README.md': readme, [F32]: f32 }, [NEW]: { 'README.md': readme, [F32]: f32, [Q8]: q8, 'mmproj-stories-f16.gguf': new Uint8Array(64) } },
+        commits: {
+          [OLD]: { 'README.md': readme, [F32]: f32 },
+          [NEW]: { 'README.md': readme, [F32]: f32, [Q8]: q8, 'mmproj-stories-f16.gguf': new Uint8Array(64) },
+        },
         refs: { main: NEW, v1: OLD },
         pipelineTag: 'text-generation',
       },
       { id: 'org/t2t-GGUF', commits: { [NEW]: { [Q8]: q8 } }, refs: { main: NEW }, pipelineTag: 'text2text-generation' },
       { id: 'org/gated-GGUF', commits: { [NEW]: { [Q8]: q8 } }, refs: { main: NEW }, gated: true },
-      { id: 'org/split-GGUF', commits: { [NEW]: Object.fromEntries(parts.map((p) => [p.slice(splitDir.length + 1), readFileSync(p)])) }, refs: { main: NEW } },
+      {
+        id: 'org/split-GGUF',
+        commits: { [NEW]: Object.fromEntries(parts.map((p) => [p.slice(splitDir.length + 1), readFileSync(p)])) },
+        refs: { main: NEW },
+      },
     ]);
   });
   after(() => hub.close());
@@ -71,15 +88,23 @@ describe('models from the Hugging Face hub', () => {
       const body = await info(server);
       assert.equal(body.model_id, REPO);
       const models = await (await fetch(`${server.url}/v1/models`)).json();
-      assert.deepEqual(models.data.map((m: { id: string }) => m.id), [REPO], 'a hub model is served under its repository id');
+      assert.deepEqual(
+        models.data.map((m: { id: string }) => m.id),
+        [REPO],
+        'a hub model is served under its repository id',
+      );
       // The openai client sends the id's slash as %2F; either way it names the model.
-      for (const id of [REPO, encodeURIComponent(REPO)]) assert.deepEqual(await (await fetch(`${server.url}/v1/models/${id}`)).json(), models.data[0]);
+      for (const id of [REPO, encodeURIComponent(REPO)])
+        assert.deepEqual(await (await fetch(`${server.url}/v1/models/${id}`)).json(), models.data[0]);
       assert.equal(body.model_sha, NEW);
       assert.equal(body.model_pipeline_tag, 'text-generation');
       // TGI's POST / returns the full text by default for a text-generation model.
       const compat = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3 } });
       assert.ok(compat.json[0].generated_text.startsWith('Once upon a time'), compat.text);
-      assert.ok(server.logs.some((line) => line.includes('Downloading') && line.includes('100%')), 'download progress is logged');
+      assert.ok(
+        server.logs.some((line) => line.includes('Downloading') && line.includes('100%')),
+        'download progress is logged',
+      );
       assert.ok((await generate(server)).length > 20);
     } finally {
       await server.stop();
@@ -105,7 +130,10 @@ describe('models from the Hugging Face hub', () => {
       const compat = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3 } });
       assert.equal(compat.status, 200, compat.text);
       assert.ok(!compat.json[0].generated_text.startsWith('Once upon a time'), compat.text);
-      const full = await postJson(`${server.url}/`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3, return_full_text: true } });
+      const full = await postJson(`${server.url}/`, {
+        inputs: 'Once upon a time',
+        parameters: { max_new_tokens: 3, return_full_text: true },
+      });
       assert.equal(full.json[0].generated_text, `Once upon a time${compat.json[0].generated_text}`);
     } finally {
       await server.stop();
@@ -122,7 +150,10 @@ describe('models from the Hugging Face hub', () => {
     assert.ok(kept > 100_000 && kept <= 300_000, `partial file of ${kept} bytes`);
     const server = await startServer([], env(home), REPO);
     try {
-      assert.ok(hub.requests.some((r) => r.range === `bytes=${kept}-`), 'the second start asks for the rest only');
+      assert.ok(
+        hub.requests.some((r) => r.range === `bytes=${kept}-`),
+        'the second start asks for the rest only',
+      );
       assert.equal(sha256(readFileSync(join(repoDir(home), 'blobs', sha256(q8)))), sha256(q8));
       assert.ok(!existsSync(partial));
       assert.ok((await generate(server)).length > 20);
@@ -135,7 +166,10 @@ describe('models from the Hugging Face hub', () => {
     const home = freshHome();
     hub.faults.misreportedSizes = { [Q8]: q8.length + 4096 };
     try {
-      await assert.rejects(startServer([], env(home), REPO), new RegExp(`${Q8} has ${q8.length} bytes where the hub lists ${q8.length + 4096}`));
+      await assert.rejects(
+        startServer([], env(home), REPO),
+        new RegExp(`${Q8} has ${q8.length} bytes where the hub lists ${q8.length + 4096}`),
+      );
     } finally {
       hub.faults.misreportedSizes = undefined;
     }
@@ -145,7 +179,10 @@ describe('models from the Hugging Face hub', () => {
 
   it('a gated repository without a token fails with a clear error; with one it loads', async () => {
     const home = freshHome();
-    await assert.rejects(startServer([], env(home), 'org/gated-GGUF'), /access to org\/gated-GGUF was refused .*gated or private.*no token is set.*HF_TOKEN \(or HUGGING_FACE_HUB_TOKEN\)/);
+    await assert.rejects(
+      startServer([], env(home), 'org/gated-GGUF'),
+      /access to org\/gated-GGUF was refused .*gated or private.*no token is set.*HF_TOKEN \(or HUGGING_FACE_HUB_TOKEN\)/,
+    );
     const server = await startServer([], env(home, { HF_TOKEN: VALID_TOKEN }), 'org/gated-GGUF');
     await server.stop();
   });
@@ -189,7 +226,10 @@ describe('models from the Hugging Face hub', () => {
 
   it('offline with nothing cached, or an unknown repository: a clear error at once', async () => {
     const home = freshHome();
-    await assert.rejects(startServer([], env(home, { HF_HUB_OFFLINE: '1' }), REPO), /HF_HUB_OFFLINE is set: org\/stories-GGUF@main is not in the cache/);
+    await assert.rejects(
+      startServer([], env(home, { HF_HUB_OFFLINE: '1' }), REPO),
+      /HF_HUB_OFFLINE is set: org\/stories-GGUF@main is not in the cache/,
+    );
     await assert.rejects(startServer([], env(home), 'org/no-such-repo'), /org\/no-such-repo@main was not found on http/);
   });
 
@@ -202,7 +242,11 @@ describe('models from the Hugging Face hub', () => {
     await new Promise((resolve) => probe.close(resolve));
     const run = (extra: Record<string, string>) => {
       const { MODEL_ID: _modelId, ...inherited } = process.env;
-      return spawnSync(process.execPath, [MAIN, '--hostname', '127.0.0.1', '--port', '0'], { encoding: 'utf8', env: { ...inherited, ...env(home, extra) }, timeout: 60_000 });
+      return spawnSync(process.execPath, [MAIN, '--hostname', '127.0.0.1', '--port', '0'], {
+        encoding: 'utf8',
+        env: { ...inherited, ...env(home, extra) },
+        timeout: 60_000,
+      });
     };
     const unreachable = run({ HF_ENDPOINT: `http://127.0.0.1:${closedPort}` });
     assert.equal(unreachable.status, 2);
@@ -211,7 +255,10 @@ describe('models from the Hugging Face hub', () => {
     assert.match(message, /give its path: --model-id path\/to\/model\.gguf/);
     const offline = run({ HF_HUB_OFFLINE: '1' });
     assert.equal(offline.status, 2);
-    assert.match(offline.stdout + offline.stderr, /HF_HUB_OFFLINE is set: Qwen\/Qwen2\.5-0\.5B-Instruct-GGUF@main is not in the cache .*--model-id path\/to\/model\.gguf/);
+    assert.match(
+      offline.stdout + offline.stderr,
+      /HF_HUB_OFFLINE is set: Qwen\/Qwen2\.5-0\.5B-Instruct-GGUF@main is not in the cache .*--model-id path\/to\/model\.gguf/,
+    );
   });
 
   it('a local directory of GGUFs: the preferred one, or the one named', async () => {
@@ -221,7 +268,10 @@ describe('models from the Hugging Face hub', () => {
     copyFileSync(await quantizedStories(), join(dir, 'sub', Q8));
     const server = await startServer([], {}, dir);
     try {
-      assert.ok(server.logs.some((line) => line.includes('Q8_0')), 'the Q8_0 file is preferred');
+      assert.ok(
+        server.logs.some((line) => line.includes('Q8_0')),
+        'the Q8_0 file is preferred',
+      );
     } finally {
       await server.stop();
     }

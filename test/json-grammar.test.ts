@@ -32,13 +32,17 @@ function validator() {
  * and draft 4's `id`: those identifiers (strings under `$schema`, `id`, `$id`) are left out.
  */
 function compileForAjv(schema: unknown) {
-  const withoutIds = JSON.parse(JSON.stringify(schema), (key, value) => ((key === '$schema' || key === 'id' || key === '$id') && typeof value === 'string' ? undefined : value));
+  const withoutIds = JSON.parse(JSON.stringify(schema), (key, value) =>
+    (key === '$schema' || key === 'id' || key === '$id') && typeof value === 'string' ? undefined : value,
+  );
   return validator().compile(withoutIds);
 }
 
 /** The first 200 dev schemas among those `pick` selects (by their index in the sorted folder) that compile. */
 function compilingDevSchemas(pick: (index: number) => boolean): { file: string; schema: unknown }[] {
-  const files = readdirSync(MASKBENCH).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(MASKBENCH)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const schemas: { file: string; schema: unknown }[] = [];
   for (const [i, file] of files.entries()) {
     if (schemas.length >= 200) break;
@@ -77,9 +81,11 @@ function integerTexts(schema: unknown, value: unknown, out: string[] = []): stri
   if (isLosslessNumber(value)) {
     if (s.type === 'integer' || (Array.isArray(s.type) && s.type.includes('integer') && !s.type.includes('number'))) out.push(value.value);
   } else if (Array.isArray(value)) {
-    if (s.items !== null && typeof s.items === 'object' && !Array.isArray(s.items)) for (const item of value) integerTexts(s.items, item, out);
+    if (s.items !== null && typeof s.items === 'object' && !Array.isArray(s.items))
+      for (const item of value) integerTexts(s.items, item, out);
   } else if (value !== null && typeof value === 'object' && s.properties !== null && typeof s.properties === 'object') {
-    for (const [key, member] of Object.entries(value)) if (Object.hasOwn(s.properties, key)) integerTexts((s.properties as Record<string, unknown>)[key], member, out);
+    for (const [key, member] of Object.entries(value))
+      if (Object.hasOwn(s.properties, key)) integerTexts((s.properties as Record<string, unknown>)[key], member, out);
   }
   return out;
 }
@@ -99,12 +105,23 @@ function assertGeneratedForm(schema: unknown, text: string, context: string): nu
  * and validate with ajv, with bounded whitespace and integers in integer syntax. Returns how many
  * ended by EOS.
  */
-async function generateAndValidate(url: string, schemas: { file: string; schema: unknown }[], batch: number, request: { inputs: string; maxNewTokens: number }): Promise<number> {
+async function generateAndValidate(
+  url: string,
+  schemas: { file: string; schema: unknown }[],
+  batch: number,
+  request: { inputs: string; maxNewTokens: number },
+): Promise<number> {
   let ended = 0;
   for (let i = 0; i < schemas.length; i += batch) {
     const group = schemas.slice(i, i + batch);
-    const parameters = (schema: unknown) => ({ max_new_tokens: request.maxNewTokens, details: true, grammar: { type: 'json', value: schema } });
-    const answers = await Promise.all(group.map(({ schema }) => postJson(`${url}/generate`, { inputs: request.inputs, parameters: parameters(schema) })));
+    const parameters = (schema: unknown) => ({
+      max_new_tokens: request.maxNewTokens,
+      details: true,
+      grammar: { type: 'json', value: schema },
+    });
+    const answers = await Promise.all(
+      group.map(({ schema }) => postJson(`${url}/generate`, { inputs: request.inputs, parameters: parameters(schema) })),
+    );
     answers.forEach((r, k) => {
       const { file, schema } = group[k];
       assert.equal(r.status, 200, `${file}: ${r.text}`);
@@ -134,7 +151,11 @@ function livePrefix(schema: unknown, text: string): boolean {
 const PERSON = {
   type: 'object',
   title: 'Person',
-  properties: { name: { type: 'string', title: 'Name', maxLength: 12 }, age: { type: 'integer', minimum: 0, maximum: 120 }, pet: { enum: ['cat', 'dog'] } },
+  properties: {
+    name: { type: 'string', title: 'Name', maxLength: 12 },
+    age: { type: 'integer', minimum: 0, maximum: 120 },
+    pet: { enum: ['cat', 'dog'] },
+  },
   required: ['name', 'age'],
 };
 
@@ -156,7 +177,10 @@ describe('JSON Schema grammars', () => {
     assert.ok(ajv.validate(closed, value), `${r.json.generated_text}: ${ajv.errorsText()}`);
     const events = await readSse(await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters }));
     assert.equal(events[events.length - 1].json.generated_text, r.json.generated_text);
-    const asString = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { ...parameters, grammar: { type: 'json_schema', value: { name: 'person', schema: closed } } } });
+    const asString = await postJson(`${server.url}/generate`, {
+      inputs: 'Once upon a time',
+      parameters: { ...parameters, grammar: { type: 'json_schema', value: { name: 'person', schema: closed } } },
+    });
     assert.equal(asString.json.generated_text, r.json.generated_text);
   });
 
@@ -186,7 +210,10 @@ describe('JSON Schema grammars', () => {
         temperature: 1,
         response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } },
       });
-      for (const [text, done] of [[r.json.generated_text, r.json.details.finish_reason === 'eos_token'], [chat.choices[0].message.content ?? '', chat.choices[0].finish_reason === 'stop']] as const) {
+      for (const [text, done] of [
+        [r.json.generated_text, r.json.details.finish_reason === 'eos_token'],
+        [chat.choices[0].message.content ?? '', chat.choices[0].finish_reason === 'stop'],
+      ] as const) {
         if (!done) continue;
         integers += assertGeneratedForm(schema, text, `seed ${seed}`);
       }
@@ -206,7 +233,13 @@ describe('JSON Schema grammars', () => {
     const content = strict.choices[0].message.content ?? '';
     const person = JSON.parse(content);
     assert.ok(ajv.validate({ ...PERSON, additionalProperties: false }, person), `${content}: ${ajv.errorsText()}`);
-    const object = await client.chat.completions.create({ model: 'tgi', messages: [{ role: 'user', content: 'Any JSON object.' }], max_tokens: 120, temperature: 0, response_format: { type: 'json_object' } });
+    const object = await client.chat.completions.create({
+      model: 'tgi',
+      messages: [{ role: 'user', content: 'Any JSON object.' }],
+      max_tokens: 120,
+      temperature: 0,
+      response_format: { type: 'json_object' },
+    });
     const text = object.choices[0].message.content ?? '';
     if (object.choices[0].finish_reason === 'stop') {
       const parsed = JSON.parse(text);
@@ -227,7 +260,13 @@ describe('JSON Schema grammars on a random-weight model with the Qwen2 vocabular
   before(async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tgi-node-grammar-')), 'tiny-qwen2-vocab.gguf');
     const shape = { embedding: 64, layers: 2, heads: 4, kvHeads: 2, feedForward: 128, context: 1024 };
-    await writeSyntheticLlama({ shape, shapeName: 'tiny', vocabPath: join(SHARED, 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), quantization: 'q8_0', outPath: path });
+    await writeSyntheticLlama({
+      shape,
+      shapeName: 'tiny',
+      vocabPath: join(SHARED, 'models', 'vocab', 'ggml-vocab-qwen2.gguf'),
+      quantization: 'q8_0',
+      outPath: path,
+    });
     server = await startServer(['--max-batch-size', '16', '--max-total-tokens', '1024'], {}, path);
   });
   after(() => server?.stop());
@@ -242,7 +281,11 @@ describe('JSON Schema grammars on a random-weight model with the Qwen2 vocabular
   });
 
   it('checking the drawn token first (no logprobs asked) gives the text the full mask gives, greedy and seeded', async () => {
-    const schema = { type: 'object', properties: { id: { type: 'integer' }, tags: { type: 'array', items: { type: 'string', maxLength: 8 } } }, required: ['id', 'tags'] };
+    const schema = {
+      type: 'object',
+      properties: { id: { type: 'integer' }, tags: { type: 'array', items: { type: 'string', maxLength: 8 } } },
+      required: ['id', 'tags'],
+    };
     for (const sampling of [{}, { do_sample: true, seed: 7, temperature: 0.8 }]) {
       const parameters = { max_new_tokens: 60, grammar: { type: 'json', value: schema }, ...sampling };
       // details: true needs the constrained logprobs, so it computes full masks; without, the cheap path.

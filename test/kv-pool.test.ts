@@ -30,16 +30,30 @@ describe('KV pool', () => {
 
   before(() => {
     const layout = initialLayout(POOL);
-    engine = LlamaEngine.create({ modelPath: STORIES, sequenceContextSize: layout.sequenceCells, maxSequences: layout.sequences, maxBatchTokens: 512 + POOL.maxSequences, microBatchTokens: 512, threads: 1, threadsBatch: 1, flashAttention: 'auto' });
-    scheduler = new Scheduler(engine, { maxSequences: POOL.maxSequences, poolCells: POOL.cells, maxPrefillTokens: 512, prefixCaching: true }, (events: EngineEvent[], state) => {
-      states.push(state);
-      for (const event of events) {
-        if (event.kind === 'token' && event.finish) outcomes.set(event.requestId, { text: event.finish.generatedText });
-        else if (event.kind === 'error') outcomes.set(event.requestId, { error: event.message });
-        else continue;
-        waiters.get(event.requestId)?.();
-      }
-    }, { gamma: 0.5, delta: 2 });
+    engine = LlamaEngine.create({
+      modelPath: STORIES,
+      sequenceContextSize: layout.sequenceCells,
+      maxSequences: layout.sequences,
+      maxBatchTokens: 512 + POOL.maxSequences,
+      microBatchTokens: 512,
+      threads: 1,
+      threadsBatch: 1,
+      flashAttention: 'auto',
+    });
+    scheduler = new Scheduler(
+      engine,
+      { maxSequences: POOL.maxSequences, poolCells: POOL.cells, maxPrefillTokens: 512, prefixCaching: true },
+      (events: EngineEvent[], state) => {
+        states.push(state);
+        for (const event of events) {
+          if (event.kind === 'token' && event.finish) outcomes.set(event.requestId, { text: event.finish.generatedText });
+          else if (event.kind === 'error') outcomes.set(event.requestId, { error: event.message });
+          else continue;
+          waiters.get(event.requestId)?.();
+        }
+      },
+      { gamma: 0.5, delta: 2 },
+    );
     running = scheduler.run();
   });
   after(async () => {
@@ -82,8 +96,14 @@ describe('KV pool', () => {
     assert.deepEqual(together, alone);
     assert.match(alone[0].text!, /park$/);
     assert.ok(states.at(-1)!.relayouts - before >= 1, 'the pool was divided anew while sequences ran');
-    assert.ok(states.some((s) => s.layout.sequenceCells === 512 && s.running === 2), 'two requests shared the 512-cell layout');
-    assert.ok(states.some((s) => s.layout.sequenceCells === 256 && s.running === 3), 'three requests ran in the 256-cell layout');
+    assert.ok(
+      states.some((s) => s.layout.sequenceCells === 512 && s.running === 2),
+      'two requests shared the 512-cell layout',
+    );
+    assert.ok(
+      states.some((s) => s.layout.sequenceCells === 256 && s.running === 3),
+      'three requests ran in the 256-cell layout',
+    );
     for (const state of states) assert.ok(state.reservedTokens <= POOL.cells, `reserved ${state.reservedTokens}`);
   });
 

@@ -23,12 +23,31 @@ function mtimes(dir: string, into = new Map<string, number>()): Map<string, numb
   return into;
 }
 
-
 describe('launcher', () => {
   it('--help explains every TGI flag it supports', () => {
     const result = run(['--help']);
     assert.equal(result.status, 0);
-    for (const flag of ['--model-id', '--hostname', '--port', '--max-concurrent-requests', '--max-best-of', '--max-stop-sequences', '--max-top-n-tokens', '--max-input-tokens', '--max-total-tokens', '--max-batch-prefill-tokens', '--max-batch-total-tokens', '--max-batch-size', '--json-output', '--threads', '--ctx-size', '--flash-attn', '--gpu-layers', '--otlp-endpoint', '--otlp-service-name']) {
+    for (const flag of [
+      '--model-id',
+      '--hostname',
+      '--port',
+      '--max-concurrent-requests',
+      '--max-best-of',
+      '--max-stop-sequences',
+      '--max-top-n-tokens',
+      '--max-input-tokens',
+      '--max-total-tokens',
+      '--max-batch-prefill-tokens',
+      '--max-batch-total-tokens',
+      '--max-batch-size',
+      '--json-output',
+      '--threads',
+      '--ctx-size',
+      '--flash-attn',
+      '--gpu-layers',
+      '--otlp-endpoint',
+      '--otlp-service-name',
+    ]) {
       assert.match(result.stdout, new RegExp(`^\\s+(-\\w, )?${flag}\\b.*\\s{2,}[A-Z]`, 'm'), flag);
     }
     assert.match(result.stdout.replace(/\s+/g, ' '), /env: MAX_TOTAL_TOKENS/);
@@ -50,11 +69,15 @@ describe('launcher', () => {
   it('npm test stops at once, in one line, when the shared test folder is missing or incomplete', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     assert.match(pkg.scripts.test, /^node scripts\/check-shared\.mjs && /);
-    const check = (shared: string) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-shared.mjs'), shared], { encoding: 'utf8' });
+    const check = (shared: string) =>
+      spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-shared.mjs'), shared], { encoding: 'utf8' });
     const absent = check(join(tmpdir(), 'tgi-node-no-such-shared-folder'));
     assert.equal(absent.status, 1);
     assert.equal(absent.stdout, '');
-    assert.match(absent.stderr, /^npm test needs the shared test folder beside the checkout \(models\/stories260K\.gguf and the rest\): \S+ does not exist; README\.md, section "Tests", says where to get it\.\n$/);
+    assert.match(
+      absent.stderr,
+      /^npm test needs the shared test folder beside the checkout \(models\/stories260K\.gguf and the rest\): \S+ does not exist; README\.md, section "Tests", says where to get it\.\n$/,
+    );
     const partial = mkdtempSync(join(tmpdir(), 'tgi-node-shared-'));
     mkdirSync(join(partial, 'chat-templates'));
     const incomplete = check(partial);
@@ -70,7 +93,10 @@ describe('launcher', () => {
   it('a HOSTNAME that is neither an address nor a resolvable name (a container id elsewhere) stops the launcher', () => {
     const result = run(['--model-id', STORIES, '--port', '0'], { HOSTNAME: 'a1b2c3d4e5f6.invalid' });
     assert.equal(result.status, 2);
-    assert.match(result.stdout + result.stderr, /--hostname \(or HOSTNAME\) "a1b2c3d4e5f6\.invalid" is neither an IP address nor a name this machine resolves \(ENOTFOUND\)\. Give the address to listen on: --hostname 0\.0\.0\.0 for every interface, --hostname 127\.0\.0\.1 for this machine only\./);
+    assert.match(
+      result.stdout + result.stderr,
+      /--hostname \(or HOSTNAME\) "a1b2c3d4e5f6\.invalid" is neither an IP address nor a name this machine resolves \(ENOTFOUND\)\. Give the address to listen on: --hostname 0\.0\.0\.0 for every interface, --hostname 127\.0\.0\.1 for this machine only\./,
+    );
   });
 
   it('a hostname that resolves is listened on at its address, and the log says which', async () => {
@@ -78,7 +104,10 @@ describe('launcher', () => {
     try {
       assert.match(server.summary.listen, /^http:\/\/(127\.0\.0\.1|\[::1\]):\d+$/);
       assert.equal((await fetch(`${server.summary.listen}/health`)).status, 200);
-      assert.ok(server.logs.some((line) => line.includes(`Listening on ${server.summary.listen}`)), 'the listen address is logged');
+      assert.ok(
+        server.logs.some((line) => line.includes(`Listening on ${server.summary.listen}`)),
+        'the listen address is logged',
+      );
     } finally {
       await server.stop();
     }
@@ -91,7 +120,12 @@ describe('launcher', () => {
       const line = () => server.logs.find((l) => l.includes('Listening on'));
       assert.ok(line(), server.logs.join('\n'));
       const { msg } = JSON.parse(line()!);
-      assert.ok(msg.startsWith(`Listening on http://0.0.0.0:${port}, every interface of this machine (--hostname 127.0.0.1 keeps it to this machine); locally http://localhost:${port}`), msg);
+      assert.ok(
+        msg.startsWith(
+          `Listening on http://0.0.0.0:${port}, every interface of this machine (--hostname 127.0.0.1 keeps it to this machine); locally http://localhost:${port}`,
+        ),
+        msg,
+      );
     } finally {
       await server.stop();
     }
@@ -104,22 +138,41 @@ describe('launcher', () => {
     const helpFlags = [...help.matchAll(/^\s+(?:-\w, )?(--[a-z][a-z-]*)/gm)].map((m) => m[1]);
     assert.ok(helpFlags.length > 60);
     const mentioned = (flag: string) => new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(readme);
-    assert.deepEqual(helpFlags.filter((flag) => !mentioned(flag)), [], 'flags of --help the README does not mention');
+    assert.deepEqual(
+      helpFlags.filter((flag) => !mentioned(flag)),
+      [],
+      'flags of --help the README does not mention',
+    );
     const start = readme.indexOf('\n## Launcher flags');
     const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
     const tableCells = [...section.matchAll(/^\| ([^|]*)\| ([^|]*)\|/gm)];
     const tableFlags = tableCells.flatMap((m) => [...m[1].matchAll(/`(--[a-z-]+)`/g)].map((f) => f[1]));
     assert.ok(tableFlags.length > 30);
-    assert.deepEqual(tableFlags.filter((flag) => !helpFlags.includes(flag)), [], 'flags of the README table --help lacks');
+    assert.deepEqual(
+      tableFlags.filter((flag) => !helpFlags.includes(flag)),
+      [],
+      'flags of the README table --help lacks',
+    );
     const tableEnv = tableCells.flatMap((m) => [...`${m[1]} ${m[2]}`.matchAll(/`([A-Z][A-Z_]+)`/g)].map((e) => e[1]));
-    assert.deepEqual(tableEnv.filter((name) => !flat.includes(name)), [], 'variables of the README --help lacks');
+    assert.deepEqual(
+      tableEnv.filter((name) => !flat.includes(name)),
+      [],
+      'variables of the README --help lacks',
+    );
     const environment = help.slice(help.indexOf('Environment variables'));
     const helpEnv = [...environment.matchAll(/^ {2}([A-Z][A-Z_]+) /gm)].map((m) => m[1]);
-    for (const name of ['LOG_LEVEL', 'HF_TOKEN', 'HF_ENDPOINT', 'HF_HUB_OFFLINE', 'HF_HUB_CACHE', 'HF_HOME', 'TGI_NODE_LLAMA_PACKAGE']) assert.ok(helpEnv.includes(name), name);
-    assert.deepEqual(helpEnv.filter((name) => !section.includes(`\`${name}\``)), [], 'variables of --help the README section lacks');
+    for (const name of ['LOG_LEVEL', 'HF_TOKEN', 'HF_ENDPOINT', 'HF_HUB_OFFLINE', 'HF_HUB_CACHE', 'HF_HOME', 'TGI_NODE_LLAMA_PACKAGE'])
+      assert.ok(helpEnv.includes(name), name);
+    assert.deepEqual(
+      helpEnv.filter((name) => !section.includes(`\`${name}\``)),
+      [],
+      'variables of --help the README section lacks',
+    );
     // Every POST route of the README's route table needs the --api-key; --help says so.
     const apiKeyHelp = flat.slice(flat.indexOf('--api-key <key>'), flat.indexOf('--api-key-file'));
-    const postRoutes = [...readme.matchAll(/^\| `POST ([^|]*)\|/gm)].flatMap((m) => [...`\`${m[1]}`.matchAll(/`?(\/[\w/]*)`/g)].map((r) => r[1]));
+    const postRoutes = [...readme.matchAll(/^\| `POST ([^|]*)\|/gm)].flatMap((m) =>
+      [...`\`${m[1]}`.matchAll(/`?(\/[\w/]*)`/g)].map((r) => r[1]),
+    );
     assert.ok(postRoutes.includes('/watermark/detect') && postRoutes.includes('/v1/unload_lora_adapter'), postRoutes.join(' '));
     for (const route of postRoutes) assert.match(apiKeyHelp, new RegExp(`[ (]${route.replace(/\//g, '\\/')}[,;) ]`), route);
     const validationHelp = flat.slice(flat.indexOf('--validation-workers'), flat.indexOf('--graceful-termination-timeout'));
@@ -138,7 +191,11 @@ describe('launcher', () => {
     }));
     const flags = Object.values(FLAGS as Record<string, Flag>);
     const longs = flags.map((flag) => /--[a-z-]+/.exec(flag.flags)![0]);
-    assert.deepEqual(rows.flatMap((row) => row.flags).filter((flag) => !longs.includes(flag)), [], 'flags of the README table the flag table lacks');
+    assert.deepEqual(
+      rows.flatMap((row) => row.flags).filter((flag) => !longs.includes(flag)),
+      [],
+      'flags of the README table the flag table lacks',
+    );
     for (const [i, flag] of flags.entries()) {
       const long = longs[i];
       const row = rows.find((r) => r.flags.includes(long));
@@ -166,10 +223,16 @@ describe('launcher', () => {
       const text = readFileSync(join(src, file), 'utf8');
       // The launcher reads the environment once (cli/options.ts) and passes the values down.
       if (!file.startsWith('cli')) assert.doesNotMatch(text, /process\.env/, `${file} reads the process environment`);
-      for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]{2,})|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]|\(env, '([A-Z][A-Z0-9_]+)'\)/g)) read.add(m[1] ?? m[2] ?? m[3]);
+      for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]{2,})|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]|\(env, '([A-Z][A-Z0-9_]+)'\)/g))
+        read.add(m[1] ?? m[2] ?? m[3]);
     }
-    for (const name of ['LOG_LEVEL', 'LOG_COLORIZE', 'COMPUTE_TYPE', 'TGI_NODE_LLAMA_PACKAGE', 'HF_TOKEN']) assert.ok(read.has(name), `${name} is found where it is read`);
-    assert.deepEqual([...read].filter((name) => !known.has(name) && !new RegExp(`\\b${name}\\b`).test(documented)), [], 'variables read but not in the table');
+    for (const name of ['LOG_LEVEL', 'LOG_COLORIZE', 'COMPUTE_TYPE', 'TGI_NODE_LLAMA_PACKAGE', 'HF_TOKEN'])
+      assert.ok(read.has(name), `${name} is found where it is read`);
+    assert.deepEqual(
+      [...read].filter((name) => !known.has(name) && !new RegExp(`\\b${name}\\b`).test(documented)),
+      [],
+      'variables read but not in the table',
+    );
   });
 
   it('npm ci has nothing to warn about: every locked package runs on each tested Node, every install script is decided', () => {
@@ -179,8 +242,15 @@ describe('launcher', () => {
     // The other versions CI tests, as pinned in the script that runs the suite on them.
     const pinned = /const PINNED = \[([^\]]*)\]/.exec(readFileSync(join(ROOT, 'scripts', 'test-node-versions.mjs'), 'utf8'))![1];
     const others = [...pinned.matchAll(/'([\d.]+)'/g)].map((m) => m[1].split('.').map(Number));
-    assert.deepEqual(others.map((v) => v[0]), [22, 24]);
-    const parse = (v: string) => v.replace(/^v/, '').split('.').map((n) => (n === 'x' || n === '' ? 0 : Number(n)));
+    assert.deepEqual(
+      others.map((v) => v[0]),
+      [22, 24],
+    );
+    const parse = (v: string) =>
+      v
+        .replace(/^v/, '')
+        .split('.')
+        .map((n) => (n === 'x' || n === '' ? 0 : Number(n)));
     const compare = (a: number[], b: number[]) => a[0] - b[0] || (a[1] ?? 0) - (b[1] ?? 0) || (a[2] ?? 0) - (b[2] ?? 0);
     const admits = (range: string, version: number[]): boolean =>
       range.split('||').some((set) =>
@@ -197,7 +267,8 @@ describe('launcher', () => {
             if (op === '>') return c > 0;
             if (op === '<=') return c <= 0;
             if (op === '<') return c < 0;
-            if (op === '^' || op === '~' || (op === undefined && v.split('.').length === 1) || /\.x$/.test(v)) return version[0] === bound[0] && c >= 0;
+            if (op === '^' || op === '~' || (op === undefined && v.split('.').length === 1) || /\.x$/.test(v))
+              return version[0] === bound[0] && c >= 0;
             return c === 0;
           }),
       );
@@ -212,9 +283,14 @@ describe('launcher', () => {
       .filter(([path, entry]) => path !== '' && entry.hasInstallScript)
       .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
     assert.ok(scripts.length > 0);
-    assert.deepEqual(scripts.filter((name) => !(name in (pkg.allowScripts ?? {}))), [], 'packages whose install scripts npm would report as skipped');
+    assert.deepEqual(
+      scripts.filter((name) => !(name in (pkg.allowScripts ?? {}))),
+      [],
+      'packages whose install scripts npm would report as skipped',
+    );
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    for (const name of scripts) assert.match(readme, new RegExp(`allowScripts[^]*\`${name}\``), `the README says why ${name}'s install script does not run`);
+    for (const name of scripts)
+      assert.match(readme, new RegExp(`allowScripts[^]*\`${name}\``), `the README says why ${name}'s install script does not run`);
   });
 
   it('both bins point at the launcher', () => {
@@ -222,7 +298,7 @@ describe('launcher', () => {
     assert.equal(pkg.bin['text-generation-launcher'], pkg.bin['tgi-node']);
   });
 
-  it('refuses inconsistent limits with TGI\'s message and exit code 2', () => {
+  it("refuses inconsistent limits with TGI's message and exit code 2", () => {
     const result = run(['--model-id', STORIES, '--max-input-tokens', '600', '--max-total-tokens', '512']);
     assert.equal(result.status, 2);
     assert.match(result.stdout + result.stderr, /`max_input_tokens`\(600\) must be < `max_total_tokens`\(512\)/);
@@ -231,7 +307,10 @@ describe('launcher', () => {
   it('an --otlp-endpoint that is not an http(s) URL is a configuration error', () => {
     const result = run(['--model-id', STORIES, '--otlp-endpoint', 'localhost:4318']);
     assert.equal(result.status, 2);
-    assert.match(result.stdout + result.stderr, /--otlp-endpoint must be an http:\/\/ or https:\/\/ URL \(OTLP\/HTTP\), got "localhost:4318"/);
+    assert.match(
+      result.stdout + result.stderr,
+      /--otlp-endpoint must be an http:\/\/ or https:\/\/ URL \(OTLP\/HTTP\), got "localhost:4318"/,
+    );
   });
 
   it('a missing model file is a clear error', () => {
@@ -268,7 +347,10 @@ describe('launcher', () => {
       assert.equal(summary.kvCacheTokens, 768);
       // stories260K loads in milliseconds: no progress lines, and a description without llama.cpp's guesses.
       const messages = logMessages(server.logs);
-      assert.deepEqual(messages.filter((msg) => /^Loading /.test(msg)), []);
+      assert.deepEqual(
+        messages.filter((msg) => /^Loading /.test(msg)),
+        [],
+      );
       const model = messages.find((msg) => msg.startsWith('Model '));
       assert.match(model!, /: llama, 292\.8K parameters, 1\.1 MiB of F32 weights, vocabulary 512 \(spm\), trained context 512(;|$)/);
     } finally {

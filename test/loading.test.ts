@@ -21,11 +21,17 @@ describe('loading: the port opens at once', () => {
   let home: string;
 
   before(async () => {
-    hub = await startFakeHub([{ id: REPO, commits: { [COMMIT]: { 'stories260K-F32.gguf': readFileSync(STORIES) } }, refs: { main: COMMIT } }]);
+    hub = await startFakeHub([
+      { id: REPO, commits: { [COMMIT]: { 'stories260K-F32.gguf': readFileSync(STORIES) } }, refs: { main: COMMIT } },
+    ]);
     // 1.2 MB at 250 kB/s: about five seconds of downloading.
     hub.faults.trickleBytesPerSecond = 250_000;
     home = mkdtempSync(join(tmpdir(), 'tgi-node-hf-home-'));
-    server = await startLoadingServer([], { HF_ENDPOINT: hub.url, HF_HOME: home, HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: '' }, REPO);
+    server = await startLoadingServer(
+      [],
+      { HF_ENDPOINT: hub.url, HF_HOME: home, HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: '' },
+      REPO,
+    );
   });
 
   after(async () => {
@@ -58,11 +64,20 @@ describe('loading: the port opens at once', () => {
 
     // A waiting client that leaves before the model is ready is forgotten, never served.
     const leaving = new AbortController();
-    const left = fetch(`${server.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-wait-for-model': 'true' }, body: JSON.stringify({ inputs: 'The dog', parameters: { max_new_tokens: 5 } }), signal: leaving.signal }).catch(() => 'aborted');
+    const left = fetch(`${server.url}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-wait-for-model': 'true' },
+      body: JSON.stringify({ inputs: 'The dog', parameters: { max_new_tokens: 5 } }),
+      signal: leaving.signal,
+    }).catch(() => 'aborted');
     setTimeout(() => leaving.abort(), 100);
     assert.equal(await left, 'aborted');
     // Sent while loading, answered once the model is ready.
-    const waiting = postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } }, { 'x-wait-for-model': 'true' });
+    const waiting = postJson(
+      `${server.url}/generate`,
+      { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } },
+      { 'x-wait-for-model': 'true' },
+    );
     let settled = false;
     void waiting.then(() => (settled = true));
     const progress: number[] = [];
@@ -73,7 +88,10 @@ describe('loading: the port opens at once', () => {
       progress.push((await during.json()).progress);
     }
     assert.ok(progress.length > 0 && !settled, 'the model finished loading before the waiting request could be checked');
-    assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]), `progress went back: ${progress.join(', ')}`);
+    assert.ok(
+      progress.every((p, i) => i === 0 || p >= progress[i - 1]),
+      `progress went back: ${progress.join(', ')}`,
+    );
 
     const served = await waiting;
     assert.equal(served.status, 200);
@@ -82,7 +100,11 @@ describe('loading: the port opens at once', () => {
 
     await server.ready;
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
-    const after = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } }, { 'x-use-cache': 'false' });
+    const after = await postJson(
+      `${server.url}/generate`,
+      { inputs: 'Once upon a time', parameters: { max_new_tokens: 20 } },
+      { 'x-use-cache': 'false' },
+    );
     assert.equal(after.status, 200);
     assert.equal(after.json.generated_text, served.json.generated_text);
     // The waiting request and this one reached the app; the 503s and the client that left did not.

@@ -58,7 +58,8 @@ describe('OpenAPI document and /docs', () => {
 
   /** Checks a real body against the document's component schema. */
   function assertMatches(component: string, body: unknown): void {
-    const validate = ajv.getSchema(`openapi#/components/schemas/${component}`) ?? ajv.compile({ $ref: `openapi#/components/schemas/${component}` });
+    const validate =
+      ajv.getSchema(`openapi#/components/schemas/${component}`) ?? ajv.compile({ $ref: `openapi#/components/schemas/${component}` });
     assert.ok(validate(body), `${component}: ${JSON.stringify(validate.errors)} for ${JSON.stringify(body).slice(0, 500)}`);
   }
 
@@ -80,19 +81,34 @@ describe('OpenAPI document and /docs', () => {
       }
     }
     const generate = document.paths['/generate'].post;
-    for (const status of ['422', '424', '429']) assert.equal(generate.responses[status].content['application/json'].schema.$ref, '#/components/schemas/ErrorResponse');
-    assert.equal(document.paths['/v1/chat/completions'].post.responses['422'].content['application/json'].schema.$ref, '#/components/schemas/OpenAiErrorResponse');
+    for (const status of ['422', '424', '429'])
+      assert.equal(generate.responses[status].content['application/json'].schema.$ref, '#/components/schemas/ErrorResponse');
+    assert.equal(
+      document.paths['/v1/chat/completions'].post.responses['422'].content['application/json'].schema.$ref,
+      '#/components/schemas/OpenAiErrorResponse',
+    );
     assert.equal(document.paths['/health'].get.responses['503'].content['application/json'].schema.$ref, '#/components/schemas/Unhealthy');
     // A native 401 is the message alone (no error_type: huggingface_hub keeps it an HTTP error).
-    for (const path of ['/generate', '/generate_stream', '/invocations', '/tokenize']) assert.equal(document.paths[path].post.responses['401'].content['application/json'].schema.$ref, '#/components/schemas/AuthenticationError', path);
-    assert.equal(document.paths['/metrics'].get.responses['401'].content['application/json'].schema.$ref, '#/components/schemas/AuthenticationError');
-    assert.equal(document.paths['/v1/chat/completions'].post.responses['401'].content['application/json'].schema.$ref, '#/components/schemas/OpenAiErrorResponse');
+    for (const path of ['/generate', '/generate_stream', '/invocations', '/tokenize'])
+      assert.equal(
+        document.paths[path].post.responses['401'].content['application/json'].schema.$ref,
+        '#/components/schemas/AuthenticationError',
+        path,
+      );
+    assert.equal(
+      document.paths['/metrics'].get.responses['401'].content['application/json'].schema.$ref,
+      '#/components/schemas/AuthenticationError',
+    );
+    assert.equal(
+      document.paths['/v1/chat/completions'].post.responses['401'].content['application/json'].schema.$ref,
+      '#/components/schemas/OpenAiErrorResponse',
+    );
     const headers = generate.parameters.map((p: { name: string }) => p.name);
     assert.deepEqual(headers, ['x-wait-for-model', 'x-use-cache']);
     assert.ok(generate.responses['200'].headers['x-cache']);
   });
 
-  it('gives this server\'s limits and the real defaults', async () => {
+  it("gives this server's limits and the real defaults", async () => {
     const info = await (await fetch(`${server.url}/info`)).json();
     const parameters = document.components.schemas.GenerateRequest.properties.parameters.properties;
     assert.equal(parameters.stop.maxItems, 3);
@@ -105,12 +121,22 @@ describe('OpenAPI document and /docs', () => {
   });
 
   it('describes the bodies the server really sends', async () => {
-    const generated = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 5, details: true, decoder_input_details: true, top_n_tokens: 2 } });
+    const generated = await postJson(`${server.url}/generate`, {
+      inputs: 'Once upon a time',
+      parameters: { max_new_tokens: 5, details: true, decoder_input_details: true, top_n_tokens: 2 },
+    });
     assert.equal(generated.status, 200);
     assertMatches('GenerateResponse', generated.json);
-    const events = await readSse(await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3, details: true } }));
+    const events = await readSse(
+      await stream(`${server.url}/generate_stream`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 3, details: true } }),
+    );
     for (const event of events) assertMatches('StreamResponse', JSON.parse(event.data));
-    const chat = await postJson(`${server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4, logprobs: true, top_logprobs: 2 });
+    const chat = await postJson(`${server.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 4,
+      logprobs: true,
+      top_logprobs: 2,
+    });
     assert.equal(chat.status, 200);
     assertMatches('ChatCompletion', chat.json);
     const completion = await postJson(`${server.url}/v1/completions`, { prompt: 'Once', max_tokens: 4, logprobs: 2 });
@@ -121,7 +147,10 @@ describe('OpenAPI document and /docs', () => {
     assertMatches('Model', await (await fetch(`${server.url}/v1/models/${encodeURIComponent(served)}`)).json());
     assertMatches('OpenAiErrorResponse', await (await fetch(`${server.url}/v1/models/nope`)).json());
     assertMatches('TokenizeResponse', (await postJson(`${server.url}/tokenize`, { inputs: 'Once upon' })).json);
-    assertMatches('ChatTokenizeResponse', (await postJson(`${server.url}/chat_tokenize`, { messages: [{ role: 'user', content: 'Hi' }] })).json);
+    assertMatches(
+      'ChatTokenizeResponse',
+      (await postJson(`${server.url}/chat_tokenize`, { messages: [{ role: 'user', content: 'Hi' }] })).json,
+    );
     const invalid = await postJson(`${server.url}/generate`, { inputs: 'x', parameters: { max_new_tokens: 0 } });
     assert.equal(invalid.status, 422);
     assertMatches('ErrorResponse', invalid.json);
@@ -148,12 +177,27 @@ describe('OpenAPI document and /docs', () => {
     assert.equal((await fetch(`${server.url}/docs/not-a-file.js`)).status, 404);
     const profile = mkdtempSync(join(tmpdir(), 'tgi-node-chromium-'));
     try {
-      const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
-      const result = spawnSync(chromium, [...flags, '--virtual-time-budget=20000', '--dump-dom', `${server.url}/docs`], { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 * 1024 * 1024 });
+      const flags = [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+      ];
+      const result = spawnSync(chromium, [...flags, '--virtual-time-budget=20000', '--dump-dom', `${server.url}/docs`], {
+        encoding: 'utf8',
+        timeout: 90_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       const dom = result.stdout;
       assert.ok(dom.includes('swagger-ui'), `no Swagger UI in the page: ${result.stderr?.slice(0, 500)}`);
       const rendered = new Set([...dom.matchAll(/data-path="([^"]*)"/g)].map((m) => m[1]));
-      for (const path of Object.keys(ROUTES)) assert.ok(rendered.has(path), `${path} is not on the rendered page (rendered: ${[...rendered].join(', ')})`);
+      for (const path of Object.keys(ROUTES))
+        assert.ok(rendered.has(path), `${path} is not on the rendered page (rendered: ${[...rendered].join(', ')})`);
       assert.ok(dom.includes('Text Generation Inference'), 'the title is not rendered');
     } finally {
       rmSync(profile, { recursive: true, force: true });

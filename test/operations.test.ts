@@ -7,7 +7,16 @@ import { postJson } from './helpers/http.js';
 describe('operations', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startServer(['--max-concurrent-requests', '7', '--max-total-tokens', '300', '--max-client-batch-size', '3', '--api-key', 'sekret']);
+    server = await startServer([
+      '--max-concurrent-requests',
+      '7',
+      '--max-total-tokens',
+      '300',
+      '--max-client-batch-size',
+      '3',
+      '--api-key',
+      'sekret',
+    ]);
   });
   after(() => server.stop());
 
@@ -36,7 +45,8 @@ describe('operations', () => {
     assert.equal(guide.docs, '/docs');
     assert.equal(guide.health, '/health');
     assert.match(guide.model_id, /stories260K\.gguf$/);
-    for (const path of [guide.docs, guide.openapi, guide.info, guide.metrics]) assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
+    for (const path of [guide.docs, guide.openapi, guide.info, guide.metrics])
+      assert.equal((await fetch(`${server.url}${path}`)).status, 200, path);
   });
 
   it('GET /info reports the limits in force', async () => {
@@ -77,7 +87,10 @@ describe('operations', () => {
     const r = await postJson(`${server.url}/tokenize`, { inputs }, { authorization: 'Bearer sekret' });
     assert.equal(r.status, 200);
     const spans: { id: number; text: string; start: number; stop: number }[] = r.json;
-    assert.deepEqual(spans.slice(0, 5).map((s) => s.id), [1, 403, 407, 261, 378]);
+    assert.deepEqual(
+      spans.slice(0, 5).map((s) => s.id),
+      [1, 403, 407, 261, 378],
+    );
     assert.deepEqual(spans[0], { id: 1, text: '', start: 0, stop: 0 });
     const bytes = Buffer.from(inputs, 'utf8');
     let cursor = 0;
@@ -89,7 +102,13 @@ describe('operations', () => {
     assert.equal(cursor, bytes.length);
     assert.equal(spans[1].text, 'Once');
     // The emoji is four byte-fallback tokens: each alone is not valid UTF-8 (lossy text), together they are.
-    assert.equal(spans.map((s) => s.text).join('').replace(/\uFFFD/g, ''), inputs.replace('😊', ''));
+    assert.equal(
+      spans
+        .map((s) => s.text)
+        .join('')
+        .replace(/\uFFFD/g, ''),
+      inputs.replace('😊', ''),
+    );
     const emoji = spans.filter((s) => s.text === '\uFFFD');
     assert.equal(emoji.length, 4);
     assert.equal(bytes.subarray(emoji[0].start, emoji[3].stop).toString('utf8'), '😊');
@@ -99,21 +118,38 @@ describe('operations', () => {
     const empty = await postJson(`${server.url}/tokenize`, { inputs: '' }, { authorization: 'Bearer sekret' });
     assert.equal(empty.status, 200);
     assert.ok(empty.json.length <= 1);
-    const truncated = await postJson(`${server.url}/tokenize`, { inputs: 'Once upon a time', parameters: { truncate: 1 } }, { authorization: 'Bearer sekret' });
+    const truncated = await postJson(
+      `${server.url}/tokenize`,
+      { inputs: 'Once upon a time', parameters: { truncate: 1 } },
+      { authorization: 'Bearer sekret' },
+    );
     assert.equal(truncated.json.length, 5);
   });
 
   it('/metrics exposes TGI metric names after a request', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    for (const name of ['tgi_request_count', 'tgi_request_success', 'tgi_request_duration_bucket', 'tgi_queue_size', 'tgi_batch_current_size', 'tgi_request_generated_tokens_bucket']) {
+    for (const name of [
+      'tgi_request_count',
+      'tgi_request_success',
+      'tgi_request_duration_bucket',
+      'tgi_queue_size',
+      'tgi_batch_current_size',
+      'tgi_request_generated_tokens_bucket',
+    ]) {
       assert.ok(text.includes(name), `missing ${name}`);
     }
     assert.match(text, /^tgi_request_success [1-9]/m);
   });
 
-  it('/metrics has TGI\'s step metrics, buckets and the prefix-cache hits', async () => {
+  it("/metrics has TGI's step metrics, buckets and the prefix-cache hits", async () => {
     const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
-    const value = (text: string, series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+    const value = (text: string, series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.slice(series.length + 1) ?? 0,
+      );
     const before = await scrape();
     const body = { inputs: 'Once upon a time there was a dog', parameters: { max_new_tokens: 10, stop: [] } };
     const first = await postJson(`${server.url}/generate`, body, { authorization: 'Bearer sekret' });
@@ -173,7 +209,12 @@ describe('operations', () => {
 
   it('/metrics has the process metrics: CPU, memory, event loop lag', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    for (const [name, type] of [['process_cpu_seconds_total', 'counter'], ['process_resident_memory_bytes', 'gauge'], ['nodejs_eventloop_lag_seconds', 'gauge'], ['nodejs_heap_size_used_bytes', 'gauge']]) {
+    for (const [name, type] of [
+      ['process_cpu_seconds_total', 'counter'],
+      ['process_resident_memory_bytes', 'gauge'],
+      ['nodejs_eventloop_lag_seconds', 'gauge'],
+      ['nodejs_heap_size_used_bytes', 'gauge'],
+    ]) {
       assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name);
       const sample = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
       assert.ok(sample && Number(sample[1]) >= 0, `${name}: ${sample?.[0]}`);
@@ -186,7 +227,11 @@ describe('operations', () => {
     const concat = (text: string) => Number(/^tgi_batch_concat\{reason="chunking"\} (\S+)$/m.exec(text)?.[1] ?? 0);
     const before = concat(await scrape());
     const reader = await streamStarted(150, 5);
-    const joined = await postJson(`${server.url}/generate`, { inputs: 'The dog', parameters: { max_new_tokens: 3 } }, { authorization: 'Bearer sekret' });
+    const joined = await postJson(
+      `${server.url}/generate`,
+      { inputs: 'The dog', parameters: { max_new_tokens: 3 } },
+      { authorization: 'Bearer sekret' },
+    );
     assert.equal(joined.status, 200);
     await reader.cancel();
     assert.equal(concat(await scrape()) - before, 1);
@@ -218,7 +263,10 @@ describe('operations', () => {
   });
 
   it('CORS answers a preflight for any origin by default', async () => {
-    const r = await fetch(`${server.url}/generate`, { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'POST' } });
+    const r = await fetch(`${server.url}/generate`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://example.org', 'access-control-request-method': 'POST' },
+    });
     assert.ok(r.status < 300);
     assert.equal(r.headers.get('access-control-allow-origin'), '*');
   });

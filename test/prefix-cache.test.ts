@@ -11,7 +11,16 @@ import { toolTestModel } from './helpers/tool-model.js';
 import { TILED_QUERY_TOKENS } from '../src/engine/types.js';
 
 const SYSTEM = Array.from({ length: 13 }, (_, i) => `Rule ${i}: be kind to the little dog.`).join(' ');
-const QUESTIONS = ['Lily asked', 'Tom said', 'The bird sang', 'Mom smiled', 'Ben ran home', 'The cat slept', 'Sue found a ball', 'The sun was hot'];
+const QUESTIONS = [
+  'Lily asked',
+  'Tom said',
+  'The bird sang',
+  'Mom smiled',
+  'Ben ran home',
+  'The cat slept',
+  'Sue found a ball',
+  'The sun was hot',
+];
 
 describe('prefix caching', () => {
   let cached: RunningServer;
@@ -50,7 +59,14 @@ describe('prefix caching', () => {
 
     // The usage chunk of a stream.
     let before = await reused();
-    const stream = await client.chat.completions.create({ model: 'tgi', messages, max_tokens: 4, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'tgi',
+      messages,
+      max_tokens: 4,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
     assert.equal(usage?.prompt_tokens_details?.cached_tokens, (await reused()) - before);
@@ -67,7 +83,14 @@ describe('prefix caching', () => {
     assert.ok(reusedBoth >= freshTokens - 1, `reused ${reusedBoth}`);
     assert.equal(both.usage?.prompt_tokens_details?.cached_tokens, reusedBoth);
     before = await reused();
-    const streamed = await client.completions.create({ model: 'tgi', prompt: [fresh, messages[0].content], max_tokens: 3, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const streamed = await client.completions.create({
+      model: 'tgi',
+      prompt: [fresh, messages[0].content],
+      max_tokens: 3,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let completionUsage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of streamed) if (chunk.usage) completionUsage = chunk.usage;
     assert.equal(completionUsage?.prompt_tokens_details?.cached_tokens, (await reused()) - before);
@@ -80,12 +103,18 @@ describe('prefix caching', () => {
     assert.ok(systemTokens > 200 && systemTokens < 400, `${systemTokens}`);
     const first = await postJson(`${cached.url}/generate`, { inputs: `${SYSTEM} ${QUESTIONS[0]}`, parameters: { max_new_tokens: 20 } });
     const before = await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens');
-    const second = await postJson(`${cached.url}/generate`, { inputs: `${SYSTEM} ${QUESTIONS[1]}`, parameters: { max_new_tokens: 20, details: true, top_n_tokens: 2 } });
+    const second = await postJson(`${cached.url}/generate`, {
+      inputs: `${SYSTEM} ${QUESTIONS[1]}`,
+      parameters: { max_new_tokens: 20, details: true, top_n_tokens: 2 },
+    });
     const reused = (await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens')) - before;
     // Up to TILED_QUERY_TOKENS of the shared prefix are computed again with the new question, as
     // recomputing the whole prompt would compute them.
     assert.ok(reused >= systemTokens - TILED_QUERY_TOKENS, `reused ${reused} of ${systemTokens}`);
-    const reference = await postJson(`${plain.url}/generate`, { inputs: `${SYSTEM} ${QUESTIONS[1]}`, parameters: { max_new_tokens: 20, details: true, top_n_tokens: 2 } });
+    const reference = await postJson(`${plain.url}/generate`, {
+      inputs: `${SYSTEM} ${QUESTIONS[1]}`,
+      parameters: { max_new_tokens: 20, details: true, top_n_tokens: 2 },
+    });
     assert.deepEqual(second.json, reference.json);
     assert.equal(first.status, 200);
     assert.equal(await metricValue(plain.url, 'tgi_prefix_cache_reused_tokens'), 0);
@@ -95,7 +124,8 @@ describe('prefix caching', () => {
     const first = `${SYSTEM.replace(/Rule/g, 'Step')} ${QUESTIONS[3]}`;
     const firstTokens = await tokens(cached.url, first);
     const reference = await postJson(`${cached.url}/generate`, { inputs: first, parameters: { max_new_tokens: 12 } });
-    for (const q of QUESTIONS.slice(4)) await postJson(`${cached.url}/generate`, { inputs: `Once upon a time ${q}`, parameters: { max_new_tokens: 4 } });
+    for (const q of QUESTIONS.slice(4))
+      await postJson(`${cached.url}/generate`, { inputs: `Once upon a time ${q}`, parameters: { max_new_tokens: 4 } });
     const before = await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens');
     const again = await postJson(`${cached.url}/generate`, { inputs: first, parameters: { max_new_tokens: 12 } });
     const reused = (await metricValue(cached.url, 'tgi_prefix_cache_reused_tokens')) - before;
@@ -107,17 +137,30 @@ describe('prefix caching', () => {
     const systemTokens = await tokens(cached.url, SYSTEM.replace(/Rule/g, 'Law'));
     const before = await metricValue(cached.url, 'tgi_prefill_tokens');
     const prompts = QUESTIONS.map((q) => `${SYSTEM.replace(/Rule/g, 'Law')} ${q}`);
-    const results = await Promise.all(prompts.map((inputs) => postJson(`${cached.url}/generate`, { inputs, parameters: { max_new_tokens: 10 } })));
+    const results = await Promise.all(
+      prompts.map((inputs) => postJson(`${cached.url}/generate`, { inputs, parameters: { max_new_tokens: 10 } })),
+    );
     const computed = (await metricValue(cached.url, 'tgi_prefill_tokens')) - before;
-    assert.ok(computed < systemTokens + 8 * (TILED_QUERY_TOKENS + 20), `computed ${computed} prompt tokens for a ${systemTokens}-token shared prefix`);
-    const references = await Promise.all(prompts.map((inputs) => postJson(`${plain.url}/generate`, { inputs, parameters: { max_new_tokens: 10 } })));
-    assert.deepEqual(results.map((r) => r.json.generated_text), references.map((r) => r.json.generated_text));
+    assert.ok(
+      computed < systemTokens + 8 * (TILED_QUERY_TOKENS + 20),
+      `computed ${computed} prompt tokens for a ${systemTokens}-token shared prefix`,
+    );
+    const references = await Promise.all(
+      prompts.map((inputs) => postJson(`${plain.url}/generate`, { inputs, parameters: { max_new_tokens: 10 } })),
+    );
+    assert.deepEqual(
+      results.map((r) => r.json.generated_text),
+      references.map((r) => r.json.generated_text),
+    );
   });
 
   it('prompt logprobs are always computed in full', async () => {
     const inputs = `${SYSTEM} ${QUESTIONS[2]}`;
     await postJson(`${cached.url}/generate`, { inputs, parameters: { max_new_tokens: 2 } });
-    const withPrefill = await postJson(`${cached.url}/generate`, { inputs, parameters: { max_new_tokens: 2, decoder_input_details: true } });
+    const withPrefill = await postJson(`${cached.url}/generate`, {
+      inputs,
+      parameters: { max_new_tokens: 2, decoder_input_details: true },
+    });
     const reference = await postJson(`${plain.url}/generate`, { inputs, parameters: { max_new_tokens: 2, decoder_input_details: true } });
     assert.equal(withPrefill.json.details.prefill.length, await tokens(cached.url, inputs));
     assert.deepEqual(withPrefill.json.details.prefill, reference.json.details.prefill);
@@ -133,7 +176,14 @@ describe('prefix caching with a chat template and a forced tool call', () => {
   let plain: RunningServer;
   before(async () => {
     const model = await toolTestModel();
-    const args = ['--chat-template', join(SHARED, 'chat-templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'), '--max-total-tokens', '4096', '--max-batch-size', '2'];
+    const args = [
+      '--chat-template',
+      join(SHARED, 'chat-templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'),
+      '--max-total-tokens',
+      '4096',
+      '--max-batch-size',
+      '2',
+    ];
     cached = await startServer(args, {}, model);
     plain = await startServer([...args, '--disable-prefix-caching'], {}, model);
   });
@@ -148,7 +198,20 @@ describe('prefix caching with a chat template and a forced tool call', () => {
       {
         model: 'tgi',
         messages: [{ role: 'user', content }],
-        tools: [{ type: 'function', function: { name: 'book_flight', description: 'Book a flight', parameters: { type: 'object', properties: { origin: { type: 'string' }, destination: { type: 'string' } }, required: ['origin', 'destination'] } } }],
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'book_flight',
+              description: 'Book a flight',
+              parameters: {
+                type: 'object',
+                properties: { origin: { type: 'string' }, destination: { type: 'string' } },
+                required: ['origin', 'destination'],
+              },
+            },
+          },
+        ],
         tool_choice: { type: 'function', function: { name: 'book_flight' } },
         temperature: 0,
         max_tokens: 24,
@@ -164,7 +227,11 @@ describe('prefix caching with a chat template and a forced tool call', () => {
     });
 
   it('identical greedy requests give the same call and logprobs, first computed or served from cached cells, as without prefix caching', async () => {
-    for (const content of ['Book me a flight from Paris to Rome', 'Fly from Berlin to Oslo tomorrow', 'I need to get from Lisbon to Madrid']) {
+    for (const content of [
+      'Book me a flight from Paris to Rome',
+      'Fly from Berlin to Oslo tomorrow',
+      'I need to get from Lisbon to Madrid',
+    ]) {
       const reference = await call(plain.url, content);
       const answers: string[] = [];
       for (let i = 0; i < 3; i++) answers.push(await call(cached.url, content));

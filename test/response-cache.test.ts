@@ -45,7 +45,8 @@ describe('response cache', () => {
   });
   after(() => server.stop());
 
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => send(`${server.url}${path}`, body, { ...AUTH, ...headers });
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    send(`${server.url}${path}`, body, { ...AUTH, ...headers });
 
   it('a repeated greedy /generate is a miss, then a hit with the same bytes and headers', async () => {
     const body = { inputs: 'Once upon a time', parameters: { max_new_tokens: 24, details: true } };
@@ -58,7 +59,8 @@ describe('response cache', () => {
     assert.equal(second.cache, 'hit');
     assert.equal(second.text, first.text);
     assert.equal(second.contentType, first.contentType);
-    for (const name of ['x-compute-type', 'x-compute-characters', 'x-prompt-tokens', 'x-generated-tokens']) assert.equal(second.headers.get(name), first.headers.get(name), name);
+    for (const name of ['x-compute-type', 'x-compute-characters', 'x-prompt-tokens', 'x-generated-tokens'])
+      assert.equal(second.headers.get(name), first.headers.get(name), name);
     assert.equal(second.headers.get('x-generated-tokens'), '24');
     // The timings are the hit's own: no queue, no inference.
     for (const name of ['x-compute-time', 'x-total-time', 'x-validation-time']) assert.ok(second.headers.get(name) !== null, name);
@@ -100,7 +102,10 @@ describe('response cache', () => {
     assert.equal(content(again.text), content(streamed.text));
     const chunks = events(again.text);
     assert.equal(chunks.at(-1), '[DONE]');
-    const text = chunks.slice(0, -1).map((c) => c.choices[0]?.delta?.content ?? '').join('');
+    const text = chunks
+      .slice(0, -1)
+      .map((c) => c.choices[0]?.delta?.content ?? '')
+      .join('');
     assert.equal(text, completion.choices[0].message.content);
   });
 
@@ -162,7 +167,10 @@ describe('response cache', () => {
   });
 
   it('a sampled request with an explicit seed is a hit; one without a seed never is', async () => {
-    const seeded = { inputs: 'Once upon a time', parameters: { do_sample: true, temperature: 1.5, seed: 42, max_new_tokens: 20, details: true } };
+    const seeded = {
+      inputs: 'Once upon a time',
+      parameters: { do_sample: true, temperature: 1.5, seed: 42, max_new_tokens: 20, details: true },
+    };
     const first = await post('/generate', seeded);
     const second = await post('/generate', seeded);
     assert.deepEqual([first.cache, second.cache], ['miss', 'hit']);
@@ -184,7 +192,11 @@ describe('response cache', () => {
       seeds.add(JSON.parse(r.text).details.seed);
     }
     assert.equal(seeds.size, 3, 'each unseeded request drew its own seed');
-    for (let i = 0; i < 2; i++) assert.equal((await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 10 })).cache, 'miss');
+    for (let i = 0; i < 2; i++)
+      assert.equal(
+        (await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 10 })).cache,
+        'miss',
+      );
     // best_of draws random seeds for its candidates, and OpenAI's n without a seed too.
     const bestOf = { inputs: 'Once upon a time', parameters: { best_of: 2, do_sample: true, max_new_tokens: 5 } };
     assert.equal((await post('/generate', bestOf)).cache, 'miss');
@@ -214,7 +226,10 @@ describe('response cache', () => {
 
   it('bodies that differ only in key order share an entry', async () => {
     const first = await post('/generate', '{"inputs":"Mom said","parameters":{"max_new_tokens":7,"details":true,"stop":["."]}}');
-    const reordered = await post('/generate', '{ "parameters": {"stop": ["."], "details": true, "max_new_tokens": 7}, "inputs": "Mom said" }');
+    const reordered = await post(
+      '/generate',
+      '{ "parameters": {"stop": ["."], "details": true, "max_new_tokens": 7}, "inputs": "Mom said" }',
+    );
     assert.equal(first.cache, 'miss');
     assert.equal(reordered.cache, 'hit');
     assert.equal(reordered.text, first.text);
@@ -246,7 +261,14 @@ describe('response cache', () => {
 
   it('counts hits and misses; a hit is a served request but no generation', async () => {
     const metric = (name: string) => metricValue(server.url, name);
-    const names = ['tgi_response_cache_hits', 'tgi_response_cache_misses', 'tgi_request_count', 'tgi_request_success', 'tgi_request_duration_count', 'tgi_request_generated_tokens_count'];
+    const names = [
+      'tgi_response_cache_hits',
+      'tgi_response_cache_misses',
+      'tgi_request_count',
+      'tgi_request_success',
+      'tgi_request_duration_count',
+      'tgi_request_generated_tokens_count',
+    ];
     const before = await Promise.all(names.map(metric));
     const body = { inputs: 'The sun was', parameters: { max_new_tokens: 9 } };
     await post('/generate', body);

@@ -104,7 +104,15 @@ describe('robustness', () => {
     });
 
     it('tool_calls arguments holding JSON 10,000 deep', async () => {
-      const messages = [...user, { role: 'assistant', content: '', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: nestedArrayText(10_000) } }] }, { role: 'user', content: 'again' }];
+      const messages = [
+        ...user,
+        {
+          role: 'assistant',
+          content: '',
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: nestedArrayText(10_000) } }],
+        },
+        { role: 'user', content: 'again' },
+      ];
       for (const route of ['/v1/chat/completions', '/chat_tokenize']) {
         const r = await postJson(`${server.url}${route}`, { messages });
         assert.equal(r.status, 422, route);
@@ -158,7 +166,8 @@ describe('robustness', () => {
 
   describe('seeds are any u64, exactly', () => {
     it('a seed above 2^53 is accepted and echoed digit for digit', async () => {
-      const body = '{"inputs":"Once upon a time","parameters":{"max_new_tokens":8,"do_sample":true,"details":true,"seed":12345678901234567890}}';
+      const body =
+        '{"inputs":"Once upon a time","parameters":{"max_new_tokens":8,"do_sample":true,"details":true,"seed":12345678901234567890}}';
       const first = await postJson(`${server.url}/generate`, body);
       const second = await postJson(`${server.url}/generate`, body, { 'x-use-cache': 'false' });
       assert.equal(first.status, 200, first.text);
@@ -179,7 +188,10 @@ describe('robustness', () => {
         assert.equal(openai.status, 422, seed);
         assert.equal(openai.json.error.param, 'seed');
       }
-      const big = await postJson(`${server.url}/v1/completions`, '{"prompt":"Once upon a time","max_tokens":4,"seed":18446744073709551615}');
+      const big = await postJson(
+        `${server.url}/v1/completions`,
+        '{"prompt":"Once upon a time","max_tokens":4,"seed":18446744073709551615}',
+      );
       assert.equal(big.status, 200, big.text);
     });
   });
@@ -191,13 +203,21 @@ describe('robustness', () => {
 
     it('a vanishing temperature is greedy, with finite logprobs', async () => {
       for (const temperature of [1e-38, 1e-300, 5e-324]) {
-        const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 20, temperature, details: true, top_n_tokens: 3 } });
+        const r = await postJson(`${server.url}/generate`, {
+          inputs: 'Once upon a time',
+          parameters: { max_new_tokens: 20, temperature, details: true, top_n_tokens: 3 },
+        });
         assert.equal(r.status, 200);
         assert.ok(GREEDY_CONTINUATION.startsWith(r.json.generated_text), `${temperature}: ${r.json.generated_text}`);
         assertFinite(r.json.details.tokens);
         for (const top of r.json.details.top_tokens) assertFinite(top);
       }
-      const chat = await postJson(`${server.url}/v1/completions`, { prompt: 'Once upon a time', max_tokens: 20, temperature: 1e-38, logprobs: 3 });
+      const chat = await postJson(`${server.url}/v1/completions`, {
+        prompt: 'Once upon a time',
+        max_tokens: 20,
+        temperature: 1e-38,
+        logprobs: 3,
+      });
       assert.equal(chat.status, 200);
       assert.ok(GREEDY_CONTINUATION.startsWith(chat.json.choices[0].text), chat.json.choices[0].text);
       for (const value of chat.json.choices[0].logprobs.token_logprobs) assert.ok(Number.isFinite(value), `${value}`);
@@ -214,13 +234,22 @@ describe('robustness', () => {
         { frequency_penalty: 2, repetition_penalty: 1e-30 },
       ];
       for (const extra of cases) {
-        const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 10, details: true, top_n_tokens: 2, ...extra } });
+        const r = await postJson(`${server.url}/generate`, {
+          inputs: 'Once upon a time',
+          parameters: { max_new_tokens: 10, details: true, top_n_tokens: 2, ...extra },
+        });
         assert.equal(r.status, 200, JSON.stringify(extra));
         assert.equal(r.json.details.generated_tokens, 10);
         assertFinite(r.json.details.tokens);
         for (const top of r.json.details.top_tokens) assertFinite(top);
       }
-      const chat = await postJson(`${server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, repetition_penalty: 1e-300, logprobs: true, top_logprobs: 2 });
+      const chat = await postJson(`${server.url}/v1/chat/completions`, {
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 5,
+        repetition_penalty: 1e-300,
+        logprobs: true,
+        top_logprobs: 2,
+      });
       assert.equal(chat.status, 200);
       for (const entry of chat.json.choices[0].logprobs.content) {
         assert.ok(Number.isFinite(entry.logprob));
@@ -230,7 +259,10 @@ describe('robustness', () => {
   });
 
   it('template kwargs may shadow Jinja globals and hold integers beyond 2^53', async () => {
-    const r = await postJson(`${server.url}/chat_tokenize`, '{"messages":[{"role":"user","content":"hi"}],"chat_template_kwargs":{"namespace":"x","range":12345678901234567890}}');
+    const r = await postJson(
+      `${server.url}/chat_tokenize`,
+      '{"messages":[{"role":"user","content":"hi"}],"chat_template_kwargs":{"namespace":"x","range":12345678901234567890}}',
+    );
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.templated_text, '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
   });

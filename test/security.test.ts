@@ -67,12 +67,18 @@ describe('API keys given as flags and in a file', () => {
   before(async () => {
     const file = keyFile('  file-key-1  \n\n\tfile-key-2\r\n   \n');
     server = await startServer([
-      '--api-key', KEY,
-      '--api-key', 'second-key, third-key',
-      '--api-key-file', file,
-      '--metrics-api-key', METRICS_KEY,
-      '--cors-allow-origin', ALLOWED_ORIGIN,
-      '--max-total-tokens', '128',
+      '--api-key',
+      KEY,
+      '--api-key',
+      'second-key, third-key',
+      '--api-key-file',
+      file,
+      '--metrics-api-key',
+      METRICS_KEY,
+      '--cors-allow-origin',
+      ALLOWED_ORIGIN,
+      '--max-total-tokens',
+      '128',
     ]);
   });
   after(() => server.stop());
@@ -102,7 +108,15 @@ describe('API keys given as flags and in a file', () => {
     for (const key of [KEY, 'second-key', 'third-key', 'file-key-1', 'file-key-2']) {
       assert.equal((await postJson(`${server.url}/tokenize`, GENERATE, bearer(key))).status, 200, key);
     }
-    for (const key of ['second-key, third-key', 'second-key,third-key', 'file-key', 'file-key-12', `${KEY}x`, KEY.slice(0, -1), METRICS_KEY]) {
+    for (const key of [
+      'second-key, third-key',
+      'second-key,third-key',
+      'file-key',
+      'file-key-12',
+      `${KEY}x`,
+      KEY.slice(0, -1),
+      METRICS_KEY,
+    ]) {
       assertRefused(await postJson(`${server.url}/tokenize`, GENERATE, bearer(key)), 'native', /^Invalid API key.*--api-key/, key);
     }
     for (const authorization of [KEY, `Basic ${KEY}`, `Bearer${KEY}`, 'Bearer ']) {
@@ -160,7 +174,14 @@ describe('API keys given as flags and in a file', () => {
     const allowed = await preflight(ALLOWED_ORIGIN);
     assert.equal(allowed.status, 204);
     assert.equal(allowed.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
-    assert.deepEqual(allowed.headers.get('access-control-allow-headers')?.split(',').map((h) => h.trim().toLowerCase()).sort(), ['authorization', 'content-type', 'x-use-cache', 'x-wait-for-model']);
+    assert.deepEqual(
+      allowed.headers
+        .get('access-control-allow-headers')
+        ?.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .sort(),
+      ['authorization', 'content-type', 'x-use-cache', 'x-wait-for-model'],
+    );
     const other = await preflight('https://other.example');
     assert.equal(other.headers.get('access-control-allow-origin'), null);
     // The browser can read a refusal and an answer from the allowed origin.
@@ -211,7 +232,11 @@ describe('API keys given as flags and in a file', () => {
 
   it('the openai client works with a right key and gets an AuthenticationError with a wrong one', async () => {
     const right = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'file-key-2', maxRetries: 0 });
-    const completion = await right.chat.completions.create({ model: 'tgi', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 2 });
+    const completion = await right.chat.completions.create({
+      model: 'tgi',
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      max_tokens: 2,
+    });
     assert.equal(completion.object, 'chat.completion');
     const wrong = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY.toLowerCase(), maxRetries: 0 });
     await assert.rejects(wrong.completions.create({ model: 'tgi', prompt: 'Once', max_tokens: 2 }), (error: unknown) => {
@@ -255,7 +280,7 @@ describe('a refused native request, as the Hugging Face clients see it', () => {
     assert.deepEqual(huggingfaceHubRaises(422, { error: 'Input validation error', error_type: 'validation' }), { kind: 'text-generation' });
   });
 
-  it('@huggingface/inference reports a 401 with its status and the server\'s message, and works with the key', async () => {
+  it("@huggingface/inference reports a 401 with its status and the server's message, and works with the key", async () => {
     // request() and streamingRequest() are the client's calls for any route; they warn that they are deprecated.
     setLogger({ ...console, warn: () => undefined });
     const refusedBy = (error: unknown, what: RegExp) => {
@@ -266,11 +291,16 @@ describe('a refused native request, as the Hugging Face clients see it', () => {
       return true;
     };
     const wrong = new InferenceClient('wrong-key', { endpointUrl: `${server.url}/generate` });
-    await assert.rejects(wrong.request({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } }), (e) => refusedBy(e, /Invalid API key/));
+    await assert.rejects(wrong.request({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } }), (e) =>
+      refusedBy(e, /Invalid API key/),
+    );
     const stream = new InferenceClient(undefined, { endpointUrl: `${server.url}/generate_stream` });
-    await assert.rejects(async () => {
-      for await (const _ of stream.streamingRequest({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } })) void _;
-    }, (e) => refusedBy(e, /Missing API key/));
+    await assert.rejects(
+      async () => {
+        for await (const _ of stream.streamingRequest({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } })) void _;
+      },
+      (e) => refusedBy(e, /Missing API key/),
+    );
     const right = new InferenceClient(KEY, { endpointUrl: `${server.url}/generate` });
     const answer = (await right.request({ inputs: 'Once upon a time', parameters: { max_new_tokens: 2 } })) as { generated_text: string };
     assert.equal(answer.generated_text, ', there');
@@ -286,7 +316,8 @@ describe('API keys from the environment, without a metrics key or CORS origins',
   after(() => server.stop());
 
   it('each key of API_KEY is accepted, others are refused', async () => {
-    for (const key of ['env-key-1', 'env-key-2']) assert.equal((await postJson(`${server.url}/tokenize`, GENERATE, bearer(key))).status, 200, key);
+    for (const key of ['env-key-1', 'env-key-2'])
+      assert.equal((await postJson(`${server.url}/tokenize`, GENERATE, bearer(key))).status, 200, key);
     for (const key of ['env-key-1, env-key-2', 'ENV-KEY-1', 'env-key']) {
       assertRefused(await postJson(`${server.url}/tokenize`, GENERATE, bearer(key)), 'native', /^Invalid API key/, key);
     }
@@ -297,7 +328,10 @@ describe('API keys from the environment, without a metrics key or CORS origins',
   });
 
   it('a stream answers any origin with the wildcard grant', async () => {
-    for (const [path, body] of [['/generate_stream', GENERATE], ['/v1/chat/completions', { ...CHAT, stream: true }]] as const) {
+    for (const [path, body] of [
+      ['/generate_stream', GENERATE],
+      ['/v1/chat/completions', { ...CHAT, stream: true }],
+    ] as const) {
       const response = await fetch(`${server.url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', origin: 'https://anywhere.example', ...bearer('env-key-1') },
@@ -312,7 +346,11 @@ describe('API keys from the environment, without a metrics key or CORS origins',
   it('a preflight carrying Authorization is allowed for any origin', async () => {
     const r = await fetch(`${server.url}/generate`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://anywhere.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'Authorization, Content-Type' },
+      headers: {
+        origin: 'https://anywhere.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'Authorization, Content-Type',
+      },
     });
     assert.equal(r.status, 204);
     assert.equal(r.headers.get('access-control-allow-origin'), '*');
@@ -325,7 +363,10 @@ describe('API key configuration errors', () => {
 
   it('--help explains the key flags', () => {
     const help = helpText();
-    assert.match(help, /--api-key <key> Require "Authorization: Bearer <key>" on every route that works on request content .*\/chat_tokenize.* comma-separate .*\(env: API_KEY\)/);
+    assert.match(
+      help,
+      /--api-key <key> Require "Authorization: Bearer <key>" on every route that works on request content .*\/chat_tokenize.* comma-separate .*\(env: API_KEY\)/,
+    );
     assert.match(help, /--api-key-file <path> File of API keys .* one a line.*\(env: API_KEY_FILE\)/);
     assert.match(help, /--metrics-api-key <key> Require "Authorization: Bearer <key>" on \/metrics .*\(env: METRICS_API_KEY\)/);
   });

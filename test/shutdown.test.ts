@@ -27,18 +27,22 @@ function openStream(agent: Agent, url: string, path: string, body: unknown): Ope
   let markStarted!: () => void;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
   const finished = new Promise<StreamEnd>((resolve, reject) => {
-    const request = httpRequest(`${url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, async (response) => {
-      const events: unknown[] = [];
-      try {
-        for await (const data of readSseData(response)) {
-          events.push(data === '[DONE]' ? data : JSON.parse(data));
-          markStarted();
+    const request = httpRequest(
+      `${url}${path}`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      async (response) => {
+        const events: unknown[] = [];
+        try {
+          for await (const data of readSseData(response)) {
+            events.push(data === '[DONE]' ? data : JSON.parse(data));
+            markStarted();
+          }
+          resolve({ events, endedAt: performance.now() });
+        } catch (error) {
+          reject(error);
         }
-        resolve({ events, endedAt: performance.now() });
-      } catch (error) {
-        reject(error);
-      }
-    });
+      },
+    );
     request.on('error', reject);
     request.end(JSON.stringify(body));
   });
@@ -77,11 +81,24 @@ const isNativeError = (event: unknown) => {
 };
 const isOpenAiError = (event: unknown) => {
   const error = (event as { error?: Record<string, unknown> }).error;
-  return typeof error === 'object' && error !== null && typeof error.message === 'string' && typeof error.type === 'string' && 'param' in error && 'code' in error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof error.message === 'string' &&
+    typeof error.type === 'string' &&
+    'param' in error &&
+    'code' in error
+  );
 };
-const hasFinishReason = (event: unknown) => ((event as { choices?: { finish_reason: unknown }[] }).choices ?? []).some((c) => c.finish_reason !== null);
+const hasFinishReason = (event: unknown) =>
+  ((event as { choices?: { finish_reason: unknown }[] }).choices ?? []).some((c) => c.finish_reason !== null);
 
-const chatBody = (maxTokens: number) => ({ messages: [{ role: 'user', content: 'Tell me a story' }], max_tokens: maxTokens, temperature: 0, stream: true });
+const chatBody = (maxTokens: number) => ({
+  messages: [{ role: 'user', content: 'Tell me a story' }],
+  max_tokens: maxTokens,
+  temperature: 0,
+  stream: true,
+});
 const generateBody = (maxNewTokens: number) => ({ inputs: 'Once upon a time', parameters: { max_new_tokens: maxNewTokens } });
 const completionsBody = (maxTokens: number) => ({ prompt: 'Once upon a time', max_tokens: maxTokens, temperature: 0, stream: true });
 
@@ -93,7 +110,11 @@ describe('shutdown', () => {
    * The server started with `args`, and `requests` streamed through one keep-alive agent (after
    * `prepare`, if given): resolves once every stream has sent its first event.
    */
-  async function streaming(args: string[], requests: [path: string, body: unknown][], prepare?: (url: string, agent: Agent) => Promise<void>) {
+  async function streaming(
+    args: string[],
+    requests: [path: string, body: unknown][],
+    prepare?: (url: string, agent: Agent) => Promise<void>,
+  ) {
     const running = await startServer(args);
     const pool = new Agent({ keepAlive: true });
     server = running;
@@ -124,7 +145,12 @@ describe('shutdown', () => {
         ['/generate_stream', generateBody(1000)],
       ],
       // A request first, so the pool holds an idle connection while the streams run.
-      (url, agent) => new Promise<void>((resolve, reject) => httpRequest(`${url}/info`, { agent }, (r) => r.resume().on('end', resolve)).on('error', reject).end()),
+      (url, agent) =>
+        new Promise<void>((resolve, reject) =>
+          httpRequest(`${url}/info`, { agent }, (r) => r.resume().on('end', resolve))
+            .on('error', reject)
+            .end(),
+        ),
     );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
@@ -140,8 +166,14 @@ describe('shutdown', () => {
     t.diagnostic(`streams ended ${seconds(lastEnd - signalAt)} after SIGTERM, exit ${seconds(exited.at - lastEnd)} after that`);
     assert.equal(exited.code, 0);
     const messages = logMessages(server.logs);
-    assert.ok(messages.some((m) => /SIGTERM received.*2 requests running/.test(m)), messages.join('\n'));
-    assert.ok(messages.some((m) => /exiting with code 0/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /SIGTERM received.*2 requests running/.test(m)),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => /exiting with code 0/.test(m)),
+      messages.join('\n'),
+    );
   });
 
   it('SIGTERM drains a stream still running well beyond 10 s after it, then exits with 0', async (t) => {
@@ -149,7 +181,10 @@ describe('shutdown', () => {
     // 90 s default timeout), not end them when that expires.
     // 5,000 tokens at a growing context: well over 10 s on stories260K with one thread, far below
     // the 90 s timeout.
-    const { server, exit, ends } = await streaming(['--max-total-tokens', '8192'], [['/generate_stream', { ...generateBody(5000), parameters: { max_new_tokens: 5000, details: true } }]]);
+    const { server, exit, ends } = await streaming(
+      ['--max-total-tokens', '8192'],
+      [['/generate_stream', { ...generateBody(5000), parameters: { max_new_tokens: 5000, details: true } }]],
+    );
     const signalAt = performance.now();
     server.process.kill('SIGTERM');
 
@@ -163,8 +198,14 @@ describe('shutdown', () => {
     t.diagnostic(`the stream ended ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM`);
     assert.equal(exited.code, 0);
     const messages = logMessages(server.logs);
-    assert.ok(messages.some((m) => /all requests finished: exiting with code 0/.test(m)), messages.join('\n'));
-    assert.ok(!server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|closing the HTTP server failed/.test(line)), server.logs.slice(-5).join('\n'));
+    assert.ok(
+      messages.some((m) => /all requests finished: exiting with code 0/.test(m)),
+      messages.join('\n'),
+    );
+    assert.ok(
+      !server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|closing the HTTP server failed/.test(line)),
+      server.logs.slice(-5).join('\n'),
+    );
   });
 
   it('a --graceful-termination-timeout beyond 10 s ends the streams still running at its end with the shutdown error, and exits with 1', async (t) => {
@@ -181,7 +222,9 @@ describe('shutdown', () => {
     server.process.kill('SIGTERM');
 
     const [generateEnd, chatEnd] = await ends();
-    t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, after ${generateEnd.events.length} and ${chatEnd.events.length} events`);
+    t.diagnostic(
+      `streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, after ${generateEnd.events.length} and ${chatEnd.events.length} events`,
+    );
     assert.deepEqual(generateEnd.events.at(-1), { error: 'The server is shutting down', error_type: 'shutdown' });
     assert.ok(isOpenAiError(chatEnd.events.at(-2)), show(chatEnd.events.at(-2)));
     assert.equal((chatEnd.events.at(-2) as { error: { message: string } }).error.message, 'The server is shutting down');
@@ -189,13 +232,21 @@ describe('shutdown', () => {
     const exited = await exitWithin(exit, 20_000, server.logs);
     assert.equal(exited.code, 1);
     const messages = logMessages(server.logs);
-    assert.ok(messages.some((m) => /graceful termination timeout \(12 s\) reached: stopping the 2 requests running, then exiting with code 1/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) =>
+        /graceful termination timeout \(12 s\) reached: stopping the 2 requests running, then exiting with code 1/.test(m),
+      ),
+      messages.join('\n'),
+    );
     assert.ok(!server.logs.some((line) => /AVV_ERR_READY_TIMEOUT|engine thread exited/.test(line)), server.logs.slice(-5).join('\n'));
   });
 
   it('--help tells what the timeout does and the exit codes', () => {
     const help = helpText();
-    assert.match(help, /--graceful-termination-timeout <s> Seconds to let running requests finish on SIGTERM\/SIGINT; then they are stopped \(streams get an error event\), as a second signal does at once\. Exit code 0 when all finished, 1 when some were stopped\./);
+    assert.match(
+      help,
+      /--graceful-termination-timeout <s> Seconds to let running requests finish on SIGTERM\/SIGINT; then they are stopped \(streams get an error event\), as a second signal does at once\. Exit code 0 when all finished, 1 when some were stopped\./,
+    );
     assert.match(help, /\(default: 90, env: GRACEFUL_TERMINATION_TIMEOUT\)/);
   });
 
@@ -239,7 +290,10 @@ describe('shutdown', () => {
     t.diagnostic(`exit ${seconds(exited.at - secondAt)} after the second signal`);
     assert.equal(exited.code, 1);
     const messages = logMessages(server.logs);
-    assert.ok(messages.some((m) => /SIGINT received again.*2 requests running/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /SIGINT received again.*2 requests running/.test(m)),
+      messages.join('\n'),
+    );
   });
 
   it('--graceful-termination-timeout ends the streams still running with an in-band error, then exits', async (t) => {
@@ -259,9 +313,14 @@ describe('shutdown', () => {
     assert.equal(completionsEnd.events.at(-1), '[DONE]');
 
     const exited = await exitWithin(exit, 20_000, server.logs);
-    t.diagnostic(`streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, exit ${seconds(exited.at - signalAt)} after it`);
+    t.diagnostic(
+      `streams stopped ${seconds(generateEnd.endedAt - signalAt)} after SIGTERM, exit ${seconds(exited.at - signalAt)} after it`,
+    );
     assert.equal(exited.code, 1);
     const messages = logMessages(server.logs);
-    assert.ok(messages.some((m) => /graceful termination timeout \(1 s\) reached.*2 requests running/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /graceful termination timeout \(1 s\) reached.*2 requests running/.test(m)),
+      messages.join('\n'),
+    );
   });
 });

@@ -31,7 +31,13 @@ describe('structured output through LangChain and the AI SDK', () => {
   after(() => server.stop());
 
   it('LangChain withStructuredOutput with its defaults (a json_schema response format) returns an object of the zod schema', async () => {
-    const model = new ChatOpenAI({ model: 'tgi', apiKey: 'unused', configuration: { baseURL: `${server.url}/v1` }, temperature: 0, maxTokens: 120 });
+    const model = new ChatOpenAI({
+      model: 'tgi',
+      apiKey: 'unused',
+      configuration: { baseURL: `${server.url}/v1` },
+      temperature: 0,
+      maxTokens: 120,
+    });
     const structured = model.withStructuredOutput(Person);
     const person = await structured.invoke('Tell me about a person.');
     assert.deepEqual(Person.parse(person), person);
@@ -44,7 +50,14 @@ describe('structured output through LangChain and the AI SDK', () => {
     const tokens = await postJson(`${server.url}/tokenize`, { inputs: '}', add_special_tokens: false });
     const closing = tokens.json.find((token: { text: string }) => token.text === '}');
     assert.ok(closing, JSON.stringify(tokens.json));
-    const model = new ChatOpenAI({ model: 'tgi', apiKey: 'unused', configuration: { baseURL: `${server.url}/v1` }, temperature: 0, maxTokens: 200, logitBias: { [closing.id]: 10 } });
+    const model = new ChatOpenAI({
+      model: 'tgi',
+      apiKey: 'unused',
+      configuration: { baseURL: `${server.url}/v1` },
+      temperature: 0,
+      maxTokens: 200,
+      logitBias: { [closing.id]: 10 },
+    });
     const structured = model.withStructuredOutput(Story, { name: 'story', method: 'jsonMode', includeRaw: true });
     const { raw } = await structured.invoke('Answer in JSON.');
     const text = String(raw.content);
@@ -55,7 +68,13 @@ describe('structured output through LangChain and the AI SDK', () => {
   it('AI SDK generateObject and streamObject return objects of the zod schema; the stream ends with the same object', async () => {
     const provider = createOpenAICompatible({ name: 'tgi-node', baseURL: `${server.url}/v1`, supportsStructuredOutputs: true });
     const model = provider.chatModel('tgi');
-    const { object, finishReason } = await generateObject({ model, schema: Story, prompt: 'Once upon a time', temperature: 0, maxOutputTokens: 120 });
+    const { object, finishReason } = await generateObject({
+      model,
+      schema: Story,
+      prompt: 'Once upon a time',
+      temperature: 0,
+      maxOutputTokens: 120,
+    });
     assert.equal(finishReason, 'stop');
     assert.deepEqual(Story.parse(object), object);
     const streamed = streamObject({ model, schema: Story, prompt: 'Once upon a time', temperature: 0, maxOutputTokens: 120 });

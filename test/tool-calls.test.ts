@@ -71,7 +71,10 @@ function checkCalls(calls: Call[] | undefined, names: string[], context: string)
 }
 
 /** The streamed chunks of one choice put together as a message. */
-async function streamedMessage(url: string, body: Record<string, unknown>): Promise<{ content: string; calls: Call[]; finish: string | null }> {
+async function streamedMessage(
+  url: string,
+  body: Record<string, unknown>,
+): Promise<{ content: string; calls: Call[]; finish: string | null }> {
   const events = await readSse(await stream(`${url}/v1/chat/completions`, { ...body, stream: true }));
   assert.equal(events.at(-1)?.data, '[DONE]');
   let content = '';
@@ -104,7 +107,13 @@ async function streamedMessage(url: string, body: Record<string, unknown>): Prom
  * finish_reason length, the call named `name`, and exactly what the model wrote, a prefix of the
  * whole call's arguments `full` that does not parse while partial (never `{}` nor closed early).
  */
-async function cutCallArguments(url: string, body: Record<string, unknown>, maxTokens: number, name: string, full: string): Promise<string | undefined> {
+async function cutCallArguments(
+  url: string,
+  body: Record<string, unknown>,
+  maxTokens: number,
+  name: string,
+  full: string,
+): Promise<string | undefined> {
   const cut = await postJson(`${url}/v1/chat/completions`, { ...body, max_tokens: maxTokens });
   assert.equal(cut.status, 200, cut.text);
   const choice = cut.json.choices[0];
@@ -122,7 +131,11 @@ async function cutCallArguments(url: string, body: Record<string, unknown>, maxT
 async function assertStreamedCut(url: string, body: Record<string, unknown>, maxTokens: number, name: string, args: string): Promise<void> {
   const streamed = await streamedMessage(url, { ...body, max_tokens: maxTokens });
   assert.equal(streamed.finish, 'length');
-  assert.deepEqual(streamed.calls.map((c) => c.function), [{ name, arguments: args }], `streamed, max_tokens ${maxTokens}`);
+  assert.deepEqual(
+    streamed.calls.map((c) => c.function),
+    [{ name, arguments: args }],
+    `streamed, max_tokens ${maxTokens}`,
+  );
 }
 
 async function callBoth(url: string, body: Record<string, unknown>, names: string[]): Promise<Call[]> {
@@ -175,13 +188,20 @@ const FAMILY_TEMPLATES: Record<string, string> = {
 
 /** TOOL_FAMILIES=hermes,glm runs only those (when working on a format). */
 const only = process.env.TOOL_FAMILIES?.split(',');
-const families: Family[] = TOOL_FORMATS.filter((format) => FAMILY_TEMPLATES[format.id] && (!only || only.includes(format.id))).map((format) => ({
-  format,
-  template: FAMILY_TEMPLATES[format.id],
-}));
+const families: Family[] = TOOL_FORMATS.filter((format) => FAMILY_TEMPLATES[format.id] && (!only || only.includes(format.id))).map(
+  (format) => ({
+    format,
+    template: FAMILY_TEMPLATES[format.id],
+  }),
+);
 
 function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: number): void {
-  const base = () => ({ messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: TOOLS, temperature: 0, max_tokens: maxTokens });
+  const base = () => ({
+    messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+    tools: TOOLS,
+    temperature: 0,
+    max_tokens: maxTokens,
+  });
   /**
    * Biases that stand in for a trained model's choices: end after a call, and end at once the
    * reasoning that the prompt opened.
@@ -202,7 +222,10 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
   };
 
   it(`recognises the ${family.format.id} format from the template`, () => {
-    assert.ok(serverOf().logs.some((line) => line.includes(`"toolCallFormat":"${family.format.id}"`)), 'startup log names the format');
+    assert.ok(
+      serverOf().logs.some((line) => line.includes(`"toolCallFormat":"${family.format.id}"`)),
+      'startup log names the format',
+    );
   });
 
   it('a named tool: one call of it, streamed and not', async () => {
@@ -232,7 +255,10 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
   it('required with two tools: calls of either, streamed and not', async () => {
     const { url } = serverOf();
     // One call, so that the test need not know how each format ends its calls section.
-    const calls = await callBoth(url, { ...base(), tool_choice: 'required', parallel_tool_calls: false, logit_bias: await biases(url) }, ['get_weather', 'get_time']);
+    const calls = await callBoth(url, { ...base(), tool_choice: 'required', parallel_tool_calls: false, logit_bias: await biases(url) }, [
+      'get_weather',
+      'get_time',
+    ]);
     assert.equal(calls.length, 1);
   });
 
@@ -244,7 +270,10 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
     const message = response.json.choices[0].message;
     const streamedAnswer = await streamedMessage(url, body);
     assert.equal(streamedAnswer.content, message.content ?? '');
-    assert.deepEqual(streamedAnswer.calls.map((c) => c.function), (message.tool_calls ?? []).map((c: Call) => c.function));
+    assert.deepEqual(
+      streamedAnswer.calls.map((c) => c.function),
+      (message.tool_calls ?? []).map((c: Call) => c.function),
+    );
   });
 
   it('auto: once the model starts a call, the call is whole; then the result goes back through the template', async () => {
@@ -267,7 +296,13 @@ function familyTests(family: Family, serverOf: () => RunningServer, maxTokens: n
     const rendered = await postJson(`${url}/chat_tokenize`, { messages, tools: TOOLS });
     assert.equal(rendered.status, 200, rendered.text);
     assert.ok(rendered.json.templated_text.includes('sunny, 21 C'), 'the tool result is in the prompt');
-    const answer = await postJson(`${url}/v1/chat/completions`, { messages, tools: TOOLS, tool_choice: 'none', temperature: 0, max_tokens: 8 });
+    const answer = await postJson(`${url}/v1/chat/completions`, {
+      messages,
+      tools: TOOLS,
+      tool_choice: 'none',
+      temperature: 0,
+      max_tokens: 8,
+    });
     assert.equal(answer.status, 200, answer.text);
     assert.equal(typeof answer.json.choices[0].message.content, 'string');
     assert.equal(answer.json.choices[0].message.tool_calls, undefined);
@@ -280,7 +315,11 @@ describe('tool calls in each family format (random-weight model, Qwen2 vocabular
       let server: RunningServer;
       before(async () => {
         const template = join(SHARED, 'chat-templates', `${family.template}.jinja`);
-        server = await startServer(['--chat-template', template, '--max-total-tokens', '8192', '--max-batch-size', '4'], {}, await toolTestModel());
+        server = await startServer(
+          ['--chat-template', template, '--max-total-tokens', '8192', '--max-batch-size', '4'],
+          {},
+          await toolTestModel(),
+        );
       });
       after(() => server?.stop());
       familyTests(family, () => server, 160);
@@ -300,7 +339,13 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
   });
   after(() => server?.stop());
   const small = [TIME];
-  const body = { messages: [{ role: 'user', content: 'Time?' }], tools: small, tool_prompt: 'Call a tool.', temperature: 0, max_tokens: 150 };
+  const body = {
+    messages: [{ role: 'user', content: 'Time?' }],
+    tools: small,
+    tool_prompt: 'Call a tool.',
+    temperature: 0,
+    max_tokens: 150,
+  };
 
   it('a named tool and required give a call of the generic format, streamed and not', async () => {
     assert.ok(server.logs.some((line) => line.includes(`"toolCallFormat":"${generic.id}"`)));
@@ -337,7 +382,14 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
   });
 
   it('n = 3: each choice has its own calls', async () => {
-    const response = await postJson(`${server.url}/v1/chat/completions`, { ...body, tool_choice: 'required', parallel_tool_calls: false, n: 3, temperature: 1, seed: 5 });
+    const response = await postJson(`${server.url}/v1/chat/completions`, {
+      ...body,
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+      n: 3,
+      temperature: 1,
+      seed: 5,
+    });
     assert.equal(response.status, 200, response.text);
     assert.equal(response.json.choices.length, 3);
     const ids = new Set<string>();
@@ -349,7 +401,17 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
     assert.equal(ids.size, 3);
 
     // Streamed, each choice's deltas carry its own index and add up to its own call.
-    const events = await readSse(await stream(`${server.url}/v1/chat/completions`, { ...body, tool_choice: 'required', parallel_tool_calls: false, n: 2, temperature: 1, seed: 5, stream: true }));
+    const events = await readSse(
+      await stream(`${server.url}/v1/chat/completions`, {
+        ...body,
+        tool_choice: 'required',
+        parallel_tool_calls: false,
+        n: 2,
+        temperature: 1,
+        seed: 5,
+        stream: true,
+      }),
+    );
     const perChoice = new Map<number, { args: string; names: string[]; finish?: string }>();
     for (const { json } of events.slice(0, -1)) {
       for (const choice of json.choices) {
@@ -367,7 +429,11 @@ describe('tool calls in the generic format (stories260K, no chat template: the t
       assert.deepEqual(entry.names, ['get_time'], `choice ${index}`);
       assert.equal(entry.finish, 'tool_calls');
       assert.ok(validators.get('get_time')!(JSON.parse(entry.args)), entry.args);
-      assert.equal(entry.args, response.json.choices[index].message.tool_calls[0].function.arguments, 'same seed, same call as the non-streamed choice');
+      assert.equal(
+        entry.args,
+        response.json.choices[index].message.tool_calls[0].function.arguments,
+        'same seed, same call as the non-streamed choice',
+      );
     }
   });
 });
@@ -387,13 +453,29 @@ describe('tool requests that cannot be served are 422s naming the field', () => 
 
   it('unknown names, duplicate tools, malformed tools and a choice without tools', async () => {
     const cases: [Record<string, unknown>, string, RegExp][] = [
-      [{ tools: [TIME], tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice', /"nope".*not in `tools`.*"get_time"/],
+      [
+        { tools: [TIME], tool_choice: { type: 'function', function: { name: 'nope' } } },
+        'tool_choice',
+        /"nope".*not in `tools`.*"get_time"/,
+      ],
       [{ tools: [TIME], tool_choice: 'nope' }, 'tool_choice', /"nope"/],
       [{ tools: [TIME, TIME] }, 'tools[1].function.name', /two tools named "get_time"/],
       [{ tools: [{ type: 'function', function: { name: 'bad name!' } }] }, 'tools[0].function.name', /letters, digits/],
       [{ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'array' } } }] }, 'tools[0].function.parameters', /object/],
       [{ tool_choice: 'required' }, 'tool_choice', /`tools` is empty/],
-      [{ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { x: { type: 'string', unevaluatedProperties: false } } } } }], tool_choice: 'f' }, 'tools', /unevaluatedProperties/],
+      [
+        {
+          tools: [
+            {
+              type: 'function',
+              function: { name: 'f', parameters: { type: 'object', properties: { x: { type: 'string', unevaluatedProperties: false } } } },
+            },
+          ],
+          tool_choice: 'f',
+        },
+        'tools',
+        /unevaluatedProperties/,
+      ],
     ];
     for (const [extra, param, message] of cases) {
       const response = await postJson(`${server.url}/v1/chat/completions`, { messages, max_tokens: 4, ...extra });
@@ -407,16 +489,41 @@ describe('tool requests that cannot be served are 422s naming the field', () => 
   });
 
   it('--disable-grammar-support: a forced tool is a 422, auto is served', async () => {
-    const forced = await postJson(`${disabled.url}/v1/chat/completions`, { messages, tools: [TIME], tool_choice: 'get_time', tool_prompt: 'Call a tool.', max_tokens: 4 });
+    const forced = await postJson(`${disabled.url}/v1/chat/completions`, {
+      messages,
+      tools: [TIME],
+      tool_choice: 'get_time',
+      tool_prompt: 'Call a tool.',
+      max_tokens: 4,
+    });
     assert.equal(forced.status, 422, forced.text);
     assert.equal(forced.json.error.param, 'tool_choice');
-    const auto = await postJson(`${disabled.url}/v1/chat/completions`, { messages, tools: [TIME], tool_prompt: 'Call a tool.', temperature: 0, max_tokens: 8 });
+    const auto = await postJson(`${disabled.url}/v1/chat/completions`, {
+      messages,
+      tools: [TIME],
+      tool_prompt: 'Call a tool.',
+      temperature: 0,
+      max_tokens: 8,
+    });
     assert.equal(auto.status, 200, auto.text);
   });
 
   it('auto with a response_format: a text answer follows the format', async () => {
-    const format = { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false } } };
-    const response = await postJson(`${server.url}/v1/chat/completions`, { messages, tools: [TIME], tool_prompt: 'Call a tool.', response_format: format, temperature: 0, max_tokens: 60 });
+    const format = {
+      type: 'json_schema',
+      json_schema: {
+        name: 'answer',
+        schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false },
+      },
+    };
+    const response = await postJson(`${server.url}/v1/chat/completions`, {
+      messages,
+      tools: [TIME],
+      tool_prompt: 'Call a tool.',
+      response_format: format,
+      temperature: 0,
+      max_tokens: 60,
+    });
     assert.equal(response.status, 200, response.text);
     const message = response.json.choices[0].message;
     if (message.tool_calls) checkCalls(message.tool_calls, ['get_time'], response.text);
@@ -448,14 +555,20 @@ describe('tool calls on stories260K with the real templates whose prompt fits it
         assert.ok(room >= 80, `${room} tokens left for the call`);
         const body = { messages, tools: [TIME], temperature: 0, max_tokens: room };
         assert.equal((await callBoth(server.url, { ...body, tool_choice: 'get_time' }, ['get_time'])).length, 1);
-        assert.equal((await callBoth(server.url, { ...body, tool_choice: 'required', parallel_tool_calls: false }, ['get_time'])).length, 1);
+        assert.equal(
+          (await callBoth(server.url, { ...body, tool_choice: 'required', parallel_tool_calls: false }, ['get_time'])).length,
+          1,
+        );
       });
 
       if (id === 'mistral') {
         it('a tool whose parameters do not say additionalProperties gets only its declared keys, once each, and the call completes', async () => {
           // As LangChain's bind_tools and Hugging Face's examples send it: JSON Schema's default would
           // let a weak model write undeclared keys until max_tokens.
-          const open = { type: 'function', function: { ...WEATHER.function, parameters: { ...WEATHER.function.parameters, additionalProperties: undefined } } };
+          const open = {
+            type: 'function',
+            function: { ...WEATHER.function, parameters: { ...WEATHER.function.parameters, additionalProperties: undefined } },
+          };
           const messages = [{ role: 'user', content: 'Weather?' }];
           for (const seed of [1, 2, 3, 4]) {
             const body = { messages, tools: [open], tool_choice: 'get_weather', temperature: 1, seed, max_tokens: 150 };

@@ -28,7 +28,11 @@ describe('tool calls through the openai SDK, LangChain and the AI SDK', () => {
   let server: RunningServer;
   before(async () => {
     const template = join(SHARED, 'chat-templates', 'Qwen-Qwen2.5-7B-Instruct.jinja');
-    server = await startServer(['--chat-template', template, '--max-total-tokens', '4096', '--max-batch-size', '4'], {}, await toolTestModel());
+    server = await startServer(
+      ['--chat-template', template, '--max-total-tokens', '4096', '--max-batch-size', '4'],
+      {},
+      await toolTestModel(),
+    );
   });
   after(() => server?.stop());
 
@@ -37,7 +41,9 @@ describe('tool calls through the openai SDK, LangChain and the AI SDK', () => {
     const request = {
       model: 'tgi',
       messages: [{ role: 'user' as const, content: 'Weather in Paris for 3 days?' }],
-      tools: [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather forecast', parameters: weatherParameters } }],
+      tools: [
+        { type: 'function' as const, function: { name: 'get_weather', description: 'Weather forecast', parameters: weatherParameters } },
+      ],
       tool_choice: { type: 'function' as const, function: { name: 'get_weather' } },
       temperature: 0,
       max_tokens: 80,
@@ -71,8 +77,16 @@ describe('tool calls through the openai SDK, LangChain and the AI SDK', () => {
   });
 
   it('LangChain: bindTools with a forced tool gives a tool call of the zod schema', async () => {
-    const model = new ChatOpenAI({ model: 'tgi', apiKey: 'unused', configuration: { baseURL: `${server.url}/v1` }, temperature: 0, maxTokens: 80 });
-    const bound = model.bindTools([{ name: 'get_time', description: 'Current time in a timezone', schema: Time }], { tool_choice: 'get_time' });
+    const model = new ChatOpenAI({
+      model: 'tgi',
+      apiKey: 'unused',
+      configuration: { baseURL: `${server.url}/v1` },
+      temperature: 0,
+      maxTokens: 80,
+    });
+    const bound = model.bindTools([{ name: 'get_time', description: 'Current time in a timezone', schema: Time }], {
+      tool_choice: 'get_time',
+    });
     const message = await bound.invoke('What time is it in Berlin?');
     assert.equal(message.tool_calls?.length, 1, JSON.stringify(message));
     const call = message.tool_calls![0];
@@ -85,7 +99,10 @@ describe('tool calls through the openai SDK, LangChain and the AI SDK', () => {
     const result = await generateText({
       model: provider.chatModel('tgi'),
       prompt: 'Weather in Tokyo?',
-      tools: { get_weather: tool({ description: 'Weather forecast', inputSchema: Weather }), get_time: tool({ description: 'Current time', inputSchema: Time }) },
+      tools: {
+        get_weather: tool({ description: 'Weather forecast', inputSchema: Weather }),
+        get_time: tool({ description: 'Current time', inputSchema: Time }),
+      },
       toolChoice: { type: 'tool', toolName: 'get_weather' },
       temperature: 0,
       maxOutputTokens: 80,

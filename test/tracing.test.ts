@@ -8,7 +8,13 @@ import { type RunningServer, startServer } from './helpers/server.js';
 import { postJson, stream } from './helpers/http.js';
 import { readSse } from './helpers/sse.js';
 
-type AnyValue = { stringValue?: string; intValue?: number | string; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
+type AnyValue = {
+  stringValue?: string;
+  intValue?: number | string;
+  doubleValue?: number;
+  boolValue?: boolean;
+  arrayValue?: { values?: AnyValue[] };
+};
 interface OtlpSpan {
   traceId: string;
   spanId: string;
@@ -56,7 +62,8 @@ class Receiver {
         if (request.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const payload = JSON.parse(body.toString('utf8'));
         for (const resourceSpans of payload.resourceSpans ?? []) {
-          for (const a of resourceSpans.resource?.attributes ?? []) if (a.key === 'service.name') this.serviceNames.add(String(plain(a.value)));
+          for (const a of resourceSpans.resource?.attributes ?? [])
+            if (a.key === 'service.name') this.serviceNames.add(String(plain(a.value)));
           for (const scopeSpans of resourceSpans.scopeSpans ?? []) this.spans.push(...(scopeSpans.spans ?? []));
         }
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -83,7 +90,8 @@ class Receiver {
     for (;;) {
       const found = find();
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms; spans received: ${this.spans.map((s) => s.name).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`no ${what} after ${timeoutMs} ms; spans received: ${this.spans.map((s) => s.name).join(', ')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -103,7 +111,10 @@ const nanos = (time: string) => BigInt(time);
 
 /** Children of `root` in the same trace, each within it, in this order, one after the other. */
 function assertSequential(root: OtlpSpan, children: OtlpSpan[], names: string[]): void {
-  assert.deepEqual(children.map((c) => c.name), names);
+  assert.deepEqual(
+    children.map((c) => c.name),
+    names,
+  );
   let previousEnd = nanos(root.startTimeUnixNano);
   for (const child of children) {
     assert.equal(child.traceId, root.traceId, child.name);
@@ -117,7 +128,10 @@ function assertSequential(root: OtlpSpan, children: OtlpSpan[], names: string[])
 
 const compare = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
 const byStart = (spans: OtlpSpan[]) =>
-  [...spans].sort((a, b) => compare(nanos(a.startTimeUnixNano), nanos(b.startTimeUnixNano)) || compare(nanos(a.endTimeUnixNano), nanos(b.endTimeUnixNano)));
+  [...spans].sort(
+    (a, b) =>
+      compare(nanos(a.startTimeUnixNano), nanos(b.startTimeUnixNano)) || compare(nanos(a.endTimeUnixNano), nanos(b.endTimeUnixNano)),
+  );
 const PHASES = ['validation', 'queue', 'prefill', 'decode'];
 
 describe('tracing', () => {
@@ -133,10 +147,14 @@ describe('tracing', () => {
     await receiver.close();
   });
 
-  it('a /generate request is a server span under the caller\'s traceparent, with validation, queue, prefill and decode', async () => {
+  it("a /generate request is a server span under the caller's traceparent, with validation, queue, prefill and decode", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
-    const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 5, details: true } }, { traceparent: `00-${traceId}-${parentId}-01` });
+    const r = await postJson(
+      `${server.url}/generate`,
+      { inputs: 'Once upon a time', parameters: { max_new_tokens: 5, details: true } },
+      { traceparent: `00-${traceId}-${parentId}-01` },
+    );
     assert.equal(r.status, 200);
     const { root, children } = await receiver.tree('generate span', (s) => s.name === 'generate' && s.traceId === traceId, 4);
     assert.equal(root.parentSpanId, parentId);
@@ -198,13 +216,20 @@ describe('tracing', () => {
   it('a request that fails validation has an ERROR span with the message, and no queue', async () => {
     const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { temperature: -1, max_new_tokens: 5 } });
     assert.equal(r.status, 422);
-    const { root, children } = await receiver.tree('failed generate span', (s) => s.name === 'generate' && s.status?.code === STATUS_ERROR, 1);
+    const { root, children } = await receiver.tree(
+      'failed generate span',
+      (s) => s.name === 'generate' && s.status?.code === STATUS_ERROR,
+      1,
+    );
     assert.equal(root.status?.message, r.json.error);
     const a = attrs(root);
     assert.equal(a['http.response.status_code'], 422);
     assert.equal(a['error.type'], 'validation');
     assert.equal(a['gen_ai.usage.output_tokens'], undefined);
-    assert.deepEqual(children.map((c) => c.name), ['validation']);
+    assert.deepEqual(
+      children.map((c) => c.name),
+      ['validation'],
+    );
     assert.equal(children[0].status?.code, STATUS_ERROR);
   });
 
@@ -219,19 +244,25 @@ describe('tracing', () => {
     assert.equal((a['gen_ai.response.finish_reasons'] as string[]).length, 2);
     const names = children.map((c) => c.name).sort();
     assert.deepEqual(names, ['decode', 'decode', 'prefill', 'prefill', 'queue', 'queue', 'validation']);
-    const prefillTokens = children.filter((c) => c.name === 'prefill').reduce((sum, c) => sum + Number(attrs(c)['gen_ai.usage.input_tokens']), 0);
+    const prefillTokens = children
+      .filter((c) => c.name === 'prefill')
+      .reduce((sum, c) => sum + Number(attrs(c)['gen_ai.usage.input_tokens']), 0);
     assert.equal(prefillTokens, r.json.usage.prompt_tokens);
   });
 
   it('a client that leaves a stream early: the span says so', async () => {
     // node:http rather than fetch: an aborted fetch leaves a second, idle connection that holds up the server's stop.
     await new Promise<void>((resolve, reject) => {
-      const request = httpRequest(`${server.url}/generate_stream`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
-        response.once('data', () => {
-          request.destroy();
-          resolve();
-        });
-      });
+      const request = httpRequest(
+        `${server.url}/generate_stream`,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (response) => {
+          response.once('data', () => {
+            request.destroy();
+            resolve();
+          });
+        },
+      );
       request.on('error', reject);
       request.end(JSON.stringify({ inputs: 'Once upon a time', parameters: { max_new_tokens: 200 } }));
     });

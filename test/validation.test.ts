@@ -24,33 +24,75 @@ const RULES: { name: string; inputs?: string; parameters: Record<string, unknown
   { name: 'negative temperature', parameters: { temperature: -1 }, message: '`temperature` must be strictly positive' },
   { name: 'repetition_penalty 0', parameters: { repetition_penalty: 0 }, message: '`repetition_penalty` must be strictly positive' },
   { name: 'frequency_penalty above 2', parameters: { frequency_penalty: 2.5 }, message: '`frequency_penalty` must be >= -2.0 and <= 2.0' },
-  { name: 'frequency_penalty below -2', parameters: { frequency_penalty: -2.1 }, message: '`frequency_penalty` must be >= -2.0 and <= 2.0' },
+  {
+    name: 'frequency_penalty below -2',
+    parameters: { frequency_penalty: -2.1 },
+    message: '`frequency_penalty` must be >= -2.0 and <= 2.0',
+  },
   { name: 'top_p 1.0', parameters: { top_p: 1.0 }, message: '`top_p` must be > 0.0 and < 1.0' },
   { name: 'top_p 0', parameters: { top_p: 0 }, message: '`top_p` must be > 0.0 and < 1.0' },
   { name: 'typical_p 1.0', parameters: { typical_p: 1.0 }, message: '`typical_p` must be > 0.0 and < 1.0' },
   { name: 'top_k 0', parameters: { top_k: 0 }, message: '`top_k` must be strictly positive' },
   { name: 'negative top_k', parameters: { top_k: -3 }, message: '`top_k` must be strictly positive' },
   { name: 'max_new_tokens 0', parameters: { max_new_tokens: 0 }, message: '`max_new_tokens` must be strictly positive' },
-  { name: 'too many stop sequences', parameters: { stop: ['a', 'b', 'c', 'd', 'e'] }, message: '`stop` supports up to 4 stop sequences. Given: 5' },
+  {
+    name: 'too many stop sequences',
+    parameters: { stop: ['a', 'b', 'c', 'd', 'e'] },
+    message: '`stop` supports up to 4 stop sequences. Given: 5',
+  },
   { name: 'seed with best_of', parameters: { best_of: 2, do_sample: true, seed: 1 }, message: '`seed` must not be set when `best_of` > 1' },
   { name: 'top_n_tokens above the limit', parameters: { top_n_tokens: 6 }, message: '`top_n_tokens` must be >= 0 and <= 5. Given: 6' },
   { name: 'empty inputs', inputs: '', parameters: {}, message: '`inputs` cannot be empty' },
   { name: 'truncate 0', parameters: { truncate: 0 }, message: '`truncate` must be strictly positive and less than 511. Given: 0' },
-  { name: 'truncate above max_input_tokens', parameters: { truncate: 600 }, message: '`truncate` must be strictly positive and less than 511. Given: 600' },
+  {
+    name: 'truncate above max_input_tokens',
+    parameters: { truncate: 600 },
+    message: '`truncate` must be strictly positive and less than 511. Given: 600',
+  },
   {
     name: 'inputs + max_new_tokens above max_total_tokens',
     inputs: LONG_INPUT,
     parameters: { max_new_tokens: 10 },
     message: '`inputs` tokens + `max_new_tokens` must be <= 512. Given: 512 `inputs` tokens and 10 `max_new_tokens`',
   },
-  { name: 'inputs above max_input_tokens', inputs: LONG_INPUT, parameters: {}, message: '`inputs` must have less than 511 tokens. Given: 512' },
+  {
+    name: 'inputs above max_input_tokens',
+    inputs: LONG_INPUT,
+    parameters: {},
+    message: '`inputs` must have less than 511 tokens. Given: 512',
+  },
   // TGI says "Given: 1001 `inputs` tokens and 0 `max_new_tokens`" here, though none were asked for.
-  { name: 'inputs above max_total_tokens without max_new_tokens', inputs: LONGER_INPUT, parameters: {}, message: '`inputs` must have less than 511 tokens. Given: 1001' },
-  { name: 'JSON grammar with a keyword it cannot enforce', parameters: { grammar: { type: 'json', value: { type: 'object', unevaluatedProperties: false } } }, message: 'grammar is not valid: keyword unevaluatedProperties is not supported (at /unevaluatedProperties)' },
-  { name: 'JSON grammar as a string that is not JSON', parameters: { grammar: { type: 'json', value: '{"type":' } }, message: MALFORMED_SCHEMA_MESSAGE },
-  { name: 'regex grammar with a lookahead', parameters: { grammar: { type: 'regex', value: 'a(?=b)' } }, message: 'grammar is not valid: lookahead (?= at position 1 is not supported' },
-  { name: 'regex grammar that is not a string', parameters: { grammar: { type: 'regex', value: 42 } }, message: 'grammar is not valid: a regex grammar takes its pattern as a string' },
-  { name: 'adapter_id', parameters: { adapter_id: 'my-lora' }, message: 'adapter_id "my-lora" is not available: this server has no LoRA adapters loaded (start it with --lora-adapters)' },
+  {
+    name: 'inputs above max_total_tokens without max_new_tokens',
+    inputs: LONGER_INPUT,
+    parameters: {},
+    message: '`inputs` must have less than 511 tokens. Given: 1001',
+  },
+  {
+    name: 'JSON grammar with a keyword it cannot enforce',
+    parameters: { grammar: { type: 'json', value: { type: 'object', unevaluatedProperties: false } } },
+    message: 'grammar is not valid: keyword unevaluatedProperties is not supported (at /unevaluatedProperties)',
+  },
+  {
+    name: 'JSON grammar as a string that is not JSON',
+    parameters: { grammar: { type: 'json', value: '{"type":' } },
+    message: MALFORMED_SCHEMA_MESSAGE,
+  },
+  {
+    name: 'regex grammar with a lookahead',
+    parameters: { grammar: { type: 'regex', value: 'a(?=b)' } },
+    message: 'grammar is not valid: lookahead (?= at position 1 is not supported',
+  },
+  {
+    name: 'regex grammar that is not a string',
+    parameters: { grammar: { type: 'regex', value: 42 } },
+    message: 'grammar is not valid: a regex grammar takes its pattern as a string',
+  },
+  {
+    name: 'adapter_id',
+    parameters: { adapter_id: 'my-lora' },
+    message: 'adapter_id "my-lora" is not available: this server has no LoRA adapters loaded (start it with --lora-adapters)',
+  },
 ];
 
 describe('validation rules', () => {
@@ -70,10 +112,16 @@ describe('validation rules', () => {
 
   for (const rule of RULES.filter((r) => !('best_of' in r.parameters))) {
     it(`/generate_stream: ${rule.name} -> in-band error`, async () => {
-      const response = await stream(`${server.url}/generate_stream`, { inputs: rule.inputs ?? 'Once upon a time', parameters: rule.parameters });
+      const response = await stream(`${server.url}/generate_stream`, {
+        inputs: rule.inputs ?? 'Once upon a time',
+        parameters: rule.parameters,
+      });
       assert.equal(response.status, 200);
       const events = await readSse(response);
-      assert.deepEqual(events.map((e) => e.json), [{ error: `Input validation error: ${rule.message}`, error_type: 'validation' }]);
+      assert.deepEqual(
+        events.map((e) => e.json),
+        [{ error: `Input validation error: ${rule.message}`, error_type: 'validation' }],
+      );
     });
   }
 
@@ -83,7 +131,10 @@ describe('validation rules', () => {
   });
 
   it('truncate keeps the last tokens', async () => {
-    const r = await postJson(`${server.url}/generate`, { inputs: LONG_INPUT, parameters: { truncate: 100, max_new_tokens: 2, decoder_input_details: true } });
+    const r = await postJson(`${server.url}/generate`, {
+      inputs: LONG_INPUT,
+      parameters: { truncate: 100, max_new_tokens: 2, decoder_input_details: true },
+    });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers.get('x-prompt-tokens'), '100');
     assert.equal(r.json.details.prefill.length, 100);
@@ -97,7 +148,10 @@ describe('validation rules', () => {
     ];
     for (const [parameters, message] of cases) {
       const events = await readSse(await stream(`${server.url}/generate_stream`, { inputs: 'Hi', parameters }));
-      assert.deepEqual(events.map((e) => e.json), [{ error: `Input validation error: ${message}`, error_type: 'validation' }]);
+      assert.deepEqual(
+        events.map((e) => e.json),
+        [{ error: `Input validation error: ${message}`, error_type: 'validation' }],
+      );
     }
   });
 
@@ -149,7 +203,11 @@ describe('malformed requests', () => {
         [await send(path, '{"messages": [', 'application/json'), 400, /^Failed to parse the request body as JSON: /],
         [await send(path, '{"prompt":"x"}', 'text/plain'), 415, /Content-Type: application\/json/],
         [await send(path, JSON.stringify({ prompt: 'x'.repeat(5000) }), 'application/json'), 413, /length limit exceeded/],
-        [await send(path, JSON.stringify({ messages: 5, prompt: 5, inputs: 5 }), 'application/json'), 422, /^Failed to deserialize the JSON body/],
+        [
+          await send(path, JSON.stringify({ messages: 5, prompt: 5, inputs: 5 }), 'application/json'),
+          422,
+          /^Failed to deserialize the JSON body/,
+        ],
       ];
       for (const [response, status, message] of cases) {
         assert.equal(response.status, status);
@@ -188,25 +246,46 @@ describe('malformed requests', () => {
   }
 
   it('unknown fields are ignored', async () => {
-    const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', extra: 1, parameters: { max_new_tokens: 2, whatever: true } });
+    const r = await postJson(`${server.url}/generate`, {
+      inputs: 'Once upon a time',
+      extra: 1,
+      parameters: { max_new_tokens: 2, whatever: true },
+    });
     assert.equal(r.status, 200);
   });
 
   it('unknown path -> 404, wrong method -> 405 with Allow, both with the JSON error of the route family', async () => {
     const missing = await fetch(`${server.url}/nope`);
     assert.equal(missing.status, 404);
-    assert.deepEqual(await missing.json(), { error: 'No route GET /nope: GET /docs lists the routes of this server', error_type: 'not_found' });
+    assert.deepEqual(await missing.json(), {
+      error: 'No route GET /nope: GET /docs lists the routes of this server',
+      error_type: 'not_found',
+    });
     const wrongMethod = await fetch(`${server.url}/generate`);
     assert.equal(wrongMethod.status, 405);
     assert.equal(wrongMethod.headers.get('allow'), 'POST');
-    assert.deepEqual(await wrongMethod.json(), { error: 'Method GET is not allowed on /generate (allowed: POST)', error_type: 'method_not_allowed' });
+    assert.deepEqual(await wrongMethod.json(), {
+      error: 'Method GET is not allowed on /generate (allowed: POST)',
+      error_type: 'method_not_allowed',
+    });
     const deleted = await fetch(`${server.url}/health`, { method: 'DELETE' });
     assert.equal(deleted.status, 405);
     assert.equal(deleted.headers.get('allow'), 'GET, HEAD');
     // Under /v1/: OpenAI error objects, as the openai client reads them.
-    const openAiMissing = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const openAiMissing = await fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(openAiMissing.status, 404);
-    assert.deepEqual(await openAiMissing.json(), { error: { message: 'No route POST /v1/embeddings: GET /docs lists the routes of this server', type: 'not_found_error', param: null, code: 'not_found' } });
+    assert.deepEqual(await openAiMissing.json(), {
+      error: {
+        message: 'No route POST /v1/embeddings: GET /docs lists the routes of this server',
+        type: 'not_found_error',
+        param: null,
+        code: 'not_found',
+      },
+    });
     const openAiMethod = await fetch(`${server.url}/v1/chat/completions`);
     assert.equal(openAiMethod.status, 405);
     const body = (await openAiMethod.json()) as any;

@@ -16,10 +16,20 @@ describe('watermark detector', () => {
   after(() => server.stop());
 
   const generate = async (watermark: boolean, seed: number) => {
-    const r = await postJson(`${server.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 160, do_sample: true, seed, watermark, details: true, decoder_input_details: true } }, AUTH);
+    const r = await postJson(
+      `${server.url}/generate`,
+      {
+        inputs: 'Once upon a time',
+        parameters: { max_new_tokens: 160, do_sample: true, seed, watermark, details: true, decoder_input_details: true },
+      },
+      AUTH,
+    );
     assert.equal(r.status, 200, r.text);
     const prompt = r.json.details.prefill.map((t: { id: number }) => t.id);
-    return { ids: [prompt.at(-1), ...r.json.details.tokens.map((t: { id: number }) => t.id)] as number[], text: r.json.generated_text as string };
+    return {
+      ids: [prompt.at(-1), ...r.json.details.tokens.map((t: { id: number }) => t.id)] as number[],
+      text: r.json.generated_text as string,
+    };
   };
   const detect = async (body: unknown) => postJson(`${server.url}/watermark/detect`, body, AUTH);
 
@@ -67,7 +77,13 @@ describe('watermark detector', () => {
 
   it('computes the normal tail to a relative error under 1e-6', () => {
     // Reference values of P(Z >= z).
-    for (const [z, p] of [[0, 0.5], [1, 0.15865525393145707], [3, 0.0013498980316301], [6, 9.865876450376946e-10], [-2, 0.9772498680518208]]) {
+    for (const [z, p] of [
+      [0, 0.5],
+      [1, 0.15865525393145707],
+      [3, 0.0013498980316301],
+      [6, 9.865876450376946e-10],
+      [-2, 0.9772498680518208],
+    ]) {
       assert.ok(Math.abs(upperTailProbability(z) - p) / p < 1e-6, `z ${z}: ${upperTailProbability(z)} vs ${p}`);
     }
     assert.ok(Math.abs(erfc(0) - 1) < 1e-6);

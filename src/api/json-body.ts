@@ -91,7 +91,8 @@ export function checkedJsonBody(text: string, value: unknown): unknown {
   if (!inspection.hasUnsafeInteger) return value;
   // A value JSON.parse dropped (a duplicate key) may nest deeper than what it kept; the exact
   // parser below recurses, so the text itself must be within the bound too.
-  if (textNestingExceeds(text, MAX_JSON_DEPTH)) throw new BodyShapeError(`Failed to deserialize the JSON body into the target type: ${tooDeepMessage('')}`);
+  if (textNestingExceeds(text, MAX_JSON_DEPTH))
+    throw new BodyShapeError(`Failed to deserialize the JSON body into the target type: ${tooDeepMessage('')}`);
   // Rare: only bodies holding an integer beyond 2^53 pay for the exact (slower) parser.
   return parseLossless(text, null, { parseNumber: exactNumber, onDuplicateKey: ({ newValue }) => newValue });
 }
@@ -103,7 +104,8 @@ export function textNestingExceeds(text: string, maxDepth: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {

@@ -68,7 +68,9 @@ const SequenceDetailsFields = {
   finish_reason: FinishReasonSchema,
   generated_tokens: z.number().int(),
   seed: U64JsonSchema.nullable().meta({ description: 'The seed drawn from; null when decoding was greedy' }),
-  prefill: z.array(PrefillTokenJsonSchema).meta({ description: 'The prompt tokens, with their logprobs when decoder_input_details was true' }),
+  prefill: z
+    .array(PrefillTokenJsonSchema)
+    .meta({ description: 'The prompt tokens, with their logprobs when decoder_input_details was true' }),
   tokens: z.array(TokenJsonSchema),
   top_tokens: z.array(z.array(TokenJsonSchema)).optional().meta({ description: 'Present when top_n_tokens > 0' }),
 };
@@ -77,7 +79,10 @@ export const BestOfSequenceJsonSchema = z.object({ generated_text: z.string(), .
 
 export const DetailsJsonSchema = z.object({
   ...SequenceDetailsFields,
-  best_of_sequences: z.array(BestOfSequenceJsonSchema).optional().meta({ description: 'Present when best_of > 1: the sequences not chosen' }),
+  best_of_sequences: z
+    .array(BestOfSequenceJsonSchema)
+    .optional()
+    .meta({ description: 'Present when best_of > 1: the sequences not chosen' }),
 });
 
 export const GenerateResponseJsonSchema = z.object({

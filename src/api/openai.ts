@@ -24,7 +24,12 @@ export const ChatMessageSchema = z.looseObject({
   role: z.enum(CHAT_ROLES, {
     error: (issue) => {
       const input = issue.input;
-      const what = typeof input === 'string' ? `unknown role ${JSON.stringify(input)}` : input === undefined ? 'missing role' : 'role must be a string';
+      const what =
+        typeof input === 'string'
+          ? `unknown role ${JSON.stringify(input)}`
+          : input === undefined
+            ? 'missing role'
+            : 'role must be a string';
       return `${what}: expected one of ${CHAT_ROLES.join(', ')}`;
     },
   }),
@@ -40,7 +45,10 @@ export const ToolSchema = z.looseObject({
     name: z.string(),
     description: z.string().nullish(),
     parameters: z.record(z.string(), z.unknown()).nullish(),
-    strict: z.boolean().nullish().meta({ description: 'Every object of `parameters` admits only its declared properties where it does not say `additionalProperties` (the arguments object itself is closed so in any case)' }),
+    strict: z.boolean().nullish().meta({
+      description:
+        'Every object of `parameters` admits only its declared properties where it does not say `additionalProperties` (the arguments object itself is closed so in any case)',
+    }),
   }),
 });
 
@@ -114,7 +122,9 @@ export const UsageJsonSchema = z.object({
   completion_tokens: integer,
   total_tokens: integer,
   prompt_tokens_details: z.object({
-    cached_tokens: integer.meta({ description: 'Prompt tokens whose KV cache came from an earlier or running request (prefix caching) instead of being computed' }),
+    cached_tokens: integer.meta({
+      description: 'Prompt tokens whose KV cache came from an earlier or running request (prefix caching) instead of being computed',
+    }),
   }),
 });
 
@@ -171,7 +181,16 @@ export const ChatCompletionChunkJsonSchema = z.object({
       delta: z.object({
         role: z.literal('assistant').optional(),
         content: z.string().optional(),
-        tool_calls: z.array(z.object({ index: integer, id: z.string().optional(), type: z.literal('function').optional(), function: z.object({ name: z.string().optional(), arguments: z.string() }) })).optional(),
+        tool_calls: z
+          .array(
+            z.object({
+              index: integer,
+              id: z.string().optional(),
+              type: z.literal('function').optional(),
+              function: z.object({ name: z.string().optional(), arguments: z.string() }),
+            }),
+          )
+          .optional(),
       }),
       logprobs: z.object({ content: z.array(LogprobContentJsonSchema) }).nullable(),
       finish_reason: OpenAiFinishReasonSchema.nullable(),

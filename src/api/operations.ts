@@ -44,7 +44,9 @@ export const ChatTokenizeResponseSchema = z.object({
 
 export const NativeErrorSchema = z.object({
   error: z.string(),
-  error_type: z.string().meta({ description: 'validation, overloaded, generation, incomplete_generation, template_error, healthcheck, shutdown' }),
+  error_type: z
+    .string()
+    .meta({ description: 'validation, overloaded, generation, incomplete_generation, template_error, healthcheck, shutdown' }),
 });
 
 /** A native route's 401: the message alone; huggingface_hub raises an HTTP error (status 401) for it. */

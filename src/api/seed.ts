@@ -9,7 +9,10 @@ export const SeedSchema = z.unknown().transform((value, ctx): bigint => {
   if (typeof value === 'bigint') seed = value;
   else if (typeof value === 'number' && Number.isInteger(value)) seed = BigInt(value);
   if (seed === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected an integer in [0, 2^64), received ${typeof value === 'number' ? value : typeof value}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected an integer in [0, 2^64), received ${typeof value === 'number' ? value : typeof value}`,
+    });
     return z.NEVER;
   }
   if (seed < 0n || seed >= U64_LIMIT) {

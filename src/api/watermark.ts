@@ -8,12 +8,17 @@ export const WatermarkDetectRequestSchema = z
     inputs: z.string().optional(),
     token_ids: z.array(z.number().int().min(0).max(MAX_TOKEN_ID)).optional(),
   })
-  .refine((body) => (body.inputs === undefined) !== (body.token_ids === undefined), { message: 'give exactly one of `inputs` (text) and `token_ids`' });
+  .refine((body) => (body.inputs === undefined) !== (body.token_ids === undefined), {
+    message: 'give exactly one of `inputs` (text) and `token_ids`',
+  });
 
 export type WatermarkDetectRequest = z.infer<typeof WatermarkDetectRequestSchema>;
 
 export const WatermarkDetectResponseSchema = z.object({
-  scored_tokens: z.number().int().meta({ description: 'Tokens scored: every token but the first, whose green list depends on the one before' }),
+  scored_tokens: z
+    .number()
+    .int()
+    .meta({ description: 'Tokens scored: every token but the first, whose green list depends on the one before' }),
   green_tokens: z.number().int(),
   green_fraction: z.number(),
   z_score: z.number(),

@@ -25,7 +25,6 @@ export interface CacheBenchRow {
   speedup: number;
 }
 
-
 interface Timed {
   ms: number;
   cache: string | null;
@@ -35,7 +34,11 @@ interface Timed {
 
 async function timed(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Timed> {
   const started = performance.now();
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   const ms = performance.now() - started;
   if (response.status !== 200) throw new Error(`${url}: HTTP ${response.status}: ${text}`);
@@ -80,12 +83,21 @@ export async function benchCache(options: CacheBenchOptions): Promise<CacheBench
       for (let i = 0; i < options.repeats; i++) {
         uncached.push((await timed(url, body, bypass)).ms);
         const hit = await timed(url, body);
-        if (hit.cache !== 'hit' || hit.text !== miss.text) throw new Error(`${route}: repeat ${i + 1} was not a hit with the same body (x-cache: ${hit.cache})`);
+        if (hit.cache !== 'hit' || hit.text !== miss.text)
+          throw new Error(`${route}: repeat ${i + 1} was not a hit with the same body (x-cache: ${hit.cache})`);
         hits.push(hit.ms);
       }
       const uncachedP50Ms = percentile(uncached, 50);
       const hitP50Ms = percentile(hits, 50);
-      rows.push({ route, stream, tokens: tokensOf(route, stream, miss), missMs: miss.ms, uncachedP50Ms, hitP50Ms, speedup: uncachedP50Ms / hitP50Ms });
+      rows.push({
+        route,
+        stream,
+        tokens: tokensOf(route, stream, miss),
+        missMs: miss.ms,
+        uncachedP50Ms,
+        hitP50Ms,
+        speedup: uncachedP50Ms / hitP50Ms,
+      });
     }
     return rows;
   } finally {
@@ -95,7 +107,15 @@ export async function benchCache(options: CacheBenchOptions): Promise<CacheBench
 
 export function formatCacheTable(rows: CacheBenchRow[]): string {
   const header = ['route', 'stream', 'tokens', 'miss ms', 'uncached p50 ms', 'hit p50 ms', 'uncached / hit'];
-  const lines = rows.map((r) => [r.route, r.stream ? 'yes' : 'no', String(r.tokens), r.missMs.toFixed(1), r.uncachedP50Ms.toFixed(1), r.hitP50Ms.toFixed(2), `${r.speedup.toFixed(1)}x`]);
+  const lines = rows.map((r) => [
+    r.route,
+    r.stream ? 'yes' : 'no',
+    String(r.tokens),
+    r.missMs.toFixed(1),
+    r.uncachedP50Ms.toFixed(1),
+    r.hitP50Ms.toFixed(2),
+    `${r.speedup.toFixed(1)}x`,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [format(header), ...lines.map(format)].join('\n');

@@ -36,15 +36,49 @@ const MIN_ROUND_REQUESTS = 4;
 const MIN_LEVEL_REQUESTS = 32;
 const WARM_UP_REQUESTS = 2;
 
-
-async function startOurs(model: string, options: CompareOptions, slots: number, slotTokens: number, extra: string[] = []): Promise<Process> {
-  return startTgiNodeServer(model, { threads: options.threads, extra: ['--max-batch-size', String(slots), '--max-total-tokens', String(slotTokens), '--max-batch-total-tokens', String(slots * slotTokens), ...extra] });
+async function startOurs(
+  model: string,
+  options: CompareOptions,
+  slots: number,
+  slotTokens: number,
+  extra: string[] = [],
+): Promise<Process> {
+  return startTgiNodeServer(model, {
+    threads: options.threads,
+    extra: [
+      '--max-batch-size',
+      String(slots),
+      '--max-total-tokens',
+      String(slotTokens),
+      '--max-batch-total-tokens',
+      String(slots * slotTokens),
+      ...extra,
+    ],
+  });
 }
 
 async function startReference(binary: string, model: string, options: CompareOptions, slots: number, slotTokens: number): Promise<Process> {
   const port = await freePort();
   // Enough HTTP threads for every stream: its default (one per core) drops connections at 64 streams.
-  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-t', String(options.threads), '-tb', String(options.threads), '-np', String(slots), '-c', String(slots * slotTokens), '--threads-http', String(slots + 4), '--no-webui'];
+  const args = [
+    '-m',
+    model,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '-t',
+    String(options.threads),
+    '-tb',
+    String(options.threads),
+    '-np',
+    String(slots),
+    '-c',
+    String(slots * slotTokens),
+    '--threads-http',
+    String(slots + 4),
+    '--no-webui',
+  ];
   return startProcess(binary, args, `http://127.0.0.1:${port}`);
 }
 
@@ -61,16 +95,25 @@ export async function compare(options: CompareOptions): Promise<void> {
   const slots = Math.max(...options.concurrency, options.sharedPrefixUsers);
   // Cells per slot: the longest request of the run and some room, in llama.cpp's steps of 256 cells
   // (llama-server rounds each slot up to them).
-  const longest = Math.max(options.promptTokens + options.newTokens, options.sharedPrefixUsers > 0 ? options.sharedPrefixTokens + options.questionTokens + 32 : 0);
+  const longest = Math.max(
+    options.promptTokens + options.newTokens,
+    options.sharedPrefixUsers > 0 ? options.sharedPrefixTokens + options.questionTokens + 32 : 0,
+  );
   const slotTokens = Math.ceil((longest + 64) / 256) * 256;
   const results: LevelResult[] = [];
   const notes: Record<string, number> = {};
-  const bar = new cliProgress.SingleBar({ format: '{label} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: '{label} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
 
   const servers = new Map<string, Process>();
   /** Runs `work` against one server with the others stopped. */
   const alone = <T>(name: string, work: () => Promise<T>): Promise<T> =>
-    withOthersStopped([...servers].filter(([other]) => other !== name).map(([, server]) => server.child), work);
+    withOthersStopped(
+      [...servers].filter(([other]) => other !== name).map(([, server]) => server.child),
+      work,
+    );
   const measure = (target: Target, workload: Workload, concurrency: number, requests: number) =>
     alone(target.name, async () => {
       bar.start(requests, 0, { label: `${target.name} ${workload.name} x${concurrency}`.padEnd(40) });
@@ -84,7 +127,10 @@ export async function compare(options: CompareOptions): Promise<void> {
   servers.set('tgi-node', ours);
   const reference = binary ? await startReference(binary, model, options, slots, slotTokens) : undefined;
   if (reference) servers.set('llama-server', reference);
-  const targets: Target[] = [...(reference ? [{ name: 'llama-server', url: reference.url, api: 'openai' as const }] : []), { name: 'tgi-node', url: ours.url, api: 'tgi' as const }];
+  const targets: Target[] = [
+    ...(reference ? [{ name: 'llama-server', url: reference.url, api: 'openai' as const }] : []),
+    { name: 'tgi-node', url: ours.url, api: 'tgi' as const },
+  ];
   try {
     // Every request of every level has a prompt of its own, so that no server answers one from a
     // cache filled at an earlier level.
@@ -97,7 +143,10 @@ export async function compare(options: CompareOptions): Promise<void> {
     const warmUp = prompts.splice(-WARM_UP_REQUESTS);
     // Whole requests first, so that one-time costs (JavaScript compiled on first use, first touch
     // of the KV cache) do not count in the first level.
-    for (const target of targets) await alone(target.name, () => runLevel(target, { name: 'warm-up', prompt: (i) => warmUp[i], maxNewTokens: options.newTokens }, 1, WARM_UP_REQUESTS));
+    for (const target of targets)
+      await alone(target.name, () =>
+        runLevel(target, { name: 'warm-up', prompt: (i) => warmUp[i], maxNewTokens: options.newTokens }, 1, WARM_UP_REQUESTS),
+      );
     let offset = 0;
     const busiest = Math.max(...options.concurrency);
     for (const { concurrency, requests, rounds } of levels) {
@@ -125,8 +174,17 @@ export async function compare(options: CompareOptions): Promise<void> {
 
     if (options.sharedPrefixUsers > 0) {
       const system = await cutToTokens(ours.url, randomText(options.sharedPrefixTokens * 2, 777), options.sharedPrefixTokens);
-      const questions = await promptsOfLength(ours.url, options.sharedPrefixUsers * options.sharedPrefixRequestsPerUser, options.questionTokens, 5000);
-      const workload: Workload = { name: 'shared-prefix', prompt: (i) => `${system}\n${questions[i % questions.length]}`, maxNewTokens: 32 };
+      const questions = await promptsOfLength(
+        ours.url,
+        options.sharedPrefixUsers * options.sharedPrefixRequestsPerUser,
+        options.questionTokens,
+        5000,
+      );
+      const workload: Workload = {
+        name: 'shared-prefix',
+        prompt: (i) => `${system}\n${questions[i % questions.length]}`,
+        maxNewTokens: 32,
+      };
       const requests = options.sharedPrefixUsers * options.sharedPrefixRequestsPerUser;
       for (const target of targets) await measure(target, workload, options.sharedPrefixUsers, requests);
       await ours.stop();
@@ -134,7 +192,12 @@ export async function compare(options: CompareOptions): Promise<void> {
       const recompute = await startOurs(model, options, slots, slotTokens, ['--disable-prefix-caching']);
       servers.set('tgi-node (no prefix cache)', recompute);
       try {
-        await measure({ name: 'tgi-node (no prefix cache)', url: recompute.url, api: 'tgi' }, workload, options.sharedPrefixUsers, requests);
+        await measure(
+          { name: 'tgi-node (no prefix cache)', url: recompute.url, api: 'tgi' },
+          workload,
+          options.sharedPrefixUsers,
+          requests,
+        );
       } finally {
         servers.delete('tgi-node (no prefix cache)');
         await recompute.stop();
@@ -146,7 +209,9 @@ export async function compare(options: CompareOptions): Promise<void> {
   }
 
   const referenceRow = (row: LevelResult) =>
-    row.target === 'llama-server' ? undefined : results.find((r) => r.target === 'llama-server' && r.workload === row.workload && r.concurrency === row.concurrency);
+    row.target === 'llama-server'
+      ? undefined
+      : results.find((r) => r.target === 'llama-server' && r.workload === row.workload && r.concurrency === row.concurrency);
   const table = formatTable(results, referenceRow);
   console.log(`\nModel ${model}, ${options.threads} threads, ${slots} slots x ${slotTokens} tokens of KV, streaming, greedy`);
   console.log(table);
@@ -157,7 +222,8 @@ export async function compare(options: CompareOptions): Promise<void> {
   const referenceShared = shared('llama-server');
   if (cachedRun && referenceShared) notes.sharedPrefixTtftP50RatioVsLlamaServer = cachedRun.ttftP50Ms / referenceShared.ttftP50Ms;
   for (const [key, value] of Object.entries(notes)) console.log(`${key}: ${value.toFixed(2)}`);
-  for (const row of results) if (row.firstError) console.log(`${row.target} x${row.concurrency}: ${row.errors} errors, first: ${row.firstError}`);
+  for (const row of results)
+    if (row.firstError) console.log(`${row.target} x${row.concurrency}: ${row.errors} errors, first: ${row.firstError}`);
 
   mkdirSync(options.out, { recursive: true });
   // File names only: the results are meant to be published, the machine's paths are not.
@@ -169,7 +235,10 @@ export async function compare(options: CompareOptions): Promise<void> {
   const panel = (title: string, yLabel: string, pick: (r: LevelResult) => number): Panel => ({
     title,
     yLabel,
-    series: names.map((label) => ({ label, points: throughput.filter((r) => r.target === label).map((r) => ({ x: r.concurrency, y: pick(r) })) })),
+    series: names.map((label) => ({
+      label,
+      points: throughput.filter((r) => r.target === label).map((r) => ({ x: r.concurrency, y: pick(r) })),
+    })),
   });
   await writeChart(join(options.out, 'throughput.png'), [
     panel('Output tokens/s', 'tok/s', (r) => r.outputTokensPerSecond),

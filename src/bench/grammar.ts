@@ -34,7 +34,11 @@ export const BENCH_SCHEMA = {
     tags: { type: 'array', items: { type: 'string', maxLength: 24 } },
     people: {
       type: 'array',
-      items: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 }, email: { type: 'string', format: 'email' } }, required: ['name', 'age'] },
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 }, email: { type: 'string', format: 'email' } },
+        required: ['name', 'age'],
+      },
     },
   },
   required: ['title', 'year', 'tags', 'people'],
@@ -80,13 +84,25 @@ export async function alternatingRounds(
 }
 
 /** tgi-node on `model` with room for `maxTotalTokens` per sequence and as many sequences as the most streams. */
-export async function startTgiNode(model: string, options: { threads: number; concurrency: number[] }, maxTotalTokens: number, extraArgs: string[] = []): Promise<Process> {
+export async function startTgiNode(
+  model: string,
+  options: { threads: number; concurrency: number[] },
+  maxTotalTokens: number,
+  extraArgs: string[] = [],
+): Promise<Process> {
   console.error(`starting tgi-node on ${model}`);
-  return startTgiNodeServer(model, { threads: options.threads, extra: ['--max-batch-size', String(Math.max(...options.concurrency)), '--max-total-tokens', String(maxTotalTokens), ...extraArgs] });
+  return startTgiNodeServer(model, {
+    threads: options.threads,
+    extra: ['--max-batch-size', String(Math.max(...options.concurrency)), '--max-total-tokens', String(maxTotalTokens), ...extraArgs],
+  });
 }
 
 /** Distinct random prompts of `tokens` tokens, enough for every round (so no prompt is served from the prefix cache). */
-export async function randomPrompts(url: string, options: { concurrency: number[]; requestsPerStream: number }, tokens: number): Promise<string[]> {
+export async function randomPrompts(
+  url: string,
+  options: { concurrency: number[]; requestsPerStream: number },
+  tokens: number,
+): Promise<string[]> {
   const prompts: string[] = [];
   for (let i = 0; i < 2 * Math.max(...options.concurrency) * options.requestsPerStream + MIN_ROUND_REQUESTS; i++) {
     prompts.push(await cutToTokens(url, randomText(tokens * 3, 500 + i), tokens));
@@ -109,20 +125,41 @@ export async function benchGrammar(options: GrammarBenchOptions): Promise<Gramma
       await runRequests(target, { ...constrained, maxNewTokens: 8 }, 1, 2);
       await runRequests(target, { ...free, maxNewTokens: 8 }, 1, 2);
       for (const concurrency of options.concurrency) {
-        const [freeResult, constrainedResult] = await alternatingRounds([{ target, workload: free }, { target, workload: constrained }], concurrency, options, `${api} `);
-        rows.push({ api, concurrency, free: freeResult, constrained: constrainedResult, ratio: constrainedResult.outputTokensPerSecond / freeResult.outputTokensPerSecond });
+        const [freeResult, constrainedResult] = await alternatingRounds(
+          [
+            { target, workload: free },
+            { target, workload: constrained },
+          ],
+          concurrency,
+          options,
+          `${api} `,
+        );
+        rows.push({
+          api,
+          concurrency,
+          free: freeResult,
+          constrained: constrainedResult,
+          ratio: constrainedResult.outputTokensPerSecond / freeResult.outputTokensPerSecond,
+        });
       }
     }
-    console.log(formatTable(rows.flatMap((r) => [r.free, r.constrained]).map((r, i) => ({ ...r, target: `${rows[Math.floor(i / 2)].api}` }))));
+    console.log(
+      formatTable(rows.flatMap((r) => [r.free, r.constrained]).map((r, i) => ({ ...r, target: `${rows[Math.floor(i / 2)].api}` }))),
+    );
     console.log('\napi     streams  free tok/s  constrained tok/s  ratio');
     for (const r of rows) {
-      console.log(`${r.api.padEnd(8)}${String(r.concurrency).padStart(7)}${r.free.outputTokensPerSecond.toFixed(1).padStart(12)}${r.constrained.outputTokensPerSecond.toFixed(1).padStart(19)}${r.ratio.toFixed(3).padStart(7)}`);
+      console.log(
+        `${r.api.padEnd(8)}${String(r.concurrency).padStart(7)}${r.free.outputTokensPerSecond.toFixed(1).padStart(12)}${r.constrained.outputTokensPerSecond.toFixed(1).padStart(19)}${r.ratio.toFixed(3).padStart(7)}`,
+      );
     }
     if (options.out) {
       mkdirSync(options.out, { recursive: true });
       const { out: _out, model: _model, ...settings } = options;
       const recorded = { ...settings, vocab: basename(options.vocab) };
-      writeFileSync(join(options.out, 'grammar-results.json'), JSON.stringify({ model: basename(model), schema: BENCH_SCHEMA, options: recorded, rows }, null, 2));
+      writeFileSync(
+        join(options.out, 'grammar-results.json'),
+        JSON.stringify({ model: basename(model), schema: BENCH_SCHEMA, options: recorded, rows }, null, 2),
+      );
     }
     return rows;
   } finally {

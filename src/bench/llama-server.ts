@@ -18,7 +18,9 @@ export function cacheDir(): string {
 /** The version of the installed llama.cpp binary package, which names the matching source release. */
 export function llamaPackageVersion(): string {
   const require = createRequire(import.meta.url);
-  const entry = require.resolve(`@node-llama-cpp/${process.platform === 'darwin' ? (process.arch === 'arm64' ? 'mac-arm64-metal' : 'mac-x64') : `${process.platform === 'win32' ? 'win' : 'linux'}-${process.arch}`}`);
+  const entry = require.resolve(
+    `@node-llama-cpp/${process.platform === 'darwin' ? (process.arch === 'arm64' ? 'mac-arm64-metal' : 'mac-x64') : `${process.platform === 'win32' ? 'win' : 'linux'}-${process.arch}`}`,
+  );
   return (JSON.parse(readFileSync(join(dirname(dirname(entry)), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
@@ -34,7 +36,8 @@ function run(command: string, args: string[], cwd: string): void {
  */
 function shareCpuBackends(binDir: string): void {
   const ours = locateLlamaBinaries().dir;
-  for (const file of readdirSync(ours)) if (/^libggml-cpu-.*\.(so|dylib|dll)$/.test(file)) copyFileSync(join(ours, file), join(binDir, file));
+  for (const file of readdirSync(ours))
+    if (/^libggml-cpu-.*\.(so|dylib|dll)$/.test(file)) copyFileSync(join(ours, file), join(binDir, file));
 }
 
 /** Path of a llama-server binary, building it (about 15 minutes on 2 cores) when not cached. */
@@ -57,7 +60,23 @@ export function ensureLlamaServer(log: (message: string) => void): string {
   // The same packaging as the prebuilt binaries we run: CPU backends as loadable libraries. Only a
   // generic one is built: our prebuilt variants are copied beside it and llama.cpp prefers the
   // best of those for this CPU, so both servers run the same kernels.
-  run('cmake', ['-B', 'build-dl', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=OFF', '-DGGML_BACKEND_DL=ON', '-DGGML_CPU_ALL_VARIANTS=OFF', '-DBUILD_SHARED_LIBS=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF'], src);
+  run(
+    'cmake',
+    [
+      '-B',
+      'build-dl',
+      '-DCMAKE_BUILD_TYPE=Release',
+      '-DGGML_NATIVE=OFF',
+      '-DGGML_BACKEND_DL=ON',
+      '-DGGML_CPU_ALL_VARIANTS=OFF',
+      '-DBUILD_SHARED_LIBS=ON',
+      '-DLLAMA_CURL=OFF',
+      '-DLLAMA_OPENSSL=OFF',
+      '-DLLAMA_BUILD_TESTS=OFF',
+      '-DLLAMA_BUILD_EXAMPLES=OFF',
+    ],
+    src,
+  );
   run('cmake', ['--build', 'build-dl', '--target', 'llama-server', '-j', '2'], src);
   shareCpuBackends(dirname(binary));
   return binary;
@@ -114,7 +133,13 @@ export function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a server process and waits until GET `healthPath` answers 200. */
-export async function startProcess(command: string, args: string[], url: string, healthPath = '/health', env: NodeJS.ProcessEnv = process.env): Promise<Process> {
+export async function startProcess(
+  command: string,
+  args: string[],
+  url: string,
+  healthPath = '/health',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Process> {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -122,7 +147,8 @@ export async function startProcess(command: string, args: string[], url: string,
   });
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${command} exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${command} exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
     try {
       if ((await fetch(`${url}${healthPath}`)).status === 200) return { url, child, stop: () => stopChild(child) };
     } catch {

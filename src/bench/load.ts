@@ -67,18 +67,52 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function requestBody(api: Api, prompt: string, maxNewTokens: number, { grammar, tools, adapter }: RequestExtras): { path: string; body: unknown } {
+function requestBody(
+  api: Api,
+  prompt: string,
+  maxNewTokens: number,
+  { grammar, tools, adapter }: RequestExtras,
+): { path: string; body: unknown } {
   const model = adapter ? { model: adapter } : {};
   if (api === 'chat') {
     const messages = [{ role: 'user', content: prompt }];
-    return { path: '/v1/chat/completions', body: { ...model, messages, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, stream_options: { include_usage: true }, ...(tools ? { tools } : {}) } };
+    return {
+      path: '/v1/chat/completions',
+      body: {
+        ...model,
+        messages,
+        max_tokens: maxNewTokens,
+        temperature: 0,
+        stream: true,
+        ignore_eos: true,
+        stream_options: { include_usage: true },
+        ...(tools ? { tools } : {}),
+      },
+    };
   }
-  if (api === 'tgi') return { path: '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxNewTokens, ...(grammar ? { grammar } : {}), ...(adapter ? { adapter_id: adapter } : {}) } } };
+  if (api === 'tgi')
+    return {
+      path: '/generate_stream',
+      body: {
+        inputs: prompt,
+        parameters: { max_new_tokens: maxNewTokens, ...(grammar ? { grammar } : {}), ...(adapter ? { adapter_id: adapter } : {}) },
+      },
+    };
   // Greedy, exactly maxNewTokens tokens (ignore_eos is a llama.cpp extension other servers ignore);
   // a grammar goes as tgi-node's `grammar` extension of completions.
   return {
     path: '/v1/completions',
-    body: { ...model, prompt, max_tokens: maxNewTokens, temperature: 0, stream: true, ignore_eos: true, cache_prompt: true, stream_options: { include_usage: true }, ...(grammar ? { grammar } : {}) },
+    body: {
+      ...model,
+      prompt,
+      max_tokens: maxNewTokens,
+      temperature: 0,
+      stream: true,
+      ignore_eos: true,
+      cache_prompt: true,
+      stream_options: { include_usage: true },
+      ...(grammar ? { grammar } : {}),
+    },
   };
 }
 
@@ -113,7 +147,8 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
     // honours the header) would answer the repeated prompts of a run without generating.
     const headers = { 'content-type': 'application/json', 'x-use-cache': 'false' };
     const response = await fetch(`${target.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
-    if (!response.ok || !response.body) return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}: ${await response.text()}` };
+    if (!response.ok || !response.body)
+      return { ok: false, tokens: 0, ttftMs: NaN, interTokenMs: [], error: `HTTP ${response.status}: ${await response.text()}` };
     for await (const data of readSseData(response.body as unknown as AsyncIterable<Uint8Array>)) {
       if (data === '[DONE]') break;
       const event = JSON.parse(data) as StreamEvent;
@@ -132,13 +167,25 @@ export async function streamOnce(target: Target, prompt: string, maxNewTokens: n
   }
 }
 
-export async function runLevel(target: Target, workload: Workload, concurrency: number, requests: number, onProgress?: (done: number) => void): Promise<LevelResult> {
+export async function runLevel(
+  target: Target,
+  workload: Workload,
+  concurrency: number,
+  requests: number,
+  onProgress?: (done: number) => void,
+): Promise<LevelResult> {
   const run = await runRequests(target, workload, concurrency, requests, onProgress);
   return summarize(target.name, workload.name, concurrency, [run]);
 }
 
 /** `requests` requests over `concurrency` streams; each request's figures and the wall time. */
-export async function runRequests(target: Target, workload: Workload, concurrency: number, requests: number, onProgress?: (done: number) => void): Promise<RequestsRun> {
+export async function runRequests(
+  target: Target,
+  workload: Workload,
+  concurrency: number,
+  requests: number,
+  onProgress?: (done: number) => void,
+): Promise<RequestsRun> {
   let next = 0;
   const results: RequestResult[] = [];
   const started = performance.now();
@@ -181,13 +228,35 @@ export function summarize(target: string, workload: string, concurrency: number,
 }
 
 export function formatTable(rows: LevelResult[], reference?: (row: LevelResult) => LevelResult | undefined): string {
-  const header = ['server', 'workload', 'streams', 'reqs', 'errors', 'out tok/s', 'req/s', 'TTFT p50', 'TTFT p99', 'ITL p50', 'ITL p99', 'tok/s ratio', 'TTFT p99 ratio'];
+  const header = [
+    'server',
+    'workload',
+    'streams',
+    'reqs',
+    'errors',
+    'out tok/s',
+    'req/s',
+    'TTFT p50',
+    'TTFT p99',
+    'ITL p50',
+    'ITL p99',
+    'tok/s ratio',
+    'TTFT p99 ratio',
+  ];
   const lines = rows.map((r) => {
     const ref = reference?.(r);
     return [
-      r.target, r.workload, String(r.concurrency), String(r.requests), String(r.errors),
-      r.outputTokensPerSecond.toFixed(1), r.requestsPerSecond.toFixed(2),
-      `${r.ttftP50Ms.toFixed(0)} ms`, `${r.ttftP99Ms.toFixed(0)} ms`, `${r.itlP50Ms.toFixed(1)} ms`, `${r.itlP99Ms.toFixed(1)} ms`,
+      r.target,
+      r.workload,
+      String(r.concurrency),
+      String(r.requests),
+      String(r.errors),
+      r.outputTokensPerSecond.toFixed(1),
+      r.requestsPerSecond.toFixed(2),
+      `${r.ttftP50Ms.toFixed(0)} ms`,
+      `${r.ttftP99Ms.toFixed(0)} ms`,
+      `${r.itlP50Ms.toFixed(1)} ms`,
+      `${r.itlP99Ms.toFixed(1)} ms`,
       ref ? (r.outputTokensPerSecond / ref.outputTokensPerSecond).toFixed(2) : '',
       ref ? (r.ttftP99Ms / ref.ttftP99Ms).toFixed(2) : '',
     ];

@@ -36,7 +36,13 @@ async function writeAdapters(model: string, rank: number, log: (message: string)
   mkdirSync(directory, { recursive: true });
   const paths: string[] = [];
   for (let i = 0; i < ADAPTERS; i++) {
-    const path = join(directory, `${model.split(/[\\/]/).pop()!.replace(/\.gguf$/, '')}-lora-r${rank}-${i}.gguf`);
+    const path = join(
+      directory,
+      `${model
+        .split(/[\\/]/)
+        .pop()!
+        .replace(/\.gguf$/, '')}-lora-r${rank}-${i}.gguf`,
+    );
     await writeLoraAdapter(model, path, { rank, alpha: rank, seed: 100 + i });
     paths.push(path);
   }
@@ -65,22 +71,63 @@ export async function benchLora(options: LoraBenchOptions, log: (message: string
         const base = offset;
         offset += requests;
         const adapter = (index: number) => (mix === 0 ? undefined : `a${index % mix}`);
-        log(`round ${round + 1}/${options.rounds}: ${mix === 0 ? 'base model' : `${mix} adapter${mix > 1 ? 's' : ''}`}, ${options.concurrency} streams`);
-        runs.get(mix)!.push(await runRequests(target, { name: 'lora', prompt: (i) => prompts[base + i], maxNewTokens: options.newTokens, adapter }, options.concurrency, requests));
+        log(
+          `round ${round + 1}/${options.rounds}: ${mix === 0 ? 'base model' : `${mix} adapter${mix > 1 ? 's' : ''}`}, ${options.concurrency} streams`,
+        );
+        runs
+          .get(mix)!
+          .push(
+            await runRequests(
+              target,
+              { name: 'lora', prompt: (i) => prompts[base + i], maxNewTokens: options.newTokens, adapter },
+              options.concurrency,
+              requests,
+            ),
+          );
       }
     }
-    const levels = mixes.map((mix) => ({ mix, level: summarize('tgi-node', mix === 0 ? 'base model' : `${mix} adapter${mix > 1 ? 's' : ''}`, options.concurrency, runs.get(mix)!) }));
+    const levels = mixes.map((mix) => ({
+      mix,
+      level: summarize('tgi-node', mix === 0 ? 'base model' : `${mix} adapter${mix > 1 ? 's' : ''}`, options.concurrency, runs.get(mix)!),
+    }));
     const single = levels.find((l) => l.mix === 1)?.level ?? levels[0].level;
-    return levels.map(({ mix, level }) => ({ ...level, adapters: mix, ratio: level.outputTokensPerSecond / single.outputTokensPerSecond, reference: single.workload }));
+    return levels.map(({ mix, level }) => ({
+      ...level,
+      adapters: mix,
+      ratio: level.outputTokensPerSecond / single.outputTokensPerSecond,
+      reference: single.workload,
+    }));
   } finally {
     await server?.stop();
   }
 }
 
 export function formatLoraTable(rows: LoraBenchRow[]): string {
-  const header = ['requests go to', 'streams', 'reqs', 'errors', 'out tok/s', `vs ${rows[0]?.reference ?? '1 adapter'}`, 'TTFT p50', 'TTFT p99', 'ITL p50', 'ITL p99'];
+  const header = [
+    'requests go to',
+    'streams',
+    'reqs',
+    'errors',
+    'out tok/s',
+    `vs ${rows[0]?.reference ?? '1 adapter'}`,
+    'TTFT p50',
+    'TTFT p99',
+    'ITL p50',
+    'ITL p99',
+  ];
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const lines = rows.map((r) => [r.workload, String(r.concurrency), String(r.requests), String(r.errors), r.outputTokensPerSecond.toFixed(1), `${r.ratio.toFixed(2)}x`, ms(r.ttftP50Ms), ms(r.ttftP99Ms), ms(r.itlP50Ms), ms(r.itlP99Ms)]);
+  const lines = rows.map((r) => [
+    r.workload,
+    String(r.concurrency),
+    String(r.requests),
+    String(r.errors),
+    r.outputTokensPerSecond.toFixed(1),
+    `${r.ratio.toFixed(2)}x`,
+    ms(r.ttftP50Ms),
+    ms(r.ttftP99Ms),
+    ms(r.itlP50Ms),
+    ms(r.itlP99Ms),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
 }

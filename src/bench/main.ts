@@ -56,34 +56,59 @@ const program = new Command('npm run bench --').description('Benchmarks for tgi-
 
 program
   .command('tokenize')
-  .description('Time tokenizing long texts (emoji, newlines, words, Chinese, symbols) at two sizes, chunked as the server does and in one llama.cpp call.')
-  .option('--vocab <paths...>', 'GGUF files (vocabulary-only ones do)', [resolve('..', 'shared', 'models', 'stories260K.gguf'), ...['llama-spm', 'qwen2', 'gpt-2'].map((v) => resolve('..', 'shared', 'models', 'vocab', `ggml-vocab-${v}.gguf`))])
+  .description(
+    'Time tokenizing long texts (emoji, newlines, words, Chinese, symbols) at two sizes, chunked as the server does and in one llama.cpp call.',
+  )
+  .option('--vocab <paths...>', 'GGUF files (vocabulary-only ones do)', [
+    resolve('..', 'shared', 'models', 'stories260K.gguf'),
+    ...['llama-spm', 'qwen2', 'gpt-2'].map((v) => resolve('..', 'shared', 'models', 'vocab', `ggml-vocab-${v}.gguf`)),
+  ])
   .option('--bytes <n>', 'the larger text size in bytes (the smaller is a quarter)', parseInteger(4), 1_900_000)
-  .option('--one-call-up-to <n>', 'time the single llama.cpp call only for texts up to this many bytes (it can take minutes)', parseInteger(0), 500_000)
+  .option(
+    '--one-call-up-to <n>',
+    'time the single llama.cpp call only for texts up to this many bytes (it can take minutes)',
+    parseInteger(0),
+    500_000,
+  )
   .action((o: { vocab: string[]; bytes: number; oneCallUpTo: number }) => {
     console.log('vocabulary                      input      bytes      chunked ms   one call ms');
     benchTokenize(o.vocab, o.bytes, o.oneCallUpTo, (row) => {
       const oneCall = row.oneCallMs === null ? '-' : row.oneCallMs.toFixed(1);
-      console.log(`${row.vocabulary.padEnd(32)}${row.input.padEnd(11)}${String(row.bytes).padStart(9)}${row.chunkedMs.toFixed(1).padStart(13)}${oneCall.padStart(14)}`);
+      console.log(
+        `${row.vocabulary.padEnd(32)}${row.input.padEnd(11)}${String(row.bytes).padStart(9)}${row.chunkedMs.toFixed(1).padStart(13)}${oneCall.padStart(14)}`,
+      );
     });
   });
 
 program
   .command('mask')
-  .description('Time full token masks of hand-written lexer automata over a vocabulary, per decoding step: trie walk without and with subtree byte sets, and with the per-state mask cache.')
+  .description(
+    'Time full token masks of hand-written lexer automata over a vocabulary, per decoding step: trie walk without and with subtree byte sets, and with the per-state mask cache.',
+  )
   .option('--vocab <path>', 'GGUF file (vocabulary-only ones do)', resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'))
   .option('--steps <n>', 'decoding steps timed per automaton and variant', parseInteger(1), 1000)
   .action((o: { vocab: string; steps: number }) => {
     const us = (n: number) => n.toFixed(1).padStart(9);
-    benchMask(o.vocab, o.steps, (trie) => {
-      console.log(`${trie.vocabSize} tokens, ${trie.nodeCount} trie nodes; token bytes read in ${trie.readBytesMs.toFixed(0)} ms`);
-      console.log(`trie built in ${trie.buildMs.toFixed(1)} ms, ${(trie.memoryBytes / 2 ** 20).toFixed(2)} MiB (without byte sets: ${trie.buildWithoutByteSetsMs.toFixed(1)} ms, ${(trie.memoryWithoutByteSetsBytes / 2 ** 20).toFixed(2)} MiB)`);
-      console.log(`applying a mask to the logits: ${trie.applyMostlyAllowedUs.toFixed(1)} us (JSON string), ${trie.applyMostlyRefusedUs.toFixed(1)} us (digits)\n`);
-      console.log(`${'automaton'.padEnd(22)}${'variant'.padEnd(20)}states  allowed   avg us   p50 us   p99 us   max us  hits`);
-    }, (row) => {
-      const hits = row.hitRate === undefined ? '' : `  ${(row.hitRate * 100).toFixed(1)}%`;
-      console.log(`${row.automaton.padEnd(22)}${row.variant.padEnd(20)}${String(row.states).padStart(6)}${String(row.allowedAtStart).padStart(9)}${us(row.avgUs)}${us(row.p50Us)}${us(row.p99Us)}${us(row.maxUs)}${hits}`);
-    });
+    benchMask(
+      o.vocab,
+      o.steps,
+      (trie) => {
+        console.log(`${trie.vocabSize} tokens, ${trie.nodeCount} trie nodes; token bytes read in ${trie.readBytesMs.toFixed(0)} ms`);
+        console.log(
+          `trie built in ${trie.buildMs.toFixed(1)} ms, ${(trie.memoryBytes / 2 ** 20).toFixed(2)} MiB (without byte sets: ${trie.buildWithoutByteSetsMs.toFixed(1)} ms, ${(trie.memoryWithoutByteSetsBytes / 2 ** 20).toFixed(2)} MiB)`,
+        );
+        console.log(
+          `applying a mask to the logits: ${trie.applyMostlyAllowedUs.toFixed(1)} us (JSON string), ${trie.applyMostlyRefusedUs.toFixed(1)} us (digits)\n`,
+        );
+        console.log(`${'automaton'.padEnd(22)}${'variant'.padEnd(20)}states  allowed   avg us   p50 us   p99 us   max us  hits`);
+      },
+      (row) => {
+        const hits = row.hitRate === undefined ? '' : `  ${(row.hitRate * 100).toFixed(1)}%`;
+        console.log(
+          `${row.automaton.padEnd(22)}${row.variant.padEnd(20)}${String(row.states).padStart(6)}${String(row.allowedAtStart).padStart(9)}${us(row.avgUs)}${us(row.p50Us)}${us(row.p99Us)}${us(row.maxUs)}${hits}`,
+        );
+      },
+    );
   });
 
 program
@@ -92,7 +117,14 @@ program
   .action(() => {
     console.log('pattern              compile ms  (cold)   first walk us  states  next ns/byte  all-bytes ns/call');
     benchRegex((row) => {
-      const cells = [row.compileMs.toFixed(3).padStart(10), `(${row.firstCompileMs.toFixed(1)})`.padStart(8), row.firstWalkUs.toFixed(0).padStart(15), String(row.states).padStart(7), row.nextNsPerByte.toFixed(2).padStart(13), row.allBytesNsPerCall.toFixed(2).padStart(18)];
+      const cells = [
+        row.compileMs.toFixed(3).padStart(10),
+        `(${row.firstCompileMs.toFixed(1)})`.padStart(8),
+        row.firstWalkUs.toFixed(0).padStart(15),
+        String(row.states).padStart(7),
+        row.nextNsPerByte.toFixed(2).padStart(13),
+        row.allBytesNsPerCall.toFixed(2).padStart(18),
+      ];
       console.log(`${row.name.padEnd(20)}${cells.join(' ')}`);
     });
   });
@@ -109,39 +141,61 @@ program
   .option('--spread <fraction>', 'draw prompt and output lengths uniformly within +-fraction of the given ones (0: fixed)', Number, 0)
   .option('--json <file>', 'also write the results as JSON')
   .option('--chart <file>', 'also draw throughput and TTFT against concurrency as a PNG')
-  .action(async (o: { url: string; api: Api; concurrency: number[]; requestsPerStream: number; promptTokens: number; newTokens: number; spread: number; json?: string; chart?: string }) => {
-    const url = o.url.replace(/\/$/, '');
-    const target = { name: url, url, api: o.api };
-    const count = Math.max(...o.concurrency) * o.requestsPerStream + 1;
-    const random = new SeededRandom(7);
-    const vary = (n: number) => Math.max(1, Math.round(n * (1 + o.spread * (2 * random.nextFloat() - 1))));
-    const prompts: string[] = [];
-    const outputs: number[] = [];
-    for (let i = 0; i < count; i++) {
-      prompts.push(await cutToTokens(url, randomText(o.promptTokens * 3, 100 + i), vary(o.promptTokens)));
-      outputs.push(vary(o.newTokens));
-    }
-    console.log(`Benchmarking ${url}: ${o.promptTokens}-token prompts, ${o.newTokens} new tokens${o.spread ? ` (+-${o.spread * 100}%)` : ''}, streaming`);
-    await runLevel(target, { name: 'warm-up', prompt: () => prompts[0], maxNewTokens: 4 }, 1, 1);
-    const rows: LevelResult[] = [];
-    for (const concurrency of o.concurrency) {
-      const bar = new cliProgress.SingleBar({ format: `x${concurrency} [{bar}] {value}/{total}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
-      const requests = concurrency * o.requestsPerStream;
-      bar.start(requests, 0);
-      const workload = { name: o.spread ? 'spread' : 'fixed', prompt: (i: number) => prompts[i % prompts.length], maxNewTokens: o.newTokens, newTokens: (i: number) => outputs[i % outputs.length] };
-      rows.push(await runLevel(target, workload, concurrency, requests, (done) => bar.update(done)));
-      bar.stop();
-    }
-    console.log(formatTable(rows));
-    if (o.json) writeFileSync(o.json, JSON.stringify(rows, null, 2));
-    if (o.chart) {
-      const series = (pick: (r: LevelResult) => number) => [{ label: url, points: rows.map((r) => ({ x: r.concurrency, y: pick(r) })) }];
-      await writeChart(o.chart, [
-        { title: 'Output tokens/s', yLabel: 'tok/s', series: series((r) => r.outputTokensPerSecond) },
-        { title: 'Time to first token, p99', yLabel: 'ms', series: series((r) => r.ttftP99Ms) },
-      ]);
-    }
-  });
+  .action(
+    async (o: {
+      url: string;
+      api: Api;
+      concurrency: number[];
+      requestsPerStream: number;
+      promptTokens: number;
+      newTokens: number;
+      spread: number;
+      json?: string;
+      chart?: string;
+    }) => {
+      const url = o.url.replace(/\/$/, '');
+      const target = { name: url, url, api: o.api };
+      const count = Math.max(...o.concurrency) * o.requestsPerStream + 1;
+      const random = new SeededRandom(7);
+      const vary = (n: number) => Math.max(1, Math.round(n * (1 + o.spread * (2 * random.nextFloat() - 1))));
+      const prompts: string[] = [];
+      const outputs: number[] = [];
+      for (let i = 0; i < count; i++) {
+        prompts.push(await cutToTokens(url, randomText(o.promptTokens * 3, 100 + i), vary(o.promptTokens)));
+        outputs.push(vary(o.newTokens));
+      }
+      console.log(
+        `Benchmarking ${url}: ${o.promptTokens}-token prompts, ${o.newTokens} new tokens${o.spread ? ` (+-${o.spread * 100}%)` : ''}, streaming`,
+      );
+      await runLevel(target, { name: 'warm-up', prompt: () => prompts[0], maxNewTokens: 4 }, 1, 1);
+      const rows: LevelResult[] = [];
+      for (const concurrency of o.concurrency) {
+        const bar = new cliProgress.SingleBar(
+          { format: `x${concurrency} [{bar}] {value}/{total}`, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        );
+        const requests = concurrency * o.requestsPerStream;
+        bar.start(requests, 0);
+        const workload = {
+          name: o.spread ? 'spread' : 'fixed',
+          prompt: (i: number) => prompts[i % prompts.length],
+          maxNewTokens: o.newTokens,
+          newTokens: (i: number) => outputs[i % outputs.length],
+        };
+        rows.push(await runLevel(target, workload, concurrency, requests, (done) => bar.update(done)));
+        bar.stop();
+      }
+      console.log(formatTable(rows));
+      if (o.json) writeFileSync(o.json, JSON.stringify(rows, null, 2));
+      if (o.chart) {
+        const series = (pick: (r: LevelResult) => number) => [{ label: url, points: rows.map((r) => ({ x: r.concurrency, y: pick(r) })) }];
+        await writeChart(o.chart, [
+          { title: 'Output tokens/s', yLabel: 'tok/s', series: series((r) => r.outputTokensPerSecond) },
+          { title: 'Time to first token, p99', yLabel: 'ms', series: series((r) => r.ttftP99Ms) },
+        ]);
+      }
+    },
+  );
 
 program
   .command('make-model')
@@ -153,7 +207,10 @@ program
   .action(async (o: { shape: string; quantization: Quantization; vocab: string; out: string }) => {
     const shape = SHAPES[o.shape];
     if (!shape) throw new Error(`unknown shape ${o.shape}`);
-    const bar = new cliProgress.SingleBar({ format: 'writing tensors [{bar}] {value}/{total}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: 'writing tensors [{bar}] {value}/{total}', stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
     let started = false;
     const result = await writeSyntheticLlama({
       shape,
@@ -168,7 +225,9 @@ program
       },
     });
     bar.stop();
-    console.log(`${o.out}: ${(result.parameters / 1e6).toFixed(1)}M parameters, vocabulary ${result.vocabSize}, ${(result.bytes / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `${o.out}: ${(result.parameters / 1e6).toFixed(1)}M parameters, vocabulary ${result.vocabSize}, ${(result.bytes / 2 ** 20).toFixed(1)} MiB`,
+    );
   });
 
 program
@@ -186,8 +245,14 @@ roundsOptions(
   modelOptions(
     program
       .command('grammar')
-      .description('Constrained decoding against free decoding on one server: a JSON Schema grammar or none, the same prompts and lengths, in alternating rounds; tokens/s and their ratio through /generate_stream (full masks) and /v1/completions (drawn token checked first).'),
-    { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+      .description(
+        'Constrained decoding against free decoding on one server: a JSON Schema grammar or none, the same prompts and lengths, in alternating rounds; tokens/s and their ratio through /generate_stream (full masks) and /v1/completions (drawn token checked first).',
+      ),
+    {
+      shape: 'qwen2.5-0.5b',
+      vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'),
+      described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary',
+    },
   ),
   'prompt tokens',
 )
@@ -201,12 +266,22 @@ roundsOptions(
   modelOptions(
     program
       .command('tools')
-      .description('Chat with tools (tool_choice auto, answered in text) against the same prompt tokens generated as plain text on one server, in alternating rounds; tokens/s and their ratio.'),
-    { shape: 'qwen2.5-0.5b', vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'), described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary' },
+      .description(
+        'Chat with tools (tool_choice auto, answered in text) against the same prompt tokens generated as plain text on one server, in alternating rounds; tokens/s and their ratio.',
+      ),
+    {
+      shape: 'qwen2.5-0.5b',
+      vocab: resolve('..', 'shared', 'models', 'vocab', 'ggml-vocab-qwen2.gguf'),
+      described: 'Qwen2.5-0.5B-shaped model with the Qwen2 vocabulary',
+    },
   ),
   'tokens of the user message',
 )
-  .option('--chat-template <file>', 'the chat template (its tool-call format is the one measured)', resolve('..', 'shared', 'chat-templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'))
+  .option(
+    '--chat-template <file>',
+    'the chat template (its tool-call format is the one measured)',
+    resolve('..', 'shared', 'chat-templates', 'Qwen-Qwen2.5-7B-Instruct.jinja'),
+  )
   .option('--out <dir>', 'write tools-results.json there')
   .action(async (o) => {
     await benchTools(o);
@@ -214,23 +289,31 @@ roundsOptions(
 
 program
   .command('cache')
-  .description('The response cache: the same greedy request repeated on one tgi-node (/generate and /v1/chat/completions, streamed and not); the first answer (a miss), the median of the hits, and the median of the same request with x-use-cache: false (generated every time).')
+  .description(
+    'The response cache: the same greedy request repeated on one tgi-node (/generate and /v1/chat/completions, streamed and not); the first answer (a miss), the median of the hits, and the median of the same request with x-use-cache: false (generated every time).',
+  )
   .option('--model <file>', 'GGUF to serve', resolve('..', 'shared', 'models', 'stories260K.gguf'))
   .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 1)
   .option('--new-tokens <n>', 'max_new_tokens (max_tokens) of the request', parseInteger(1), 64)
   .option('--repeats <n>', 'hits and uncached answers timed per route', parseInteger(1), 20)
   .action(async (o: { model: string; threads: number; newTokens: number; repeats: number }) => {
     const rows = await benchCache(o);
-    console.log(`\nModel ${basename(o.model)}, ${o.threads} thread(s), the same greedy request ${o.repeats} times per route, whole answers timed`);
+    console.log(
+      `\nModel ${basename(o.model)}, ${o.threads} thread(s), the same greedy request ${o.repeats} times per route, whole answers timed`,
+    );
     console.log(formatCacheTable(rows));
     const ratios = rows.map((r) => r.speedup);
-    console.log(`\nhits answer ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x faster than generating again (median times)`);
+    console.log(
+      `\nhits answer ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x faster than generating again (median times)`,
+    );
   });
 
 modelOptions(
   program
     .command('lora')
-    .description('Mixed LoRA adapters: one tgi-node with 4 adapters written for the model, 16 streams whose requests go to the base model, to 1, 2 or 4 adapters in turn (the mixes alternating by round); tokens/s against the single-adapter run.'),
+    .description(
+      'Mixed LoRA adapters: one tgi-node with 4 adapters written for the model, 16 streams whose requests go to the base model, to 1, 2 or 4 adapters in turn (the mixes alternating by round); tokens/s against the single-adapter run.',
+    ),
   { shape: 'smollm2-135m', vocab: DEFAULT_VOCAB, described: 'SmolLM2-135M-shaped model' },
 )
   .option('--threads <n>', 'llama.cpp threads', parseInteger(1), 2)
@@ -244,14 +327,18 @@ modelOptions(
   .action(async (o: LoraCommandOptions) => {
     if (o.adapters.some((n) => n > 4)) throw new Error('--adapters: at most 4');
     const rows = await benchLora(o, (message) => console.log(message));
-    console.log(`\n${o.concurrency} streams, ${o.promptTokens}-token prompts, ${o.newTokens} new tokens, ${o.threads} threads, adapters of rank ${o.rank}`);
+    console.log(
+      `\n${o.concurrency} streams, ${o.promptTokens}-token prompts, ${o.newTokens} new tokens, ${o.threads} threads, adapters of rank ${o.rank}`,
+    );
     console.log(formatLoraTable(rows));
   });
 
 modelOptions(
   program
     .command('compare')
-    .description('Run llama-server (built once from the llama.cpp source in node-llama-cpp, cached) and tgi-node on the same model and workloads; print ratios, write results.json and a chart.'),
+    .description(
+      'Run llama-server (built once from the llama.cpp source in node-llama-cpp, cached) and tgi-node on the same model and workloads; print ratios, write results.json and a chart.',
+    ),
   { shape: 'smollm2-135m', vocab: DEFAULT_VOCAB, described: 'SmolLM2-135M-shaped model' },
 )
   .option('--threads <n>', 'threads for both servers', parseInteger(1), 2)
@@ -259,7 +346,12 @@ modelOptions(
   .option('--prompt-tokens <n>', 'prompt tokens of the throughput workload', parseInteger(1), 128)
   .option('--new-tokens <n>', 'generated tokens per request', parseInteger(1), 128)
   .option('--requests-per-stream <n>', 'requests per stream and level', parseInteger(1), 2)
-  .option('--rounds <n>', 'measurements of each throughput level per server, the servers taking turns (more for levels of few streams, so that each server gets 32 requests at least)', parseInteger(1), 2)
+  .option(
+    '--rounds <n>',
+    'measurements of each throughput level per server, the servers taking turns (more for levels of few streams, so that each server gets 32 requests at least)',
+    parseInteger(1),
+    2,
+  )
   .option('--shared-prefix-tokens <n>', 'shared system prompt of the shared-prefix workload', parseInteger(1), 1000)
   .option('--shared-prefix-users <n>', 'concurrent users of the shared-prefix workload (0 skips it)', parseInteger(0), 16)
   .option('--question-tokens <n>', 'distinct question after the shared prompt', parseInteger(1), 32)
@@ -267,8 +359,17 @@ modelOptions(
   .option('--llama-server <path>', 'use this llama-server binary instead of building one')
   .option('--skip-llama-server', 'only run tgi-node', false)
   .option('--out <dir>', 'where to write results.json and throughput.png', 'bench-results')
-  .option('--same-budget <cells>', 'instead: give both servers this many KV cells, each at its own defaults otherwise (llama-server with its unified pool, -kvu), run only the throughput workload and report the most requests running at once', parseInteger(1))
-  .option('--slot-cells <n>', 'with --same-budget: also run tgi-node with one split slot of this many cells per stream (0: not)', parseInteger(0), 512)
+  .option(
+    '--same-budget <cells>',
+    'instead: give both servers this many KV cells, each at its own defaults otherwise (llama-server with its unified pool, -kvu), run only the throughput workload and report the most requests running at once',
+    parseInteger(1),
+  )
+  .option(
+    '--slot-cells <n>',
+    'with --same-budget: also run tgi-node with one split slot of this many cells per stream (0: not)',
+    parseInteger(0),
+    512,
+  )
   .action(async (o) => (o.sameBudget ? sameBudget({ ...o, budget: o.sameBudget }) : compare(o)));
 
 // The llama.cpp build the server would load (its CPU backends are shared with llama-server).

@@ -77,7 +77,10 @@ export function benchMask(vocabPath: string, steps: number, reportTrie: (facts: 
     const automaton = make();
     const sequence = stateSequence(trie, automaton, steps, new SeededRandom(11));
     const facts = { automaton: name, states: new Set(sequence).size, allowedAtStart: trie.allowedTokens(automaton, sequence[0], mask) };
-    for (const [variant, walker] of [['walk, no byte sets', plainTrie], ['walk', trie]] as const) {
+    for (const [variant, walker] of [
+      ['walk, no byte sets', plainTrie],
+      ['walk', trie],
+    ] as const) {
       timeSteps(WARM_UP_STEPS, (i) => walker.allowedTokens(automaton, sequence[i % sequence.length], mask));
       report({ ...facts, variant, ...summarize(timeSteps(sequence.length, (i) => walker.allowedTokens(automaton, sequence[i], mask))) });
     }

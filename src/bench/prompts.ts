@@ -29,17 +29,27 @@ interface Span {
  */
 export async function cutToTokens(url: string, text: string, tokens: number): Promise<string> {
   const body = { inputs: text, content: text, add_special: false, with_pieces: true };
-  const response = await fetch(`${url}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${url}/tokenize`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`/tokenize answered ${response.status}`);
   const answer = (await response.json()) as Span[] | { tokens: Piece[] };
   if (!Array.isArray(answer)) {
     const pieces = answer.tokens;
-    if (pieces.length < tokens || pieces.slice(0, tokens).some((p) => typeof p.piece !== 'string')) throw new Error(`text has only ${pieces.length} whole tokens, ${tokens} wanted`);
-    return pieces.slice(0, tokens).map((p) => p.piece).join('');
+    if (pieces.length < tokens || pieces.slice(0, tokens).some((p) => typeof p.piece !== 'string'))
+      throw new Error(`text has only ${pieces.length} whole tokens, ${tokens} wanted`);
+    return pieces
+      .slice(0, tokens)
+      .map((p) => p.piece)
+      .join('');
   }
   const spans = answer.filter((s) => s.stop > s.start);
   if (spans.length < tokens) throw new Error(`text has only ${spans.length} tokens, ${tokens} wanted`);
-  return Buffer.from(text, 'utf8').subarray(0, spans[tokens - 1].stop).toString('utf8');
+  return Buffer.from(text, 'utf8')
+    .subarray(0, spans[tokens - 1].stop)
+    .toString('utf8');
 }
 
 /** `count` distinct prompts of exactly `tokens` tokens each. */

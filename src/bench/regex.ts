@@ -7,13 +7,26 @@ export const REGEX_CASES: { name: string; pattern: string; samples: string[] }[]
   { name: 'email', pattern: '[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}', samples: ['john.doe+news@example-mail.co.uk', 'a@b.io'] },
   {
     name: 'iso date-time',
-    pattern: '\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)',
+    pattern:
+      '\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)',
     samples: ['2026-12-02T01:08:11.123456Z', '1999-01-31T23:59:59+05:30'],
   },
-  { name: 'uuid', pattern: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}', samples: ['123e4567-e89b-42d3-a456-426614174000'] },
+  {
+    name: 'uuid',
+    pattern: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}',
+    samples: ['123e4567-e89b-42d3-a456-426614174000'],
+  },
   { name: 'identifier', pattern: '[a-zA-Z0-9_]{1,64}', samples: ['snake_case_identifier_42', 'x'.repeat(64)] },
-  { name: 'phone', pattern: '\\+?[1-9]\\d{0,2}[ .-]?\\(?\\d{1,4}\\)?([ .-]?\\d{2,4}){2,4}', samples: ['+1 (555) 123-4567', '+44 20 7946 0958'] },
-  { name: 'json string', pattern: '"([^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"', samples: ['"Grüße, 世界! \\"quoted\\" 😀 \\u00e9"'] },
+  {
+    name: 'phone',
+    pattern: '\\+?[1-9]\\d{0,2}[ .-]?\\(?\\d{1,4}\\)?([ .-]?\\d{2,4}){2,4}',
+    samples: ['+1 (555) 123-4567', '+44 20 7946 0958'],
+  },
+  {
+    name: 'json string',
+    pattern: '"([^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"',
+    samples: ['"Grüße, 世界! \\"quoted\\" 😀 \\u00e9"'],
+  },
   { name: 'any text <= 200', pattern: '.{0,200}', samples: ['Once upon a time, 在很久以前, il était une fois 😀'.repeat(3)] },
 ];
 
@@ -71,12 +84,20 @@ export function benchRegex(report: (row: RegexRow) => void): void {
     const walks = Math.ceil(5_000_000 / bytesPerWalk);
     const scans = Math.ceil(5_000_000 / (256 * states.length));
     // The best of three rounds, after the first has warmed the code up.
-    const walkMs = Math.min(...[0, 1, 2].map(() => time(() => {
-      for (let i = 0; i < walks; i++) walk();
-    })));
-    const scanMs = Math.min(...[0, 1, 2].map(() => time(() => {
-      for (let i = 0; i < scans; i++) scanAll();
-    })));
+    const walkMs = Math.min(
+      ...[0, 1, 2].map(() =>
+        time(() => {
+          for (let i = 0; i < walks; i++) walk();
+        }),
+      ),
+    );
+    const scanMs = Math.min(
+      ...[0, 1, 2].map(() =>
+        time(() => {
+          for (let i = 0; i < scans; i++) scanAll();
+        }),
+      ),
+    );
     report({
       name,
       compileMs,

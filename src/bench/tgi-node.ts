@@ -17,6 +17,21 @@ export interface TgiNodeStart {
 
 export async function startTgiNodeServer(model: string, start: TgiNodeStart): Promise<Process> {
   const port = await freePort();
-  const args = [MAIN, '--model-id', model, '--hostname', '127.0.0.1', '--port', String(port), '--threads', String(start.threads), '--max-concurrent-requests', '1024', '--json-output', ...(start.responseCache ? [] : NO_RESPONSE_CACHE), ...(start.extra ?? [])];
+  const args = [
+    MAIN,
+    '--model-id',
+    model,
+    '--hostname',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--threads',
+    String(start.threads),
+    '--max-concurrent-requests',
+    '1024',
+    '--json-output',
+    ...(start.responseCache ? [] : NO_RESPONSE_CACHE),
+    ...(start.extra ?? []),
+  ];
   return startProcess(process.execPath, args, `http://127.0.0.1:${port}`);
 }

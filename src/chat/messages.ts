@@ -58,18 +58,16 @@ export function templateMessages(messages: ChatMessageJson[], options: TemplateM
     if (name != null) out.name = name;
     if (tool_call_id != null) out.tool_call_id = tool_call_id;
     if (tool_calls != null && tool_calls.length > 0) {
-      out.tool_calls = tool_calls.map(
-        (call, j): ChatToolCall => ({
-          ...(call.id != null ? { id: call.id } : {}),
-          type: 'function',
-          function: {
-            name: call.function.name,
-            arguments: options.argumentsAsText
-              ? argumentsText(call.function.arguments)
-              : argumentsObject(call.function.arguments, `messages.${i}.tool_calls.${j}.function.arguments`),
-          },
-        }),
-      );
+      out.tool_calls = tool_calls.map((call, j): ChatToolCall => ({
+        ...(call.id != null ? { id: call.id } : {}),
+        type: 'function',
+        function: {
+          name: call.function.name,
+          arguments: options.argumentsAsText
+            ? argumentsText(call.function.arguments)
+            : argumentsObject(call.function.arguments, `messages.${i}.tool_calls.${j}.function.arguments`),
+        },
+      }));
     }
     return out;
   });

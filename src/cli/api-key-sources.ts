@@ -11,7 +11,10 @@ export function readKeyFile(path: string, flag: string): string[] {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new ConfigError(`${flag}: cannot read the API key file ${path}: ${reason}`);
   }
-  const keys = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0);
+  const keys = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
   if (keys.length === 0) throw new ConfigError(`${flag}: the API key file ${path} holds no key (one key a line)`);
   return keys;
 }

@@ -120,7 +120,10 @@ export function kvBytesPerToken(info: ModelInfo): number {
  * resolves it (in a container, HOSTNAME is the container's id, which /etc/hosts maps to its own
  * address). A name that does not resolve is an error, never a silent fallback to every interface.
  */
-export async function resolveHostname(value: string, resolve: (name: string) => Promise<{ address: string }> = (name) => lookup(name)): Promise<string> {
+export async function resolveHostname(
+  value: string,
+  resolve: (name: string) => Promise<{ address: string }> = (name) => lookup(name),
+): Promise<string> {
   if (isIP(value)) return value;
   try {
     return (await resolve(value)).address;
@@ -143,8 +146,10 @@ export function resolveOtlp(endpoint: string | undefined, serviceName: string, w
   } catch {
     throw new ConfigError(`--otlp-endpoint must be an http:// or https:// URL (OTLP/HTTP), got "${endpoint}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--otlp-endpoint must be an http:// or https:// URL (OTLP/HTTP), got "${endpoint}"`);
-  if (url.port === OTLP_GRPC_PORT) warn(`--otlp-endpoint ${endpoint}: port ${OTLP_GRPC_PORT} is OTLP/gRPC's; tgi-node exports over OTLP/HTTP (usually port 4318)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`--otlp-endpoint must be an http:// or https:// URL (OTLP/HTTP), got "${endpoint}"`);
+  if (url.port === OTLP_GRPC_PORT)
+    warn(`--otlp-endpoint ${endpoint}: port ${OTLP_GRPC_PORT} is OTLP/gRPC's; tgi-node exports over OTLP/HTTP (usually port 4318)`);
   return { endpoint, serviceName };
 }
 
@@ -167,7 +172,8 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
   if (maxInputTokens >= maxTotalTokens) {
     throw new ConfigError(`\`max_input_tokens\`(${maxInputTokens}) must be < \`max_total_tokens\`(${maxTotalTokens})`);
   }
-  if (maxTotalTokens > trained) warn(`max_total_tokens ${maxTotalTokens} exceeds the model's training context of ${trained} tokens: quality may degrade beyond it`);
+  if (maxTotalTokens > trained)
+    warn(`max_total_tokens ${maxTotalTokens} exceeds the model's training context of ${trained} tokens: quality may degrade beyond it`);
 
   const maxBatchSize = raw.maxBatchSize;
   if (maxBatchSize < 1) throw new ConfigError('`max_batch_size` must be > 0');
@@ -175,7 +181,9 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
   const givenTotal = raw.maxBatchTotalTokens ?? raw.ctxSize;
   const kvPoolCells = roundToStreams(givenTotal ?? defaultPoolCells(info, maxTotalTokens, maxBatchSize));
   if (maxTotalTokens > kvPoolCells) {
-    throw new ConfigError(`\`max_total_tokens\` must be <= \`max_batch_total_tokens\`. Given: ${maxTotalTokens} and ${givenTotal ?? kvPoolCells}`);
+    throw new ConfigError(
+      `\`max_total_tokens\` must be <= \`max_batch_total_tokens\`. Given: ${maxTotalTokens} and ${givenTotal ?? kvPoolCells}`,
+    );
   }
 
   const threads = raw.threads ?? availableParallelism();
@@ -189,7 +197,11 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     payloadLimit: raw.payloadLimit,
     jsonOutput: raw.jsonOutput,
     corsAllowOrigins: raw.corsAllowOrigin ?? [],
-    apiKeys: resolveApiKeys({ flag: '--api-key', values: raw.apiKey, file: raw.apiKeyFile === undefined ? undefined : { path: raw.apiKeyFile, flag: '--api-key-file' } }),
+    apiKeys: resolveApiKeys({
+      flag: '--api-key',
+      values: raw.apiKey,
+      file: raw.apiKeyFile === undefined ? undefined : { path: raw.apiKeyFile, flag: '--api-key-file' },
+    }),
     metricsApiKeys: resolveApiKeys({ flag: '--metrics-api-key', values: raw.metricsApiKey }),
     gracefulTerminationSeconds: raw.gracefulTerminationTimeout,
     validationWorkers: raw.validationWorkers,

@@ -9,7 +9,16 @@ import { basename } from 'node:path';
 import { buildMetricsApp } from '../server/metrics-app.js';
 import type { Logger } from 'pino';
 import { buildCommand, ignoredFlagWarnings, parseOptions } from './options.js';
-import { ConfigError, kvBytesPerToken, resolveHostname, TYPICAL_REQUEST_TOKENS, resolveConfig, type Config, type OtlpSettings, type RawOptions } from './config.js';
+import {
+  ConfigError,
+  kvBytesPerToken,
+  resolveHostname,
+  TYPICAL_REQUEST_TOKENS,
+  resolveConfig,
+  type Config,
+  type OtlpSettings,
+  type RawOptions,
+} from './config.js';
 import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
 import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
@@ -67,8 +76,12 @@ function printEnvironment(): void {
 function chatPrompter(raw: RawOptions, vocabularyModel: LlamaModel, logger: Logger): ChatPrompter {
   const source = resolveTemplateSource(raw, vocabularyModel.chatTemplate());
   const prompter = ChatPrompter.create(source, vocabularyModel.vocabulary);
-  if (source.fallback) logger.warn('The model has no chat template: /v1/chat/completions uses ChatML (<|im_start|>role ... <|im_end|>). Give one with --chat-template or --tokenizer-config-path.');
-  else if (prompter.compileError) logger.warn(`The chat template (${source.origin}) does not compile, so chat requests will fail: ${prompter.compileError.message}`);
+  if (source.fallback)
+    logger.warn(
+      'The model has no chat template: /v1/chat/completions uses ChatML (<|im_start|>role ... <|im_end|>). Give one with --chat-template or --tokenizer-config-path.',
+    );
+  else if (prompter.compileError)
+    logger.warn(`The chat template (${source.origin}) does not compile, so chat requests will fail: ${prompter.compileError.message}`);
   else logger.info(`Chat template: ${source.origin}`);
   const format = prompter.toolFormat.id;
   const how = format === 'generic-json' ? 'the generic JSON format (the template has no tool format of its own)' : `the ${format} format`;
@@ -108,7 +121,12 @@ async function locateModel(raw: RawOptions, logger: Logger, status: LoadingStatu
 }
 
 /** --lora-adapters: each adapter's file (hub repositories resolved like --model-id), checked against the model. */
-async function locateAdapters(raw: RawOptions, modelPath: string, logger: Logger, status: LoadingStatus): Promise<{ id: string; path: string }[]> {
+async function locateAdapters(
+  raw: RawOptions,
+  modelPath: string,
+  logger: Logger,
+  status: LoadingStatus,
+): Promise<{ id: string; path: string }[]> {
   if (!raw.loraAdapters) return [];
   let sources: AdapterSource[];
   try {
@@ -242,7 +260,12 @@ interface Endpoints {
 }
 
 /** The startup summary: its lines, and the same facts as fields for JSON logs. */
-function startupSummary(config: Config, engine: EngineClient, pool: KvPool, at: Endpoints): { fields: Record<string, unknown>; lines: string[] } {
+function startupSummary(
+  config: Config,
+  engine: EngineClient,
+  pool: KvPool,
+  at: Endpoints,
+): { fields: Record<string, unknown>; lines: string[] } {
   const info = engine.info;
   const ctx = engine.context;
   const cellBytes = kvBytesPerToken(info);
@@ -274,30 +297,39 @@ function startupSummary(config: Config, engine: EngineClient, pool: KvPool, at: 
     `Engine: prefill ${engine.limits.maxPrefillTokens} tokens/step, prefix caching ${engine.limits.prefixCaching ? 'on' : 'off'}, threads ${ctx.threads}/${ctx.threadsBatch}, ${ctx.weightsInHugePages > 0 ? `weights in huge pages (${formatBytes(ctx.weightsInHugePages)})` : 'weights in 4 KiB pages'}, loaded in ${at.loadSeconds.toFixed(2)} s`,
     `Listening on ${at.listen}${at.metricsUrl ? `; metrics also on ${at.metricsUrl}` : ''}`,
   ];
-  if (at.tracing) lines.push(`Tracing: spans of the generation requests go to ${at.tracing.url} (OTLP/HTTP) as service ${at.tracing.serviceName}`);
+  if (at.tracing)
+    lines.push(`Tracing: spans of the generation requests go to ${at.tracing.url} (OTLP/HTTP) as service ${at.tracing.serviceName}`);
   return { fields, lines };
 }
 
-async function launch(config: Config, model: ResolvedModel, vocabularyModel: LlamaModel, prompter: ChatPrompter, logger: Logger, door: FrontDoor): Promise<void> {
+async function launch(
+  config: Config,
+  model: ResolvedModel,
+  vocabularyModel: LlamaModel,
+  prompter: ChatPrompter,
+  logger: Logger,
+  door: FrontDoor,
+): Promise<void> {
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   door.status.update('loading', 0);
   const started = performance.now();
-  const preprocessing = PreprocessWorker.start({ modelPath: config.engine.modelPath, template: prompter.source }).catch((error: unknown) => {
-    logger.warn(`The preprocessing thread did not start (${error instanceof Error ? error.message : String(error)}): large prompts are tokenized on the HTTP thread`);
-    return undefined;
-  });
+  const preprocessing = PreprocessWorker.start({ modelPath: config.engine.modelPath, template: prompter.source }).catch(
+    (error: unknown) => {
+      logger.warn(
+        `The preprocessing thread did not start (${error instanceof Error ? error.message : String(error)}): large prompts are tokenized on the HTTP thread`,
+      );
+      return undefined;
+    },
+  );
   const pool = { cells: config.engine.kvPoolCells, maxSequences: config.engine.maxBatchSize };
   const layout = initialLayout(pool);
-  const engine = await EngineClient.start(
-    workerConfig(config, layout),
-    {
-      onProgress: (fraction) => {
-        progress.update(fraction);
-        door.status.update('loading', fraction);
-      },
-      onLog: (level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)),
+  const engine = await EngineClient.start(workerConfig(config, layout), {
+    onProgress: (fraction) => {
+      progress.update(fraction);
+      door.status.update('loading', fraction);
     },
-  )
+    onLog: (level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)),
+  })
     .catch(async (error: unknown) => {
       // The preprocessing thread may still be inside llama.cpp, loading its vocabulary and calling
       // llama.cpp's log callback all along: exiting then tears the thread down under such a call,
@@ -346,7 +378,15 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   await app.ready();
   // The handlers are in place before the server answers or says it is ready: a signal sent then
   // must drain, not meet the default action (which ends the process at once).
-  const shutdown = new GracefulShutdown({ app, engine, requests, logger, tracing, graceSeconds: config.gracefulTerminationSeconds, exit: (code) => process.exit(code) });
+  const shutdown = new GracefulShutdown({
+    app,
+    engine,
+    requests,
+    logger,
+    tracing,
+    graceSeconds: config.gracefulTerminationSeconds,
+    exit: (code) => process.exit(code),
+  });
   process.on('SIGINT', () => shutdown.onSignal('SIGINT'));
   process.on('SIGTERM', () => shutdown.onSignal('SIGTERM'));
   door.open(route!);
@@ -368,7 +408,6 @@ async function launch(config: Config, model: ResolvedModel, vocabularyModel: Lla
   });
   if (config.jsonOutput) logger.info(summary.fields, summary.lines.join('; '));
   else for (const line of summary.lines) logger.info(line);
-
 }
 
 /**
@@ -402,7 +441,14 @@ async function main(): Promise<void> {
     );
     const model = await locateModel(raw, logger, status);
     const resolvedLoraAdapters = await locateAdapters(raw, model.path, logger, status);
-    const options: RawOptions = { ...raw, hostname, resolvedLoraAdapters, modelId: model.modelId, modelPath: model.path, servedModelName: raw.servedModelName ?? defaultServedName(model) };
+    const options: RawOptions = {
+      ...raw,
+      hostname,
+      resolvedLoraAdapters,
+      modelId: model.modelId,
+      modelPath: model.path,
+      servedModelName: raw.servedModelName ?? defaultServedName(model),
+    };
     routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));
     // The HTTP thread tokenizes with its own vocabulary-only copy of the model.
     const vocabularyModel = LlamaModel.load(model.path, { vocabOnly: true });

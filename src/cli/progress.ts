@@ -14,7 +14,12 @@ const LOAD_QUIET_MS = 1000;
  * Progress of a model load: nothing for a load that ends within a second (a bar, or five lines
  * within milliseconds, would be noise); after that a bar on a terminal, a line per quarter otherwise.
  */
-export function createLoadProgress(logger: Logger, label: string, interactive = process.stderr.isTTY === true, now: () => number = () => performance.now()): LoadProgress {
+export function createLoadProgress(
+  logger: Logger,
+  label: string,
+  interactive = process.stderr.isTTY === true,
+  now: () => number = () => performance.now(),
+): LoadProgress {
   const started = now();
   const quiet = () => now() - started < LOAD_QUIET_MS;
   if (interactive) {
@@ -69,7 +74,12 @@ export function createDownloadProgress(logger: Logger, interactive = process.std
         if (!bar) {
           started.set(file, { at: performance.now(), from: done });
           bar = new cliProgress.SingleBar(
-            { format: `${file} [{bar}] {percentage}% | {size} | {speed}/s | ETA {eta_formatted}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+            {
+              format: `${file} [{bar}] {percentage}% | {size} | {speed}/s | ETA {eta_formatted}`,
+              hideCursor: true,
+              stream: process.stderr,
+              etaBuffer: 50,
+            },
             cliProgress.Presets.shades_classic,
           );
           bar.start(total, done, { size: mib(total), speed: mib(0) });
@@ -91,7 +101,9 @@ export function createDownloadProgress(logger: Logger, interactive = process.std
       lastLog = now;
       const speed = rate(file, done);
       const eta = speed > 0 ? `, ETA ${Math.ceil((total - done) / speed)} s` : '';
-      logger.info(`Downloading ${file}: ${total > 0 ? Math.floor((done / total) * 100) : 100}% (${mib(done)} of ${mib(total)}) at ${mib(speed)}/s${eta}`);
+      logger.info(
+        `Downloading ${file}: ${total > 0 ? Math.floor((done / total) * 100) : 100}% (${mib(done)} of ${mib(total)}) at ${mib(speed)}/s${eta}`,
+      );
     },
     end(file) {
       started.delete(file);

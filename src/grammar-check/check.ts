@@ -102,7 +102,11 @@ const KEPT_FAILURES = 50;
 export function checkFolder(dir: string, options: CheckOptions): CheckReport {
   const files = selectFiles(dir, options);
   const tally = new Tally();
-  const walk: WalkOptions = { maskedTokens: options.maskedTokensPerTest ?? 64, mask: new TokenMask(options.vocabulary.trie.vocabSize), maskMicros: new Samples() };
+  const walk: WalkOptions = {
+    maskedTokens: options.maskedTokensPerTest ?? 64,
+    mask: new TokenMask(options.vocabulary.trie.vocabSize),
+    maskMicros: new Samples(),
+  };
   const compileMs = new Samples();
   const retokenizedBefore = options.vocabulary.retokenized;
   files.forEach((file, index) => {
@@ -123,7 +127,9 @@ export function checkFolder(dir: string, options: CheckOptions): CheckReport {
     mask_us_p99: round(maskP99),
     mask_us_max: round(maskMax),
     retokenized: options.vocabulary.retokenized - retokenizedBefore,
-    not_compiled_reasons: [...tally.reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([reason, count]) => ({ reason, count })),
+    not_compiled_reasons: [...tally.reasons]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([reason, count]) => ({ reason, count })),
     crash_details: tally.crashDetails,
     failures: tally.failures,
   };
@@ -162,7 +168,14 @@ function checkFile(file: string, path: string, options: CheckOptions, walk: Walk
 }
 
 /** Whether every test came out right in every serialization. */
-function checkTests(file: string, automaton: ByteAutomaton, tests: Test[], options: CheckOptions, walk: WalkOptions, tally: Tally): boolean {
+function checkTests(
+  file: string,
+  automaton: ByteAutomaton,
+  tests: Test[],
+  options: CheckOptions,
+  walk: WalkOptions,
+  tally: Tally,
+): boolean {
   let allRight = true;
   const masks = options.maskCache === false ? undefined : new MaskCache(options.vocabulary.trie, automaton);
   tests.forEach((test, index) => {
@@ -205,7 +218,9 @@ class Tally {
     mask_mismatches: 0,
     tests: 0,
     walks: 0,
-    by_format: Object.fromEntries(SERIALIZATIONS.map((f) => [f, { false_rejections: 0, false_acceptances: 0 }])) as CheckReport['by_format'],
+    by_format: Object.fromEntries(
+      SERIALIZATIONS.map((f) => [f, { false_rejections: 0, false_acceptances: 0 }]),
+    ) as CheckReport['by_format'],
   };
   readonly reasons = new Map<string, number>();
   readonly crashDetails: { file: string; message: string }[] = [];

@@ -9,7 +9,9 @@ export interface Selection {
 }
 
 export function selectFiles(dir: string, selection: Selection): string[] {
-  let names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
+  let names = readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
   if (selection.sample !== undefined) names = seededSample(names, selection.sample, selection.seed ?? 0).sort();
   if (selection.limit !== undefined) names = names.slice(0, selection.limit);
   return names;

@@ -41,16 +41,28 @@ new Command('npm run grammar-check --')
   .option('--timeout-ms <ms>', 'a compile that takes longer counts as a timeout', parseInteger(1), 10_000)
   .option('--masked-tokens <n>', 'full masks computed and timed per serialized test', parseInteger(0), 64)
   .option('--no-mask-cache', "time a fresh trie walk for every mask instead of the engine's per-grammar cache of recent states' masks")
-  .option('--flexible', "check the grammar that admits any whitespace (up to 32 characters between tokens) and integers with a zero fraction where the schema's draft does, with each instance as written, in all three serializations (with 2-space indentation)")
+  .option(
+    '--flexible',
+    "check the grammar that admits any whitespace (up to 32 characters between tokens) and integers with a zero fraction where the schema's draft does, with each instance as written, in all three serializations (with 2-space indentation)",
+  )
   .option('--regex <pattern>', 'walk the tests against this one regex instead of compiling each schema (exercises the walk and the masks)')
   .action((dir: string, o: Options) => {
     const started = performance.now();
     const vocabulary = loadCheckVocabulary(o.vocab);
-    const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'schemas [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+    const bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { format: 'schemas [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
     const report = checkFolder(dir, {
       // The server's work limit applies (its wall-clock backstop does not: compile times are measured).
       compile: (schema) =>
-        withCompileBudget({ steps: COMPILE_STEP_LIMIT, ms: Infinity }, () => (o.regex !== undefined ? RegexAutomaton.compile(o.regex) : jsonSchemaAutomaton(schema, { whitespace: o.flexible ? 'flexible' : 'compact' }))),
+        withCompileBudget({ steps: COMPILE_STEP_LIMIT, ms: Infinity }, () =>
+          o.regex !== undefined
+            ? RegexAutomaton.compile(o.regex)
+            : jsonSchemaAutomaton(schema, { whitespace: o.flexible ? 'flexible' : 'compact' }),
+        ),
       ...(o.flexible ? {} : { serializations: GENERATION_SERIALIZATIONS, integerSyntax: true }),
       vocabulary,
       limit: o.limit,

@@ -40,6 +40,7 @@ function integersIn(value: unknown): unknown {
     return new LosslessNumber(digits === '0' ? '0' : `${sign}${digits}`);
   }
   if (Array.isArray(value)) return value.map(integersIn);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, integersIn(member)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, integersIn(member)]));
   return value;
 }

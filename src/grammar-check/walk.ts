@@ -26,7 +26,13 @@ export interface WalkResult {
  * `masks`: where full masks come from. The engine's per-grammar cache of recent states' masks
  * (what a decoding step pays), or, without it, a fresh trie walk each time.
  */
-export function walkTokens(automaton: ByteAutomaton, trie: TokenTrie, ids: readonly number[], options: WalkOptions, masks?: MaskCache): WalkResult {
+export function walkTokens(
+  automaton: ByteAutomaton,
+  trie: TokenTrie,
+  ids: readonly number[],
+  options: WalkOptions,
+  masks?: MaskCache,
+): WalkResult {
   let state = automaton.start;
   let maskMismatchAt: number | undefined;
   for (let i = 0; i < ids.length; i++) {

@@ -57,7 +57,8 @@ export function compileStep(steps = 1): void {
   }
   if (budget.taken >= budget.nextClock) {
     budget.nextClock = budget.taken + CLOCK_EVERY;
-    if (performance.now() > budget.deadline) throw new CompileTimeout(`compiling the grammar took longer than ${budget.ms} ms (the compile time backstop); simplify it`);
+    if (performance.now() > budget.deadline)
+      throw new CompileTimeout(`compiling the grammar took longer than ${budget.ms} ms (the compile time backstop); simplify it`);
   }
 }
 

@@ -51,7 +51,8 @@ export function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
 export function compileSpec(spec: GrammarSpec, key: string): GrammarSpec {
   if (spec.type === 'regex') RegexAutomaton.compile(spec.pattern);
   if (spec.type === 'regex' || spec.type === 'compiled') return spec;
-  if (spec.type === 'text') return { type: 'compiled', key, parts: textGrammarAutomaton(spec.grammar).parts, ...(spec.atoms?.length ? { atoms: spec.atoms } : {}) };
+  if (spec.type === 'text')
+    return { type: 'compiled', key, parts: textGrammarAutomaton(spec.grammar).parts, ...(spec.atoms?.length ? { atoms: spec.atoms } : {}) };
   return { type: 'compiled', key, parts: jsonSchemaAutomaton(spec.schema, { whitespace: spec.whitespace }).parts };
 }
 

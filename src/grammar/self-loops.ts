@@ -82,7 +82,13 @@ export class SelfLoopBytes {
     const known = this.immortals.get(state);
     if (known !== undefined) return known;
     const representatives = (this.current!.representatives ??= plainRepresentatives(automaton.byteClassOf));
-    const explored = explorePlainText((s, b) => automaton.next(s, b), representatives, state, MAX_IMMORTAL_EXPLORATION, (s) => this.immortals.get(s));
+    const explored = explorePlainText(
+      (s, b) => automaton.next(s, b),
+      representatives,
+      state,
+      MAX_IMMORTAL_EXPLORATION,
+      (s) => this.immortals.get(s),
+    );
     if (this.immortals.size > MAX_STATES_KEPT) this.immortals.clear();
     if (explored) for (const s of explored) this.immortals.set(s, true);
     else this.immortals.set(state, false);
@@ -99,7 +105,9 @@ export class SelfLoopBytes {
     const bits = this.bitsOf(state);
     const at = summary * 8;
     if (!wholeChars) return this.loopsOn(state, bits, set, at, 0, 8);
-    return this.loopsOn(state, bits, set, at, 0, 4) && this.closedOn(state, bits, set[at + 6], 0) && this.closedOn(state, bits, set[at + 7], 1);
+    return (
+      this.loopsOn(state, bits, set, at, 0, 4) && this.closedOn(state, bits, set[at + 6], 0) && this.closedOn(state, bits, set[at + 7], 1)
+    );
   }
 
   /**
@@ -111,7 +119,9 @@ export class SelfLoopBytes {
     const at = summary * 8;
     const index = lead - 0xc0;
     if (!this.closedOn(state, bits, 1 << (index & 31), index >>> 5)) return false;
-    return this.loopsOn(state, bits, set, at, 0, 4) && this.closedOn(state, bits, set[at + 6], 0) && this.closedOn(state, bits, set[at + 7], 1);
+    return (
+      this.loopsOn(state, bits, set, at, 0, 4) && this.closedOn(state, bits, set[at + 6], 0) && this.closedOn(state, bits, set[at + 7], 1)
+    );
   }
 
   private bitsOf(state: number): Uint32Array {

@@ -32,7 +32,11 @@ export const tg = {
   /** Free text in which none of `excluded` occurs. */
   text: (...excluded: string[]): TextGrammar => ({ k: 'text', excluded }),
   /** Free text in which none of `excluded` occurs and that does not open with one of `atStart`. */
-  textOpening: (excluded: readonly string[], atStart: readonly string[]): TextGrammar => ({ k: 'text', excluded, excludedAtStart: atStart }),
+  textOpening: (excluded: readonly string[], atStart: readonly string[]): TextGrammar => ({
+    k: 'text',
+    excluded,
+    excludedAtStart: atStart,
+  }),
   seq: (...items: TextGrammar[]): TextGrammar => ({ k: 'seq', items }),
   alt: (...options: TextGrammar[]): TextGrammar => ({ k: 'alt', options }),
   repeat: (item: TextGrammar, min: number, max: number | null): TextGrammar => ({ k: 'repeat', item, min, max }),
@@ -40,7 +44,15 @@ export const tg = {
   /** `min` to `max` (null: any number) of `item`, at least one, `separator` between two. */
   list: (item: TextGrammar, separator: TextGrammar, min: number, max: number | null): TextGrammar => ({
     k: 'seq',
-    items: [item, { k: 'repeat', item: { k: 'seq', items: [separator, item] }, min: Math.max(1, min) - 1, max: max === null ? null : Math.max(0, max - 1) }],
+    items: [
+      item,
+      {
+        k: 'repeat',
+        item: { k: 'seq', items: [separator, item] },
+        min: Math.max(1, min) - 1,
+        max: max === null ? null : Math.max(0, max - 1),
+      },
+    ],
   }),
 };
 

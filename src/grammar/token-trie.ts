@@ -76,10 +76,13 @@ export class TokenTrie {
     if (whole === 0) return this.selfLoops.covers(next, this.bytesBelow, s, false);
     const inProgress = whole >>> 1;
     // Plain text a state cannot die on is the cheaper proof (an automaton may know it per rule state).
-    if (inProgress === 0) return this.selfLoops.plainTextSafe(next, this.bytesBelow, s) || this.selfLoops.covers(next, this.bytesBelow, s, true);
+    if (inProgress === 0)
+      return this.selfLoops.plainTextSafe(next, this.bytesBelow, s) || this.selfLoops.covers(next, this.bytesBelow, s, true);
     // The character started `inProgress` bytes up: its start state is the path's state there.
     const start = this.states[depth - inProgress];
-    return this.selfLoops.plainTextSafe(start, this.bytesBelow, s) || this.selfLoops.coversFrom(start, this.leadByte[s], this.bytesBelow, s);
+    return (
+      this.selfLoops.plainTextSafe(start, this.bytesBelow, s) || this.selfLoops.coversFrom(start, this.leadByte[s], this.bytesBelow, s)
+    );
   }
 
   edgeByte(node: number): number {
@@ -97,7 +100,19 @@ export class TokenTrie {
 
   /** Bytes held by the trie's typed arrays, token bytes included. */
   get memoryBytes(): number {
-    const arrays = [this.nodes, this.subtreeEnd, this.tokenStart, this.tokenIds, this.summary, this.bytesBelow, this.wholeChars, this.bytes, this.bytesStart, this.everyToken.words, this.states];
+    const arrays = [
+      this.nodes,
+      this.subtreeEnd,
+      this.tokenStart,
+      this.tokenIds,
+      this.summary,
+      this.bytesBelow,
+      this.wholeChars,
+      this.bytes,
+      this.bytesStart,
+      this.everyToken.words,
+      this.states,
+    ];
     return arrays.reduce((total, array) => total + array.byteLength, this.refused.memoryBytes);
   }
 

@@ -79,7 +79,20 @@ export function buildTrieLayout(tokenBytes: readonly (Uint8Array | null)[], byte
   const tokenIds = Uint32Array.from(order);
   const kept = bytesBelow.length > 0 ? summary : new Int32Array(0);
   const { wholeChars, leadByte } = wholeCharacterSubtrees(tree, summary, bytesBelow.length / 8);
-  return { nodeCount, maxDepth, nodes, subtreeEnd: tree.subtreeEnd, tokenStart, tokenIds, summary: kept, bytesBelow, wholeChars, leadByte, bytes, bytesStart };
+  return {
+    nodeCount,
+    maxDepth,
+    nodes,
+    subtreeEnd: tree.subtreeEnd,
+    tokenStart,
+    tokenIds,
+    summary: kept,
+    bytesBelow,
+    wholeChars,
+    leadByte,
+    bytes,
+    bytesStart,
+  };
 }
 
 interface Tree {

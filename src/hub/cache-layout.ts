@@ -1,6 +1,17 @@
 // huggingface_hub's cache layout: <cache>/models--org--name/{blobs/<etag>, snapshots/<commit>/<path>
 // (a relative symlink to the blob), refs/<revision> (the commit a branch or tag resolved to)}.
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 export const COMMIT = /^[0-9a-f]{40}$/;
@@ -8,7 +19,10 @@ export const COMMIT = /^[0-9a-f]{40}$/;
 export class RepoCache {
   readonly root: string;
 
-  constructor(cacheDir: string, readonly repoId: string) {
+  constructor(
+    cacheDir: string,
+    readonly repoId: string,
+  ) {
     this.root = join(cacheDir, `models--${repoId.split('/').join('--')}`);
   }
 

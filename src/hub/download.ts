@@ -36,7 +36,14 @@ async function hashOf(path: string, hash: ReturnType<typeof createHash>): Promis
 
 /** The file's bytes from `offset` (or from 0 when the server does not honour the range). */
 async function openBody(file: RemoteFile, context: DownloadContext, offset: number): Promise<{ stream: Readable; from: number }> {
-  const info = await fileDownloadInfo({ repo: context.repoId, path: file.path, revision: context.commit, hubUrl: context.hubUrl, accessToken: context.accessToken, fetch: context.fetch });
+  const info = await fileDownloadInfo({
+    repo: context.repoId,
+    path: file.path,
+    revision: context.commit,
+    hubUrl: context.hubUrl,
+    accessToken: context.accessToken,
+    fetch: context.fetch,
+  });
   if (!info) throw new Error(`${context.repoId}: ${file.path} is not in the repository at ${context.commit}`);
   const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
   if (context.accessToken) headers.Authorization = `Bearer ${context.accessToken}`;
@@ -93,12 +100,16 @@ export async function downloadToCache(file: RemoteFile, context: DownloadContext
   const size = statSync(partial).size;
   if (size !== file.size) {
     rmSync(partial);
-    throw new IntegrityError(`${context.repoId}: ${file.path} has ${size} bytes where the hub lists ${file.size}; the partial file was removed`);
+    throw new IntegrityError(
+      `${context.repoId}: ${file.path} has ${size} bytes where the hub lists ${file.size}; the partial file was removed`,
+    );
   }
   const digest = hash?.digest('hex');
   if (file.sha256 && digest !== file.sha256) {
     rmSync(partial);
-    throw new IntegrityError(`${context.repoId}: ${file.path} has sha256 ${digest} where the hub lists ${file.sha256}; the file was removed`);
+    throw new IntegrityError(
+      `${context.repoId}: ${file.path} has sha256 ${digest} where the hub lists ${file.sha256}; the file was removed`,
+    );
   }
   renameSync(partial, blob);
   return cache.link(context.commit, file.path, file.etag);

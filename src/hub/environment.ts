@@ -15,7 +15,17 @@ export interface HubEnvironment {
 }
 
 /** The environment variables the hub settings come from. */
-export const HUB_VARIABLES = ['HF_ENDPOINT', 'HF_HOME', 'XDG_CACHE_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_OFFLINE'] as const;
+export const HUB_VARIABLES = [
+  'HF_ENDPOINT',
+  'HF_HOME',
+  'XDG_CACHE_HOME',
+  'HF_HUB_CACHE',
+  'HUGGINGFACE_HUB_CACHE',
+  'HF_TOKEN',
+  'HUGGING_FACE_HUB_TOKEN',
+  'HF_TOKEN_PATH',
+  'HF_HUB_OFFLINE',
+] as const;
 
 /** The values of HUB_VARIABLES (absent: unset). */
 export type HubVariables = Partial<Record<(typeof HUB_VARIABLES)[number], string>>;

@@ -83,7 +83,9 @@ export async function resolveModel(modelId: string, options: ResolveOptions): Pr
     if (error instanceof UnreachableHub) {
       const cached = tryCache(modelId, cache, options);
       if (cached) {
-        options.warn(`${options.hub.endpoint} is unreachable (${error.message}); using the cached ${modelId}@${options.revision} (${cached.sha})`);
+        options.warn(
+          `${options.hub.endpoint} is unreachable (${error.message}); using the cached ${modelId}@${options.revision} (${cached.sha})`,
+        );
         return cached;
       }
       throw new ModelResolutionError(
@@ -105,7 +107,10 @@ function tryCache(modelId: string, cache: RepoCache, options: ResolveOptions): R
 function fromCache(modelId: string, cache: RepoCache, options: ResolveOptions, why: string): ResolvedModel {
   const commit = cache.commitOf(options.revision);
   const missing = `${modelId}@${options.revision} is not in the cache ${options.hub.cacheDir}`;
-  if (!commit) throw new ModelResolutionError(`${why}: ${missing}. ${LOCAL_WAY_OUT}; or run once with network access (and HF_HUB_OFFLINE unset) to download it.`);
+  if (!commit)
+    throw new ModelResolutionError(
+      `${why}: ${missing}. ${LOCAL_WAY_OUT}; or run once with network access (and HF_HUB_OFFLINE unset) to download it.`,
+    );
   const files = cache.snapshotFiles(commit);
   const choice = choose(files, options.ggufFile, `${modelId}@${commit} in the cache`);
   const present = new Set(files.map((f) => f.path));
@@ -138,7 +143,9 @@ function explain(error: unknown, modelId: string, options: ResolveOptions): neve
       );
     }
     if (error.statusCode === 404) {
-      throw new ModelResolutionError(`${modelId}@${options.revision} was not found on ${options.hub.endpoint} (${error.message}). Check the repository id and --revision; for a private repository ${tokenHint}.`);
+      throw new ModelResolutionError(
+        `${modelId}@${options.revision} was not found on ${options.hub.endpoint} (${error.message}). Check the repository id and --revision; for a private repository ${tokenHint}.`,
+      );
     }
     throw new ModelResolutionError(`the hub answered ${error.statusCode} for ${modelId}: ${error.message}`);
   }
@@ -174,7 +181,13 @@ async function fromHub(modelId: string, cache: RepoCache, options: ResolveOption
       downloaded = true;
     }
     try {
-      await downloadToCache(file, { repoId: modelId, commit, cache, ...credentials, onProgress: (done, total) => options.onDownload?.(path, done, total) });
+      await downloadToCache(file, {
+        repoId: modelId,
+        commit,
+        cache,
+        ...credentials,
+        onProgress: (done, total) => options.onDownload?.(path, done, total),
+      });
     } catch (error) {
       explain(error, modelId, options);
     } finally {

@@ -18,7 +18,11 @@ async function header(path: string): Promise<Header> {
 }
 
 /** Reads the adapter's and the model's GGUF headers (not their weights) and compares them. */
-export async function checkAdapterFits(id: string, adapterPath: string, modelPath: string): Promise<{ tensors: number; rank: number; alpha: number }> {
+export async function checkAdapterFits(
+  id: string,
+  adapterPath: string,
+  modelPath: string,
+): Promise<{ tensors: number; rank: number; alpha: number }> {
   if (!existsSync(adapterPath)) throw new AdapterMismatchError(`the file of adapter ${id} does not exist: ${adapterPath}`);
   const where = `LoRA adapter ${id} (${adapterPath.split(/[\\/]/).pop()})`;
   let adapter: Header;
@@ -31,7 +35,9 @@ export async function checkAdapterFits(id: string, adapterPath: string, modelPat
   const type = adapter.metadata['general.type'];
   const adapterType = adapter.metadata['adapter.type'];
   if (type !== 'adapter' || (adapterType !== 'lora' && adapterType !== 'alora')) {
-    throw new AdapterMismatchError(`${where} is not a LoRA adapter (general.type ${JSON.stringify(type)}, adapter.type ${JSON.stringify(adapterType)}); convert it with llama.cpp's convert_lora_to_gguf.py`);
+    throw new AdapterMismatchError(
+      `${where} is not a LoRA adapter (general.type ${JSON.stringify(type)}, adapter.type ${JSON.stringify(adapterType)}); convert it with llama.cpp's convert_lora_to_gguf.py`,
+    );
   }
   if (adapterType === 'alora') throw new AdapterMismatchError(`${where} is an activated LoRA (aLoRA): not supported; give a plain LoRA`);
   const architecture = adapter.metadata['general.architecture'];
@@ -50,7 +56,9 @@ export async function checkAdapterFits(id: string, adapterPath: string, modelPat
     if (!weight) throw new AdapterMismatchError(`${where} adapts ${base}, which the model does not have`);
     // ggml order: the weight is [inputs, outputs]; A is [inputs, rank], B is [rank, outputs].
     if (a[0] !== weight[0] || b[1] !== weight[1] || a[1] !== b[0]) {
-      throw new AdapterMismatchError(`${where}: ${base} is [${weight.join(', ')}] in the model, but its A is [${a.join(', ')}] and B [${b.join(', ')}] (expected [${weight[0]}, r] and [r, ${weight[1]}])`);
+      throw new AdapterMismatchError(
+        `${where}: ${base} is [${weight.join(', ')}] in the model, but its A is [${a.join(', ')}] and B [${b.join(', ')}] (expected [${weight[0]}, r] and [r, ${weight[1]}])`,
+      );
     }
     rank = Math.max(rank, a[1]);
     tensors++;

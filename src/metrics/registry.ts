@@ -63,7 +63,12 @@ export class Metrics {
   readonly loraInfo: Gauge<'max_lora' | 'running_lora_adapters' | 'waiting_lora_adapters'>;
   private readonly adapters: readonly string[];
   /** The engine's totals as last read (see advance). */
-  private readonly totalsSeen: Record<CountedTotal, number> = { reusedPromptTokens: 0, prefilledTokens: 0, prefixCacheHits: 0, relayouts: 0 };
+  private readonly totalsSeen: Record<CountedTotal, number> = {
+    reusedPromptTokens: 0,
+    prefilledTokens: 0,
+    prefixCacheHits: 0,
+    relayouts: 0,
+  };
   private readonly eventLoopDelay: IntervalHistogram;
 
   constructor(limits: { maxInputTokens: number; maxTotalTokens: number; maxBatchTotalTokens: number; loraAdapters?: readonly string[] }) {
@@ -79,42 +84,104 @@ export class Metrics {
     this.queueDuration = duration('tgi_request_queue_duration', 'Request queue duration in seconds');
     this.inferenceDuration = duration('tgi_request_inference_duration', 'Request inference duration in seconds');
     this.timePerToken = duration('tgi_request_mean_time_per_token_duration', 'Mean time per generated token in seconds');
-    this.generatedTokens = new Histogram({ name: 'tgi_request_generated_tokens', help: 'Generated tokens per request', buckets: linearBuckets(limits.maxTotalTokens), registers });
-    this.inputLength = new Histogram({ name: 'tgi_request_input_length', help: 'Input tokens per request', buckets: linearBuckets(limits.maxInputTokens), registers });
-    this.maxNewTokens = new Histogram({ name: 'tgi_request_max_new_tokens', help: 'Maximum new tokens per request', buckets: linearBuckets(limits.maxTotalTokens), registers });
+    this.generatedTokens = new Histogram({
+      name: 'tgi_request_generated_tokens',
+      help: 'Generated tokens per request',
+      buckets: linearBuckets(limits.maxTotalTokens),
+      registers,
+    });
+    this.inputLength = new Histogram({
+      name: 'tgi_request_input_length',
+      help: 'Input tokens per request',
+      buckets: linearBuckets(limits.maxInputTokens),
+      registers,
+    });
+    this.maxNewTokens = new Histogram({
+      name: 'tgi_request_max_new_tokens',
+      help: 'Maximum new tokens per request',
+      buckets: linearBuckets(limits.maxTotalTokens),
+      registers,
+    });
     this.queueSize = new Gauge({ name: 'tgi_queue_size', help: 'Current queue size', registers });
     this.batchSize = new Gauge({ name: 'tgi_batch_current_size', help: 'Current batch size', registers });
-    this.batchReservedTokens = new Gauge({ name: 'tgi_batch_current_max_tokens', help: 'KV tokens reserved by the running batch', registers });
+    this.batchReservedTokens = new Gauge({
+      name: 'tgi_batch_current_max_tokens',
+      help: 'KV tokens reserved by the running batch',
+      registers,
+    });
     this.batchMaxTotalTokens = new Gauge({ name: 'tgi_batch_max_total_tokens', help: 'Maximum KV tokens of a batch', registers });
     this.batchMaxTotalTokens.set(limits.maxBatchTotalTokens);
     // Totals since start the engine keeps: counters, advanced by what they grew between two scrapes.
-    this.prefixReusedTokens = counter('tgi_prefix_cache_reused_tokens', 'Prompt tokens served from cached KV cells instead of being recomputed, since start');
+    this.prefixReusedTokens = counter(
+      'tgi_prefix_cache_reused_tokens',
+      'Prompt tokens served from cached KV cells instead of being recomputed, since start',
+    );
     this.prefilledTokens = counter('tgi_prefill_tokens', 'Prompt tokens computed, since start');
-    this.prefixCacheHits = counter('tgi_prefix_cache_hits', 'Requests that started from cached KV cells of an earlier or running prompt, since start');
+    this.prefixCacheHits = counter(
+      'tgi_prefix_cache_hits',
+      'Requests that started from cached KV cells of an earlier or running prompt, since start',
+    );
     // TGI's step metrics. A step is `prefill` when it computes prompt tokens (chunked prefill: with
     // the running sequences' decodes in the same pass), `decode` otherwise.
     const byMethod = (name: string, help: string) => new Counter({ name, help, labelNames: ['method'], registers });
-    const durationByMethod = (name: string, help: string) => new Histogram({ name, help, labelNames: ['method'], buckets: DURATION_BUCKETS, registers });
-    this.batchNextSize = new Histogram({ name: 'tgi_batch_next_size', help: 'Requests admitted into the running batch at a step', buckets: BATCH_SIZE_BUCKETS, registers });
+    const durationByMethod = (name: string, help: string) =>
+      new Histogram({ name, help, labelNames: ['method'], buckets: DURATION_BUCKETS, registers });
+    this.batchNextSize = new Histogram({
+      name: 'tgi_batch_next_size',
+      help: 'Requests admitted into the running batch at a step',
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    });
     this.batchInferenceCount = byMethod('tgi_batch_inference_count', 'Engine steps');
     this.batchInferenceSuccess = byMethod('tgi_batch_inference_success', 'Engine steps that succeeded');
     this.batchInferenceFailure = byMethod('tgi_batch_inference_failure', 'Engine steps that failed');
-    this.batchInferenceDuration = durationByMethod('tgi_batch_inference_duration', 'Whole engine step in seconds: planning, forward pass, token choice');
+    this.batchInferenceDuration = durationByMethod(
+      'tgi_batch_inference_duration',
+      'Whole engine step in seconds: planning, forward pass, token choice',
+    );
     this.batchForwardDuration = durationByMethod('tgi_batch_forward_duration', 'Model forward pass (llama_decode) of a step in seconds');
     this.batchDecodeDuration = durationByMethod('tgi_batch_decode_duration', 'Token choice and detokenization of a step in seconds');
     this.batchFilterDuration = durationByMethod('tgi_batch_filter_duration', 'Freeing the requests a step finished, in seconds');
     // Requests join a running batch at any step (continuous batching with chunked prefill): TGI's `chunking` reason.
-    this.batchConcat = new Counter({ name: 'tgi_batch_concat', help: 'Steps at which new requests joined a running batch, by reason', labelNames: ['reason'], registers });
+    this.batchConcat = new Counter({
+      name: 'tgi_batch_concat',
+      help: 'Steps at which new requests joined a running batch, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     // What routers and autoscalers read beside the queue (tgi_queue_size) and batch (tgi_batch_current_size) sizes.
-    this.kvUsedCells = new Gauge({ name: 'tgi_kv_cache_used_cells', help: 'KV cache cells holding the tokens of running requests', registers });
-    this.kvTotalCells = new Gauge({ name: 'tgi_kv_cache_total_cells', help: 'KV cache cells of the pool the running requests share', registers });
-    this.kvUsage = new Gauge({ name: 'tgi_kv_cache_usage_ratio', help: 'Share of the KV cache cells in use by running requests (0 to 1)', registers });
-    this.kvStreams = new Gauge({ name: 'tgi_kv_cache_streams', help: 'Sequence streams the KV pool is divided into now: the most requests that can run at once', registers });
-    this.kvStreamCells = new Gauge({ name: 'tgi_kv_cache_stream_cells', help: 'KV cells of each sequence stream now: the most tokens a request admitted now may reserve', registers });
+    this.kvUsedCells = new Gauge({
+      name: 'tgi_kv_cache_used_cells',
+      help: 'KV cache cells holding the tokens of running requests',
+      registers,
+    });
+    this.kvTotalCells = new Gauge({
+      name: 'tgi_kv_cache_total_cells',
+      help: 'KV cache cells of the pool the running requests share',
+      registers,
+    });
+    this.kvUsage = new Gauge({
+      name: 'tgi_kv_cache_usage_ratio',
+      help: 'Share of the KV cache cells in use by running requests (0 to 1)',
+      registers,
+    });
+    this.kvStreams = new Gauge({
+      name: 'tgi_kv_cache_streams',
+      help: 'Sequence streams the KV pool is divided into now: the most requests that can run at once',
+      registers,
+    });
+    this.kvStreamCells = new Gauge({
+      name: 'tgi_kv_cache_stream_cells',
+      help: 'KV cells of each sequence stream now: the most tokens a request admitted now may reserve',
+      registers,
+    });
     this.kvRelayouts = counter('tgi_kv_cache_relayout_count', 'Times the KV pool was divided anew, since start');
     // The response cache: requests of its routes answered from it, the others, and its size.
     this.responseCacheHits = counter('tgi_response_cache_hits', 'Requests answered from the response cache');
-    this.responseCacheMisses = counter('tgi_response_cache_misses', 'Requests to cached routes not answered from the response cache (x-use-cache: false included)');
+    this.responseCacheMisses = counter(
+      'tgi_response_cache_misses',
+      'Requests to cached routes not answered from the response cache (x-use-cache: false included)',
+    );
     const cacheBytes = () => this.responseCacheBytes();
     new Gauge({
       name: 'tgi_response_cache_bytes',
@@ -125,10 +192,30 @@ export class Metrics {
       },
     });
     // LoRA adapters: requests per adapter, and what a router reads to send a request where its adapter runs.
-    this.adapterRequests = new Counter({ name: 'tgi_adapter_request_count', help: 'Generation requests (sequences) per LoRA adapter', labelNames: ['adapter'], registers });
-    this.adapterRunning = new Gauge({ name: 'tgi_adapter_running_requests', help: 'Running requests per LoRA adapter', labelNames: ['adapter'], registers });
-    this.adapterWaiting = new Gauge({ name: 'tgi_adapter_waiting_requests', help: 'Waiting requests per LoRA adapter', labelNames: ['adapter'], registers });
-    this.loraInfo = new Gauge({ name: 'tgi_lora_requests_info', help: 'LoRA adapters running and waiting now (labels, as vLLM\'s vllm:lora_requests_info); the value is the time of the scrape', labelNames: ['max_lora', 'running_lora_adapters', 'waiting_lora_adapters'], registers });
+    this.adapterRequests = new Counter({
+      name: 'tgi_adapter_request_count',
+      help: 'Generation requests (sequences) per LoRA adapter',
+      labelNames: ['adapter'],
+      registers,
+    });
+    this.adapterRunning = new Gauge({
+      name: 'tgi_adapter_running_requests',
+      help: 'Running requests per LoRA adapter',
+      labelNames: ['adapter'],
+      registers,
+    });
+    this.adapterWaiting = new Gauge({
+      name: 'tgi_adapter_waiting_requests',
+      help: 'Waiting requests per LoRA adapter',
+      labelNames: ['adapter'],
+      registers,
+    });
+    this.loraInfo = new Gauge({
+      name: 'tgi_lora_requests_info',
+      help: "LoRA adapters running and waiting now (labels, as vLLM's vllm:lora_requests_info); the value is the time of the scrape",
+      labelNames: ['max_lora', 'running_lora_adapters', 'waiting_lora_adapters'],
+      registers,
+    });
     // prom-client's process and Node.js metrics: CPU, memory, file descriptors, event loop lag, GC, heap.
     collectDefaultMetrics({ register: this.registry });
     // Delay of the HTTP event loop between two scrapes: how promptly requests are answered under load.
@@ -206,7 +293,11 @@ export class Metrics {
         this.adapterWaiting.set({ adapter }, state.adapters.waiting[adapter] ?? 0);
       }
       this.loraInfo.set(
-        { max_lora: String(this.adapters.length), running_lora_adapters: Object.keys(state.adapters.running).sort().join(','), waiting_lora_adapters: Object.keys(state.adapters.waiting).sort().join(',') },
+        {
+          max_lora: String(this.adapters.length),
+          running_lora_adapters: Object.keys(state.adapters.running).sort().join(','),
+          waiting_lora_adapters: Object.keys(state.adapters.waiting).sort().join(','),
+        },
         Date.now() / 1000,
       );
     }

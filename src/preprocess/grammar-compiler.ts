@@ -34,7 +34,8 @@ export class GrammarCompiler {
       this.cache.set(key, known);
       return known;
     }
-    const compiled = this.threaded && !this.closed ? await this.onThread(spec, key) : withCompileBudget(this.limits, () => compileSpec(spec, key));
+    const compiled =
+      this.threaded && !this.closed ? await this.onThread(spec, key) : withCompileBudget(this.limits, () => compileSpec(spec, key));
     const shared = compiled.type === 'compiled' ? { ...compiled, parts: PushdownAutomaton.shared(compiled.parts) } : compiled;
     if (this.cache.size >= KEPT_SPECS) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, shared);
@@ -44,7 +45,10 @@ export class GrammarCompiler {
   /** Stops the thread (at shutdown): later compiles are done in place. */
   close(): void {
     this.closed = true;
-    void this.thread?.then((host) => host.terminate(), () => undefined);
+    void this.thread?.then(
+      (host) => host.terminate(),
+      () => undefined,
+    );
     this.thread = undefined;
   }
 
@@ -52,7 +56,9 @@ export class GrammarCompiler {
     const host = await this.start();
     // The thread did not answer in time: stop it (and every job it held) and start afresh.
     const timer = setTimeout(() => {
-      void host.terminate(new CompileTimeout(`compiling the grammar took longer than ${2 * this.limits.ms} ms (the compile time backstop); simplify it`));
+      void host.terminate(
+        new CompileTimeout(`compiling the grammar took longer than ${2 * this.limits.ms} ms (the compile time backstop); simplify it`),
+      );
     }, 2 * this.limits.ms);
     try {
       return await host.call('compile', { spec, key, limits: this.limits });
@@ -64,7 +70,11 @@ export class GrammarCompiler {
   /** The running thread, started when there is none (a thread that stopped is replaced). */
   private start(): Promise<ThreadHost<GrammarProtocol>> {
     if (this.thread) return this.thread;
-    const thread = ThreadHost.start<GrammarProtocol>(new URL('./grammar-worker-main.js', import.meta.url), { label: 'the grammar thread', errors: grammarErrors, unref: true }).then(({ host }) => {
+    const thread = ThreadHost.start<GrammarProtocol>(new URL('./grammar-worker-main.js', import.meta.url), {
+      label: 'the grammar thread',
+      errors: grammarErrors,
+      unref: true,
+    }).then(({ host }) => {
       host.onStop(() => {
         if (this.thread === thread) this.thread = undefined;
       });

@@ -71,5 +71,11 @@ export class Preprocessor implements TextTokenizer {
 
 /** Only the fields rendering reads: a parsed body may hold more (and values a thread cannot receive). */
 function structuredInput(input: ChatPromptInput): ChatPromptInput {
-  return { messages: input.messages, tools: input.tools, tool_choice: input.tool_choice, tool_prompt: input.tool_prompt, chat_template_kwargs: input.chat_template_kwargs };
+  return {
+    messages: input.messages,
+    tools: input.tools,
+    tool_choice: input.tool_choice,
+    tool_prompt: input.tool_prompt,
+    chat_template_kwargs: input.chat_template_kwargs,
+  };
 }

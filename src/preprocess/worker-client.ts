@@ -1,6 +1,12 @@
 // The HTTP thread's handle on the preprocessing thread: one promise per job.
 import { ThreadHost } from '../threads/rpc.js';
-import { preprocessErrors, type PreprocessJob, type PreprocessProtocol, type PreprocessResult, type PreprocessWorkerConfig } from './protocol.js';
+import {
+  preprocessErrors,
+  type PreprocessJob,
+  type PreprocessProtocol,
+  type PreprocessResult,
+  type PreprocessWorkerConfig,
+} from './protocol.js';
 
 export class PreprocessWorker {
   private constructor(private readonly host: ThreadHost<PreprocessProtocol>) {}

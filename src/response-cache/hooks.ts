@@ -57,7 +57,10 @@ function capture(response: ServerResponse, limit: number): { bytes(): Buffer | u
   let length = 0;
   const take = (chunk: unknown, encoding: unknown) => {
     if (chunks === undefined || chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from(chunk as Uint8Array);
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        : Buffer.from(chunk as Uint8Array);
     length += bytes.length;
     if (length > limit) chunks = undefined;
     else chunks.push(bytes);

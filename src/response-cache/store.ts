@@ -29,7 +29,11 @@ export class ResponseCache {
   constructor(readonly maxBytes: number) {
     if (!(maxBytes >= 1)) throw new RangeError(`a response cache needs at least one byte, got ${maxBytes}`);
     this.maxEntryBytes = Math.max(1, Math.floor(maxBytes * MAX_ENTRY_SHARE));
-    this.entries = new LRUCache<string, CachedResponse>({ maxSize: Math.floor(maxBytes), maxEntrySize: this.maxEntryBytes, sizeCalculation: entryBytes });
+    this.entries = new LRUCache<string, CachedResponse>({
+      maxSize: Math.floor(maxBytes),
+      maxEntrySize: this.maxEntryBytes,
+      sizeCalculation: entryBytes,
+    });
   }
 
   get(key: string): CachedResponse | undefined {
@@ -71,5 +75,9 @@ export function canonicalJson(value: unknown): string {
 
 /** The key of a request: what it asks (method and route, its body in canonical form) of which model. */
 export function requestKey(route: string, model: string, body: unknown): string {
-  return createHash('sha256').update(JSON.stringify([route, model])).update('\n').update(canonicalJson(body)).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([route, model]))
+    .update('\n')
+    .update(canonicalJson(body))
+    .digest('base64url');
 }

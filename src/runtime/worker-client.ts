@@ -2,7 +2,14 @@
 import type { ResolvedContext } from '../engine/llama/engine.js';
 import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
 import type { GenerationRequest } from '../core/request.js';
-import { AdapterChangeError, type Backend, type RequestEvent, type RequestStream, type StepRecord, type Unsubscribe } from '../core/backend.js';
+import {
+  AdapterChangeError,
+  type Backend,
+  type RequestEvent,
+  type RequestStream,
+  type StepRecord,
+  type Unsubscribe,
+} from '../core/backend.js';
 import type { ModelInfo } from '../engine/types.js';
 import { engineErrors, type EngineProtocol, type EngineWorkerConfig } from './worker-protocol.js';
 import type { LlamaLogLevel } from '../engine/llama/logging.js';
@@ -21,7 +28,10 @@ export class GenerationStream implements RequestStream {
   private waiter: ((result: IteratorResult<RequestEvent>) => void) | undefined;
   private done = false;
 
-  constructor(readonly id: number, private readonly onCancel: () => void) {}
+  constructor(
+    readonly id: number,
+    private readonly onCancel: () => void,
+  ) {}
 
   push(event: RequestEvent): void {
     if (this.done) return;
@@ -79,7 +89,13 @@ export class EngineClient implements Backend {
     onLog: StartHooks['onLog'],
   ) {
     this.currentState = {
-      waiting: 0, running: 0, reservedTokens: 0, reusedPromptTokens: 0, prefilledTokens: 0, prefixCacheHits: 0, usedCells: 0,
+      waiting: 0,
+      running: 0,
+      reservedTokens: 0,
+      reusedPromptTokens: 0,
+      prefilledTokens: 0,
+      prefixCacheHits: 0,
+      usedCells: 0,
       totalCells: limits.poolCells,
       layout: { sequences: context.sequences, sequenceCells: context.sequenceContextSize },
       relayouts: 0,

@@ -29,7 +29,12 @@ function start(): void {
     maxPrefillTokens: Math.min(config.scheduler.maxPrefillTokens, engine.limits.maxBatchTokens - config.scheduler.maxSequences),
     prefixCaching: config.scheduler.prefixCaching,
   };
-  const scheduler: Scheduler = new Scheduler(engine, limits, (events, state) => port.emit('events', { events, state, steps: scheduler.takeStepRecords() }), config.watermark);
+  const scheduler: Scheduler = new Scheduler(
+    engine,
+    limits,
+    (events, state) => port.emit('events', { events, state, steps: scheduler.takeStepRecords() }),
+    config.watermark,
+  );
   port.serve(
     { info: engine.info, context: engine.resolved, limits },
     {

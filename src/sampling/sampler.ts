@@ -75,7 +75,16 @@ export class SequenceSampler {
     const perCount = p.countPenalty ?? 0;
     const bias = p.logitBias ?? [];
     const additive = presence !== 0 || perCount !== 0 || bias.length > 0;
-    const warps = mask !== undefined || p.watermark || additive || p.repetitionPenalty !== 1 || p.frequencyPenalty !== 0 || p.temperature !== 1 || p.topK !== 0 || p.topP < 1 || p.typicalP < 1;
+    const warps =
+      mask !== undefined ||
+      p.watermark ||
+      additive ||
+      p.repetitionPenalty !== 1 ||
+      p.frequencyPenalty !== 0 ||
+      p.temperature !== 1 ||
+      p.topK !== 0 ||
+      p.topP < 1 ||
+      p.typicalP < 1;
     let s = logits;
     if (warps) {
       if (!this.scratch || this.scratch.length !== logits.length) this.scratch = new Float32Array(logits.length);
@@ -133,7 +142,7 @@ function applyTemperature(s: Float32Array, temperature: number): void {
   const inv = 1 / temperature;
   let max = -Infinity;
   if (inv > 1) for (let i = 0; i < s.length; i++) if (s[i] > max) max = s[i];
-  if (!(inv > 1) || (max === -Infinity) || Math.abs(max * inv) < FLOAT32_MAX) {
+  if (!(inv > 1) || max === -Infinity || Math.abs(max * inv) < FLOAT32_MAX) {
     for (let i = 0; i < s.length; i++) s[i] *= inv;
     return;
   }

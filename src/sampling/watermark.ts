@@ -9,7 +9,6 @@ export interface WatermarkSettings {
   delta: number;
 }
 
-
 /** The seed TGI derives from the previous token: the low 32 bits of hash_key × prev. */
 export function watermarkSeed(previousToken: number): number {
   return Number((BigInt(WATERMARK_HASH_KEY) * BigInt(previousToken)) & 0xffffffffn);

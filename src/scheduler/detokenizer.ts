@@ -24,7 +24,11 @@ export class IncrementalDetokenizer {
   private readOffset: number;
 
   /** `ids` is the sequence's live token list (prompt then generated); it is read, never copied. */
-  constructor(private readonly tokenizer: Tokenizer, private readonly ids: number[], promptLength: number) {
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    private readonly ids: number[],
+    promptLength: number,
+  ) {
     this.prefixOffset = Math.max(0, promptLength - 5);
     this.readOffset = promptLength;
   }

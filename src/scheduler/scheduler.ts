@@ -118,7 +118,10 @@ export class Scheduler {
       totalCells: this.pool.cells,
       layout: { sequences: this.engine.limits.maxSequences, sequenceCells: this.engine.limits.sequenceContextSize },
       relayouts: this.relayouts,
-      adapters: { running: countByAdapter(this.running.map((s) => s.request)), waiting: countByAdapter(this.waiting.map((w) => w.request)) },
+      adapters: {
+        running: countByAdapter(this.running.map((s) => s.request)),
+        waiting: countByAdapter(this.waiting.map((w) => w.request)),
+      },
     };
   }
 
@@ -145,7 +148,17 @@ export class Scheduler {
   submit(request: GenerationRequest): void {
     const reservation = request.inputIds.length + request.maxNewTokens;
     if (!fitsPool(this.pool, cellsNeeded(reservation))) {
-      this.emit([{ kind: 'error', requestId: request.id, failure: 'capacity', message: `request needs ${reservation} KV cells (prompt + max_new_tokens), more than the pool of ${this.pool.cells} (--max-batch-total-tokens) holds` }], this.state);
+      this.emit(
+        [
+          {
+            kind: 'error',
+            requestId: request.id,
+            failure: 'capacity',
+            message: `request needs ${reservation} KV cells (prompt + max_new_tokens), more than the pool of ${this.pool.cells} (--max-batch-total-tokens) holds`,
+          },
+        ],
+        this.state,
+      );
       return;
     }
     let constraint: CompiledConstraint | undefined;
@@ -153,7 +166,17 @@ export class Scheduler {
       try {
         constraint = this.grammars.constraint(request.grammar);
       } catch (error) {
-        this.emit([{ kind: 'error', requestId: request.id, failure: 'grammar', message: `grammar is not valid: ${error instanceof Error ? error.message : String(error)}` }], this.state);
+        this.emit(
+          [
+            {
+              kind: 'error',
+              requestId: request.id,
+              failure: 'grammar',
+              message: `grammar is not valid: ${error instanceof Error ? error.message : String(error)}`,
+            },
+          ],
+          this.state,
+        );
         return;
       }
     }
@@ -232,12 +255,15 @@ export class Scheduler {
     if (this.waiting.length === 0) return 0;
     let admitted = 0;
     let busy = this.busySlots();
-    for (let i = 0; i < this.waiting.length; ) {
+    for (let i = 0; i < this.waiting.length;) {
       const { request, reservation, constraint } = this.waiting[i];
       if (cellsNeeded(reservation) > this.engine.limits.sequenceContextSize || this.slots.available === 0) {
         // The first request that the current layout cannot hold: lay the pool out anew if some
         // layout holds it beside every running request, else it waits (and the queue behind it).
-        const layout = layoutFor(this.pool, [...this.running, { reservation }].map((s) => cellsNeeded(s.reservation)));
+        const layout = layoutFor(
+          this.pool,
+          [...this.running, { reservation }].map((s) => cellsNeeded(s.reservation)),
+        );
         if (!layout || sameLayout(layout, this.engine.limits)) break;
         try {
           this.relayout(layout);
@@ -249,7 +275,10 @@ export class Scheduler {
           // Out of memory for the new layout: the running sequences continue in the old one; the
           // request that needed it fails rather than waiting for a layout that cannot be made.
           this.waiting.splice(i, 1);
-          this.emit([{ kind: 'error', requestId: request.id, failure: 'engine', message: error instanceof Error ? error.message : String(error) }], this.state);
+          this.emit(
+            [{ kind: 'error', requestId: request.id, failure: 'engine', message: error instanceof Error ? error.message : String(error) }],
+            this.state,
+          );
           busy = this.busySlots();
           continue;
         }
@@ -267,7 +296,16 @@ export class Scheduler {
       this.reserved += reservation;
       this.reusedPromptTokens += placement.reuse;
       if (placement.reuse > 0) this.prefixCacheHits++;
-      const sequence = new RunningSequence(request, placement.slot, reservation, placement.reuse, now(), this.engine, this.watermark, constraint?.start());
+      const sequence = new RunningSequence(
+        request,
+        placement.slot,
+        reservation,
+        placement.reuse,
+        now(),
+        this.engine,
+        this.watermark,
+        constraint?.start(),
+      );
       this.running.push(sequence);
       busy.set(sequence.slot, this.slotView(sequence));
       admitted++;
@@ -291,7 +329,10 @@ export class Scheduler {
   private relayout(layout: KvLayout): void {
     const kept = [...this.running].sort((a, b) => a.slot - b.slot);
     try {
-      this.engine.relayout(layout, kept.map((sequence, index) => ({ from: sequence.slot, to: index })));
+      this.engine.relayout(
+        layout,
+        kept.map((sequence, index) => ({ from: sequence.slot, to: index })),
+      );
     } finally {
       // Moved either way: to the new layout, or back into the old one.
       kept.forEach((sequence, index) => (sequence.slot = index));
@@ -303,7 +344,12 @@ export class Scheduler {
   private release(sequence: RunningSequence): void {
     // A prompt computed for its logprobs was chunked otherwise (see planPrompt): its cells are not shared.
     const tokens = sequence.request.prefillLogprobs ? [] : sequence.ids.slice(0, sequence.cached);
-    this.slots.release(sequence.slot, tokens, sequence.request.adapter, Math.min(sequence.cached, this.slots.tiledCells(sequence.promptLength)));
+    this.slots.release(
+      sequence.slot,
+      tokens,
+      sequence.request.adapter,
+      Math.min(sequence.cached, this.slots.tiledCells(sequence.promptLength)),
+    );
     this.reserved -= sequence.reservation;
   }
 
@@ -320,7 +366,10 @@ export class Scheduler {
     const planned: Planned[] = [];
     for (const sequence of turn) {
       if (sequence.prefilling) continue;
-      planned.push({ sequence, entry: { sequence: sequence.slot, tokens: sequence.pendingTokens(1), startPosition: sequence.cached, outputs: 'last' } });
+      planned.push({
+        sequence,
+        entry: { sequence: sequence.slot, tokens: sequence.pendingTokens(1), startPosition: sequence.cached, outputs: 'last' },
+      });
     }
     const prefilling = turn.filter((sequence) => sequence.prefilling);
     if (planned.length === 0 && prefilling.length > 1 && prefilling.every((sequence) => sequence.reused === 0)) {
@@ -340,7 +389,16 @@ export class Scheduler {
       this.engine.decode(planned.map((p) => p.entry));
     } catch (error) {
       const failed = now();
-      this.stepRecords.push({ method, ok: false, admitted, joinedRunning, total: (failed - started) / 1000, forward: (failed - forwardStart) / 1000, choice: 0, filter: 0 });
+      this.stepRecords.push({
+        method,
+        ok: false,
+        admitted,
+        joinedRunning,
+        total: (failed - started) / 1000,
+        forward: (failed - forwardStart) / 1000,
+        choice: 0,
+        filter: 0,
+      });
       this.failAll(error instanceof Error ? error.message : String(error));
       return;
     }
@@ -378,7 +436,16 @@ export class Scheduler {
       this.running = this.running.filter((s) => !finished.has(s));
     }
     const ended = now();
-    this.stepRecords.push({ method, ok: true, admitted, joinedRunning, total: (ended - started) / 1000, forward: (forwardEnd - forwardStart) / 1000, choice: (chosen - forwardEnd) / 1000, filter: (ended - chosen) / 1000 });
+    this.stepRecords.push({
+      method,
+      ok: true,
+      admitted,
+      joinedRunning,
+      total: (ended - started) / 1000,
+      forward: (forwardEnd - forwardStart) / 1000,
+      choice: (chosen - forwardEnd) / 1000,
+      filter: (ended - chosen) / 1000,
+    });
     if (events.length > 0) this.emit(events, this.state);
   }
 
@@ -415,7 +482,11 @@ export class Scheduler {
     let budget = this.limits.maxPrefillTokens;
     // The oldest prompts that fill BURST_STEPS steps: a larger burst starts in groups, each sooner.
     let group = 0;
-    for (let tokens = 0; group < prefilling.length && (group < 2 || tokens + prefilling[group].promptLength <= BURST_STEPS * budget); group++) {
+    for (
+      let tokens = 0;
+      group < prefilling.length && (group < 2 || tokens + prefilling[group].promptLength <= BURST_STEPS * budget);
+      group++
+    ) {
       tokens += prefilling[group].promptLength;
     }
     let left = group;
@@ -476,7 +547,10 @@ export class Scheduler {
         else if (body - start <= stretch) size = body - start;
       }
       this.prefilledTokens += size;
-      planned.push({ sequence, entry: { sequence: sequence.slot, tokens: sequence.ids.slice(start, start + size), startPosition: start, outputs: 'none' } });
+      planned.push({
+        sequence,
+        entry: { sequence: sequence.slot, tokens: sequence.ids.slice(start, start + size), startPosition: start, outputs: 'none' },
+      });
     }
     if (start + size < body) return size;
     this.prefilledTokens += 1;
@@ -508,7 +582,12 @@ export class Scheduler {
     } catch (error) {
       // Only a grammar's automaton can fail here (one that outgrew its state budget): its request ends alone.
       if (request.grammar) this.grammars.forget(request.grammar);
-      events.push({ kind: 'error', requestId: request.id, failure: 'grammar', message: `the grammar could not be followed: ${error instanceof Error ? error.message : String(error)}` });
+      events.push({
+        kind: 'error',
+        requestId: request.id,
+        failure: 'grammar',
+        message: `the grammar could not be followed: ${error instanceof Error ? error.message : String(error)}`,
+      });
       return true;
     }
     sequence.ids.push(choice.id);

@@ -64,7 +64,12 @@ export class RunningSequence {
    */
   slotView(tiledPrompt: number): SlotView {
     if (this.request.prefillLogprobs) return { tokens: [], adapter: this.request.adapter };
-    return { tokens: this.ids.slice(0, this.cached), pendingPrompt: this.prefilling ? this.request.inputIds : undefined, adapter: this.request.adapter, tiled: Math.min(this.cached, tiledPrompt) };
+    return {
+      tokens: this.ids.slice(0, this.cached),
+      pendingPrompt: this.prefilling ? this.request.inputIds : undefined,
+      adapter: this.request.adapter,
+      tiled: Math.min(this.cached, tiledPrompt),
+    };
   }
 
   toGenerated(engine: Engine, scored: ScoredToken, text: string): GeneratedToken {

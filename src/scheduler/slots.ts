@@ -28,10 +28,7 @@ export interface SlotView {
   readonly tiled?: number;
 }
 
-export type Placement =
-  | { kind: 'place'; slot: number; reuse: number; copyFrom?: number }
-  | { kind: 'defer' }
-  | { kind: 'full' };
+export type Placement = { kind: 'place'; slot: number; reuse: number; copyFrom?: number } | { kind: 'defer' } | { kind: 'full' };
 
 export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = Math.min(a.length, b.length);
@@ -51,7 +48,12 @@ export class SlotTable {
    * Slots below `busy` start taken (sequences kept through a new KV layout). `tile`: the chunk
    * size from which prompts are computed by the tiled attention kernel (0: never).
    */
-  constructor(private readonly capacity: number, private readonly prefixCaching: boolean, busy = 0, private readonly tile = 0) {
+  constructor(
+    private readonly capacity: number,
+    private readonly prefixCaching: boolean,
+    busy = 0,
+    private readonly tile = 0,
+  ) {
     for (let slot = busy; slot < capacity; slot++) this.free.set(slot, { tokens: [] });
   }
 
@@ -114,7 +116,11 @@ export class SlotTable {
       }
       // A running prompt that will soon hold a long shared prefix: wait for it rather than compute it twice.
       if (view.pendingPrompt) {
-        const coming = this.usable(prompt.length, Math.min(limit, commonPrefix(view.pendingPrompt, prompt)), this.tiledCells(view.pendingPrompt.length));
+        const coming = this.usable(
+          prompt.length,
+          Math.min(limit, commonPrefix(view.pendingPrompt, prompt)),
+          this.tiledCells(view.pendingPrompt.length),
+        );
         if (coming >= MIN_SHARED_PREFIX && coming > view.tokens.length && coming > bestFreeShared) return { kind: 'defer' };
       }
     }

@@ -1,6 +1,12 @@
 // The HTTP application: body parsing and limits, error bodies per route family, CORS, API key,
 // request tracing, and the route groups.
-import Fastify, { LogController, type FastifyServerFactory, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyServerFactory,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import type { Tracer } from '@opentelemetry/api';
@@ -74,14 +80,22 @@ export interface AppOptions {
 }
 
 /** The generation routes whose deterministic responses the response cache keeps. */
-const CACHED_ROUTES = new Set(['POST /', 'POST /generate', 'POST /generate_stream', 'POST /v1/chat/completions', 'POST /v1/completions', 'POST /invocations']);
+const CACHED_ROUTES = new Set([
+  'POST /',
+  'POST /generate',
+  'POST /generate_stream',
+  'POST /v1/chat/completions',
+  'POST /v1/completions',
+  'POST /invocations',
+]);
 
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 function statusOf(error: FastifyError): number {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 413;
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return 415;
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) return 400;
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError)
+    return 400;
   return error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
 }
 
@@ -160,7 +174,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const config = request.routeOptions.config;
     if (request.method === 'POST' && config.family && request.headers['content-type'] === undefined) {
       const status = 415;
-      return reply.code(status).send(errorBody(config.family, status, 'Expected request with `Content-Type: application/json`', 'validation'));
+      return reply
+        .code(status)
+        .send(errorBody(config.family, status, 'Expected request with `Content-Type: application/json`', 'validation'));
     }
   });
 
@@ -176,8 +192,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerNotFound(app);
 
-  const native = registerNativeRoutes(app, { generator: options.generator, computeType: options.computeType, compatReturnFullText: options.compatReturnFullText });
-  const openai = registerOpenAiRoutes(app, options.generator, options.prompter, identity, options.modelCreated ?? Math.floor(Date.now() / 1000));
+  const native = registerNativeRoutes(app, {
+    generator: options.generator,
+    computeType: options.computeType,
+    compatReturnFullText: options.compatReturnFullText,
+  });
+  const openai = registerOpenAiRoutes(
+    app,
+    options.generator,
+    options.prompter,
+    identity,
+    options.modelCreated ?? Math.floor(Date.now() / 1000),
+  );
   registerInvocationsRoute(app, native, openai);
   registerChatTokenizeRoute(app, options.generator);
   registerOperationRoutes(app, options.generator, options.info);

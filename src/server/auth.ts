@@ -10,7 +10,17 @@ export type RouteAccess = 'open' | 'generation' | 'metrics';
  * Routes that do no work on request content. Every other route needs an --api-key key when one is
  * set, so a new route is protected unless it is added here.
  */
-const OPEN_ROUTES = new Set(['GET /', 'GET /health', 'GET /ping', 'GET /info', 'GET /v1/models', 'GET /v1/models/*', 'GET /docs', 'GET /docs/:asset', 'GET /api-doc/openapi.json']);
+const OPEN_ROUTES = new Set([
+  'GET /',
+  'GET /health',
+  'GET /ping',
+  'GET /info',
+  'GET /v1/models',
+  'GET /v1/models/*',
+  'GET /docs',
+  'GET /docs/:asset',
+  'GET /api-doc/openapi.json',
+]);
 /** Open unless --metrics-api-key is set; then only its keys open them. */
 const METRICS_ROUTES = new Set(['GET /metrics']);
 

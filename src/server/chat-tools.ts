@@ -80,7 +80,11 @@ export async function setUpTools(body: ChatRequest, choice: ToolChoice, options:
   const inReasoning = endsInReasoning(options.prompt, format);
   const markers = markerTokens(options.tokenizer, format.markers);
   if (options.disableGrammar) {
-    if (choice.mode.kind === 'named' || choice.mode.kind === 'required') throw new OpenAiFieldError('tool_choice', `\`tool_choice\` "${choice.mode.kind === 'named' ? choice.mode.name : 'required'}" needs constrained decoding, which --disable-grammar-support turned off; use "auto"`);
+    if (choice.mode.kind === 'named' || choice.mode.kind === 'required')
+      throw new OpenAiFieldError(
+        'tool_choice',
+        `\`tool_choice\` "${choice.mode.kind === 'named' ? choice.mode.name : 'required'}" needs constrained decoding, which --disable-grammar-support turned off; use "auto"`,
+      );
     return { choice, format, inReasoning, markers };
   }
   const answer = choice.mode.kind === 'auto' || choice.mode.kind === 'none' ? answerGrammar(body) : undefined;

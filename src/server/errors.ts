@@ -23,7 +23,13 @@ export function openAiErrorBody(status: number, message: string, code: string | 
 }
 
 /** The error body of a family: the one place a status, message and type become JSON. */
-export function errorBody(family: ErrorFamily | undefined, status: number, message: string, errorType: string, param: string | null = null): unknown {
+export function errorBody(
+  family: ErrorFamily | undefined,
+  status: number,
+  message: string,
+  errorType: string,
+  param: string | null = null,
+): unknown {
   return family === 'openai' ? openAiErrorBody(status, message, errorType, param) : { error: message, error_type: errorType };
 }
 
@@ -47,7 +53,8 @@ export class ApiError extends Error {
   }
 }
 
-export const validationError = (message: string, param: string | null = null) => new ApiError(422, 'validation', `Input validation error: ${message}`, param);
+export const validationError = (message: string, param: string | null = null) =>
+  new ApiError(422, 'validation', `Input validation error: ${message}`, param);
 export const overloadedError = () => new ApiError(429, 'overloaded', 'Model is overloaded');
 export const generationError = (message: string) => new ApiError(424, 'generation', `Request failed during generation: ${message}`);
 export const unhealthyError = () => new ApiError(503, 'healthcheck', 'unhealthy');

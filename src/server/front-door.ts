@@ -99,16 +99,30 @@ export class FrontDoor {
     const status = this.status;
     const estimated = status.estimatedSeconds();
     if (request.method === 'OPTIONS') {
-      response.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': `authorization, content-type, x-use-cache, ${WAIT_FOR_MODEL_HEADER}` });
+      response.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': `authorization, content-type, x-use-cache, ${WAIT_FOR_MODEL_HEADER}`,
+      });
       response.end();
       return;
     }
     // The request's body is not needed: drain it so the connection can be reused.
     request.resume();
     if (HEALTH_PATHS.has(path) && (request.method === 'GET' || request.method === 'HEAD')) {
-      sendJson(response, 503, { ...unhealthyError().toJSON(), status: status.phase, progress: Number(status.fraction.toFixed(4)), estimated_time: estimated }, estimated);
+      sendJson(
+        response,
+        503,
+        { ...unhealthyError().toJSON(), status: status.phase, progress: Number(status.fraction.toFixed(4)), estimated_time: estimated },
+        estimated,
+      );
       return;
     }
-    sendJson(response, 503, { error: `Model ${status.modelId} is currently loading`, error_type: 'loading', estimated_time: estimated }, estimated);
+    sendJson(
+      response,
+      503,
+      { error: `Model ${status.modelId} is currently loading`, error_type: 'loading', estimated_time: estimated },
+      estimated,
+    );
   }
 }

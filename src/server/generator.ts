@@ -76,7 +76,13 @@ export function meanLogprob(g: CollectedGeneration): number {
 }
 
 /** TGI's timing and accounting headers of a finished non-streaming generation. */
-export function generationHeaders(computeType: string, characters: number, timings: Timings, inputLength: number, generatedTokens: number): Record<string, string> {
+export function generationHeaders(
+  computeType: string,
+  characters: number,
+  timings: Timings,
+  inputLength: number,
+  generatedTokens: number,
+): Record<string, string> {
   const total = timings.end - timings.start;
   const inference = Math.max(0, timings.end - timings.batchStart);
   return {

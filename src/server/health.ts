@@ -31,7 +31,17 @@ export class HealthCheck {
   private async probe(): Promise<boolean> {
     const stream = this.engine.submit({
       inputIds: this.probeIds,
-      sampling: { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0n, watermark: false },
+      sampling: {
+        doSample: false,
+        temperature: 1,
+        topK: 0,
+        topP: 1,
+        typicalP: 1,
+        repetitionPenalty: 1,
+        frequencyPenalty: 0,
+        seed: 0n,
+        watermark: false,
+      },
       maxNewTokens: 1,
       stopSequences: [],
       topNTokens: 0,

@@ -87,7 +87,9 @@ function acquire(generator: Generator, count: number): () => void {
   if (count > permits.capacity) {
     // No amount of waiting lets it run: a 429 would be retried forever.
     metrics.fail('validation');
-    throw validationError(`this request needs ${count} sequences at once (prompts x choices), and this server runs at most ${permits.capacity} (--max-concurrent-requests)`);
+    throw validationError(
+      `this request needs ${count} sequences at once (prompts x choices), and this server runs at most ${permits.capacity} (--max-concurrent-requests)`,
+    );
   }
   const release = permits.tryAcquire(count);
   if (!release) {
@@ -133,7 +135,12 @@ function cancelOnClose(reply: FastifyReply, cancel: () => void): void {
  * Runs generations to their ends for a whole answer. The client leaving cancels them all at once,
  * and so does one of them failing (the others are of no use then).
  */
-export async function collectGenerations(generator: Generator, validated: readonly ValidatedGenerate[], start: number, reply: FastifyReply): Promise<CollectedGeneration[]> {
+export async function collectGenerations(
+  generator: Generator,
+  validated: readonly ValidatedGenerate[],
+  start: number,
+  reply: FastifyReply,
+): Promise<CollectedGeneration[]> {
   const controller = new AbortController();
   cancelOnClose(reply, () => controller.abort());
   return Promise.all(validated.map((v) => collect(generator, v, start, controller.signal))).catch((error: unknown) => {
@@ -142,7 +149,12 @@ export async function collectGenerations(generator: Generator, validated: readon
   });
 }
 
-async function collect(generator: Generator, validated: ValidatedGenerate, start: number, cancel: AbortSignal): Promise<CollectedGeneration> {
+async function collect(
+  generator: Generator,
+  validated: ValidatedGenerate,
+  start: number,
+  cancel: AbortSignal,
+): Promise<CollectedGeneration> {
   const queued = now();
   const stream = generator.start(validated);
   let gone = false;
@@ -221,7 +233,13 @@ export interface EventStreamSpec {
  * Streams several generations on `sse`: cancellation when the client leaves, the in-band error
  * event and end marker when one fails, the metrics of each finish, the end marker after the last.
  */
-export async function streamEvents(generator: Generator, sse: SseWriter, spec: EventStreamSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function streamEvents(
+  generator: Generator,
+  sse: SseWriter,
+  spec: EventStreamSpec,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const queued = now();
   const streams = spec.requests.map((v) => generator.start(v));
   const cancelAll = () => streams.forEach((s) => s.cancel());

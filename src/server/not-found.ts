@@ -32,7 +32,10 @@ export function registerNotFound(app: FastifyInstance): void {
     const known = request.method === 'OPTIONS' ? undefined : allowed(path);
     if (known) {
       const allow = [...known].sort().join(', ');
-      return reply.code(405).header('allow', allow).send(notFoundBody(family, 405, `Method ${request.method} is not allowed on ${path} (allowed: ${allow})`));
+      return reply
+        .code(405)
+        .header('allow', allow)
+        .send(notFoundBody(family, 405, `Method ${request.method} is not allowed on ${path} (allowed: ${allow})`));
     }
     return reply.code(404).send(notFoundBody(family, 404, `No route ${request.method} ${path}: GET /docs lists the routes of this server`));
   });

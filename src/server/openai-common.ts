@@ -60,7 +60,13 @@ export interface StreamSpec {
  * Streams several generations as one OpenAI SSE response: the chunk envelope around the choices the
  * route shapes, and the usage chunk; the lifecycle does the rest (cancellation, errors, [DONE]).
  */
-export function streamGenerations(generator: Generator, identity: OpenAiIdentity, spec: StreamSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function streamGenerations(
+  generator: Generator,
+  identity: OpenAiIdentity,
+  spec: StreamSpec,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   reply.hijack();
   const sse = new SseWriter(reply, { 'x-compute-type': identity.computeType });
   const id = completionId(spec.idPrefix);

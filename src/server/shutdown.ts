@@ -39,8 +39,13 @@ export class GracefulShutdown {
 
   private drain(signal: string): void {
     const { app, engine, requests, logger, graceSeconds } = this.options;
-    logger.info(`${signal} received: accepting no new requests; ${running(requests.count)}, waiting for them at most ${graceSeconds} s (a second signal stops them)`);
-    const deadline = setTimeout(() => this.force(`graceful termination timeout (${graceSeconds} s) reached`), Math.min(graceSeconds * 1000, MAX_TIMER_MS));
+    logger.info(
+      `${signal} received: accepting no new requests; ${running(requests.count)}, waiting for them at most ${graceSeconds} s (a second signal stops them)`,
+    );
+    const deadline = setTimeout(
+      () => this.force(`graceful termination timeout (${graceSeconds} s) reached`),
+      Math.min(graceSeconds * 1000, MAX_TIMER_MS),
+    );
     requests.drain();
     // The server stops listening now and reports closed once its last connection has ended, however
     // long the streams take. Fastify's close is left nothing to wait for: its hooks get only
@@ -84,7 +89,9 @@ export class GracefulShutdown {
     if (!tracing) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_MS)));
-    const flushed = tracing.shutdown().catch((error: unknown) => this.options.logger.warn({ err: error }, 'exporting the last spans failed'));
+    const flushed = tracing
+      .shutdown()
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'exporting the last spans failed'));
     await Promise.race([flushed, timeout]);
     clearTimeout(timer);
   }

@@ -20,7 +20,9 @@ export function traceSubmission(validated: ValidatedGenerate): void {
     prompt: request.inputIds,
     inputTokens: validated.inputLength,
     maxTokens: request.maxNewTokens,
-    sampling: validated.sampled ? { temperature: s.temperature, topP: s.topP < 1 ? s.topP : undefined, topK: s.topK > 0 ? s.topK : undefined, seed: s.seed } : undefined,
+    sampling: validated.sampled
+      ? { temperature: s.temperature, topP: s.topP < 1 ? s.topP : undefined, topK: s.topK > 0 ? s.topK : undefined, seed: s.seed }
+      : undefined,
   });
 }
 

@@ -57,7 +57,9 @@ export function registerRequestTracing(app: FastifyInstance, tracer: Tracer, ide
       const trace = new RequestTrace(tracer, { name: route.name, parent: propagation.extract(ROOT_CONTEXT, request.headers), attributes });
       traces.set(request, trace);
       const response = reply.raw;
-      response.once('close', () => trace.end({ statusCode: response.headersSent ? response.statusCode : undefined, clientGone: !response.writableFinished }));
+      response.once('close', () =>
+        trace.end({ statusCode: response.headersSent ? response.statusCode : undefined, clientGone: !response.writableFinished }),
+      );
     }
     done();
   });

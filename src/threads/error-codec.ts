@@ -40,7 +40,13 @@ export class ErrorCodec {
     for (const [key, value] of Object.entries(error)) {
       if (key !== 'name' && cloneable(value)) fields[key] = value;
     }
-    return { type: this.registeredType(error), name: error.name, message: error.message, ...(error.stack !== undefined ? { stack: error.stack } : {}), fields };
+    return {
+      type: this.registeredType(error),
+      name: error.name,
+      message: error.message,
+      ...(error.stack !== undefined ? { stack: error.stack } : {}),
+      fields,
+    };
   }
 
   decode(encoded: EncodedError): Error {
@@ -54,14 +60,19 @@ export class ErrorCodec {
     } else {
       error = new Error(encoded.message);
     }
-    if (error.name !== encoded.name) Object.defineProperty(error, 'name', { value: encoded.name, writable: true, enumerable: true, configurable: true });
+    if (error.name !== encoded.name)
+      Object.defineProperty(error, 'name', { value: encoded.name, writable: true, enumerable: true, configurable: true });
     if (encoded.stack !== undefined) error.stack = encoded.stack;
     return error;
   }
 
   /** The nearest registered class of `error` (a subclass travels as its registered parent). */
   private registeredType(error: Error): string {
-    for (let proto: unknown = Object.getPrototypeOf(error); proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (
+      let proto: unknown = Object.getPrototypeOf(error);
+      proto !== null && proto !== Error.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
       const type = this.typeOf.get((proto as { constructor: ErrorClass }).constructor);
       if (type !== undefined) return type;
     }

@@ -91,7 +91,9 @@ export class ThreadHost<P extends Protocol> {
   /** Starts the thread at `url`; resolves once it is ready, rejects with its start failure. */
   static start<P extends Protocol>(url: URL, options: StartOptions<P>): Promise<{ host: ThreadHost<P>; ready: P['ready'] }> {
     const worker = new Worker(url, { workerData: options.workerData });
-    const host = new ThreadHost<P>(worker, options.label, options.errors ?? new ErrorCodec(), { ...options.on } as EventHandlers<P['toHost']>);
+    const host = new ThreadHost<P>(worker, options.label, options.errors ?? new ErrorCodec(), { ...options.on } as EventHandlers<
+      P['toHost']
+    >);
     return new Promise((resolve, reject) => {
       let started = false;
       worker.on('message', (message: FromThread) => {

@@ -40,7 +40,9 @@ export function startTracing(options: TracingOptions): Tracing {
   const url = tracesUrl(options.endpoint);
   const exporter = new OTLPTraceExporter({ url });
   const provider = new NodeTracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, [ATTR_SERVICE_VERSION]: options.serviceVersion })),
+    resource: defaultResource().merge(
+      resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, [ATTR_SERVICE_VERSION]: options.serviceVersion }),
+    ),
     // Its delay and batch sizes follow the OTEL_BSP_* environment variables.
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });

@@ -5,7 +5,17 @@
 // Times are epoch milliseconds of the monotonic clock (performance.timeOrigin + performance.now(),
 // as the engine thread stamps them). They are put on the wall clock with one offset per request,
 // so that the request's spans line up with each other and with the caller's.
-import { context, createContextKey, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  createContextKey,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -171,7 +181,8 @@ export class RequestTrace {
     if (this.ended) return;
     const at = Math.max(monotonicNow(), this.latest);
     if (response.clientGone) this.fail('the client disconnected before the response was complete', 'client_disconnected');
-    else if (response.statusCode !== undefined && response.statusCode >= 400) this.fail(`HTTP ${response.statusCode}`, String(response.statusCode));
+    else if (response.statusCode !== undefined && response.statusCode >= 400)
+      this.fail(`HTTP ${response.statusCode}`, String(response.statusCode));
     this.endValidation(at);
     const attributes: Attributes = {};
     if (response.statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = response.statusCode;

@@ -10,7 +10,21 @@ const isObject = (v: unknown): v is Schema => v !== null && typeof v === 'object
 /** Keywords whose value is a map of subschemas by name. */
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
 /** Keywords whose value is a subschema, or a list of them. */
-const SCHEMA_VALUES = new Set(['additionalProperties', 'items', 'additionalItems', 'prefixItems', 'contains', 'not', 'if', 'then', 'else', 'propertyNames', 'allOf', 'anyOf', 'oneOf']);
+const SCHEMA_VALUES = new Set([
+  'additionalProperties',
+  'items',
+  'additionalItems',
+  'prefixItems',
+  'contains',
+  'not',
+  'if',
+  'then',
+  'else',
+  'propertyNames',
+  'allOf',
+  'anyOf',
+  'oneOf',
+]);
 /**
  * Keywords beside which an object may get keys from elsewhere (a referenced or combined schema):
  * closing the object there would refuse keys those declare, so it is left as written.
@@ -48,8 +62,10 @@ export function strictSchema(schema: unknown): unknown {
   if (!isObject(schema)) return schema;
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (SCHEMA_MAPS.has(key) && isObject(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, strictSchema(sub)]));
-    else if (key === 'dependencies' && isObject(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, Array.isArray(sub) ? sub : strictSchema(sub)]));
+    if (SCHEMA_MAPS.has(key) && isObject(value))
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, strictSchema(sub)]));
+    else if (key === 'dependencies' && isObject(value))
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, Array.isArray(sub) ? sub : strictSchema(sub)]));
     else if (SCHEMA_VALUES.has(key)) out[key] = Array.isArray(value) ? value.map(strictSchema) : strictSchema(value);
     else out[key] = value;
   }

@@ -48,7 +48,10 @@ export function isDeterministic(validated: ValidatedGenerate): boolean {
 /** A loaded adapter's id, or a 422 naming the loaded ones. */
 function checkedAdapter(id: string, loaded: readonly string[]): string {
   if (loaded.includes(id)) return id;
-  if (loaded.length === 0) throw new ValidationError(`adapter_id "${id}" is not available: this server has no LoRA adapters loaded (start it with --lora-adapters)`);
+  if (loaded.length === 0)
+    throw new ValidationError(
+      `adapter_id "${id}" is not available: this server has no LoRA adapters loaded (start it with --lora-adapters)`,
+    );
   throw new ValidationError(`adapter_id "${id}" is not a loaded LoRA adapter; the loaded ones are: ${loaded.join(', ')}`);
 }
 
@@ -62,10 +65,16 @@ function validateBestOf(bestOf: number, limits: Pick<ValidationLimits, 'maxBestO
  * TGI's rules on a native request's parameters that depend on how it is answered, checked before
  * anything else: a stream runs one sequence without prompt details; best_of's limits otherwise.
  */
-export function checkNativeParameters(parameters: GenerateParameters | undefined, limits: Pick<ValidationLimits, 'maxBestOf'>, streaming: boolean): void {
+export function checkNativeParameters(
+  parameters: GenerateParameters | undefined,
+  limits: Pick<ValidationLimits, 'maxBestOf'>,
+  streaming: boolean,
+): void {
   if (streaming) {
-    if (parameters?.best_of != null && parameters.best_of !== 1) throw new ValidationError('`best_of` != 1 is not supported when streaming tokens');
-    if (parameters?.decoder_input_details) throw new ValidationError('`decoder_input_details` == true is not supported when streaming tokens');
+    if (parameters?.best_of != null && parameters.best_of !== 1)
+      throw new ValidationError('`best_of` != 1 is not supported when streaming tokens');
+    if (parameters?.decoder_input_details)
+      throw new ValidationError('`decoder_input_details` == true is not supported when streaming tokens');
     return;
   }
   const bestOf = parameters?.best_of ?? 1;
@@ -81,7 +90,13 @@ export interface ValidateOptions {
   serverStopSequences?: number;
 }
 
-export async function validateGenerate(inputs: string, parameters: GenerateParameters, limits: ValidationLimits, tokenizer: TextTokenizer, options: ValidateOptions): Promise<ValidatedGenerate> {
+export async function validateGenerate(
+  inputs: string,
+  parameters: GenerateParameters,
+  limits: ValidationLimits,
+  tokenizer: TextTokenizer,
+  options: ValidateOptions,
+): Promise<ValidatedGenerate> {
   const p = parameters;
   const bestOf = p.best_of ?? 1;
   const doSample = p.do_sample ?? options.defaultDoSample;
@@ -122,7 +137,12 @@ export async function validateGenerate(inputs: string, parameters: GenerateParam
   if (p.truncate != null && ids.length > p.truncate) ids = ids.slice(ids.length - p.truncate);
   const inputLength = ids.length;
   const maxNewTokens = p.max_new_tokens ?? Math.max(0, limits.maxTotalTokens - inputLength);
-  const length = { inputLength, maxNewTokens: p.max_new_tokens ?? undefined, maxTotalTokens: limits.maxTotalTokens, maxInputTokens: limits.maxInputTokens };
+  const length = {
+    inputLength,
+    maxNewTokens: p.max_new_tokens ?? undefined,
+    maxTotalTokens: limits.maxTotalTokens,
+    maxInputTokens: limits.maxInputTokens,
+  };
   // Without max_new_tokens the default fills what the prompt leaves, so only the prompt's own length
   // can fail (rule 16, as max_input_tokens < max_total_tokens): TGI's "0 `max_new_tokens`" is not said.
   if (p.max_new_tokens != null && inputLength + maxNewTokens > limits.maxTotalTokens) {

@@ -41,7 +41,8 @@ function schemaOf(grammar: Grammar): unknown {
 /** The spec a `grammar` (or response_format) stands for, not compiled yet. */
 export function grammarSpecOf(grammar: Grammar): GrammarSpec {
   if (grammar.type === 'regex') {
-    if (typeof grammar.value !== 'string') throw new GrammarRuleError('grammar is not valid: a regex grammar takes its pattern as a string');
+    if (typeof grammar.value !== 'string')
+      throw new GrammarRuleError('grammar is not valid: a regex grammar takes its pattern as a string');
     return { type: 'regex', pattern: grammar.value };
   }
   return { type: 'json-schema', schema: schemaOf(grammar), whitespace: 'compact' };

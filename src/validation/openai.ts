@@ -55,7 +55,8 @@ export const MAX_CHOICES = 128;
 const MAX_SEED = 1n << 64n;
 
 function inRange(param: string, value: number | null | undefined, min: number, max: number): void {
-  if (value != null && !(value >= min && value <= max)) throw new OpenAiFieldError(param, `\`${param}\` must be >= ${min} and <= ${max}. Given: ${value}`);
+  if (value != null && !(value >= min && value <= max))
+    throw new OpenAiFieldError(param, `\`${param}\` must be >= ${min} and <= ${max}. Given: ${value}`);
 }
 
 export interface OpenAiGenerationPlan {
@@ -103,8 +104,10 @@ function parseLogitBias(bias: Record<string, number> | number[] | null | undefin
   const pairs: [number, number][] = [];
   for (const [key, value] of Object.entries(bias)) {
     const id = Number(key);
-    if (!/^\d+$/.test(key) || id >= vocabSize) throw new OpenAiFieldError('logit_bias', `\`logit_bias\` keys must be token ids in [0, ${vocabSize}). Given: "${key}"`);
-    if (!(value >= -100 && value <= 100)) throw new OpenAiFieldError('logit_bias', `\`logit_bias\` values must be >= -100 and <= 100. Given: ${value} for token ${key}`);
+    if (!/^\d+$/.test(key) || id >= vocabSize)
+      throw new OpenAiFieldError('logit_bias', `\`logit_bias\` keys must be token ids in [0, ${vocabSize}). Given: "${key}"`);
+    if (!(value >= -100 && value <= 100))
+      throw new OpenAiFieldError('logit_bias', `\`logit_bias\` values must be >= -100 and <= 100. Given: ${value} for token ${key}`);
     pairs.push([id, value]);
   }
   return pairs.length > 0 ? pairs : undefined;
@@ -114,17 +117,30 @@ function parseLogitBias(bias: Record<string, number> | number[] | null | undefin
  * Checks the OpenAI ranges, then runs TGI's validation (lengths, stop count, limits) on the mapped
  * parameters. Throws OpenAiFieldError or ValidationError.
  */
-export async function planOpenAiGeneration(prompt: string, fields: OpenAiSamplingFields, limits: ValidationLimits, tokenizer: TextTokenizer, options: PlanOptions): Promise<OpenAiGenerationPlan> {
+export async function planOpenAiGeneration(
+  prompt: string,
+  fields: OpenAiSamplingFields,
+  limits: ValidationLimits,
+  tokenizer: TextTokenizer,
+  options: PlanOptions,
+): Promise<OpenAiGenerationPlan> {
   inRange('temperature', fields.temperature, 0, 2);
-  if (fields.top_p != null && !(fields.top_p > 0 && fields.top_p <= 1)) throw new OpenAiFieldError('top_p', `\`top_p\` must be > 0 and <= 1. Given: ${fields.top_p}`);
+  if (fields.top_p != null && !(fields.top_p > 0 && fields.top_p <= 1))
+    throw new OpenAiFieldError('top_p', `\`top_p\` must be > 0 and <= 1. Given: ${fields.top_p}`);
   inRange('presence_penalty', fields.presence_penalty, -2, 2);
   inRange('frequency_penalty', fields.frequency_penalty, -2, 2);
   inRange('n', fields.n, 1, MAX_CHOICES);
-  if (fields.max_tokens != null && fields.max_tokens < 1) throw new OpenAiFieldError('max_tokens', `\`max_tokens\` must be at least 1. Given: ${fields.max_tokens}`);
-  if (fields.seed != null && !(fields.seed >= 0 && fields.seed < MAX_SEED)) throw new OpenAiFieldError('seed', `\`seed\` must be an integer in [0, 2^64). Given: ${fields.seed}`);
-  if (fields.top_k != null && fields.top_k < 1) throw new OpenAiFieldError('top_k', `\`top_k\` must be strictly positive. Given: ${fields.top_k}`);
+  if (fields.max_tokens != null && fields.max_tokens < 1)
+    throw new OpenAiFieldError('max_tokens', `\`max_tokens\` must be at least 1. Given: ${fields.max_tokens}`);
+  if (fields.seed != null && !(fields.seed >= 0 && fields.seed < MAX_SEED))
+    throw new OpenAiFieldError('seed', `\`seed\` must be an integer in [0, 2^64). Given: ${fields.seed}`);
+  if (fields.top_k != null && fields.top_k < 1)
+    throw new OpenAiFieldError('top_k', `\`top_k\` must be strictly positive. Given: ${fields.top_k}`);
   if (options.topLogprobs > limits.maxTopNTokens) {
-    throw new OpenAiFieldError('top_logprobs', `\`top_logprobs\` must be <= ${limits.maxTopNTokens} on this server (--max-top-n-tokens). Given: ${options.topLogprobs}`);
+    throw new OpenAiFieldError(
+      'top_logprobs',
+      `\`top_logprobs\` must be <= ${limits.maxTopNTokens} on this server (--max-top-n-tokens). Given: ${options.topLogprobs}`,
+    );
   }
   const logitBias = parseLogitBias(fields.logit_bias, tokenizer.vocabSize);
   const userStop = fields.stop == null ? [] : typeof fields.stop === 'string' ? [fields.stop] : fields.stop;

@@ -16,9 +16,16 @@ export function grammarOfResponseFormat(format: { type: string; [key: string]: u
   if (type === 'json_object' && format.value === undefined) return { type: 'json', value: { type: 'object' } };
   if (type === 'json_schema' && format.value === undefined) {
     const spec = format.json_schema;
-    if (!isObject(spec) || spec.schema === undefined) throw new OpenAiFieldError('response_format', '`response_format` of type "json_schema" needs `json_schema: {"name": ..., "schema": {...}}`');
+    if (!isObject(spec) || spec.schema === undefined)
+      throw new OpenAiFieldError(
+        'response_format',
+        '`response_format` of type "json_schema" needs `json_schema: {"name": ..., "schema": {...}}`',
+      );
     return { type: 'json_schema', value: { name: spec.name, schema: spec.strict === true ? strictSchema(spec.schema) : spec.schema } };
   }
   if (type === 'json' || type === 'json_object' || type === 'json_schema' || type === 'regex') return { type, value: format.value };
-  throw new OpenAiFieldError('response_format', `\`response_format\` type "${type}" is not one of text, json_object, json_schema, json, regex`);
+  throw new OpenAiFieldError(
+    'response_format',
+    `\`response_format\` type "${type}" is not one of text, json_object, json_schema, json, regex`,
+  );
 }

@@ -20,16 +20,27 @@ function toolSpecs(tools: NonNullable<ChatRequest['tools']>): ToolSpec[] {
   const seen = new Set<string>();
   return tools.map((tool, i) => {
     const { name, description, parameters } = tool.function;
-    if (!NAME.test(name)) throw new OpenAiFieldError(`tools[${i}].function.name`, `\`tools[${i}].function.name\` must be 1 to 128 letters, digits, "_", ".", ":" or "-". Given: ${JSON.stringify(name)}`);
+    if (!NAME.test(name))
+      throw new OpenAiFieldError(
+        `tools[${i}].function.name`,
+        `\`tools[${i}].function.name\` must be 1 to 128 letters, digits, "_", ".", ":" or "-". Given: ${JSON.stringify(name)}`,
+      );
     if (seen.has(name)) throw new OpenAiFieldError(`tools[${i}].function.name`, `\`tools\` has two tools named "${name}"`);
     seen.add(name);
     if (parameters != null && parameters.type !== undefined && parameters.type !== 'object') {
-      throw new OpenAiFieldError(`tools[${i}].function.parameters`, `\`tools[${i}].function.parameters\` must be a JSON Schema of an object (type "object")`);
+      throw new OpenAiFieldError(
+        `tools[${i}].function.parameters`,
+        `\`tools[${i}].function.parameters\` must be a JSON Schema of an object (type "object")`,
+      );
     }
     // The arguments object is closed to undeclared keys unless it says otherwise (strict: every object).
     const schema = { type: 'object', ...(parameters ?? {}) };
     const strict = tool.function.strict === true;
-    return { name, ...(description != null ? { description } : {}), parameters: strict ? (strictSchema(schema) as Record<string, unknown>) : closedArguments(schema) };
+    return {
+      name,
+      ...(description != null ? { description } : {}),
+      parameters: strict ? (strictSchema(schema) as Record<string, unknown>) : closedArguments(schema),
+    };
   });
 }
 
@@ -38,7 +49,8 @@ export function resolveToolChoice(body: Pick<ChatRequest, 'tools' | 'tool_choice
   const choice = body.tool_choice ?? 'auto';
   const name = typeof choice === 'string' ? (['auto', 'none', 'required'].includes(choice) ? undefined : choice) : choice.function.name;
   if (!body.tools || body.tools.length === 0) {
-    if (choice === 'required' || name !== undefined) throw new OpenAiFieldError('tool_choice', '`tool_choice` names or requires a tool, but `tools` is empty');
+    if (choice === 'required' || name !== undefined)
+      throw new OpenAiFieldError('tool_choice', '`tool_choice` names or requires a tool, but `tools` is empty');
     return undefined;
   }
   const tools = toolSpecs(body.tools);
@@ -46,7 +58,10 @@ export function resolveToolChoice(body: Pick<ChatRequest, 'tools' | 'tool_choice
   if (choice === 'none') return { tools, mode: { kind: 'none' }, parallel };
   if (name !== undefined) {
     if (!tools.some((tool) => tool.name === name)) {
-      throw new OpenAiFieldError('tool_choice', `\`tool_choice\` names the tool "${name}", which is not in \`tools\` (${tools.map((t) => `"${t.name}"`).join(', ')})`);
+      throw new OpenAiFieldError(
+        'tool_choice',
+        `\`tool_choice\` names the tool "${name}", which is not in \`tools\` (${tools.map((t) => `"${t.name}"`).join(', ')})`,
+      );
     }
     return { tools, mode: { kind: 'named', name }, parallel };
   }

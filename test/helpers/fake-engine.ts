@@ -3,7 +3,14 @@
 // It keeps each sequence's KV cells as the tokens written to them, so that it can check what a
 // real backend would require (a batch continues a sequence where its cells end, fits the batch and
 // the layout) and scripted choices can depend on a sequence's whole context. Deterministic.
-import { KvLayoutUnavailableError, type Engine, type EngineLimits, type KvLayout, type ModelInfo, type StepEntry } from '../../src/engine/types.js';
+import {
+  KvLayoutUnavailableError,
+  type Engine,
+  type EngineLimits,
+  type KvLayout,
+  type ModelInfo,
+  type StepEntry,
+} from '../../src/engine/types.js';
 import type { FillInTheMiddleTokens, Tokenizer, TokenSpan } from '../../src/core/tokenizer.js';
 
 export const BOS = 0;
@@ -160,7 +167,15 @@ export class FakeEngine implements Engine {
   }
 
   decode(entries: StepEntry[]): void {
-    const batch: RecordedBatch = { adapter: this.adapter, entries: entries.map((e) => ({ sequence: e.sequence, tokens: Array.from(e.tokens), startPosition: e.startPosition, outputs: e.outputs })) };
+    const batch: RecordedBatch = {
+      adapter: this.adapter,
+      entries: entries.map((e) => ({
+        sequence: e.sequence,
+        tokens: Array.from(e.tokens),
+        startPosition: e.startPosition,
+        outputs: e.outputs,
+      })),
+    };
     this.operations.push({ kind: 'decode', batch });
     this.outputs = [];
     const failure = this.failDecode?.(batch);
@@ -169,15 +184,18 @@ export class FakeEngine implements Engine {
     if (size === 0) this.violations.push('an empty batch');
     if (size > this.maxBatchTokens) this.violations.push(`a batch of ${size} tokens, more than ${this.maxBatchTokens}`);
     for (const entry of batch.entries) {
-      if (entry.sequence < 0 || entry.sequence >= this.layout.sequences) this.violations.push(`sequence ${entry.sequence} outside the layout of ${this.layout.sequences}`);
+      if (entry.sequence < 0 || entry.sequence >= this.layout.sequences)
+        this.violations.push(`sequence ${entry.sequence} outside the layout of ${this.layout.sequences}`);
       const cells = this.cells.get(entry.sequence) ?? [];
-      if (entry.startPosition !== cells.length) this.violations.push(`sequence ${entry.sequence} written at ${entry.startPosition}, its cells end at ${cells.length}`);
+      if (entry.startPosition !== cells.length)
+        this.violations.push(`sequence ${entry.sequence} written at ${entry.startPosition}, its cells end at ${cells.length}`);
       cells.length = Math.min(cells.length, entry.startPosition);
       for (const token of entry.tokens) {
         cells.push(token);
         if (entry.outputs === 'all') this.outputs.push(this.logitsFor(cells));
       }
-      if (cells.length > this.layout.sequenceCells) this.violations.push(`sequence ${entry.sequence} holds ${cells.length} cells, more than ${this.layout.sequenceCells}`);
+      if (cells.length > this.layout.sequenceCells)
+        this.violations.push(`sequence ${entry.sequence} holds ${cells.length} cells, more than ${this.layout.sequenceCells}`);
       if (entry.outputs === 'last') this.outputs.push(this.logitsFor(cells));
       this.cells.set(entry.sequence, cells);
     }
@@ -223,7 +241,8 @@ export class FakeEngine implements Engine {
     const kept = keep.map(({ from, to }): [number, number[]] => [to, [...this.cellsOf(from)]]);
     this.cells.clear();
     for (const [to, tokens] of kept) this.cells.set(to, tokens);
-    if (this.relayoutUnavailable) throw new KvLayoutUnavailableError(`no memory for ${layout.sequences} sequences of ${layout.sequenceCells} cells`);
+    if (this.relayoutUnavailable)
+      throw new KvLayoutUnavailableError(`no memory for ${layout.sequences} sequences of ${layout.sequenceCells} cells`);
     this.layout = { ...layout };
     this.adapter = undefined;
   }

@@ -152,9 +152,7 @@ function computeTrees(files: Map<string, StoredFile>): Map<string, string> {
       key: Buffer.from(entry.dir ? `${name}/` : name),
     }));
     entries.sort((a, b) => Buffer.compare(a.key, b.key));
-    const body = Buffer.concat(
-      entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex')]),
-    );
+    const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex')]));
     const sha = gitObjectSha('tree', body);
     trees.set(dir, sha);
     return sha;
@@ -471,7 +469,11 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
       next.searchParams.set('cursor', String(offset + TREE_PAGE_SIZE));
       res.setHeader('Link', `<${next.href}>; rel="next"`);
     }
-    sendJson(req, res, page.map((p) => treeEntry(repo, commit, p, expand)));
+    sendJson(
+      req,
+      res,
+      page.map((p) => treeEntry(repo, commit, p, expand)),
+    );
   }
 
   async function pathsInfo(req: IncomingMessage, res: ServerResponse, repo: StoredRepo, segments: string[]): Promise<void> {
@@ -514,11 +516,12 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
     res.setHeader('X-Repo-Commit', commit.sha);
     if (kind === 'raw' || !file.lfs) {
       const content = file.lfs ? file.lfs.pointer : file.content;
-      const type = file.lfs || /\.(md|txt|jinja|py|yaml|yml)$/.test(path)
-        ? 'text/plain; charset=utf-8'
-        : path.endsWith('.json')
-          ? 'application/json; charset=utf-8'
-          : 'application/octet-stream';
+      const type =
+        file.lfs || /\.(md|txt|jinja|py|yaml|yml)$/.test(path)
+          ? 'text/plain; charset=utf-8'
+          : path.endsWith('.json')
+            ? 'application/json; charset=utf-8'
+            : 'application/octet-stream';
       sendContent(req, res, content, path, { ETag: `"${file.oid}"`, 'Content-Type': type });
       return;
     }
@@ -541,7 +544,9 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
       // like the S3-backed CDN: an ETag of its own (not the sha256), no X-Repo-Commit
       ETag: `"${hex('md5', content)}"`,
       'Content-Type': 'application/octet-stream',
-      ...(name && { 'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}; filename="${name.replace(/[^\x20-\x7e]|"/g, '_')}";` }),
+      ...(name && {
+        'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}; filename="${name.replace(/[^\x20-\x7e]|"/g, '_')}";`,
+      }),
     });
   }
 
@@ -550,7 +555,10 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
     const url = new URL(req.url ?? '/', hub.url);
     let segments: string[];
     try {
-      segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+      segments = url.pathname
+        .split('/')
+        .filter((s) => s !== '')
+        .map(decodeURIComponent);
     } catch {
       throw new HubError(400, undefined, 'Malformed URL');
     }

@@ -21,7 +21,16 @@ import {
   type NestingShape,
 } from './fuzz-json.js';
 
-export const ROUTES = ['/', '/generate', '/generate_stream', '/v1/chat/completions', '/v1/completions', '/tokenize', '/chat_tokenize', '/invocations'] as const;
+export const ROUTES = [
+  '/',
+  '/generate',
+  '/generate_stream',
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/tokenize',
+  '/chat_tokenize',
+  '/invocations',
+] as const;
 export type Route = (typeof ROUTES)[number];
 export type BodyKind = 'generate' | 'chat' | 'completion';
 
@@ -104,7 +113,11 @@ const CHAT: Record<string, unknown>[] = [
   {
     messages: [
       { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
     ],
     tools: TOOLS,
@@ -151,16 +164,42 @@ const COMPLETION_STREAMABLE: Record<string, unknown>[] = [
   { prompt: 'In the park', max_tokens: 1 },
 ];
 
-const COMPLETION: Record<string, unknown>[] = [...COMPLETION_STREAMABLE, { prompt: 'Ben had', max_tokens: 2, n: 1, best_of: 2, temperature: 1 }];
+const COMPLETION: Record<string, unknown>[] = [
+  ...COMPLETION_STREAMABLE,
+  { prompt: 'Ben had', max_tokens: 2, n: 1, best_of: 2, temperature: 1 },
+];
 
-const TOKENIZE: Record<string, unknown>[] = [{ inputs: 'Once upon a time, Lily' }, { inputs: 'naïve 👩‍👩‍👧 text', parameters: { max_new_tokens: 1 } }];
+const TOKENIZE: Record<string, unknown>[] = [
+  { inputs: 'Once upon a time, Lily' },
+  { inputs: 'naïve 👩‍👩‍👧 text', parameters: { max_new_tokens: 1 } },
+];
 
 const streamed = (body: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ ...body, stream: true, ...extra });
 const as = (kind: BodyKind, bodies: Record<string, unknown>[]): Base[] => bodies.map((body) => ({ kind, body }));
 
-const compatBases = [...as('generate', GENERATE), ...as('generate', GENERATE_STREAMABLE.map((b) => streamed(b))), ...as('generate', [{ ...GENERATE[1], stream: false }])];
-const chatBases = [...as('chat', CHAT), ...as('chat', CHAT.map((b) => streamed(b, { stream_options: { include_usage: true } }))), ...as('chat', [{ ...CHAT[2], stream: false }])];
-const completionBases = [...as('completion', COMPLETION), ...as('completion', COMPLETION_STREAMABLE.map((b) => streamed(b, { stream_options: { include_usage: true } })))];
+const compatBases = [
+  ...as('generate', GENERATE),
+  ...as(
+    'generate',
+    GENERATE_STREAMABLE.map((b) => streamed(b)),
+  ),
+  ...as('generate', [{ ...GENERATE[1], stream: false }]),
+];
+const chatBases = [
+  ...as('chat', CHAT),
+  ...as(
+    'chat',
+    CHAT.map((b) => streamed(b, { stream_options: { include_usage: true } })),
+  ),
+  ...as('chat', [{ ...CHAT[2], stream: false }]),
+];
+const completionBases = [
+  ...as('completion', COMPLETION),
+  ...as(
+    'completion',
+    COMPLETION_STREAMABLE.map((b) => streamed(b, { stream_options: { include_usage: true } })),
+  ),
+];
 
 /** Valid bodies of each route: every one of them gets a 200. */
 export const BASES: Record<Route, Base[]> = {
@@ -178,44 +217,182 @@ type Path = (string | number)[];
 const paths = (dotted: string[]): Path[] => dotted.map((d) => d.split('.').map((step) => (/^\d+$/.test(step) ? Number(step) : step)));
 
 const GENERATE_PARAMETERS = [
-  'best_of', 'temperature', 'repetition_penalty', 'frequency_penalty', 'top_k', 'top_p', 'typical_p', 'do_sample', 'max_new_tokens', 'return_full_text',
-  'stop', 'truncate', 'watermark', 'details', 'decoder_input_details', 'seed', 'top_n_tokens', 'grammar', 'adapter_id',
+  'best_of',
+  'temperature',
+  'repetition_penalty',
+  'frequency_penalty',
+  'top_k',
+  'top_p',
+  'typical_p',
+  'do_sample',
+  'max_new_tokens',
+  'return_full_text',
+  'stop',
+  'truncate',
+  'watermark',
+  'details',
+  'decoder_input_details',
+  'seed',
+  'top_n_tokens',
+  'grammar',
+  'adapter_id',
 ];
-const SAMPLING = ['model', 'max_tokens', 'temperature', 'top_p', 'n', 'stream', 'stream_options', 'stream_options.include_usage', 'stop', 'stop.0', 'seed',
-  'presence_penalty', 'frequency_penalty', 'logit_bias', 'logit_bias.5', 'user', 'top_k', 'repetition_penalty', 'typical_p'];
+const SAMPLING = [
+  'model',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'n',
+  'stream',
+  'stream_options',
+  'stream_options.include_usage',
+  'stop',
+  'stop.0',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logit_bias.5',
+  'user',
+  'top_k',
+  'repetition_penalty',
+  'typical_p',
+];
 
 /** The fields a mutation may set, whether or not the base has them. */
 const FIELDS: Record<BodyKind, Path[]> = {
-  generate: paths(['inputs', 'parameters', 'stream', 'parameters.stop.0', 'parameters.grammar.type', 'parameters.grammar.value', ...GENERATE_PARAMETERS.map((p) => `parameters.${p}`)]),
+  generate: paths([
+    'inputs',
+    'parameters',
+    'stream',
+    'parameters.stop.0',
+    'parameters.grammar.type',
+    'parameters.grammar.value',
+    ...GENERATE_PARAMETERS.map((p) => `parameters.${p}`),
+  ]),
   chat: paths([
-    ...SAMPLING, 'messages', 'messages.0', 'messages.0.role', 'messages.0.content', 'messages.0.content.0', 'messages.0.content.0.type', 'messages.0.content.0.text',
-    'messages.0.name', 'messages.0.extra', 'messages.1.tool_calls', 'messages.1.tool_calls.0.id', 'messages.1.tool_calls.0.type',
-    'messages.1.tool_calls.0.function', 'messages.1.tool_calls.0.function.name', 'messages.1.tool_calls.0.function.arguments', 'messages.2.tool_call_id',
-    'max_completion_tokens', 'logprobs', 'top_logprobs', 'tools', 'tools.0', 'tools.0.type', 'tools.0.function.name', 'tools.0.function.description',
-    'tools.0.function.parameters', 'tools.0.function.parameters.properties', 'tools.0.function.parameters.properties.city', 'tool_choice', 'tool_choice.function.name',
-    'tool_prompt', 'parallel_tool_calls', 'response_format', 'response_format.type', 'chat_template_kwargs', 'chat_template_kwargs.enable_thinking', 'chat_template_kwargs.extra',
+    ...SAMPLING,
+    'messages',
+    'messages.0',
+    'messages.0.role',
+    'messages.0.content',
+    'messages.0.content.0',
+    'messages.0.content.0.type',
+    'messages.0.content.0.text',
+    'messages.0.name',
+    'messages.0.extra',
+    'messages.1.tool_calls',
+    'messages.1.tool_calls.0.id',
+    'messages.1.tool_calls.0.type',
+    'messages.1.tool_calls.0.function',
+    'messages.1.tool_calls.0.function.name',
+    'messages.1.tool_calls.0.function.arguments',
+    'messages.2.tool_call_id',
+    'max_completion_tokens',
+    'logprobs',
+    'top_logprobs',
+    'tools',
+    'tools.0',
+    'tools.0.type',
+    'tools.0.function.name',
+    'tools.0.function.description',
+    'tools.0.function.parameters',
+    'tools.0.function.parameters.properties',
+    'tools.0.function.parameters.properties.city',
+    'tool_choice',
+    'tool_choice.function.name',
+    'tool_prompt',
+    'parallel_tool_calls',
+    'response_format',
+    'response_format.type',
+    'chat_template_kwargs',
+    'chat_template_kwargs.enable_thinking',
+    'chat_template_kwargs.extra',
     // Template variables the server sets itself, and names jinja resolves.
-    ...['messages', 'tools', 'add_generation_prompt', 'bos_token', 'eos_token', 'raise_exception', 'strftime_now', 'range', 'namespace', 'loop', '__proto__', 'constructor'].map(
-      (name) => `chat_template_kwargs.${name}`,
-    ),
+    ...[
+      'messages',
+      'tools',
+      'add_generation_prompt',
+      'bos_token',
+      'eos_token',
+      'raise_exception',
+      'strftime_now',
+      'range',
+      'namespace',
+      'loop',
+      '__proto__',
+      'constructor',
+    ].map((name) => `chat_template_kwargs.${name}`),
   ]),
   completion: paths([...SAMPLING, 'prompt', 'prompt.0', 'suffix', 'logprobs', 'echo', 'best_of']),
 };
 
 /** The numeric fields, where ranges, NaN and infinities hide. */
 const NUMERIC_FIELDS: Record<BodyKind, Path[]> = {
-  generate: paths(['best_of', 'temperature', 'repetition_penalty', 'frequency_penalty', 'top_k', 'top_p', 'typical_p', 'max_new_tokens', 'truncate', 'seed', 'top_n_tokens'].map((p) => `parameters.${p}`)),
-  chat: paths(['max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'n', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias.5', 'logit_bias.511', 'top_k', 'repetition_penalty', 'typical_p', 'top_logprobs']),
-  completion: paths(['max_tokens', 'temperature', 'top_p', 'n', 'best_of', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias.10', 'top_k', 'repetition_penalty', 'typical_p', 'logprobs']),
+  generate: paths(
+    [
+      'best_of',
+      'temperature',
+      'repetition_penalty',
+      'frequency_penalty',
+      'top_k',
+      'top_p',
+      'typical_p',
+      'max_new_tokens',
+      'truncate',
+      'seed',
+      'top_n_tokens',
+    ].map((p) => `parameters.${p}`),
+  ),
+  chat: paths([
+    'max_tokens',
+    'max_completion_tokens',
+    'temperature',
+    'top_p',
+    'n',
+    'seed',
+    'presence_penalty',
+    'frequency_penalty',
+    'logit_bias.5',
+    'logit_bias.511',
+    'top_k',
+    'repetition_penalty',
+    'typical_p',
+    'top_logprobs',
+  ]),
+  completion: paths([
+    'max_tokens',
+    'temperature',
+    'top_p',
+    'n',
+    'best_of',
+    'seed',
+    'presence_penalty',
+    'frequency_penalty',
+    'logit_bias.10',
+    'top_k',
+    'repetition_penalty',
+    'typical_p',
+    'logprobs',
+  ]),
 };
 
 /** Where deep nesting passes the schema and reaches templating, tokenizing or validation. */
 const DEEP_TARGETS: Record<BodyKind, Path[]> = {
   generate: paths(['parameters.grammar.value', 'parameters.extra', 'extra', 'inputs', 'parameters.stop.0']),
   chat: paths([
-    'chat_template_kwargs.nested', 'tools.0.function.parameters.properties.city', 'tools.0.function.parameters', 'tools.0.function.extra',
-    'messages.1.tool_calls.0.function.arguments', 'messages.0.extra', 'messages.0.content.0.extra', 'tool_choice.function.extra', 'response_format.extra',
-    'stream_options.extra', 'extra', 'messages.0.content',
+    'chat_template_kwargs.nested',
+    'tools.0.function.parameters.properties.city',
+    'tools.0.function.parameters',
+    'tools.0.function.extra',
+    'messages.1.tool_calls.0.function.arguments',
+    'messages.0.extra',
+    'messages.0.content.0.extra',
+    'tool_choice.function.extra',
+    'response_format.extra',
+    'stream_options.extra',
+    'extra',
+    'messages.0.content',
   ]),
   completion: paths(['extra', 'prompt', 'stream_options.extra', 'logit_bias']),
 };
@@ -286,23 +463,112 @@ export interface FuzzCase {
 // ---- values
 
 const EXTREME_NUMBERS = [
-  '0', '-1', '1', '-0', '0.0', '-0.0', '1e308', '-1e308', '1e309', '-1e309', '1e-320', '5e-324', '2.5', '0.5', '-0.5', '2', '3', '255', '256', '4294967295',
-  '4294967296', '-2147483649', '2147483648', '9007199254740991', '9007199254740993', '18446744073709551615', '18446744073709551616',
-  '123456789012345678901234567890', '-123456789012345678901234567890', '1.0000000000000002', '1E2', '1e+2', '0.1e1',
+  '0',
+  '-1',
+  '1',
+  '-0',
+  '0.0',
+  '-0.0',
+  '1e308',
+  '-1e308',
+  '1e309',
+  '-1e309',
+  '1e-320',
+  '5e-324',
+  '2.5',
+  '0.5',
+  '-0.5',
+  '2',
+  '3',
+  '255',
+  '256',
+  '4294967295',
+  '4294967296',
+  '-2147483649',
+  '2147483648',
+  '9007199254740991',
+  '9007199254740993',
+  '18446744073709551615',
+  '18446744073709551616',
+  '123456789012345678901234567890',
+  '-123456789012345678901234567890',
+  '1.0000000000000002',
+  '1E2',
+  '1e+2',
+  '0.1e1',
 ];
 /** Numbers for numeric fields: the extremes and the edges of the ranges the server checks. */
 const FIELD_NUMBERS = [
-  ...EXTREME_NUMBERS, '1e-40', '1e-10', '1e-7', '1e30', '0.999999999', '1.0000001', '-2', '-2.0000001', '2.0000001', '-100', '100', '100.5', '-101', '5', '6',
-  '20', '21', '128', '129', '511', '512', '513', '1e2', '0.01',
+  ...EXTREME_NUMBERS,
+  '1e-40',
+  '1e-10',
+  '1e-7',
+  '1e30',
+  '0.999999999',
+  '1.0000001',
+  '-2',
+  '-2.0000001',
+  '2.0000001',
+  '-100',
+  '100',
+  '100.5',
+  '-101',
+  '5',
+  '6',
+  '20',
+  '21',
+  '128',
+  '129',
+  '511',
+  '512',
+  '513',
+  '1e2',
+  '0.01',
 ];
 const NAN_LIKE = ['NaN', '-NaN', 'Infinity', '-Infinity', 'inf', '1e999', '0x1F', ' 3 ', '', 'null', 'true', '[]', '{}', '1_000', '٣'];
 const ODD_STRINGS = [
-  '\ud800', '\udfff', 'a\ud800b', '\udc00\ud800', '\udbff\udfff', '\u0000', 'a\u0000b', '\u202e\u202dright-to-left\u200f', '\u061c\u0645\u0631\u062d\u0628\u0627',
-  '👩‍👩‍👧‍👦', '🏳️‍🌈', 'e\u0301\u0301\u0301\u0301', 'Z̴̡̧̛̛̛̭̜͎a̵l̶g̷o̸', '\u200b\u200c\u200d\ufeff', '\ufffd\uffff\ufffe', '\u2028\u2029', '\r\n\t\u000b\f',
-  '<s></s><|im_end|><|endoftext|>', '{{ raise_exception("x") }}', '{% for x in range(10**9) %}', '${}', '%s%n', '\\u0000', '\\',
+  '\ud800',
+  '\udfff',
+  'a\ud800b',
+  '\udc00\ud800',
+  '\udbff\udfff',
+  '\u0000',
+  'a\u0000b',
+  '\u202e\u202dright-to-left\u200f',
+  '\u061c\u0645\u0631\u062d\u0628\u0627',
+  '👩‍👩‍👧‍👦',
+  '🏳️‍🌈',
+  'e\u0301\u0301\u0301\u0301',
+  'Z̴̡̧̛̛̛̭̜͎a̵l̶g̷o̸',
+  '\u200b\u200c\u200d\ufeff',
+  '\ufffd\uffff\ufffe',
+  '\u2028\u2029',
+  '\r\n\t\u000b\f',
+  '<s></s><|im_end|><|endoftext|>',
+  '{{ raise_exception("x") }}',
+  '{% for x in range(10**9) %}',
+  '${}',
+  '%s%n',
+  '\\u0000',
+  '\\',
 ];
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
-const UNKNOWN_KEYS = ['extra', 'unknown_field', '', ' ', 'max_new_tokens', 'stream', 'inputs', 'messages', 'prompt', 'parameters', 'type', 'ä', '\ud800', ...PROTO_KEYS];
+const UNKNOWN_KEYS = [
+  'extra',
+  'unknown_field',
+  '',
+  ' ',
+  'max_new_tokens',
+  'stream',
+  'inputs',
+  'messages',
+  'prompt',
+  'parameters',
+  'type',
+  'ä',
+  '\ud800',
+  ...PROTO_KEYS,
+];
 
 const depth = fc.oneof(fc.integer({ min: 100, max: 1000 }), fc.integer({ min: 1000, max: 10_000 }), fc.constant(10_000));
 const shape = fc.constantFrom<NestingShape>('array', 'object', 'mixed');
@@ -320,11 +586,19 @@ const wrongType: fc.Arbitrary<Json> = fc.oneof(
   fc.constant<Json>([]),
   fc.constant<Json>(new JsonObject()),
   fc.array(primitive, { maxLength: 4 }),
-  fc.array(fc.tuple(fc.constantFrom(...UNKNOWN_KEYS, 'role', 'content', 'text', 'name'), primitive), { maxLength: 3 }).map((entries) => new JsonObject(entries)),
+  fc
+    .array(fc.tuple(fc.constantFrom(...UNKNOWN_KEYS, 'role', 'content', 'text', 'name'), primitive), { maxLength: 3 })
+    .map((entries) => new JsonObject(entries)),
 );
 
 const protoObject: fc.Arbitrary<Json> = fc
-  .array(fc.tuple(fc.constantFrom(...PROTO_KEYS), fc.oneof(primitive, fc.constant(fromPlain({ polluted: true, max_new_tokens: 100000, inputs: 'x' })))), { minLength: 1, maxLength: 3 })
+  .array(
+    fc.tuple(
+      fc.constantFrom(...PROTO_KEYS),
+      fc.oneof(primitive, fc.constant(fromPlain({ polluted: true, max_new_tokens: 100000, inputs: 'x' }))),
+    ),
+    { minLength: 1, maxLength: 3 },
+  )
   .map((entries) => new JsonObject(entries));
 
 const deepValue: fc.Arbitrary<Json> = fc.oneof(
@@ -354,11 +628,21 @@ const selector = fc.nat({ max: 10_000 });
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('replace' as const), at: selector, value: fuzzValue }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('remove' as const), at: selector }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('addKey' as const), at: selector, key: fc.constantFrom(...UNKNOWN_KEYS), value: fuzzValue }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('addKey' as const), at: selector, key: fc.constantFrom(...UNKNOWN_KEYS), value: fuzzValue }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('duplicateKey' as const), at: selector, value: fuzzValue }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('setField' as const), field: selector, value: fuzzValue }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('replaceRoot' as const), value: fuzzValue }) },
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('numericField' as const), field: selector, value: fc.constantFrom(...FIELD_NUMBERS).map((n) => new RawText(n)) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('numericField' as const),
+      field: selector,
+      value: fc.constantFrom(...FIELD_NUMBERS).map((n) => new RawText(n)),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -375,8 +659,20 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 const framing: fc.Arbitrary<Framing> = fc.oneof(
   { weight: 92, arbitrary: fc.constant({ kind: 'json' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('truncated' as const), keep: fc.double({ min: 0, max: 1, noNaN: true }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('trailing' as const), garbage: fc.constantFrom('}', ']', ',', ' x', '\u0000', '{}', '\n{"a":1}', 'null') }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('text' as const), text: fc.constantFrom('', '   ', 'not json', '{', '[', '"', 'inputs=hi', '{"inputs": "hi",}', "{'inputs': 'hi'}") }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('trailing' as const),
+      garbage: fc.constantFrom('}', ']', ',', ' x', '\u0000', '{}', '\n{"a":1}', 'null'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('text' as const),
+      text: fc.constantFrom('', '   ', 'not json', '{', '[', '"', 'inputs=hi', '{"inputs": "hi",}', "{'inputs': 'hi'}"),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'bom' as const }) },
 );
 
@@ -385,8 +681,18 @@ const contentType: fc.Arbitrary<string | null> = fc.oneof(
   {
     weight: 8,
     arbitrary: fc.constantFrom(
-      null, 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json', 'text/plain', 'text/json', 'application/x-www-form-urlencoded',
-      'multipart/form-data; boundary=x', 'application/json-seq', '', 'application/jsonx', '*/*',
+      null,
+      'application/json; charset=utf-8',
+      'APPLICATION/JSON',
+      'application/vnd.api+json',
+      'text/plain',
+      'text/json',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json-seq',
+      '',
+      'application/jsonx',
+      '*/*',
     ),
   },
 );
@@ -394,10 +700,19 @@ const contentType: fc.Arbitrary<string | null> = fc.oneof(
 export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
   route: fc.constantFrom(...ROUTES),
   base: fc.nat(),
-  mutations: fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 9, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) }),
+  mutations: fc.oneof(
+    { weight: 1, arbitrary: fc.constant<Mutation[]>([]) },
+    { weight: 9, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) },
+  ),
   huge: fc.oneof(
     { weight: 200, arbitrary: fc.constant(null) },
-    { weight: 1, arbitrary: fc.record({ target: fc.nat(), count: fc.oneof(fc.integer({ min: 1000, max: 10_000 }), fc.integer({ min: 10_000, max: 100_000 })) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        target: fc.nat(),
+        count: fc.oneof(fc.integer({ min: 1000, max: 10_000 }), fc.integer({ min: 10_000, max: 100_000 })),
+      }),
+    },
   ),
   framing,
   contentType,

@@ -49,7 +49,9 @@ export function expectationOf(request: FuzzRequest): Expectation {
     kind = has('inputs') ? 'generate' : has('messages') ? 'chat' : has('prompt') ? 'completion' : 'generate';
     family = kind === 'generate' ? 'native' : 'openai';
   }
-  const streams = request.route === '/generate_stream' || (['/', '/invocations', '/v1/chat/completions', '/v1/completions'].includes(request.route) && value?.stream === true);
+  const streams =
+    request.route === '/generate_stream' ||
+    (['/', '/invocations', '/v1/chat/completions', '/v1/completions'].includes(request.route) && value?.stream === true);
   return { family, kind, stream: streams, echo: value?.echo === true };
 }
 
@@ -65,7 +67,8 @@ export function errorBodyProblems(family: Family, body: unknown, where: string):
   const wrong = (detail: string): Problem[] => [{ kind: `${family} error body`, detail: `${where}: ${detail}` }];
   if (!isObject(body)) return wrong('not a JSON object');
   if (family === 'native') {
-    if (typeof body.error !== 'string' || typeof body.error_type !== 'string') return wrong('needs {"error": string, "error_type": string}');
+    if (typeof body.error !== 'string' || typeof body.error_type !== 'string')
+      return wrong('needs {"error": string, "error_type": string}');
     const extra = Object.keys(body).filter((k) => k !== 'error' && k !== 'error_type');
     return extra.length > 0 ? wrong(`unexpected keys ${extra.join(', ')}`) : [];
   }
@@ -107,14 +110,20 @@ function detailsShape(s: Shape, d: unknown, path: string): void {
   s.check(typeof details.finish_reason === 'string', `${path}.finish_reason`, 'a string');
   s.check(isInt(details.generated_tokens), `${path}.generated_tokens`, 'an integer');
   s.check(details.seed === null || isInt(details.seed), `${path}.seed`, 'an integer or null');
-  if (s.check(Array.isArray(details.prefill), `${path}.prefill`, 'an array')) (details.prefill as unknown[]).forEach((t, i) => tokenShape(s, t, `${path}.prefill[${i}]`, false));
-  if (s.check(Array.isArray(details.tokens), `${path}.tokens`, 'an array')) (details.tokens as unknown[]).forEach((t, i) => tokenShape(s, t, `${path}.tokens[${i}]`, true));
+  if (s.check(Array.isArray(details.prefill), `${path}.prefill`, 'an array'))
+    (details.prefill as unknown[]).forEach((t, i) => tokenShape(s, t, `${path}.prefill[${i}]`, false));
+  if (s.check(Array.isArray(details.tokens), `${path}.tokens`, 'an array'))
+    (details.tokens as unknown[]).forEach((t, i) => tokenShape(s, t, `${path}.tokens[${i}]`, true));
   if (details.top_tokens !== undefined && s.check(Array.isArray(details.top_tokens), `${path}.top_tokens`, 'an array')) {
     (details.top_tokens as unknown[]).forEach((step, i) => {
-      if (s.check(Array.isArray(step), `${path}.top_tokens[${i}]`, 'an array')) (step as unknown[]).forEach((t, k) => tokenShape(s, t, `${path}.top_tokens[${i}][${k}]`, true));
+      if (s.check(Array.isArray(step), `${path}.top_tokens[${i}]`, 'an array'))
+        (step as unknown[]).forEach((t, k) => tokenShape(s, t, `${path}.top_tokens[${i}][${k}]`, true));
     });
   }
-  if (details.best_of_sequences !== undefined && s.check(Array.isArray(details.best_of_sequences), `${path}.best_of_sequences`, 'an array')) {
+  if (
+    details.best_of_sequences !== undefined &&
+    s.check(Array.isArray(details.best_of_sequences), `${path}.best_of_sequences`, 'an array')
+  ) {
     (details.best_of_sequences as unknown[]).forEach((seq, i) => {
       s.check(isObject(seq) && typeof seq.generated_text === 'string', `${path}.best_of_sequences[${i}].generated_text`, 'a string');
     });
@@ -162,8 +171,16 @@ function chatShape(s: Shape, body: unknown): void {
   const b = body as Record<string, unknown>;
   envelopeShape(s, b, 'chat.completion', 'chatcmpl');
   eachChoice(s, b, (choice, path) => {
-    s.check(isObject(choice.message) && choice.message.role === 'assistant' && typeof choice.message.content === 'string', `${path}.message`, '{"role": "assistant", "content": string}');
-    s.check(choice.logprobs === null || (isObject(choice.logprobs) && Array.isArray(choice.logprobs.content)), `${path}.logprobs`, 'null or {"content": [...]}');
+    s.check(
+      isObject(choice.message) && choice.message.role === 'assistant' && typeof choice.message.content === 'string',
+      `${path}.message`,
+      '{"role": "assistant", "content": string}',
+    );
+    s.check(
+      choice.logprobs === null || (isObject(choice.logprobs) && Array.isArray(choice.logprobs.content)),
+      `${path}.logprobs`,
+      'null or {"content": [...]}',
+    );
   });
   usageShape(s, b.usage, 'usage');
 }
@@ -185,7 +202,11 @@ function tokenizeShape(s: Shape, body: unknown, path: string): void {
     const p = `${path}[${i}]`;
     if (!s.check(isObject(t), p, 'a token object')) return;
     const token = t as Record<string, unknown>;
-    s.check(isInt(token.id) && typeof token.text === 'string' && isInt(token.start) && isInt(token.stop), p, '{"id": int, "text": string, "start": int, "stop": int}');
+    s.check(
+      isInt(token.id) && typeof token.text === 'string' && isInt(token.start) && isInt(token.stop),
+      p,
+      '{"id": int, "text": string, "start": int, "stop": int}',
+    );
   });
 }
 
@@ -196,7 +217,11 @@ function tokenizeShape(s: Shape, body: unknown, path: string): void {
  */
 export function logprobProblems(value: unknown, echo: boolean): Problem[] {
   const problems: Problem[] = [];
-  const bad = (path: string, v: unknown) => problems.push({ kind: 'null or non-numeric logprob in a success body', detail: `${path.replace(/\[\d+\]/g, '[i]')} is ${JSON.stringify(v)}` });
+  const bad = (path: string, v: unknown) =>
+    problems.push({
+      kind: 'null or non-numeric logprob in a success body',
+      detail: `${path.replace(/\[\d+\]/g, '[i]')} is ${JSON.stringify(v)}`,
+    });
   const visit = (v: unknown, path: string) => {
     if (Array.isArray(v)) return v.forEach((item, i) => visit(item, `${path}[${i}]`));
     if (!isObject(v)) return;
@@ -228,7 +253,8 @@ function successShape(expect: Expectation, route: string, body: unknown): Proble
     }
   } else if (expect.kind === 'generate') {
     if (route === '/generate') generateShape(s, body, '');
-    else if (s.check(Array.isArray(body) && body.length === 1, '', 'an array of one generate response')) generateShape(s, (body as unknown[])[0], '[0]');
+    else if (s.check(Array.isArray(body) && body.length === 1, '', 'an array of one generate response'))
+      generateShape(s, (body as unknown[])[0], '[0]');
   } else if (expect.kind === 'chat') chatShape(s, body);
   else completionShape(s, body);
   return s.problems;
@@ -298,7 +324,8 @@ function openAiStreamProblems(events: string[], route: string, expect: Expectati
     const chunk = json.value;
     if (isObject(chunk) && 'error' in chunk) {
       problems.push(...errorBodyProblems('openai', chunk, `${route} in-band error`), ...inBandServerError(chunk, route));
-      if (i !== events.length - 2) problems.push({ kind: 'stream framing', detail: `${route}: an in-band error not followed by [DONE] alone` });
+      if (i !== events.length - 2)
+        problems.push({ kind: 'stream framing', detail: `${route}: an in-band error not followed by [DONE] alone` });
       return;
     }
     if (!s.check(isObject(chunk), 'chunk', 'an object')) return;
@@ -312,7 +339,11 @@ function openAiStreamProblems(events: string[], route: string, expect: Expectati
         s.check(isInt(ch.index), `${path}.index`, 'an integer');
         if (expect.kind === 'chat') s.check(isObject(ch.delta), `${path}.delta`, 'an object');
         else s.check(typeof ch.text === 'string', `${path}.text`, 'a string');
-        s.check(ch.finish_reason === null || FINISH_REASONS.includes(ch.finish_reason as string), `${path}.finish_reason`, `null or ${FINISH_REASONS.join('|')}`);
+        s.check(
+          ch.finish_reason === null || FINISH_REASONS.includes(ch.finish_reason as string),
+          `${path}.finish_reason`,
+          `null or ${FINISH_REASONS.join('|')}`,
+        );
       });
     }
     if (c.usage != null) usageShape(s, c.usage, 'usage');
@@ -332,15 +363,20 @@ export function answerProblems(request: FuzzRequest, answer: Answer): Problem[] 
   if (answer.status >= 400) {
     const json = parsed(answer.text);
     const problems = errorBodyProblems(expect.family, json.ok ? json.value : undefined, `${route} ${answer.status}`);
-    if (!/^application\/json/.test(answer.contentType)) problems.push({ kind: 'error content type', detail: `${route} ${answer.status}: ${answer.contentType || 'none'}` });
+    if (!/^application\/json/.test(answer.contentType))
+      problems.push({ kind: 'error content type', detail: `${route} ${answer.status}: ${answer.contentType || 'none'}` });
     return problems;
   }
   if (answer.status !== 200) return [{ kind: 'unexpected status', detail: `${route}: ${answer.status}` }];
   const streamed = answer.contentType.startsWith('text/event-stream');
-  if (streamed !== expect.stream) return [{ kind: 'stream or not', detail: `${route}: expected ${expect.stream ? 'a stream' : 'a JSON body'}, got ${answer.contentType}` }];
+  if (streamed !== expect.stream)
+    return [
+      { kind: 'stream or not', detail: `${route}: expected ${expect.stream ? 'a stream' : 'a JSON body'}, got ${answer.contentType}` },
+    ];
   if (streamed) {
     const { events, problems } = sseEvents(answer.text, route);
-    const more = expect.family === 'native' ? nativeStreamProblems(events, route, expect.echo) : openAiStreamProblems(events, route, expect);
+    const more =
+      expect.family === 'native' ? nativeStreamProblems(events, route, expect.echo) : openAiStreamProblems(events, route, expect);
     return [...problems, ...more];
   }
   const json = parsed(answer.text);

@@ -30,7 +30,10 @@ export function describeExchange(x: Exchange): string {
 export function causeOf(line: string): string {
   try {
     const err = (JSON.parse(line) as { err?: { message?: string; stack?: string } }).err ?? {};
-    const frames = String(err.stack ?? '').split('\n').slice(1).map((frame) => frame.trim().replace(/^at /, ''));
+    const frames = String(err.stack ?? '')
+      .split('\n')
+      .slice(1)
+      .map((frame) => frame.trim().replace(/^at /, ''));
     const own = frames.find((frame) => frame.includes('/dist/src/'));
     const where = own
       ? own.replace(/\(?file:\/\/\S*\/dist\/(src\/[^:]+)\S*/, '($1)')
@@ -57,7 +60,11 @@ export async function failureReport(failures: Exchange[], replay: (request: Fuzz
     }
     const keys = new Set(
       failure.problems.map((problem) => {
-        const detail = problem.kind.startsWith('HTTP') ? cause : problem.kind.includes('logprob') ? '' : problem.detail.replace(/\d+/g, 'N');
+        const detail = problem.kind.startsWith('HTTP')
+          ? cause
+          : problem.kind.includes('logprob')
+            ? ''
+            : problem.detail.replace(/\d+/g, 'N');
         return detail ? `${problem.kind} | ${detail}` : problem.kind;
       }),
     );
@@ -69,6 +76,8 @@ export async function failureReport(failures: Exchange[], replay: (request: Fuzz
       classes.set(key, entry);
     }
   }
-  const sections = [...classes].map(([key, c], i) => `#${i + 1} ${key}\n${c.count} requests, routes ${[...c.routes].join(' ')}\n${describeExchange(c.example)}`);
+  const sections = [...classes].map(
+    ([key, c], i) => `#${i + 1} ${key}\n${c.count} requests, routes ${[...c.routes].join(' ')}\n${describeExchange(c.example)}`,
+  );
   return `${classes.size} failure classes in ${failures.length} failing requests\n\n${sections.join('\n\n')}`;
 }

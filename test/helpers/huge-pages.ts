@@ -5,7 +5,8 @@ const THP_SETTING = '/sys/kernel/mm/transparent_hugepage/enabled';
 
 export const MiB = 1024 * 1024;
 
-export const transparentHugePagesAvailable = process.platform === 'linux' && existsSync(THP_SETTING) && !readFileSync(THP_SETTING, 'utf8').includes('[never]');
+export const transparentHugePagesAvailable =
+  process.platform === 'linux' && existsSync(THP_SETTING) && !readFileSync(THP_SETTING, 'utf8').includes('[never]');
 
 /** Anonymous memory of a process backed by huge pages, in bytes. */
 export function anonHugePagesBytes(pid: number | 'self' = 'self'): number {

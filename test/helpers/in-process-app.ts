@@ -47,7 +47,14 @@ export async function inProcessApp(options: InProcessOptions = {}): Promise<InPr
   const metrics = new Metrics({ ...limits, maxBatchTotalTokens: 256 });
   const prompter = ChatPrompter.create(fallbackTemplate(), tokenizer);
   const preprocessor = new Preprocessor(tokenizer, prompter, undefined);
-  const generator = new Generator(options.backend ?? new FakeBackend(), tokenizer, limits, metrics, new Permits(limits.maxConcurrentRequests), preprocessor);
+  const generator = new Generator(
+    options.backend ?? new FakeBackend(),
+    tokenizer,
+    limits,
+    metrics,
+    new Permits(limits.maxConcurrentRequests),
+    preprocessor,
+  );
   const app = await buildApp({
     generator,
     info: {

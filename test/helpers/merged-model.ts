@@ -3,14 +3,26 @@
 // with the adapter and serving the merged model should write the same text.
 import { readFileSync } from 'node:fs';
 import { fromTypedMetadata, GgmlType, writeGguf, type GgufValue, type TensorSpec } from '../../src/bench/model/gguf-writer.js';
-import { bytesOf, findTargets, loraFactors, loraScale, readBase, validateLoraSpec, type LoraSpec, type Target } from '../../src/bench/model/lora.js';
+import {
+  bytesOf,
+  findTargets,
+  loraFactors,
+  loraScale,
+  readBase,
+  validateLoraSpec,
+  type LoraSpec,
+  type Target,
+} from '../../src/bench/model/lora.js';
 
 /** W'[o][i] = W[o][i] + s·Σ_k B[o][k]·A[k][i], in float64, stored as float32. Needs an F32 base. */
 export async function writeMergedModel(basePath: string, outPath: string, spec: LoraSpec): Promise<void> {
   validateLoraSpec(spec);
   const base = await readBase(basePath);
   for (const tensor of base.tensors) {
-    if (tensor.dtype !== GgmlType.F32) throw new Error(`${basePath}: ${tensor.name} is ${GgmlType[tensor.dtype] ?? `ggml type ${tensor.dtype}`}; merging a LoRA needs an F32 base model`);
+    if (tensor.dtype !== GgmlType.F32)
+      throw new Error(
+        `${basePath}: ${tensor.name} is ${GgmlType[tensor.dtype] ?? `ggml type ${tensor.dtype}`}; merging a LoRA needs an F32 base model`,
+      );
   }
   const file = readFileSync(basePath);
   const metadata = new Map<string, GgufValue>();

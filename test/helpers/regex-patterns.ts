@@ -19,13 +19,64 @@ interface Piece {
 }
 
 /** Characters the patterns and strings are made of: ASCII, multi-byte, combining, line breaks. */
-const ALPHABET = ['a', 'b', 'c', 'x', '0', '9', '_', '-', '.', ' ', '\n', '\r', 'é', 'α', 'ω', '中', '😀', '\u0301', '\u2028', '\u00a0', '\t', '*', '[', ']', '{', '}', '\\', '^', '$', '|', '(', ')', '?', '+', '/'];
+const ALPHABET = [
+  'a',
+  'b',
+  'c',
+  'x',
+  '0',
+  '9',
+  '_',
+  '-',
+  '.',
+  ' ',
+  '\n',
+  '\r',
+  'é',
+  'α',
+  'ω',
+  '中',
+  '😀',
+  '\u0301',
+  '\u2028',
+  '\u00a0',
+  '\t',
+  '*',
+  '[',
+  ']',
+  '{',
+  '}',
+  '\\',
+  '^',
+  '$',
+  '|',
+  '(',
+  ')',
+  '?',
+  '+',
+  '/',
+];
 const EXTRA = ['A', 'Z', 'z', 'ß', 'λ', '語', '😃', '🙂', '\u3000', '\ufeff', '٣', '\u0000', '\u{10ffff}', '\u{1f600}'];
 const POOL = [...ALPHABET, ...EXTRA];
 const SYNTAX = '^$\\.*+?()[]{}|/';
 const CLASS_SPECIAL = '\\]^-[';
 const CLASS_ESCAPES = ['\\d', '\\D', '\\w', '\\W', '\\s', '\\S'];
-const ESCAPES = [...CLASS_ESCAPES, '\\n', '\\t', '\\r', '\\f', '\\v', '\\.', '\\x41', '\\xe9', '\\u00e9', '\\u4e2d', '\\u{1F600}', '\\u{61}', '\\uD83D\\uDE00'];
+const ESCAPES = [
+  ...CLASS_ESCAPES,
+  '\\n',
+  '\\t',
+  '\\r',
+  '\\f',
+  '\\v',
+  '\\.',
+  '\\x41',
+  '\\xe9',
+  '\\u00e9',
+  '\\u4e2d',
+  '\\u{1F600}',
+  '\\u{61}',
+  '\\uD83D\\uDE00',
+];
 const QUANTIFIERS = ['*', '+', '?', '{0}', '{1}', '{2}', '{0,2}', '{1,3}', '{2,}', '{0,}'];
 const NAME_PLACEHOLDER = '(?<NAME>';
 const MAX_STRING_LENGTH = 8;
@@ -48,36 +99,61 @@ function escapeInClass(c: string): string {
   return point < 0x20 || (point >= 0x7f && point <= 0xa0) || point >= 0xe000 ? `\\u{${point.toString(16)}}` : c;
 }
 
-const literal: fc.Arbitrary<Piece> = fc.constantFrom(...ALPHABET).map((c) => ({ text: escapeOutside(c), kind: 'atom', member: fc.constant(c) }));
+const literal: fc.Arbitrary<Piece> = fc
+  .constantFrom(...ALPHABET)
+  .map((c) => ({ text: escapeOutside(c), kind: 'atom', member: fc.constant(c) }));
 const escape: fc.Arbitrary<Piece> = fc.constantFrom(...ESCAPES).map((text) => ({ text, kind: 'atom', member: poolMember(text) }));
 const dot: fc.Arbitrary<Piece> = fc.constant({ text: '.', kind: 'atom', member: poolMember('.') });
 
 const classItem: fc.Arbitrary<{ text: string; member: fc.Arbitrary<string> }> = fc.oneof(
   fc.constantFrom(...POOL).map((c) => ({ text: escapeInClass(c), member: fc.constant(c) })),
   fc.constantFrom(...CLASS_ESCAPES).map((text) => ({ text, member: poolMember(text) })),
-  fc.tuple(fc.oneof(fc.constantFrom(...POOL).map((c) => c.codePointAt(0)!), codePoint), fc.oneof(fc.constantFrom(...POOL).map((c) => c.codePointAt(0)!), codePoint)).map(([a, b]) => {
-    const [lo, hi] = a <= b ? [a, b] : [b, a];
-    const text = `${escapeInClass(String.fromCodePoint(lo))}-${escapeInClass(String.fromCodePoint(hi))}`;
-    const member = fc.integer({ min: lo, max: hi }).map((c) => String.fromCodePoint(c >= 0xd800 && c <= 0xdfff ? lo : c));
-    return { text, member };
-  }),
+  fc
+    .tuple(
+      fc.oneof(
+        fc.constantFrom(...POOL).map((c) => c.codePointAt(0)!),
+        codePoint,
+      ),
+      fc.oneof(
+        fc.constantFrom(...POOL).map((c) => c.codePointAt(0)!),
+        codePoint,
+      ),
+    )
+    .map(([a, b]) => {
+      const [lo, hi] = a <= b ? [a, b] : [b, a];
+      const text = `${escapeInClass(String.fromCodePoint(lo))}-${escapeInClass(String.fromCodePoint(hi))}`;
+      const member = fc.integer({ min: lo, max: hi }).map((c) => String.fromCodePoint(c >= 0xd800 && c <= 0xdfff ? lo : c));
+      return { text, member };
+    }),
 );
 
-const characterClass: fc.Arbitrary<Piece> = fc.tuple(fc.boolean(), fc.array(classItem, { minLength: 1, maxLength: 4 })).map(([negated, items]) => {
-  const text = `[${negated ? '^' : ''}${items.map((item) => item.text).join('')}]`;
-  return { text, kind: 'atom', member: negated ? poolMember(text) : fc.oneof(...items.map((item) => item.member)) };
-});
+const characterClass: fc.Arbitrary<Piece> = fc
+  .tuple(fc.boolean(), fc.array(classItem, { minLength: 1, maxLength: 4 }))
+  .map(([negated, items]) => {
+    const text = `[${negated ? '^' : ''}${items.map((item) => item.text).join('')}]`;
+    return { text, kind: 'atom', member: negated ? poolMember(text) : fc.oneof(...items.map((item) => item.member)) };
+  });
 
 function grouped(piece: Piece): string {
   return piece.kind === 'atom' ? piece.text : `(?:${piece.text})`;
 }
 
 const pieces = fc.letrec<{ node: Piece; atom: Piece; quantified: Piece; sequence: Piece; alternation: Piece; group: Piece }>((tie) => ({
-  node: fc.oneof({ maxDepth: 4, depthIdentifier: 'regex' }, tie('atom'), tie('quantified'), tie('sequence'), tie('alternation'), tie('group')),
+  node: fc.oneof(
+    { maxDepth: 4, depthIdentifier: 'regex' },
+    tie('atom'),
+    tie('quantified'),
+    tie('sequence'),
+    tie('alternation'),
+    tie('group'),
+  ),
   atom: fc.oneof(literal, literal, escape, dot, characterClass),
   quantified: fc.tuple(tie('node'), fc.constantFrom(...QUANTIFIERS), fc.boolean()).map(([item, quantifier, lazy]) => {
     const [, min, max] = /^\{(\d+)(?:,(\d*))?\}$/.exec(quantifier) ?? [];
-    const bounds = { '*': [0, 3], '+': [1, 4], '?': [0, 1] }[quantifier] ?? [Number(min), max === undefined ? Number(min) : max === '' ? Number(min) + 3 : Number(max)];
+    const bounds = { '*': [0, 3], '+': [1, 4], '?': [0, 1] }[quantifier] ?? [
+      Number(min),
+      max === undefined ? Number(min) : max === '' ? Number(min) + 3 : Number(max),
+    ];
     const member = fc.array(item.member, { minLength: bounds[0], maxLength: bounds[1] }).map((parts) => parts.join(''));
     return { text: `${grouped(item)}${quantifier}${lazy ? '?' : ''}`, kind: 'quantified', member };
   }),
@@ -91,7 +167,9 @@ const pieces = fc.letrec<{ node: Piece; atom: Piece; quantified: Piece; sequence
     kind: 'alternation',
     member: fc.oneof(...options.map((option) => option.member)),
   })),
-  group: fc.tuple(tie('node'), fc.constantFrom('(', '(?:', NAME_PLACEHOLDER)).map(([item, open]) => ({ text: `${open}${item.text})`, kind: 'atom', member: item.member })),
+  group: fc
+    .tuple(tie('node'), fc.constantFrom('(', '(?:', NAME_PLACEHOLDER))
+    .map(([item, open]) => ({ text: `${open}${item.text})`, kind: 'atom', member: item.member })),
 }));
 
 function numberGroupNames(text: string): string {
@@ -105,19 +183,26 @@ const noise = fc.oneof(
 );
 
 /** A pattern (maybe with ^ and $ at its ends) and strings to try it on. */
-export const patternCases: fc.Arbitrary<PatternCase> = fc
-  .tuple(pieces.node, fc.boolean(), fc.boolean())
-  .chain(([piece, caret, dollar]) => {
-    const body = numberGroupNames(piece.text);
-    // Unwrapped, so that ^ and $ also bound the first and last alternatives of a top-level |.
-    const pattern = `${caret ? '^' : ''}${body}${dollar ? '$' : ''}`;
-    const mutated = fc.tuple(piece.member, fc.nat(), fc.constantFrom(...POOL)).map(([s, at, c]) => {
-      const chars = [...s];
-      const i = chars.length === 0 ? 0 : at % chars.length;
-      return at % 3 === 0 ? [...chars.slice(0, i), ...chars.slice(i + 1)].join('') : [...chars.slice(0, i), c, ...chars.slice(i)].join('');
-    });
-    const candidates = fc.oneof(piece.member, piece.member, mutated, fc.tuple(piece.member, piece.member).map(([a, b]) => a + b), noise);
-    // Short strings keep JavaScript's backtracking on nested quantifiers from taking exponential time.
-    const strings = fc.array(candidates.map((s) => [...s].slice(0, MAX_STRING_LENGTH).join('')), { minLength: 6, maxLength: 6 });
-    return strings.map((list) => ({ pattern, strings: list }));
+export const patternCases: fc.Arbitrary<PatternCase> = fc.tuple(pieces.node, fc.boolean(), fc.boolean()).chain(([piece, caret, dollar]) => {
+  const body = numberGroupNames(piece.text);
+  // Unwrapped, so that ^ and $ also bound the first and last alternatives of a top-level |.
+  const pattern = `${caret ? '^' : ''}${body}${dollar ? '$' : ''}`;
+  const mutated = fc.tuple(piece.member, fc.nat(), fc.constantFrom(...POOL)).map(([s, at, c]) => {
+    const chars = [...s];
+    const i = chars.length === 0 ? 0 : at % chars.length;
+    return at % 3 === 0 ? [...chars.slice(0, i), ...chars.slice(i + 1)].join('') : [...chars.slice(0, i), c, ...chars.slice(i)].join('');
   });
+  const candidates = fc.oneof(
+    piece.member,
+    piece.member,
+    mutated,
+    fc.tuple(piece.member, piece.member).map(([a, b]) => a + b),
+    noise,
+  );
+  // Short strings keep JavaScript's backtracking on nested quantifiers from taking exponential time.
+  const strings = fc.array(
+    candidates.map((s) => [...s].slice(0, MAX_STRING_LENGTH).join('')),
+    { minLength: 6, maxLength: 6 },
+  );
+  return strings.map((list) => ({ pattern, strings: list }));
+});

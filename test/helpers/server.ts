@@ -37,17 +37,25 @@ export async function startLoadingServer(args: string[] = [], env: Record<string
   return { url, process: spawned.process, logs: spawned.logs, ready: spawned.ready, stop: () => stopChild(spawned.process) };
 }
 
-function spawnServer(args: string[], env: Record<string, string>, model: string): { process: ChildProcess; logs: string[]; open: Promise<string>; ready: Promise<RunningServer> } {
+function spawnServer(
+  args: string[],
+  env: Record<string, string>,
+  model: string,
+): { process: ChildProcess; logs: string[]; open: Promise<string>; ready: Promise<RunningServer> } {
   let opened: (url: string) => void = () => undefined;
   let failedToOpen: (error: Error) => void = () => undefined;
   const open = new Promise<string>((resolveOpen, rejectOpen) => {
     opened = resolveOpen;
     failedToOpen = rejectOpen;
   });
-  const child = spawn(process.execPath, [MAIN, '--model-id', model, '--hostname', '127.0.0.1', '--port', '0', '--threads', '1', '--json-output', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, '--model-id', model, '--hostname', '127.0.0.1', '--port', '0', '--threads', '1', '--json-output', ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: string[] = [];
   const ready = new Promise<RunningServer>((resolvePromise, reject) => {
     let buffer = '';

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from '../../src/bench/model/gguf-writer.js';
 
-export const splitName = (prefix: string, index: number, count: number) => `${prefix}-${String(index + 1).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.gguf`;
+export const splitName = (prefix: string, index: number, count: number) =>
+  `${prefix}-${String(index + 1).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.gguf`;
 
 export async function splitGguf(inputPath: string, outPrefix: string, parts: number): Promise<string[]> {
   const parsed = await gguf(inputPath, { typedMetadata: true, allowLocalFile: true });

@@ -36,7 +36,10 @@ export function sseData(text: string): string[] {
 }
 
 /** A streamed POST, once its first event has come: the events after it, and a way to leave. */
-export async function openStream(url: string, body: unknown): Promise<{ first: SseEvent; events: AsyncGenerator<SseEvent>; abort: () => void }> {
+export async function openStream(
+  url: string,
+  body: unknown,
+): Promise<{ first: SseEvent; events: AsyncGenerator<SseEvent>; abort: () => void }> {
   const controller = new AbortController();
   const response = await stream(url, body, controller.signal);
   const events = iterateSse(response);

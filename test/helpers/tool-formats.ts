@@ -63,7 +63,11 @@ export interface ParseSetup {
   tools?: ToolSpec[];
 }
 
-export function streamed(format: ToolCallFormat, parts: string[], setup: ParseSetup = {}): { streamed: StreamedOutput; final: ParsedOutput } {
+export function streamed(
+  format: ToolCallFormat,
+  parts: string[],
+  setup: ParseSetup = {},
+): { streamed: StreamedOutput; final: ParsedOutput } {
   let next = 0;
   const stream = new ToolCallStream(format, () => `call_${next++}`, setup);
   const out: StreamedOutput = { content: '', calls: [] };
@@ -134,7 +138,11 @@ export type CutCall = [text: string, name: string, args: string, before?: { name
 export function checkCutCalls(format: ToolCallFormat, calls: CutCall[], content: string[] = [], setup?: ParseSetup): void {
   for (const [text, name, args, before = []] of calls) {
     const parsed = parseChecked(format, text, setup);
-    assert.deepEqual(parsed.calls.map(({ name, arguments: a }) => ({ name, arguments: a })), [...before, { name, arguments: args }], JSON.stringify(text));
+    assert.deepEqual(
+      parsed.calls.map(({ name, arguments: a }) => ({ name, arguments: a })),
+      [...before, { name, arguments: args }],
+      JSON.stringify(text),
+    );
     if (args !== '') assert.throws(() => JSON.parse(args), `${JSON.stringify(text)}: the arguments ${args} parse`);
   }
   for (const text of content) assert.deepEqual(parseChecked(format, text, setup), { content: text, calls: [] }, JSON.stringify(text));

@@ -18,7 +18,8 @@ export function markerTokenTexts(): { text: string; control: boolean }[] {
   for (const format of [...TOOL_FORMATS, generic]) {
     for (const marker of format.markers) if (!out.has(marker)) out.set(marker, !PLAIN.has(marker));
     for (const trigger of [...format.triggers, ...(format.openingTriggers ?? [])]) if (!out.has(trigger)) out.set(trigger, false);
-    if (format.reasoning) for (const text of [format.reasoning.start, format.reasoning.end]) if (!out.has(text)) out.set(text, !PLAIN.has(text));
+    if (format.reasoning)
+      for (const text of [format.reasoning.start, format.reasoning.end]) if (!out.has(text)) out.set(text, !PLAIN.has(text));
   }
   return [...out].map(([text, control]) => ({ text, control }));
 }

@@ -8,7 +8,17 @@ describe('API key comparison', () => {
   it('accepts exactly the configured keys', () => {
     const keys = new ApiKeys(['SeCrEt-Key-123', 'second', 'käse 🔑']);
     for (const key of ['SeCrEt-Key-123', 'second', 'käse 🔑']) assert.ok(keys.accepts(key), key);
-    for (const key of ['secret-key-123', 'SECRET-KEY-123', 'SeCrEt-Key-12', 'SeCrEt-Key-1234', ' second', 'second ', 'kase 🔑', '', 'SeCrEt-Key-123,second']) {
+    for (const key of [
+      'secret-key-123',
+      'SECRET-KEY-123',
+      'SeCrEt-Key-12',
+      'SeCrEt-Key-1234',
+      ' second',
+      'second ',
+      'kase 🔑',
+      '',
+      'SeCrEt-Key-123,second',
+    ]) {
       assert.ok(!keys.accepts(key), key);
     }
   });
@@ -37,7 +47,15 @@ describe('API key comparison', () => {
       for (const candidate of ['first', 'x', 'nothing like it', '']) {
         lengths.length = 0;
         keys.accepts(candidate);
-        assert.deepEqual(lengths, [[32, 32], [32, 32], [32, 32]], candidate);
+        assert.deepEqual(
+          lengths,
+          [
+            [32, 32],
+            [32, 32],
+            [32, 32],
+          ],
+          candidate,
+        );
       }
     });
   });
@@ -52,6 +70,7 @@ describe('bearer token', () => {
   });
 
   it('finds none in another scheme, a bare key or an empty header', () => {
-    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Bearerabc', 'Basic abc', 'abc', 'Token abc']) assert.equal(bearerToken(header), undefined, String(header));
+    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Bearerabc', 'Basic abc', 'abc', 'Token abc'])
+      assert.equal(bearerToken(header), undefined, String(header));
   });
 });

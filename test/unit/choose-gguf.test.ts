@@ -37,7 +37,10 @@ describe('choosing the GGUF of a repository', () => {
 
   it('split GGUFs count as one model: all parts, first part loaded, sizes summed', () => {
     const split = files(['m-Q8_0-00002-of-00002.gguf', 400], ['m-Q8_0-00001-of-00002.gguf', 400], ['m-small.gguf', 500]);
-    assert.deepEqual(chooseGguf(split), { files: ['m-Q8_0-00001-of-00002.gguf', 'm-Q8_0-00002-of-00002.gguf'], primary: 'm-Q8_0-00001-of-00002.gguf' });
+    assert.deepEqual(chooseGguf(split), {
+      files: ['m-Q8_0-00001-of-00002.gguf', 'm-Q8_0-00002-of-00002.gguf'],
+      primary: 'm-Q8_0-00001-of-00002.gguf',
+    });
     assert.equal(chooseGguf(files(['a-00001-of-00002.gguf', 400], ['a-00002-of-00002.gguf', 400], ['b.gguf', 500])).primary, 'b.gguf');
     assert.equal(chooseGguf(split, 'm-Q8_0-00001-of-00002.gguf').files.length, 2);
   });

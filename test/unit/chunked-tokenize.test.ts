@@ -7,14 +7,30 @@ import { join } from 'node:path';
 import { LlamaModel } from '../../src/engine/llama/model.js';
 import { SHARED, STORIES } from '../helpers/models.js';
 
-const VOCABS = [STORIES, ...['llama-spm', 'phi-3', 'qwen2', 'gpt-2', 'llama-bpe'].map((name) => join(SHARED, 'models', 'vocab', `ggml-vocab-${name}.gguf`))];
+const VOCABS = [
+  STORIES,
+  ...['llama-spm', 'phi-3', 'qwen2', 'gpt-2', 'llama-bpe'].map((name) => join(SHARED, 'models', 'vocab', `ggml-vocab-${name}.gguf`)),
+];
 
 /** llama.cpp's own tokenizer test inputs: odd whitespace, scripts, emoji, code. */
 const TEST_INPUTS = readFileSync(join(SHARED, 'models', 'vocab', 'ggml-vocab-llama-spm.gguf.inp'), 'utf8').split('\n__ggml_vocab_test__\n');
 
 const UNITS = [
-  '😀', '\n', 'hello world ', '你好世界', '  spaced   out  ', 'The quick brown fox. ', '<s> </s> <|im_start|>user\n<|im_end|>',
-  '!!!abc??', 'Ünïcödé façade — “quotes” ', '\t\tcode(x) { return y; }\n', '１２３ 456 7890 ', "it's don't we'll ", 'ab', 'ทดสอบภาษาไทย', '👨‍👩‍👧‍👦🇫🇷',
+  '😀',
+  '\n',
+  'hello world ',
+  '你好世界',
+  '  spaced   out  ',
+  'The quick brown fox. ',
+  '<s> </s> <|im_start|>user\n<|im_end|>',
+  '!!!abc??',
+  'Ünïcödé façade — “quotes” ',
+  '\t\tcode(x) { return y; }\n',
+  '１２３ 456 7890 ',
+  "it's don't we'll ",
+  'ab',
+  'ทดสอบภาษาไทย',
+  '👨‍👩‍👧‍👦🇫🇷',
 ];
 
 function samples(): string[] {

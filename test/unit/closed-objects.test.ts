@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { closedArguments, strictSchema } from '../../src/validation/closed-objects.js';
 import { resolveToolChoice } from '../../src/validation/tools.js';
 
-const PERSON = { type: 'object', properties: { name: { type: 'string' }, home: { type: 'object', properties: { city: { type: 'string' } } } }, required: ['name'] };
+const PERSON = {
+  type: 'object',
+  properties: { name: { type: 'string' }, home: { type: 'object', properties: { city: { type: 'string' } } } },
+  required: ['name'],
+};
 
 describe('closed objects', () => {
   it("a tool's arguments object admits only its declared keys unless it says additionalProperties", () => {
@@ -20,7 +24,10 @@ describe('closed objects', () => {
   });
 
   it('tool choices carry closed arguments; strict closes every object', () => {
-    const tool = (strict?: boolean) => ({ type: 'function' as const, function: { name: 'add', parameters: PERSON, ...(strict === undefined ? {} : { strict }) } });
+    const tool = (strict?: boolean) => ({
+      type: 'function' as const,
+      function: { name: 'add', parameters: PERSON, ...(strict === undefined ? {} : { strict }) },
+    });
     const open = resolveToolChoice({ tools: [tool()], tool_choice: 'add' })!;
     assert.equal(open.tools[0].parameters.additionalProperties, false);
     assert.equal((open.tools[0].parameters.properties as { home: Record<string, unknown> }).home.additionalProperties, undefined);

@@ -31,10 +31,20 @@ describe('environment-only variables', () => {
   });
 
   it('the hub variables are taken, and only they; the hub settings follow huggingface_hub', () => {
-    const hub = options({ HF_HOME: '/data/hf', HF_TOKEN: ' hf_abc ', HF_HUB_OFFLINE: 'true', HF_ENDPOINT: 'https://hub.example/', HOME: '/home/x' }).hub;
+    const hub = options({
+      HF_HOME: '/data/hf',
+      HF_TOKEN: ' hf_abc ',
+      HF_HUB_OFFLINE: 'true',
+      HF_ENDPOINT: 'https://hub.example/',
+      HOME: '/home/x',
+    }).hub;
     assert.deepEqual(hub, { HF_HOME: '/data/hf', HF_TOKEN: ' hf_abc ', HF_HUB_OFFLINE: 'true', HF_ENDPOINT: 'https://hub.example/' });
     assert.deepEqual(hubEnvironment(hub), { endpoint: 'https://hub.example', cacheDir: '/data/hf/hub', token: 'hf_abc', offline: true });
-    assert.equal(hubEnvironment({ HF_HOME: '/data/hf', HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: '/old' }).cacheDir, '/old', 'an empty variable counts as unset');
+    assert.equal(
+      hubEnvironment({ HF_HOME: '/data/hf', HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: '/old' }).cacheDir,
+      '/old',
+      'an empty variable counts as unset',
+    );
     assert.equal(hubEnvironment(hub, '/flag').cacheDir, '/flag');
   });
 });

@@ -87,7 +87,9 @@ describe('fake Hugging Face hub', () => {
       { id: GATED, gated: true, commits: { [G1]: { 'model-q8_0.gguf': GATED_GGUF } }, refs: { main: G1 } },
       {
         id: MANY,
-        commits: { [M1]: Object.fromEntries(Array.from({ length: 1005 }, (_, i) => [`f/${String(i).padStart(4, '0')}.txt`, text(`${i}`)])) },
+        commits: {
+          [M1]: Object.fromEntries(Array.from({ length: 1005 }, (_, i) => [`f/${String(i).padStart(4, '0')}.txt`, text(`${i}`)])),
+        },
         refs: { main: M1 },
       },
     ]);
@@ -134,15 +136,21 @@ describe('fake Hugging Face hub', () => {
 
     it('lists one level without recursion, and a sub-folder, without lastCommit unless expanded', async () => {
       const top = await collect(listFiles({ repo: REPO, hubUrl: hub.url }));
-      assert.deepEqual(top.map((e) => [e.path, e.type]), [
-        ['README.md', 'file'],
-        ['config.json', 'file'],
-        ['docs', 'directory'],
-        ['model.gguf', 'file'],
-      ]);
+      assert.deepEqual(
+        top.map((e) => [e.path, e.type]),
+        [
+          ['README.md', 'file'],
+          ['config.json', 'file'],
+          ['docs', 'directory'],
+          ['model.gguf', 'file'],
+        ],
+      );
       assert.ok(top.every((e) => e.lastCommit === undefined));
       const docs = await collect(listFiles({ repo: REPO, path: 'docs', hubUrl: hub.url }));
-      assert.deepEqual(docs.map((e) => e.path), ['docs/notes.txt']);
+      assert.deepEqual(
+        docs.map((e) => e.path),
+        ['docs/notes.txt'],
+      );
       await assert.rejects(collect(listFiles({ repo: REPO, path: 'nope', hubUrl: hub.url })), isHubError(404, 'does not exist'));
     });
 
@@ -172,7 +180,13 @@ describe('fake Hugging Face hub', () => {
 
   describe('modelInfo', () => {
     it('resolves main, HEAD (the default), a tag and a commit to the commit sha', async () => {
-      for (const [revision, sha] of [['main', C2], [undefined, C2], ['v1.0', C1], [C1, C1], [C2, C2]] as const) {
+      for (const [revision, sha] of [
+        ['main', C2],
+        [undefined, C2],
+        ['v1.0', C1],
+        [C1, C1],
+        [C2, C2],
+      ] as const) {
         const info = await modelInfo({ name: REPO, revision, additionalFields: ['sha'], hubUrl: hub.url });
         assert.equal(info.sha, sha, `revision ${revision}`);
         assert.equal(info.name, REPO);
@@ -215,8 +229,16 @@ describe('fake Hugging Face hub', () => {
 
   describe('pathsInfo', () => {
     it('describes the given paths, skipping missing ones', async () => {
-      const infos = await pathsInfo({ repo: REPO, paths: ['model.gguf', 'README.md', 'missing.bin', 'docs'], expand: true, hubUrl: hub.url });
-      assert.deepEqual(infos.map((i) => i.path), ['model.gguf', 'README.md', 'docs']);
+      const infos = await pathsInfo({
+        repo: REPO,
+        paths: ['model.gguf', 'README.md', 'missing.bin', 'docs'],
+        expand: true,
+        hubUrl: hub.url,
+      });
+      assert.deepEqual(
+        infos.map((i) => i.path),
+        ['model.gguf', 'README.md', 'docs'],
+      );
       assert.equal(infos[0].lfs?.oid, sha256(GGUF));
       assert.equal(infos[0].lastCommit?.id, C2);
       assert.equal(infos[1].oid, gitBlobSha(README));
@@ -367,10 +389,7 @@ describe('fake Hugging Face hub', () => {
       await assert.rejects(pathsInfo({ repo: GATED, paths: ['model-q8_0.gguf'], hubUrl: hub.url }), gated);
       await assert.rejects(fileDownloadInfo({ repo: GATED, path: 'model-q8_0.gguf', hubUrl: hub.url }), gated);
       await assert.rejects(downloadFile({ repo: GATED, path: 'model-q8_0.gguf', hubUrl: hub.url }), gated);
-      await assert.rejects(
-        downloadFile({ repo: GATED, path: 'model-q8_0.gguf', hubUrl: hub.url, accessToken: 'hf_wrong' }),
-        gated,
-      );
+      await assert.rejects(downloadFile({ repo: GATED, path: 'model-q8_0.gguf', hubUrl: hub.url, accessToken: 'hf_wrong' }), gated);
       const res = await fetch(`${hub.url}/${GATED}/resolve/main/model-q8_0.gguf`, { method: 'HEAD' });
       assert.equal(res.status, 401);
       assert.equal(res.headers.get('x-error-code'), 'GatedRepo');
@@ -383,7 +402,10 @@ describe('fake Hugging Face hub', () => {
       assert.equal(info.sha, G1);
       assert.equal(info.gated, 'manual');
       const files = await collect(listFiles({ repo: GATED, hubUrl: hub.url, accessToken }));
-      assert.deepEqual(files.map((f) => f.path), ['model-q8_0.gguf']);
+      assert.deepEqual(
+        files.map((f) => f.path),
+        ['model-q8_0.gguf'],
+      );
       const blob = await downloadFile({ repo: GATED, path: 'model-q8_0.gguf', hubUrl: hub.url, accessToken });
       assert.deepEqual(new Uint8Array(await blob!.arrayBuffer()), GATED_GGUF);
       assert.ok(hub.requests.filter((r) => r.path.startsWith(`/${GATED}/`)).every((r) => r.authorization === `Bearer ${VALID_TOKEN}`));

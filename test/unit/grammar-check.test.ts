@@ -16,15 +16,34 @@ import { RegexAutomaton } from '../../src/grammar/regex/index.js';
 import { STORIES } from '../helpers/models.js';
 
 const FILES: Record<string, { schema: unknown; tests: { data: unknown; valid: boolean }[] }> = {
-  'a-integer.json': { schema: { type: 'integer' }, tests: [{ data: 5, valid: true }, { data: -12, valid: true }, { data: 'x', valid: false }, { data: 1.5, valid: false }] },
+  'a-integer.json': {
+    schema: { type: 'integer' },
+    tests: [
+      { data: 5, valid: true },
+      { data: -12, valid: true },
+      { data: 'x', valid: false },
+      { data: 1.5, valid: false },
+    ],
+  },
   // Written as 2.0 (see before()): every serialization keeps the number as written, which the integer regex refuses.
   'a-integer-float.json': { schema: { type: 'integer' }, tests: [{ data: 2, valid: true }] },
-  'b-enum.json': { schema: { enum: ['a', 'b'] }, tests: [{ data: 'a', valid: true }, { data: 'b', valid: true }, { data: 'c', valid: false }] },
+  'b-enum.json': {
+    schema: { enum: ['a', 'b'] },
+    tests: [
+      { data: 'a', valid: true },
+      { data: 'b', valid: true },
+      { data: 'c', valid: false },
+    ],
+  },
   // The hand regex knows neither whitespace nor the maximum: one false rejection (the spaced
   // serializations of a valid object), one false acceptance (10 passes in the compact one).
   'c-object.json': {
     schema: { type: 'object', properties: { a: { type: 'integer', maximum: 9 } }, required: ['a'] },
-    tests: [{ data: { a: 1 }, valid: true }, { data: { a: 10 }, valid: false }, { data: { a: 'x' }, valid: false }],
+    tests: [
+      { data: { a: 1 }, valid: true },
+      { data: { a: 10 }, valid: false },
+      { data: { a: 'x' }, valid: false },
+    ],
   },
   'd-unsupported.json': { schema: { type: 'string', format: 'hostname' }, tests: [{ data: 'x', valid: true }] },
   'e-crash.json': { schema: { type: 'null' }, tests: [{ data: null, valid: true }] },
@@ -50,7 +69,8 @@ describe('grammar-check', () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'grammar-check-'));
-    for (const [name, content] of Object.entries(FILES)) writeFileSync(join(dir, name), JSON.stringify(content).replace('"data":2,', '"data":2.0,'));
+    for (const [name, content] of Object.entries(FILES))
+      writeFileSync(join(dir, name), JSON.stringify(content).replace('"data":2,', '"data":2.0,'));
     writeFileSync(join(dir, 'notes.txt'), 'not a MaskBench file');
     vocabulary = loadCheckVocabulary(STORIES);
   });
@@ -136,8 +156,13 @@ describe('grammar-check', () => {
       '"floats": [1, -1, 1e-07, 1e-05, 1e-06, 0.0001, 0.1, 1000000000000000, 10000000000000000, 1e+21, 1.5e+300, -2.5e-10, 123.456, 5e-324, 1.7976931348623157e+308, 0.000123]}';
     assert.equal(pythonJsonDumps(data), python);
     // Numbers as lossless-json reads them keep their source text: Python tells 5.0 from 5.
-    const asWritten = parseLossless('{"a":5.0,"b":-0.0,"c":10,"d":1e5,"e":12345678901234567890,"f":1E16,"g":-0,"h":1e400,"i":1.5E-7,"j":100.0e-2,"k":123456789012345.6}');
-    assert.equal(pythonJsonDumps(asWritten), '{"a": 5.0, "b": -0.0, "c": 10, "d": 100000.0, "e": 12345678901234567890, "f": 1e+16, "g": 0, "h": Infinity, "i": 1.5e-07, "j": 1.0, "k": 123456789012345.6}');
+    const asWritten = parseLossless(
+      '{"a":5.0,"b":-0.0,"c":10,"d":1e5,"e":12345678901234567890,"f":1E16,"g":-0,"h":1e400,"i":1.5E-7,"j":100.0e-2,"k":123456789012345.6}',
+    );
+    assert.equal(
+      pythonJsonDumps(asWritten),
+      '{"a": 5.0, "b": -0.0, "c": 10, "d": 100000.0, "e": 12345678901234567890, "f": 1e+16, "g": 0, "h": Infinity, "i": 1.5e-07, "j": 1.0, "k": 123456789012345.6}',
+    );
     assert.equal(pythonJsonDumps([]), '[]');
     assert.equal(pythonJsonDumps({}), '{}');
     assert.equal(pythonJsonDumps('\u{10ffff}'), '"\\udbff\\udfff"');

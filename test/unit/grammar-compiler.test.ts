@@ -9,8 +9,13 @@ import { compileSpec } from '../../src/grammar/grammars.js';
 
 const PERSON = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name'] };
 // About 1.9 million steps, past the work limit.
-const costly = () => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: 12000 }, (_, i) => [`key${i}`, { type: 'integer', minimum: i, maximum: 7 * i + 3 }])) });
-const WORK_LIMIT = new RegExp(`compiling the grammar needs more than ${COMPILE_STEP_LIMIT} steps \\(the compile work limit\\); simplify it`);
+const costly = () => ({
+  type: 'object',
+  properties: Object.fromEntries(Array.from({ length: 12000 }, (_, i) => [`key${i}`, { type: 'integer', minimum: i, maximum: 7 * i + 3 }])),
+});
+const WORK_LIMIT = new RegExp(
+  `compiling the grammar needs more than ${COMPILE_STEP_LIMIT} steps \\(the compile work limit\\); simplify it`,
+);
 
 describe('GrammarCompiler', () => {
   const compiler = new GrammarCompiler();
@@ -26,13 +31,30 @@ describe('GrammarCompiler', () => {
   });
 
   it('refuses a schema past its work limit (a SchemaError naming the limit), then compiles the next one', async () => {
-    await assert.rejects(compiler.compile({ type: 'json-schema', schema: costly(), whitespace: 'compact' }), (error: Error) => error instanceof SchemaError && WORK_LIMIT.test(error.message));
-    const next = await compiler.compile({ type: 'json-schema', schema: { type: 'array', items: { type: 'boolean' } }, whitespace: 'compact' });
+    await assert.rejects(
+      compiler.compile({ type: 'json-schema', schema: costly(), whitespace: 'compact' }),
+      (error: Error) => error instanceof SchemaError && WORK_LIMIT.test(error.message),
+    );
+    const next = await compiler.compile({
+      type: 'json-schema',
+      schema: { type: 'array', items: { type: 'boolean' } },
+      whitespace: 'compact',
+    });
     assert.equal(next.type, 'compiled');
   });
 
   it('refuses an unsupported keyword with SchemaError naming it and its path', async () => {
-    await assert.rejects(compiler.compile({ type: 'json-schema', schema: { type: 'object', properties: { a: { unevaluatedItems: false } } }, whitespace: 'compact' }), (error: Error) => error instanceof SchemaError && /keyword unevaluatedItems is not supported/.test(error.message) && error.path === '/properties/a/unevaluatedItems');
+    await assert.rejects(
+      compiler.compile({
+        type: 'json-schema',
+        schema: { type: 'object', properties: { a: { unevaluatedItems: false } } },
+        whitespace: 'compact',
+      }),
+      (error: Error) =>
+        error instanceof SchemaError &&
+        /keyword unevaluatedItems is not supported/.test(error.message) &&
+        error.path === '/properties/a/unevaluatedItems',
+    );
   });
 
   it('compiles in place when not threaded, with the same results', async () => {
@@ -49,7 +71,10 @@ describe('GrammarCompiler', () => {
     const taken = steps();
     assert.ok(taken > 1000, `${taken} steps`);
     assert.equal(steps(), taken);
-    await assert.rejects(new GrammarCompiler(false, { steps: taken - 1, ms: Infinity }).compile(spec), new RegExp(`needs more than ${taken - 1} steps \\(the compile work limit\\)`));
+    await assert.rejects(
+      new GrammarCompiler(false, { steps: taken - 1, ms: Infinity }).compile(spec),
+      new RegExp(`needs more than ${taken - 1} steps \\(the compile work limit\\)`),
+    );
     assert.equal((await new GrammarCompiler(false, { steps: taken, ms: Infinity }).compile(spec)).type, 'compiled');
   });
 

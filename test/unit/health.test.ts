@@ -26,7 +26,16 @@ class StandInEngine extends EventEmitter {
       yield { kind: 'error', requestId: 1, failure: 'engine', message: 'decode failed' };
       return;
     }
-    const finish = { reason: 'length' as const, generatedText: 'x', generatedTokens: 1, inputLength: request.inputIds.length, cachedTokens: 0, startedAt: 0, firstTokenAt: 0, finishedAt: 0 };
+    const finish = {
+      reason: 'length' as const,
+      generatedText: 'x',
+      generatedTokens: 1,
+      inputLength: request.inputIds.length,
+      cachedTokens: 0,
+      startedAt: 0,
+      firstTokenAt: 0,
+      finishedAt: 0,
+    };
     yield { kind: 'token', requestId: 1, token: { id: 5, text: 'x', logprob: 0, special: false }, finish };
   }
 }

@@ -17,7 +17,16 @@ function spell(text: string, choices: number[]): string {
   for (const char of text) {
     const code = char.codePointAt(0)!;
     const choice = choices[k++ % choices.length];
-    const short: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    const short: Record<string, string> = {
+      '"': '\\"',
+      '\\': '\\\\',
+      '/': '\\/',
+      '\b': '\\b',
+      '\f': '\\f',
+      '\n': '\\n',
+      '\r': '\\r',
+      '\t': '\\t',
+    };
     const u = (unit: number) => `\\u${unit.toString(16).padStart(4, '0')}`;
     const escaped = code > 0xffff ? u(0xd800 + ((code - 0x10000) >> 10)) + u(0xdc00 + ((code - 0x10000) & 0x3ff)) : u(code);
     const cased = choice % 2 === 0 ? escaped : escaped.replace(/[a-f]/g, (c) => c.toUpperCase()).replace('\\U', '\\u');

@@ -46,7 +46,9 @@ function automaton(schema: unknown, options: JsonGrammarOptions = {}): Matcher &
 function pythonStyle(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(pythonStyle).join(', ')}]`;
   if (typeof value === 'object' && value !== null) {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonStyle(v)}`).join(', ')}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonStyle(v)}`)
+      .join(', ')}}`;
   }
   return JSON.stringify(value);
 }
@@ -75,16 +77,36 @@ const CASES: Case[] = [
   { name: 'pattern', schema: { type: 'string', pattern: '^[a-z]+-\\d{2}$' }, valid: ['ab-12'], invalid: ['ab-1', 'AB-12', 'ab-123'] },
   { name: 'unanchored pattern', schema: { type: 'string', pattern: 'ab' }, valid: ['ab', 'xaby'], invalid: ['a', 'ba'] },
   { name: 'pattern with dot', schema: { type: 'string', pattern: '^.+@.+$' }, valid: ['a@b'], invalid: ['@b', 'ab'] },
-  { name: 'date', schema: { type: 'string', format: 'date' }, valid: ['2024-02-29', '2023-12-31'], invalid: ['2023-02-29', '2023-13-01', '2023-04-31'] },
+  {
+    name: 'date',
+    schema: { type: 'string', format: 'date' },
+    valid: ['2024-02-29', '2023-12-31'],
+    invalid: ['2023-02-29', '2023-13-01', '2023-04-31'],
+  },
   { name: 'time', schema: { type: 'string', format: 'time' }, valid: ['12:30:00Z', '23:59:59.5+02:00'], invalid: ['24:00:00Z', '12:30'] },
-  { name: 'date-time', schema: { type: 'string', format: 'date-time' }, valid: ['2024-01-02T03:04:05Z'], invalid: ['2024-01-02', '2024-01-02T03:04:05'] },
-  { name: 'uuid', schema: { type: 'string', format: 'uuid' }, valid: ['123e4567-e89b-12d3-a456-426614174000'], invalid: ['123e4567e89b12d3a456426614174000'] },
+  {
+    name: 'date-time',
+    schema: { type: 'string', format: 'date-time' },
+    valid: ['2024-01-02T03:04:05Z'],
+    invalid: ['2024-01-02', '2024-01-02T03:04:05'],
+  },
+  {
+    name: 'uuid',
+    schema: { type: 'string', format: 'uuid' },
+    valid: ['123e4567-e89b-12d3-a456-426614174000'],
+    invalid: ['123e4567e89b12d3a456426614174000'],
+  },
   { name: 'email', schema: { type: 'string', format: 'email' }, valid: ['john.doe@example.com'], invalid: ['john@', 'a b@c.de'] },
   { name: 'ipv4', schema: { type: 'string', format: 'ipv4' }, valid: ['192.168.0.1', '0.0.0.0'], invalid: ['256.1.1.1', '1.2.3'] },
   { name: 'hostname', schema: { type: 'string', format: 'hostname' }, valid: ['example.com', 'a-b.c'], invalid: ['-a.com', 'a_b.com'] },
   { name: 'uri', schema: { type: 'string', format: 'uri' }, valid: ['https://example.com/a/b?x=1'], invalid: ['example.com', 'not a uri'] },
   { name: 'integer', schema: { type: 'integer' }, valid: [0, -7, 123456789], invalid: [1.5, '1', null] },
-  { name: 'integer range', schema: { type: 'integer', minimum: 0, maximum: 100 }, valid: [0, 9, 10, 99, 100], invalid: [-1, 101, 1000, 5.5] },
+  {
+    name: 'integer range',
+    schema: { type: 'integer', minimum: 0, maximum: 100 },
+    valid: [0, 9, 10, 99, 100],
+    invalid: [-1, 101, 1000, 5.5],
+  },
   { name: 'negative range', schema: { type: 'integer', minimum: -5, exclusiveMaximum: 3 }, valid: [-5, -1, 0, 2], invalid: [-6, 3, 10] },
   {
     name: 'zod safe integer',
@@ -98,17 +120,31 @@ const CASES: Case[] = [
   { name: 'large maximum', schema: { type: 'number', minimum: 0, maximum: 1e21 }, valid: [0, 1e20, 5.5], invalid: [-1] },
   { name: 'positive number', schema: { type: 'number', exclusiveMinimum: 0 }, valid: [0.001, 1, 20.5], invalid: [0, -1] },
   { name: 'negative number', schema: { type: 'number', exclusiveMaximum: 0 }, valid: [-0.001, -20], invalid: [0, 1] },
-  { name: 'int32', schema: { type: 'integer', format: 'int32' }, valid: [0, 2147483647, -2147483648], invalid: [2147483648, -2147483649, 0.5] },
+  {
+    name: 'int32',
+    schema: { type: 'integer', format: 'int32' },
+    valid: [0, 2147483647, -2147483648],
+    invalid: [2147483648, -2147483649, 0.5],
+  },
   { name: 'multipleOf 1', schema: { type: 'number', multipleOf: 1 }, valid: [3, -4], invalid: [0.5] },
   {
     name: 'object',
-    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string' }, c: { type: 'boolean' } }, required: ['b'], additionalProperties: false },
+    schema: {
+      type: 'object',
+      properties: { a: { type: 'integer' }, b: { type: 'string' }, c: { type: 'boolean' } },
+      required: ['b'],
+      additionalProperties: false,
+    },
     valid: [{ b: 'x' }, { a: 1, b: 'x' }, { b: 'x', c: true }, { a: 1, b: 'x', c: false }],
     invalid: [{}, { a: 1 }, { b: 'x', d: 1 }, { b: 1 }],
   },
   {
     name: 'all optional',
-    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, additionalProperties: false },
+    schema: {
+      type: 'object',
+      properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } },
+      additionalProperties: false,
+    },
     valid: [{}, { a: 1 }, { b: 1 }, { c: 1 }, { a: 1, c: 2 }, { a: 1, b: 2, c: 3 }],
     invalid: [{ d: 1 }, { a: 'x' }],
   },
@@ -124,25 +160,65 @@ const CASES: Case[] = [
     valid: [{ id: 'x' }, { id: 'x', n: 1, m: 2.5 }],
     invalid: [{ id: 'x', n: 'y' }, { n: 1 }],
   },
-  { name: 'declared key needing escapes', schema: { type: 'object', properties: { 'a"b': { type: 'integer' } } }, valid: [{ 'a"b': 1 }, { 'a"b': 1, c: 2 }], invalid: [{ 'a"b': 'x' }] },
-  { name: 'required but not declared', schema: { type: 'object', properties: { a: { type: 'integer' } }, required: ['z'] }, valid: [{ z: 1 }, { a: 1, z: 'x' }], invalid: [{ a: 1 }, {}] },
+  {
+    name: 'declared key needing escapes',
+    schema: { type: 'object', properties: { 'a"b': { type: 'integer' } } },
+    valid: [{ 'a"b': 1 }, { 'a"b': 1, c: 2 }],
+    invalid: [{ 'a"b': 'x' }],
+  },
+  {
+    name: 'required but not declared',
+    schema: { type: 'object', properties: { a: { type: 'integer' } }, required: ['z'] },
+    valid: [{ z: 1 }, { a: 1, z: 'x' }],
+    invalid: [{ a: 1 }, {}],
+  },
   {
     name: 'patternProperties apart from the declared names',
     schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'], patternProperties: { '^x-': { type: 'string' } } },
     valid: [{ id: 1 }],
     invalid: [{ id: 'a' }, {}],
   },
-  { name: 'not {} forbids a property', schema: { type: 'object', properties: { a: { type: 'integer' }, b: { not: {} } } }, valid: [{}, { a: 1 }, { a: 1, c: 2 }], invalid: [{ b: 1 }, { a: 1, b: null }] },
-  { name: 'minProperties 1', schema: { type: 'object', properties: { a: { type: 'null' } }, additionalProperties: false, minProperties: 1 }, valid: [{ a: null }], invalid: [{}] },
-  { name: 'array', schema: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 3 }, valid: [[1], [1, 2, 3]], invalid: [[], [1, 2, 3, 4], ['a']] },
+  {
+    name: 'not {} forbids a property',
+    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { not: {} } } },
+    valid: [{}, { a: 1 }, { a: 1, c: 2 }],
+    invalid: [{ b: 1 }, { a: 1, b: null }],
+  },
+  {
+    name: 'minProperties 1',
+    schema: { type: 'object', properties: { a: { type: 'null' } }, additionalProperties: false, minProperties: 1 },
+    valid: [{ a: null }],
+    invalid: [{}],
+  },
+  {
+    name: 'array',
+    schema: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 3 },
+    valid: [[1], [1, 2, 3]],
+    invalid: [[], [1, 2, 3, 4], ['a']],
+  },
   {
     name: 'prefixItems',
     schema: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false, minItems: 1 },
     valid: [['a'], ['a', 1]],
     invalid: [[], [1], ['a', 1, 2], ['a', 'b']],
   },
-  { name: 'prefixItems then items', schema: { type: 'array', prefixItems: [{ const: 'op' }], items: { type: 'number' } }, valid: [[], ['op'], ['op', 1, 2]], invalid: [[1], ['op', 'x']] },
-  { name: 'anyOf', schema: { anyOf: [{ type: 'string', maxLength: 2 }, { type: 'integer', minimum: 10 }] }, valid: ['ab', 10, 99], invalid: ['abc', 9, null] },
+  {
+    name: 'prefixItems then items',
+    schema: { type: 'array', prefixItems: [{ const: 'op' }], items: { type: 'number' } },
+    valid: [[], ['op'], ['op', 1, 2]],
+    invalid: [[1], ['op', 'x']],
+  },
+  {
+    name: 'anyOf',
+    schema: {
+      anyOf: [
+        { type: 'string', maxLength: 2 },
+        { type: 'integer', minimum: 10 },
+      ],
+    },
+    valid: ['ab', 10, 99],
+    invalid: ['abc', 9, null],
+  },
   {
     name: 'discriminated oneOf',
     schema: {
@@ -168,25 +244,45 @@ const CASES: Case[] = [
   },
   {
     name: 'oneOf of required lists',
-    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'string' } }, oneOf: [{ required: ['a'] }, { required: ['b'] }] },
+    schema: {
+      type: 'object',
+      properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'string' } },
+      oneOf: [{ required: ['a'] }, { required: ['b'] }],
+    },
     valid: [{ a: 1 }, { b: 2, c: 'x' }],
     invalid: [{}, { a: 1, b: 2 }, { c: 'x' }],
   },
   {
     name: 'allOf of disjoint objects',
-    schema: { allOf: [{ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] }, { properties: { b: { type: 'string' } }, required: ['b'] }] },
+    schema: {
+      allOf: [
+        { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] },
+        { properties: { b: { type: 'string' } }, required: ['b'] },
+      ],
+    },
     valid: [{ a: 1, b: 'x' }],
     invalid: [{ a: 1 }, { b: 'x' }, { a: 'x', b: 'x' }],
   },
   {
     name: '$ref to $defs',
-    schema: { type: 'object', properties: { p: { $ref: '#/$defs/point' } }, required: ['p'], additionalProperties: false, $defs: { point: { type: 'array', items: { type: 'number' }, maxItems: 2 } } },
+    schema: {
+      type: 'object',
+      properties: { p: { $ref: '#/$defs/point' } },
+      required: ['p'],
+      additionalProperties: false,
+      $defs: { point: { type: 'array', items: { type: 'number' }, maxItems: 2 } },
+    },
     valid: [{ p: [] }, { p: [1, 2] }],
     invalid: [{ p: [1, 2, 3] }, {}],
   },
   {
     name: 'recursive $ref',
-    schema: { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } }, required: ['name'], additionalProperties: false },
+    schema: {
+      type: 'object',
+      properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } },
+      required: ['name'],
+      additionalProperties: false,
+    },
     valid: [{ name: 'a' }, { name: 'a', children: [{ name: 'b', children: [] }] }],
     invalid: [{ children: [] }, { name: 'a', children: [{}] }],
   },
@@ -226,12 +322,32 @@ describe('JSON Schema grammars: features, cross-checked with ajv', () => {
 
 describe('JSON Schema grammars for generation (compact): bounded whitespace, integers in integer syntax', () => {
   const generation = (schema: unknown) => automaton(schema, { whitespace: 'compact' });
-  const PERSON = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' }, ids: { type: 'array', items: { type: 'integer', minimum: -10, maximum: 1000 } } } };
+  const PERSON = {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      age: { type: 'integer' },
+      ids: { type: 'array', items: { type: 'integer', minimum: -10, maximum: 1000 } },
+    },
+  };
 
   it('one optional space after "," and ":", no other whitespace, none around the text', () => {
     const regex = generation(PERSON);
-    for (const text of ['{"name":"x","age":3}', '{"name": "x", "age": 3}', '{"ids":[1, 2,3]}', '{"name": "a  b"}', '{}']) assert.ok(regex.matches(text), text);
-    for (const text of [' {"name":"x"}', '{"name":"x"} ', '{ "name":"x"}', '{"name":"x" }', '{"name" :"x"}', '{"name":  "x"}', '{"name":"x" ,"age":3}', '{"ids":[ 1]}', '{"ids":[1 ]}', '{"name":\n"x"}', '{"name":\t"x"}']) {
+    for (const text of ['{"name":"x","age":3}', '{"name": "x", "age": 3}', '{"ids":[1, 2,3]}', '{"name": "a  b"}', '{}'])
+      assert.ok(regex.matches(text), text);
+    for (const text of [
+      ' {"name":"x"}',
+      '{"name":"x"} ',
+      '{ "name":"x"}',
+      '{"name":"x" }',
+      '{"name" :"x"}',
+      '{"name":  "x"}',
+      '{"name":"x" ,"age":3}',
+      '{"ids":[ 1]}',
+      '{"ids":[1 ]}',
+      '{"name":\n"x"}',
+      '{"name":\t"x"}',
+    ]) {
       assert.ok(!regex.matches(text), text);
     }
     // The checking grammar keeps admitting any whitespace.
@@ -241,8 +357,22 @@ describe('JSON Schema grammars for generation (compact): bounded whitespace, int
   it('an integer is written -?(0|[1-9][0-9]*): no fraction, no exponent, whatever the bounds or draft', () => {
     const regex = generation(PERSON);
     for (const text of ['{"age":0}', '{"age":-5}', '{"age":100}', '{"ids":[-10,0,1000]}']) assert.ok(regex.matches(text), text);
-    for (const text of ['{"age":100.0000}', '{"age":-5.0}', '{"age":30.000000}', '{"age":1e2}', '{"age":1.0e2}', '{"ids":[3.0]}', '{"age":-0}', '{"age":01}']) assert.ok(!regex.matches(text), text);
-    for (const schema of [{ type: 'integer', multipleOf: 5 }, { type: 'integer', format: 'int32' }, { type: ['integer', 'null'], minimum: 2 }]) {
+    for (const text of [
+      '{"age":100.0000}',
+      '{"age":-5.0}',
+      '{"age":30.000000}',
+      '{"age":1e2}',
+      '{"age":1.0e2}',
+      '{"ids":[3.0]}',
+      '{"age":-0}',
+      '{"age":01}',
+    ])
+      assert.ok(!regex.matches(text), text);
+    for (const schema of [
+      { type: 'integer', multipleOf: 5 },
+      { type: 'integer', format: 'int32' },
+      { type: ['integer', 'null'], minimum: 2 },
+    ]) {
       const bounded = generation(schema);
       assert.ok(bounded.matches('10'), JSON.stringify(schema));
       assert.ok(!bounded.matches('10.0'), JSON.stringify(schema));
@@ -252,7 +382,8 @@ describe('JSON Schema grammars for generation (compact): bounded whitespace, int
     // Integers stay within ±(2^53-1) where the schema bounds them less: a model cannot write
     // hundreds of digits, and every parser reads the value exactly.
     for (const text of ['9007199254740991', '-9007199254740991', '123']) assert.ok(generation({ type: 'integer' }).matches(text), text);
-    for (const text of ['9007199254740992', '-9007199254740992', '30000000000000000000']) assert.ok(!generation({ type: 'integer' }).matches(text), text);
+    for (const text of ['9007199254740992', '-9007199254740992', '30000000000000000000'])
+      assert.ok(!generation({ type: 'integer' }).matches(text), text);
     assert.ok(!generation({ type: 'integer', minimum: 0, maximum: 1e18 }).matches('9007199254740992'));
     assert.ok(automaton({ type: 'integer' }).matches('30000000000000000000'));
     // A number may still have a fraction or an exponent.
@@ -274,7 +405,10 @@ describe('JSON Schema grammars: refusals name the keyword', () => {
   ];
   for (const [schema, path] of refusals) {
     it(`${JSON.stringify(schema)} -> SchemaError at ${path}`, () => {
-      assert.throws(() => jsonSchemaAutomaton(schema), (error: unknown) => error instanceof SchemaError && error.path === path);
+      assert.throws(
+        () => jsonSchemaAutomaton(schema),
+        (error: unknown) => error instanceof SchemaError && error.path === path,
+      );
     });
   }
 
@@ -286,7 +420,11 @@ describe('JSON Schema grammars: refusals name the keyword', () => {
 
   it('compiles wide schemas exactly: 90 required date-time properties', () => {
     const names = Array.from({ length: 90 }, (_, i) => `p${i}`);
-    const wide = { type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'string', format: 'date-time' }])), required: names };
+    const wide = {
+      type: 'object',
+      properties: Object.fromEntries(names.map((name) => [name, { type: 'string', format: 'date-time' }])),
+      required: names,
+    };
     const regex = automaton(wide);
     const value = Object.fromEntries(names.map((name) => [name, '2024-01-02T03:04:05Z']));
     assert.ok(regex.matches(JSON.stringify(value)));
@@ -296,7 +434,11 @@ describe('JSON Schema grammars: refusals name the keyword', () => {
 
 describe('JSON Schema grammars: soundness (fast-check)', () => {
   const schemas: unknown[] = [
-    { type: 'object', properties: { a: { type: 'integer', minimum: -3, maximum: 40 }, b: { type: 'string', maxLength: 3 } }, required: ['a'] },
+    {
+      type: 'object',
+      properties: { a: { type: 'integer', minimum: -3, maximum: 40 }, b: { type: 'string', maxLength: 3 } },
+      required: ['a'],
+    },
     { type: 'array', items: { type: 'number', minimum: -1, maximum: 1 }, maxItems: 3 },
     { anyOf: [{ type: 'integer', exclusiveMinimum: 5 }, { enum: ['x', null, [1]] }, { type: 'boolean' }] },
     { oneOf: [{ required: ['a'] }, { required: ['b', 'k'] }] },
@@ -304,21 +446,67 @@ describe('JSON Schema grammars: soundness (fast-check)', () => {
     { type: 'string', pattern: '^[a-c]{1,3}$' },
     true,
   ];
-  const scalar = fc.oneof(fc.integer({ min: -100, max: 100 }), fc.double({ noNaN: true, noDefaultInfinity: true, min: -50, max: 50 }), fc.constantFrom('a', 'b', 'abc', 'x', '', 'ab\n', null, true, false, 1, 0, -1));
+  const scalar = fc.oneof(
+    fc.integer({ min: -100, max: 100 }),
+    fc.double({ noNaN: true, noDefaultInfinity: true, min: -50, max: 50 }),
+    fc.constantFrom('a', 'b', 'abc', 'x', '', 'ab\n', null, true, false, 1, 0, -1),
+  );
   const value = fc.letrec((tie) => ({
-    value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('a', 'b', 'k', 'v', 'z'), tie('value'), { maxKeys: 4 })),
+    value: fc.oneof(
+      { depthSize: 'small' },
+      scalar,
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(fc.constantFrom('a', 'b', 'k', 'v', 'z'), tie('value'), { maxKeys: 4 }),
+    ),
   })).value;
-  const tokens = fc.array(fc.constantFrom('{', '}', '[', ']', ',', ':', ' ', '"a"', '"b"', '"k"', '"v"', '1', '-', '0', '.', '5', 'e', 'null', 'true', '"x"', '"', '\\', 'a', 'c'), { maxLength: 24 }).map((t) => t.join(''));
+  const tokens = fc
+    .array(
+      fc.constantFrom(
+        '{',
+        '}',
+        '[',
+        ']',
+        ',',
+        ':',
+        ' ',
+        '"a"',
+        '"b"',
+        '"k"',
+        '"v"',
+        '1',
+        '-',
+        '0',
+        '.',
+        '5',
+        'e',
+        'null',
+        'true',
+        '"x"',
+        '"',
+        '\\',
+        'a',
+        'c',
+      ),
+      { maxLength: 24 },
+    )
+    .map((t) => t.join(''));
 
   for (const schema of schemas) {
     it(`matches only valid instances of ${JSON.stringify(schema)}`, () => {
       const validate = ajv.compile(schema as object);
       const regex = automaton(schema);
       fc.assert(
-        fc.property(fc.oneof(value.chain((v) => fc.constantFrom(...serializations(v))), tokens, fc.json()), (text) => {
-          if (!regex.matches(text)) return true;
-          return validate(JSON.parse(text)) === true;
-        }),
+        fc.property(
+          fc.oneof(
+            value.chain((v) => fc.constantFrom(...serializations(v))),
+            tokens,
+            fc.json(),
+          ),
+          (text) => {
+            if (!regex.matches(text)) return true;
+            return validate(JSON.parse(text)) === true;
+          },
+        ),
         { numRuns: 3000 },
       );
     });
@@ -340,7 +528,12 @@ describe('JSON Schema grammars: number ranges accept only numbers in range (fast
     return value % unit === 0n;
   };
   const numberText = fc
-    .tuple(fc.constantFrom('', '-'), fc.oneof(fc.stringMatching(/^[0-9]{1,18}$/), fc.stringMatching(/^[0-9]{1,3}$/)), fc.constantFrom('', '.0', '.5', '.000', '.25', '.09', '.125', '.1', '.01', '.99', '.05', '.2500', '.75'), fc.constantFrom('', '', '', 'e1', 'E-2', 'e+0'))
+    .tuple(
+      fc.constantFrom('', '-'),
+      fc.oneof(fc.stringMatching(/^[0-9]{1,18}$/), fc.stringMatching(/^[0-9]{1,3}$/)),
+      fc.constantFrom('', '.0', '.5', '.000', '.25', '.09', '.125', '.1', '.01', '.99', '.05', '.2500', '.75'),
+      fc.constantFrom('', '', '', 'e1', 'E-2', 'e+0'),
+    )
     .map(([sign, digits, fraction, exponent]) => sign + digits + fraction + exponent);
   const schemas = [
     { type: 'number', minimum: -3, exclusiveMaximum: 7 },
@@ -365,10 +558,17 @@ describe('JSON Schema grammars: number ranges accept only numbers in range (fast
     it(JSON.stringify(schema), () => {
       const { multipleOf } = schema as { multipleOf?: number };
       const withStep = ajv.compile(schema);
-      const valid = (text: string) => withStep(JSON.parse(text)) === true && (multipleOf === undefined || decimalMultiple(text, multipleOf));
+      const valid = (text: string) =>
+        withStep(JSON.parse(text)) === true && (multipleOf === undefined || decimalMultiple(text, multipleOf));
       const validate = (value: number) => valid(String(value));
       const regex = automaton(schema);
-      fc.assert(fc.property(fc.oneof(numberText, fc.integer({ min: -20000, max: 20000 }).map(String)), (text) => !regex.matches(text) || valid(text)), { numRuns: 3000 });
+      fc.assert(
+        fc.property(
+          fc.oneof(numberText, fc.integer({ min: -20000, max: 20000 }).map(String)),
+          (text) => !regex.matches(text) || valid(text),
+        ),
+        { numRuns: 3000 },
+      );
       // And completeness on plain integers in range, and on decimals of a few digits.
       for (let n = -300; n <= 300; n += 7) if (validate(n)) assert.ok(regex.matches(String(n)), `${n}`);
       if ((schema as { type: string }).type === 'number' && !('multipleOf' in schema)) {
@@ -385,7 +585,10 @@ describe('JSON Schema grammars: number ranges accept only numbers in range (fast
           const dyadic = Number.isInteger(step * 1024);
           if ((Number.isInteger(value) || dyadic) && validate(value)) assert.ok(regex.matches(String(value)), `${value}`);
         }
-        assert.ok([...Array(200).keys()].some((k) => regex.matches(String(k))), 'some multiple is accepted');
+        assert.ok(
+          [...Array(200).keys()].some((k) => regex.matches(String(k))),
+          'some multiple is accepted',
+        );
       }
     });
   }
@@ -417,7 +620,10 @@ describe('JSON Schema grammars: formats accept only what ajv-formats accepts (fa
         return sample.slice(0, i) + sample.slice(i + 1);
       });
       fc.assert(
-        fc.property(fc.oneof(mutated, fc.string({ unit: alphabet, maxLength: 30 })), (text) => !regex.matches(JSON.stringify(text)) || validate(text) === true),
+        fc.property(
+          fc.oneof(mutated, fc.string({ unit: alphabet, maxLength: 30 })),
+          (text) => !regex.matches(JSON.stringify(text)) || validate(text) === true,
+        ),
         { numRuns: 2000 },
       );
     });
@@ -427,7 +633,11 @@ describe('JSON Schema grammars: formats accept only what ajv-formats accepts (fa
 describe('JSON Schema grammars: many optional properties', () => {
   it('takes any subset of 40 optional properties in declared order, and only valid objects', () => {
     const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
-    const schema = { type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'boolean' }])), additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: Object.fromEntries(names.map((name) => [name, { type: 'boolean' }])),
+      additionalProperties: false,
+    };
     const validate = ajv.compile(schema);
     const regex = automaton(schema);
     assert.ok(regex.matches('{}'));
@@ -448,7 +658,9 @@ describe('JSON Schema grammars: MaskBench dev schemas', () => {
   const dir = new URL('../../../../shared/structured-output/maskbench-dev/', import.meta.url);
   let files: string[] = [];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     // The folder is outside the repository: skipped where it is absent.
   }
@@ -463,7 +675,10 @@ describe('JSON Schema grammars: MaskBench dev schemas', () => {
     let slowest = 0;
     const falseAccepted: string[] = [];
     for (const file of files) {
-      const { schema, tests } = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as { schema: unknown; tests: { data: unknown; valid: boolean }[] };
+      const { schema, tests } = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as {
+        schema: unknown;
+        tests: { data: unknown; valid: boolean }[];
+      };
       const start = performance.now();
       let regex: Matcher;
       try {
@@ -495,8 +710,12 @@ describe('JSON Schema grammars: MaskBench dev schemas', () => {
       if (allPass) passing++;
     }
     const percent = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
-    console.log(`MaskBench dev: ${files.length} schemas, ${compiled} compile (${percent(compiled, files.length)}), ${passing} pass all tests in three serializations (${percent(passing, files.length)})`);
-    console.log(`valid instances accepted (compact): ${validAccepted}/${validInstances}; false acceptances: ${falseAcceptances} ${[...new Set(falseAccepted)].join(' ')}; slowest compile ${slowest.toFixed(0)} ms`);
+    console.log(
+      `MaskBench dev: ${files.length} schemas, ${compiled} compile (${percent(compiled, files.length)}), ${passing} pass all tests in three serializations (${percent(passing, files.length)})`,
+    );
+    console.log(
+      `valid instances accepted (compact): ${validAccepted}/${validInstances}; false acceptances: ${falseAcceptances} ${[...new Set(falseAccepted)].join(' ')}; slowest compile ${slowest.toFixed(0)} ms`,
+    );
     console.log('SchemaError reasons:', [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 15));
     // Github_trivial---o14485's invalid instance is 12345.0 for an integer, which JSON.parse makes 12345.
     assert.ok(falseAcceptances <= 3, `false acceptances: ${falseAccepted.join(' ')}`);

@@ -59,7 +59,9 @@ interface Face {
 const nativeOverloaded = { error: 'Model is overloaded', error_type: 'overloaded' };
 const nativeFailed = { error: 'Request failed during generation: decode failed', error_type: 'generation' };
 const openAiOverloaded = { error: { message: 'Model is overloaded', type: 'rate_limit_error', param: null, code: 'overloaded' } };
-const openAiFailed = { error: { message: 'Request failed during generation: decode failed', type: 'invalid_request_error', param: null, code: 'generation' } };
+const openAiFailed = {
+  error: { message: 'Request failed during generation: decode failed', type: 'invalid_request_error', param: null, code: 'generation' },
+};
 
 type Chunk = { choices: { delta?: { content?: string }; text?: string }[] };
 
@@ -111,7 +113,11 @@ describe('request lifecycle: POST / and /invocations', () => {
 
   it('stream when the body asks to', async () => {
     const { t } = await setUp();
-    const r = await t.app.inject({ method: 'POST', url: '/', payload: { inputs: 'Hello', parameters: { max_new_tokens: 4 }, stream: true } });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/',
+      payload: { inputs: 'Hello', parameters: { max_new_tokens: 4 }, stream: true },
+    });
     const events = sseData(r.body) as { generated_text: string | null }[];
     assert.equal(events.length, FINISHED.tokens.length);
     assert.equal(events.at(-1)!.generated_text, 'Hello' + FINISHED.tokens.join(''));
@@ -171,11 +177,19 @@ for (const face of faces) {
     it('answers 422 in its family for a request that breaks a rule, and counts it', async () => {
       const { t, backend } = await setUp();
       const body = face.body(false);
-      const r = await t.app.inject({ method: 'POST', url: face.url, payload: face.name === 'native' ? { ...body, parameters: { top_p: 2 } } : { ...body, top_p: 2 } });
+      const r = await t.app.inject({
+        method: 'POST',
+        url: face.url,
+        payload: face.name === 'native' ? { ...body, parameters: { top_p: 2 } } : { ...body, top_p: 2 },
+      });
       assert.equal(r.statusCode, 422);
       const json = r.json();
       if (face.name === 'native') assert.equal(json.error_type, 'validation');
-      else assert.deepEqual({ type: json.error.type, code: json.error.code, param: json.error.param }, { type: 'invalid_request_error', code: 'validation', param: 'top_p' });
+      else
+        assert.deepEqual(
+          { type: json.error.type, code: json.error.code, param: json.error.param },
+          { type: 'invalid_request_error', code: 'validation', param: 'top_p' },
+        );
       assert.equal(backend.submitted.length, 0);
       assert.equal((await failures(t)).validation, 1);
       assert.equal(t.generator.permits.available, t.generator.permits.capacity);
@@ -207,7 +221,10 @@ for (const face of faces) {
 
     it('answers 503 in its family when shutdown stops the generation', async () => {
       const { t, backend } = await setUp(HANGING);
-      const shutdown = face.name === 'native' ? { error: 'The server is shutting down', error_type: 'shutdown' } : { error: { message: 'The server is shutting down', type: 'server_error', param: null, code: 'shutdown' } };
+      const shutdown =
+        face.name === 'native'
+          ? { error: 'The server is shutting down', error_type: 'shutdown' }
+          : { error: { message: 'The server is shutting down', type: 'server_error', param: null, code: 'shutdown' } };
       const whole = t.app.inject({ method: 'POST', url: face.url, payload: face.body(false) });
       await until(() => backend.open === 1);
       backend.stopAll();
@@ -229,7 +246,13 @@ for (const face of faces) {
         await t.app.listen({ host: '127.0.0.1', port: 0 });
         const { port } = t.app.server.address() as AddressInfo;
         const cancelled = backend.nextCancel();
-        const client = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: stream ? streamUrl(face) : face.url, headers: { 'content-type': 'application/json' } });
+        const client = httpRequest({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: stream ? streamUrl(face) : face.url,
+          headers: { 'content-type': 'application/json' },
+        });
         client.on('error', () => undefined);
         client.end(JSON.stringify(face.body(stream)));
         if (stream) {

@@ -31,11 +31,18 @@ async function parse(path: string) {
     const raw = bytes(name);
     return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   };
-  return { metadata: parsed.typedMetadata as Record<string, { type: number; value: unknown }>, infos: parsed.tensorInfos, tensors, bytes, floats };
+  return {
+    metadata: parsed.typedMetadata as Record<string, { type: number; value: unknown }>,
+    infos: parsed.tensorInfos,
+    tensors,
+    bytes,
+    floats,
+  };
 }
 
 const dims = (parsed: Parsed, name: string) => parsed.tensors.get(name)?.shape.map(Number);
-const targetNames = (base: Parsed, suffixes = DEFAULT_LORA_TARGETS) => base.infos.map((i) => i.name).filter((n) => suffixes.some((s) => new RegExp(`^blk\\.\\d+\\.${s}\\.weight$`).test(n)));
+const targetNames = (base: Parsed, suffixes = DEFAULT_LORA_TARGETS) =>
+  base.infos.map((i) => i.name).filter((n) => suffixes.some((s) => new RegExp(`^blk\\.\\d+\\.${s}\\.weight$`).test(n)));
 
 describe('LoRA adapter and merged-model writer', () => {
   const spec: LoraSpec = { rank: 4, alpha: 8, seed: 7 };
@@ -65,7 +72,10 @@ describe('LoRA adapter and merged-model writer', () => {
   it('writes lora_a [n_in, r] and lora_b [r, n_out] in F32 for every attention and FFN matrix', () => {
     const targets = targetNames(base);
     assert.equal(targets.length, 5 * 7);
-    assert.deepEqual(adapter.infos.map((i) => i.name), targets.flatMap((n) => [`${n}.lora_a`, `${n}.lora_b`]));
+    assert.deepEqual(
+      adapter.infos.map((i) => i.name),
+      targets.flatMap((n) => [`${n}.lora_a`, `${n}.lora_b`]),
+    );
     for (const name of targets) {
       const [nIn, nOut] = dims(base, name)!;
       assert.deepEqual(dims(adapter, `${name}.lora_a`), [nIn, spec.rank], name);
@@ -77,7 +87,8 @@ describe('LoRA adapter and merged-model writer', () => {
   });
 
   it('keeps the base metadata and tensor list in the merged model', () => {
-    const strip = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'version' && k !== 'tensor_count' && k !== 'kv_count'));
+    const strip = (m: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'version' && k !== 'tensor_count' && k !== 'kv_count'));
     assert.deepEqual(strip(merged.metadata), strip(base.metadata));
     assert.deepEqual(
       merged.infos.map((i) => [i.name, i.shape.map(Number), Number(i.dtype)]),
@@ -99,18 +110,28 @@ describe('LoRA adapter and merged-model writer', () => {
       const a = adapter.floats(`${name}.lora_a`);
       const b = adapter.floats(`${name}.lora_b`);
       const out = merged.floats(name);
-      for (const [o, i] of [[0, 0], [nOut - 1, nIn - 1], [Math.floor(nOut / 3), Math.floor((2 * nIn) / 3)]]) {
+      for (const [o, i] of [
+        [0, 0],
+        [nOut - 1, nIn - 1],
+        [Math.floor(nOut / 3), Math.floor((2 * nIn) / 3)],
+      ]) {
         let delta = 0;
         for (let k = 0; k < spec.rank; k++) delta += b[o * spec.rank + k] * a[k * nIn + i];
         assert.notEqual(delta, 0);
         const expected = Math.fround(w[o * nIn + i] + s * delta);
-        assert.ok(Math.abs(out[o * nIn + i] - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${name}[${o}][${i}]: ${out[o * nIn + i]} vs ${expected}`);
+        assert.ok(
+          Math.abs(out[o * nIn + i] - expected) <= 1e-6 * Math.max(1, Math.abs(expected)),
+          `${name}[${o}][${i}]: ${out[o * nIn + i]} vs ${expected}`,
+        );
       }
     }
   });
 
   it('sizes the delta by magnitude / sqrt(n_in), whatever the rank and alpha', async () => {
-    for (const [rank, alpha] of [[4, 8], [16, 0]]) {
+    for (const [rank, alpha] of [
+      [4, 8],
+      [16, 0],
+    ]) {
       const path = join(dir, `adapter-${rank}-${alpha}.gguf`);
       await writeLoraAdapter(STORIES, path, { rank, alpha, seed: 3, targets: ['ffn_up'] });
       const parsed = await parse(path);
@@ -147,7 +168,10 @@ describe('LoRA adapter and merged-model writer', () => {
     const few = join(dir, 'few.gguf');
     await writeLoraAdapter(STORIES, few, { ...spec, targets: ['attn_v'] });
     const parsed = await parse(few);
-    assert.deepEqual(parsed.infos.map((i) => i.name), targetNames(base, ['attn_v']).flatMap((n) => [`${n}.lora_a`, `${n}.lora_b`]));
+    assert.deepEqual(
+      parsed.infos.map((i) => i.name),
+      targetNames(base, ['attn_v']).flatMap((n) => [`${n}.lora_a`, `${n}.lora_b`]),
+    );
     assert.ok(parsed.bytes('blk.3.attn_v.weight.lora_b').equals(adapter.bytes('blk.3.attn_v.weight.lora_b')));
     await assert.rejects(writeLoraAdapter(STORIES, few, { ...spec, targets: ['attn_qkv'] }), /no tensor blk\.N\.<suffix>\.weight/);
     await assert.rejects(writeLoraAdapter(STORIES, few, { ...spec, rank: 0 }), /rank/);
@@ -175,7 +199,9 @@ describe('LoRA adapter and merged-model writer', () => {
   });
 
   // The binding is being extended with the adapter API; until it is, this part is skipped.
-  const loraInit = (model: LlamaModel) => (model.api as unknown as Record<string, unknown>).llama_adapter_lora_init as ((model: Pointer, path: string) => Pointer | null) | undefined;
+  const loraInit = (model: LlamaModel) =>
+    (model.api as unknown as Record<string, unknown>).llama_adapter_lora_init as
+      ((model: Pointer, path: string) => Pointer | null) | undefined;
   it('is accepted by llama.cpp, which rejects an untransposed lora_a', async (t) => {
     const model = LlamaModel.load(STORIES);
     const logs: string[] = [];

@@ -22,7 +22,10 @@ const matches = (automaton: PushdownAutomaton, text: string) => automaton.accept
 function brackets(): PushdownAutomaton {
   const b = new GrammarBuilder();
   const s = b.declare('S');
-  const item = g.alt(g.seq(g.literal('('), g.optional(g.call(s)), g.literal(')')), g.seq(g.literal('['), g.optional(g.call(s)), g.literal(']')));
+  const item = g.alt(
+    g.seq(g.literal('('), g.optional(g.call(s)), g.literal(')')),
+    g.seq(g.literal('['), g.optional(g.call(s)), g.literal(']')),
+  );
   b.define(s, g.repeat(item, 1, Infinity));
   return PushdownAutomaton.compile(b.build(s));
 }
@@ -65,7 +68,15 @@ describe('pushdown automaton', () => {
     const b = new GrammarBuilder();
     const a = b.rule('A', g.pattern('\\{"a":[0-9]+\\}'));
     const c = b.rule('C', g.pattern('\\{"c":(true|false)\\}'));
-    const list = b.rule('list', g.seq(g.literal('['), g.alt(g.call(a), g.call(c)), g.repeat(g.seq(g.literal(','), g.alt(g.call(a), g.call(c))), 0, Infinity), g.literal(']')));
+    const list = b.rule(
+      'list',
+      g.seq(
+        g.literal('['),
+        g.alt(g.call(a), g.call(c)),
+        g.repeat(g.seq(g.literal(','), g.alt(g.call(a), g.call(c))), 0, Infinity),
+        g.literal(']'),
+      ),
+    );
     const automaton = PushdownAutomaton.compile(b.build(list));
     assert.ok(matches(automaton, '[{"a":12},{"c":true}]'));
     assert.ok(!matches(automaton, '[{"a":true}]'));
@@ -154,7 +165,10 @@ describe('pushdown automaton', () => {
 
   it('counts a repeated unit instead of copying it, and never lets a unit begin past the count', () => {
     const b = new GrammarBuilder();
-    const anyChar = g.chars([[0x20, 0x21], [0x23, 0x10ffff]]);
+    const anyChar = g.chars([
+      [0x20, 0x21],
+      [0x23, 0x10ffff],
+    ]);
     const start = b.rule('string', g.seq(g.literal('"'), g.counted(anyChar, 2, 30_000), g.literal('"')));
     const automaton = PushdownAutomaton.compile(b.build(start));
     for (const text of ['"ab"', '"é😀"', `"${'x'.repeat(30_000)}"`]) assert.ok(matches(automaton, text), text.slice(0, 10));

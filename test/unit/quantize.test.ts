@@ -5,7 +5,15 @@ import { dequantizeQ4_0, dequantizeQ8_0 } from '../helpers/dequantize.js';
 
 describe('quantization', () => {
   it('converts to and from IEEE half precision', () => {
-    for (const [value, bits] of [[0, 0], [1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [0.5, 0x3800], [6.103515625e-5, 0x0400], [5.960464477539063e-8, 0x0001]] as const) {
+    for (const [value, bits] of [
+      [0, 0],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [0.5, 0x3800],
+      [6.103515625e-5, 0x0400],
+      [5.960464477539063e-8, 0x0001],
+    ] as const) {
       assert.equal(toFloat16Bits(value), bits, `${value}`);
       assert.equal(fromFloat16Bits(bits), value);
     }

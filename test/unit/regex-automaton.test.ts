@@ -28,7 +28,11 @@ const CONSTRUCTS: [pattern: string, accepted: string[], rejected: string[]][] = 
   ['\\D', ['a', '٣', '😀', '\n'], ['5']],
   ['\\w+', ['azAZ09_'], ['é', '-', ' ', 'α']],
   ['\\W', ['é', '-', '😀'], ['a', '_', '7']],
-  ['\\s', [' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u1680', '\u2000', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'], ['a', '\u200b', '\u0085', '']],
+  [
+    '\\s',
+    [' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u1680', '\u2000', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'],
+    ['a', '\u200b', '\u0085', ''],
+  ],
   ['\\S', ['a', '\u200b', '😀'], [' ', '\u3000', '\n']],
   // Character escapes.
   ['\\n\\t\\r\\f\\v\\0', ['\n\t\r\f\v\0'], ['ntrfv0']],
@@ -94,16 +98,33 @@ describe('regex automaton: every construct', () => {
   for (const [pattern, accepted, rejected] of CONSTRUCTS) {
     it(JSON.stringify(pattern), () => {
       const automaton = RegexAutomaton.compile(pattern);
-      for (const text of accepted) assert.equal(automaton.matches(text), true, `${JSON.stringify(pattern)} should accept ${JSON.stringify(text)}`);
-      for (const text of rejected) assert.equal(automaton.matches(text), false, `${JSON.stringify(pattern)} should refuse ${JSON.stringify(text)}`);
+      for (const text of accepted)
+        assert.equal(automaton.matches(text), true, `${JSON.stringify(pattern)} should accept ${JSON.stringify(text)}`);
+      for (const text of rejected)
+        assert.equal(automaton.matches(text), false, `${JSON.stringify(pattern)} should refuse ${JSON.stringify(text)}`);
     });
   }
 
   it('agrees with JavaScript on every fixed case it can express', () => {
-    const pythonOnly = new Set(['\\U0001F600', '(a)(?:b)(?<name>c)(?P<other>d)', 'a{,2}', 'a{', 'a{1,2', 'x{a}', '{a', 'a}]', '\\.\\*\\+\\?\\(\\)\\[\\]\\{\\}\\|\\\\\\/\\^\\$\\-']);
+    const pythonOnly = new Set([
+      '\\U0001F600',
+      '(a)(?:b)(?<name>c)(?P<other>d)',
+      'a{,2}',
+      'a{',
+      'a{1,2',
+      'x{a}',
+      '{a',
+      'a}]',
+      '\\.\\*\\+\\?\\(\\)\\[\\]\\{\\}\\|\\\\\\/\\^\\$\\-',
+    ]);
     for (const [pattern, accepted, rejected] of CONSTRUCTS) {
       if (pythonOnly.has(pattern)) continue;
-      for (const text of [...accepted, ...rejected]) assert.equal(RegexAutomaton.compile(pattern).matches(text), javascriptMatches(pattern, text), `${pattern} on ${JSON.stringify(text)}`);
+      for (const text of [...accepted, ...rejected])
+        assert.equal(
+          RegexAutomaton.compile(pattern).matches(text),
+          javascriptMatches(pattern, text),
+          `${pattern} on ${JSON.stringify(text)}`,
+        );
     }
   });
 
@@ -154,7 +175,11 @@ const ERRORS: [pattern: string, message: string, position?: number][] = [
   ['[a-\\w]', 'bad range a-\\w at position 1: a class escape cannot bound a range', 1],
   ['[abc', 'unterminated character class: [ at position 0 is not closed', 0],
   ['[]a]', '[] at position 0 is ambiguous (an empty class in JavaScript, a class holding ] in Python): write \\] for the character', 0],
-  ['[^]', '[^] at position 0 is ambiguous (an any-character class in JavaScript, a class holding ] in Python): write \\] for the character', 0],
+  [
+    '[^]',
+    '[^] at position 0 is ambiguous (an any-character class in JavaScript, a class holding ] in Python): write \\] for the character',
+    0,
+  ],
   ['a{3,2}', 'bad repetition {3,2} at position 1: the maximum is below the minimum', 1],
   ['*a', 'nothing to repeat before * at position 0', 0],
   ['a|+', 'nothing to repeat before + at position 2', 2],
@@ -162,10 +187,26 @@ const ERRORS: [pattern: string, message: string, position?: number][] = [
   ['(|?)', 'nothing to repeat before ? at position 2', 2],
   ['^*', 'nothing to repeat before * at position 1', 1],
   ['{2}', 'nothing to repeat before {2} at position 0', 0],
-  ['a**', 'nothing to repeat before * at position 2: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)', 2],
-  ['a*+', 'nothing to repeat before + at position 2: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)', 2],
-  ['a{2}{3}', 'nothing to repeat before {3} at position 4: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)', 4],
-  ['a???', 'nothing to repeat before ? at position 3: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)', 3],
+  [
+    'a**',
+    'nothing to repeat before * at position 2: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)',
+    2,
+  ],
+  [
+    'a*+',
+    'nothing to repeat before + at position 2: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)',
+    2,
+  ],
+  [
+    'a{2}{3}',
+    'nothing to repeat before {3} at position 4: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)',
+    4,
+  ],
+  [
+    'a???',
+    'nothing to repeat before ? at position 3: it follows the quantifier at position 1 (possessive quantifiers are not supported; group the repetition to repeat it)',
+    3,
+  ],
   ['ab\\', 'trailing backslash at position 2', 2],
   ['\\q', 'unknown escape \\q at position 0', 0],
   ['\\x4', '\\x at position 0 needs 2 hex digits', 0],
@@ -292,7 +333,10 @@ describe('regex automaton: bytes', () => {
     const from = automaton.start;
     const targets = Array.from({ length: 256 }, (_, byte) => automaton.next(from, byte));
     // Computed once per class, then read from the table: the same answers the second time.
-    assert.deepEqual(Array.from({ length: 256 }, (_, byte) => automaton.next(from, byte)), targets);
+    assert.deepEqual(
+      Array.from({ length: 256 }, (_, byte) => automaton.next(from, byte)),
+      targets,
+    );
     assert.equal(targets[0x61], targets[0x62]);
     assert.notEqual(targets[0x61], targets[0x64]);
     assert.equal(targets[0x80], DEAD);
@@ -301,8 +345,18 @@ describe('regex automaton: bytes', () => {
 
 describe('regex automaton: bounds', () => {
   it('hostile repetitions are refused by their size with a RegexError', () => {
-    for (const pattern of ['(a{1000}){1000}', '(((a|b)*c){500}){500}', '(.{1000}){1000}', '([\\s\\S]{1000}){100}', '((((a{10}){10}){10}){10}){10}']) {
-      assert.throws(() => RegexAutomaton.compile(pattern), (error: unknown) => error instanceof RegexError && /^pattern too complex/.test(error.message), pattern);
+    for (const pattern of [
+      '(a{1000}){1000}',
+      '(((a|b)*c){500}){500}',
+      '(.{1000}){1000}',
+      '([\\s\\S]{1000}){100}',
+      '((((a{10}){10}){10}){10}){10}',
+    ]) {
+      assert.throws(
+        () => RegexAutomaton.compile(pattern),
+        (error: unknown) => error instanceof RegexError && /^pattern too complex/.test(error.message),
+        pattern,
+      );
     }
   });
 

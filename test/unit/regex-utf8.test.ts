@@ -7,10 +7,9 @@ function accepts(sequence: ByteRangeSequence, bytes: number[]): boolean {
   return sequence.length === 2 * bytes.length && bytes.every((byte, i) => byte >= sequence[2 * i] && byte <= sequence[2 * i + 1]);
 }
 
-const scalar = fc.oneof(
-  fc.integer({ min: 0, max: 0x10ffff }),
-  fc.constantFrom(0, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xffff, 0x10000, 0x10ffff),
-).filter((c) => c < 0xd800 || c > 0xdfff);
+const scalar = fc
+  .oneof(fc.integer({ min: 0, max: 0x10ffff }), fc.constantFrom(0, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xffff, 0x10000, 0x10ffff))
+  .filter((c) => c < 0xd800 || c > 0xdfff);
 
 describe('UTF-8 byte-range sequences', () => {
   it('the whole scalar range gives the well-formed UTF-8 table', () => {

@@ -16,7 +16,7 @@ const js = (source: string, text: string) => new RegExp(`^(?:${source})$`, 'u').
 function trimmed(d: ExplicitDfa): boolean {
   const live = new Uint8Array(d.stateCount);
   for (let s = 0; s < d.stateCount; s++) live[s] = d.accepting[s];
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let s = 0; s < d.stateCount; s++) {
       if (live[s]) continue;
@@ -41,7 +41,10 @@ describe('regular languages as explicit DFAs', () => {
     for (const source of patterns) {
       const d = dfa(source);
       assert.ok(trimmed(d), source);
-      fc.assert(fc.property(text, (t) => matches(d, t) === js(source, t)), { seed: SEED, numRuns: 500 });
+      fc.assert(
+        fc.property(text, (t) => matches(d, t) === js(source, t)),
+        { seed: SEED, numRuns: 500 },
+      );
     }
   });
 
@@ -72,7 +75,10 @@ describe('regular languages as explicit DFAs', () => {
         const small = minimize(union);
         assert.ok(small.stateCount <= union.stateCount);
         assert.ok(trimmed(small));
-        fc.assert(fc.property(text, (t) => matches(small, t) === (js(a, t) || js(b, t))), { seed: SEED, numRuns: 200 });
+        fc.assert(
+          fc.property(text, (t) => matches(small, t) === (js(a, t) || js(b, t))),
+          { seed: SEED, numRuns: 200 },
+        );
       }
     }
     // Two spellings of one language minimize to the same size.

@@ -57,7 +57,7 @@ describe('response cache store', () => {
   });
 });
 
-describe('a replayed answer\'s identity', () => {
+describe("a replayed answer's identity", () => {
   const JSON_HEADERS = { 'content-type': 'application/json' };
   const SSE_HEADERS = { 'content-type': 'text/event-stream' };
 
@@ -67,19 +67,34 @@ describe('a replayed answer\'s identity', () => {
       object: 'chat.completion',
       created: 1000,
       model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'say "id":"chatcmpl-0123456789abcdef","created":1000', tool_calls: [{ id: 'call_1', type: 'function' }] } }],
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: 'say "id":"chatcmpl-0123456789abcdef","created":1000',
+            tool_calls: [{ id: 'call_1', type: 'function' }],
+          },
+        },
+      ],
     };
     const replayed = JSON.parse(withFreshIdentity(Buffer.from(JSON.stringify(stored)), JSON_HEADERS).toString());
     assert.match(replayed.id, /^chatcmpl-[0-9a-f]{32}$/);
     assert.notEqual(replayed.id, stored.id);
     assert.ok(replayed.created > stored.created);
     assert.deepEqual({ ...replayed, id: stored.id, created: stored.created }, stored, 'only the top-level id and created change');
-    const completion = JSON.parse(withFreshIdentity(Buffer.from(JSON.stringify({ id: 'cmpl-abc', object: 'text_completion', created: 5, choices: [] })), JSON_HEADERS).toString());
+    const completion = JSON.parse(
+      withFreshIdentity(
+        Buffer.from(JSON.stringify({ id: 'cmpl-abc', object: 'text_completion', created: 5, choices: [] })),
+        JSON_HEADERS,
+      ).toString(),
+    );
     assert.match(completion.id, /^cmpl-[0-9a-f]{32}$/);
   });
 
   it('every chunk of one replayed stream shares its new id; other events are untouched', () => {
-    const chunk = (content: string) => `data: {"id":"cmpl-old","object":"text_completion","created":7,"choices":[{"text":${JSON.stringify(content)}}]}\n\n`;
+    const chunk = (content: string) =>
+      `data: {"id":"cmpl-old","object":"text_completion","created":7,"choices":[{"text":${JSON.stringify(content)}}]}\n\n`;
     const stored = `${chunk('a')}${chunk('b\n\n"id":"cmpl-old"')}: keep-alive\n\ndata: {"error":{"message":"x"}}\n\ndata: [DONE]\n\n`;
     const replayed = withFreshIdentity(Buffer.from(stored), SSE_HEADERS).toString();
     const events = sseData(replayed);
@@ -95,7 +110,11 @@ describe('a replayed answer\'s identity', () => {
   });
 
   it('native answers replay byte for byte', () => {
-    for (const body of ['{"generated_text":"chatcmpl-x","details":{"seed":18446744073709551615}}', '[{"generated_text":" \\"cmpl-1\\""}]', 'data: {"index":1,"token":{"id":5,"text":"\\"cmpl-"}}\n\n']) {
+    for (const body of [
+      '{"generated_text":"chatcmpl-x","details":{"seed":18446744073709551615}}',
+      '[{"generated_text":" \\"cmpl-1\\""}]',
+      'data: {"index":1,"token":{"id":5,"text":"\\"cmpl-"}}\n\n',
+    ]) {
       const bytes = Buffer.from(body);
       assert.equal(withFreshIdentity(bytes, body.startsWith('data') ? SSE_HEADERS : JSON_HEADERS).toString(), body);
     }

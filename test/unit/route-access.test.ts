@@ -62,10 +62,12 @@ describe('route access', () => {
     const { app } = await inProcessApp();
     await app.ready();
     const served = servedRoutes(app);
-    const access = Object.fromEntries(served.map((route) => {
-      const [method, url] = route.split(' ');
-      return [route, routeAccess(method, url)];
-    }));
+    const access = Object.fromEntries(
+      served.map((route) => {
+        const [method, url] = route.split(' ');
+        return [route, routeAccess(method, url)];
+      }),
+    );
     assert.deepEqual(access, EXPECTED);
     await app.close();
   });

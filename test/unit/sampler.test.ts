@@ -4,7 +4,17 @@ import { SequenceSampler, kthLargest } from '../../src/sampling/sampler.js';
 import { SeededRandom } from '../../src/sampling/random.js';
 import type { SamplingParams } from '../../src/sampling/params.js';
 
-const GREEDY: SamplingParams = { doSample: false, temperature: 1, topK: 0, topP: 1, typicalP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0n, watermark: false };
+const GREEDY: SamplingParams = {
+  doSample: false,
+  temperature: 1,
+  topK: 0,
+  topP: 1,
+  typicalP: 1,
+  repetitionPenalty: 1,
+  frequencyPenalty: 0,
+  seed: 0n,
+  watermark: false,
+};
 const settings = { gamma: 0.5, delta: 2 };
 const logits = () => Float32Array.from([1, 3, 2, 0.5, 3, -1]);
 
@@ -18,9 +28,15 @@ describe('sampler', () => {
 
   it('top-n includes ties and is sorted', () => {
     const choice = new SequenceSampler(GREEDY, [], settings).choose(logits(), 1);
-    assert.deepEqual(choice.top.map((t) => t.id), [1, 4]);
+    assert.deepEqual(
+      choice.top.map((t) => t.id),
+      [1, 4],
+    );
     const three = new SequenceSampler(GREEDY, [], settings).choose(logits(), 3);
-    assert.deepEqual(three.top.map((t) => t.id), [1, 4, 2]);
+    assert.deepEqual(
+      three.top.map((t) => t.id),
+      [1, 4, 2],
+    );
   });
 
   it('top-k keeps ties with the k-th value and makes the rest impossible', () => {
@@ -41,7 +57,17 @@ describe('sampler', () => {
   });
 
   it('logit bias shifts raw logits (OpenAI logit_bias)', () => {
-    const sampler = new SequenceSampler({ ...GREEDY, logitBias: [[3, 10], [1, -100]] }, [], settings);
+    const sampler = new SequenceSampler(
+      {
+        ...GREEDY,
+        logitBias: [
+          [3, 10],
+          [1, -100],
+        ],
+      },
+      [],
+      settings,
+    );
     assert.equal(sampler.choose(logits(), 0).id, 3);
   });
 

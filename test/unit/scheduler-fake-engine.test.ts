@@ -26,7 +26,13 @@ function harness(engineOptions: FakeEngineOptions = {}, limits: Partial<Schedule
   const states: SchedulerState[] = [];
   const scheduler = new Scheduler(
     engine,
-    { maxSequences: engine.limits.maxSequences, poolCells: engine.limits.maxSequences * engine.limits.sequenceContextSize, maxPrefillTokens: 256, prefixCaching: true, ...limits },
+    {
+      maxSequences: engine.limits.maxSequences,
+      poolCells: engine.limits.maxSequences * engine.limits.sequenceContextSize,
+      maxPrefillTokens: 256,
+      prefixCaching: true,
+      ...limits,
+    },
     (emitted, state) => {
       events.push(...emitted);
       states.push(state);
@@ -102,7 +108,13 @@ describe('scheduler on a fake engine', () => {
       h.scheduler.submit(request(2, promptIds(20, 20), 8));
       h.scheduler.submit(request(3, promptIds(40, 20), 4));
       h.scheduler.step();
-      assert.deepEqual(h.engine.batches[0].entries.map((e) => [e.sequence, e.tokens[0]]), [[0, 2], [1, 22]]);
+      assert.deepEqual(
+        h.engine.batches[0].entries.map((e) => [e.sequence, e.tokens[0]]),
+        [
+          [0, 2],
+          [1, 22],
+        ],
+      );
       assert.deepEqual([h.scheduler.state.running, h.scheduler.state.waiting, h.scheduler.state.reservedTokens], [2, 1, 20 + 4 + 20 + 8]);
       h.drain();
       assert.deepEqual(h.engine.violations, []);
@@ -110,7 +122,13 @@ describe('scheduler on a fake engine', () => {
       // Request 3 took request 1's slot in the step after request 1 finished, beside request 2's decodes.
       const firstOfThree = h.engine.batches.findIndex((b) => b.entries.some((e) => e.tokens[0] === 42 && e.startPosition === 0));
       assert.equal(firstOfThree, 4, 'one prefill step and three decode steps for request 1, then request 3');
-      assert.deepEqual(h.engine.batches[firstOfThree].entries.map((e) => [e.sequence, e.startPosition]), [[0, 0], [1, 23]]);
+      assert.deepEqual(
+        h.engine.batches[firstOfThree].entries.map((e) => [e.sequence, e.startPosition]),
+        [
+          [0, 0],
+          [1, 23],
+        ],
+      );
       assert.deepEqual([...h.finishes().keys()].sort(), [1, 2, 3]);
       assert.equal(h.scheduler.state.reservedTokens, 0);
     });
@@ -123,7 +141,11 @@ describe('scheduler on a fake engine', () => {
       h.scheduler.submit(request(2, promptIds(20, 100), 800));
       h.scheduler.submit(request(3, promptIds(40, 10), 2));
       h.scheduler.step();
-      assert.deepEqual([h.scheduler.state.running, h.scheduler.state.waiting], [1, 2], 'request 3 fits the free slot but queues behind request 2');
+      assert.deepEqual(
+        [h.scheduler.state.running, h.scheduler.state.waiting],
+        [1, 2],
+        'request 3 fits the free slot but queues behind request 2',
+      );
       h.drain();
       assert.deepEqual(h.engine.violations, []);
       assert.deepEqual(h.firstTokenOrder(), [1, 2, 3]);
@@ -141,7 +163,12 @@ describe('scheduler on a fake engine', () => {
       const h = harness({ maxSequences: 4, sequenceContextSize: 256 });
       h.scheduler.submit(request(1, promptIds(0, 100), 2000));
       assert.equal(h.events.length, 1);
-      assert.deepEqual(h.events[0], { kind: 'error', requestId: 1, failure: 'capacity', message: 'request needs 2100 KV cells (prompt + max_new_tokens), more than the pool of 1024 (--max-batch-total-tokens) holds' });
+      assert.deepEqual(h.events[0], {
+        kind: 'error',
+        requestId: 1,
+        failure: 'capacity',
+        message: 'request needs 2100 KV cells (prompt + max_new_tokens), more than the pool of 1024 (--max-batch-total-tokens) holds',
+      });
 
       h.scheduler.submit(request(2, promptIds(0, 20), 3));
       h.scheduler.step();
@@ -194,8 +221,14 @@ describe('scheduler on a fake engine', () => {
       h.drain();
       assert.deepEqual(h.engine.violations, []);
       const streaming = h.engine.batches.slice(1, 11);
-      for (const batch of streaming) assert.ok(batch.entries.some((e) => e.sequence === 0 && e.tokens.length === 1), 'request 1 decodes at every step');
-      const chunks = h.engine.batches.flatMap((b) => b.entries.filter((e) => e.sequence === 1 && e.startPosition < long.length).map((e) => [e.startPosition, e.tokens.length]));
+      for (const batch of streaming)
+        assert.ok(
+          batch.entries.some((e) => e.sequence === 0 && e.tokens.length === 1),
+          'request 1 decodes at every step',
+        );
+      const chunks = h.engine.batches.flatMap((b) =>
+        b.entries.filter((e) => e.sequence === 1 && e.startPosition < long.length).map((e) => [e.startPosition, e.tokens.length]),
+      );
       // Every prompt token once, in order (a cut that left less than a tiled chunk is recomputed).
       let end = 0;
       for (const [start, length] of chunks) {
@@ -218,13 +251,23 @@ describe('scheduler on a fake engine', () => {
       const before = h.events.length;
       h.scheduler.cancel(1);
       assert.deepEqual(h.events.slice(before), [{ kind: 'dropped', requestId: 1 }], 'dropped without a step');
-      assert.deepEqual([h.scheduler.state.running, h.scheduler.state.waiting, h.scheduler.state.reservedTokens, h.scheduler.state.usedCells], [0, 1, 0, 0]);
+      assert.deepEqual(
+        [h.scheduler.state.running, h.scheduler.state.waiting, h.scheduler.state.reservedTokens, h.scheduler.state.usedCells],
+        [0, 1, 0, 0],
+      );
       const decodes = h.engine.batches.length;
       h.scheduler.step();
-      assert.deepEqual(h.engine.batches[decodes].entries.map((e) => [e.sequence, e.startPosition, e.tokens[0]]), [[0, 0, 52]], 'request 2 in slot 0');
+      assert.deepEqual(
+        h.engine.batches[decodes].entries.map((e) => [e.sequence, e.startPosition, e.tokens[0]]),
+        [[0, 0, 52]],
+        'request 2 in slot 0',
+      );
       h.drain();
       assert.deepEqual(h.engine.violations, []);
-      assert.ok(!h.engine.batches.slice(decodes).some((b) => b.entries.some((e) => e.tokens[0] === 2 || e.startPosition > 40 + 5)), 'request 1 never decodes again');
+      assert.ok(
+        !h.engine.batches.slice(decodes).some((b) => b.entries.some((e) => e.tokens[0] === 2 || e.startPosition > 40 + 5)),
+        'request 1 never decodes again',
+      );
       assert.equal(h.events.filter((e) => e.requestId === 1 && e.kind !== 'dropped').length, 2, 'two tokens before the cancel, none after');
       assert.equal(h.finishes().get(2)!.generatedTokens, 5);
     });
@@ -238,8 +281,14 @@ describe('scheduler on a fake engine', () => {
       h.drain();
       h.scheduler.cancel(1);
       h.scheduler.cancel(99);
-      assert.deepEqual(h.events.filter((e) => e.kind === 'dropped'), [{ kind: 'dropped', requestId: 2 }]);
-      assert.ok(h.engine.batches.every((b) => b.entries.every((e) => e.tokens[0] !== 32)), 'request 2 never ran');
+      assert.deepEqual(
+        h.events.filter((e) => e.kind === 'dropped'),
+        [{ kind: 'dropped', requestId: 2 }],
+      );
+      assert.ok(
+        h.engine.batches.every((b) => b.entries.every((e) => e.tokens[0] !== 32)),
+        'request 2 never ran',
+      );
     });
 
     it('cancelling every request (stopAll) leaves the scheduler idle, and close() ends its loop', async () => {
@@ -250,7 +299,13 @@ describe('scheduler on a fake engine', () => {
       assert.deepEqual([h.scheduler.state.running, h.scheduler.state.waiting], [2, 2]);
       for (let id = 1; id <= 4; id++) h.scheduler.cancel(id);
       const decodes = h.engine.batches.length;
-      assert.deepEqual(h.events.filter((e) => e.kind === 'dropped').map((e) => e.requestId).sort(), [1, 2, 3, 4]);
+      assert.deepEqual(
+        h.events
+          .filter((e) => e.kind === 'dropped')
+          .map((e) => e.requestId)
+          .sort(),
+        [1, 2, 3, 4],
+      );
       assert.deepEqual(h.states.at(-1), { ...h.states.at(-1)!, running: 0, waiting: 0, reservedTokens: 0, usedCells: 0 });
       h.scheduler.close();
       await loop;
@@ -388,7 +443,11 @@ describe('scheduler on a fake engine', () => {
       assert.deepEqual(h.engine.violations, []);
       assert.deepEqual([...h.finishes().keys()], [3]);
       assert.equal(h.finishes().get(3)!.cachedTokens, 0, 'nothing is reused from cells the reset dropped');
-      assert.equal(h.events.filter((e) => e.requestId === 1 || e.requestId === 2).length, 4 + 2, 'two tokens each, then the error, nothing after');
+      assert.equal(
+        h.events.filter((e) => e.requestId === 1 || e.requestId === 2).length,
+        4 + 2,
+        'two tokens each, then the error, nothing after',
+      );
     });
 
     it('the requests of another LoRA adapter, not in the failed batch, fail with it: the reset dropped their cells', () => {
@@ -400,10 +459,18 @@ describe('scheduler on a fake engine', () => {
       h.drain();
       assert.deepEqual(h.engine.violations, []);
       // The base model's set runs 8 steps, then adapter a's first decode fails.
-      assert.deepEqual(h.engine.batches.map((b) => b.adapter ?? ''), [...Array(8).fill(''), 'a']);
-      assert.deepEqual(h.events.filter((e) => e.kind === 'error').map((e) => e.requestId).sort(), [1, 2]);
+      assert.deepEqual(
+        h.engine.batches.map((b) => b.adapter ?? ''),
+        [...Array(8).fill(''), 'a'],
+      );
+      assert.deepEqual(
+        h.events
+          .filter((e) => e.kind === 'error')
+          .map((e) => e.requestId)
+          .sort(),
+        [1, 2],
+      );
       assert.equal(h.finishes().size, 0);
     });
   });
 });
-

@@ -61,7 +61,7 @@ describe('slot table', () => {
     assert.equal(slotOf(table.place(prompt(5), running, true)), 3);
   });
 
-  it('keeps each adapter\'s slots in one run: a new adapter starts mid-way in the free slots, and runs grow apart', () => {
+  it("keeps each adapter's slots in one run: a new adapter starts mid-way in the free slots, and runs grow apart", () => {
     const table = new SlotTable(16, true);
     const running = new Map<number, SlotView>();
     const place = (seed: number, adapter?: string) => {

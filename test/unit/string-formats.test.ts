@@ -73,7 +73,17 @@ const CASES: FormatCase[] = [
   {
     format: 'date',
     valid: ['2024-02-29', '2000-02-29', '1999-12-31', '2023-06-30', '0400-02-29', '1985-04-12', '0001-01-01'],
-    invalid: ['2023-02-29', '1900-02-29', '2024-04-31', '2024-13-01', '2024-00-10', '2024-1-01', '24-01-01', '2024-01-01T00:00:00Z', '2024/01/01'],
+    invalid: [
+      '2023-02-29',
+      '1900-02-29',
+      '2024-04-31',
+      '2024-13-01',
+      '2024-00-10',
+      '2024-1-01',
+      '24-01-01',
+      '2024-01-01T00:00:00Z',
+      '2024/01/01',
+    ],
     refusedElsewhere: [
       ['0000-02-29', YEAR_ZERO_DATE],
       ['0000-12-31', YEAR_ZERO_DATE],
@@ -82,8 +92,28 @@ const CASES: FormatCase[] = [
   },
   {
     format: 'time',
-    valid: ['12:30:00Z', '23:59:59.5+02:00', '08:15:30.123456789-05:00', '00:00:00z', '12:00:00+05:30', '00:00:00-00:00', '23:59:59.999999+23:59'],
-    invalid: ['24:00:00Z', '12:30', '12:30:00', '12:60:00Z', '23:59:61Z', '12:00:60Z', '12:00:00+24:00', '12:00:00+05:60', '12:00:00 Z', '12:00:59.999999999999999Z', '1:02:03Z'],
+    valid: [
+      '12:30:00Z',
+      '23:59:59.5+02:00',
+      '08:15:30.123456789-05:00',
+      '00:00:00z',
+      '12:00:00+05:30',
+      '00:00:00-00:00',
+      '23:59:59.999999+23:59',
+    ],
+    invalid: [
+      '24:00:00Z',
+      '12:30',
+      '12:30:00',
+      '12:60:00Z',
+      '23:59:61Z',
+      '12:00:60Z',
+      '12:00:00+24:00',
+      '12:00:00+05:60',
+      '12:00:00 Z',
+      '12:00:59.999999999999999Z',
+      '1:02:03Z',
+    ],
     refusedElsewhere: [
       ['23:59:60Z', NO_LEAP_SECOND],
       ['15:59:60-08:00', NO_LEAP_SECOND],
@@ -105,11 +135,25 @@ const CASES: FormatCase[] = [
   {
     format: 'date-time',
     valid: [
-      '2024-01-02T03:04:05Z', '1985-04-12T23:20:50.52Z', '1996-12-19T16:39:57-08:00', '1937-01-01T12:00:27.87+00:20', '2024-01-02t03:04:05z',
-      '2000-02-29T00:00:00+01:00', '0001-01-01T00:00:00Z',
+      '2024-01-02T03:04:05Z',
+      '1985-04-12T23:20:50.52Z',
+      '1996-12-19T16:39:57-08:00',
+      '1937-01-01T12:00:27.87+00:20',
+      '2024-01-02t03:04:05z',
+      '2000-02-29T00:00:00+01:00',
+      '0001-01-01T00:00:00Z',
     ],
     // The first is one of MaskBench's instances (Github_hard---o75565) that ajv refuses too: no time zone.
-    invalid: ['2024-12-07 08:00:00', '2024-01-02', '2024-01-02T03:04:05', '2024-02-30T00:00:00Z', '2024-01-02TT03:04:05Z', '2024-01-02T03:04:05Z ', '2024-01-02T24:00:00Z', '2024-01-02_03:04:05Z'],
+    invalid: [
+      '2024-12-07 08:00:00',
+      '2024-01-02',
+      '2024-01-02T03:04:05',
+      '2024-02-30T00:00:00Z',
+      '2024-01-02TT03:04:05Z',
+      '2024-01-02T03:04:05Z ',
+      '2024-01-02T24:00:00Z',
+      '2024-01-02_03:04:05Z',
+    ],
     refusedElsewhere: [
       // From MaskBench (Github_hard---o75565), labelled invalid by Python and Rust.
       ['2024-12-07 17:00:00+01:00', SPACE_SEPARATOR],
@@ -125,14 +169,36 @@ const CASES: FormatCase[] = [
   },
   {
     format: 'iso-date-time',
-    valid: ['2024-01-02T03:04:05', '2024-01-02 03:04:05.250', '2024-01-02T03:04:05+01:00', '2016-12-31T23:59:60', '2024-01-02t03:04:05z', '0000-02-29T00:00:00'],
+    valid: [
+      '2024-01-02T03:04:05',
+      '2024-01-02 03:04:05.250',
+      '2024-01-02T03:04:05+01:00',
+      '2016-12-31T23:59:60',
+      '2024-01-02t03:04:05z',
+      '0000-02-29T00:00:00',
+    ],
     invalid: ['2024-01-02', '2024-01-02T03:04', '2023-02-29T00:00:00', '2024-01-02T03:04:05+1', '2024-01-02  03:04:05'],
     // Neither Python nor Rust knows iso-date-time: ajv alone decides.
     alphabet: '0123456789-:.+TtZz \u2028',
   },
   {
     format: 'duration',
-    valid: ['P3Y6M4DT12H30M5S', 'P1W', 'PT36H', 'P1D', 'PT0S', 'P0D', 'P1M', 'PT1M', 'P1Y2M', 'P23DT23H', 'P4Y', 'PT1H30M', 'P1M2DT3M4S', 'PT1H2M3S'],
+    valid: [
+      'P3Y6M4DT12H30M5S',
+      'P1W',
+      'PT36H',
+      'P1D',
+      'PT0S',
+      'P0D',
+      'P1M',
+      'PT1M',
+      'P1Y2M',
+      'P23DT23H',
+      'P4Y',
+      'PT1H30M',
+      'P1M2DT3M4S',
+      'PT1H2M3S',
+    ],
     invalid: ['P', 'PT', 'P1DT', 'P1Y1W', 'P1.5Y', 'PT1H1D', '1D', 'P-1D', 'P1S', 'P1H', 'p1d', 'P1W2D'],
     refusedElsewhere: [
       ['P1Y2D', 'Rust: dur-year = Y [dur-month], so days after years need months between'],
@@ -145,12 +211,36 @@ const CASES: FormatCase[] = [
   {
     format: 'uri',
     valid: [
-      'ftp://ftp.is.co.za/rfc/rfc1808.txt', 'http://www.ietf.org/rfc/rfc2396.txt', 'ldap://[2001:db8::7]/c=GB?objectClass?one', 'http://[2001:db8::7]/c=GB?objectClass?one',
-      'mailto:John.Doe@example.com', 'news:comp.infosystems.www.servers.unix', 'tel:+1-816-555-1212', 'telnet://192.0.2.16:80/',
-      'urn:oasis:names:specification:docbook:dtd:xml:4.1.2', 'https://example.com:8443/a/b?x=1&y=%20#frag', 'http://[v7.fe80::a+en1]/', 'file:///etc/hosts',
-      'http://user:pass@host.example/', 'HTTP://[::FFFF:192.0.2.1]/', 'foo://example.com:8042/over/there?name=ferret#nose', 'a:/', 'http://010.1.1.1/',
+      'ftp://ftp.is.co.za/rfc/rfc1808.txt',
+      'http://www.ietf.org/rfc/rfc2396.txt',
+      'ldap://[2001:db8::7]/c=GB?objectClass?one',
+      'http://[2001:db8::7]/c=GB?objectClass?one',
+      'mailto:John.Doe@example.com',
+      'news:comp.infosystems.www.servers.unix',
+      'tel:+1-816-555-1212',
+      'telnet://192.0.2.16:80/',
+      'urn:oasis:names:specification:docbook:dtd:xml:4.1.2',
+      'https://example.com:8443/a/b?x=1&y=%20#frag',
+      'http://[v7.fe80::a+en1]/',
+      'file:///etc/hosts',
+      'http://user:pass@host.example/',
+      'HTTP://[::FFFF:192.0.2.1]/',
+      'foo://example.com:8042/over/there?name=ferret#nose',
+      'a:/',
+      'http://010.1.1.1/',
     ],
-    invalid: ['example.com', '//example.com', 'not a uri', 'http://exa mple.com', 'http://example.com/%zz', '1http://x', 'http://[::1', 'a:', 'http://example.com/<p>', 'http://[1:2]/'],
+    invalid: [
+      'example.com',
+      '//example.com',
+      'not a uri',
+      'http://exa mple.com',
+      'http://example.com/%zz',
+      '1http://x',
+      'http://[::1',
+      'a:',
+      'http://example.com/<p>',
+      'http://[1:2]/',
+    ],
     refusedElsewhere: [
       ['http://[::ffff:192.168.0.01]/', IPV6_LEADING_ZERO],
       ['http://[1::2:3.4.5.06]', IPV6_LEADING_ZERO],
@@ -162,12 +252,35 @@ const CASES: FormatCase[] = [
   },
   {
     format: 'uri-reference',
-    valid: ['', '/relative/path', '../up/one', '?q=1', '#frag', '//example.com/x', 'a/b/c', 'ftp://ftp.is.co.za/rfc/rfc1808.txt', 'http://[2001:db8::7]/c=GB?objectClass?one', 'g;x?y#s', './this:that', 'a:', 'a/b:c'],
-    invalid: ['http://exa mple.com', '\\\\WINDOWS\\fileshare', '#frag\\ment', '%zz', 'http://[::1', 'a b', '/<script>', 'http://example.com/{x}'],
+    valid: [
+      '',
+      '/relative/path',
+      '../up/one',
+      '?q=1',
+      '#frag',
+      '//example.com/x',
+      'a/b/c',
+      'ftp://ftp.is.co.za/rfc/rfc1808.txt',
+      'http://[2001:db8::7]/c=GB?objectClass?one',
+      'g;x?y#s',
+      './this:that',
+      'a:',
+      'a/b:c',
+    ],
+    invalid: [
+      'http://exa mple.com',
+      '\\\\WINDOWS\\fileshare',
+      '#frag\\ment',
+      '%zz',
+      'http://[::1',
+      'a b',
+      '/<script>',
+      'http://example.com/{x}',
+    ],
     refusedElsewhere: [
       // From MaskBench (JsonSchemaStore---bounded-context), labelled invalid by Python and Rust.
-      ['://', 'Python and Rust: a scheme begins with a letter, and a relative reference\'s first segment has no colon'],
-      ['1:b', 'Python and Rust: a scheme begins with a letter, and a relative reference\'s first segment has no colon'],
+      ['://', "Python and Rust: a scheme begins with a letter, and a relative reference's first segment has no colon"],
+      ['1:b', "Python and Rust: a scheme begins with a letter, and a relative reference's first segment has no colon"],
       ['2024-01-02T03:04:05Z', 'Python and Rust: a first segment with a colon makes a scheme, which begins with a letter'],
       ['/[::1]', SINGLE_SLASH_AUTHORITY],
       ['//[::ffff:192.168.0.01]/p', IPV6_LEADING_ZERO],
@@ -178,8 +291,22 @@ const CASES: FormatCase[] = [
   {
     format: 'uri-template',
     valid: [
-      'http://example.com/{id}', '/users/{user_id}/repos{?page,per_page}', '{+path}/here', '{#section}', 'X{.var:3}', '{/list*}', 'map{?keys*}',
-      'http://example.com/dictionary/{term:1}/{term}', 'plain/text/é', '', '{&x,y}', '{;list*}', 'up%20to{x}', '{x:999}', '{,x}', '{a%41b}',
+      'http://example.com/{id}',
+      '/users/{user_id}/repos{?page,per_page}',
+      '{+path}/here',
+      '{#section}',
+      'X{.var:3}',
+      '{/list*}',
+      'map{?keys*}',
+      'http://example.com/dictionary/{term:1}/{term}',
+      'plain/text/é',
+      '',
+      '{&x,y}',
+      '{;list*}',
+      'up%20to{x}',
+      '{x:999}',
+      '{,x}',
+      '{a%41b}',
     ],
     invalid: ['{}', '{var', 'a}b', '{var:0}', '{var:10000}', 'a b', '{-var}', '{va-r}', 'a%zz', '"quoted"', '{x}{'],
     refusedElsewhere: [
@@ -197,12 +324,36 @@ const CASES: FormatCase[] = [
   {
     format: 'url',
     valid: [
-      'http://example.com', 'https://www.example.com/foo/?bar=baz&inga=42&quux', 'ftp://foo.bar/baz', 'http://userid:password@example.com:8080/', 'http://142.42.1.1:8080/',
-      'http://✪df.ws/123', 'http://例子.测试', 'http://foo.com/blah_(wikipedia)#cite-1', 'http://223.255.255.254', 'HTTPS://EXAMPLE.COM/A', 'http://a.b-c.de', 'http://1337.net',
+      'http://example.com',
+      'https://www.example.com/foo/?bar=baz&inga=42&quux',
+      'ftp://foo.bar/baz',
+      'http://userid:password@example.com:8080/',
+      'http://142.42.1.1:8080/',
+      'http://✪df.ws/123',
+      'http://例子.测试',
+      'http://foo.com/blah_(wikipedia)#cite-1',
+      'http://223.255.255.254',
+      'HTTPS://EXAMPLE.COM/A',
+      'http://a.b-c.de',
+      'http://1337.net',
     ],
     invalid: [
-      'http://10.1.1.1', 'http://192.168.1.1/', 'http://127.0.0.1', 'http://172.16.0.1', 'http://169.254.1.1', 'http://localhost', 'http://example', 'mailto:a@b.com',
-      'http://a.b-.co', 'http://example.com:1', 'http://-error-.invalid/', 'http://1.1.1.1.1', 'http://224.1.1.1', 'http://1.1.1.255', 'http://example.com?x=1', 'http:// example.com',
+      'http://10.1.1.1',
+      'http://192.168.1.1/',
+      'http://127.0.0.1',
+      'http://172.16.0.1',
+      'http://169.254.1.1',
+      'http://localhost',
+      'http://example',
+      'mailto:a@b.com',
+      'http://a.b-.co',
+      'http://example.com:1',
+      'http://-error-.invalid/',
+      'http://1.1.1.1.1',
+      'http://224.1.1.1',
+      'http://1.1.1.255',
+      'http://example.com?x=1',
+      'http:// example.com',
     ],
     // Neither Python nor Rust knows url: ajv alone decides.
     alphabet: 'htpsfHT:/.-@0123456789exampleco?#% ſé\u3000"',
@@ -210,10 +361,30 @@ const CASES: FormatCase[] = [
   {
     format: 'email',
     valid: [
-      'john.doe@example.com', 'John.Doe@example.com', "o'brien+tag@mail.example.co.uk", 'user_name@sub-domain.example.org', '!#$%&*+/=?^_`{|}~-@example.com', 'x@y.z', 'a@1.2.3.4',
-      'john.doe.parents@example.com', 'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t@x.co', `${'a'.repeat(20)}@${'b'.repeat(20)}.${'c'.repeat(20)}.${'d'.repeat(20)}.${'e'.repeat(13)}`,
+      'john.doe@example.com',
+      'John.Doe@example.com',
+      "o'brien+tag@mail.example.co.uk",
+      'user_name@sub-domain.example.org',
+      '!#$%&*+/=?^_`{|}~-@example.com',
+      'x@y.z',
+      'a@1.2.3.4',
+      'john.doe.parents@example.com',
+      'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t@x.co',
+      `${'a'.repeat(20)}@${'b'.repeat(20)}.${'c'.repeat(20)}.${'d'.repeat(20)}.${'e'.repeat(13)}`,
     ],
-    invalid: ['john@', '@example.com', 'a b@c.de', 'john..doe@example.com', '.john@example.com', 'john.@example.com', 'john@example', 'john@-example.com', 'john@example-.com', 'john@exa_mple.com', 'joe.bloggs@[127.0.0.1]'],
+    invalid: [
+      'john@',
+      '@example.com',
+      'a b@c.de',
+      'john..doe@example.com',
+      '.john@example.com',
+      'john.@example.com',
+      'john@example',
+      'john@-example.com',
+      'john@example-.com',
+      'john@exa_mple.com',
+      'joe.bloggs@[127.0.0.1]',
+    ],
     refusedElsewhere: [
       [`${LOCAL_64}x@example.com`, LOCAL_PART_TOO_LONG],
       [`${'a'.repeat(40)}.${'b'.repeat(40)}@example.com`, LOCAL_PART_TOO_LONG],
@@ -223,18 +394,49 @@ const CASES: FormatCase[] = [
       [`john@${Array(4).fill(LABEL_63).join('.')}.com`, 'Rust: is_valid_hostname takes at most 253 characters'],
     ],
     // Valid for all three, but beyond the shapes kept small for products with minLength/maxLength.
-    refusedHere: ['john@xn--bcher-kva.example', `${LOCAL_64}@example.com`, `${'a'.repeat(21)}@example.com`, `john@${LABEL_63}.com`, 'john@a.b.c.d.e', 'john@example.travelersinsurance'],
+    refusedHere: [
+      'john@xn--bcher-kva.example',
+      `${LOCAL_64}@example.com`,
+      `${'a'.repeat(21)}@example.com`,
+      `john@${LABEL_63}.com`,
+      'john@a.b.c.d.e',
+      'john@example.travelersinsurance',
+    ],
     alphabet: 'aZ09.@-_+!#~ "()[]<>,;:\\',
   },
   {
     format: 'hostname',
-    valid: ['example.com', 'a-b.example.com', 'localhost', 'EXAMPLE.COM', '1.2.3.4', 'a--b.example', LABEL_63, `${LABEL_63}.${LABEL_63}.${LABEL_63}`, 'b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa'],
-    invalid: ['-a.com', 'a-.com', 'a_b.com', 'a..b', '.example', `${LABEL_63}b`, '', 'ex ample.com', `${LABEL_63}.${LABEL_63}.${LABEL_63}.${LABEL_63}`, 'example．com'],
+    valid: [
+      'example.com',
+      'a-b.example.com',
+      'localhost',
+      'EXAMPLE.COM',
+      '1.2.3.4',
+      'a--b.example',
+      LABEL_63,
+      `${LABEL_63}.${LABEL_63}.${LABEL_63}`,
+      'b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa',
+    ],
+    invalid: [
+      '-a.com',
+      'a-.com',
+      'a_b.com',
+      'a..b',
+      '.example',
+      `${LABEL_63}b`,
+      '',
+      'ex ample.com',
+      `${LABEL_63}.${LABEL_63}.${LABEL_63}.${LABEL_63}`,
+      'example．com',
+    ],
     refusedElsewhere: [
       ['example.com.', 'Rust: is_valid_hostname refuses a final dot'],
       ['ab--cd.com', DOUBLE_HYPHEN],
       ['xn--a.example', BAD_PUNYCODE],
-      ['XN--bcher-kva.example', 'Rust: only a lower-case xn-- label counts as an A-label, so this one has -- in its 3rd and 4th characters'],
+      [
+        'XN--bcher-kva.example',
+        'Rust: only a lower-case xn-- label counts as an A-label, so this one has -- in its 3rd and 4th characters',
+      ],
     ],
     // A valid A-label (bücher): Python, Rust and ajv accept it, but a regex cannot decode Punycode.
     refusedHere: ['xn--bcher-kva.example'],
@@ -250,27 +452,68 @@ const CASES: FormatCase[] = [
   {
     format: 'ipv6',
     valid: [
-      '::1', '::', '2001:db8::', '::ffff:192.0.2.1', '2001:db8:85a3::8a2e:370:7334', '2001:0DB8:0000:0000:0000:ff00:0042:8329', 'fe80::1:2:3:4', '1:2:3:4:5:6:7::',
-      '1::8', '1:2:3:4:5:6:1.2.3.4', '::1.2.3.4', '64:ff9b::198.51.100.7', '1:2:3:4:5:6:7:8', '::2:3:4:5:6:7:8',
+      '::1',
+      '::',
+      '2001:db8::',
+      '::ffff:192.0.2.1',
+      '2001:db8:85a3::8a2e:370:7334',
+      '2001:0DB8:0000:0000:0000:ff00:0042:8329',
+      'fe80::1:2:3:4',
+      '1:2:3:4:5:6:7::',
+      '1::8',
+      '1:2:3:4:5:6:1.2.3.4',
+      '::1.2.3.4',
+      '64:ff9b::198.51.100.7',
+      '1:2:3:4:5:6:7:8',
+      '::2:3:4:5:6:7:8',
     ],
-    invalid: ['1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', ':1', '1:', 'g::1', '::ffff:1.2.3.04', '[::1]', 'fe80::1%eth0', '1:2:3:4:5:6:7:1.2.3.4', '1:2:3:4:5:6:7'],
+    invalid: [
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      '12345::',
+      ':1',
+      '1:',
+      'g::1',
+      '::ffff:1.2.3.04',
+      '[::1]',
+      'fe80::1%eth0',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '1:2:3:4:5:6:7',
+    ],
     // Python's ipaddress (which would take a %scope, refused by jsonschema) and Rust's Ipv6Addr take
     // the RFC 4291 forms ajv takes.
     alphabet: '0123456789abcdefABCDEF:.g %[]',
   },
   {
     format: 'uuid',
-    valid: ['123e4567-e89b-12d3-a456-426614174000', '123E4567-E89B-12D3-A456-426614174000', '00000000-0000-0000-0000-000000000000', 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6'],
-    invalid: ['123e4567e89b12d3a456426614174000', '{123e4567-e89b-12d3-a456-426614174000}', 'urn:uuid:123', '123e4567-e89b-12d3-a456-42661417400g', 'uuid:123e4567-e89b-12d3-a456-426614174000'],
+    valid: [
+      '123e4567-e89b-12d3-a456-426614174000',
+      '123E4567-E89B-12D3-A456-426614174000',
+      '00000000-0000-0000-0000-000000000000',
+      'f81d4fae-7dec-11d0-a765-00a0c91e6bf6',
+    ],
+    invalid: [
+      '123e4567e89b12d3a456426614174000',
+      '{123e4567-e89b-12d3-a456-426614174000}',
+      'urn:uuid:123',
+      '123e4567-e89b-12d3-a456-42661417400g',
+      'uuid:123e4567-e89b-12d3-a456-426614174000',
+    ],
     refusedElsewhere: [
-      ['urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6', 'Python: the hyphens must be at 8, 13, 18 and 23 (4.26; later str(UUID(x)) == x.lower()); Rust: uuid-simd parses the 36-character form only'],
-      ['URN:UUID:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6', 'Python: the hyphens must be at 8, 13, 18 and 23; Rust: uuid-simd parses the 36-character form only'],
+      [
+        'urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6',
+        'Python: the hyphens must be at 8, 13, 18 and 23 (4.26; later str(UUID(x)) == x.lower()); Rust: uuid-simd parses the 36-character form only',
+      ],
+      [
+        'URN:UUID:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6',
+        'Python: the hyphens must be at 8, 13, 18 and 23; Rust: uuid-simd parses the 36-character form only',
+      ],
     ],
     alphabet: '0123456789abcdefABCDEF-urnURNiIdD:g{',
   },
   {
     format: 'json-pointer',
-    valid: ['', '/', '/foo', '/foo/0', '/a~1b', '/m~0n', '/ ', '/c%d', '/e^f', '/g|h', "/i\\j".replace('\\', ''), "/k'l", '/é/😀', '//'],
+    valid: ['', '/', '/foo', '/foo/0', '/a~1b', '/m~0n', '/ ', '/c%d', '/e^f', '/g|h', '/i\\j'.replace('\\', ''), "/k'l", '/é/😀', '//'],
     invalid: ['foo', '/~2', '/~', '#/foo', '/a~'],
     // Python's jsonpointer and Rust take what ajv takes.
     alphabet: '/~01a #%é😀"\\',
@@ -324,7 +567,17 @@ const CASES: FormatCase[] = [
   },
   {
     format: 'iri',
-    valid: ['http://example.com/path?q=1#f', 'urn:example:resource', 'file:/etc/hosts', 'http://[2001:db8:0:0:1:0:0:1]', 'mailto:John.Doe@example.com', 'about:', 'tag:?x', 'http://[v1.fe]', 'http://[1:2:3:4:5:6::8]/'],
+    valid: [
+      'http://example.com/path?q=1#f',
+      'urn:example:resource',
+      'file:/etc/hosts',
+      'http://[2001:db8:0:0:1:0:0:1]',
+      'mailto:John.Doe@example.com',
+      'about:',
+      'tag:?x',
+      'http://[v1.fe]',
+      'http://[1:2:3:4:5:6::8]/',
+    ],
     invalid: ['/abc', 'a b:c', '\\\\WINDOWS\\x', 'http://exa mple.com'],
     refusedElsewhere: [
       ['http://[V1.fe]', UPPER_V],
@@ -341,7 +594,7 @@ const CASES: FormatCase[] = [
     valid: ['http://example.com/path?q=1#f', '//example.com/x', '/abc', 'a/b', '', '#frag', '?q', 'a:', '//[1:2:3:4:5:6:7::]/p'],
     invalid: ['#frag\\ment', 'a b', '%zz'],
     refusedElsewhere: [
-      ['1:b', 'Python and Rust: a scheme begins with a letter, and a relative reference\'s first segment has no colon'],
+      ['1:b', "Python and Rust: a scheme begins with a letter, and a relative reference's first segment has no colon"],
       ['/[::1]', SINGLE_SLASH_AUTHORITY],
       ['//[::ffff:192.168.0.01]/p', IPV6_LEADING_ZERO],
       ['//[2001:db8::1]/p', ONE_ELIDED],
@@ -407,7 +660,10 @@ describe('string formats: regexes accept only what ajv-formats, Python jsonschem
         { numRuns: 4000 },
       );
       if (gaps.length > 0) {
-        const examples = [...new Set(gaps)].slice(0, 3).map((text) => JSON.stringify(text)).join(', ');
+        const examples = [...new Set(gaps)]
+          .slice(0, 3)
+          .map((text) => JSON.stringify(text))
+          .join(', ');
         console.log(`# ${format}: ${gaps.length} of ${accepted} mutated samples ajv accepts are refused (e.g. ${examples})`);
       }
     });
@@ -419,7 +675,10 @@ describe('string formats: every regex', () => {
 
   it('covers every string format of ajv-formats', () => {
     const stringFormats = Object.keys(fullFormats).filter((name) => !['int32', 'int64', 'float', 'double', 'regex'].includes(name));
-    assert.deepEqual(stringFormats.filter((name) => !formats.includes(name)), []);
+    assert.deepEqual(
+      stringFormats.filter((name) => !formats.includes(name)),
+      [],
+    );
   });
 
   it('is a small NFA that never takes a character JSON escapes', () => {
@@ -473,17 +732,28 @@ describe('string formats: every regex', () => {
 
 describe('string formats: names without a regex', () => {
   it('unknown names and non-strings constrain nothing', () => {
-    for (const format of ['path', 'topic', 'color', 'ISO 8601', 'credit-card', 'int32', 'Date', '']) assert.equal(formatContent(format, '/x'), undefined);
+    for (const format of ['path', 'topic', 'color', 'ISO 8601', 'credit-card', 'int32', 'Date', ''])
+      assert.equal(formatContent(format, '/x'), undefined);
     for (const format of [1, null, true, ['date'], { name: 'date' }]) assert.equal(formatContent(format, '/x'), undefined);
   });
 
   it('regex is refused at .../format', () => {
-    assert.throws(() => formatContent('regex', '/properties/p'), (error: unknown) => error instanceof SchemaError && error.path === '/properties/p/format');
-    assert.throws(() => jsonSchemaAutomaton({ type: 'string', format: 'regex' }), (error: unknown) => error instanceof SchemaError && error.path === '/format');
+    assert.throws(
+      () => formatContent('regex', '/properties/p'),
+      (error: unknown) => error instanceof SchemaError && error.path === '/properties/p/format',
+    );
+    assert.throws(
+      () => jsonSchemaAutomaton({ type: 'string', format: 'regex' }),
+      (error: unknown) => error instanceof SchemaError && error.path === '/format',
+    );
   });
 
   it('in a schema, an unknown format leaves the string to its other keywords', () => {
-    const automaton = jsonSchemaAutomaton({ type: 'object', properties: { c: { type: 'string', format: 'color', maxLength: 3 } }, required: ['c'] });
+    const automaton = jsonSchemaAutomaton({
+      type: 'object',
+      properties: { c: { type: 'string', format: 'color', maxLength: 3 } },
+      required: ['c'],
+    });
     const matches = (text: string): boolean => {
       let state = automaton.start;
       for (const byte of new TextEncoder().encode(text)) {

@@ -19,7 +19,11 @@ describe('text grammars', () => {
   });
 
   test('literal text around a schema-held JSON value, repeated; the whole text may be empty', () => {
-    const call = tg.seq(tg.literal('<c>'), tg.json({ type: 'object', properties: { n: { type: 'integer', maximum: 9 } }, required: ['n'] }), tg.literal('</c>'));
+    const call = tg.seq(
+      tg.literal('<c>'),
+      tg.json({ type: 'object', properties: { n: { type: 'integer', maximum: 9 } }, required: ['n'] }),
+      tg.literal('</c>'),
+    );
     const grammar = tg.seq(tg.text('<c>'), tg.optional(tg.list(call, tg.literal('\n'), 1, 2)));
     assert.ok(grammarAccepts(grammar, ''));
     assert.ok(grammarAccepts(grammar, 'Sure. <c>{"n": 3}</c>\n<c>{"n":4}</c>'));

@@ -7,7 +7,12 @@ import { FieldError, type StartMode, testErrors, type TestProtocol, Unregistered
 const WORKER = new URL('../helpers/rpc-worker.js', import.meta.url);
 
 function start(mode: StartMode, progress: number[] = []) {
-  return ThreadHost.start<TestProtocol>(WORKER, { label: 'the test thread', workerData: mode, errors: testErrors, on: { progress: (p) => progress.push(p) } });
+  return ThreadHost.start<TestProtocol>(WORKER, {
+    label: 'the test thread',
+    workerData: mode,
+    errors: testErrors,
+    on: { progress: (p) => progress.push(p) },
+  });
 }
 
 describe('ThreadHost and ThreadPort', () => {
@@ -24,7 +29,10 @@ describe('ThreadHost and ThreadPort', () => {
     const pong = new Promise<number>((resolve) => host.on('pong', resolve));
     host.notify('ping', 41);
     assert.equal(await pong, 42);
-    const hanging = assert.rejects(host.call('hang', undefined), (error: unknown) => error instanceof ThreadStopped && error.message === 'the test thread stopped');
+    const hanging = assert.rejects(
+      host.call('hang', undefined),
+      (error: unknown) => error instanceof ThreadStopped && error.message === 'the test thread stopped',
+    );
     const stops: Error[] = [];
     host.onStop((error) => stops.push(error));
     await host.terminate();
@@ -43,7 +51,10 @@ describe('ThreadHost and ThreadPort', () => {
         assert.match(error.stack ?? '', /rpc-worker/);
         return true;
       });
-      await assert.rejects(host.call('fail', 'async'), (error: unknown) => error instanceof FieldError && error.param === 'x' && error.message === 'later');
+      await assert.rejects(
+        host.call('fail', 'async'),
+        (error: unknown) => error instanceof FieldError && error.param === 'x' && error.message === 'later',
+      );
       await assert.rejects(host.call('fail', 'unregistered'), (error: unknown) => {
         assert.ok(error instanceof Error && !(error instanceof Unregistered));
         assert.deepEqual([error.name, error.message], ['Unregistered', 'not known']);
@@ -62,7 +73,10 @@ describe('ThreadHost and ThreadPort', () => {
     const exiting = host.call('exit', 3);
     await Promise.all(
       [...hanging, exiting].map((call) =>
-        assert.rejects(call, (error: unknown) => error instanceof ThreadStopped && error.code === 3 && error.message === 'the test thread exited'),
+        assert.rejects(
+          call,
+          (error: unknown) => error instanceof ThreadStopped && error.code === 3 && error.message === 'the test thread exited',
+        ),
       ),
     );
     assert.ok((await stopped) instanceof ThreadStopped);
@@ -78,8 +92,14 @@ describe('ThreadHost and ThreadPort', () => {
   });
 
   it('rejects start with the thread typed failure, an exit, or a thrown error', async () => {
-    await assert.rejects(start('fail'), (error: unknown) => error instanceof FieldError && error.param === 'model' && error.inUse && error.message === 'no such model');
-    await assert.rejects(start('exit'), (error: unknown) => error instanceof ThreadStopped && error.code === 7 && /exited with code 7/.test(error.message));
+    await assert.rejects(
+      start('fail'),
+      (error: unknown) => error instanceof FieldError && error.param === 'model' && error.inUse && error.message === 'no such model',
+    );
+    await assert.rejects(
+      start('exit'),
+      (error: unknown) => error instanceof ThreadStopped && error.code === 7 && /exited with code 7/.test(error.message),
+    );
     await assert.rejects(start('throw'), /thrown at start/);
   });
 });
@@ -87,7 +107,6 @@ describe('ThreadHost and ThreadPort', () => {
 const roundTrip = (codec: ErrorCodec, error: Error) => codec.decode(structuredClone(codec.encode(error)));
 
 describe('ErrorCodec', () => {
-
   it('carries a registered class with its fields, name, message and stack', () => {
     const error = new FieldError('a.b', 'wrong', true);
     const back = roundTrip(testErrors, error);

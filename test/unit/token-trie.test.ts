@@ -34,7 +34,11 @@ const isDigit = (byte: number) => byte >= 0x30 && byte <= 0x39;
 const QUOTE = 0x22;
 
 /** `[0-9]+`: 0 before the first digit, 1 after. */
-const digits = new FunctionDfa(2, (_, byte) => (isDigit(byte) ? 1 : DEAD), (state) => state === 1);
+const digits = new FunctionDfa(
+  2,
+  (_, byte) => (isDigit(byte) ? 1 : DEAD),
+  (state) => state === 1,
+);
 
 /** `"[a-z]*"`: 0 before the opening quote, 1 inside, 2 after the closing one. */
 const quotedLowercase = new FunctionDfa(
@@ -71,13 +75,28 @@ const anyUtf8 = new FunctionDfa(
     }
     const due = Math.floor(state / 5);
     const range = state % 5;
-    const [low, high] = [[0x80, 0xbf], [0xa0, 0xbf], [0x80, 0x9f], [0x90, 0xbf], [0x80, 0x8f]][range];
+    const [low, high] = [
+      [0x80, 0xbf],
+      [0xa0, 0xbf],
+      [0x80, 0x9f],
+      [0x90, 0xbf],
+      [0x80, 0x8f],
+    ][range];
     if (byte < low || byte > high) return DEAD;
     return due === 1 ? 0 : utf8State(due - 1, FULL);
   },
   (state) => state === 0,
 );
-const UTF8_STATES = [0, utf8State(1, FULL), utf8State(2, FULL), utf8State(2, AFTER_E0), utf8State(2, AFTER_ED), utf8State(3, FULL), utf8State(3, AFTER_F0), utf8State(3, AFTER_F4)];
+const UTF8_STATES = [
+  0,
+  utf8State(1, FULL),
+  utf8State(2, FULL),
+  utf8State(2, AFTER_E0),
+  utf8State(2, AFTER_ED),
+  utf8State(3, FULL),
+  utf8State(3, AFTER_F0),
+  utf8State(3, AFTER_F4),
+];
 
 /** Random DFAs: bytes fall into a few classes, with a random transition table over them. */
 class TableDfa implements ByteAutomaton {
@@ -100,26 +119,35 @@ const SELF = -2;
 const randomDfa = fc
   .record({ states: fc.integer({ min: 1, max: 6 }), classes: fc.integer({ min: 1, max: 4 }) })
   .chain(({ states, classes }) =>
-    fc.record({
-      classOf: fc.array(fc.integer({ min: 0, max: classes - 1 }), { minLength: 256, maxLength: 256 }),
-      // Few DEAD entries, so that long tokens sometimes survive, and many loops back to the same
-      // state (SELF), which let the walk allow whole subtrees without visiting them.
-      table: fc.array(
-        fc.oneof({ weight: 1, arbitrary: fc.constant(DEAD) }, { weight: 3, arbitrary: fc.constant(SELF) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: states - 1 }) }),
-        { minLength: states * classes, maxLength: states * classes },
-      ),
-      state: fc.integer({ min: -1, max: states - 1 }),
-    }).map(({ classOf, table, state }) => {
-      const targets = table.map((target, i) => (target === SELF ? Math.floor(i / classes) : target));
-      return { dfa: new TableDfa(states, classOf, classes, targets), state };
-    }),
+    fc
+      .record({
+        classOf: fc.array(fc.integer({ min: 0, max: classes - 1 }), { minLength: 256, maxLength: 256 }),
+        // Few DEAD entries, so that long tokens sometimes survive, and many loops back to the same
+        // state (SELF), which let the walk allow whole subtrees without visiting them.
+        table: fc.array(
+          fc.oneof(
+            { weight: 1, arbitrary: fc.constant(DEAD) },
+            { weight: 3, arbitrary: fc.constant(SELF) },
+            { weight: 3, arbitrary: fc.integer({ min: 0, max: states - 1 }) },
+          ),
+          { minLength: states * classes, maxLength: states * classes },
+        ),
+        state: fc.integer({ min: -1, max: states - 1 }),
+      })
+      .map(({ classOf, table, state }) => {
+        const targets = table.map((target, i) => (target === SELF ? Math.floor(i / classes) : target));
+        return { dfa: new TableDfa(states, classOf, classes, targets), state };
+      }),
   );
 
 /** Small vocabularies over few bytes, so that tokens share prefixes and repeat, with unusable ones. */
 const randomVocabulary = fc.array(
   fc.oneof(
     { weight: 1, arbitrary: fc.constant(null) },
-    { weight: 8, arbitrary: fc.array(fc.constantFrom(0x61, 0x62, 0x63, 0x22, 0xe4, 0x80), { maxLength: 7 }).map((bytes) => Uint8Array.from(bytes)) },
+    {
+      weight: 8,
+      arbitrary: fc.array(fc.constantFrom(0x61, 0x62, 0x63, 0x22, 0xe4, 0x80), { maxLength: 7 }).map((bytes) => Uint8Array.from(bytes)),
+    },
   ),
   { minLength: 1, maxLength: 300 },
 );
@@ -129,12 +157,22 @@ function bruteForce(automaton: ByteAutomaton, state: number, tokenBytes: readonl
 }
 
 /** Asserts the trie's mask for `state` equals brute force; returns the number allowed. */
-function assertMask(trie: TokenTrie, automaton: ByteAutomaton, state: number, tokenBytes: readonly (Uint8Array | null)[], label: string): number {
+function assertMask(
+  trie: TokenTrie,
+  automaton: ByteAutomaton,
+  state: number,
+  tokenBytes: readonly (Uint8Array | null)[],
+  label: string,
+): number {
   const mask = new TokenMask(tokenBytes.length);
   const allowed = trie.allowedTokens(automaton, state, mask);
   const expected = bruteForce(automaton, state, tokenBytes);
   const wrong = expected.findIndex((allow, id) => allow !== mask.has(id));
-  assert.equal(wrong, -1, `${label}, state ${state}: token ${wrong} (${JSON.stringify(Buffer.from(tokenBytes[wrong] ?? []).toString('latin1'))}) should be ${expected[wrong] ? 'allowed' : 'refused'}`);
+  assert.equal(
+    wrong,
+    -1,
+    `${label}, state ${state}: token ${wrong} (${JSON.stringify(Buffer.from(tokenBytes[wrong] ?? []).toString('latin1'))}) should be ${expected[wrong] ? 'allowed' : 'refused'}`,
+  );
   assert.equal(allowed, expected.filter(Boolean).length, `${label}, state ${state}: count`);
   assert.equal(mask.count(), allowed);
   return allowed;
@@ -165,13 +203,18 @@ describe('token mask', () => {
 
   it('property: applying equals setting each disallowed logit, whatever the sizes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: -40, max: 40 }), fc.array(fc.nat(299), { maxLength: 300 }), (size, extra, ids) => {
-        const mask = new TokenMask(size);
-        for (const id of ids) if (id < size) mask.set(id);
-        const logits = new Float32Array(Math.max(0, size + extra)).fill(1);
-        mask.applyTo(logits);
-        logits.forEach((logit, id) => assert.equal(logit, mask.has(id) ? 1 : -Infinity, `logit ${id}`));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: -40, max: 40 }),
+        fc.array(fc.nat(299), { maxLength: 300 }),
+        (size, extra, ids) => {
+          const mask = new TokenMask(size);
+          for (const id of ids) if (id < size) mask.set(id);
+          const logits = new Float32Array(Math.max(0, size + extra)).fill(1);
+          mask.applyTo(logits);
+          logits.forEach((logit, id) => assert.equal(logit, mask.has(id) ? 1 : -Infinity, `logit ${id}`));
+        },
+      ),
       { numRuns: 300, seed: 3 },
     );
   });
@@ -184,7 +227,8 @@ describe('token trie', () => {
 
   it('lays nodes out in pre-order: one per distinct prefix, children by byte, subtrees contiguous', () => {
     const prefixes = new Set<string>();
-    for (const bytes of tokenBytes) for (let k = 1; k <= (bytes?.length ?? 0); k++) prefixes.add(Buffer.from(bytes!.subarray(0, k)).toString('hex'));
+    for (const bytes of tokenBytes)
+      for (let k = 1; k <= (bytes?.length ?? 0); k++) prefixes.add(Buffer.from(bytes!.subarray(0, k)).toString('hex'));
     assert.equal(trie.nodeCount, prefixes.size + 1);
     assert.equal(trie.subtreeEnd[0], trie.nodeCount);
     const path: number[] = [];
@@ -198,11 +242,14 @@ describe('token trie', () => {
       if (trie.subtreeEnd[node] < trie.nodeCount) assert.ok(trie.depth(trie.subtreeEnd[node]) <= depth);
     }
     const ids = Array.from(trie.tokenIds).sort((a, b) => a - b);
-    assert.deepEqual(ids, tokenBytes.flatMap((bytes, id) => (bytes && bytes.length > 0 ? [id] : [])));
+    assert.deepEqual(
+      ids,
+      tokenBytes.flatMap((bytes, id) => (bytes && bytes.length > 0 ? [id] : [])),
+    );
     assert.equal(trie.maxDepth, 4);
   });
 
-  it('keeps each token\'s bytes', () => {
+  it("keeps each token's bytes", () => {
     tokenBytes.forEach((bytes, id) => assert.deepEqual(trie.tokenBytes(id), bytes ?? new Uint8Array(0)));
   });
 
@@ -212,7 +259,10 @@ describe('token trie', () => {
     for (const state of UTF8_STATES) assertMask(trie, anyUtf8, state, tokenBytes, 'utf8');
     const mask = new TokenMask(tokenBytes.length);
     trie.allowedTokens(digits, 0, mask);
-    assert.deepEqual([...Array(tokenBytes.length).keys()].filter((id) => mask.has(id)), [0, 1, 2, 3, 13]);
+    assert.deepEqual(
+      [...Array(tokenBytes.length).keys()].filter((id) => mask.has(id)),
+      [0, 1, 2, 3, 13],
+    );
   });
 
   it('refuses everything from DEAD, and never allows empty or missing tokens', () => {
@@ -220,7 +270,11 @@ describe('token trie', () => {
     mask.set(0);
     assert.equal(trie.allowedTokens(digits, DEAD, mask), 0);
     assert.equal(mask.count(), 0);
-    const everything = new FunctionDfa(1, () => 0, () => true);
+    const everything = new FunctionDfa(
+      1,
+      () => 0,
+      () => true,
+    );
     assert.equal(trie.allowedTokens(everything, 0, mask), tokenBytes.filter((bytes) => bytes && bytes.length > 0).length);
     assert.ok(!mask.has(12) && !mask.has(16));
   });

@@ -7,12 +7,23 @@ import { commandR7b, commandRPlus } from '../../src/chat/tools/formats/command-r
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 // The Command R+ template lists each parameter with its description.
 function described(tool: ToolSpec): ToolSpec {
   const properties = tool.parameters.properties as Record<string, Record<string, unknown>>;
-  const withDescriptions = Object.fromEntries(Object.entries(properties).map(([name, spec]) => [name, { ...spec, description: `The ${name}` }]));
+  const withDescriptions = Object.fromEntries(
+    Object.entries(properties).map(([name, spec]) => [name, { ...spec, description: `The ${name}` }]),
+  );
   return { ...tool, parameters: { ...tool.parameters, properties: withDescriptions } };
 }
 
@@ -27,7 +38,11 @@ function renderedTurn(name: string, content: string, after: string): string {
     { role: 'user', content: 'Weather in Paris for 3 days, and the time in CET?' },
     { role: 'assistant', content, tool_calls: CALLS },
   ];
-  const rendered = template.render({ messages, tools: [described(WEATHER), described(TIME)].map(toolDefinition), addGenerationPrompt: false });
+  const rendered = template.render({
+    messages,
+    tools: [described(WEATHER), described(TIME)].map(toolDefinition),
+    addGenerationPrompt: false,
+  });
   const start = rendered.indexOf('<|CHATBOT_TOKEN|>', rendered.indexOf('the time in CET?')) + '<|CHATBOT_TOKEN|>'.length;
   return rendered.slice(start, rendered.indexOf(after, start) + after.length);
 }
@@ -38,7 +53,8 @@ const BOTH_CALLS = [
 ];
 
 describe('command-r-plus tool calls', () => {
-  const ONE = 'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Paris", "days": 3}\n    }\n]\n```';
+  const ONE =
+    'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Paris", "days": 3}\n    }\n]\n```';
   const TWO =
     'Action: ```json\n[\n    {\n        "tool_name": "get_weather",\n        "parameters": {"city": "Paris", "days": 3}\n    },\n    {\n        "tool_name": "get_time",\n        "parameters": {"timezone": "CET"}\n    }\n]\n```';
 
@@ -47,10 +63,15 @@ describe('command-r-plus tool calls', () => {
   });
 
   test('one call, with the exact argument text', () => {
-    assert.deepEqual(parseChecked(commandRPlus, ONE), { content: '', calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }] });
+    assert.deepEqual(parseChecked(commandRPlus, ONE), {
+      content: '',
+      calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }],
+    });
     // Without the fence, and with the arguments indented.
     const bare = 'Action: [{"tool_name": "get_weather", "parameters": {\n    "city": "Lima",\n    "days": 1\n}}]';
-    assert.deepEqual(parseChecked(commandRPlus, bare).calls, [{ name: 'get_weather', arguments: '{\n    "city": "Lima",\n    "days": 1\n}' }]);
+    assert.deepEqual(parseChecked(commandRPlus, bare).calls, [
+      { name: 'get_weather', arguments: '{\n    "city": "Lima",\n    "days": 1\n}' },
+    ]);
   });
 
   test('two parallel calls', () => {
@@ -65,8 +86,14 @@ describe('command-r-plus tool calls', () => {
 
   test('text without a call, and `Action:` not followed by a list, is content', () => {
     assert.deepEqual(parseChecked(commandRPlus, 'It is sunny in `Paris`.'), { content: 'It is sunny in `Paris`.', calls: [] });
-    assert.deepEqual(parseChecked(commandRPlus, 'Action: none needed. It is sunny.'), { content: 'Action: none needed. It is sunny.', calls: [] });
-    assert.deepEqual(parseChecked(commandRPlus, 'Action: ```python\nprint(1)\n```'), { content: 'Action: ```python\nprint(1)\n```', calls: [] });
+    assert.deepEqual(parseChecked(commandRPlus, 'Action: none needed. It is sunny.'), {
+      content: 'Action: none needed. It is sunny.',
+      calls: [],
+    });
+    assert.deepEqual(parseChecked(commandRPlus, 'Action: ```python\nprint(1)\n```'), {
+      content: 'Action: ```python\nprint(1)\n```',
+      calls: [],
+    });
   });
 
   test('the directly-answer pseudo-tool is not a call', () => {
@@ -112,7 +139,8 @@ describe('command-r-plus tool calls', () => {
 });
 
 describe('command-r7b tool calls', () => {
-  const ONE = '<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Paris", "days": 3}}\n]<|END_ACTION|>';
+  const ONE =
+    '<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Paris", "days": 3}}\n]<|END_ACTION|>';
   const TWO =
     '<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Paris", "days": 3}},\n    {"tool_call_id": "1", "tool_name": "get_time", "parameters": {"timezone": "CET"}}\n]<|END_ACTION|>';
   const PLAN = '<|START_THINKING|>I will look up the weather, then the time.<|END_THINKING|>';
@@ -122,7 +150,10 @@ describe('command-r7b tool calls', () => {
   });
 
   test('one call, with the exact argument text', () => {
-    assert.deepEqual(parseChecked(commandR7b, ONE), { content: '', calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }] });
+    assert.deepEqual(parseChecked(commandR7b, ONE), {
+      content: '',
+      calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }],
+    });
   });
 
   test('two parallel calls', () => {
@@ -134,21 +165,31 @@ describe('command-r7b tool calls', () => {
     assert.equal(out.content, PLAN);
     assert.deepEqual(out.calls, BOTH_CALLS);
     // The prompt opened the plan (Cohere2 with reasoning on).
-    const open = parseChecked(commandR7b, `I will look up the weather.<|END_THINKING|>${ONE}`, { inReasoning: true, tools: [WEATHER, TIME] });
+    const open = parseChecked(commandR7b, `I will look up the weather.<|END_THINKING|>${ONE}`, {
+      inReasoning: true,
+      tools: [WEATHER, TIME],
+    });
     assert.equal(open.calls.length, 1);
     const before = parseChecked(commandR7b, `Let me check.${ONE}`);
     assert.deepEqual(before, { content: 'Let me check.', calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }] });
   });
 
   test('a text answer is content without its framing', () => {
-    assert.deepEqual(parseChecked(commandR7b, '<|START_RESPONSE|>It is sunny in <b>Paris</b>.<|END_RESPONSE|>'), { content: 'It is sunny in <b>Paris</b>.', calls: [] });
+    assert.deepEqual(parseChecked(commandR7b, '<|START_RESPONSE|>It is sunny in <b>Paris</b>.<|END_RESPONSE|>'), {
+      content: 'It is sunny in <b>Paris</b>.',
+      calls: [],
+    });
     assert.deepEqual(parseChecked(commandR7b, '<|START_TEXT|>It is sunny.<|END_TEXT|>'), { content: 'It is sunny.', calls: [] });
     assert.deepEqual(parseChecked(commandR7b, 'It is sunny.'), { content: 'It is sunny.', calls: [] });
   });
 
   test('cut by the length limit: the arguments written so far, none before they began; an unreadable action is content', () => {
     checkCutCalls(commandR7b, [
-      ['<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Pa', 'get_weather', '{"city": "Pa'],
+      [
+        '<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Pa',
+        'get_weather',
+        '{"city": "Pa',
+      ],
       ['<|START_ACTION|>[\n    {"tool_call_id": "0", "tool_name": "get_weather", ', 'get_weather', ''],
     ]);
     assert.deepEqual(parseChecked(commandR7b, '<|START_ACTION|>none<|END_ACTION|><|START_RESPONSE|>Hi.<|END_RESPONSE|>'), {

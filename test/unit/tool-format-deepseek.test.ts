@@ -5,10 +5,18 @@ import assert from 'node:assert/strict';
 import { deepseekR1, deepseekV31, deepseekV32, deepseekV4 } from '../../src/chat/tools/formats/deepseek.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 const TOOLS: ToolSpec[] = [WEATHER, TIME];
-
 
 /** The assistant turn a template renders for two calls, between `after` and `before`. */
 function renderedCalls(template: string, after: string, before: string, { stringArguments = false, withTools = true } = {}): string {
@@ -19,13 +27,20 @@ function renderedCalls(template: string, after: string, before: string, { string
       role: 'assistant',
       content: null,
       tool_calls: [
-        { id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: stringArguments ? JSON.stringify(args[0]) : args[0] } },
+        {
+          id: 'call_0',
+          type: 'function',
+          function: { name: 'get_weather', arguments: stringArguments ? JSON.stringify(args[0]) : args[0] },
+        },
         { id: 'call_1', type: 'function', function: { name: 'get_time', arguments: stringArguments ? JSON.stringify(args[1]) : args[1] } },
       ],
     },
   ];
   const tools = TOOLS.map(toolDefinition);
-  const rendered = ChatTemplate.compile(chatTemplate(template), { bosToken: '<｜begin▁of▁sentence｜>', eosToken: '<｜end▁of▁sentence｜>' }).render({
+  const rendered = ChatTemplate.compile(chatTemplate(template), {
+    bosToken: '<｜begin▁of▁sentence｜>',
+    eosToken: '<｜end▁of▁sentence｜>',
+  }).render({
     messages,
     ...(withTools ? { tools } : {}),
     addGenerationPrompt: false,
@@ -92,7 +107,10 @@ describe('deepseek-r1 tool calls', () => {
   });
 
   test('a pretty-printed fence with a newline before the end marker (the llama.cpp example)', () => {
-    const out = parseChecked(deepseekR1, '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_time\n```json\n{\n  "timezone": "CET"\n}\n```\n<｜tool▁call▁end｜><｜tool▁calls▁end｜>');
+    const out = parseChecked(
+      deepseekR1,
+      '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_time\n```json\n{\n  "timezone": "CET"\n}\n```\n<｜tool▁call▁end｜><｜tool▁calls▁end｜>',
+    );
     assert.deepEqual(out.calls, [{ name: 'get_time', arguments: '{\n  "timezone": "CET"\n}' }]);
   });
 
@@ -115,12 +133,18 @@ describe('deepseek-r1 tool calls', () => {
   });
 
   test('text without a call is all content', () => {
-    assert.deepEqual(parseChecked(deepseekR1, 'It is sunny in <b>Paris</b> <｜ or so.'), { content: 'It is sunny in <b>Paris</b> <｜ or so.', calls: [] });
+    assert.deepEqual(parseChecked(deepseekR1, 'It is sunny in <b>Paris</b> <｜ or so.'), {
+      content: 'It is sunny in <b>Paris</b> <｜ or so.',
+      calls: [],
+    });
   });
 
   test('round trip through the R1 templates', () => {
     // (llama.cpp's template pipes a `map` generator into `tojson`, which jinja2 refuses: rendered without tools.)
-    for (const [name, withTools] of [['deepseek-ai-DeepSeek-R1-Distill-Qwen-32B', true], ['llama-cpp-deepseek-r1', false]] as const) {
+    for (const [name, withTools] of [
+      ['deepseek-ai-DeepSeek-R1-Distill-Qwen-32B', true],
+      ['llama-cpp-deepseek-r1', false],
+    ] as const) {
       const turn = renderedCalls(name, '<｜Assistant｜>', '<｜end▁of▁sentence｜>', { withTools });
       assert.ok(turn.startsWith('<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n'), turn);
       const out = parseChecked(deepseekR1, turn);
@@ -128,7 +152,9 @@ describe('deepseek-r1 tool calls', () => {
       assertSameCalls(out.calls);
     }
     // The Llama distill concatenates the arguments as text (and closes the section after each later call).
-    const turn = renderedCalls('deepseek-ai-DeepSeek-R1-Distill-Llama-8B', '<｜Assistant｜>', '<｜end▁of▁sentence｜>', { stringArguments: true });
+    const turn = renderedCalls('deepseek-ai-DeepSeek-R1-Distill-Llama-8B', '<｜Assistant｜>', '<｜end▁of▁sentence｜>', {
+      stringArguments: true,
+    });
     assertSameCalls(parseChecked(deepseekR1, turn).calls);
   });
 
@@ -237,9 +263,17 @@ for (const [format, block, templates] of [
       const value = 'a "quoted"\nline <b>';
       const out = parseChecked(
         format,
-        dsml(block, `<${D}invoke name="get_weather">\n<${D}parameter name="city">${value}</${D}parameter>\n<${D}parameter name="days">5</${D}parameter>\n</${D}invoke>\n`),
+        dsml(
+          block,
+          `<${D}invoke name="get_weather">\n<${D}parameter name="city">${value}</${D}parameter>\n<${D}parameter name="days">5</${D}parameter>\n</${D}invoke>\n`,
+        ),
       );
-      assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: JSON.stringify({ city: value, days: 5 }).replace(',"days":', ', "days": ').replace('"city":', '"city": ') }]);
+      assert.deepEqual(out.calls, [
+        {
+          name: 'get_weather',
+          arguments: JSON.stringify({ city: value, days: 5 }).replace(',"days":', ', "days": ').replace('"city":', '"city": '),
+        },
+      ]);
     });
 
     test('an invocation cut short keeps its complete parameters, unclosed; none before the first', () => {

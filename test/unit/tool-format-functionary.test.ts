@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { functionaryV31, functionaryV32 } from '../../src/chat/tools/formats/functionary.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate, type ChatToolCall } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 const WEATHER_ARGS = '{"city": "Paris", "days": 3}';
 const TIME_ARGS = '{"timezone": "CET"}';
@@ -36,10 +45,7 @@ describe('functionary v3.1 tool calls', () => {
   const TWO = `${ONE}<function=get_time>${TIME_ARGS}</function>`;
 
   test('is recognised from its template, not from the <function=...><parameter=...> ones', () => {
-    assert.deepEqual(
-      templatesMatching(functionaryV31),
-      ['meetkai-functionary-medium-v3.1'],
-    );
+    assert.deepEqual(templatesMatching(functionaryV31), ['meetkai-functionary-medium-v3.1']);
     assert.ok(!functionaryV31.matches(chatTemplate('Qwen3-Coder')));
   });
 
@@ -104,14 +110,14 @@ describe('functionary v3.2 tool calls', () => {
   const TWO = `${ONE}>>>get_time\n${TIME_ARGS}`;
 
   test('is recognised from its template only', () => {
-    assert.deepEqual(
-      templatesMatching(functionaryV32),
-      ['meetkai-functionary-medium-v3.2'],
-    );
+    assert.deepEqual(templatesMatching(functionaryV32), ['meetkai-functionary-medium-v3.2']);
   });
 
   test('the generation prompt opens the first block', () => {
-    const template = ChatTemplate.compile(chatTemplate('meetkai-functionary-medium-v3.2'), { bosToken: '<|begin_of_text|>', eosToken: '<|eot_id|>' });
+    const template = ChatTemplate.compile(chatTemplate('meetkai-functionary-medium-v3.2'), {
+      bosToken: '<|begin_of_text|>',
+      eosToken: '<|eot_id|>',
+    });
     const prompt = template.render({ messages: [{ role: 'user', content: 'Hi' }], tools: TOOL_DEFINITIONS, addGenerationPrompt: true });
     assert.ok(prompt.endsWith(`${HEADER}>>>`));
   });
@@ -137,7 +143,10 @@ describe('functionary v3.2 tool calls', () => {
   });
 
   test('a text answer is content', () => {
-    assert.deepEqual(parseChecked(functionaryV32, 'all\nIt is sunny in <b>Paris</b>.'), { content: 'It is sunny in <b>Paris</b>.', calls: [] });
+    assert.deepEqual(parseChecked(functionaryV32, 'all\nIt is sunny in <b>Paris</b>.'), {
+      content: 'It is sunny in <b>Paris</b>.',
+      calls: [],
+    });
     // `>>>` not followed by a recipient line is text.
     const repl = 'all\nIn Python:\n>>> 1 + 1\n2';
     assert.deepEqual(parseChecked(functionaryV32, repl), { content: 'In Python:\n>>> 1 + 1\n2', calls: [] });

@@ -10,7 +10,10 @@ const TWO = `${ONE}\n{"function": {"_name": "get_time", "timezone": "CET"}}`;
 
 describe('generic JSON tool calls', () => {
   test('one call: the arguments are the members beside _name', () => {
-    assert.deepEqual(parseChecked(generic, ONE), { content: '', calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }] });
+    assert.deepEqual(parseChecked(generic, ONE), {
+      content: '',
+      calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }],
+    });
   });
 
   test('two parallel calls, one per line', () => {
@@ -28,7 +31,10 @@ describe('generic JSON tool calls', () => {
   });
 
   test('JSON that is not a call stays content', () => {
-    assert.deepEqual(parseChecked(generic, 'The data: {"a": [1, 2]} and {"b": 3}'), { content: 'The data: {"a": [1, 2]} and {"b": 3}', calls: [] });
+    assert.deepEqual(parseChecked(generic, 'The data: {"a": [1, 2]} and {"b": 3}'), {
+      content: 'The data: {"a": [1, 2]} and {"b": 3}',
+      calls: [],
+    });
   });
 
   test('a call cut short keeps the arguments written so far, unclosed', () => {

@@ -6,14 +6,25 @@ import { glm } from '../../src/chat/tools/formats/glm.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ChatTemplate } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 // GLM-4.6
-const WEATHER_CALL = '<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n</tool_call>';
+const WEATHER_CALL =
+  '<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n</tool_call>';
 const TIME_CALL = '<tool_call>get_time\n<arg_key>timezone</arg_key>\n<arg_value>CET</arg_value>\n</tool_call>';
 const TWO = `${WEATHER_CALL}\n${TIME_CALL}`;
 // GLM-4.7
-const WEATHER_CALL_47 = '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_value></tool_call>';
+const WEATHER_CALL_47 =
+  '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_value></tool_call>';
 const TIME_CALL_47 = '<tool_call>get_time<arg_key>timezone</arg_key><arg_value>CET</arg_value></tool_call>';
 const TWO_47 = `${WEATHER_CALL_47}${TIME_CALL_47}`;
 
@@ -92,7 +103,10 @@ describe('glm tool calls', () => {
       '<arg_key>exact</arg_key>\n<arg_value>true</arg_value>\n<arg_key>tags</arg_key>\n<arg_value>["a", "b"]</arg_value>\n' +
       '<arg_key>other</arg_key>\n<arg_value>not json</arg_value>\n</tool_call>';
     const out = parseChecked(glm, text, { tools: [SEARCH] });
-    assert.equal(out.calls[0].arguments, '{"query": "42 \\"quoted\\"\\n", "limit": 10, "exact": true, "tags": ["a", "b"], "other": "not json"}');
+    assert.equal(
+      out.calls[0].arguments,
+      '{"query": "42 \\"quoted\\"\\n", "limit": 10, "exact": true, "tags": ["a", "b"], "other": "not json"}',
+    );
     const none = parseChecked(glm, '<tool_call>search\n</tool_call>', { tools: [SEARCH] });
     assert.deepEqual(none.calls, [{ name: 'search', arguments: '{}' }]);
     assert.deepEqual(parseChecked(glm, '<tool_call>search</tool_call>', { tools: [SEARCH] }).calls, none.calls);
@@ -102,9 +116,10 @@ describe('glm tool calls', () => {
     const partial = (text: string) => parseOutput(glm, text, { final: false, tools: [WEATHER] }).calls;
     assert.deepEqual(partial('<tool_call>get_wea'), []);
     assert.deepEqual(partial('<tool_call>get_weather<arg_key>ci'), [{ name: 'get_weather', arguments: '' }]);
-    assert.deepEqual(partial('<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3'), [
-      { name: 'get_weather', arguments: '{"city": "Paris"' },
-    ]);
+    assert.deepEqual(
+      partial('<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3'),
+      [{ name: 'get_weather', arguments: '{"city": "Paris"' }],
+    );
     assert.deepEqual(partial(WEATHER_CALL), [BOTH_CALLS[0]]);
   });
 
@@ -112,10 +127,18 @@ describe('glm tool calls', () => {
     checkCutCalls(
       glm,
       [
-        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>', 'get_weather', '{"city": "Paris", "days": '],
+        [
+          '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>',
+          'get_weather',
+          '{"city": "Paris", "days": ',
+        ],
         // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
         ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Par', 'get_weather', '{"city": "Par'],
-        ['<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va', 'get_weather', '{"city": "Paris", "days": 3'],
+        [
+          '<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value><arg_key>days</arg_key><arg_value>3</arg_va',
+          'get_weather',
+          '{"city": "Paris", "days": 3',
+        ],
         ['<tool_call>get_weather\n', 'get_weather', ''],
       ],
       ['Use <tool_call>', 'A <tool_call>get_wea'],
@@ -137,7 +160,11 @@ describe('glm tool calls', () => {
     ];
     const grammar = glm.callsGrammar([WEATHER, TIME], { min: 1, max: null });
     for (const name of FAMILY) {
-      const rendered = ChatTemplate.compile(chatTemplate(name), { bosToken: '<s>', eosToken: '</s>' }).render({ messages, tools, addGenerationPrompt: false });
+      const rendered = ChatTemplate.compile(chatTemplate(name), { bosToken: '<s>', eosToken: '</s>' }).render({
+        messages,
+        tools,
+        addGenerationPrompt: false,
+      });
       const turn = rendered.slice(rendered.indexOf('Let me check.'), rendered.lastIndexOf('</tool_call>') + '</tool_call>'.length);
       const out = parseChecked(glm, turn);
       assert.equal(out.content, 'Let me check.', name);
@@ -151,7 +178,10 @@ describe('glm tool calls', () => {
     for (const text of [WEATHER_CALL, TWO, WEATHER_CALL_47, TWO_47]) assert.ok(grammarAccepts(grammar, text), text);
     assert.ok(!grammarAccepts(grammar, WEATHER_CALL.replace('Paris', 'Rome')));
     assert.ok(!grammarAccepts(grammar, WEATHER_CALL_47.replace('3', '9')));
-    assert.ok(!grammarAccepts(grammar, WEATHER_CALL.replace('<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n', '')), 'a required parameter left out');
+    assert.ok(
+      !grammarAccepts(grammar, WEATHER_CALL.replace('<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n', '')),
+      'a required parameter left out',
+    );
     assert.ok(!grammarAccepts(glm.callsGrammar([WEATHER, TIME], { min: 1, max: 1 }), TWO));
     assert.ok(!grammarAccepts(glm.callsGrammar([WEATHER, TIME], { min: 1, max: 1 }), TWO_47));
   });
@@ -162,7 +192,12 @@ describe('glm tool calls', () => {
     const parameter = (key: string, value: string) => `<arg_key>${key}</arg_key><arg_value>${value}</arg_value>`;
     assert.ok(grammarAccepts(grammar, call(parameter('query', 'two\nlines with <b>tags</b>'))));
     assert.ok(grammarAccepts(grammar, call(parameter('query', '') + parameter('exact', 'false'))));
-    assert.ok(grammarAccepts(grammar, call(parameter('query', 'x') + parameter('limit', '5') + parameter('exact', 'true') + parameter('tags', '["a"]'))));
+    assert.ok(
+      grammarAccepts(
+        grammar,
+        call(parameter('query', 'x') + parameter('limit', '5') + parameter('exact', 'true') + parameter('tags', '["a"]')),
+      ),
+    );
     assert.ok(!grammarAccepts(grammar, call(parameter('query', 'a</arg_value>'))), 'the closing tag inside a string value');
     assert.ok(!grammarAccepts(grammar, call(parameter('query', 'x') + parameter('limit', 'five'))));
     assert.ok(!grammarAccepts(grammar, call(parameter('exact', 'true') + parameter('query', 'x'))), 'parameters out of order');

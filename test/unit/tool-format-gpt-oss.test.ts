@@ -4,10 +4,20 @@ import assert from 'node:assert/strict';
 import { gptOss } from '../../src/chat/tools/formats/gpt-oss.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 const ANALYSIS = '<|channel|>analysis<|message|>User wants the weather in Paris. Use get_weather.<|end|>';
-const WEATHER_CALL = '<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Paris", "days": 3}';
+const WEATHER_CALL =
+  '<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Paris", "days": 3}';
 const ONE = `${ANALYSIS}${WEATHER_CALL}`;
 const TIME_CALL = '<|start|>assistant<|channel|>commentary to=functions.get_time <|constrain|>json<|message|>{"timezone": "CET"}';
 /** The form the template renders: the recipient in the role part of the header. */
@@ -24,19 +34,27 @@ describe('gpt-oss tool calls', () => {
     assert.deepEqual(out.calls, [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }]);
     // With the end-of-generation token kept, and with compact JSON.
     assert.deepEqual(parseChecked(gptOss, `${ONE}<|call|>`), out);
-    assert.deepEqual(parseChecked(gptOss, `${WEATHER_CALL.replace('{"city": "Paris", "days": 3}', '{"city":"Paris","days":3}')}<|call|>`).calls, [
-      { name: 'get_weather', arguments: '{"city":"Paris","days":3}' },
-    ]);
+    assert.deepEqual(
+      parseChecked(gptOss, `${WEATHER_CALL.replace('{"city": "Paris", "days": 3}', '{"city":"Paris","days":3}')}<|call|>`).calls,
+      [{ name: 'get_weather', arguments: '{"city":"Paris","days":3}' }],
+    );
   });
 
   test('the recipient in the role part of the header', () => {
-    assert.deepEqual(parseChecked(gptOss, ROLE_FORM), { content: '', calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }] });
-    const out = parseChecked(gptOss, `${ANALYSIS}<|start|>assistant to=functions.get_time<|channel|>commentary <|constrain|>json<|message|>{"timezone": "CET"}<|call|>`);
+    assert.deepEqual(parseChecked(gptOss, ROLE_FORM), {
+      content: '',
+      calls: [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }],
+    });
+    const out = parseChecked(
+      gptOss,
+      `${ANALYSIS}<|start|>assistant to=functions.get_time<|channel|>commentary <|constrain|>json<|message|>{"timezone": "CET"}<|call|>`,
+    );
     assert.deepEqual(out, { content: '', calls: [{ name: 'get_time', arguments: '{"timezone": "CET"}' }] });
     // `<|constrain|>` straight after the name.
-    assert.deepEqual(parseChecked(gptOss, '<|channel|>commentary to=functions.get_time<|constrain|>json<|message|>{"timezone": "UTC"}').calls, [
-      { name: 'get_time', arguments: '{"timezone": "UTC"}' },
-    ]);
+    assert.deepEqual(
+      parseChecked(gptOss, '<|channel|>commentary to=functions.get_time<|constrain|>json<|message|>{"timezone": "UTC"}').calls,
+      [{ name: 'get_time', arguments: '{"timezone": "UTC"}' }],
+    );
   });
 
   test('two calls (one a generation, but a text with two reads as two)', () => {
@@ -49,7 +67,10 @@ describe('gpt-oss tool calls', () => {
   });
 
   test('a preamble on the commentary channel before a call is content; the analysis is not', () => {
-    const out = parseChecked(gptOss, `${ANALYSIS}<|start|>assistant<|channel|>commentary<|message|>Let me look that up.<|end|>${WEATHER_CALL}`);
+    const out = parseChecked(
+      gptOss,
+      `${ANALYSIS}<|start|>assistant<|channel|>commentary<|message|>Let me look that up.<|end|>${WEATHER_CALL}`,
+    );
     assert.equal(out.content, 'Let me look that up.');
     assert.equal(out.calls.length, 1);
   });
@@ -59,11 +80,17 @@ describe('gpt-oss tool calls', () => {
     assert.deepEqual(parseChecked(gptOss, answer), { content: 'It is **sunny** in Paris <3.', calls: [] });
     assert.deepEqual(parseChecked(gptOss, `${answer}<|return|>`), { content: 'It is **sunny** in Paris <3.', calls: [] });
     // A preamble and an answer are two paragraphs.
-    assert.equal(parseChecked(gptOss, `<|channel|>commentary<|message|>Checking.<|end|><|start|>assistant<|channel|>final<|message|>Done.`).content, 'Checking.\n\nDone.');
+    assert.equal(
+      parseChecked(gptOss, `<|channel|>commentary<|message|>Checking.<|end|><|start|>assistant<|channel|>final<|message|>Done.`).content,
+      'Checking.\n\nDone.',
+    );
   });
 
   test('call-like text in the analysis is not a call', () => {
-    const out = parseChecked(gptOss, '<|channel|>analysis<|message|>Maybe call to=functions.get_weather with {"city": "Paris"}?<|end|><|start|>assistant<|channel|>final<|message|>Which city?');
+    const out = parseChecked(
+      gptOss,
+      '<|channel|>analysis<|message|>Maybe call to=functions.get_weather with {"city": "Paris"}?<|end|><|start|>assistant<|channel|>final<|message|>Which city?',
+    );
     assert.deepEqual(out, { content: 'Which city?', calls: [] });
   });
 
@@ -115,7 +142,9 @@ describe('gpt-oss tool calls', () => {
     const grammar = gptOss.callsGrammar([WEATHER, TIME], { min: 1, max: null });
     assert.ok(gptOss.triggers.some((trigger) => ROLE_FORM.startsWith(trigger)));
     assert.ok(grammarAccepts(grammar, ROLE_FORM));
-    assert.ok(grammarAccepts(grammar, ' to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Paris","days":3}'));
+    assert.ok(
+      grammarAccepts(grammar, ' to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Paris","days":3}'),
+    );
     assert.ok(grammarAccepts(grammar, ' to=functions.get_time <|constrain|>json<|message|>{"timezone": "CET"}'));
     assert.ok(!grammarAccepts(grammar, ROLE_FORM.replace('Paris', 'Rome')));
     assert.ok(!grammarAccepts(grammar, ' to=functions.get_weather<|channel|>commentary json<|message|>{"city": "Paris"}'));
@@ -128,7 +157,9 @@ describe('gpt-oss tool calls', () => {
   test('with tool_choice auto the analysis, a preamble or an answer come first, and a call is held to its schema', () => {
     const auto = toolGrammar(gptOss, [WEATHER, TIME], { kind: 'auto' }, { parallel: true });
     assert.ok(grammarAccepts(auto, ONE));
-    assert.ok(grammarAccepts(auto, `${ANALYSIS}<|start|>assistant<|channel|>commentary<|message|>Let me look that up.<|end|>${WEATHER_CALL}`));
+    assert.ok(
+      grammarAccepts(auto, `${ANALYSIS}<|start|>assistant<|channel|>commentary<|message|>Let me look that up.<|end|>${WEATHER_CALL}`),
+    );
     assert.ok(grammarAccepts(auto, `${ANALYSIS}<|start|>assistant${ROLE_FORM}`));
     assert.ok(grammarAccepts(auto, `${ANALYSIS}<|start|>assistant<|channel|>final<|message|>It is sunny.`));
     assert.ok(!grammarAccepts(auto, ONE.replace('"Paris"', '"Rome"')));

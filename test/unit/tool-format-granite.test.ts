@@ -4,10 +4,20 @@ import assert from 'node:assert/strict';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
 import { granite } from '../../src/chat/tools/formats/granite.js';
 import { hermes } from '../../src/chat/tools/formats/hermes.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 const ONE = '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}]';
-const TWO = '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}, {"name": "get_time", "arguments": {"timezone": "CET"}}]';
+const TWO =
+  '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}, {"name": "get_time", "arguments": {"timezone": "CET"}}]';
 
 const TWO_CALLS = [
   { name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' },
@@ -21,7 +31,10 @@ describe('granite tool calls', () => {
   });
 
   test('the template asks for <|tool_call|> and a JSON list', () => {
-    const template = ChatTemplate.compile(chatTemplate('ibm-granite-granite-3.3-2B-Instruct'), { bosToken: '', eosToken: '<|end_of_text|>' });
+    const template = ChatTemplate.compile(chatTemplate('ibm-granite-granite-3.3-2B-Instruct'), {
+      bosToken: '',
+      eosToken: '<|end_of_text|>',
+    });
     const prompt = template.render({
       messages: [{ role: 'user', content: 'Weather in Paris?' }],
       tools: [toolDefinition(WEATHER), toolDefinition(TIME)],
@@ -33,12 +46,24 @@ describe('granite tool calls', () => {
   });
 
   test('the template does not render calls in the history (no round trip to check)', () => {
-    const template = ChatTemplate.compile(chatTemplate('ibm-granite-granite-3.3-2B-Instruct'), { bosToken: '', eosToken: '<|end_of_text|>' });
+    const template = ChatTemplate.compile(chatTemplate('ibm-granite-granite-3.3-2B-Instruct'), {
+      bosToken: '',
+      eosToken: '<|end_of_text|>',
+    });
     const messages: ChatMessage[] = [
       { role: 'user', content: 'Weather in Paris?' },
-      { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris', days: 3 } } }] },
+      {
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris', days: 3 } } }],
+      },
     ];
-    const text = template.render({ messages, tools: [toolDefinition(WEATHER)], addGenerationPrompt: false, now: new Date('2025-01-01T00:00:00Z') });
+    const text = template.render({
+      messages,
+      tools: [toolDefinition(WEATHER)],
+      addGenerationPrompt: false,
+      now: new Date('2025-01-01T00:00:00Z'),
+    });
     assert.ok(text.endsWith('<|start_of_role|>assistant<|end_of_role|><|end_of_text|>\n'));
     assert.ok(!text.includes('"city": "Paris"'));
   });
@@ -51,7 +76,8 @@ describe('granite tool calls', () => {
 
   test('two parallel calls, compact or spread over lines', () => {
     assert.deepEqual(parseChecked(granite, TWO).calls, TWO_CALLS);
-    const spread = '<|tool_call|> [\n{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}},\n{"name": "get_time", "arguments": {"timezone": "CET"}}\n]';
+    const spread =
+      '<|tool_call|> [\n{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}},\n{"name": "get_time", "arguments": {"timezone": "CET"}}\n]';
     assert.deepEqual(parseChecked(granite, spread), { content: '', calls: TWO_CALLS });
   });
 

@@ -9,7 +9,12 @@ const TWO = `${ONE}\n<tool_call>\n{"name": "get_time", "arguments": {"timezone":
 
 describe('hermes tool calls', () => {
   test('is recognised from the templates that write it', () => {
-    for (const name of ['Qwen-Qwen2.5-7B-Instruct', 'NousResearch-Hermes-3-Llama-3.1-8B-tool_use', 'NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use', 'Qwen-QwQ-32B']) {
+    for (const name of [
+      'Qwen-Qwen2.5-7B-Instruct',
+      'NousResearch-Hermes-3-Llama-3.1-8B-tool_use',
+      'NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use',
+      'Qwen-QwQ-32B',
+    ]) {
       assert.ok(hermes.matches(chatTemplate(name)), name);
     }
   });
@@ -22,7 +27,10 @@ describe('hermes tool calls', () => {
 
   test('two parallel calls', () => {
     const out = parseChecked(hermes, TWO);
-    assert.deepEqual(out.calls.map((c) => c.name), ['get_weather', 'get_time']);
+    assert.deepEqual(
+      out.calls.map((c) => c.name),
+      ['get_weather', 'get_time'],
+    );
     assert.equal(out.calls[1].arguments, '{"timezone": "CET"}');
   });
 
@@ -46,7 +54,9 @@ describe('hermes tool calls', () => {
       ['<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", ', 'get_weather', '{"city": "Paris", '],
     ]);
     // Closed without arguments: the call had none.
-    assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_time"}\n</tool_call>').calls, [{ name: 'get_time', arguments: '{}' }]);
+    assert.deepEqual(parseChecked(hermes, '<tool_call>\n{"name": "get_time"}\n</tool_call>').calls, [
+      { name: 'get_time', arguments: '{}' },
+    ]);
   });
 
   test('text without a call is all content', () => {

@@ -3,7 +3,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kimi } from '../../src/chat/tools/formats/kimi.js';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 const TOOLS = [WEATHER, TIME];
 const WEATHER_CALL = '<|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>{"city": "Paris", "days": 3}<|tool_call_end|>';
@@ -25,7 +34,11 @@ function renderedCalls(template: string, after: string): string {
   ];
   const tools = TOOLS.map(toolDefinition);
   const source = chatTemplate(template).replace(/\{%-\s*set _ = tool_response_queue\.ids\.append\(formatted_id\)\s*-%\}/, '');
-  const rendered = ChatTemplate.compile(source, { bosToken: '', eosToken: '<|im_end|>' }).render({ messages, tools, addGenerationPrompt: false });
+  const rendered = ChatTemplate.compile(source, { bosToken: '', eosToken: '<|im_end|>' }).render({
+    messages,
+    tools,
+    addGenerationPrompt: false,
+  });
   const start = rendered.lastIndexOf(after) + after.length;
   const end = rendered.indexOf('<|im_end|>', start);
   assert.ok(start >= after.length && end > start, rendered);
@@ -86,7 +99,10 @@ describe('kimi-k2 tool calls', () => {
       ['Kimi-K2-Thinking', '</think>'],
     ]) {
       const turn = renderedCalls(template, after);
-      assert.ok(turn.startsWith('<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>{'), turn);
+      assert.ok(
+        turn.startsWith('<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>{'),
+        turn,
+      );
       const out = parseChecked(kimi, turn);
       assert.equal(out.content, '');
       assert.deepEqual(

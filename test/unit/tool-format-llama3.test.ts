@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { llama3 } from '../../src/chat/tools/formats/llama3.js';
 import { toolGrammar } from '../../src/chat/tools/grammar.js';
 import { ChatTemplate } from '../../src/chat/template.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 const ONE = '{"name": "get_weather", "parameters": {"city": "Paris", "days": 3}}';
 const SECOND = '{"name": "get_time", "parameters": {"timezone": "CET"}}';
@@ -13,10 +22,11 @@ const TWO = `${ONE}; ${SECOND}`;
 
 describe('llama3 tool calls', () => {
   test('is recognised from the Llama 3.x templates only', () => {
-    assert.deepEqual(
-      templatesMatching(llama3),
-      ['meta-llama-Llama-3.1-8B-Instruct', 'meta-llama-Llama-3.2-3B-Instruct', 'meta-llama-Llama-3.3-70B-Instruct'],
-    );
+    assert.deepEqual(templatesMatching(llama3), [
+      'meta-llama-Llama-3.1-8B-Instruct',
+      'meta-llama-Llama-3.2-3B-Instruct',
+      'meta-llama-Llama-3.3-70B-Instruct',
+    ]);
     // Firefunction v2 (Llama 3 based) writes ` functools[...]`; the R1 distill writes DeepSeek's format.
     assert.ok(!llama3.matches(chatTemplate('fireworks-ai-llama-3-firefunction-v2')));
     assert.ok(!llama3.matches(chatTemplate('deepseek-ai-DeepSeek-R1-Distill-Llama-8B')));
@@ -88,7 +98,11 @@ describe('llama3 tool calls', () => {
       const rendered = template.render({
         messages: [
           { role: 'user', content: 'Weather in Paris for 3 days?' },
-          { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris', days: 3 } } }] },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris', days: 3 } } }],
+          },
         ],
         tools: [WEATHER, TIME].map(toolDefinition),
         addGenerationPrompt: false,

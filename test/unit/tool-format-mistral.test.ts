@@ -4,13 +4,24 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatTemplate, type ChatMessage } from '../../src/chat/template.js';
 import { MISTRAL_FORMATS, mistral, mistralReasoning, mistralV11, mistralV11Reasoning } from '../../src/chat/tools/formats/mistral.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templateNames, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templateNames,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
 const ARRAY_ONE = '[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}]';
-const ARRAY_TWO = '[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}, "id": "abcDEF123"}, {"name": "get_time", "arguments": {"timezone": "CET"}, "id": "XYZ987abc"}]';
+const ARRAY_TWO =
+  '[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}, "id": "abcDEF123"}, {"name": "get_time", "arguments": {"timezone": "CET"}, "id": "XYZ987abc"}]';
 const NAMED_ONE = '[TOOL_CALLS]get_weather[ARGS]{"city": "Paris", "days": 3}';
 const NAMED_TWO = `${NAMED_ONE}[TOOL_CALLS]get_time[ARGS]{"timezone": "CET"}`;
-const WITH_IDS = '[TOOL_CALLS]get_weather[CALL_ID]abcDEF123[ARGS]{"city": "Paris", "days": 3}[TOOL_CALLS]get_time[CALL_ID]XYZ987abc[ARGS]{"timezone": "CET"}';
+const WITH_IDS =
+  '[TOOL_CALLS]get_weather[CALL_ID]abcDEF123[ARGS]{"city": "Paris", "days": 3}[TOOL_CALLS]get_time[CALL_ID]XYZ987abc[ARGS]{"timezone": "CET"}';
 
 const TWO_CALLS = [
   { name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' },
@@ -72,7 +83,12 @@ describe('mistral tool calls', () => {
   });
 
   test('two parallel calls: one list, or [TOOL_CALLS] before each, with or without ids', () => {
-    for (const text of [ARRAY_TWO, NAMED_TWO, WITH_IDS, '[TOOL_CALLS] [\n  {"name": "get_weather", "arguments": {"city": "Paris", "days": 3}},\n  {"name": "get_time", "arguments": {"timezone": "CET"}}\n]']) {
+    for (const text of [
+      ARRAY_TWO,
+      NAMED_TWO,
+      WITH_IDS,
+      '[TOOL_CALLS] [\n  {"name": "get_weather", "arguments": {"city": "Paris", "days": 3}},\n  {"name": "get_time", "arguments": {"timezone": "CET"}}\n]',
+    ]) {
       assert.deepEqual(parseChecked(mistral, text).calls, TWO_CALLS, text);
       assert.deepEqual(parseChecked(mistralV11, text).calls, TWO_CALLS, text);
     }
@@ -171,11 +187,14 @@ describe('mistral tool calls', () => {
 
   test('the list grammar takes the calls the parser reads, and refuses a bad argument', () => {
     const grammar = mistral.callsGrammar([WEATHER, TIME], { min: 1, max: null });
-    const compact = '[TOOL_CALLS][{"name":"get_weather","arguments":{"city":"Paris","days":3}},{"name":"get_time","arguments":{"timezone":"CET"}}]';
+    const compact =
+      '[TOOL_CALLS][{"name":"get_weather","arguments":{"city":"Paris","days":3}},{"name":"get_time","arguments":{"timezone":"CET"}}]';
     assert.ok(grammarAccepts(grammar, ARRAY_ONE));
     assert.ok(grammarAccepts(grammar, ARRAY_TWO));
     assert.ok(!grammarAccepts(grammar, compact), 'calls are separated by ", " as the template writes them');
-    assert.ok(grammarAccepts(grammar, ARRAY_ONE.replace('"arguments": {"city": "Paris", "days": 3}', '"arguments": {"city":"Paris","days":3}')));
+    assert.ok(
+      grammarAccepts(grammar, ARRAY_ONE.replace('"arguments": {"city": "Paris", "days": 3}', '"arguments": {"city":"Paris","days":3}')),
+    );
     assert.ok(!grammarAccepts(grammar, ARRAY_ONE.replace('Paris', 'Rome')));
     assert.ok(!grammarAccepts(grammar, ARRAY_TWO.replace('"abcDEF123"', '"abc"')), 'ids are nine letters and digits');
     assert.ok(!grammarAccepts(mistral.callsGrammar([WEATHER, TIME], { min: 1, max: 1 }), ARRAY_TWO));

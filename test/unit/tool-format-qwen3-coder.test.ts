@@ -6,9 +6,19 @@ import { qwen3Coder } from '../../src/chat/tools/formats/qwen3-coder.js';
 import { parseOutput } from '../../src/chat/tools/output.js';
 import { ChatTemplate } from '../../src/chat/template.js';
 import type { ToolSpec } from '../../src/chat/tools/format.js';
-import { chatTemplate, checkCutCalls, grammarAccepts, parseChecked, templatesMatching, TIME, toolDefinition, WEATHER } from '../helpers/tool-formats.js';
+import {
+  chatTemplate,
+  checkCutCalls,
+  grammarAccepts,
+  parseChecked,
+  templatesMatching,
+  TIME,
+  toolDefinition,
+  WEATHER,
+} from '../helpers/tool-formats.js';
 
-const WEATHER_CALL = '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>';
+const WEATHER_CALL =
+  '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>';
 const TIME_CALL = '<tool_call>\n<function=get_time>\n<parameter=timezone>\nCET\n</parameter>\n</function>\n</tool_call>';
 const TWO = `${WEATHER_CALL}\n${TIME_CALL}`;
 
@@ -73,10 +83,22 @@ describe('qwen3-coder tool calls', () => {
       '<parameter=exact>\nTrue\n</parameter>\n<parameter=tags>\n["a", "b"]\n</parameter>\n<parameter=filter>\n{"lang": "en"}\n</parameter>\n' +
       '<parameter=other>\nnot json\n</parameter>\n</function>\n</tool_call>';
     const out = parseChecked(qwen3Coder, text, { tools: [SEARCH] });
-    assert.equal(out.calls[0].arguments, '{"query": "42 \\"quoted\\"\\nsecond line", "limit": 10, "exact": true, "tags": ["a", "b"], "filter": {"lang": "en"}, "other": "not json"}');
-    assert.deepEqual(JSON.parse(out.calls[0].arguments), { query: '42 "quoted"\nsecond line', limit: 10, exact: true, tags: ['a', 'b'], filter: { lang: 'en' }, other: 'not json' });
+    assert.equal(
+      out.calls[0].arguments,
+      '{"query": "42 \\"quoted\\"\\nsecond line", "limit": 10, "exact": true, "tags": ["a", "b"], "filter": {"lang": "en"}, "other": "not json"}',
+    );
+    assert.deepEqual(JSON.parse(out.calls[0].arguments), {
+      query: '42 "quoted"\nsecond line',
+      limit: 10,
+      exact: true,
+      tags: ['a', 'b'],
+      filter: { lang: 'en' },
+      other: 'not json',
+    });
     // An empty string, and a call without parameters.
-    const empty = parseChecked(qwen3Coder, '<tool_call>\n<function=search>\n<parameter=query>\n\n</parameter>\n</function>\n</tool_call>', { tools: [SEARCH] });
+    const empty = parseChecked(qwen3Coder, '<tool_call>\n<function=search>\n<parameter=query>\n\n</parameter>\n</function>\n</tool_call>', {
+      tools: [SEARCH],
+    });
     assert.equal(empty.calls[0].arguments, '{"query": ""}');
     const none = parseChecked(qwen3Coder, '<tool_call>\n<function=search>\n</function>\n</tool_call>', { tools: [SEARCH] });
     assert.equal(none.calls[0].arguments, '{}');
@@ -89,14 +111,20 @@ describe('qwen3-coder tool calls', () => {
     assert.deepEqual(partial('<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3'), [
       { name: 'get_weather', arguments: '{"city": "Paris"' },
     ]);
-    assert.deepEqual(partial(WEATHER_CALL.slice(0, WEATHER_CALL.indexOf('</function>') + 11)), [{ name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' }]);
+    assert.deepEqual(partial(WEATHER_CALL.slice(0, WEATHER_CALL.indexOf('</function>') + 11)), [
+      { name: 'get_weather', arguments: '{"city": "Paris", "days": 3}' },
+    ]);
   });
 
   test('a call cut short keeps its closed parameters, unclosed; a tag with no call is text', () => {
     checkCutCalls(
       qwen3Coder,
       [
-        ['<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n', 'get_weather', '{"city": "Paris", "days": '],
+        [
+          '<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n',
+          'get_weather',
+          '{"city": "Paris", "days": ',
+        ],
         // Cut inside a value: the parameter as far as it goes (a string without its closing quote).
         ['<tool_call>\n<function=get_weather>\n<parameter=city>\nPar', 'get_weather', '{"city": "Par'],
         ['<tool_call>\n<function=get_weather>\n', 'get_weather', ''],
@@ -120,7 +148,11 @@ describe('qwen3-coder tool calls', () => {
     ];
     const grammar = qwen3Coder.callsGrammar([WEATHER, TIME], { min: 1, max: null });
     for (const name of FAMILY) {
-      const rendered = ChatTemplate.compile(chatTemplate(name), { bosToken: '<s>', eosToken: '</s>' }).render({ messages, tools, addGenerationPrompt: false });
+      const rendered = ChatTemplate.compile(chatTemplate(name), { bosToken: '<s>', eosToken: '</s>' }).render({
+        messages,
+        tools,
+        addGenerationPrompt: false,
+      });
       const turn = rendered.slice(rendered.indexOf('Let me check.'), rendered.lastIndexOf('</tool_call>') + '</tool_call>'.length);
       const out = parseChecked(qwen3Coder, turn);
       assert.equal(out.content, 'Let me check.', name);
@@ -152,13 +184,26 @@ describe('qwen3-coder tool calls', () => {
     const parameter = (key: string, value: string) => `<parameter=${key}>\n${value}\n</parameter>\n`;
     assert.ok(grammarAccepts(grammar, call(parameter('query', 'two\nlines with </parameter> inside'))));
     assert.ok(grammarAccepts(grammar, call(parameter('query', '') + parameter('exact', 'false') + parameter('filter', '{"lang": "en"}'))));
-    assert.ok(grammarAccepts(grammar, call(parameter('query', 'x') + parameter('limit', '5') + parameter('exact', 'true') + parameter('tags', '["a"]') + parameter('filter', '{"lang":"en"}'))));
+    assert.ok(
+      grammarAccepts(
+        grammar,
+        call(
+          parameter('query', 'x') +
+            parameter('limit', '5') +
+            parameter('exact', 'true') +
+            parameter('tags', '["a"]') +
+            parameter('filter', '{"lang":"en"}'),
+        ),
+      ),
+    );
     assert.ok(!grammarAccepts(grammar, call(parameter('query', 'a\n</parameter>'))), 'the closing line inside a string value');
     assert.ok(!grammarAccepts(grammar, call(parameter('query', 'x') + parameter('limit', 'five'))));
     assert.ok(!grammarAccepts(grammar, call(parameter('exact', 'true') + parameter('query', 'x'))), 'parameters out of order');
     assert.ok(!grammarAccepts(grammar, call(parameter('limit', '5'))), 'the required parameter missing');
     // What the grammar writes, the parser reads.
     const text = call(parameter('query', 'x') + parameter('tags', '["a"]'));
-    assert.deepEqual(parseChecked(qwen3Coder, text, { tools: [SEARCH] }).calls, [{ name: 'search', arguments: '{"query": "x", "tags": ["a"]}' }]);
+    assert.deepEqual(parseChecked(qwen3Coder, text, { tools: [SEARCH] }).calls, [
+      { name: 'search', arguments: '{"query": "x", "tags": ["a"]}' },
+    ]);
   });
 });

@@ -21,7 +21,7 @@ function reference(s: Float32Array, p: number): void {
 }
 
 function seeded(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
 describe('top-p', () => {
@@ -41,7 +41,11 @@ describe('top-p', () => {
       const slow = Float32Array.from(s);
       applyTopP(fast, p);
       reference(slow, p);
-      assert.deepEqual(Array.from(fast, (v) => v === -Infinity), Array.from(slow, (v) => v === -Infinity), `round ${round}, size ${size}, p ${p}`);
+      assert.deepEqual(
+        Array.from(fast, (v) => v === -Infinity),
+        Array.from(slow, (v) => v === -Infinity),
+        `round ${round}, size ${size}, p ${p}`,
+      );
     }
   });
 
@@ -49,7 +53,11 @@ describe('top-p', () => {
     const s = new Float32Array([1, 5, 5, 2]);
     applyTopP(s, 0.01);
     assert.deepEqual(Array.from(s), [-Infinity, -Infinity, 5, -Infinity]);
-    for (const scores of [[1, 5, 2, 3], [0, 0, 0], [-3.4e38, 3.4e38, 0]]) {
+    for (const scores of [
+      [1, 5, 2, 3],
+      [0, 0, 0],
+      [-3.4e38, 3.4e38, 0],
+    ]) {
       const tiny = Float32Array.from(scores);
       applyTopP(tiny, 1e-300);
       assert.equal(Array.from(tiny).filter((v) => v > -Infinity).length, 1, JSON.stringify(scores));

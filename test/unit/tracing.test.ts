@@ -23,11 +23,13 @@ describe('tracing', () => {
     assert.equal(tracesUrl('https://otel.example.com/custom/traces'), 'https://otel.example.com/custom/traces');
   });
 
-  it('the attribute names are the semantic conventions\'', () => {
+  it("the attribute names are the semantic conventions'", () => {
     const names = ours as Record<string, unknown>;
     // The incubating entry point re-exports the stable names.
     const theirs = incubating as Record<string, unknown>;
-    const copied = Object.keys(names).filter((name) => name.startsWith('ATTR_') && !name.startsWith('ATTR_TGI_') || name.startsWith('GEN_AI_'));
+    const copied = Object.keys(names).filter(
+      (name) => (name.startsWith('ATTR_') && !name.startsWith('ATTR_TGI_')) || name.startsWith('GEN_AI_'),
+    );
     assert.ok(copied.length >= 19);
     for (const name of copied) assert.equal(names[name], theirs[name], name);
   });
@@ -38,9 +40,23 @@ describe('tracing', () => {
     const prompt = [1, 2, 3];
     for (let i = 0; i < 2; i++) trace.submitted({ prompt, inputTokens: 3, maxTokens: 8, sampling: { temperature: 0.5, seed: 2n ** 63n } });
     const t0 = monotonicNow();
-    trace.sequenceFinished({ startedAt: t0 + 1, firstTokenAt: t0 + 2, finishedAt: t0 + 3, inputTokens: 3, outputTokens: 4, finishReason: 'length' });
+    trace.sequenceFinished({
+      startedAt: t0 + 1,
+      firstTokenAt: t0 + 2,
+      finishedAt: t0 + 3,
+      inputTokens: 3,
+      outputTokens: 4,
+      finishReason: 'length',
+    });
     // The engine's clock reads before the submission, and past now: clamped into order and into the request's span.
-    trace.sequenceFinished({ startedAt: t0 - 5, firstTokenAt: t0 + 1, finishedAt: t0 + 50, inputTokens: 3, outputTokens: 2, finishReason: 'eos_token' });
+    trace.sequenceFinished({
+      startedAt: t0 - 5,
+      firstTokenAt: t0 + 1,
+      finishedAt: t0 + 50,
+      inputTokens: 3,
+      outputTokens: 2,
+      finishReason: 'eos_token',
+    });
     trace.end({ statusCode: 200, clientGone: false });
     const all = spans();
     const root = all.find((s) => s.name === 'chat_completions')!;
@@ -50,7 +66,16 @@ describe('tracing', () => {
     assert.equal(root.attributes['tgi.sequences'], 2);
     assert.equal(root.attributes['gen_ai.request.seed'], '9223372036854775808');
     assert.equal(root.status.code, SpanStatusCode.UNSET);
-    assert.deepEqual(all.map((s) => s.name).sort(), ['chat_completions', 'decode', 'decode', 'prefill', 'prefill', 'queue', 'queue', 'validation']);
+    assert.deepEqual(all.map((s) => s.name).sort(), [
+      'chat_completions',
+      'decode',
+      'decode',
+      'prefill',
+      'prefill',
+      'queue',
+      'queue',
+      'validation',
+    ]);
     for (const span of all.filter((s) => s !== root)) {
       assert.equal(span.parentSpanContext?.spanId, root.spanContext().spanId);
       assert.ok(millis(span, 'endTime') >= millis(span, 'startTime'), span.name);
@@ -65,7 +90,10 @@ describe('tracing', () => {
     trace.end({ statusCode: 422, clientGone: false });
     const root = spans().find((s) => s.name === 'generate')!;
     const validation = spans().find((s) => s.name === 'validation')!;
-    assert.deepEqual(root.status, { code: SpanStatusCode.ERROR, message: 'Input validation error: `temperature` must be strictly positive' });
+    assert.deepEqual(root.status, {
+      code: SpanStatusCode.ERROR,
+      message: 'Input validation error: `temperature` must be strictly positive',
+    });
     assert.equal(root.attributes['error.type'], 'validation');
     assert.equal(root.attributes['http.response.status_code'], 422);
     assert.equal(validation.status.code, SpanStatusCode.ERROR);

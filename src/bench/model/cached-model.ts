@@ -16,13 +16,21 @@ export async function ensureBenchModel(options: BenchModelOptions, log: (message
   if (options.model) return options.model;
   const dir = join(cacheDir(), 'models');
   mkdirSync(dir, { recursive: true });
-  const vocabName = basename(options.vocab).replace(/^ggml-vocab-/, '').replace(/\.gguf$/, '');
+  const vocabName = basename(options.vocab)
+    .replace(/^ggml-vocab-/, '')
+    .replace(/\.gguf$/, '');
   const path = join(dir, `synthetic-${options.shape}-${options.quantization}-${vocabName}.gguf`);
   if (!existsSync(path)) {
     log(`writing benchmark model ${path}`);
     const shape = SHAPES[options.shape];
     if (!shape) throw new Error(`unknown shape ${options.shape} (known: ${Object.keys(SHAPES).join(', ')})`);
-    await writeSyntheticLlama({ shape, shapeName: options.shape, vocabPath: options.vocab, quantization: options.quantization, outPath: path });
+    await writeSyntheticLlama({
+      shape,
+      shapeName: options.shape,
+      vocabPath: options.vocab,
+      quantization: options.quantization,
+      outPath: path,
+    });
   }
   return path;
 }

@@ -3,11 +3,26 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 
 export enum GgufType {
-  UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
+  UINT8 = 0,
+  INT8 = 1,
+  UINT16 = 2,
+  INT16 = 3,
+  UINT32 = 4,
+  INT32 = 5,
+  FLOAT32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  UINT64 = 10,
+  INT64 = 11,
+  FLOAT64 = 12,
 }
 
 export enum GgmlType {
-  F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8,
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q8_0 = 8,
 }
 
 export interface GgufValue {
@@ -64,19 +79,43 @@ class ByteSink {
   scalar(type: GgufType, v: unknown): void {
     const b = Buffer.alloc(8);
     switch (type) {
-      case GgufType.UINT8: b.writeUInt8(Number(v)); return this.push(b.subarray(0, 1));
-      case GgufType.INT8: b.writeInt8(Number(v)); return this.push(b.subarray(0, 1));
-      case GgufType.UINT16: b.writeUInt16LE(Number(v)); return this.push(b.subarray(0, 2));
-      case GgufType.INT16: b.writeInt16LE(Number(v)); return this.push(b.subarray(0, 2));
-      case GgufType.UINT32: b.writeUInt32LE(Number(v)); return this.push(b.subarray(0, 4));
-      case GgufType.INT32: b.writeInt32LE(Number(v)); return this.push(b.subarray(0, 4));
-      case GgufType.FLOAT32: b.writeFloatLE(Number(v)); return this.push(b.subarray(0, 4));
-      case GgufType.BOOL: b.writeUInt8(v ? 1 : 0); return this.push(b.subarray(0, 1));
-      case GgufType.UINT64: b.writeBigUInt64LE(BigInt(v as number)); return this.push(b);
-      case GgufType.INT64: b.writeBigInt64LE(BigInt(v as number)); return this.push(b);
-      case GgufType.FLOAT64: b.writeDoubleLE(Number(v)); return this.push(b);
-      case GgufType.STRING: return this.string(String(v));
-      default: throw new Error(`unsupported scalar type ${type}`);
+      case GgufType.UINT8:
+        b.writeUInt8(Number(v));
+        return this.push(b.subarray(0, 1));
+      case GgufType.INT8:
+        b.writeInt8(Number(v));
+        return this.push(b.subarray(0, 1));
+      case GgufType.UINT16:
+        b.writeUInt16LE(Number(v));
+        return this.push(b.subarray(0, 2));
+      case GgufType.INT16:
+        b.writeInt16LE(Number(v));
+        return this.push(b.subarray(0, 2));
+      case GgufType.UINT32:
+        b.writeUInt32LE(Number(v));
+        return this.push(b.subarray(0, 4));
+      case GgufType.INT32:
+        b.writeInt32LE(Number(v));
+        return this.push(b.subarray(0, 4));
+      case GgufType.FLOAT32:
+        b.writeFloatLE(Number(v));
+        return this.push(b.subarray(0, 4));
+      case GgufType.BOOL:
+        b.writeUInt8(v ? 1 : 0);
+        return this.push(b.subarray(0, 1));
+      case GgufType.UINT64:
+        b.writeBigUInt64LE(BigInt(v as number));
+        return this.push(b);
+      case GgufType.INT64:
+        b.writeBigInt64LE(BigInt(v as number));
+        return this.push(b);
+      case GgufType.FLOAT64:
+        b.writeDoubleLE(Number(v));
+        return this.push(b);
+      case GgufType.STRING:
+        return this.string(String(v));
+      default:
+        throw new Error(`unsupported scalar type ${type}`);
     }
   }
 
@@ -97,7 +136,12 @@ class ByteSink {
 
 const padding = (n: number) => (ALIGNMENT - (n % ALIGNMENT)) % ALIGNMENT;
 
-export function writeGguf(path: string, metadata: Map<string, GgufValue>, tensors: TensorSpec[], onTensor?: (index: number) => void): number {
+export function writeGguf(
+  path: string,
+  metadata: Map<string, GgufValue>,
+  tensors: TensorSpec[],
+  onTensor?: (index: number) => void,
+): number {
   const header = new ByteSink();
   header.push(Buffer.from('GGUF', 'ascii'));
   header.u32(3);
@@ -122,7 +166,8 @@ export function writeGguf(path: string, metadata: Map<string, GgufValue>, tensor
     let written = writeSync(fd, header.toBuffer());
     tensors.forEach((tensor, index) => {
       const data = tensor.data();
-      if (data.byteLength !== tensor.byteSize) throw new Error(`tensor ${tensor.name}: ${data.byteLength} bytes, expected ${tensor.byteSize}`);
+      if (data.byteLength !== tensor.byteSize)
+        throw new Error(`tensor ${tensor.name}: ${data.byteLength} bytes, expected ${tensor.byteSize}`);
       written += writeSync(fd, data);
       written += writeSync(fd, Buffer.alloc(padding(tensor.byteSize)));
       onTensor?.(index);

@@ -85,7 +85,8 @@ export function findTargets(basePath: string, tensors: BaseTensor[], spec: LoraS
   for (const tensor of tensors) {
     const match = /^blk\.\d+\.(.+)\.weight$/.exec(tensor.name);
     if (!match || !suffixes.has(match[1])) continue;
-    if (tensor.dims.length !== 2) throw new Error(`${basePath}: ${tensor.name} has dims [${tensor.dims.join(', ')}]; a LoRA target must be a matrix`);
+    if (tensor.dims.length !== 2)
+      throw new Error(`${basePath}: ${tensor.name} has dims [${tensor.dims.join(', ')}]; a LoRA target must be a matrix`);
     targets.push({ tensor, nIn: tensor.dims[0], nOut: tensor.dims[1] });
   }
   if (targets.length === 0) throw new Error(`${basePath}: no tensor blk.N.<suffix>.weight with a suffix in ${[...suffixes].join(', ')}`);
@@ -135,8 +136,20 @@ export async function writeLoraAdapter(basePath: string, outPath: string, spec: 
   for (const target of findTargets(basePath, base.tensors, spec)) {
     // Each data callback draws the pair again (cheap next to writing it) rather than keep it.
     tensors.push(
-      { name: `${target.tensor.name}.lora_a`, dims: [target.nIn, spec.rank], type: GgmlType.F32, byteSize: 4 * spec.rank * target.nIn, data: () => bytesOf(loraFactors(target, spec).a) },
-      { name: `${target.tensor.name}.lora_b`, dims: [spec.rank, target.nOut], type: GgmlType.F32, byteSize: 4 * target.nOut * spec.rank, data: () => bytesOf(loraFactors(target, spec).b) },
+      {
+        name: `${target.tensor.name}.lora_a`,
+        dims: [target.nIn, spec.rank],
+        type: GgmlType.F32,
+        byteSize: 4 * spec.rank * target.nIn,
+        data: () => bytesOf(loraFactors(target, spec).a),
+      },
+      {
+        name: `${target.tensor.name}.lora_b`,
+        dims: [spec.rank, target.nOut],
+        type: GgmlType.F32,
+        byteSize: 4 * target.nOut * spec.rank,
+        data: () => bytesOf(loraFactors(target, spec).b),
+      },
     );
   }
   writeGguf(outPath, metadata, tensors);

@@ -6,7 +6,12 @@ import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type 
 import { QK, QUANTIZATIONS, quantizedTensor, type Quantization } from './quantize.js';
 
 /** `quantization` null keeps every tensor as it is (a copy with `extraMetadata` set). */
-export async function requantizeGguf(inputPath: string, outPath: string, quantization: Quantization | null, extraMetadata = new Map<string, GgufValue>()): Promise<{ quantized: number; kept: number }> {
+export async function requantizeGguf(
+  inputPath: string,
+  outPath: string,
+  quantization: Quantization | null,
+  extraMetadata = new Map<string, GgufValue>(),
+): Promise<{ quantized: number; kept: number }> {
   const parsed = await gguf(inputPath, { typedMetadata: true, allowLocalFile: true });
   const file = readFileSync(inputPath);
   const metadata = new Map<string, GgufValue>();
@@ -26,7 +31,12 @@ export async function requantizeGguf(inputPath: string, outPath: string, quantiz
     const raw = file.subarray(start, start + 4 * count);
     if (quantization && dims.length === 2 && dims[0] % QK === 0) {
       quantized++;
-      return quantizedTensor(info.name, dims, quantization, () => new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+      return quantizedTensor(
+        info.name,
+        dims,
+        quantization,
+        () => new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)),
+      );
     }
     kept++;
     return { name: info.name, dims, type: GgmlType.F32, byteSize: raw.byteLength, data: () => new Uint8Array(raw) };

@@ -36,7 +36,9 @@ export interface SyntheticModelOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function writeSyntheticLlama(options: SyntheticModelOptions): Promise<{ bytes: number; parameters: number; vocabSize: number }> {
+export async function writeSyntheticLlama(
+  options: SyntheticModelOptions,
+): Promise<{ bytes: number; parameters: number; vocabSize: number }> {
   const { shape, quantization } = options;
   const vocab = await gguf(options.vocabPath, { typedMetadata: true, allowLocalFile: true });
   const tokenizer = Object.entries(vocab.typedMetadata).filter(([key]) => key.startsWith('tokenizer.'));
@@ -84,7 +86,8 @@ export async function writeSyntheticLlama(options: SyntheticModelOptions): Promi
     return values;
   };
   const ones = (n: number) => () => new Uint8Array(new Float32Array(n).fill(1).buffer);
-  const matrix = (name: string, columns: number, rows: number, std = 0.02): TensorSpec => quantizedTensor(name, [columns, rows], quantization, weights(rows, columns, std));
+  const matrix = (name: string, columns: number, rows: number, std = 0.02): TensorSpec =>
+    quantizedTensor(name, [columns, rows], quantization, weights(rows, columns, std));
   const norm = (name: string, n: number): TensorSpec => ({ name, dims: [n], type: GgmlType.F32, byteSize: 4 * n, data: ones(n) });
 
   const e = shape.embedding;

@@ -1,7 +1,20 @@
 // jinja2's filters and tests where the library lacks them or differs from jinja2.
 import {
-  ArrayValue, FloatValue, IntegerValue, StringValue, UndefinedValue, evaluated, isDict, isList, isNumber, isString,
-  type Arguments, type Environment, type RuntimeValue, type SyntaxNode, type TestFunction,
+  ArrayValue,
+  FloatValue,
+  IntegerValue,
+  StringValue,
+  UndefinedValue,
+  evaluated,
+  isDict,
+  isList,
+  isNumber,
+  isString,
+  type Arguments,
+  type Environment,
+  type RuntimeValue,
+  type SyntaxNode,
+  type TestFunction,
 } from './runtime.js';
 import { IntegerKeyedDict, IteratorValue, markup, markupStrings, pairsOf } from './python-types.js';
 import { compareCodePoints, pythonEquals, pythonIteration, pythonLength, pythonStr, pythonTypeName } from './python-values.js';
@@ -30,7 +43,12 @@ export const TESTS: Record<string, (value: RuntimeValue) => boolean> = {
  * The filters implemented here; undefined for those left to the library. The arguments are evaluated
  * only when a filter here asks for them.
  */
-export function jinja2Filter(name: string, operand: RuntimeValue, argumentsOf: () => Arguments, host: FilterHost): RuntimeValue | undefined {
+export function jinja2Filter(
+  name: string,
+  operand: RuntimeValue,
+  argumentsOf: () => Arguments,
+  host: FilterHost,
+): RuntimeValue | undefined {
   switch (name) {
     case 'tojson':
       return new StringValue(transformersToJson(operand, ...argumentsOf()));
@@ -93,7 +111,12 @@ export function jinja2Filter(name: string, operand: RuntimeValue, argumentsOf: (
 function attributeOf(item: RuntimeValue, path: string): RuntimeValue {
   let value = item;
   for (const part of path.split('.')) {
-    const next = value.value instanceof Map ? value.value.get(part) : Array.isArray(value.value) && /^\d+$/.test(part) ? value.value[Number(part)] : undefined;
+    const next =
+      value.value instanceof Map
+        ? value.value.get(part)
+        : Array.isArray(value.value) && /^\d+$/.test(part)
+          ? value.value[Number(part)]
+          : undefined;
     if (next === undefined) return new UndefinedValue();
     value = next;
   }
@@ -107,7 +130,10 @@ function orderingKey(value: RuntimeValue, caseSensitive: boolean): number | stri
 }
 
 function compareKeys(a: number | string, b: number | string): number {
-  if (typeof a !== typeof b) throw new Error(`'<' not supported between instances of '${typeof a === 'number' ? 'int' : 'str'}' and '${typeof b === 'number' ? 'int' : 'str'}'`);
+  if (typeof a !== typeof b)
+    throw new Error(
+      `'<' not supported between instances of '${typeof a === 'number' ? 'int' : 'str'}' and '${typeof b === 'number' ? 'int' : 'str'}'`,
+    );
   return typeof a === 'string' ? compareCodePoints(a, b as string) : a - (b as number);
 }
 
@@ -168,12 +194,19 @@ function trimFilter(operand: RuntimeValue, [positional, named]: Arguments): Runt
 function joinFilter(operand: RuntimeValue, [positional, named]: Arguments): RuntimeValue {
   const separator = named.get('d') ?? positional[0];
   const attribute = named.get('attribute') ?? positional[1];
-  const items = pythonIteration(operand).map((item) => (attribute && attribute.type !== 'NullValue' ? attributeOf(item, String(attribute.value)) : item));
+  const items = pythonIteration(operand).map((item) =>
+    attribute && attribute.type !== 'NullValue' ? attributeOf(item, String(attribute.value)) : item,
+  );
   return new StringValue(items.map(pythonStr).join(separator ? pythonStr(separator) : ''));
 }
 
 function reverseFilter(operand: RuntimeValue): RuntimeValue {
-  if (isString(operand)) return new StringValue(Array.from(operand.value as string).reverse().join(''));
+  if (isString(operand))
+    return new StringValue(
+      Array.from(operand.value as string)
+        .reverse()
+        .join(''),
+    );
   if (operand instanceof IteratorValue) return new ArrayValue([...operand.value].reverse());
   if (isList(operand)) return new IteratorValue([...operand.value].reverse(), 'list_reverseiterator');
   if (isDict(operand)) return new IteratorValue([...operand.keys().value].reverse(), 'dict_reversekeyiterator');
@@ -197,7 +230,13 @@ function dictsortFilter(dict: IntegerKeyedDict, [positional, named]: Arguments):
 }
 
 /** select/reject (by test) and selectattr/rejectattr (by a test of an attribute); none selects nothing. */
-function selectFilter(operand: RuntimeValue, keep: boolean, attribute: string | undefined, [positional, named]: Arguments, environment: Environment): RuntimeValue {
+function selectFilter(
+  operand: RuntimeValue,
+  keep: boolean,
+  attribute: string | undefined,
+  [positional, named]: Arguments,
+  environment: Environment,
+): RuntimeValue {
   if (operand.type === 'NullValue' || operand.type === 'UndefinedValue') return new IteratorValue([], 'generator');
   if (named.size > 0) throw new Error('keyword arguments to select filters are not supported');
   const [testName, ...testArguments] = positional;
@@ -206,7 +245,10 @@ function selectFilter(operand: RuntimeValue, keep: boolean, attribute: string | 
     const subject = attribute === undefined ? item : attributeOf(item, attribute);
     return test ? test(subject, ...testArguments) : subject.__bool__().value;
   };
-  return new IteratorValue(pythonIteration(operand).filter((item) => passes(item) === keep), 'generator');
+  return new IteratorValue(
+    pythonIteration(operand).filter((item) => passes(item) === keep),
+    'generator',
+  );
 }
 
 function testFunction(name: string, environment: Environment): TestFunction {
@@ -222,10 +264,13 @@ function mapFilter(operand: RuntimeValue, [positional, named]: Arguments, host: 
   const attribute = named.get('attribute');
   if (attribute) {
     const fallback = named.get('default');
-    return new IteratorValue(items.map((item) => {
-      const value = attributeOf(item, String(attribute.value));
-      return value.type === 'UndefinedValue' && fallback ? fallback : value;
-    }), 'generator');
+    return new IteratorValue(
+      items.map((item) => {
+        const value = attributeOf(item, String(attribute.value));
+        return value.type === 'UndefinedValue' && fallback ? fallback : value;
+      }),
+      'generator',
+    );
   }
   const [filterName, ...filterArguments] = positional;
   if (filterName === undefined) throw new Error('map requires a filter argument');
@@ -233,5 +278,8 @@ function mapFilter(operand: RuntimeValue, [positional, named]: Arguments, host: 
     filterArguments.length === 0
       ? { type: 'Identifier', value: String(filterName.value) }
       : { type: 'CallExpression', callee: { type: 'Identifier', value: String(filterName.value) }, args: filterArguments.map(evaluated) };
-  return new IteratorValue(items.map((item) => host.runFilter(filter, item)), 'generator');
+  return new IteratorValue(
+    items.map((item) => host.runFilter(filter, item)),
+    'generator',
+  );
 }

@@ -14,7 +14,8 @@ const MAX_RANGE = 100_000;
 function pythonRange(...args: number[]): number[] {
   const [start, stop, step] = args.length === 1 ? [0, args[0], 1] : [args[0], args[1], args[2] ?? 1];
   if (step === 0) throw new Error('range() arg 3 must not be zero');
-  if (Math.ceil((stop - start) / step) > MAX_RANGE) throw new Error(`Range too big. The sandbox blocks ranges larger than MAX_RANGE (${MAX_RANGE}).`);
+  if (Math.ceil((stop - start) / step) > MAX_RANGE)
+    throw new Error(`Range too big. The sandbox blocks ranges larger than MAX_RANGE (${MAX_RANGE}).`);
   const values: number[] = [];
   for (let value = start; step > 0 ? value < stop : value > stop; value += step) values.push(value);
   return values;

@@ -1,7 +1,21 @@
 // The library's Interpreter with jinja2's semantics, given through its public `evaluate` where the two differ.
 import {
-  ArrayValue, BooleanValue, EVALUATED, Environment, FunctionValue, Interpreter, ObjectValue, StringValue, UndefinedValue,
-  evaluated, isDict, isString, type Arguments, type Callable, type RuntimeValue, type SyntaxNode,
+  ArrayValue,
+  BooleanValue,
+  EVALUATED,
+  Environment,
+  FunctionValue,
+  Interpreter,
+  ObjectValue,
+  StringValue,
+  UndefinedValue,
+  evaluated,
+  isDict,
+  isString,
+  type Arguments,
+  type Callable,
+  type RuntimeValue,
+  type SyntaxNode,
 } from './runtime.js';
 import { IntegerKeyedDict, IteratorValue, dictKey, pairsOf } from './python-types.js';
 import { pythonIteration, pythonStr, pythonTypeName } from './python-values.js';
@@ -45,7 +59,9 @@ export class Jinja2CompatibleInterpreter extends Interpreter {
       case 'Macro':
         return this.macro(node, environment);
       case 'If':
-        return new StringValue(this.block(this.evaluate(node.test, environment).__bool__().value ? node.body : node.alternate, environment));
+        return new StringValue(
+          this.block(this.evaluate(node.test, environment).__bool__().value ? node.body : node.alternate, environment),
+        );
       case 'Break':
         throw new LoopControl('break');
       case 'Continue':
@@ -66,7 +82,8 @@ export class Jinja2CompatibleInterpreter extends Interpreter {
     const named = new Map<string, RuntimeValue>();
     for (const argument of nodes) {
       if (argument.type === 'KeywordArgumentExpression') named.set(argument.key.value, this.evaluate(argument.value, environment));
-      else if (argument.type === 'SpreadExpression' || argument.type === 'KeywordSpreadExpression') throw new Error('argument unpacking is not supported here');
+      else if (argument.type === 'SpreadExpression' || argument.type === 'KeywordSpreadExpression')
+        throw new Error('argument unpacking is not supported here');
       else positional.push(this.evaluate(argument, environment));
     }
     return [positional, named];
@@ -102,7 +119,10 @@ export class Jinja2CompatibleInterpreter extends Interpreter {
     if (operator === '+' && (left.type === 'UndefinedValue' || right.type === 'UndefinedValue')) {
       throw new Error(`${describeUndefined(left.type === 'UndefinedValue' ? node.left : node.right)} is undefined`);
     }
-    return pythonBinaryOperation(operator, left, right) ?? super.evaluate({ ...node, left: evaluated(left), right: evaluated(right) }, environment);
+    return (
+      pythonBinaryOperation(operator, left, right) ??
+      super.evaluate({ ...node, left: evaluated(left), right: evaluated(right) }, environment)
+    );
   }
 
   /** jinja2 raises when reading an attribute or item of an undefined value; dicts may have integer keys. */
@@ -137,7 +157,8 @@ export class Jinja2CompatibleInterpreter extends Interpreter {
       const key = this.evaluate(keyNode, environment);
       if (!isString(key) && key.type !== 'IntegerValue') throw new Error(`dict keys of type ${pythonTypeName(key)} are not supported`);
       const encoded = String(key.value);
-      if (originalKeys.has(encoded) && originalKeys.get(encoded)!.type !== key.type) throw new Error(`dict keys ${encoded} and '${encoded}' together are not supported`);
+      if (originalKeys.has(encoded) && originalKeys.get(encoded)!.type !== key.type)
+        throw new Error(`dict keys ${encoded} and '${encoded}' together are not supported`);
       originalKeys.set(encoded, key);
       entries.set(encoded, this.evaluate(valueNode, environment));
     }
@@ -227,7 +248,11 @@ export class Jinja2CompatibleInterpreter extends Interpreter {
     const names = target.value as SyntaxNode[];
     const values = pythonIteration(item);
     if (values.length !== names.length) {
-      throw new Error(values.length > names.length ? `too many values to unpack (expected ${names.length})` : `not enough values to unpack (expected ${names.length}, got ${values.length})`);
+      throw new Error(
+        values.length > names.length
+          ? `too many values to unpack (expected ${names.length})`
+          : `not enough values to unpack (expected ${names.length}, got ${values.length})`,
+      );
     }
     names.forEach((name, i) => scope.setVariable(name.value, values[i]));
   }
@@ -235,6 +260,7 @@ export class Jinja2CompatibleInterpreter extends Interpreter {
 
 function describeUndefined(node: SyntaxNode): string {
   if (node.type === 'Identifier') return `'${node.value}'`;
-  if (node.type === 'MemberExpression' && !node.computed && node.property.type === 'Identifier') return `'${describeUndefined(node.object).replaceAll("'", '')}.${node.property.value}'`;
+  if (node.type === 'MemberExpression' && !node.computed && node.property.type === 'Identifier')
+    return `'${describeUndefined(node.object).replaceAll("'", '')}.${node.property.value}'`;
   return 'a value';
 }

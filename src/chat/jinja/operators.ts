@@ -23,7 +23,10 @@ export function pythonBinaryOperation(operator: string, left: RuntimeValue, righ
       if ((isString(left) || isList(left)) && right.type === 'IntegerValue') return repeated(left, right.value);
       if ((isString(right) || isList(right)) && left.type === 'IntegerValue') return repeated(right, left.value);
       break;
-    case '<': case '>': case '<=': case '>=':
+    case '<':
+    case '>':
+    case '<=':
+    case '>=':
       if (isString(left) && isString(right)) return new BooleanValue(compareWith(operator, compareCodePoints(left.value, right.value)));
       break;
   }

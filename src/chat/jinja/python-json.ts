@@ -17,7 +17,10 @@ const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '
 function jsonString(text: string, ensureAscii: boolean): string {
   // eslint-disable-next-line no-control-regex -- JSON escapes exactly the control characters
   const unsafe = ensureAscii ? /["\\\x00-\x1f\x7f-\uffff]/g : /["\\\x00-\x1f]/g;
-  const escaped = text.replace(unsafe, (character) => JSON_ESCAPES[character] ?? '\\u' + character.charCodeAt(0).toString(16).padStart(4, '0'));
+  const escaped = text.replace(
+    unsafe,
+    (character) => JSON_ESCAPES[character] ?? '\\u' + character.charCodeAt(0).toString(16).padStart(4, '0'),
+  );
   return `"${escaped}"`;
 }
 
@@ -43,12 +46,20 @@ function pythonJsonDumps(value: RuntimeValue, options: JsonOptions, depth = 0): 
       return jsonString(value.value, options.ensureAscii);
     case 'ArrayValue':
     case 'TupleValue':
-      return jsonContainer('[', ']', (value.value as RuntimeValue[]).map((item) => pythonJsonDumps(item, options, depth + 1)), options, depth);
+      return jsonContainer(
+        '[',
+        ']',
+        (value.value as RuntimeValue[]).map((item) => pythonJsonDumps(item, options, depth + 1)),
+        options,
+        depth,
+      );
     case 'ObjectValue':
     case 'KeywordArgumentsValue': {
       let entries = Array.from((value as ObjectRuntimeValue).value);
       if (options.sortKeys) entries = entries.sort(([a], [b]) => compareCodePoints(a, b));
-      const members = entries.map(([key, item]) => jsonString(key, options.ensureAscii) + options.keySeparator + pythonJsonDumps(item, options, depth + 1));
+      const members = entries.map(
+        ([key, item]) => jsonString(key, options.ensureAscii) + options.keySeparator + pythonJsonDumps(item, options, depth + 1),
+      );
       return jsonContainer('{', '}', members, options, depth);
     }
     default:
@@ -72,7 +83,8 @@ export function transformersToJson(value: RuntimeValue, positional: RuntimeValue
   const argument = (index: number, name: string) => named.get(name) ?? positional[index];
   const indent = argument(1, 'indent');
   const separators = argument(2, 'separators');
-  const indentText = indent === undefined || indent.type === 'NullValue' ? null : isString(indent) ? indent.value : ' '.repeat(indent.value);
+  const indentText =
+    indent === undefined || indent.type === 'NullValue' ? null : isString(indent) ? indent.value : ' '.repeat(indent.value);
   const [itemSeparator, keySeparator] =
     separators !== undefined && separators.type !== 'NullValue'
       ? (separators.value as RuntimeValue[]).map((part) => String(part.value))

@@ -3,7 +3,8 @@ import { ArrayValue, StringValue, isString, type RuntimeValue } from './runtime.
 import { pythonIteration, pythonRepr, pythonStr, pythonTypeName } from './python-values.js';
 
 /** The characters Python's str.strip() and str.split() treat as whitespace. */
-const PYTHON_WHITESPACE = '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const PYTHON_WHITESPACE =
+  '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
 export function pythonStrip(text: string, characters: RuntimeValue | undefined, ends: 'both' | 'start' | 'end'): string {
   const set = new Set(characters === undefined || characters.type === 'NullValue' ? PYTHON_WHITESPACE : (characters.value as string));

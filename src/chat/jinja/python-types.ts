@@ -49,8 +49,13 @@ export class IntegerKeyedDict extends ObjectValue {
 
 /** The key under which a dict stores `key`; undefined when no key of the dict can equal it. */
 export function dictKey(dict: ObjectRuntimeValue, key: RuntimeValue): string | undefined {
-  if (isString(key)) return dict instanceof IntegerKeyedDict && dict.originalKeys.get(key.value)?.type !== 'StringValue' ? undefined : key.value;
-  if (dict instanceof IntegerKeyedDict && key.type === 'IntegerValue' && dict.originalKeys.get(String(key.value))?.type === 'IntegerValue') {
+  if (isString(key))
+    return dict instanceof IntegerKeyedDict && dict.originalKeys.get(key.value)?.type !== 'StringValue' ? undefined : key.value;
+  if (
+    dict instanceof IntegerKeyedDict &&
+    key.type === 'IntegerValue' &&
+    dict.originalKeys.get(String(key.value))?.type === 'IntegerValue'
+  ) {
     return String(key.value);
   }
   return undefined;

@@ -5,9 +5,18 @@ import { IntegerKeyedDict, IteratorValue, PairValue, dictKey, isTuple } from './
 export function pythonTypeName(value: RuntimeValue): string {
   if (value instanceof IteratorValue) return value.pythonType;
   const names: Record<string, string> = {
-    StringValue: 'str', IntegerValue: 'int', FloatValue: 'float', BooleanValue: 'bool', NullValue: 'NoneType',
-    ArrayValue: 'list', TupleValue: 'tuple', ObjectValue: 'dict', KeywordArgumentsValue: 'dict',
-    NamespaceValue: 'Namespace', UndefinedValue: 'Undefined', FunctionValue: 'function',
+    StringValue: 'str',
+    IntegerValue: 'int',
+    FloatValue: 'float',
+    BooleanValue: 'bool',
+    NullValue: 'NoneType',
+    ArrayValue: 'list',
+    TupleValue: 'tuple',
+    ObjectValue: 'dict',
+    KeywordArgumentsValue: 'dict',
+    NamespaceValue: 'Namespace',
+    UndefinedValue: 'Undefined',
+    FunctionValue: 'function',
   };
   return names[value.type] ?? value.type;
 }

@@ -2,7 +2,18 @@
 import { tokenize } from '@huggingface/jinja';
 import type { LexerToken, SyntaxNode } from './runtime.js';
 
-const STATEMENT_TYPES = new Set(['Program', 'If', 'For', 'Break', 'Continue', 'Set', 'Macro', 'Comment', 'CallStatement', 'FilterStatement']);
+const STATEMENT_TYPES = new Set([
+  'Program',
+  'If',
+  'For',
+  'Break',
+  'Continue',
+  'Set',
+  'Macro',
+  'Comment',
+  'CallStatement',
+  'FilterStatement',
+]);
 const GENERATION_MACRO = '__tgi_node_generation_block';
 
 /**

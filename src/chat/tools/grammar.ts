@@ -6,10 +6,7 @@ import type { ToolCallFormat, ToolSpec } from './format.js';
 
 export type ToolMode =
   /** The model sees the tools but may not call them: its text may not start a call. */
-  | { readonly kind: 'none' }
-  | { readonly kind: 'auto' }
-  | { readonly kind: 'required' }
-  | { readonly kind: 'named'; readonly name: string };
+  { readonly kind: 'none' } | { readonly kind: 'auto' } | { readonly kind: 'required' } | { readonly kind: 'named'; readonly name: string };
 
 export interface ToolGrammarOptions {
   /** Several calls allowed (`parallel_tool_calls` not false); a named choice is one call. */

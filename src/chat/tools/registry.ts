@@ -14,7 +14,20 @@ import { llama3 } from './formats/llama3.js';
 import { MISTRAL_FORMATS } from './formats/mistral.js';
 import { qwen3Coder } from './formats/qwen3-coder.js';
 
-export const TOOL_FORMATS: readonly ToolCallFormat[] = [qwen3Coder, glm, kimi, ...deepseekFormats, gptOss, granite, ...MISTRAL_FORMATS, ...commandRFormats, functionaryV32, functionaryV31, hermes, llama3];
+export const TOOL_FORMATS: readonly ToolCallFormat[] = [
+  qwen3Coder,
+  glm,
+  kimi,
+  ...deepseekFormats,
+  gptOss,
+  granite,
+  ...MISTRAL_FORMATS,
+  ...commandRFormats,
+  functionaryV32,
+  functionaryV31,
+  hermes,
+  llama3,
+];
 
 /**
  * The format a chat template's model writes calls in, known by the template's text (which renders

@@ -137,7 +137,14 @@ export const LOAD_MODE = { auto: -1, none: 0, mmap: 1, mlock: 2, mmapMlock: 3 } 
 
 /** ggml tensor types usable for the KV cache, by the names llama.cpp's CLI accepts. */
 export const GGML_TYPES: Record<string, number> = {
-  f32: 0, f16: 1, q4_0: 2, q4_1: 3, q5_0: 6, q5_1: 7, q8_0: 8, bf16: 30,
+  f32: 0,
+  f16: 1,
+  q4_0: 2,
+  q4_1: 3,
+  q5_0: 6,
+  q5_1: 7,
+  q8_0: 8,
+  bf16: 30,
 };
 
 function bind(lib: ReturnType<typeof koffi.load>) {
@@ -150,7 +157,9 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_model_default_params: lib.func('llama_model_params llama_model_default_params(void)'),
     llama_context_default_params: lib.func('llama_context_params llama_context_default_params(void)'),
     llama_model_load_from_file: lib.func('void *llama_model_load_from_file(const char *path, llama_model_params params)'),
-    llama_model_load_from_splits: lib.func('void *llama_model_load_from_splits(const char **paths, size_t n_paths, llama_model_params params)'),
+    llama_model_load_from_splits: lib.func(
+      'void *llama_model_load_from_splits(const char **paths, size_t n_paths, llama_model_params params)',
+    ),
     llama_model_free: lib.func('void llama_model_free(void *model)'),
     llama_init_from_model: lib.func('void *llama_init_from_model(void *model, llama_context_params params)'),
     llama_free: lib.func('void llama_free(void *ctx)'),
@@ -184,7 +193,9 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_model_n_params: lib.func('uint64_t llama_model_n_params(void *model)'),
     llama_model_size: lib.func('uint64_t llama_model_size(void *model)'),
     llama_model_desc: lib.func('int32_t llama_model_desc(void *model, _Out_ uint8_t *buf, size_t buf_size)'),
-    llama_model_meta_val_str: lib.func('int32_t llama_model_meta_val_str(void *model, const char *key, _Out_ uint8_t *buf, size_t buf_size)'),
+    llama_model_meta_val_str: lib.func(
+      'int32_t llama_model_meta_val_str(void *model, const char *key, _Out_ uint8_t *buf, size_t buf_size)',
+    ),
     llama_model_chat_template: lib.func('const char *llama_model_chat_template(void *model, const char *name)'),
     llama_vocab_type: lib.func('int llama_vocab_type(void *vocab)'),
     llama_vocab_n_tokens: lib.func('int32_t llama_vocab_n_tokens(void *vocab)'),
@@ -200,9 +211,15 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_vocab_fim_mid: lib.func('int32_t llama_vocab_fim_mid(void *vocab)'),
     llama_vocab_get_add_bos: lib.func('bool llama_vocab_get_add_bos(void *vocab)'),
     llama_vocab_get_add_eos: lib.func('bool llama_vocab_get_add_eos(void *vocab)'),
-    llama_tokenize: lib.func('int32_t llama_tokenize(void *vocab, const uint8_t *text, int32_t text_len, _Out_ int32_t *tokens, int32_t n_tokens_max, bool add_special, bool parse_special)'),
-    llama_token_to_piece: lib.func('int32_t llama_token_to_piece(void *vocab, int32_t token, _Out_ uint8_t *buf, int32_t length, int32_t lstrip, bool special)'),
-    llama_detokenize: lib.func('int32_t llama_detokenize(void *vocab, const int32_t *tokens, int32_t n_tokens, _Out_ uint8_t *text, int32_t text_len_max, bool remove_special, bool unparse_special)'),
+    llama_tokenize: lib.func(
+      'int32_t llama_tokenize(void *vocab, const uint8_t *text, int32_t text_len, _Out_ int32_t *tokens, int32_t n_tokens_max, bool add_special, bool parse_special)',
+    ),
+    llama_token_to_piece: lib.func(
+      'int32_t llama_token_to_piece(void *vocab, int32_t token, _Out_ uint8_t *buf, int32_t length, int32_t lstrip, bool special)',
+    ),
+    llama_detokenize: lib.func(
+      'int32_t llama_detokenize(void *vocab, const int32_t *tokens, int32_t n_tokens, _Out_ uint8_t *text, int32_t text_len_max, bool remove_special, bool unparse_special)',
+    ),
   };
 }
 

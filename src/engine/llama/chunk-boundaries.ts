@@ -149,7 +149,9 @@ export class ChunkBoundaries {
     const charA = String.fromCodePoint(a);
     if (b === SPACE) return WHITESPACE.test(charA) ? undefined : cut;
     const charB = String.fromCodePoint(b);
-    const sameRun = (CASELESS_LETTER.test(charA) && CASELESS_LETTER.test(charB)) || (this.isSymbol(a) && this.isSymbol(b) && this.isSymbol(text.codePointAt(k + charB.length)));
+    const sameRun =
+      (CASELESS_LETTER.test(charA) && CASELESS_LETTER.test(charB)) ||
+      (this.isSymbol(a) && this.isSymbol(b) && this.isSymbol(text.codePointAt(k + charB.length)));
     if (!sameRun) return undefined;
     return this.pairs.has(pairKey(this.byteLevel[lastUtf8Byte(a)], this.byteLevel[firstUtf8Byte(b)])) ? undefined : cut;
   }

@@ -2,7 +2,15 @@
 import { FLASH_ATTN, GGML_TYPES, type ContextParams, type LlamaApi, type Pointer } from './binding.js';
 import { LlamaModel, type ModelLoadOptions } from './model.js';
 import { allocatingFromHeap } from './kv-heap.js';
-import { KvLayoutUnavailableError, TILED_QUERY_TOKENS, type Engine, type EngineLimits, type KvLayout, type ModelInfo, type StepEntry } from '../types.js';
+import {
+  KvLayoutUnavailableError,
+  TILED_QUERY_TOKENS,
+  type Engine,
+  type EngineLimits,
+  type KvLayout,
+  type ModelInfo,
+  type StepEntry,
+} from '../types.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 
 export interface LlamaEngineOptions extends ModelLoadOptions {
@@ -47,7 +55,15 @@ class NativeBatch {
   readonly positions: Int32Array;
   readonly seqIds: Int32Array;
   readonly outputs: Int8Array;
-  private readonly struct: { n_tokens: number; token: Pointer; embd: null; pos: Pointer; n_seq_id: Pointer; seq_id: Pointer; logits: Pointer };
+  private readonly struct: {
+    n_tokens: number;
+    token: Pointer;
+    embd: null;
+    pos: Pointer;
+    n_seq_id: Pointer;
+    seq_id: Pointer;
+    logits: Pointer;
+  };
 
   constructor(api: LlamaApi, capacity: number) {
     const token = api.allocBytes(4 * capacity);
@@ -91,7 +107,10 @@ export class LlamaEngine implements Engine {
   /** The adapter the context applies now (undefined: the base model). */
   private activeAdapter: string | undefined;
 
-  constructor(readonly model: LlamaModel, private readonly options: LlamaEngineOptions) {
+  constructor(
+    readonly model: LlamaModel,
+    private readonly options: LlamaEngineOptions,
+  ) {
     this.api = model.api;
     this.info = model.info();
     this.tokenizer = model.vocabulary;
@@ -105,7 +124,11 @@ export class LlamaEngine implements Engine {
   }
 
   get limits(): EngineLimits {
-    return { sequenceContextSize: this.resolved.sequenceContextSize, maxSequences: this.resolved.sequences, maxBatchTokens: this.resolved.batchSize };
+    return {
+      sequenceContextSize: this.resolved.sequenceContextSize,
+      maxSequences: this.resolved.sequences,
+      maxBatchTokens: this.resolved.batchSize,
+    };
   }
 
   private createContext(layout: KvLayout): Pointer {
@@ -133,7 +156,8 @@ export class LlamaEngine implements Engine {
     const context = allocatingFromHeap(() => this.api.llama_init_from_model(this.model.handle, params) as Pointer | null);
     if (!context) throw new Error('llama.cpp could not create a context (out of memory for the KV cache?)');
     if (this.threadpools.length === 0) this.createThreadpools(options.threads, options.threadsBatch, THREADPOOL_POLL);
-    if (this.threadpools.length > 0) this.api.llama_attach_threadpool(context, this.threadpools[0], this.threadpools[1] ?? this.threadpools[0]);
+    if (this.threadpools.length > 0)
+      this.api.llama_attach_threadpool(context, this.threadpools[0], this.threadpools[1] ?? this.threadpools[0]);
     return context;
   }
 
@@ -161,7 +185,9 @@ export class LlamaEngine implements Engine {
     if (adapter === this.activeAdapter) return;
     const pointer = adapter === undefined ? undefined : this.adapters.get(adapter);
     if (adapter !== undefined && !pointer) throw new Error(`unknown LoRA adapter ${adapter}`);
-    const status = pointer ? this.api.llama_set_adapters_lora(this.context, [pointer], 1, new Float32Array([1])) : this.api.llama_set_adapters_lora(this.context, null, 0, null);
+    const status = pointer
+      ? this.api.llama_set_adapters_lora(this.context, [pointer], 1, new Float32Array([1]))
+      : this.api.llama_set_adapters_lora(this.context, null, 0, null);
     if (status !== 0) throw new Error(`llama.cpp refused LoRA adapter ${adapter ?? '(none)'} (status ${status})`);
     this.activeAdapter = adapter;
   }
@@ -216,7 +242,10 @@ export class LlamaEngine implements Engine {
       const read = Number(this.api.llama_state_seq_set_data(this.context, state, state.length, to));
       if (read === 0) throw new Error(`could not restore the KV cells of sequence ${to}`);
     }
-    if (failure) throw new KvLayoutUnavailableError(`the KV cache could not be laid out as ${layout.sequences} x ${layout.sequenceCells} cells: ${failure instanceof Error ? failure.message : String(failure)}`);
+    if (failure)
+      throw new KvLayoutUnavailableError(
+        `the KV cache could not be laid out as ${layout.sequences} x ${layout.sequenceCells} cells: ${failure instanceof Error ? failure.message : String(failure)}`,
+      );
   }
 
   static create(options: LlamaEngineOptions): LlamaEngine {
@@ -255,7 +284,7 @@ export class LlamaEngine implements Engine {
 
   /** A chunk in micro-batches of its own, none shorter than TILED_QUERY_TOKENS where it can be helped. */
   private decodeLongChunk(entry: StepEntry, micro: number): void {
-    for (let start = 0; start < entry.tokens.length; ) {
+    for (let start = 0; start < entry.tokens.length;) {
       let end = Math.min(entry.tokens.length, start + micro);
       const after = entry.tokens.length - end;
       if (after > 0 && after < TILED_QUERY_TOKENS && micro >= 2 * TILED_QUERY_TOKENS) end = entry.tokens.length - TILED_QUERY_TOKENS;
@@ -271,7 +300,8 @@ export class LlamaEngine implements Engine {
     let n = 0;
     for (const entry of entries) {
       const count = entry.tokens.length;
-      if (n + count > this.resolved.batchSize) throw new Error(`step of ${n + count} tokens exceeds the batch size ${this.resolved.batchSize}`);
+      if (n + count > this.resolved.batchSize)
+        throw new Error(`step of ${n + count} tokens exceeds the batch size ${this.resolved.batchSize}`);
       for (let i = 0; i < count; i++) {
         tokens[n] = entry.tokens[i];
         positions[n] = entry.startPosition + i;

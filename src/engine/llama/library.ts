@@ -24,7 +24,11 @@ export function chooseLlamaPackage(name: string | undefined): void {
 }
 
 /** Packages to try, best first: the one chosen, else GPU builds only when the user installed them. */
-export function candidatePackages(platform = process.platform, arch = process.arch, chosen = getEnvironmentData(PACKAGE_KEY) as string | undefined): string[] {
+export function candidatePackages(
+  platform = process.platform,
+  arch = process.arch,
+  chosen = getEnvironmentData(PACKAGE_KEY) as string | undefined,
+): string[] {
   if (chosen) return [chosen];
   if (platform === 'linux') return [`linux-${arch}-cuda`, `linux-${arch}-vulkan`, `linux-${arch}`];
   if (platform === 'darwin') return arch === 'arm64' ? ['mac-arm64-metal'] : ['mac-x64'];
@@ -58,7 +62,8 @@ export function locateLlamaBinaries(): LlamaBinaries {
       const llama = findLibrary(dir, 'llama');
       const ggml = findLibrary(dir, 'ggml');
       const ggmlBase = findLibrary(dir, 'ggml-base');
-      if (llama && ggml && ggmlBase) return { packageName, dir, llamaLib: join(dir, llama), ggmlLib: join(dir, ggml), ggmlBaseLib: join(dir, ggmlBase) };
+      if (llama && ggml && ggmlBase)
+        return { packageName, dir, llamaLib: join(dir, llama), ggmlLib: join(dir, ggml), ggmlBaseLib: join(dir, ggmlBase) };
     }
   }
   throw new Error(

@@ -39,7 +39,10 @@ export class LlamaVocabulary implements Tokenizer {
   private readonly pieces: (Uint8Array | undefined)[];
   private chunking: { boundaries: ChunkBoundaries; spacePrefix: number[] } | null | undefined;
 
-  constructor(private readonly api: LlamaApi, private readonly vocab: Pointer) {
+  constructor(
+    private readonly api: LlamaApi,
+    private readonly vocab: Pointer,
+  ) {
     this.vocabSize = api.llama_vocab_n_tokens(vocab);
     this.bosId = api.llama_vocab_bos(vocab);
     this.eosId = api.llama_vocab_eos(vocab);
@@ -299,7 +302,8 @@ export class LlamaModel {
           embeddingSize: this.metadataNumber(`${architecture}.embedding_length`),
           layers: this.metadataNumber(`${architecture}.block_count`),
           heads: this.metadataNumber(`${architecture}.attention.head_count`),
-          kvHeads: this.metadataNumber(`${architecture}.attention.head_count_kv`) || this.metadataNumber(`${architecture}.attention.head_count`),
+          kvHeads:
+            this.metadataNumber(`${architecture}.attention.head_count_kv`) || this.metadataNumber(`${architecture}.attention.head_count`),
         }
       : {
           parameterCount: Number(api.llama_model_n_params(this.handle)),
@@ -314,7 +318,11 @@ export class LlamaModel {
     if (!this.vocabOnly) {
       const desc = new Uint8Array(256);
       const n = api.llama_model_desc(this.handle, desc, desc.length);
-      description = weightsType(this.metadata('general.file_type'), utf8.decode(desc.subarray(0, Math.max(0, Math.min(n, desc.length - 1)))), architecture);
+      description = weightsType(
+        this.metadata('general.file_type'),
+        utf8.decode(desc.subarray(0, Math.max(0, Math.min(n, desc.length - 1)))),
+        architecture,
+      );
     }
     return {
       path: this.path,
@@ -336,12 +344,41 @@ export class LlamaModel {
   }
 }
 
-
 /** llama.cpp's file types (enum llama_ftype), by the names GGUF files are published under. */
 const FILE_TYPES: Record<number, string> = {
-  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M', 13: 'Q3_K_L',
-  14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 19: 'IQ2_XXS', 20: 'IQ2_XS', 21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS',
-  24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S', 29: 'IQ2_M', 30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16', 36: 'TQ1_0', 37: 'TQ2_0', 38: 'MXFP4_MOE',
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  7: 'Q8_0',
+  8: 'Q5_0',
+  9: 'Q5_1',
+  10: 'Q2_K',
+  11: 'Q3_K_S',
+  12: 'Q3_K_M',
+  13: 'Q3_K_L',
+  14: 'Q4_K_S',
+  15: 'Q4_K_M',
+  16: 'Q5_K_S',
+  17: 'Q5_K_M',
+  18: 'Q6_K',
+  19: 'IQ2_XXS',
+  20: 'IQ2_XS',
+  21: 'Q2_K_S',
+  22: 'IQ3_XS',
+  23: 'IQ3_XXS',
+  24: 'IQ1_S',
+  25: 'IQ4_NL',
+  26: 'IQ3_S',
+  27: 'IQ3_M',
+  28: 'IQ2_S',
+  29: 'IQ2_M',
+  30: 'IQ4_XS',
+  31: 'IQ1_M',
+  32: 'BF16',
+  36: 'TQ1_0',
+  37: 'TQ2_0',
+  38: 'MXFP4_MOE',
 };
 
 /**

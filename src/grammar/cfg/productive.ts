@@ -7,7 +7,7 @@ import { alt, chars, EMPTY, type GrammarNode, members, NOTHING, repeat, seq } fr
 
 export function pruneUnproductive(grammar: Grammar): Grammar {
   const productive = new Array<boolean>(grammar.rules.length).fill(false);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     grammar.rules.forEach((body, rule) => {
       if (!productive[rule] && canMatch(body, productive)) {
@@ -48,7 +48,12 @@ function canMatch(node: GrammarNode, productive: readonly boolean[]): boolean {
       return node.min === 0 || (node.max >= node.min && canMatch(node.unit, productive));
     case 'list':
       // Conservative: the emptiest list, when its counts allow it, or else one built from usable elements.
-      return (node.minCount === 0 && node.countMin === 0) || [...node.prefix, ...(node.rest ? [node.rest] : [])].some((e) => (e.plain && canMatch(e.plain, productive)) || (e.counted && canMatch(e.counted, productive)));
+      return (
+        (node.minCount === 0 && node.countMin === 0) ||
+        [...node.prefix, ...(node.rest ? [node.rest] : [])].some(
+          (e) => (e.plain && canMatch(e.plain, productive)) || (e.counted && canMatch(e.counted, productive)),
+        )
+      );
     case 'members': {
       if (node.witness !== undefined && !canMatch(node.witness, productive)) return false;
       const usable = node.items.filter((item) => canMatch(item.node, productive)).length;

@@ -105,7 +105,10 @@ export class PushdownAutomaton implements ByteAutomaton {
   ) {
     this.dfa = RegexAutomaton.fromNfa(parts.nfa, limits);
     this.lexemes = parts.lexemes;
-    this.ruleStart = Int32Array.from([...parts.starts.map((s) => this.dfa.stateOf([s])), ...this.lexemes.map((_, i) => this.lexemeState(i, 0, 0))]);
+    this.ruleStart = Int32Array.from([
+      ...parts.starts.map((s) => this.dfa.stateOf([s])),
+      ...this.lexemes.map((_, i) => this.lexemeState(i, 0, 0)),
+    ]);
     // Bytes of one class must lead every rule state and every counted unit alike.
     const classes = refineClasses([this.dfa.byteClasses.classOf, ...this.lexemes.map((lexeme) => lexeme.unit.classOf)]);
     this.classOf = classes.classOf;
@@ -138,7 +141,12 @@ export class PushdownAutomaton implements ByteAutomaton {
       nfa: { ...nfa, kind: shared(nfa.kind), edgeStart: shared(nfa.edgeStart), edges: shared(nfa.edges) },
       lexemes: parts.lexemes.map((lexeme) => ({
         ...lexeme,
-        unit: { ...lexeme.unit, accepting: shared(lexeme.unit.accepting), classOf: shared(lexeme.unit.classOf), next: shared(lexeme.unit.next) },
+        unit: {
+          ...lexeme.unit,
+          accepting: shared(lexeme.unit.accepting),
+          classOf: shared(lexeme.unit.classOf),
+          next: shared(lexeme.unit.next),
+        },
       })),
     };
   }
@@ -239,7 +247,13 @@ export class PushdownAutomaton implements ByteAutomaton {
     const known = this.safeTops.get(top);
     if (known !== undefined) return known;
     this.plainBytes ??= plainRepresentatives(this.classOf);
-    const explored = explorePlainText((s, b) => this.dfa.next(s, b), this.plainBytes, top, PLAIN_EXPLORATION, (s) => this.safeTops.get(s));
+    const explored = explorePlainText(
+      (s, b) => this.dfa.next(s, b),
+      this.plainBytes,
+      top,
+      PLAIN_EXPLORATION,
+      (s) => this.safeTops.get(s),
+    );
     if (explored) for (const s of explored) this.safeTops.set(s, true);
     else this.safeTops.set(top, false);
     return explored !== undefined;
@@ -261,7 +275,8 @@ export class PushdownAutomaton implements ByteAutomaton {
 
   private computeNext(state: number, byte: number): number {
     if (state === DEAD) return DEAD;
-    if (!Number.isInteger(state) || state < 0 || state >= this.configs.size) throw new RangeError(`${state} is not a state of this automaton`);
+    if (!Number.isInteger(state) || state < 0 || state >= this.configs.size)
+      throw new RangeError(`${state} is not a state of this automaton`);
     if (!Number.isInteger(byte) || byte < 0 || byte > 255) throw new RangeError(`${byte} is not a byte`);
     const byteClass = this.classOf[byte];
     const representative = this.representative[byteClass];
@@ -276,7 +291,8 @@ export class PushdownAutomaton implements ByteAutomaton {
 
   /** Adds to `pairs` the stacks that tail `tail` under state `top` leaves after `byte`. */
   private step(tail: number, top: number, byte: number, depth: number): void {
-    if (depth > this.limits.maxCallDepth) throw new GrammarError(`the grammar enters more than ${this.limits.maxCallDepth} rules on one byte`);
+    if (depth > this.limits.maxCallDepth)
+      throw new GrammarError(`the grammar enters more than ${this.limits.maxCallDepth} rules on one byte`);
     if (top < DEAD) {
       const moved = this.lexemeNext(top, byte);
       if (moved !== DEAD) this.pairs.push(tail, moved);
@@ -317,7 +333,8 @@ export class PushdownAutomaton implements ByteAutomaton {
     let index = this.lexemeStates.get(key);
     if (index === undefined) {
       index = this.lexemeOf.length;
-      if (index >= this.limits.maxConfigurations) throw new GrammarError(`the grammar needs more than ${this.limits.maxConfigurations} automaton states to follow`);
+      if (index >= this.limits.maxConfigurations)
+        throw new GrammarError(`the grammar needs more than ${this.limits.maxConfigurations} automaton states to follow`);
       this.lexemeStates.set(key, index);
       this.lexemeOf.push(lexeme);
       this.unitStateOf.push(unitState);
@@ -382,7 +399,8 @@ export class PushdownAutomaton implements ByteAutomaton {
     const known = this.configs.size;
     const id = this.configs.intern(items, length);
     if (id === known) {
-      if (known >= this.limits.maxConfigurations) throw new GrammarError(`the grammar needs more than ${this.limits.maxConfigurations} automaton states to follow`);
+      if (known >= this.limits.maxConfigurations)
+        throw new GrammarError(`the grammar needs more than ${this.limits.maxConfigurations} automaton states to follow`);
       this.transitions.addState(id);
       if (id >= this.configAccepts.length) this.configAccepts = grownBytes(this.configAccepts, 2 * this.configAccepts.length);
       let accepts = 0;
@@ -405,7 +423,8 @@ export class PushdownAutomaton implements ByteAutomaton {
     const startState = this.ruleStart[parts.start];
     if (startState !== DEAD && dfa.accepting(startState)) {
       for (let m = 0; m < kind.length; m++) {
-        if (kind[m] === CALL_STATE && edges[edgeStart[m]] === parts.start) throw new GrammarError(`rule ${parts.names[parts.start]} can match the empty text`);
+        if (kind[m] === CALL_STATE && edges[edgeStart[m]] === parts.start)
+          throw new GrammarError(`rule ${parts.names[parts.start]} can match the empty text`);
       }
     }
     const firstCalls: number[][] = Array.from({ length: ruleCount + this.lexemes.length }, (_, rule) => {

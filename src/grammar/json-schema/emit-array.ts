@@ -12,7 +12,8 @@ const MAX_COUNTED_LENGTH = 10_000;
 export function emitArray(shape: ArrayShape, emitter: Emitter): GrammarNode {
   const { prefix, items, min, max, contains } = shape;
   if (shape.unique && max > 1) throw new SchemaError('uniqueItems is not supported (beyond arrays of at most one item)', '');
-  if (Math.max(min, max === Infinity ? 0 : max) > MAX_COUNTED_LENGTH) throw new SchemaError(`minItems/maxItems beyond ${MAX_COUNTED_LENGTH} are not supported`, '');
+  if (Math.max(min, max === Infinity ? 0 : max) > MAX_COUNTED_LENGTH)
+    throw new SchemaError(`minItems/maxItems beyond ${MAX_COUNTED_LENGTH} are not supported`, '');
   const element = (value: Node, position: number) => {
     if (!contains || position < contains.from) return { plain: undefinedIfNothing(emitter.child(value)) };
     return {

@@ -21,7 +21,11 @@ import { SchemaError } from './schema-error.js';
 const MAX_RULES_PER_OBJECT = 6;
 const MAX_EXCLUDED_KEY_LENGTH = 60;
 /** Printable ASCII but `"` and `\`: the characters of an undeclared key outside any pattern. */
-const KEY_CHARS: CodePointSet = [[0x20, 0x21], [0x23, 0x5b], [0x5d, 0x7e]];
+const KEY_CHARS: CodePointSet = [
+  [0x20, 0x21],
+  [0x23, 0x5b],
+  [0x5d, 0x7e],
+];
 
 export function emitObject(shape: ObjectShape, emitter: Emitter): GrammarNode {
   if (shape.some) return emitWithWitness(shape, shape.some, emitter);
@@ -53,7 +57,9 @@ function emitPlain(shape: ObjectShape, emitter: Emitter, witness: KeyRule | unde
   let witnessNode: GrammarNode | undefined;
   if (witness) {
     const witnessCells = cells.map((cell) => ({ keys: and2(cell.keys, witness.keys), value: and(cell.value, witness.value) }));
-    witnessNode = g.alt(...witnessCells.filter((cell) => cell.keys !== undefined).map((cell) => memberRule(cell.keys!, cell.value, emitter)));
+    witnessNode = g.alt(
+      ...witnessCells.filter((cell) => cell.keys !== undefined).map((cell) => memberRule(cell.keys!, cell.value, emitter)),
+    );
   }
   return syntax.bracketed('{', g.members(items, syntax.comma, extra, shape.min, shape.max, witnessNode), '}');
 }
@@ -82,7 +88,8 @@ interface Cell {
 /** Undeclared keys split by the rules that speak of them. */
 function undeclaredCells(shape: ObjectShape, declared: readonly string[], emitter: Emitter): Cell[] {
   const rules = shape.rules;
-  if (rules.length > MAX_RULES_PER_OBJECT) throw new SchemaError(`more than ${MAX_RULES_PER_OBJECT} rules on undeclared keys of one object are not supported`, '');
+  if (rules.length > MAX_RULES_PER_OBJECT)
+    throw new SchemaError(`more than ${MAX_RULES_PER_OBJECT} rules on undeclared keys of one object are not supported`, '');
   // The common cases need no automaton: no rule (any key, any value) or one rule for every key.
   if (!shape.names && (rules.length === 0 || (rules.length === 1 && rules[0].keys.universal))) {
     const value = rules.length === 0 ? ANY : rules[0].value;
@@ -104,7 +111,8 @@ function undeclaredCells(shape: ObjectShape, declared: readonly string[], emitte
       else keys = keys.and(rule.keys.not());
     });
     const value = and(...values);
-    if (value.k === 'none' || keys.isEmpty() || keys.and(Language.of('key', g.repeat(g.chars(KEY_CHARS), 0, Infinity), true)).isEmpty()) continue;
+    if (value.k === 'none' || keys.isEmpty() || keys.and(Language.of('key', g.repeat(g.chars(KEY_CHARS), 0, Infinity), true)).isEmpty())
+      continue;
     if (g.isNothing(emitter.child(value))) continue;
     cells.push({ keys, value });
   }
@@ -134,11 +142,14 @@ function memberRule(keys: Language | KeyTrie, value: Node, emitter: Emitter): Gr
   // The key is a rule of its own, shared by the members of every value with these keys.
   let key = byValue.get('');
   if (!key) {
-    const content = keys instanceof Language ? keys.and(Language.of('key', g.repeat(g.chars(KEY_CHARS), 0, Infinity), true)).content() : keys.node;
+    const content =
+      keys instanceof Language ? keys.and(Language.of('key', g.repeat(g.chars(KEY_CHARS), 0, Infinity), true)).content() : keys.node;
     key = g.isNothing(content) ? g.NOTHING : g.call(emitter.builder.rule('undeclared key', g.seq(g.literal('"'), content, g.literal('"'))));
     byValue.set('', key);
   }
-  const rule = g.isNothing(key) ? g.NOTHING : g.call(emitter.builder.rule('undeclared member', g.seq(key, emitter.syntax.colon, emitter.child(value))));
+  const rule = g.isNothing(key)
+    ? g.NOTHING
+    : g.call(emitter.builder.rule('undeclared member', g.seq(key, emitter.syntax.colon, emitter.child(value))));
   byValue.set(keyOf(value), rule);
   return rule;
 }

@@ -75,7 +75,8 @@ export class Emitter {
     const known = this.scalars.get(language);
     if (known) return known;
     const node = language.universal && language.kind === 'number' ? this.syntax.number : language.emit();
-    const shared = nodeSize(node, INLINE_SCALAR_SIZE) < INLINE_SCALAR_SIZE ? node : g.call(this.builder.rule(`${language.kind} value`, node));
+    const shared =
+      nodeSize(node, INLINE_SCALAR_SIZE) < INLINE_SCALAR_SIZE ? node : g.call(this.builder.rule(`${language.kind} value`, node));
     this.scalars.set(language, shared);
     return shared;
   }

@@ -9,7 +9,11 @@ import { type CodePointSet, intersection } from '../regex/code-point-set.js';
 import { type Charged, compileStep, sharedWork } from '../deadline.js';
 
 /** Characters a string holds raw in JSON (the others need an escape). */
-export const PLAIN_SET: CodePointSet = [[0x20, 0x21], [0x23, 0x5b], [0x5d, 0x10ffff]];
+export const PLAIN_SET: CodePointSet = [
+  [0x20, 0x21],
+  [0x23, 0x5b],
+  [0x5d, 0x10ffff],
+];
 
 const SHORT_ESCAPES: readonly [number, string][] = [
   [0x22, '"'],
@@ -38,7 +42,12 @@ export function spellings(set: CodePointSet): GrammarNode {
   for (const [codePoint, letter] of SHORT_ESCAPES) {
     if (set.some(([lo, hi]) => codePoint >= lo && codePoint <= hi)) options.push(g.literal(`\\${letter}`));
   }
-  const escapable = intersection(set, [[0, 0x1f], [0x22, 0x22], [0x5c, 0x5c], [0x7f, 0x10ffff]]);
+  const escapable = intersection(set, [
+    [0, 0x1f],
+    [0x22, 0x22],
+    [0x5c, 0x5c],
+    [0x7f, 0x10ffff],
+  ]);
   const bmp = intersection(escapable, [[0, 0xffff]]);
   if (bmp.length > 0) options.push(g.seq(g.literal('\\u'), hexRanges(bmp)));
   const astral = intersection(escapable, [[0x10000, 0x10ffff]]);
@@ -102,7 +111,11 @@ function spellingsOf(codePoint: number): GrammarNode {
   return sharedWork(spellingsOfCodePoint, codePoint, () => spellings([[codePoint, codePoint]]));
 }
 
-const HEX_DIGIT = [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]] as const;
+const HEX_DIGIT = [
+  [0x30, 0x39],
+  [0x41, 0x46],
+  [0x61, 0x66],
+] as const;
 
 function hexDigit(lo: number, hi: number): GrammarNode {
   const ranges: [number, number][] = [];
@@ -164,7 +177,7 @@ function surrogatePairs(set: CodePointSet): GrammarNode {
     // Group by high surrogate: characters c have high 0xD800 + ((c - 0x10000) >> 10), low 0xDC00 + (c & 0x3FF).
     const firstHigh = (lo - 0x10000) >> 10;
     const lastHigh = (hi - 0x10000) >> 10;
-    for (let high = firstHigh; high <= lastHigh; ) {
+    for (let high = firstHigh; high <= lastHigh;) {
       const from = high === firstHigh ? (lo - 0x10000) & 0x3ff : 0;
       const to = high === lastHigh ? (hi - 0x10000) & 0x3ff : 0x3ff;
       // Whole blocks of highs with every low: one range of highs.
@@ -175,7 +188,9 @@ function surrogatePairs(set: CodePointSet): GrammarNode {
         high = end + 1;
         continue;
       }
-      options.push(g.seq(g.literal('\\u'), hexRange(0xd800 + high, 0xd800 + high, 4), g.literal('\\u'), hexRange(0xdc00 + from, 0xdc00 + to, 4)));
+      options.push(
+        g.seq(g.literal('\\u'), hexRange(0xd800 + high, 0xd800 + high, 4), g.literal('\\u'), hexRange(0xdc00 + from, 0xdc00 + to, 4)),
+      );
       high++;
     }
   }

@@ -3,6 +3,7 @@
 
 /** A raw character that needs no escaping in JSON: decodes to itself. */
 export const PLAIN_CHAR = '[^"\\\\\\u{0}-\\u{1f}]';
-const ESCAPE = '\\\\(?:["\\\\/bfnrt]|u(?:[0-9a-cA-CefEF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}|[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2}))';
+const ESCAPE =
+  '\\\\(?:["\\\\/bfnrt]|u(?:[0-9a-cA-CefEF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}|[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2}))';
 export const STRING_CHAR = `(?:${PLAIN_CHAR}|${ESCAPE})`;
 export const ANY_STRING = `"${STRING_CHAR}*"`;

@@ -50,7 +50,17 @@ export class JsonSyntax {
     private readonly mode: WhitespaceMode,
   ) {
     const compact = mode === 'compact';
-    this.ws = compact ? g.EMPTY : g.repeat(g.chars([[0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20]]), 0, WHITESPACE_LIMIT);
+    this.ws = compact
+      ? g.EMPTY
+      : g.repeat(
+          g.chars([
+            [0x09, 0x0a],
+            [0x0d, 0x0d],
+            [0x20, 0x20],
+          ]),
+          0,
+          WHITESPACE_LIMIT,
+        );
     this.outer = this.ws;
     this.integerFraction = !compact;
     this.safeIntegers = compact;
@@ -62,8 +72,10 @@ export class JsonSyntax {
 
   /** `open ws content ws close`, or `open ws close` when content is empty. */
   bracketed(open: string, content: GrammarNode, close: string): GrammarNode {
-    const start = this.opening.get(open) ?? this.remember(this.opening, open, this.punctuation(`${open} `, g.seq(g.literal(open), this.ws)));
-    const end = this.closing.get(close) ?? this.remember(this.closing, close, this.punctuation(` ${close}`, g.seq(this.ws, g.literal(close))));
+    const start =
+      this.opening.get(open) ?? this.remember(this.opening, open, this.punctuation(`${open} `, g.seq(g.literal(open), this.ws)));
+    const end =
+      this.closing.get(close) ?? this.remember(this.closing, close, this.punctuation(` ${close}`, g.seq(this.ws, g.literal(close))));
     if (content.type === 'empty') return g.seq(start, end);
     return g.seq(start, content, end);
   }

@@ -9,7 +9,16 @@ import { dfaNode } from '../regular/index.js';
 import { decimalOf } from './decimal.js';
 import { Language } from './ir/language.js';
 import { and, ANY, at, Definition, not, NONE, type Node, or, ref, types } from './ir/node.js';
-import { ALL_TYPES, type ArrayShape, NO_TYPES, type ObjectShape, OPEN_ARRAY, OPEN_OBJECT, type TypeSet, type KeyRule } from './ir/type-set.js';
+import {
+  ALL_TYPES,
+  type ArrayShape,
+  NO_TYPES,
+  type ObjectShape,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  type TypeSet,
+  type KeyRule,
+} from './ir/type-set.js';
 import { isSchemaObject, JSON_TYPES, type JsonType, type Schema } from './keywords.js';
 import { STRING_CHAR } from './json-string.js';
 import { jsonLiteralContent } from './json-escapes.js';
@@ -91,8 +100,10 @@ export class Lowering {
       parts.push(target);
     }
     parts.push(this.typed(schema, path));
-    if (schema.allOf !== undefined) parts.push(...this.list(schema.allOf, `${path}/allOf`).map((s, i) => this.lower(s, `${path}/allOf/${i}`)));
-    if (schema.anyOf !== undefined) parts.push(or(...this.list(schema.anyOf, `${path}/anyOf`).map((s, i) => this.lower(s, `${path}/anyOf/${i}`))));
+    if (schema.allOf !== undefined)
+      parts.push(...this.list(schema.allOf, `${path}/allOf`).map((s, i) => this.lower(s, `${path}/allOf/${i}`)));
+    if (schema.anyOf !== undefined)
+      parts.push(or(...this.list(schema.anyOf, `${path}/anyOf`).map((s, i) => this.lower(s, `${path}/anyOf/${i}`))));
     if (schema.oneOf !== undefined) parts.push(this.oneOf(this.list(schema.oneOf, `${path}/oneOf`), `${path}/oneOf`));
     if (schema.not !== undefined) parts.push(at(not(this.lower(schema.not, `${path}/not`)), `${path}/not`));
     if (schema.if !== undefined && (schema.then !== undefined || schema.else !== undefined)) {
@@ -161,8 +172,12 @@ export class Lowering {
   /** type, enum/const and the keywords of each type. */
   private typed(schema: Schema, path: string): Node {
     const declared = schema.type === undefined ? undefined : typesOf(schema.type, path);
-    const has = (type: JsonType) => declared === undefined || declared.includes(type) || (type === 'integer' && declared.includes('number'));
-    const numbers = has('number') || has('integer') ? this.numberLanguage(schema, !(declared === undefined || declared.includes('number')), path) : undefined;
+    const has = (type: JsonType) =>
+      declared === undefined || declared.includes(type) || (type === 'integer' && declared.includes('number'));
+    const numbers =
+      has('number') || has('integer')
+        ? this.numberLanguage(schema, !(declared === undefined || declared.includes('number')), path)
+        : undefined;
     const set: TypeSet = {
       null: has('null'),
       true: has('boolean'),
@@ -182,11 +197,15 @@ export class Lowering {
   }
 
   private numberLanguage(schema: Schema, integer: boolean, path: string): Language {
-    const hasKeywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'format'].some((k) => schema[k] !== undefined);
+    const hasKeywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'format'].some(
+      (k) => schema[k] !== undefined,
+    );
     if (!integer && !hasKeywords) return Language.universal('number');
     const language = numberLanguage(schema, integer, path, this.zeroFractionIntegers, this.safeIntegers);
     const exact = language.exact;
-    return 'pattern' in language ? Language.of('number', g.pattern(language.pattern), exact) : Language.fromDfa('number', language.dfa, exact);
+    return 'pattern' in language
+      ? Language.of('number', g.pattern(language.pattern), exact)
+      : Language.fromDfa('number', language.dfa, exact);
   }
 
   private stringLanguage(schema: Schema, path: string): Language {
@@ -215,7 +234,8 @@ export class Lowering {
     const properties = schema.properties ?? {};
     if (!isSchemaObject(properties)) throw new SchemaError('properties must be an object', `${path}/properties`);
     const required = schema.required ?? [];
-    if (!Array.isArray(required) || required.some((name) => typeof name !== 'string')) throw new SchemaError('required must be an array of strings', `${path}/required`);
+    if (!Array.isArray(required) || required.some((name) => typeof name !== 'string'))
+      throw new SchemaError('required must be an array of strings', `${path}/required`);
     const patternProperties = schema.patternProperties ?? {};
     if (!isSchemaObject(patternProperties)) throw new SchemaError('patternProperties must be an object', `${path}/patternProperties`);
     const patterns = Object.entries(patternProperties).map(([pattern, value]) => {
@@ -224,10 +244,17 @@ export class Lowering {
       if (!exact) throw new SchemaError('a patternProperties pattern with anchors inside alternatives is not supported', keyPath);
       return { keys: Language.of('key', node, true), value: this.lower(value, keyPath) };
     });
-    const additional = schema.additionalProperties === undefined ? ANY : this.lower(schema.additionalProperties, `${path}/additionalProperties`);
+    const additional =
+      schema.additionalProperties === undefined ? ANY : this.lower(schema.additionalProperties, `${path}/additionalProperties`);
     const rules: KeyRule[] = [...patterns];
     if (additional.k !== 'any') {
-      const keys = patterns.length === 0 ? Language.universal('key') : patterns.map((p) => p.keys).reduce((a, b) => a.or(b)).not();
+      const keys =
+        patterns.length === 0
+          ? Language.universal('key')
+          : patterns
+              .map((p) => p.keys)
+              .reduce((a, b) => a.or(b))
+              .not();
       rules.push({ keys, value: additional });
     }
     const names = [...Object.keys(properties), ...(required as string[]).filter((name) => !Object.hasOwn(properties, name))];
@@ -254,10 +281,14 @@ export class Lowering {
     if (!isSchemaObject(schema)) throw new SchemaError('propertyNames must be a schema', path);
     const allowed = new Set(['type', 'minLength', 'maxLength', 'pattern', 'format', 'enum', 'const']);
     const other = Object.keys(schema).find((key) => !allowed.has(key) && (ENFORCED_KEYS.has(key) || REFUSED.has(key)));
-    if (other !== undefined) throw new SchemaError(`propertyNames is supported with string keywords only, not ${other}`, `${path}/${other}`);
+    if (other !== undefined)
+      throw new SchemaError(`propertyNames is supported with string keywords only, not ${other}`, `${path}/${other}`);
     let keys = this.stringLanguage(schema, path);
     const values = Object.hasOwn(schema, 'const') ? [schema.const] : Array.isArray(schema.enum) ? schema.enum : undefined;
-    if (values) keys = keys.and(Language.of('string', g.alt(...values.filter((v): v is string => typeof v === 'string').map((v) => g.literal(v))), true));
+    if (values)
+      keys = keys.and(
+        Language.of('string', g.alt(...values.filter((v): v is string => typeof v === 'string').map((v) => g.literal(v))), true),
+      );
     return keys.universal ? undefined : Language.fromDfa('key', keys.dfa(), keys.exact);
   }
 
@@ -276,32 +307,99 @@ export class Lowering {
     }
     const min = count(schema, 'minItems', path) ?? 0;
     const max = count(schema, 'maxItems', path) ?? Infinity;
-    if (schema.uniqueItems === true && max > 1) throw new SchemaError('uniqueItems is not supported (beyond arrays of at most one item)', `${path}/uniqueItems`);
+    if (schema.uniqueItems === true && max > 1)
+      throw new SchemaError('uniqueItems is not supported (beyond arrays of at most one item)', `${path}/uniqueItems`);
     let contains: ArrayShape['contains'];
     if (schema.contains !== undefined) {
       const low = count(schema, 'minContains', path) ?? 1;
       const high = count(schema, 'maxContains', path) ?? Infinity;
       contains = { value: this.lower(schema.contains, `${path}/contains`), min: low, max: high, from: 0 };
     }
-    return [{ prefix: prefix.map((item, i) => this.lower(item, `${prefixPath}/${i}`)), items: this.lower(rest, restPath), min, max, contains, unique: schema.uniqueItems === true }];
+    return [
+      {
+        prefix: prefix.map((item, i) => this.lower(item, `${prefixPath}/${i}`)),
+        items: this.lower(rest, restPath),
+        min,
+        max,
+        contains,
+        unique: schema.uniqueItems === true,
+      },
+    ];
   }
 }
 
 const ENFORCED_KEYS = new Set([
-  'enum', 'const', '$ref', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else',
-  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
-  'properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties', 'patternProperties', 'propertyNames',
-  'dependencies', 'dependentRequired', 'dependentSchemas',
-  'items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems', 'contains', 'minContains', 'maxContains',
+  'enum',
+  'const',
+  '$ref',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'properties',
+  'required',
+  'additionalProperties',
+  'minProperties',
+  'maxProperties',
+  'patternProperties',
+  'propertyNames',
+  'dependencies',
+  'dependentRequired',
+  'dependentSchemas',
+  'items',
+  'prefixItems',
+  'additionalItems',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'contains',
+  'minContains',
+  'maxContains',
 ]);
 
-const OBJECT_KEYWORDS = ['properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties', 'patternProperties', 'propertyNames'];
+const OBJECT_KEYWORDS = [
+  'properties',
+  'required',
+  'additionalProperties',
+  'minProperties',
+  'maxProperties',
+  'patternProperties',
+  'propertyNames',
+];
 const ARRAY_KEYWORDS = ['items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems', 'contains'];
 
 const TYPE_KEYWORDS = [
-  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern', 'format',
-  'properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties', 'patternProperties', 'propertyNames',
-  'items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems', 'contains',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'properties',
+  'required',
+  'additionalProperties',
+  'minProperties',
+  'maxProperties',
+  'patternProperties',
+  'propertyNames',
+  'items',
+  'prefixItems',
+  'additionalItems',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'contains',
 ];
 
 function hasTypeKeywords(schema: Schema): boolean {
@@ -311,7 +409,8 @@ function hasTypeKeywords(schema: Schema): boolean {
 function typesOf(value: unknown, path: string): JsonType[] {
   const list = Array.isArray(value) ? value : [value];
   for (const type of list) {
-    if (!(JSON_TYPES as readonly unknown[]).includes(type)) throw new SchemaError(`type ${JSON.stringify(type)} is not a JSON Schema type`, `${path}/type`);
+    if (!(JSON_TYPES as readonly unknown[]).includes(type))
+      throw new SchemaError(`type ${JSON.stringify(type)} is not a JSON Schema type`, `${path}/type`);
   }
   return list as JsonType[];
 }
@@ -319,7 +418,8 @@ function typesOf(value: unknown, path: string): JsonType[] {
 function count(schema: Schema, key: string, path: string): number | undefined {
   const value = schema[key];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new SchemaError(`${key} must be a non-negative integer`, `${path}/${key}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new SchemaError(`${key} must be a non-negative integer`, `${path}/${key}`);
   return value;
 }
 
@@ -337,7 +437,10 @@ export function literal(value: unknown): Node {
     return types({ ...NO_TYPES, string: Language.of('string', g.literal(value), true, jsonLiteralContent(value)) });
   }
   if (Array.isArray(value)) {
-    return types({ ...NO_TYPES, arrays: [{ prefix: value.map(literal), items: NONE, min: value.length, max: value.length, unique: false }] });
+    return types({
+      ...NO_TYPES,
+      arrays: [{ prefix: value.map(literal), items: NONE, min: value.length, max: value.length, unique: false }],
+    });
   }
   if (isSchemaObject(value)) {
     const entries = Object.entries(value);

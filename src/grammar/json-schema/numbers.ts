@@ -54,8 +54,10 @@ const SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
  * model cannot write hundreds of digits, and JavaScript reads every value exactly).
  */
 export function numberLanguage(schema: Schema, integer: boolean, path: string, zeroFraction = false, safeIntegers = false): NumberLanguage {
-  const integers = (lower: Bound | undefined, upper: Bound | undefined) => `(?:${integerRange(lower, upper)})${zeroFraction ? '(?:\\.0{1,20})?' : ''}`;
-  const format = typeof schema.format === 'string' && Object.hasOwn(NUMBER_FORMATS, schema.format) ? NUMBER_FORMATS[schema.format] : undefined;
+  const integers = (lower: Bound | undefined, upper: Bound | undefined) =>
+    `(?:${integerRange(lower, upper)})${zeroFraction ? '(?:\\.0{1,20})?' : ''}`;
+  const format =
+    typeof schema.format === 'string' && Object.hasOwn(NUMBER_FORMATS, schema.format) ? NUMBER_FORMATS[schema.format] : undefined;
   if (format) integer = true;
   // int64 is narrowed to 18 digits: its language is then not exact.
   const exactFormat = schema.format !== 'int64';
@@ -74,19 +76,27 @@ export function numberLanguage(schema: Schema, integer: boolean, path: string, z
     if (!lower && !upper) return { pattern: integer ? integers(undefined, undefined) : ANY_NUMBER, exact: exactFormat };
     return { pattern: integer ? integers(lower, upper) : numberRange(lower, upper), exact: exactFormat };
   }
-  if (typeof step !== 'number' || !(step > 0) || !Number.isFinite(step)) throw new SchemaError('multipleOf must be a number above 0', `${path}/multipleOf`);
+  if (typeof step !== 'number' || !(step > 0) || !Number.isFinite(step))
+    throw new SchemaError('multipleOf must be a number above 0', `${path}/multipleOf`);
   const multiple = multipleOfDfa(step, integer);
   if (multiple === undefined) {
-    throw new SchemaError(`multipleOf ${step} is not supported: its multiples are not exact in floating point, or need too large an automaton`, `${path}/multipleOf`);
+    throw new SchemaError(
+      `multipleOf ${step} is not supported: its multiples are not exact in floating point, or need too large an automaton`,
+      `${path}/multipleOf`,
+    );
   }
   // Multiples are written within the exact integers of doubles.
   if (!lower || lower.value < -MULTIPLE_LIMIT) lower = { value: -MULTIPLE_LIMIT, exclusive: false };
   if (!upper || upper.value > MULTIPLE_LIMIT) upper = { value: MULTIPLE_LIMIT, exclusive: false };
   const range = integer || multiple.integersOnly ? integers(lower, upper) : numberRange(lower, upper, multiple.fractionDigits);
   try {
-    return { dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)), exact: exactFormat && multiple.exact };
+    return {
+      dfa: minimize(product(determinize(g.pattern(range)), multiple.dfa, 'and', PRODUCT_STATES)),
+      exact: exactFormat && multiple.exact,
+    };
   } catch (error) {
-    if (error instanceof RegularError) throw new SchemaError(`multipleOf ${step} with this range needs too large an automaton`, `${path}/multipleOf`);
+    if (error instanceof RegularError)
+      throw new SchemaError(`multipleOf ${step} with this range needs too large an automaton`, `${path}/multipleOf`);
     throw error;
   }
 }
@@ -94,7 +104,10 @@ export function numberLanguage(schema: Schema, integer: boolean, path: string, z
 function bound(schema: Schema, inclusiveKey: string, exclusiveKey: string, path: string): Bound | undefined {
   const inclusive = schema[inclusiveKey];
   const exclusive = schema[exclusiveKey];
-  for (const [key, value] of [[inclusiveKey, inclusive], [exclusiveKey, exclusive]] as const) {
+  for (const [key, value] of [
+    [inclusiveKey, inclusive],
+    [exclusiveKey, exclusive],
+  ] as const) {
     if (value !== undefined && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new SchemaError(`${key} must be a number`, `${path}/${key}`);
     }
@@ -110,7 +123,7 @@ function bound(schema: Schema, inclusiveKey: string, exclusiveKey: string, path:
   // The tighter of the two.
   const [a, b] = bounds;
   if (a.value === b.value) return { value: a.value, exclusive: true };
-  return (a.value > b.value) === lowerBound ? a : b;
+  return a.value > b.value === lowerBound ? a : b;
 }
 
 function integerRange(lower: Bound | undefined, upper: Bound | undefined): string {

@@ -46,7 +46,10 @@ function requiresWhatOtherForbids(a: Schema, b: Schema): boolean {
 /** The JSON types a schema may match, integers counted as numbers. */
 function types(schema: Schema): Set<string> {
   const listed = values(schema)?.map((text) => typeOfValue(JSON.parse(text)));
-  const declared = schema.type === undefined ? undefined : (Array.isArray(schema.type) ? schema.type : [schema.type]).map((t) => (t === 'integer' ? 'number' : t));
+  const declared =
+    schema.type === undefined
+      ? undefined
+      : (Array.isArray(schema.type) ? schema.type : [schema.type]).map((t) => (t === 'integer' ? 'number' : t));
   const all = JSON_TYPES.filter((t) => t !== 'integer') as string[];
   return new Set((listed ?? declared ?? all).filter((t) => !declared || declared.includes(t)));
 }

@@ -6,7 +6,8 @@ export function resolveRef(root: unknown, ref: unknown, path: string): unknown {
     throw new SchemaError(`$ref ${JSON.stringify(ref)} is not supported: only references within the schema (#...)`, `${path}/$ref`);
   }
   const pointer = decodeURIComponent(ref.slice(1));
-  if (pointer !== '' && !pointer.startsWith('/')) throw new SchemaError(`$ref ${JSON.stringify(ref)} is not supported: anchors are not`, `${path}/$ref`);
+  if (pointer !== '' && !pointer.startsWith('/'))
+    throw new SchemaError(`$ref ${JSON.stringify(ref)} is not supported: anchors are not`, `${path}/$ref`);
   let target: unknown = root;
   for (const token of pointer === '' ? [] : pointer.slice(1).split('/')) {
     const key = token.replace(/~1/g, '/').replace(/~0/g, '~');

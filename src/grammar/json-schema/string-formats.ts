@@ -119,7 +119,9 @@ function ipv6(): string {
     `${upTo(4)}::${LS32}`,
     `${upTo(5)}::${H16}`,
     `${upTo(6)}::`,
-  ].map((form) => `(?:${form})`).join('|');
+  ]
+    .map((form) => `(?:${form})`)
+    .join('|');
 }
 
 /**
@@ -164,7 +166,9 @@ function hostnameShapes(): string {
     uniform(16, 14),
     `(?:${label(15)}\\.){1,4}${label(63)}(?:\\.${label(15)}){0,7}`,
     uniform(36, 6),
-  ].map((shape) => `(?:${shape})`).join('|');
+  ]
+    .map((shape) => `(?:${shape})`)
+    .join('|');
 }
 
 const HOSTNAME = hostnameShapes();
@@ -259,7 +263,9 @@ const URL_IPV4 = [
   r`169\.(?:\d\d?|1\d\d|2[0-4]\d|25[0-35])`,
   r`192\.(?:\d\d?|1(?:[0-57-9]\d|6[0-79])|2[0-4]\d|25[0-5])`,
   r`172\.(?:\d|0\d|1[0-5]|3[2-9]|[4-9]\d|1\d\d|2[0-4]\d|25[0-5])`,
-].map((start) => `(?:${start})`).join('|');
+]
+  .map((start) => `(?:${start})`)
+  .join('|');
 const URL = `${URL_SCHEME}://(?:${NOT_SPACE}+@)?(?:(?:${URL_IPV4})\\.${URL_MIDDLE_OCTET}\\.${URL_LAST_OCTET}|${URL_DOMAIN})(?::\\d{2,5})?(?:/${NOT_SPACE}*)?`;
 
 // ---- Identifiers and pointers ----

@@ -22,7 +22,7 @@ export function classTrie(set: CodePointSet): ClassTrie {
   const indexOfEdges = new Map<string, number>();
   const build = (sequences: readonly ByteRangeSequence[], depth: number): number => {
     const edges: number[] = [];
-    for (let i = 0; i < sequences.length; ) {
+    for (let i = 0; i < sequences.length;) {
       const lo = sequences[i][2 * depth];
       const hi = sequences[i][2 * depth + 1];
       let j = i + 1;
@@ -42,6 +42,9 @@ export function classTrie(set: CodePointSet): ClassTrie {
     }
     return index;
   };
-  const entry = build(set.flatMap(([lo, hi]) => utf8Sequences(lo, hi)), 0);
+  const entry = build(
+    set.flatMap(([lo, hi]) => utf8Sequences(lo, hi)),
+    0,
+  );
   return { states, entry };
 }

@@ -8,7 +8,6 @@ export const MAX_CODE_POINT = 0x10ffff;
 const SURROGATE_LO = 0xd800;
 const SURROGATE_HI = 0xdfff;
 
-
 export function isSurrogate(codePoint: number): boolean {
   return codePoint >= SURROGATE_LO && codePoint <= SURROGATE_HI;
 }

@@ -33,7 +33,10 @@ export class RegexAutomaton implements ByteAutomaton {
   private accepts = new Uint8Array(64);
   private readonly transitions: TransitionTable;
 
-  private constructor(readonly nfa: Nfa, limits: RegexLimits) {
+  private constructor(
+    readonly nfa: Nfa,
+    limits: RegexLimits,
+  ) {
     this.classes = byteClasses(nfa);
     this.classOf = this.classes.classOf;
     this.stepper = new SubsetStepper(nfa);
@@ -123,7 +126,8 @@ export class RegexAutomaton implements ByteAutomaton {
     const known = this.sets.size;
     const id = this.sets.intern(result, resultLength);
     if (id === known) {
-      if (known >= this.maxStates) throw new RegexError(`the pattern needs more than ${this.maxStates} automaton states to follow; simplify it`);
+      if (known >= this.maxStates)
+        throw new RegexError(`the pattern needs more than ${this.maxStates} automaton states to follow; simplify it`);
       this.transitions.addState(id);
       if (id >= this.accepts.length) this.accepts = grownBytes(this.accepts, 2 * this.accepts.length);
       // The match state has no edges, so it is a member of any set that contains it.

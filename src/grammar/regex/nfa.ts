@@ -57,7 +57,10 @@ export interface CountedLexeme {
  * One NFA for every rule of a grammar; rule r begins at `starts[r]`, and all end in the one match
  * state. Counted repetitions become calls of `counted[i]`, rule number `rules.length + i`.
  */
-export function buildGrammarNfa(rules: readonly RegexNode[], limits: RegexLimits = DEFAULT_REGEX_LIMITS): { nfa: Nfa; starts: number[]; counted: CountedLexeme[] } {
+export function buildGrammarNfa(
+  rules: readonly RegexNode[],
+  limits: RegexLimits = DEFAULT_REGEX_LIMITS,
+): { nfa: Nfa; starts: number[]; counted: CountedLexeme[] } {
   const builder = new NfaBuilder(limits.maxNfaStates, rules.length);
   return { ...builder.build(rules), counted: builder.counted };
 }
@@ -82,7 +85,10 @@ class NfaBuilder {
     for (let s = 0; s < this.kinds.length; s++) edgeStart[s + 1] = edgeStart[s] + this.edgeLists[s].length;
     const edges = new Int32Array(edgeStart[this.kinds.length]);
     this.edgeLists.forEach((list, s) => edges.set(list, edgeStart[s]));
-    return { nfa: { start: starts[0] ?? match, stateCount: this.kinds.length, kind: Uint8Array.from(this.kinds), edgeStart, edges }, starts };
+    return {
+      nfa: { start: starts[0] ?? match, stateCount: this.kinds.length, kind: Uint8Array.from(this.kinds), edgeStart, edges },
+      starts,
+    };
   }
 
   /** The first state of `node`, whose matches continue at `next`. */
@@ -143,7 +149,8 @@ class NfaBuilder {
     // Saturated positions repeat elements with their separator: never position 0, which has none.
     const lengthCap = maxCount !== Infinity ? maxCount : Math.max(minCount, prefix.length, 1);
     const countCap = countMax !== Infinity ? countMax : countMin;
-    if ((lengthCap + 1) * (countCap + 1) > this.maxStates) throw new RegexError(`too many array positions to count (${lengthCap} elements, ${countCap} counted)`);
+    if ((lengthCap + 1) * (countCap + 1) > this.maxStates)
+      throw new RegexError(`too many array positions to count (${lengthCap} elements, ${countCap} counted)`);
     const NONE = -1;
     const join = (a: number, b: number): number => (a === NONE ? b : b === NONE ? a : this.add(SPLIT_STATE, [a, b]));
     const element = (item: RegexNode | undefined, i: number, target: number): number =>
@@ -162,7 +169,8 @@ class NfaBuilder {
         if (saturated) {
           // The rest repeats here: plain elements loop back, counted ones move k up (or loop at the cap).
           const loopsOnCounted = at.counted !== undefined && (countMax === Infinity ? nextK === k : false);
-          const exitCounted = at.counted !== undefined && !loopsOnCounted && nextK <= countCap ? element(at.counted, i, states[i][nextK]) : NONE;
+          const exitCounted =
+            at.counted !== undefined && !loopsOnCounted && nextK <= countCap ? element(at.counted, i, states[i][nextK]) : NONE;
           const core = join(exitCounted, end);
           if (at.plain === undefined && !loopsOnCounted) {
             states[i][k] = core;
@@ -173,7 +181,10 @@ class NfaBuilder {
             continue;
           }
           const loop = this.add(SPLIT_STATE, [-1, core]);
-          const body = join(at.plain === undefined ? NONE : element(at.plain, i, loop), loopsOnCounted ? element(at.counted, i, loop) : NONE);
+          const body = join(
+            at.plain === undefined ? NONE : element(at.plain, i, loop),
+            loopsOnCounted ? element(at.counted, i, loop) : NONE,
+          );
           this.edgeLists[loop][0] = body;
           if (body === NONE) this.edgeLists[loop].shift();
           states[i][k] = loop;
@@ -195,7 +206,7 @@ class NfaBuilder {
     const entries = byteStates.map((state, s) => (dfa.accepting[s] === 1 ? this.add(SPLIT_STATE, [state, next]) : state));
     for (let s = 0; s < dfa.stateCount; s++) {
       const edges: number[] = [];
-      for (let byte = 0; byte < 256; ) {
+      for (let byte = 0; byte < 256;) {
         const target = dfaNext(dfa, s, byte);
         let end = byte;
         while (end + 1 < 256 && dfaNext(dfa, s, end + 1) === target) end++;
@@ -306,7 +317,9 @@ class NfaBuilder {
   private add(kind: number, edges: number[]): number {
     compileStep();
     if (this.kinds.length >= this.maxStates) {
-      throw new RegexError(`pattern too complex: its automaton needs more than ${this.maxStates} states (repetition counts multiply; lower them)`);
+      throw new RegexError(
+        `pattern too complex: its automaton needs more than ${this.maxStates} states (repetition counts multiply; lower them)`,
+      );
     }
     this.kinds.push(kind);
     this.edgeLists.push(edges);

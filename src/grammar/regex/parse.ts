@@ -37,7 +37,10 @@ class Parser {
   private pos = 0;
   private readonly groupNames = new Set<string>();
 
-  constructor(private readonly codePoints: readonly number[], private readonly limits: RegexLimits) {}
+  constructor(
+    private readonly codePoints: readonly number[],
+    private readonly limits: RegexLimits,
+  ) {}
 
   parsePattern(): RegexNode {
     const node = this.parseAlternation(0);
@@ -104,7 +107,8 @@ class Parser {
       case '?':
         return this.fail(`nothing to repeat before ${c} at position ${start}`, start);
       case '{':
-        if (this.quantifierEnd(start) !== undefined) this.fail(`nothing to repeat before ${this.quantifierText(start)} at position ${start}`, start);
+        if (this.quantifierEnd(start) !== undefined)
+          this.fail(`nothing to repeat before ${this.quantifierText(start)} at position ${start}`, start);
     }
     this.pos++;
     return { type: 'chars', set: this.literalSet(this.codePoints[start], start) };
@@ -126,7 +130,10 @@ class Parser {
     const next = this.peek();
     if (next === '*' || next === '+' || next === '?' || (next === '{' && this.quantifierEnd(this.pos) !== undefined)) {
       const text = next === '{' ? this.quantifierText(this.pos) : next;
-      this.fail(`nothing to repeat before ${text} at position ${this.pos}: it follows the quantifier at position ${start} (possessive quantifiers are not supported; group the repetition to repeat it)`, this.pos);
+      this.fail(
+        `nothing to repeat before ${text} at position ${this.pos}: it follows the quantifier at position ${start} (possessive quantifiers are not supported; group the repetition to repeat it)`,
+        this.pos,
+      );
     }
     return { type: 'repeat', item, min: bounds.min, max: bounds.max, lazy };
   }
@@ -245,7 +252,10 @@ class Parser {
     if (negated) this.pos++;
     if (this.peek() === ']') {
       const written = negated ? '[^]' : '[]';
-      this.fail(`${written} at position ${start} is ambiguous (an ${negated ? 'any-character' : 'empty'} class in JavaScript, a class holding ] in Python): write \\] for the character`, start);
+      this.fail(
+        `${written} at position ${start} is ambiguous (an ${negated ? 'any-character' : 'empty'} class in JavaScript, a class holding ] in Python): write \\] for the character`,
+        start,
+      );
     }
     const ranges: CodePointRange[] = [];
     for (;;) {
@@ -284,7 +294,8 @@ class Parser {
     const letter = this.charAt(this.pos++);
     const set = classEscape(letter);
     if (set) return { set };
-    const unsupported = (construct: string, why = ''): never => this.fail(`${construct} at position ${start} is not supported${why}`, start);
+    const unsupported = (construct: string, why = ''): never =>
+      this.fail(`${construct} at position ${start} is not supported${why}`, start);
     switch (letter) {
       case 'n':
         return { codePoint: 0x0a };

@@ -54,7 +54,14 @@ export function determinize(node: GrammarNode, maxStates = DEFAULT_MAX_STATES): 
     }
   }
   const accepting = Uint8Array.from(order, (state) => (automaton.accepting(state) ? 1 : 0));
-  return trim({ stateCount: order.length, start: 0, accepting, classOf: Uint8Array.from(classOf), classCount: count, next: Int32Array.from(next) });
+  return trim({
+    stateCount: order.length,
+    start: 0,
+    accepting,
+    classOf: Uint8Array.from(classOf),
+    classCount: count,
+    next: Int32Array.from(next),
+  });
 }
 
 export type ProductMode = 'and' | 'or' | 'and-not';
@@ -78,11 +85,21 @@ function asDfaLike(dfa: DfaLike | ExplicitDfa): DfaLike {
 /** The lazy DFA of a call-free node: only the states a product reaches are ever made. */
 export function lazy(node: GrammarNode): DfaLike {
   const automaton = RegexAutomaton.fromNfa(buildNfa(node));
-  return { start: automaton.start, classOf: automaton.byteClasses.classOf, next: (s, b) => automaton.next(s, b), accepting: (s) => automaton.accepting(s) };
+  return {
+    start: automaton.start,
+    classOf: automaton.byteClasses.classOf,
+    next: (s, b) => automaton.next(s, b),
+    accepting: (s) => automaton.accepting(s),
+  };
 }
 
 /** The product of two DFAs: both accept (and), either (or), or the first but not the second (and-not). */
-export function product(a: DfaLike | ExplicitDfa, b: DfaLike | ExplicitDfa, mode: ProductMode, maxStates = DEFAULT_MAX_STATES): ExplicitDfa {
+export function product(
+  a: DfaLike | ExplicitDfa,
+  b: DfaLike | ExplicitDfa,
+  mode: ProductMode,
+  maxStates = DEFAULT_MAX_STATES,
+): ExplicitDfa {
   const x = asDfaLike(a);
   const y = asDfaLike(b);
   const accepts = (sa: number, sb: number): boolean => {
@@ -146,10 +163,11 @@ export function trim(dfa: ExplicitDfa): ExplicitDfa {
   const live = new Uint8Array(stateCount);
   const stack = new Int32Array(stateCount);
   let depth = 0;
-  for (let s = 0; s < stateCount; s++) if (accepting[s] === 1) {
-    live[s] = 1;
-    stack[depth++] = s;
-  }
+  for (let s = 0; s < stateCount; s++)
+    if (accepting[s] === 1) {
+      live[s] = 1;
+      stack[depth++] = s;
+    }
   while (depth > 0) {
     const t = stack[--depth];
     for (let i = inStart[t]; i < inStart[t + 1]; i++) {
@@ -224,10 +242,11 @@ export function minimize(dfa: ExplicitDfa): ExplicitDfa {
   const accepting = (s: number) => s !== sink && dfa.accepting[s] === 1;
   for (const wanted of [true, false]) {
     const start = count;
-    for (let s = 0; s < total; s++) if (accepting(s) === wanted) {
-      elements[count] = s;
-      position[s] = count++;
-    }
+    for (let s = 0; s < total; s++)
+      if (accepting(s) === wanted) {
+        elements[count] = s;
+        position[s] = count++;
+      }
     if (count > start) {
       for (let i = start; i < count; i++) blockOf[elements[i]] = first.length;
       first.push(start);

@@ -33,7 +33,8 @@ interface ChatPlan extends OpenAiGenerationPlan {
 /** A tool-call stream delta in OpenAI's chunk shape. */
 function toolDelta(delta: ToolDelta): Record<string, unknown> {
   if (delta.kind === 'content') return { content: delta.text };
-  if (delta.kind === 'call') return { tool_calls: [{ index: delta.index, id: delta.id, type: 'function', function: { name: delta.name, arguments: '' } }] };
+  if (delta.kind === 'call')
+    return { tool_calls: [{ index: delta.index, id: delta.id, type: 'function', function: { name: delta.name, arguments: '' } }] };
   return { tool_calls: [{ index: delta.index, function: { arguments: delta.text } }] };
 }
 
@@ -45,7 +46,8 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     let grammar = grammarOfResponseFormat(body.response_format);
     if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw validationError('`top_logprobs` requires `logprobs: true`', 'top_logprobs');
     // The upper bound is the server's --max-top-n-tokens (checked with the other fields), not OpenAI's 20.
-    if (body.top_logprobs != null && body.top_logprobs < 0) throw validationError(`\`top_logprobs\` must be >= 0. Given: ${body.top_logprobs}`, 'top_logprobs');
+    if (body.top_logprobs != null && body.top_logprobs < 0)
+      throw validationError(`\`top_logprobs\` must be >= 0. Given: ${body.top_logprobs}`, 'top_logprobs');
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
     let prompt = await generator.preprocessor.render(body);
     let tools: ToolSetup | undefined;
@@ -77,7 +79,14 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     }
     // With tool_choice "none" the output is text (held by the grammar to no call), not parsed.
     const calling = tools && tools.choice.mode.kind !== 'none' ? tools : undefined;
-    return { ...planned, prompt, stops: [...planned.stop, ...prompter.stop], topLogprobs, logprobs: body.logprobs ?? false, tools: calling };
+    return {
+      ...planned,
+      prompt,
+      stops: [...planned.stop, ...prompter.stop],
+      topLogprobs,
+      logprobs: body.logprobs ?? false,
+      tools: calling,
+    };
   }
 
   async function complete(planned: ChatPlan, body: ChatRequest, start: number, reply: FastifyReply): Promise<ChatCompletionJson> {
@@ -92,11 +101,21 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
         const text = cutAtStop(r.tokens.map((token) => toolText(token, tools.markers)).join(''), planned.stops);
         const output = parseOutput(tools.format, text, { final: true, inReasoning: tools.inReasoning, tools: tools.choice.tools });
         if (output.calls.length === 0) {
-          return { index, message: { role: 'assistant', content: output.content, refusal: null }, logprobs, finish_reason: openAiFinishReason(r.finish.reason) };
+          return {
+            index,
+            message: { role: 'assistant', content: output.content, refusal: null },
+            logprobs,
+            finish_reason: openAiFinishReason(r.finish.reason),
+          };
         }
         return {
           index,
-          message: { role: 'assistant', content: output.content.length > 0 ? output.content : null, refusal: null, tool_calls: toolCallsJson(output, tools.format.callId ?? newCallId) },
+          message: {
+            role: 'assistant',
+            content: output.content.length > 0 ? output.content : null,
+            refusal: null,
+            tool_calls: toolCallsJson(output, tools.format.callId ?? newCallId),
+          },
           logprobs,
           finish_reason: r.finish.reason === 'length' ? 'length' : 'tool_calls',
         };
@@ -110,7 +129,9 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     });
     const promptTokens = planned.choices[0].inputLength;
     const completionTokens = results.reduce((sum, r) => sum + r.finish.generatedTokens, 0);
-    reply.headers(generationHeaders(identity.computeType, characterCount(planned.prompt), results[0].timings, promptTokens, completionTokens));
+    reply.headers(
+      generationHeaders(identity.computeType, characterCount(planned.prompt), results[0].timings, promptTokens, completionTokens),
+    );
     markReplayable(reply.request, planned.choices);
     return {
       id: completionId('chatcmpl'),
@@ -119,7 +140,11 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       model: responseModel(identity, body.model),
       system_fingerprint: identity.systemFingerprint,
       choices,
-      usage: usageOf(promptTokens, completionTokens, cachedPromptTokens(results.map((r) => ({ prompt: 0, cachedTokens: r.finish.cachedTokens })))),
+      usage: usageOf(
+        promptTokens,
+        completionTokens,
+        cachedPromptTokens(results.map((r) => ({ prompt: 0, cachedTokens: r.finish.cachedTokens }))),
+      ),
     };
   }
 
@@ -127,11 +152,18 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     const filters = planned.choices.map(() => new StopTextFilter(planned.stops));
     const tools = planned.tools;
     const toolStreams = planned.choices.map(() =>
-      tools ? new ToolCallStream(tools.format, tools.format.callId ?? newCallId, { inReasoning: tools.inReasoning, tools: tools.choice.tools }) : undefined,
+      tools
+        ? new ToolCallStream(tools.format, tools.format.callId ?? newCallId, { inReasoning: tools.inReasoning, tools: tools.choice.tools })
+        : undefined,
     );
 
     /** One token of a generation that may call tools: content and call deltas as the parser finds them. */
-    function sendToolEvent(index: number, event: GenerationEvent & { kind: 'token' }, toolStream: ToolCallStream, send: (choices: unknown[]) => void): void {
+    function sendToolEvent(
+      index: number,
+      event: GenerationEvent & { kind: 'token' },
+      toolStream: ToolCallStream,
+      send: (choices: unknown[]) => void,
+    ): void {
       const { token, finish } = event;
       let text = filters[index].push(toolText(token, tools!.markers));
       if (finish) text += filters[index].flush();
@@ -159,7 +191,10 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
         includeUsage: body.stream_options?.include_usage ?? false,
         promptTokens: planned.choices[0].inputLength,
         start,
-        opening: (send) => planned.choices.forEach((_, index) => send([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }])),
+        opening: (send) =>
+          planned.choices.forEach((_, index) =>
+            send([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]),
+          ),
         onEvent: (index, event, send) => {
           if (event.kind !== 'token') return;
           const toolStream = toolStreams[index];
@@ -170,7 +205,8 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
           const token = event.token;
           let text = token.special ? '' : filters[index].push(token.text);
           if (event.finish) text += filters[index].flush();
-          const logprobs = planned.logprobs && !token.special ? { content: [chatLogprob(token, event.topTokens, planned.topLogprobs)] } : null;
+          const logprobs =
+            planned.logprobs && !token.special ? { content: [chatLogprob(token, event.topTokens, planned.topLogprobs)] } : null;
           if (text.length > 0 || logprobs) send([{ index, delta: { content: text }, logprobs, finish_reason: null }]);
           if (event.finish) send([{ index, delta: {}, logprobs: null, finish_reason: openAiFinishReason(event.finish.reason) }]);
         },

@@ -1,7 +1,13 @@
 // POST /v1/completions: OpenAI's legacy completions API; several prompts, n choices each, echo,
 // best_of, legacy logprobs, and `suffix` through the model's fill-in-the-middle tokens.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CompletionRequestSchema, type CompletionChoiceJson, type CompletionJson, type CompletionLogprobsJson, type CompletionRequest } from '../../api/openai.js';
+import {
+  CompletionRequestSchema,
+  type CompletionChoiceJson,
+  type CompletionJson,
+  type CompletionLogprobsJson,
+  type CompletionRequest,
+} from '../../api/openai.js';
 import { parseBody } from '../../api/parse.js';
 import type { ValidatedGenerate } from '../../validation/generate.js';
 import { grammarOfResponseFormat } from '../../validation/response-format.js';
@@ -10,7 +16,15 @@ import { validationError } from '../errors.js';
 import { characterCount, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
 import { collectGenerations, lifecycleHandler, type RouteHandler } from '../lifecycle.js';
 import { cachedPromptTokens, responseModel, streamGenerations, usageOf, type OpenAiIdentity } from '../openai-common.js';
-import { completionId, completionLogprobs, cutAtStop, openAiFinishReason, StopTextFilter, unixSeconds, type ScoredText } from '../openai-output.js';
+import {
+  completionId,
+  completionLogprobs,
+  cutAtStop,
+  openAiFinishReason,
+  StopTextFilter,
+  unixSeconds,
+  type ScoredText,
+} from '../openai-output.js';
 
 /** OpenAI's default for the legacy completions API. */
 export const DEFAULT_COMPLETION_TOKENS = 16;
@@ -44,7 +58,8 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
 
   function withSuffix(prompt: string, suffix: string): string {
     const fim = tokenizer.fillInTheMiddle;
-    if (!fim) throw validationError('`suffix` needs a model trained for fill-in-the-middle, and the served model has no such tokens', 'suffix');
+    if (!fim)
+      throw validationError('`suffix` needs a model trained for fill-in-the-middle, and the served model has no such tokens', 'suffix');
     return `${tokenizer.tokenText(fim.prefix)}${prompt}${tokenizer.tokenText(fim.suffix)}${suffix}${tokenizer.tokenText(fim.middle)}`;
   }
 
@@ -56,14 +71,16 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     }
     const n = body.n ?? 1;
     const bestOf = body.best_of ?? n;
-    if (body.best_of != null && (bestOf < n || bestOf > 128)) throw validationError(`\`best_of\` must be >= n (${n}) and <= 128. Given: ${bestOf}`, 'best_of');
+    if (body.best_of != null && (bestOf < n || bestOf > 128))
+      throw validationError(`\`best_of\` must be >= n (${n}) and <= 128. Given: ${bestOf}`, 'best_of');
     if (body.stream && bestOf > n) throw validationError('`best_of` > `n` cannot be streamed', 'best_of');
     if (body.logprobs != null && (body.logprobs < 0 || body.logprobs > MAX_LEGACY_LOGPROBS)) {
       throw validationError(`\`logprobs\` must be >= 0 and <= ${MAX_LEGACY_LOGPROBS}. Given: ${body.logprobs}`, 'logprobs');
     }
     const echo = body.echo ?? false;
     if (echo && body.suffix != null) throw validationError('`echo` cannot be combined with `suffix`', 'echo');
-    if (body.grammar != null && body.response_format != null) throw validationError('`grammar` and `response_format` cannot be combined', 'grammar');
+    if (body.grammar != null && body.response_format != null)
+      throw validationError('`grammar` and `response_format` cannot be combined', 'grammar');
     const grammar = body.grammar ?? grammarOfResponseFormat(body.response_format);
     const jobs: Job[] = [];
     let stops: string[] = [];
@@ -89,7 +106,9 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
 
   function choiceLogprobs(planned: CompletionPlan, r: CollectedGeneration): CompletionChoiceJson['logprobs'] {
     if (planned.logprobs === undefined) return null;
-    const generated: ScoredText[] = r.tokens.map((token, k) => ({ text: token.text, logprob: token.logprob, top: r.topTokens[k] })).filter((_, k) => !r.tokens[k].special);
+    const generated: ScoredText[] = r.tokens
+      .map((token, k) => ({ text: token.text, logprob: token.logprob, top: r.topTokens[k] }))
+      .filter((_, k) => !r.tokens[k].special);
     if (!planned.echo) return completionLogprobs(generated, planned.logprobs, 0);
     const promptTokens: ScoredText[] = r.prefill.map((t) => ({ text: t.text, logprob: t.logprob }));
     return completionLogprobs([...promptTokens, ...generated], planned.logprobs, 0);
@@ -99,7 +118,12 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     planned.prompts.reduce((sum, _, p) => sum + planned.jobs.find((j) => j.prompt === p)!.validated.inputLength, 0);
 
   async function complete(planned: CompletionPlan, body: CompletionRequest, start: number, reply: FastifyReply): Promise<CompletionJson> {
-    const results = await collectGenerations(generator, planned.jobs.map((job) => job.validated), start, reply);
+    const results = await collectGenerations(
+      generator,
+      planned.jobs.map((job) => job.validated),
+      start,
+      reply,
+    );
     const choices: CompletionChoiceJson[] = [];
     planned.prompts.forEach((prompt, p) => {
       const mine = results.filter((_, k) => planned.jobs[k].prompt === p);
@@ -117,8 +141,19 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
     });
     const promptTokens = promptTokensOf(planned);
     const completionTokens = results.reduce((sum, r) => sum + r.finish.generatedTokens, 0);
-    reply.headers(generationHeaders(identity.computeType, planned.prompts.reduce((sum, p) => sum + characterCount(p), 0), results[0].timings, promptTokens, completionTokens));
-    markReplayable(reply.request, planned.jobs.map((job) => job.validated));
+    reply.headers(
+      generationHeaders(
+        identity.computeType,
+        planned.prompts.reduce((sum, p) => sum + characterCount(p), 0),
+        results[0].timings,
+        promptTokens,
+        completionTokens,
+      ),
+    );
+    markReplayable(
+      reply.request,
+      planned.jobs.map((job) => job.validated),
+    );
     return {
       id: completionId('cmpl'),
       object: 'text_completion',
@@ -126,11 +161,21 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
       model: responseModel(identity, body.model),
       system_fingerprint: identity.systemFingerprint,
       choices,
-      usage: usageOf(promptTokens, completionTokens, cachedPromptTokens(results.map((r, k) => ({ prompt: planned.jobs[k].prompt, cachedTokens: r.finish.cachedTokens })))),
+      usage: usageOf(
+        promptTokens,
+        completionTokens,
+        cachedPromptTokens(results.map((r, k) => ({ prompt: planned.jobs[k].prompt, cachedTokens: r.finish.cachedTokens }))),
+      ),
     };
   }
 
-  function stream(planned: CompletionPlan, body: CompletionRequest, start: number, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  function stream(
+    planned: CompletionPlan,
+    body: CompletionRequest,
+    start: number,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
     const filters = planned.jobs.map(() => new StopTextFilter(planned.stops));
     const offsets = planned.jobs.map(() => 0);
     const indexOf = (k: number) => planned.jobs[k].index ?? k;
@@ -165,7 +210,9 @@ export function completionsHandler(options: CompletionsRouteOptions): RouteHandl
           if (event.finish) text += filters[k].flush();
           const scored = !token.special && planned.logprobs !== undefined;
           if (text.length > 0 || scored) {
-            const logprobs = scored ? completionLogprobs([{ text: token.text, logprob: token.logprob, top: event.topTokens }], planned.logprobs!, offsets[k]) : null;
+            const logprobs = scored
+              ? completionLogprobs([{ text: token.text, logprob: token.logprob, top: event.topTokens }], planned.logprobs!, offsets[k])
+              : null;
             send([{ index: indexOf(k), text, logprobs, finish_reason: null }]);
             offsets[k] += text.length;
           }

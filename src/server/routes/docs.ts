@@ -54,6 +54,9 @@ export function registerDocsRoutes(app: FastifyInstance, document: Record<string
     if (!type) return reply.code(404).send(notFoundBody('native', 404, `No asset ${request.params.asset} in /docs`));
     let content = cache.get(request.params.asset);
     if (!content) cache.set(request.params.asset, (content = readFile(join(SWAGGER_UI_DIR, request.params.asset))));
-    return reply.type(type).header('cache-control', 'public, max-age=86400').send(await content);
+    return reply
+      .type(type)
+      .header('cache-control', 'public, max-age=86400')
+      .send(await content);
   });
 }

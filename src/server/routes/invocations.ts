@@ -30,6 +30,8 @@ export function registerInvocationsRoute(app: FastifyInstance, native: NativeHan
     if (kind === 'native') return native.compat(body, request, reply);
     if (kind === 'chat') return openai.chat(body, request, reply);
     if (kind === 'completions') return openai.completions(body, request, reply);
-    throw new BodyShapeError('Failed to deserialize the JSON body into the target type: data did not match any variant of untagged enum SagemakerRequest (expected `inputs`, `messages` or `prompt`)');
+    throw new BodyShapeError(
+      'Failed to deserialize the JSON body into the target type: data did not match any variant of untagged enum SagemakerRequest (expected `inputs`, `messages` or `prompt`)',
+    );
   });
 }

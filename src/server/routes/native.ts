@@ -84,11 +84,16 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
         const sequences = sequencesOf(body, streaming);
         // Validated (tokenized, grammar compiled) once; each best_of sequence draws from its own seed
         // (best_of > 1 forbids a seed, so every one is random).
-        const first = await validateGenerate(body.inputs, parameters ?? {}, generator.limits, generator.preprocessor, { defaultDoSample: parameters === undefined });
+        const first = await validateGenerate(body.inputs, parameters ?? {}, generator.limits, generator.preprocessor, {
+          defaultDoSample: parameters === undefined,
+        });
         if (streaming) return { validated: [first] };
         // Token logprobs are shown in details and rank best_of; otherwise nobody reads them.
         first.request.tokenLogprobs = first.details || first.decoderInputDetails || sequences > 1;
-        const copies = Array.from({ length: sequences - 1 }, () => ({ ...first, request: { ...first.request, sampling: { ...first.request.sampling, seed: randomSeed() } } }));
+        const copies = Array.from({ length: sequences - 1 }, () => ({
+          ...first,
+          request: { ...first.request, sampling: { ...first.request.sampling, seed: randomSeed() } },
+        }));
         return { validated: [first, ...copies] };
       },
 
@@ -155,7 +160,15 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
           }
           response.details = details;
         }
-        reply.headers(generationHeaders(computeType, characterCount(body.inputs), winner.timings, winner.finish.inputLength, winner.finish.generatedTokens));
+        reply.headers(
+          generationHeaders(
+            computeType,
+            characterCount(body.inputs),
+            winner.timings,
+            winner.finish.inputLength,
+            winner.finish.generatedTokens,
+          ),
+        );
         markReplayable(reply.request, planned.validated);
         return face.asArray ? [response] : response;
       },
@@ -168,8 +181,11 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
   const compatHandler = handler({ streams: (body) => body.stream === true, returnFullText: options.compatReturnFullText, asArray: true });
 
   app.post('/generate', native, async (request, reply) => generate(parseBody(GenerateRequestSchema, request.body), request, reply));
-  app.post('/generate_stream', native, async (request, reply) => generateStream(parseBody(GenerateRequestSchema, request.body), request, reply));
-  const compat: RouteHandler = async (rawBody, request, reply) => compatHandler(parseBody(CompatGenerateRequestSchema, rawBody), request, reply);
+  app.post('/generate_stream', native, async (request, reply) =>
+    generateStream(parseBody(GenerateRequestSchema, request.body), request, reply),
+  );
+  const compat: RouteHandler = async (rawBody, request, reply) =>
+    compatHandler(parseBody(CompatGenerateRequestSchema, rawBody), request, reply);
   app.post('/', native, (request, reply) => compat(request.body, request, reply));
   return { compat };
 }

@@ -14,7 +14,13 @@ export interface OpenAiHandlers {
   completions: RouteHandler;
 }
 
-export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator, prompter: ChatPrompter, identity: OpenAiIdentity, modelCreated: number): OpenAiHandlers {
+export function registerOpenAiRoutes(
+  app: FastifyInstance,
+  generator: Generator,
+  prompter: ChatPrompter,
+  identity: OpenAiIdentity,
+  modelCreated: number,
+): OpenAiHandlers {
   const base = identity.modelId;
   const chat = chatHandler({ generator, prompter, identity });
   const completions = completionsHandler({ generator, identity });
@@ -33,7 +39,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, generator: Generator,
   app.get('/v1/models/*', openai, async (request) => {
     const id = (request.params as { '*': string })['*'];
     const model = models().find((m) => m.id === id);
-    if (!model) throw new ApiError(404, 'model_not_found', `The model \`${id}\` is not served here (GET /v1/models lists the models served)`, 'model');
+    if (!model)
+      throw new ApiError(
+        404,
+        'model_not_found',
+        `The model \`${id}\` is not served here (GET /v1/models lists the models served)`,
+        'model',
+      );
     return model;
   });
   return { chat, completions };

@@ -15,7 +15,12 @@ export function registerWatermarkRoute(app: FastifyInstance, generator: Generato
     const tokens = body.token_ids ?? Array.from(await generator.preprocessor.tokenize(body.inputs!, false));
     const outside = tokens.find((id) => id >= vocabSize);
     if (outside !== undefined) {
-      throw new ApiError(422, 'validation', `Input validation error: \`token_ids\` holds ${outside}, outside the vocabulary of ${vocabSize} tokens`, 'token_ids');
+      throw new ApiError(
+        422,
+        'validation',
+        `Input validation error: \`token_ids\` holds ${outside}, outside the vocabulary of ${vocabSize} tokens`,
+        'token_ids',
+      );
     }
     const result = detectWatermark(tokens, vocabSize, settings);
     return {

@@ -96,7 +96,10 @@ function actionListStart(text: string, at: number, final: boolean): number | 'wa
 export const commandRPlus: ToolCallFormat = {
   id: 'command-r-plus',
   matches: (template) =>
-    template.includes('<|CHATBOT_TOKEN|>') && template.includes(ACTION) && template.includes(NAME_KEY) && !template.includes('<|START_ACTION|>'),
+    template.includes('<|CHATBOT_TOKEN|>') &&
+    template.includes(ACTION) &&
+    template.includes(NAME_KEY) &&
+    !template.includes('<|START_ACTION|>'),
   triggers: [ACTION],
   markers: [],
 

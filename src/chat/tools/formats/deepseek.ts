@@ -128,7 +128,13 @@ export function parseCallSections(text: string, final: boolean, syntax: SectionS
  * its stable prefix while it is being written, or the text as it is when it is not JSON. `end` is
  * past the end marker (at a stop), or null while neither has come.
  */
-export function jsonArguments(text: string, start: number, final: boolean, endMarker: string, stops: readonly string[]): { arguments: string; end: number | null } {
+export function jsonArguments(
+  text: string,
+  start: number,
+  final: boolean,
+  endMarker: string,
+  stops: readonly string[],
+): { arguments: string; end: number | null } {
   const bound = earliest(text, [endMarker, ...stops], start);
   const region = bound === null ? text : text.slice(0, bound.at);
   const settled = final || bound !== null;
@@ -209,7 +215,11 @@ function writesToolSep(template: string): boolean {
 }
 
 function r1Call(tool: ToolSpec): TextGrammar {
-  return tg.seq(tg.literal(`${CALL_BEGIN}function${SEP}${tool.name}\n${FENCE}json\n`), tg.json(tool.parameters), tg.literal(`\n${FENCE}${CALL_END}`));
+  return tg.seq(
+    tg.literal(`${CALL_BEGIN}function${SEP}${tool.name}\n${FENCE}json\n`),
+    tg.json(tool.parameters),
+    tg.literal(`\n${FENCE}${CALL_END}`),
+  );
 }
 
 function v31Call(tool: ToolSpec): TextGrammar {
@@ -320,7 +330,10 @@ function dsmlCallAt(text: string, at: number, final: boolean, tools: readonly To
   const tool = tools.find((t) => t.name === name);
   const members: string[] = [];
   // Closed once the invocation ended; cut short, the parameters written so far, unclosed ('' before any).
-  const args = (closed: boolean) => ({ name, arguments: closed ? `{${members.join(', ')}}` : members.length > 0 ? `{${members.join(', ')}` : '' });
+  const args = (closed: boolean) => ({
+    name,
+    arguments: closed ? `{${members.join(', ')}}` : members.length > 0 ? `{${members.join(', ')}` : '',
+  });
   let i = tagEnd + 1;
   for (;;) {
     i = skipWhitespace(text, i);
@@ -401,7 +414,10 @@ function parametersGrammar(parameters: Schema): TextGrammar {
       tg.literal(`<${DSML}parameter name="`),
       tg.regex('[A-Za-z_][A-Za-z0-9_.-]{0,63}'),
       tg.literal('" string="'),
-      tg.alt(...(allowsString(extra) ? [tg.seq(tg.literal('true">'), tg.text(PARAMETER_CLOSE))] : []), tg.seq(tg.literal('false">'), tg.json(extra))),
+      tg.alt(
+        ...(allowsString(extra) ? [tg.seq(tg.literal('true">'), tg.text(PARAMETER_CLOSE))] : []),
+        tg.seq(tg.literal('false">'), tg.json(extra)),
+      ),
       tg.literal(`${PARAMETER_CLOSE}\n`),
     );
     items.push(tg.repeat(any, 0, null));
@@ -420,7 +436,8 @@ function dsmlFormat(id: string, block: (typeof BLOCKS)[number]): ToolCallFormat 
   const close = `</${DSML}${block}>`;
   return {
     id,
-    matches: (template) => template.includes(DSML) && template.includes(`${block}>`) && BLOCKS.every((b) => b === block || !template.includes(`${b}>`)),
+    matches: (template) =>
+      template.includes(DSML) && template.includes(`${block}>`) && BLOCKS.every((b) => b === block || !template.includes(`${b}>`)),
     // The other version's block opens calls for the parser too: kept out of free text as well.
     triggers: [open, ...BLOCK_OPENS.filter((o) => o !== open)],
     markers: [open, close, INVOKE, INVOKE_CLOSE, PARAMETER, PARAMETER_CLOSE],

@@ -35,7 +35,9 @@ function argumentsText(text: string, inner: ObjectScan, name: ObjectMember, fina
     const last = others.filter((m) => m.valueEnd !== null).at(-1);
     return last ? `{${text.slice(start, last.valueEnd!)}` : '';
   }
-  const members = others.filter((m) => m.valueEnd !== null).map((m) => `${JSON.stringify(m.key)}: ${text.slice(m.valueStart, m.valueEnd!)}`);
+  const members = others
+    .filter((m) => m.valueEnd !== null)
+    .map((m) => `${JSON.stringify(m.key)}: ${text.slice(m.valueStart, m.valueEnd!)}`);
   if (inner.end !== null) return `{${members.join(', ')}}`;
   return members.length > 0 ? `{${members.join(', ')}` : '';
 }

@@ -34,7 +34,12 @@ function call(tool: ToolSpec): TextGrammar {
  * The call whose name starts at `at` (once the name has ended) and where it ends (null while it is
  * open or when it stops being well formed).
  */
-function callAt(text: string, at: number, final: boolean, tools: readonly ToolSpec[] | undefined): { call?: ParsedCall; end: number | null } {
+function callAt(
+  text: string,
+  at: number,
+  final: boolean,
+  tools: readonly ToolSpec[] | undefined,
+): { call?: ParsedCall; end: number | null } {
   const start = skipWhitespace(text, at);
   const nameEnd = text.slice(start).search(/[\n<]/);
   if (nameEnd < 0) return { end: null };
@@ -51,7 +56,14 @@ function callAt(text: string, at: number, final: boolean, tools: readonly ToolSp
       const valueEnd = text.indexOf(VALUE_END, value + VALUE.length);
       if (valueEnd < 0) {
         // Cut short inside the value: the parameter as far as it was written.
-        if (final) return { call: { name, arguments: args.cut(text.slice(pos + KEY.length, keyEnd).trim(), valueSoFar(text, value + VALUE.length, VALUE_END)) }, end: null };
+        if (final)
+          return {
+            call: {
+              name,
+              arguments: args.cut(text.slice(pos + KEY.length, keyEnd).trim(), valueSoFar(text, value + VALUE.length, VALUE_END)),
+            },
+            end: null,
+          };
         break;
       }
       args.add(text.slice(pos + KEY.length, keyEnd).trim(), text.slice(value + VALUE.length, valueEnd));

@@ -41,7 +41,13 @@ const HEADER_OPENERS = [START, CHANNEL, MESSAGE, CONSTRAIN, 'to='];
  */
 function call(tool: ToolSpec): TextGrammar {
   const contentType = tg.optional(tg.alt(tg.literal(` ${CONSTRAIN}json`), tg.literal(`${CONSTRAIN}json`), tg.literal(' json')));
-  return tg.seq(tg.literal(`${TRIGGER}${tool.name}`), tg.optional(tg.literal(`${CHANNEL}commentary`)), contentType, tg.literal(MESSAGE), tg.json(tool.parameters));
+  return tg.seq(
+    tg.literal(`${TRIGGER}${tool.name}`),
+    tg.optional(tg.literal(`${CHANNEL}commentary`)),
+    contentType,
+    tg.literal(MESSAGE),
+    tg.json(tool.parameters),
+  );
 }
 
 /** The first of `words` in `text` from `from`: its index (-1: none). */

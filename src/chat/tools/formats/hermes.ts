@@ -13,7 +13,11 @@ const OPEN = '<tool_call>';
 const CLOSE = '</tool_call>';
 
 function call(tool: ToolSpec): TextGrammar {
-  return tg.seq(tg.literal(`${OPEN}\n{"name": ${JSON.stringify(tool.name)}, "arguments": `), tg.json(tool.parameters), tg.literal(`}\n${CLOSE}`));
+  return tg.seq(
+    tg.literal(`${OPEN}\n{"name": ${JSON.stringify(tool.name)}, "arguments": `),
+    tg.json(tool.parameters),
+    tg.literal(`}\n${CLOSE}`),
+  );
 }
 
 /**
@@ -30,8 +34,11 @@ export function jsonCallAt(
 ): { call?: ParsedCall; end: number | null; invalid: boolean } {
   // Scanned as text that may grow even when final: the members of a call cut short still count.
   const scan = scanObject(text, at, false);
-  const name = stringMember(text, scan.members.find((m) => m.key === nameKey));
-  if (name === undefined) return { end: scan.end, invalid: scan.invalid || (scan.end !== null) };
+  const name = stringMember(
+    text,
+    scan.members.find((m) => m.key === nameKey),
+  );
+  if (name === undefined) return { end: scan.end, invalid: scan.invalid || scan.end !== null };
   const args = scan.members.find((m) => argumentKeys.includes(m.key));
   // A closed call without arguments has none ({}); one cut before they began has none written ('').
   // Arguments cut short are the text written, which may not parse: never closed here.

@@ -28,7 +28,10 @@ function nameOf(id: string): string {
 function callAt(text: string, at: number, final: boolean): CallRead {
   const stops = [CALL_BEGIN, SECTION_END, SECTION_END_ALT];
   const argumentsAt = text.indexOf(ARGUMENTS, at);
-  const stop = [CALL_END, ...stops].map((m) => ({ m, i: text.indexOf(m, at) })).filter((s) => s.i >= 0).sort((a, b) => a.i - b.i)[0];
+  const stop = [CALL_END, ...stops]
+    .map((m) => ({ m, i: text.indexOf(m, at) }))
+    .filter((s) => s.i >= 0)
+    .sort((a, b) => a.i - b.i)[0];
   if (argumentsAt < 0 || (stop !== undefined && stop.i < argumentsAt)) {
     // A call without arguments, or one whose id is still being written.
     if (stop === undefined) return { end: null };

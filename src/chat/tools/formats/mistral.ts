@@ -93,7 +93,11 @@ function namedCallAt(text: string, at: number, final: boolean): SectionScan {
   const name = match[0];
   const nameEnd = at + name.length;
   // A name known to be whole: a call, with what of its arguments is there.
-  const callWith = (args: string, next: number | null = null): SectionScan => ({ calls: [{ name, arguments: args }], next, invalid: false });
+  const callWith = (args: string, next: number | null = null): SectionScan => ({
+    calls: [{ name, arguments: args }],
+    next,
+    invalid: false,
+  });
   const waiting = (started: boolean): SectionScan => {
     // Cut before the arguments began: a call with none written.
     if (final) return callWith('');

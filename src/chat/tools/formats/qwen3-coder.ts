@@ -29,7 +29,11 @@ const VALUE_END = '\n</parameter>';
 function call(tool: ToolSpec): TextGrammar {
   const parameter = (key: string, schema: unknown) =>
     tg.seq(tg.literal(`${PARAMETER}${key}>\n`), valueGrammar(schema, VALUE_END), tg.literal(`${VALUE_END}\n`));
-  return tg.seq(tg.literal(`${OPEN}\n${FUNCTION}${tool.name}>\n`), parametersGrammar(tool, parameter), tg.literal(`${FUNCTION_END}\n${CLOSE}`));
+  return tg.seq(
+    tg.literal(`${OPEN}\n${FUNCTION}${tool.name}>\n`),
+    parametersGrammar(tool, parameter),
+    tg.literal(`${FUNCTION_END}\n${CLOSE}`),
+  );
 }
 
 /** The tag name of `<prefix NAME>` at `at` and where the tag ends; null while the tag is open or not a name. */
@@ -44,7 +48,13 @@ function tagName(text: string, at: number, prefix: string): { name: string; end:
  * The parameters of the function block whose body starts at `at`: the arguments so far and where
  * the block ends (null while it is open or when it stops being well formed).
  */
-function functionBody(text: string, at: number, name: string, final: boolean, tools: readonly ToolSpec[] | undefined): { arguments: string; end: number | null } {
+function functionBody(
+  text: string,
+  at: number,
+  name: string,
+  final: boolean,
+  tools: readonly ToolSpec[] | undefined,
+): { arguments: string; end: number | null } {
   const args = new ArgumentsText(tools, name);
   let pos = skipWhitespace(text, at);
   for (;;) {
@@ -74,7 +84,12 @@ function functionBody(text: string, at: number, name: string, final: boolean, to
  * The calls of the `<tool_call>` block whose body starts at `at`, and where the block ends (null
  * while it is open or when it stops being well formed).
  */
-function callBlock(text: string, at: number, final: boolean, tools: readonly ToolSpec[] | undefined): { calls: ParsedCall[]; end: number | null } {
+function callBlock(
+  text: string,
+  at: number,
+  final: boolean,
+  tools: readonly ToolSpec[] | undefined,
+): { calls: ParsedCall[]; end: number | null } {
   const calls: ParsedCall[] = [];
   let pos = skipWhitespace(text, at);
   for (;;) {

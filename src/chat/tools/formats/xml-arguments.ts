@@ -108,7 +108,11 @@ export function valueGrammar(schema: unknown, closer: string): TextGrammar {
     const choices = stringChoices(object);
     if (choices) return tg.alt(...choices.map((choice) => tg.literal(choice)));
     const refused = Object.keys(object).find((key) => !TEXT_KEYWORDS.has(key));
-    if (refused) throw new SchemaError(`\`${refused}\` of a string parameter cannot be enforced on the text this format writes (use an enum, or minLength/maxLength)`, '');
+    if (refused)
+      throw new SchemaError(
+        `\`${refused}\` of a string parameter cannot be enforced on the text this format writes (use an enum, or minLength/maxLength)`,
+        '',
+      );
     if (object.minLength === undefined && object.maxLength === undefined) return tg.text(closer);
     // Bounded text is held to characters other than `<`, so that it can never hold the closing tag.
     const min = typeof object.minLength === 'number' ? object.minLength : 0;
@@ -119,7 +123,19 @@ export function valueGrammar(schema: unknown, closer: string): TextGrammar {
 }
 
 /** What a free-text string parameter may say of itself: its type, lengths and annotations. */
-const TEXT_KEYWORDS = new Set(['type', 'minLength', 'maxLength', 'description', 'title', 'default', 'examples', '$comment', 'deprecated', 'readOnly', 'writeOnly']);
+const TEXT_KEYWORDS = new Set([
+  'type',
+  'minLength',
+  'maxLength',
+  'description',
+  'title',
+  'default',
+  'examples',
+  '$comment',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+]);
 
 /**
  * A tool's parameters in the order of its schema's `properties`, the required ones always there,

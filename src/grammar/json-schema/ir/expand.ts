@@ -49,7 +49,8 @@ export class Expander {
         try {
           return notSet(this.expand(node.item));
         } catch (error) {
-          if (error instanceof NotExact) throw new SchemaError('not (or an exclusive oneOf) over a constraint that is only enforced approximately is not supported', '');
+          if (error instanceof NotExact)
+            throw new SchemaError('not (or an exclusive oneOf) over a constraint that is only enforced approximately is not supported', '');
           throw error;
         }
       default:

@@ -81,7 +81,8 @@ export class Language {
       const dfa = determinize(this.source ?? universeNode(this.kind), MAX_STATES);
       this.built = dfa.stateCount <= MINIMIZED_STATES ? minimize(dfa) : dfa;
     } catch (error) {
-      if (error instanceof RegularError) throw new SchemaError(`a ${this.kind} constraint is too complex to combine with others: ${error.message}`, '');
+      if (error instanceof RegularError)
+        throw new SchemaError(`a ${this.kind} constraint is too complex to combine with others: ${error.message}`, '');
       throw error;
     }
     return this.built;
@@ -114,7 +115,8 @@ export class Language {
 
   /** The union of several languages of one kind, in one alternation when all are regular expressions. */
   static orAll(languages: readonly Language[]): Language {
-    if (languages.length === 1 || languages.some((l) => l.universal) || !languages.every((l) => l.source)) return languages.reduce((a, b) => a.or(b));
+    if (languages.length === 1 || languages.some((l) => l.universal) || !languages.every((l) => l.source))
+      return languages.reduce((a, b) => a.or(b));
     const exact = languages.every((l) => l.exact);
     const json = languages.every((l) => l.json) ? g.alt(...languages.map((l) => l.json!)) : undefined;
     return new Language(languages[0].kind, g.alt(...languages.map((l) => l.source!)), undefined, exact, false, json);
@@ -136,7 +138,10 @@ export class Language {
 
   /** Numbers: the node of their text. Strings: the node of the JSON string, quotes included. */
   emit(): GrammarNode {
-    if (this.kind === 'number') return this.universal ? g.pattern('-?(?:0|[1-9]\\d{0,199})(?:\\.\\d{1,300})?(?:[eE][+-]?\\d{1,2})?') : (this.source ?? dfaNode(this.dfa()));
+    if (this.kind === 'number')
+      return this.universal
+        ? g.pattern('-?(?:0|[1-9]\\d{0,199})(?:\\.\\d{1,300})?(?:[eE][+-]?\\d{1,2})?')
+        : (this.source ?? dfaNode(this.dfa()));
     return g.seq(g.literal('"'), this.content(), g.literal('"'));
   }
 
@@ -164,7 +169,8 @@ function combine(a: ExplicitDfa | DfaLike, b: ExplicitDfa | DfaLike, mode: 'and'
     const result = product(a, b, mode, MAX_STATES);
     return result.stateCount <= MINIMIZED_STATES ? minimize(result) : result;
   } catch (error) {
-    if (error instanceof RegularError) throw new SchemaError(`constraints on one value combine into too large an automaton: ${error.message}`, '');
+    if (error instanceof RegularError)
+      throw new SchemaError(`constraints on one value combine into too large an automaton: ${error.message}`, '');
     throw error;
   }
 }

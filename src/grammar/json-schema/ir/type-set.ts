@@ -120,7 +120,8 @@ function nonEmpty(language: Language): Language | undefined {
 }
 
 function limit<T>(shapes: T[]): T[] {
-  if (shapes.length > MAX_SHAPES) throw new SchemaError(`the schema combines into more than ${MAX_SHAPES} alternative shapes of one type`, '');
+  if (shapes.length > MAX_SHAPES)
+    throw new SchemaError(`the schema combines into more than ${MAX_SHAPES} alternative shapes of one type`, '');
   return shapes;
 }
 
@@ -206,7 +207,12 @@ export function andArrays(a: ArrayShape, b: ArrayShape): ArrayShape | undefined 
     } else if (a.contains.max === Infinity && b.contains.max === Infinity) {
       // Two counts over different sets cannot be tracked together. "At least m items of each" is
       // narrowed to "at least m items of both" (sound: fewer arrays).
-      contains = { value: and(a.contains.value, b.contains.value), min: Math.max(a.contains.min, b.contains.min), max: Infinity, from: Math.max(a.contains.from, b.contains.from) };
+      contains = {
+        value: and(a.contains.value, b.contains.value),
+        min: Math.max(a.contains.min, b.contains.min),
+        max: Infinity,
+        from: Math.max(a.contains.from, b.contains.from),
+      };
     } else {
       throw new SchemaError('two contains constraints on one array are not supported', '');
     }
@@ -224,7 +230,8 @@ export function notArray(shape: ArrayShape): ArrayShape[] {
     const prefix = shape.prefix.slice(0, i).map(() => ANY);
     out.push({ ...OPEN_ARRAY, prefix: [...prefix, not(item)], min: i + 1 });
   });
-  if (shape.items.k !== 'any') out.push({ ...OPEN_ARRAY, contains: { value: not(shape.items), min: 1, max: Infinity, from: shape.prefix.length } });
+  if (shape.items.k !== 'any')
+    out.push({ ...OPEN_ARRAY, contains: { value: not(shape.items), min: 1, max: Infinity, from: shape.prefix.length } });
   if (shape.contains) {
     const { value, min, max, from } = shape.contains;
     if (min > 0) out.push({ ...OPEN_ARRAY, contains: { value, min: 0, max: min - 1, from } });
