@@ -4,12 +4,12 @@ import { parse as parseLossless, stringify as stringifyLossless } from 'lossless
 import { BodyShapeError } from './parse.js';
 
 /** Arrays and objects nested deeper than this are refused; real requests stay far below it. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** Path segments a message shows of an over-deep field before eliding the rest. */
 const SHOWN_PATH_SEGMENTS = 6;
 
-export interface JsonInspection {
+interface JsonInspection {
   /** The path of the first value nested deeper than the limit. */
   tooDeepAt?: (string | number)[];
   /** Whether an integer lost precision when read as a double. */
@@ -23,7 +23,7 @@ interface Frame {
 }
 
 /** One iterative walk (no recursion, whatever the depth) over a parsed JSON value. */
-export function inspectJson(value: unknown, maxDepth = MAX_JSON_DEPTH): JsonInspection {
+function inspectJson(value: unknown, maxDepth = MAX_JSON_DEPTH): JsonInspection {
   let hasUnsafeInteger = false;
   const stack: Frame[] = [];
   const path: (string | number)[] = [];
@@ -57,7 +57,7 @@ export function inspectJson(value: unknown, maxDepth = MAX_JSON_DEPTH): JsonInsp
 }
 
 /** A dotted path, cut after a few segments: the field is named, the rest of a deep path elided. */
-export function shortPath(path: (string | number)[]): string {
+function shortPath(path: (string | number)[]): string {
   const shown = path.slice(0, SHOWN_PATH_SEGMENTS).map(String).join('.');
   return path.length > SHOWN_PATH_SEGMENTS ? `${shown}...` : shown;
 }
@@ -98,7 +98,7 @@ export function checkedJsonBody(text: string, value: unknown): unknown {
 }
 
 /** Whether arrays and objects in JSON `text` nest deeper than `maxDepth` (strings skipped). */
-export function textNestingExceeds(text: string, maxDepth: number): boolean {
+function textNestingExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -11,7 +11,7 @@ export const GrammarSchema = z.object({
   value: z.unknown(),
 });
 
-export const GenerateParametersSchema = z.object({
+const GenerateParametersSchema = z.object({
   best_of: uint32.nullish(),
   temperature: z.number().nullish(),
   repetition_penalty: z.number().nullish(),
@@ -43,20 +43,18 @@ export const CompatGenerateRequestSchema = GenerateRequestSchema.extend({
 });
 
 export type GenerateParameters = z.infer<typeof GenerateParametersSchema>;
-export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
-export type CompatGenerateRequest = z.infer<typeof CompatGenerateRequestSchema>;
 
 /** A u64 in responses: a bigint beyond 2^53 (written as the exact integer by json-body.ts). */
-export const U64JsonSchema = z.union([z.number().int(), z.bigint()]);
+const U64JsonSchema = z.union([z.number().int(), z.bigint()]);
 
-export const TokenJsonSchema = z.object({
+const TokenJsonSchema = z.object({
   id: z.number().int(),
   text: z.string(),
   logprob: z.number().nullable(),
   special: z.boolean(),
 });
 
-export const PrefillTokenJsonSchema = z.object({
+const PrefillTokenJsonSchema = z.object({
   id: z.number().int(),
   text: z.string(),
   logprob: z.number().nullable().meta({ description: 'null for the first token' }),
@@ -75,9 +73,9 @@ const SequenceDetailsFields = {
   top_tokens: z.array(z.array(TokenJsonSchema)).optional().meta({ description: 'Present when top_n_tokens > 0' }),
 };
 
-export const BestOfSequenceJsonSchema = z.object({ generated_text: z.string(), ...SequenceDetailsFields });
+const BestOfSequenceJsonSchema = z.object({ generated_text: z.string(), ...SequenceDetailsFields });
 
-export const DetailsJsonSchema = z.object({
+const DetailsJsonSchema = z.object({
   ...SequenceDetailsFields,
   best_of_sequences: z
     .array(BestOfSequenceJsonSchema)
@@ -90,7 +88,7 @@ export const GenerateResponseJsonSchema = z.object({
   details: DetailsJsonSchema.optional().meta({ description: 'Present when details or decoder_input_details was true' }),
 });
 
-export const StreamDetailsJsonSchema = z.object({
+const StreamDetailsJsonSchema = z.object({
   finish_reason: FinishReasonSchema,
   generated_tokens: z.number().int(),
   seed: U64JsonSchema.nullable(),
@@ -106,9 +104,7 @@ export const StreamResponseJsonSchema = z.object({
 });
 
 export type TokenJson = z.infer<typeof TokenJsonSchema>;
-export type PrefillTokenJson = z.infer<typeof PrefillTokenJsonSchema>;
 export type DetailsJson = z.infer<typeof DetailsJsonSchema>;
 export type BestOfSequenceJson = z.infer<typeof BestOfSequenceJsonSchema>;
 export type GenerateResponseJson = z.infer<typeof GenerateResponseJsonSchema>;
-export type StreamDetailsJson = z.infer<typeof StreamDetailsJsonSchema>;
 export type StreamResponseJson = z.infer<typeof StreamResponseJsonSchema>;

@@ -18,9 +18,9 @@ const ToolCallSchema = z.looseObject({
 });
 
 /** OpenAI's chat roles (`function` is its deprecated form of `tool`). */
-export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
+const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 
-export const ChatMessageSchema = z.looseObject({
+const ChatMessageSchema = z.looseObject({
   role: z.enum(CHAT_ROLES, {
     error: (issue) => {
       const input = issue.input;
@@ -39,7 +39,7 @@ export const ChatMessageSchema = z.looseObject({
   tool_call_id: z.string().nullish(),
 });
 
-export const ToolSchema = z.looseObject({
+const ToolSchema = z.looseObject({
   type: z.literal('function'),
   function: z.looseObject({
     name: z.string(),
@@ -117,7 +117,7 @@ export type ToolJson = z.infer<typeof ToolSchema>;
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 
-export const UsageJsonSchema = z.object({
+const UsageJsonSchema = z.object({
   prompt_tokens: integer,
   completion_tokens: integer,
   total_tokens: integer,
@@ -128,17 +128,17 @@ export const UsageJsonSchema = z.object({
   }),
 });
 
-export const TopLogprobJsonSchema = z.object({
+const TopLogprobJsonSchema = z.object({
   token: z.string(),
   logprob: number,
   bytes: z.array(integer),
 });
 
-export const LogprobContentJsonSchema = TopLogprobJsonSchema.extend({
+const LogprobContentJsonSchema = TopLogprobJsonSchema.extend({
   top_logprobs: z.array(TopLogprobJsonSchema),
 });
 
-export const ToolCallJsonSchema = z.object({
+const ToolCallJsonSchema = z.object({
   id: z.string(),
   type: z.literal('function'),
   function: z.object({ name: z.string(), arguments: z.string().meta({ description: 'The arguments as a JSON text' }) }),
@@ -146,7 +146,7 @@ export const ToolCallJsonSchema = z.object({
 
 const OpenAiFinishReasonSchema = z.enum(['stop', 'length', 'tool_calls']);
 
-export const ChatChoiceJsonSchema = z.object({
+const ChatChoiceJsonSchema = z.object({
   index: integer,
   message: z.object({
     role: z.literal('assistant'),
@@ -199,14 +199,14 @@ export const ChatCompletionChunkJsonSchema = z.object({
   usage: UsageJsonSchema.nullable().optional().meta({ description: 'In the last event when stream_options.include_usage was true' }),
 });
 
-export const CompletionLogprobsJsonSchema = z.object({
+const CompletionLogprobsJsonSchema = z.object({
   tokens: z.array(z.string()),
   token_logprobs: z.array(number.nullable()),
   top_logprobs: z.array(z.record(z.string(), number).nullable()),
   text_offset: z.array(integer),
 });
 
-export const CompletionChoiceJsonSchema = z.object({
+const CompletionChoiceJsonSchema = z.object({
   index: integer,
   text: z.string(),
   logprobs: CompletionLogprobsJsonSchema.nullable(),

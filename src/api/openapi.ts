@@ -25,7 +25,7 @@ import { SeedSchema } from './seed.js';
 import { LoadLoraAdapterRequestSchema, LoraAdapterResponseSchema, UnloadLoraAdapterRequestSchema } from './lora.js';
 import { WatermarkDetectRequestSchema, WatermarkDetectResponseSchema } from './watermark.js';
 
-export interface DocumentLimits {
+interface DocumentLimits {
   maxInputTokens: number;
   maxTotalTokens: number;
   maxStopSequences: number;

@@ -28,7 +28,7 @@ export const ServerInfoSchema = z.object({
 
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;
 
-export const TokenSpanSchema = z.object({
+const TokenSpanSchema = z.object({
   id: integer,
   text: z.string().meta({ description: 'The text of the byte span' }),
   start: integer.meta({ description: 'First UTF-8 byte of the token in the input' }),

@@ -12,8 +12,6 @@ export const WatermarkDetectRequestSchema = z
     message: 'give exactly one of `inputs` (text) and `token_ids`',
   });
 
-export type WatermarkDetectRequest = z.infer<typeof WatermarkDetectRequestSchema>;
-
 export const WatermarkDetectResponseSchema = z.object({
   scored_tokens: z
     .number()

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as PImage from 'pureimage';
 
-export interface Series {
+interface Series {
   label: string;
   points: { x: number; y: number }[];
 }

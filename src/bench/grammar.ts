@@ -26,7 +26,7 @@ export interface GrammarBenchOptions extends RoundsBenchOptions {
 }
 
 /** Structured output as applications ask for it: strings, bounded integers, a format, arrays of objects. */
-export const BENCH_SCHEMA = {
+const BENCH_SCHEMA = {
   type: 'object',
   properties: {
     title: { type: 'string' },

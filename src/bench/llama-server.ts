@@ -16,7 +16,7 @@ export function cacheDir(): string {
 }
 
 /** The version of the installed llama.cpp binary package, which names the matching source release. */
-export function llamaPackageVersion(): string {
+function llamaPackageVersion(): string {
   const require = createRequire(import.meta.url);
   const entry = require.resolve(
     `@node-llama-cpp/${process.platform === 'darwin' ? (process.arch === 'arm64' ? 'mac-arm64-metal' : 'mac-x64') : `${process.platform === 'win32' ? 'win' : 'linux'}-${process.arch}`}`,

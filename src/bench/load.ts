@@ -32,7 +32,7 @@ interface RequestExtras {
   adapter?: string;
 }
 
-export interface RequestResult {
+interface RequestResult {
   ok: boolean;
   tokens: number;
   ttftMs: number;
@@ -134,7 +134,7 @@ function eventTokens(api: Api, event: StreamEvent): number {
   return 1;
 }
 
-export async function streamOnce(target: Target, prompt: string, maxNewTokens: number, extras: RequestExtras = {}): Promise<RequestResult> {
+async function streamOnce(target: Target, prompt: string, maxNewTokens: number, extras: RequestExtras = {}): Promise<RequestResult> {
   const started = performance.now();
   let last = started;
   let ttft = NaN;

@@ -2,7 +2,7 @@
 // grammar visits. One class for all, as the real lazy DFA will be, so the walk's call is monomorphic.
 import { DEAD, type ByteAutomaton } from '../grammar/automaton.js';
 
-export class TableDfa implements ByteAutomaton {
+class TableDfa implements ByteAutomaton {
   readonly start = 0;
   private table = new Int32Array(0);
   private accepts: boolean[] = [];

@@ -3,7 +3,7 @@
 // states exist, along a text and over all 256 bytes of each state (as a token-mask walk asks).
 import { RegexAutomaton } from '../grammar/regex/index.js';
 
-export const REGEX_CASES: { name: string; pattern: string; samples: string[] }[] = [
+const REGEX_CASES: { name: string; pattern: string; samples: string[] }[] = [
   { name: 'email', pattern: '[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}', samples: ['john.doe+news@example-mail.co.uk', 'a@b.io'] },
   {
     name: 'iso date-time',

@@ -13,7 +13,7 @@ export interface ToolsBenchOptions extends RoundsBenchOptions {
 }
 
 /** Tools as applications offer them: a few functions with typed, partly constrained arguments. */
-export const BENCH_TOOLS = [
+const BENCH_TOOLS = [
   {
     type: 'function',
     function: {

@@ -11,7 +11,7 @@ import type { ToolCallFormat } from './tools/format.js';
 import { toolFormatOf } from './tools/registry.js';
 import { generic } from './tools/formats/generic.js';
 
-export const DEFAULT_TOOL_PROMPT =
+const DEFAULT_TOOL_PROMPT =
   '\nGiven the functions available, please respond with a JSON for a function call with its proper arguments that best answers the given prompt. Respond in the format {name: function name, parameters: dictionary of argument name and its value}.Do not use variables.\n';
 
 const CHATML_END = '<|im_end|>';

@@ -10,8 +10,6 @@ import { collectPrintedExpressions, referencesVariable, rewriteGenerationBlocks 
 import { templateGlobals } from './jinja/globals.js';
 import { Jinja2CompatibleInterpreter } from './jinja/interpreter.js';
 
-export { strftime } from './jinja/strftime.js';
-
 export interface ChatToolCall {
   id?: string;
   type: 'function';

@@ -10,7 +10,7 @@ import { STREAM_CELL_STEP, streamCells } from '../scheduler/kv-layout.js';
 
 export { ConfigError };
 
-export interface ServerLimits {
+interface ServerLimits {
   maxConcurrentRequests: number;
   maxBestOf: number;
   maxStopSequences: number;
@@ -23,7 +23,7 @@ export interface ServerLimits {
   loraAdapters: string[];
 }
 
-export interface EngineSettings {
+interface EngineSettings {
   modelPath: string;
   maxBatchPrefillTokens: number;
   maxBatchSize: number;
@@ -138,7 +138,7 @@ export async function resolveHostname(
 /** OTLP's gRPC port: a collector there does not answer OTLP/HTTP. */
 const OTLP_GRPC_PORT = '4317';
 
-export function resolveOtlp(endpoint: string | undefined, serviceName: string, warn: (message: string) => void): OtlpSettings | undefined {
+function resolveOtlp(endpoint: string | undefined, serviceName: string, warn: (message: string) => void): OtlpSettings | undefined {
   if (endpoint === undefined) return undefined;
   let url: URL;
   try {

@@ -18,13 +18,13 @@ export function parseInteger(min: number) {
   };
 }
 
-export function parseNumber(value: string): number {
+function parseNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
   return n;
 }
 
-export function parseBoolean(value: string | boolean): boolean {
+function parseBoolean(value: string | boolean): boolean {
   if (typeof value === 'boolean') return value;
   const v = value.toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;

@@ -40,9 +40,9 @@ export interface CheckOptions extends Selection {
   onProgress?: (done: number, total: number) => void;
 }
 
-export type FailureKind = 'false_rejection' | 'false_acceptance' | 'mask_mismatch';
+type FailureKind = 'false_rejection' | 'false_acceptance' | 'mask_mismatch';
 
-export interface Failure {
+interface Failure {
   file: string;
   test: number;
   format: Serialization;

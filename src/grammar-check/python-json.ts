@@ -20,19 +20,19 @@ export function pythonJsonDumps(value: unknown): string {
   throw new TypeError(`not JSON data: ${typeof value}`);
 }
 
-export function pythonNumber(value: number): string {
+function pythonNumber(value: number): string {
   if (Number.isInteger(value) && Math.abs(value) < 1e21) return String(value === 0 ? 0 : value);
   return pythonFloatRepr(value);
 }
 
 /** `json.dumps(json.loads(text))` for a JSON number's text: ints keep every digit. */
-export function pythonNumberAsWritten(text: string): string {
+function pythonNumberAsWritten(text: string): string {
   if (/[.eE]/.test(text)) return pythonFloatRepr(Number(text));
   return text === '-0' ? '0' : text;
 }
 
 /** Python's repr of a double: JavaScript's shortest digits, in fixed notation for decimal exponents -4..15. */
-export function pythonFloatRepr(value: number): string {
+function pythonFloatRepr(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
   const [mantissa, exponentText] = value.toExponential().split('e');
@@ -45,7 +45,7 @@ export function pythonFloatRepr(value: number): string {
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
-export function pythonString(text: string): string {
+function pythonString(text: string): string {
   let out = '"';
   for (let i = 0; i < text.length; i++) {
     const char = text[i];

@@ -22,7 +22,7 @@ export function loadCheckVocabulary(path: string): CheckVocabulary {
   return tokenizer;
 }
 
-export class ExactTokenizer implements CheckVocabulary {
+class ExactTokenizer implements CheckVocabulary {
   retokenized = 0;
   private byBytes: Map<string, number> | undefined;
 

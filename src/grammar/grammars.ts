@@ -20,7 +20,7 @@ export type GrammarSpec =
   | { type: 'compiled'; key: string; parts: PushdownParts; atoms?: string[] };
 
 /** The special tokens a grammar may produce, by their text (a tool call's markers): kept in `atoms`. */
-export function atomsOf(spec: GrammarSpec): readonly string[] {
+function atomsOf(spec: GrammarSpec): readonly string[] {
   return spec.type === 'text' || spec.type === 'compiled' ? (spec.atoms ?? []) : [];
 }
 
@@ -40,7 +40,7 @@ export interface GrammarVocabulary {
  * Throws RegexError for a pattern outside the supported subset or beyond the size bounds, and
  * SchemaError for a schema that cannot be enforced.
  */
-export function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
+function compileAutomaton(spec: GrammarSpec): ByteAutomaton {
   if (spec.type === 'regex') return RegexAutomaton.compile(spec.pattern);
   if (spec.type === 'compiled') return PushdownAutomaton.fromParts(spec.parts);
   if (spec.type === 'text') return textGrammarAutomaton(spec.grammar);

@@ -5,7 +5,7 @@
 import { grown } from './regex/interned-sets.js';
 
 /** A cell whose transition is not computed yet. Row 0 is all UNKNOWN: states without a row point at it. */
-export const UNKNOWN = -2;
+const UNKNOWN = -2;
 const NO_ROW = 0;
 
 export interface TransitionTableLimits {

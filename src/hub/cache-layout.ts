@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-export const COMMIT = /^[0-9a-f]{40}$/;
+const COMMIT = /^[0-9a-f]{40}$/;
 
 export class RepoCache {
   readonly root: string;

@@ -28,7 +28,7 @@ export interface DownloadContext {
   onProgress?: (done: number, total: number) => void;
 }
 
-export class IntegrityError extends Error {}
+class IntegrityError extends Error {}
 
 async function hashOf(path: string, hash: ReturnType<typeof createHash>): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

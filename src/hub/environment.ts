@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 export interface HubEnvironment {
   endpoint: string;
@@ -35,17 +35,17 @@ const TRUE_VALUES = new Set(['1', 'on', 'yes', 'true']);
 /** An environment variable set to the empty string counts as unset, as in huggingface_hub. */
 const read = (env: HubVariables, name: keyof HubVariables) => (env[name] ? env[name] : undefined);
 
-export function hubHome(env: HubVariables): string {
+function hubHome(env: HubVariables): string {
   return read(env, 'HF_HOME') ?? join(read(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface');
 }
 
 /** HF_HUB_CACHE, then the older HUGGINGFACE_HUB_CACHE, then $HF_HOME/hub. */
-export function hubCacheDir(env: HubVariables): string {
+function hubCacheDir(env: HubVariables): string {
   return read(env, 'HF_HUB_CACHE') ?? read(env, 'HUGGINGFACE_HUB_CACHE') ?? join(hubHome(env), 'hub');
 }
 
 /** HF_TOKEN, then HUGGING_FACE_HUB_TOKEN, then the token file `huggingface-cli login` writes. */
-export function hubToken(env: HubVariables): string | undefined {
+function hubToken(env: HubVariables): string | undefined {
   const fromEnv = read(env, 'HF_TOKEN') ?? read(env, 'HUGGING_FACE_HUB_TOKEN');
   if (fromEnv) return fromEnv.trim();
   try {

@@ -11,7 +11,7 @@ import { ThreadHost } from '../threads/rpc.js';
 import { grammarErrors, type GrammarProtocol } from './grammar-protocol.js';
 
 /** A compile stops itself past these; the grammar thread is replaced when a job (queueing included) waits past twice the backstop. */
-export const COMPILE_LIMITS: CompileLimits = { steps: COMPILE_STEP_LIMIT, ms: COMPILE_BACKSTOP_MS };
+const COMPILE_LIMITS: CompileLimits = { steps: COMPILE_STEP_LIMIT, ms: COMPILE_BACKSTOP_MS };
 const KEPT_SPECS = 128;
 
 export class GrammarCompiler {

@@ -15,7 +15,7 @@ const OFFLOAD_TEXT_FROM = 16_384;
 const OFFLOAD_RENDER_FROM = 16_384;
 
 /** About how much text rendering `value` involves: string lengths plus a little per value, counted up to `limit`. */
-export function approximateSize(value: unknown, limit: number): number {
+function approximateSize(value: unknown, limit: number): number {
   let total = 0;
   const stack: unknown[] = [value];
   while (stack.length > 0 && total < limit) {

@@ -12,7 +12,7 @@ import { requestKey, type CachedResponse, type ResponseCache } from './store.js'
 /** Request header: `false` (any case) answers without the cache and keeps nothing. */
 export const USE_CACHE_HEADER = 'x-use-cache';
 /** Response header of cached routes: `hit` or `miss`. */
-export const CACHE_STATUS_HEADER = 'x-cache';
+const CACHE_STATUS_HEADER = 'x-cache';
 
 export interface ResponseCacheHooks {
   cache: ResponseCache;

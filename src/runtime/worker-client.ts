@@ -15,15 +15,13 @@ import { engineErrors, type EngineProtocol, type EngineWorkerConfig } from './wo
 import type { LlamaLogLevel } from '../engine/llama/logging.js';
 import { ThreadHost } from '../threads/rpc.js';
 
-export { AdapterChangeError };
-
 export interface StartHooks {
   onProgress?: (fraction: number) => void;
   onLog?: (level: LlamaLogLevel, text: string) => void;
 }
 
 /** Events of one request, in order, as an async iterator; return() cancels the request. */
-export class GenerationStream implements RequestStream {
+class GenerationStream implements RequestStream {
   private readonly buffered: RequestEvent[] = [];
   private waiter: ((result: IteratorResult<RequestEvent>) => void) | undefined;
   private done = false;

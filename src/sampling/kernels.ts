@@ -9,7 +9,7 @@ interface Exports {
   draw(ptr: number, n: number, max: number, target: number): number;
 }
 
-export class ScoreKernels {
+class ScoreKernels {
   private readonly exports: Exports;
   private view: Float32Array;
   private length = 0;

@@ -2,7 +2,7 @@
 // on the previous token, boosted by delta; and a detector that scores a token sequence.
 import { MersenneTwister } from './mt19937.js';
 
-export const WATERMARK_HASH_KEY = 15485863;
+const WATERMARK_HASH_KEY = 15485863;
 
 export interface WatermarkSettings {
   gamma: number;

@@ -15,7 +15,7 @@
  * Below this many shared tokens a copy of another slot's cells is not worth it, nor is overwriting
  * a free slot's cached prompt (unless the new prompt is all cached there).
  */
-export const MIN_SHARED_PREFIX = 32;
+const MIN_SHARED_PREFIX = 32;
 
 export interface SlotView {
   /** Tokens whose KV cells are valid in this slot, in position order. */
@@ -30,7 +30,7 @@ export interface SlotView {
 
 export type Placement = { kind: 'place'; slot: number; reuse: number; copyFrom?: number } | { kind: 'defer' } | { kind: 'full' };
 
-export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
+function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = Math.min(a.length, b.length);
   let i = 0;
   while (i < n && a[i] === b[i]) i++;

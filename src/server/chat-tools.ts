@@ -46,7 +46,7 @@ function endsInReasoning(prompt: string, format: ToolCallFormat): boolean {
 const specialTexts = new WeakMap<Tokenizer, Map<string, number[]>>();
 
 /** The special tokens whose text is one of `markers`. */
-export function markerTokens(tokenizer: Tokenizer, markers: readonly string[]): Map<number, string> {
+function markerTokens(tokenizer: Tokenizer, markers: readonly string[]): Map<number, string> {
   let byText = specialTexts.get(tokenizer);
   if (!byText) {
     byText = specialTokensByText(tokenizer);

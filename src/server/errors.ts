@@ -56,9 +56,9 @@ export class ApiError extends Error {
 export const validationError = (message: string, param: string | null = null) =>
   new ApiError(422, 'validation', `Input validation error: ${message}`, param);
 export const overloadedError = () => new ApiError(429, 'overloaded', 'Model is overloaded');
-export const generationError = (message: string) => new ApiError(424, 'generation', `Request failed during generation: ${message}`);
+const generationError = (message: string) => new ApiError(424, 'generation', `Request failed during generation: ${message}`);
 export const unhealthyError = () => new ApiError(503, 'healthcheck', 'unhealthy');
-export const templateError = (message: string) => new ApiError(422, 'template_error', `Template error: ${message}`);
+const templateError = (message: string) => new ApiError(422, 'template_error', `Template error: ${message}`);
 export const shuttingDownError = () => new ApiError(503, 'shutdown', 'The server is shutting down');
 
 /**

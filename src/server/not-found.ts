@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorBody, type ErrorFamily } from './errors.js';
 
-export const familyOfPath = (path: string): ErrorFamily => (path.startsWith('/v1/') ? 'openai' : 'native');
+const familyOfPath = (path: string): ErrorFamily => (path.startsWith('/v1/') ? 'openai' : 'native');
 
 export function notFoundBody(family: ErrorFamily, status: 404 | 405, message: string): unknown {
   const errorType = status === 404 ? 'not_found' : 'method_not_allowed';

@@ -43,7 +43,7 @@ export interface OpenAiSamplingFields {
  * A prompt that, with the completion asked for, does not fit the model's context: OpenAI's
  * `context_length_exceeded`, which clients read to trim a conversation.
  */
-export class OpenAiContextLengthError extends DomainError {
+class OpenAiContextLengthError extends DomainError {
   declare readonly param: string;
 
   constructor(param: string, message: string) {
@@ -51,7 +51,7 @@ export class OpenAiContextLengthError extends DomainError {
   }
 }
 
-export const MAX_CHOICES = 128;
+const MAX_CHOICES = 128;
 const MAX_SEED = 1n << 64n;
 
 function inRange(param: string, value: number | null | undefined, min: number, max: number): void {
@@ -185,5 +185,3 @@ export async function planOpenAiGeneration(
   }
   return { choices, stop: userStop };
 }
-
-export { ValidationError };

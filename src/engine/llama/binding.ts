@@ -15,7 +15,8 @@ const THREADPOOL_PARAMS_BYTES = 528;
 const THREADPOOL_POLL_OFFSET = 520;
 const CPU_DEVICE_TYPE = 0;
 
-export const LlamaModelParams = koffi.struct('llama_model_params', {
+// Registered by name: the function signatures below refer to these structs by their C names.
+koffi.struct('llama_model_params', {
   devices: 'void *',
   tensor_buft_overrides: 'void *',
   n_gpu_layers: 'int32_t',
@@ -35,7 +36,7 @@ export const LlamaModelParams = koffi.struct('llama_model_params', {
   load_mtp: 'bool',
 });
 
-export const LlamaContextParams = koffi.struct('llama_context_params', {
+koffi.struct('llama_context_params', {
   n_ctx: 'uint32_t',
   n_batch: 'uint32_t',
   n_ubatch: 'uint32_t',
@@ -75,7 +76,7 @@ export const LlamaContextParams = koffi.struct('llama_context_params', {
   ctx_other: 'void *',
 });
 
-export const LlamaBatch = koffi.struct('llama_batch', {
+koffi.struct('llama_batch', {
   n_tokens: 'int32_t',
   token: 'void *',
   embd: 'void *',
@@ -122,18 +123,7 @@ export interface ContextParams {
   [key: string]: unknown;
 }
 
-export interface BatchStruct {
-  n_tokens: number;
-  token: Pointer;
-  embd: Pointer | null;
-  pos: Pointer;
-  n_seq_id: Pointer;
-  seq_id: Pointer;
-  logits: Pointer;
-}
-
 export const FLASH_ATTN = { auto: -1, off: 0, on: 1 } as const;
-export const LOAD_MODE = { auto: -1, none: 0, mmap: 1, mlock: 2, mmapMlock: 3 } as const;
 
 /** ggml tensor types usable for the KV cache, by the names llama.cpp's CLI accepts. */
 export const GGML_TYPES: Record<string, number> = {

@@ -386,7 +386,7 @@ export class LlamaEngine implements Engine {
  * stream count, yet restores the one non-empty stream of a sequence into the destination
  * sequence's stream whatever its index. Undefined: the sequence has no cells.
  */
-export function restreamSequenceState(data: Buffer, streams: number): Buffer | undefined {
+function restreamSequenceState(data: Buffer, streams: number): Buffer | undefined {
   const HEADER = 8;
   const saved = data.readUInt32LE(HEADER);
   let offset = HEADER + 4;

@@ -24,7 +24,7 @@ export function chooseLlamaPackage(name: string | undefined): void {
 }
 
 /** Packages to try, best first: the one chosen, else GPU builds only when the user installed them. */
-export function candidatePackages(
+function candidatePackages(
   platform = process.platform,
   arch = process.arch,
   chosen = getEnvironmentData(PACKAGE_KEY) as string | undefined,

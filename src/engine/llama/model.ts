@@ -24,7 +24,7 @@ export interface ModelLoadOptions {
   onProgress?: (fraction: number) => void;
 }
 
-export class LlamaVocabulary implements Tokenizer {
+class LlamaVocabulary implements Tokenizer {
   readonly vocabSize: number;
   readonly bosId: number;
   readonly eosId: number;
@@ -386,7 +386,7 @@ const FILE_TYPES: Record<number, string> = {
  * guessed from the tensors (its description reads "<arch> <size> <type>", with "?B" for a size it
  * does not know and "(guessed)" when the file does not say).
  */
-export function weightsType(fileType: string | undefined, llamaDescription: string, architecture: string): string {
+function weightsType(fileType: string | undefined, llamaDescription: string, architecture: string): string {
   const known = fileType === undefined ? undefined : FILE_TYPES[Number(fileType)];
   if (known) return known;
   const guessed = llamaDescription

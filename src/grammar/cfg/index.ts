@@ -1,5 +1,5 @@
 // Context-free grammars over bytes (rules that call rules), followed as a ByteAutomaton.
 export { GrammarBuilder, type Grammar } from './grammar.js';
 export { GrammarError } from './error.js';
-export { DEFAULT_PUSHDOWN_LIMITS, PushdownAutomaton, type PushdownLimits, type PushdownParts } from './pushdown.js';
+export { PushdownAutomaton, type PushdownParts } from './pushdown.js';
 export * as g from './nodes.js';

@@ -31,7 +31,7 @@ export interface PushdownLimits extends RegexLimits {
   maxCallDepth: number;
 }
 
-export const DEFAULT_PUSHDOWN_LIMITS: Readonly<PushdownLimits> = Object.freeze({
+const DEFAULT_PUSHDOWN_LIMITS: Readonly<PushdownLimits> = Object.freeze({
   ...DEFAULT_REGEX_LIMITS,
   maxNfaStates: 2_000_000,
   maxStates: 500_000,

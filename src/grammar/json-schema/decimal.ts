@@ -73,7 +73,7 @@ export function fractionOf(value: number): { p: bigint; q: bigint } {
   return { p: d.negative ? -p : p, q };
 }
 
-export function gcd(a: bigint, b: bigint): bigint {
+function gcd(a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
 }

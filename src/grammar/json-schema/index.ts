@@ -22,7 +22,7 @@ export interface JsonGrammarOptions {
   whitespace?: WhitespaceMode;
 }
 
-export function jsonSchemaGrammar(schema: unknown, options: JsonGrammarOptions = {}): Grammar {
+function jsonSchemaGrammar(schema: unknown, options: JsonGrammarOptions = {}): Grammar {
   try {
     const builder = new GrammarBuilder();
     const syntax = new JsonSyntax(builder, options.whitespace ?? 'flexible');

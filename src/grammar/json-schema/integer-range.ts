@@ -3,7 +3,7 @@
 import { alternatives } from './regex-text.js';
 
 /** Digits longer than this are refused by the unbounded forms: beyond it JSON.parse gives Infinity. */
-export const MAX_DIGITS = 300;
+const MAX_DIGITS = 300;
 
 /** Non-negative integers in [lo, hi]; hi undefined means unbounded. */
 export function naturalRange(lo: bigint, hi: bigint | undefined): string {

@@ -36,7 +36,7 @@ export function rawOrShortEscape(set: CodePointSet): GrammarNode {
 }
 
 /** The JSON spellings of the characters of `set`. */
-export function spellings(set: CodePointSet): GrammarNode {
+function spellings(set: CodePointSet): GrammarNode {
   if (set.length === 0) return g.NOTHING;
   const options: GrammarNode[] = [g.chars(intersection(set, PLAIN_SET))];
   for (const [codePoint, letter] of SHORT_ESCAPES) {

@@ -13,7 +13,7 @@ import { ANY_NUMBER } from './numbers.js';
  * separators, or none at all as in `JSON.stringify`), and no other whitespace, none around the text.
  */
 export type WhitespaceMode = 'flexible' | 'compact';
-export const WHITESPACE_LIMIT = 32;
+const WHITESPACE_LIMIT = 32;
 
 export class JsonSyntax {
   readonly ws: GrammarNode;

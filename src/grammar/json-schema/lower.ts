@@ -424,7 +424,7 @@ function count(schema: Schema, key: string, path: string): number | undefined {
 }
 
 /** Exactly one JSON value. */
-export function literal(value: unknown): Node {
+function literal(value: unknown): Node {
   if (value === null) return types({ ...NO_TYPES, null: true });
   if (value === true || value === false) return types({ ...NO_TYPES, true: value, false: !value });
   if (typeof value === 'number') {

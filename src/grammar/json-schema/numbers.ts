@@ -8,7 +8,7 @@
 import { determinize, minimize, product, RegularError } from '../regular/index.js';
 import { g } from '../cfg/index.js';
 import type { ExplicitDfa } from '../regex/explicit-dfa.js';
-import { type Decimal, decimalOf, fractionOf, nextDown, nextUp } from './decimal.js';
+import { type Decimal, decimalOf, nextDown, nextUp } from './decimal.js';
 import { MAX_FRACTION, magnitudeRange } from './decimal-range.js';
 import { naturalRange } from './integer-range.js';
 import { multipleOfDfa } from './multiple-of.js';
@@ -164,5 +164,3 @@ function isZero(d: Decimal): boolean {
 function prefixed(prefix: string, source: string): string {
   return source === NEVER ? NEVER : `${prefix}${source}`;
 }
-
-export { fractionOf };

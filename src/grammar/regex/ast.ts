@@ -65,7 +65,7 @@ export type RegexNode =
    */
   | { readonly type: 'dfa'; readonly dfa: ExplicitDfa };
 
-export interface ListElement {
+interface ListElement {
   readonly plain?: RegexNode;
   readonly counted?: RegexNode;
 }

@@ -4,7 +4,7 @@
 export type CodePointRange = readonly [lo: number, hi: number];
 export type CodePointSet = readonly CodePointRange[];
 
-export const MAX_CODE_POINT = 0x10ffff;
+const MAX_CODE_POINT = 0x10ffff;
 const SURROGATE_LO = 0xd800;
 const SURROGATE_HI = 0xdfff;
 
@@ -40,7 +40,7 @@ function withoutSurrogates(ranges: readonly CodePointRange[]): CodePointSet {
   return result;
 }
 
-export function union(...sets: CodePointSet[]): CodePointSet {
+function union(...sets: CodePointSet[]): CodePointSet {
   return normalize(sets.flat());
 }
 
@@ -54,10 +54,6 @@ export function complement(set: CodePointSet): CodePointSet {
   }
   if (next <= MAX_CODE_POINT) result.push([next, MAX_CODE_POINT]);
   return withoutSurrogates(result);
-}
-
-export function contains(set: CodePointSet, codePoint: number): boolean {
-  return set.some(([lo, hi]) => codePoint >= lo && codePoint <= hi);
 }
 
 export function intersection(a: CodePointSet, b: CodePointSet): CodePointSet {

@@ -1,4 +1,3 @@
 // Regular expressions as byte automata: the public face of the regex compiler.
 export { RegexAutomaton } from './dfa.js';
 export { RegexError } from './error.js';
-export { DEFAULT_REGEX_LIMITS, type RegexLimits } from './limits.js';

@@ -16,9 +16,9 @@ export class RegularError extends Error {
   override name = 'RegularError';
 }
 
-export const DEFAULT_MAX_STATES = 4096;
+const DEFAULT_MAX_STATES = 4096;
 
-export const EMPTY_LANGUAGE: ExplicitDfa = Object.freeze({
+const EMPTY_LANGUAGE: ExplicitDfa = Object.freeze({
   stateCount: 0,
   start: -1,
   accepting: new Uint8Array(0),
@@ -74,7 +74,7 @@ export interface DfaLike {
   accepting(state: number): boolean;
 }
 
-export function explicit(dfa: ExplicitDfa): DfaLike {
+function explicit(dfa: ExplicitDfa): DfaLike {
   return { start: dfa.start, classOf: dfa.classOf, next: (s, b) => dfaNext(dfa, s, b), accepting: (s) => dfa.accepting[s] === 1 };
 }
 

@@ -27,7 +27,7 @@ import {
 } from '../openai-output.js';
 
 /** OpenAI's default for the legacy completions API. */
-export const DEFAULT_COMPLETION_TOKENS = 16;
+const DEFAULT_COMPLETION_TOKENS = 16;
 const MAX_LEGACY_LOGPROBS = 5;
 
 export interface CompletionsRouteOptions {

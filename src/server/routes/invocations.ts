@@ -17,7 +17,7 @@ function kindOf(body: unknown): Kind | undefined {
 }
 
 /** The error body a SageMaker request gets: OpenAI's for chat and completions bodies. */
-export function invocationsFamily(body: unknown): ErrorFamily {
+function invocationsFamily(body: unknown): ErrorFamily {
   const kind = kindOf(body);
   return kind === 'chat' || kind === 'completions' ? 'openai' : 'native';
 }

@@ -27,7 +27,7 @@ const THINK = { start: '[THINK]', end: '[/THINK]' } as const;
 const ID_PATTERN = '[a-zA-Z0-9]{9}';
 
 /** What a list of JSON call objects at `at` holds, as far as the text goes. */
-export interface CallListScan {
+interface CallListScan {
   readonly calls: ParsedCall[];
   /** Just past the closing bracket; null while the list is open (or where it went wrong). */
   readonly end: number | null;
@@ -40,7 +40,7 @@ export interface CallListScan {
  * arguments of a call whose object is not closed are what is there without trailing whitespace
  * (a final parse of text cut short keeps them so, unclosed), empty when none were written.
  */
-export function jsonCallObjectAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; invalid: boolean } {
+function jsonCallObjectAt(text: string, at: number, final: boolean): { call?: ParsedCall; end: number | null; invalid: boolean } {
   // Scanned as growing text either way, so that a value cut short by the end of generation is kept.
   const found = jsonCallAt(text, at, false);
   if (!found.call) return { end: found.end, invalid: found.invalid || found.end !== null || final };
@@ -53,7 +53,7 @@ export function jsonCallObjectAt(text: string, at: number, final: boolean): { ca
  * whose `[` is at `at`. The arguments of an unfinished last call are its stable text: trailing
  * whitespace is held back, as a final parse of the cut text drops it.
  */
-export function jsonCallListAt(text: string, at: number, final: boolean): CallListScan {
+function jsonCallListAt(text: string, at: number, final: boolean): CallListScan {
   const calls: ParsedCall[] = [];
   const stop = (invalid: boolean): CallListScan => ({ calls, end: null, invalid });
   let i = at + 1;
@@ -181,7 +181,7 @@ const writesThink = (template: string): boolean => template.includes(THINK.start
 const ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Mistral's templates refuse call ids other than 9 letters or digits. */
-export function mistralCallId(): string {
+function mistralCallId(): string {
   let id = '';
   for (const byte of randomBytes(9)) id += ID_CHARACTERS[byte % ID_CHARACTERS.length];
   return id;

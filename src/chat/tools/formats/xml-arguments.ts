@@ -14,7 +14,7 @@ function isSchema(value: unknown): value is Schema {
 }
 
 /** The schema of parameter `key` of tool `name` (undefined: unknown tool or parameter). */
-export function parameterSchema(tools: readonly ToolSpec[] | undefined, name: string, key: string): Schema | undefined {
+function parameterSchema(tools: readonly ToolSpec[] | undefined, name: string, key: string): Schema | undefined {
   const tool = tools?.find((t) => t.name === name);
   const properties = tool?.parameters.properties;
   if (!isSchema(properties) || !Object.hasOwn(properties, key)) return undefined;
@@ -30,7 +30,7 @@ function stringChoices(schema: Schema): string[] | undefined {
 }
 
 /** Whether the parameter's value is written as plain text (a string parameter). */
-export function isStringSchema(schema: Schema | undefined): boolean {
+function isStringSchema(schema: Schema | undefined): boolean {
   if (!schema) return false;
   const type = schema.type;
   if (type === 'string') return true;
@@ -45,7 +45,7 @@ const PYTHON_LITERALS: Record<string, string> = { True: 'true', False: 'false', 
  * The JSON text of a raw parameter value: a JSON string of the text for a string parameter;
  * otherwise the value's own JSON text when it is JSON, else a JSON string of it.
  */
-export function valueJson(raw: string, schema: Schema | undefined): string {
+function valueJson(raw: string, schema: Schema | undefined): string {
   if (isStringSchema(schema)) return JSON.stringify(raw);
   const trimmed = raw.trim();
   try {

@@ -5,7 +5,6 @@
 // which is what makes its complement sound: the complement of a narrowed language would widen.
 import { g } from '../../cfg/index.js';
 import type { GrammarNode } from '../../cfg/nodes.js';
-import { type CodePointSet, intersection } from '../../regex/code-point-set.js';
 import type { ExplicitDfa } from '../../regex/explicit-dfa.js';
 import { type Charged, sharedWork, uncounted } from '../../deadline.js';
 import { RegexAutomaton } from '../../regex/dfa.js';
@@ -17,7 +16,6 @@ import { SchemaError } from '../schema-error.js';
 
 export type LanguageKind = 'number' | 'string' | 'key';
 
-export { PLAIN_SET };
 const ANY_TEXT: GrammarNode = g.repeat(g.chars([[0, 0x10ffff]]), 0, Infinity);
 const MAX_STATES = 20_000;
 
@@ -172,31 +170,5 @@ function combine(a: ExplicitDfa | DfaLike, b: ExplicitDfa | DfaLike, mode: 'and'
     if (error instanceof RegularError)
       throw new SchemaError(`constraints on one value combine into too large an automaton: ${error.message}`, '');
     throw error;
-  }
-}
-
-/** The node with every character set narrowed to `set` (sound: fewer texts). */
-export function narrow(node: GrammarNode, set: CodePointSet): GrammarNode {
-  switch (node.type) {
-    case 'empty':
-      return node;
-    case 'chars':
-      return g.chars(intersection(node.set, set));
-    case 'sequence':
-      return g.seq(...node.items.map((item) => narrow(item, set)));
-    case 'alternation':
-      return g.alt(...node.options.map((option) => narrow(option, set)));
-    case 'repeat':
-      return g.repeat(narrow(node.item, set), node.min, node.max);
-    case 'group':
-      return narrow(node.item, set);
-    case 'dfa':
-      return dfaNode(combine(node.dfa, lazy(g.repeat(g.chars(set), 0, Infinity)), 'and'));
-    case 'counted':
-      return { ...node, unit: narrow(node.unit, set) };
-    case 'call':
-    case 'members':
-    case 'list':
-      throw new Error('a scalar language has no grammar nodes');
   }
 }

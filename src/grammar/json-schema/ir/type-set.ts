@@ -133,7 +133,7 @@ export function valueOf(shape: ObjectShape, name: string): Node {
   return and(...shape.rules.filter((rule) => rule.keys.contains(name)).map((rule) => rule.value));
 }
 
-export function andObjects(a: ObjectShape, b: ObjectShape): ObjectShape | undefined {
+function andObjects(a: ObjectShape, b: ObjectShape): ObjectShape | undefined {
   if (a === OPEN_OBJECT) return b;
   if (b === OPEN_OBJECT) return a;
   const min = Math.max(a.min, b.min);
@@ -154,7 +154,7 @@ export function andObjects(a: ObjectShape, b: ObjectShape): ObjectShape | undefi
 }
 
 /** The ways an object can break the shape, each a shape of its own. */
-export function notObject(shape: ObjectShape): ObjectShape[] {
+function notObject(shape: ObjectShape): ObjectShape[] {
   const out: ObjectShape[] = [];
   const declared = shape.props.map((p) => p.name);
   for (const name of shape.required) out.push({ ...OPEN_OBJECT, props: [{ name, value: NONE }] });
@@ -178,7 +178,7 @@ export function notObject(shape: ObjectShape): ObjectShape[] {
 }
 
 /** Keys other than `names`. */
-export function withoutNames(names: readonly string[]): Language {
+function withoutNames(names: readonly string[]): Language {
   return names.length === 0 ? Language.universal('key') : literalKeys(names).not();
 }
 
@@ -190,7 +190,7 @@ function orLiterals(names: readonly string[]) {
   return g.alt(...names.map((name) => g.literal(name)));
 }
 
-export function andArrays(a: ArrayShape, b: ArrayShape): ArrayShape | undefined {
+function andArrays(a: ArrayShape, b: ArrayShape): ArrayShape | undefined {
   if (a === OPEN_ARRAY) return b;
   if (b === OPEN_ARRAY) return a;
   const min = Math.max(a.min, b.min);
@@ -220,7 +220,7 @@ export function andArrays(a: ArrayShape, b: ArrayShape): ArrayShape | undefined 
   return { prefix, items: and(a.items, b.items), min, max, contains, unique: a.unique || b.unique };
 }
 
-export function notArray(shape: ArrayShape): ArrayShape[] {
+function notArray(shape: ArrayShape): ArrayShape[] {
   if (shape.unique) throw new SchemaError('not of uniqueItems is not supported', '');
   const out: ArrayShape[] = [];
   if (shape.min > 0) out.push({ ...OPEN_ARRAY, max: shape.min - 1 });
