@@ -2,77 +2,21 @@
 import type { ResolvedContext } from '../engine/llama/engine.js';
 import type { SchedulerLimits, SchedulerState } from '../scheduler/scheduler.js';
 import type { GenerationRequest } from '../core/request.js';
-import {
-  AdapterChangeError,
-  type Backend,
-  type RequestEvent,
-  type RequestStream,
-  type StepRecord,
-  type Unsubscribe,
-} from '../core/backend.js';
+import { AdapterChangeError, type Backend, type StepRecord, type Unsubscribe } from '../core/backend.js';
 import type { ModelInfo } from '../engine/types.js';
 import { engineErrors, type EngineProtocol, type EngineWorkerConfig } from './worker-protocol.js';
 import type { LlamaLogLevel } from '../engine/llama/logging.js';
 import { ThreadHost } from '../threads/rpc.js';
+import { RequestEventStream } from '../core/request-stream.js';
 
 export interface StartHooks {
   onProgress?: (fraction: number) => void;
   onLog?: (level: LlamaLogLevel, text: string) => void;
 }
 
-/** Events of one request, in order, as an async iterator; return() cancels the request. */
-class GenerationStream implements RequestStream {
-  private readonly buffered: RequestEvent[] = [];
-  private waiter: ((result: IteratorResult<RequestEvent>) => void) | undefined;
-  private done = false;
-
-  constructor(
-    readonly id: number,
-    private readonly onCancel: () => void,
-  ) {}
-
-  push(event: RequestEvent): void {
-    if (this.done) return;
-    const final = event.kind === 'error' || (event.kind === 'token' && event.finish !== undefined);
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w({ value: event, done: false });
-    } else {
-      this.buffered.push(event);
-    }
-    if (final) this.done = true;
-  }
-
-  next(): Promise<IteratorResult<RequestEvent>> {
-    const event = this.buffered.shift();
-    if (event) return Promise.resolve({ value: event, done: false });
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiter = resolve));
-  }
-
-  /** Stops the request if it is still queued or running. */
-  cancel(): void {
-    if (this.done) return;
-    this.done = true;
-    this.onCancel();
-    this.waiter?.({ value: undefined, done: true });
-    this.waiter = undefined;
-  }
-
-  return(): Promise<IteratorResult<RequestEvent>> {
-    this.cancel();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-}
-
 /** The engine thread as the server's Backend. */
 export class EngineClient implements Backend {
-  private readonly streams = new Map<number, GenerationStream>();
+  private readonly streams = new Map<number, RequestEventStream>();
   private lastId = 0;
   private readonly stepListeners = new Set<(steps: StepRecord[]) => void>();
   private readonly errorListeners = new Set<(message: string) => void>();
@@ -121,9 +65,9 @@ export class EngineClient implements Backend {
   }
 
   /** Queues a request; iterate the stream for its events. */
-  submit(request: Omit<GenerationRequest, 'id'>): GenerationStream {
+  submit(request: Omit<GenerationRequest, 'id'>): RequestEventStream {
     const id = ++this.lastId;
-    const stream = new GenerationStream(id, () => {
+    const stream = new RequestEventStream(id, () => {
       this.streams.delete(id);
       this.host.notify('cancel', id);
     });

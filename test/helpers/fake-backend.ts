@@ -1,8 +1,9 @@
 // A Backend that plays scripted events instead of running a model: route tests run in-process with
 // it. Each request's script gives its tokens and how it ends (finished, failed, or never until
 // cancelled); the backend records what was submitted and which requests were cancelled.
-import type { Backend, RequestEvent, RequestStream, SchedulerState, StepRecord, Unsubscribe } from '../../src/core/backend.js';
+import type { Backend, RequestStream, SchedulerState, StepRecord, Unsubscribe } from '../../src/core/backend.js';
 import type { FinishReason, GenerationRequest } from '../../src/core/request.js';
+import { RequestEventStream } from '../../src/core/request-stream.js';
 
 export interface Script {
   /** The text of each generated token, in order (at least one when the script ends with `finish`). */
@@ -17,51 +18,6 @@ export interface Script {
 }
 
 export const FINISHED: Script = { tokens: ['Once', ' upon', ' a', ' time'], end: 'finish', reason: 'length' };
-
-/** Events of one fake request, in order; the same contract as the engine thread's streams. */
-class ScriptedStream implements RequestStream {
-  private readonly buffered: RequestEvent[] = [];
-  private waiter: ((result: IteratorResult<RequestEvent>) => void) | undefined;
-  done = false;
-
-  constructor(
-    readonly id: number,
-    private readonly onCancel: () => void,
-  ) {}
-
-  push(event: RequestEvent): void {
-    if (this.done) return;
-    if (event.kind === 'error' || (event.kind === 'token' && event.finish)) this.done = true;
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    if (waiter) waiter({ value: event, done: false });
-    else this.buffered.push(event);
-  }
-
-  next(): Promise<IteratorResult<RequestEvent>> {
-    const event = this.buffered.shift();
-    if (event) return Promise.resolve({ value: event, done: false });
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiter = resolve));
-  }
-
-  cancel(): void {
-    if (this.done) return;
-    this.done = true;
-    this.onCancel();
-    this.waiter?.({ value: undefined, done: true });
-    this.waiter = undefined;
-  }
-
-  return(): Promise<IteratorResult<RequestEvent>> {
-    this.cancel();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-}
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -85,7 +41,7 @@ export class FakeBackend implements Backend {
     relayouts: 0,
     adapters: { running: {}, waiting: {} },
   };
-  private readonly streams = new Map<number, ScriptedStream>();
+  private readonly streams = new Map<number, RequestEventStream>();
   private readonly stepListeners = new Set<(steps: StepRecord[]) => void>();
   private readonly errorListeners = new Set<(message: string) => void>();
   private readonly cancelWaiters: ((id: number) => void)[] = [];
@@ -95,7 +51,7 @@ export class FakeBackend implements Backend {
     const id = ++this.lastId;
     const script = this.script(request, this.submitted.length);
     this.submitted.push(request);
-    const stream = new ScriptedStream(id, () => {
+    const stream = new RequestEventStream(id, () => {
       this.streams.delete(id);
       this.cancelled.push(id);
       for (const waiter of this.cancelWaiters.splice(0)) waiter(id);
@@ -115,12 +71,12 @@ export class FakeBackend implements Backend {
     return this.streams.size;
   }
 
-  private async play(stream: ScriptedStream, request: Omit<GenerationRequest, 'id'>, script: Script): Promise<void> {
+  private async play(stream: RequestEventStream, request: Omit<GenerationRequest, 'id'>, script: Script): Promise<void> {
     const startedAt = performance.timeOrigin + performance.now();
     let text = '';
     for (const [k, tokenText] of script.tokens.entries()) {
       await tick();
-      if (stream.done) return;
+      if (stream.ended) return;
       text += tokenText;
       const last = k === script.tokens.length - 1 && script.end === 'finish';
       const now = performance.timeOrigin + performance.now();
@@ -146,7 +102,7 @@ export class FakeBackend implements Backend {
       });
     }
     await tick();
-    if (stream.done) return;
+    if (stream.ended) return;
     if (script.end === 'error') {
       const message = script.message ?? 'scripted failure';
       this.streams.delete(stream.id);
