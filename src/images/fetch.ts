@@ -14,18 +14,21 @@ import { imageError, type ImageLimits } from './limits.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** Why an address is refused, or null when it may be fetched from. */
+type AddressRule = (address: string) => string | null;
+
 /** A hop refused before connecting: the host resolved to a non-public address. */
 class RefusedAddress extends Error {}
 
 /** node's lookup, refusing a host any of whose addresses is not public (unless allowed). */
-function checkedLookup(allowPrivate: boolean): LookupFunction {
+function checkedLookup(refusal: AddressRule | null): LookupFunction {
   return (hostname: string, options: LookupOptions, callback: (...args: never[]) => void) => {
     const done = callback as unknown as (error: Error | null, address?: string | LookupAddress[], family?: number) => void;
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return done(error);
-      if (!allowPrivate) {
+      if (refusal) {
         for (const { address } of addresses) {
-          const why = addressRefusal(address);
+          const why = refusal(address);
           if (why) return done(new RefusedAddress(`${hostname} resolves to ${address}, a ${why} address`));
         }
       }
@@ -47,12 +50,12 @@ interface Hop {
   response: IncomingMessage;
 }
 
-function request(url: URL, limits: ImageLimits, signal: AbortSignal): Promise<Hop> {
+function request(url: URL, refusal: AddressRule | null, signal: AbortSignal): Promise<Hop> {
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;
     const req = client.get(url, {
       agent: false,
-      lookup: checkedLookup(limits.allowPrivateUrls),
+      lookup: checkedLookup(refusal),
       signal,
       headers: { accept: 'image/*', 'user-agent': 'tgi-node' },
     });
@@ -92,7 +95,14 @@ function mediaType(response: IncomingMessage): string {
  * redirects, a content type that is not an image, a body over `limits.maxBytes`, or no complete
  * answer within `limits.fetchTimeoutMs`.
  */
-export async function fetchImage(url: string | URL, limits: ImageLimits, param: string | null = null): Promise<Uint8Array> {
+export async function fetchImage(
+  url: string | URL,
+  limits: ImageLimits,
+  param: string | null = null,
+  /** The address rule when private addresses are not allowed (tests narrow it to tell two local servers apart). */
+  rule: AddressRule = addressRefusal,
+): Promise<Uint8Array> {
+  const refusal = limits.allowPrivateUrls ? null : rule;
   let current: URL;
   try {
     current = new URL(url);
@@ -108,11 +118,11 @@ export async function fetchImage(url: string | URL, limits: ImageLimits, param: 
         throw imageError(param, `image URLs must be http(s) or data URIs, not ${current.protocol.slice(0, -1)}:`);
       }
       const host = current.hostname.replace(/^\[|\]$/g, '');
-      if (isIP(host) && !limits.allowPrivateUrls) {
-        const why = addressRefusal(host);
+      if (isIP(host) && refusal) {
+        const why = refusal(host);
         if (why) throw imageError(param, `${host} is a ${why} address; ${PRIVATE_HINT}`);
       }
-      ({ response } = await request(current, limits, controller.signal));
+      ({ response } = await request(current, refusal, controller.signal));
       const status = response.statusCode ?? 0;
       if (REDIRECTS.has(status)) {
         const location = response.headers.location;
