@@ -1,8 +1,8 @@
 // Encoded image bytes -> packed RGB pixels. The format comes from the magic bytes; the header's
 // width and height are checked against the pixel limit before any decoder runs. Decoders are pure
-// JavaScript (jpeg-js, pngjs, omggif, ./bmp.ts) or WebAssembly (@jsquash/webp, libwebp), so there
-// is no native build. Transparent pixels are composited on white; of an animation (GIF, animated
-// WebP or PNG) only the first frame is kept.
+// JavaScript (pngjs, omggif, ./bmp.ts, jpeg-js for CMYK JPEGs) or WebAssembly (@jsquash/jpeg's
+// libjpeg-turbo, @jsquash/webp's libwebp), so there is no native build. Transparent pixels are
+// composited on white; of an animation (GIF, animated WebP or PNG) only the first frame is kept.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -26,19 +26,37 @@ export interface DecodedImage {
 
 const FORMAT_NAMES: Record<ImageFormat, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', gif: 'GIF', bmp: 'BMP' };
 
-type WebpDecode = (data: ArrayBuffer) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
-let webpDecoder: Promise<WebpDecode> | undefined;
+type WasmDecode = (data: ArrayBuffer) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
 
-/** libwebp's decoder, compiled once: in Node its module must be handed the compiled WebAssembly (it cannot fetch it). */
-function webp(): Promise<WebpDecode> {
-  webpDecoder ??= (async () => {
-    const require = createRequire(import.meta.url);
-    const wasm = await WebAssembly.compile(await readFile(require.resolve('@jsquash/webp/codec/dec/webp_dec.wasm')));
-    const module = await import('@jsquash/webp/decode.js');
-    await (module.init as unknown as (wasm: WebAssembly.Module) => Promise<void>)(wasm);
-    return module.default as WebpDecode;
-  })();
-  return webpDecoder;
+/** A @jsquash decoder, compiled once: in Node its module must be handed the compiled WebAssembly (it cannot fetch it). */
+function wasmDecoder(wasmPath: string, load: () => Promise<{ init: unknown; default: unknown }>): () => Promise<WasmDecode> {
+  let decoder: Promise<WasmDecode> | undefined;
+  return () => {
+    decoder ??= (async () => {
+      const require = createRequire(import.meta.url);
+      const wasm = await WebAssembly.compile(await readFile(require.resolve(wasmPath)));
+      const module = await load();
+      await (module.init as (wasm: WebAssembly.Module) => Promise<void>)(wasm);
+      return module.default as WasmDecode;
+    })();
+    return decoder;
+  };
+}
+
+/** libwebp. */
+const webp = wasmDecoder('@jsquash/webp/codec/dec/webp_dec.wasm', () => import('@jsquash/webp/decode.js'));
+/** libjpeg-turbo (mozjpeg): 4-5 times faster than jpeg-js on a 1920x1080 photo. */
+const mozjpeg = wasmDecoder('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm', () => import('@jsquash/jpeg/decode.js'));
+
+/** Whether a JPEG has its end marker after its first scan: libjpeg decodes a cut-short file into grey rows without a word. */
+function jpegComplete(b: Uint8Array): boolean {
+  for (let i = 2; i + 1 < b.length; i++) {
+    if (b[i] === 0xff && b[i + 1] === 0xda) {
+      for (let j = b.length - 2; j > i; j--) if (b[j] === 0xff && b[j + 1] === 0xd9) return true;
+      return false;
+    }
+  }
+  return false;
 }
 
 /** The RIFF chunks of a WebP file: four-character id, payload offset and size. */
@@ -90,13 +108,26 @@ function firstWebpFrame(b: Uint8Array): Uint8Array {
 
 async function decodeRgba(format: ImageFormat, bytes: Uint8Array, limits: ImageLimits): Promise<Rgba> {
   switch (format) {
-    case 'jpeg':
-      return jpeg.decode(bytes, {
-        useTArray: true,
-        formatAsRGBA: true,
-        maxResolutionInMP: limits.maxPixels / 1e6,
-        maxMemoryUsageInMB: Math.max(512, Math.ceil((limits.maxPixels * 16) / 2 ** 20)),
-      });
+    case 'jpeg': {
+      if (!jpegComplete(bytes)) throw new Error('the JPEG data is cut short');
+      try {
+        const decode = await mozjpeg();
+        const image = await decode(new Uint8Array(bytes).buffer); // a copy: a Buffer may view a shared pool
+        return {
+          width: image.width,
+          height: image.height,
+          data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length),
+        };
+      } catch {
+        // libjpeg-turbo does not convert CMYK (and YCCK) to RGB; jpeg-js does.
+        return jpeg.decode(bytes, {
+          useTArray: true,
+          formatAsRGBA: true,
+          maxResolutionInMP: limits.maxPixels / 1e6,
+          maxMemoryUsageInMB: Math.max(512, Math.ceil((limits.maxPixels * 16) / 2 ** 20)),
+        });
+      }
+    }
     case 'png': {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: png.width, height: png.height, data: png.data };

@@ -3,6 +3,7 @@
 // headers and broken data URIs are validation errors that name the part.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { FLAGS } from '../../src/cli/options.js';
 import { DomainError } from '../../src/core/errors.js';
 import { decodeImage, imageHash } from '../../src/images/decode.js';
 import { DEFAULT_IMAGE_LIMITS, checkImageCount, type ImageLimits } from '../../src/images/limits.js';
@@ -140,7 +141,12 @@ describe('refusing bad images', () => {
     );
     await refused(decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]), limits, PARAM), /JPEG image is invalid/);
     const j = jpg(picture(64, 64));
-    await refused(decodeImage(j.subarray(0, j.length / 2), limits, PARAM), /JPEG image could not be decoded/);
+    await refused(
+      decodeImage(j.subarray(0, j.length / 2), limits, PARAM),
+      /JPEG image could not be decoded \(the JPEG data is cut short\)/,
+    );
+    // Bytes past the end marker (a camera's trailer) are no harm.
+    assert.equal((await decodeImage(Buffer.concat([j, Buffer.from('trailer')]), limits, PARAM)).width, 64);
     const w = await webp(picture(8, 8));
     await refused(
       decodeImage(w.subarray(0, w.length - 8), limits, PARAM),
@@ -216,5 +222,15 @@ describe('refusing bad images', () => {
         error.param === 'messages' &&
         /the request has 9 images, more than --max-images-per-request 8/.test(error.message),
     );
+  });
+});
+
+describe('the launcher and the module agree', () => {
+  it("the flags' defaults are DEFAULT_IMAGE_LIMITS", () => {
+    assert.equal(FLAGS.maxImageFetchSize.default, DEFAULT_IMAGE_LIMITS.maxBytes);
+    assert.equal(FLAGS.maxImagesPerRequest.default, DEFAULT_IMAGE_LIMITS.maxImagesPerRequest);
+    assert.equal(FLAGS.maxImagePixels.default, DEFAULT_IMAGE_LIMITS.maxPixels);
+    assert.equal(Number(FLAGS.imageFetchTimeout.default) * 1000, DEFAULT_IMAGE_LIMITS.fetchTimeoutMs);
+    assert.equal(FLAGS.allowPrivateImageUrls.default, DEFAULT_IMAGE_LIMITS.allowPrivateUrls);
   });
 });
