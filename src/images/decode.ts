@@ -4,6 +4,7 @@
 // libjpeg-turbo, @jsquash/webp's libwebp), so there is no native build. Transparent pixels are
 // composited on white; of an animation (GIF, animated WebP or PNG) only the first frame is kept.
 import { createHash } from 'node:crypto';
+import { DomainError } from '../core/errors.js';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import jpeg from 'jpeg-js';
@@ -106,7 +107,7 @@ function firstWebpFrame(b: Uint8Array): Uint8Array {
   return riff([chunk('VP8X', header), chunk('ALPH', at(alpha)), chunk(image.id, at(image))]);
 }
 
-async function decodeRgba(format: ImageFormat, bytes: Uint8Array, limits: ImageLimits): Promise<Rgba> {
+async function decodeRgba(format: ImageFormat, bytes: Uint8Array, limits: ImageLimits, param: string | null): Promise<Rgba> {
   switch (format) {
     case 'jpeg': {
       if (!jpegComplete(bytes)) throw new Error('the JPEG data is cut short');
@@ -135,6 +136,13 @@ async function decodeRgba(format: ImageFormat, bytes: Uint8Array, limits: ImageL
     case 'gif': {
       const reader = new GifReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       if (reader.numFrames() < 1) throw new Error('the GIF has no frames');
+      // The decoder allocates the frame's own size, which the screen size checked above does not bound.
+      const frame = reader.frameInfo(0);
+      if (frame.width * frame.height > limits.maxPixels || frame.x + frame.width > reader.width || frame.y + frame.height > reader.height) {
+        throw new Error(
+          `its first frame (${frame.width}x${frame.height} at ${frame.x},${frame.y}) does not fit its ${reader.width}x${reader.height} screen`,
+        );
+      }
       const data = new Uint8Array(reader.width * reader.height * 4);
       reader.decodeAndBlitFrameRGBA(0, data);
       return { width: reader.width, height: reader.height, data };
@@ -148,6 +156,13 @@ async function decodeRgba(format: ImageFormat, bytes: Uint8Array, limits: ImageL
       const short = [...riffChunks(bytes)].some((c) => c.at + c.size > bytes.length);
       if (declared + 8 > bytes.length || short) throw new Error('the WebP data is cut short');
       const still = firstWebpFrame(bytes);
+      // The bitstream's own size (an animation frame's, or one a VP8X header does not match) is checked too.
+      for (const c of riffChunks(still)) {
+        if (c.id !== 'VP8 ' && c.id !== 'VP8L') continue;
+        const size = headerSize('webp', riff([chunk(c.id, still.subarray(c.at, c.at + c.size))]));
+        if (!size) throw new Error('its image data has no valid header');
+        if (size.width * size.height > limits.maxPixels) throw pixelLimit(size.width, size.height, limits, param);
+      }
       const image = await decode(new Uint8Array(still).buffer); // a copy: a Buffer may view a shared pool
       return {
         width: image.width,
@@ -156,6 +171,10 @@ async function decodeRgba(format: ImageFormat, bytes: Uint8Array, limits: ImageL
       };
     }
   }
+}
+
+function pixelLimit(width: number, height: number, limits: ImageLimits, param: string | null): DomainError {
+  return imageError(param, `image of ${width}x${height} pixels exceeds --max-image-pixels ${limits.maxPixels}; send a smaller image`);
 }
 
 /** RGBA -> RGB, each pixel composited on a white background by its alpha. */
@@ -203,16 +222,12 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits, param:
   const name = FORMAT_NAMES[format];
   const size = headerSize(format, bytes);
   if (!size) throw imageError(param, `the ${name} image is invalid: its header is missing or cut short`);
-  if (size.width * size.height > limits.maxPixels) {
-    throw imageError(
-      param,
-      `image of ${size.width}x${size.height} pixels exceeds --max-image-pixels ${limits.maxPixels}; send a smaller image`,
-    );
-  }
+  if (size.width * size.height > limits.maxPixels) throw pixelLimit(size.width, size.height, limits, param);
   let rgba: Rgba;
   try {
-    rgba = await decodeRgba(format, bytes, limits);
+    rgba = await decodeRgba(format, bytes, limits, param);
   } catch (error) {
+    if (error instanceof DomainError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw imageError(param, `the ${name} image could not be decoded (${reason})`);
   }

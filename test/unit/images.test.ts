@@ -184,6 +184,22 @@ describe('refusing bad images', () => {
     await refused(decodeImage(gif(picture(11, 10)), small, PARAM), /11x10 pixels exceeds/);
     await refused(decodeImage(bmp(picture(11, 10)), small, PARAM), /11x10 pixels exceeds/);
     assert.equal((await decodeImage(png(picture(10, 10)), small, PARAM)).width, 10);
+    // An animation frame larger than its canvas is judged by its own size.
+    await refused(
+      decodeImage(animatedWebp([await webp(picture(11, 10))], 6, 4), small, PARAM),
+      /image of 11x10 pixels exceeds --max-image-pixels 100/,
+    );
+    // A GIF whose 2x2 screen holds a 5000x5000 frame: the frame's size is checked before its decoder allocates it.
+    const bomb = Buffer.concat([
+      Buffer.from('GIF89a'),
+      Buffer.from([2, 0, 2, 0, 0x80, 0, 0, 0, 0, 0, 255, 255, 255]),
+      Buffer.from([0x2c, 0, 0, 0, 0, 0x88, 0x13, 0x88, 0x13, 0]),
+      Buffer.from([2, 2, 0x4c, 0x01, 0, 0x3b]),
+    ]);
+    await refused(
+      decodeImage(bomb, limits, PARAM),
+      /GIF image could not be decoded \(its first frame \(5000x5000 at 0,0\) does not fit its 2x2 screen\)/,
+    );
   });
 
   it('an image over the byte limit', async () => {
