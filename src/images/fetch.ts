@@ -29,7 +29,7 @@ function checkedLookup(refusal: AddressRule | null): LookupFunction {
       if (refusal) {
         for (const { address } of addresses) {
           const why = refusal(address);
-          if (why) return done(new RefusedAddress(`${hostname} resolves to ${address}, a ${why} address`));
+          if (why) return done(new RefusedAddress(`${hostname} resolves to ${address}, ${a(why)} address`));
         }
       }
       if (addresses.length === 0) return done(new Error(`${hostname} has no address`));
@@ -37,6 +37,11 @@ function checkedLookup(refusal: AddressRule | null): LookupFunction {
       done(null, addresses[0].address, addresses[0].family);
     });
   };
+}
+
+/** The word with its indefinite article: 'a loopback', 'an unspecified'. */
+function a(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 }
 
 function seconds(ms: number): string {
@@ -120,7 +125,7 @@ export async function fetchImage(
       const host = current.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host) && refusal) {
         const why = refusal(host);
-        if (why) throw imageError(param, `${host} is a ${why} address; ${PRIVATE_HINT}`);
+        if (why) throw imageError(param, `${host} is ${a(why)} address; ${PRIVATE_HINT}`);
       }
       ({ response } = await request(current, refusal, controller.signal));
       const status = response.statusCode ?? 0;

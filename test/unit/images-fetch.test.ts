@@ -108,6 +108,10 @@ describe('fetching image URLs', () => {
     await refused(fetchImage('http://169.254.169.254/latest/meta-data', strict, PARAM), /169\.254\.169\.254 is a link-local address/);
     await refused(fetchImage('http://[::ffff:127.0.0.1]/x.png', strict, PARAM), /is a loopback, as IPv6 address/);
     await refused(fetchImage('http://[fd00::1]/x.png', strict, PARAM), /fd00::1 is a private \(unique local\) address/);
+    // Other spellings of an address are normalised by the URL parser before they are judged.
+    await refused(fetchImage('http://2130706433/x.png', strict, PARAM), /127\.0\.0\.1 is a loopback address/);
+    await refused(fetchImage('http://0x7f.1/x.png', strict, PARAM), /127\.0\.0\.1 is a loopback address/);
+    await refused(fetchImage('http://[::]/x.png', strict, PARAM), /:: is an unspecified address/);
     assert.equal(hits.length, before);
     // Allowed, the same URL is fetched.
     assert.equal((await fetchImage(`http://localhost:${port}/image.png`, allowed, PARAM)).length, imageBytes.length);
