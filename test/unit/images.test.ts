@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FLAGS } from '../../src/cli/options.js';
+import { PNG } from 'pngjs';
 import { DomainError } from '../../src/core/errors.js';
 import { decodeImage, imageHash } from '../../src/images/decode.js';
 import { DEFAULT_IMAGE_LIMITS, checkImageCount, type ImageLimits } from '../../src/images/limits.js';
@@ -46,6 +47,18 @@ describe('decoding each format', () => {
       [...image.rgb.subarray(3, 6)],
       [37, 0, 11].map((c) => Math.round((c * 128 + 255 * 127) / 255)),
     );
+  });
+
+  it('PNG of 16 bits per channel and of grey levels', async () => {
+    const deep = new PNG({ width: 2, height: 1 });
+    deep.data = Buffer.from(new Uint16Array([65535, 0, 32768, 65535, 1000, 2000, 3000, 65535]).buffer);
+    const bytes = PNG.sync.write(deep, { bitDepth: 16, colorType: 2, inputColorType: 6, inputHasAlpha: true });
+    assert.deepEqual([bytes[24], bytes[25]], [16, 2]); // IHDR: 16 bits, RGB
+    assert.deepEqual([...(await decodeImage(bytes, limits)).rgb], [255, 0, 128, 4, 8, 12]);
+    const grey = new PNG({ width: 3, height: 1 });
+    grey.data = Buffer.from([0, 128, 255]);
+    const greyBytes = PNG.sync.write(grey, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+    assert.deepEqual([...(await decodeImage(greyBytes, limits)).rgb], [0, 0, 0, 128, 128, 128, 255, 255, 255]);
   });
 
   it('JPEG, within its lossy rounding', async () => {
