@@ -15,7 +15,7 @@ const tiers = [
   ['runtime'], // the engine thread's host: client, protocol, thread main
   ['scheduler'], // continuous batching, KV layout, sequences, stop criteria
   ['engine'], // the backend: the Engine interface and llama.cpp through koffi
-  ['chat'], // chat templates, messages, tool-call formats
+  ['chat', 'images'], // chat templates, messages, tool-call formats; image sources -> decoded pixels
   ['core'], // request and event contracts, the tokenizer seam
   ['api', 'grammar', 'sampling', 'hub', 'logging', 'threads'], // leaves: wire schemas, constraints, sampling, thread RPC...
 ];

@@ -3,6 +3,7 @@ import { availableParallelism, freemem } from 'node:os';
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { ModelInfo } from '../engine/types.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../images/limits.js';
 import { resolveApiKeys } from './api-key-sources.js';
 import { ConfigError } from './config-error.js';
 import type { Options } from './options.js';
@@ -70,6 +71,8 @@ export interface Config {
   /** --allow-runtime-lora: the LoRA load and unload routes answer. */
   allowRuntimeLora: boolean;
   watermark: { gamma: number; delta: number };
+  /** What one request's images may cost, and where their URLs may lead (not yet read by the server). */
+  images: ImageLimits;
   computeType: string;
   /** Absent: no tracing. */
   otlp?: OtlpSettings;
@@ -208,6 +211,14 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
     responseCacheBytes: raw.responseCacheSize * 2 ** 20,
     allowRuntimeLora: raw.allowRuntimeLora,
     watermark: { gamma: raw.watermarkGamma, delta: raw.watermarkDelta },
+    images: {
+      maxBytes: raw.maxImageFetchSize,
+      maxImagesPerRequest: raw.maxImagesPerRequest,
+      maxPixels: raw.maxImagePixels,
+      fetchTimeoutMs: raw.imageFetchTimeout * 1000,
+      maxRedirects: DEFAULT_IMAGE_LIMITS.maxRedirects,
+      allowPrivateUrls: raw.allowPrivateImageUrls,
+    },
     computeType: raw.computeType ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
     otlp: resolveOtlp(raw.otlpEndpoint, raw.otlpServiceName, warn),
     limits: {

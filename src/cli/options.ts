@@ -226,6 +226,35 @@ export const FLAGS = {
     help: 'Largest request body in bytes (413 above).',
     default: 2_000_000,
   }),
+  maxImageFetchSize: integer(1, {
+    flags: '--max-image-fetch-size <bytes>',
+    env: 'MAX_IMAGE_FETCH_SIZE',
+    help: "Largest image in bytes, fetched from a URL (the download stops there) or sent as a data URI. Default: 20 MiB (OpenAI's limit per image; TGI's is 1 GiB, but each image is held in memory while it is decoded).",
+    default: 20 * 1024 * 1024,
+  }),
+  maxImagesPerRequest: integer(1, {
+    flags: '--max-images-per-request <n>',
+    env: 'MAX_IMAGES_PER_REQUEST',
+    help: 'Most images in one request, over all its messages (or in the inputs of a native request).',
+    default: 8,
+  }),
+  maxImagePixels: integer(1, {
+    flags: '--max-image-pixels <n>',
+    env: 'MAX_IMAGE_PIXELS',
+    help: "Most pixels (width x height) of one decoded image, read from the image's header before it is decoded. Default: 16777216 (4096 x 4096; a 12-megapixel photo fits).",
+    default: 4096 * 4096,
+  }),
+  imageFetchTimeout: integer(1, {
+    flags: '--image-fetch-timeout <seconds>',
+    env: 'IMAGE_FETCH_TIMEOUT',
+    help: 'Seconds one image URL has to be fetched, redirects and body included.',
+    default: 10,
+  }),
+  allowPrivateImageUrls: boolean({
+    flags: '--allow-private-image-urls [bool]',
+    env: 'ALLOW_PRIVATE_IMAGE_URLS',
+    help: 'Let image URLs reach loopback, private, link-local and other non-public addresses. Off by default, so that a public server cannot be used as a proxy into its own network.',
+  }),
   otlpEndpoint: text({
     flags: '--otlp-endpoint <url>',
     env: 'OTLP_ENDPOINT',
@@ -398,7 +427,6 @@ const NOT_APPLICABLE: { flags: string; env?: string; why: string }[] = [
   { flags: '--ngrok [value]', env: 'NGROK', why: 'tunnels are out of scope' },
   { flags: '--ngrok-authtoken <token>', env: 'NGROK_AUTHTOKEN', why: 'tunnels are out of scope' },
   { flags: '--ngrok-edge <edge>', env: 'NGROK_EDGE', why: 'tunnels are out of scope' },
-  { flags: '--max-image-fetch-size <bytes>', env: 'MAX_IMAGE_FETCH_SIZE', why: 'image inputs are not supported' },
 ];
 
 /** The table's environment-only section: variables read besides the flags' own (those are shown with each flag). */
