@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { SeededRandom } from '../../sampling/random.js';
 import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
+import { toFloat16Bits } from './quantize.js';
 
 export type ProjectorFamily = 'mlp' | 'idefics3' | 'gemma3' | 'qwen2.5vl';
 
@@ -34,9 +35,11 @@ export interface ProjectorOptions {
   seed?: number;
   /**
    * Half-range of the uniform random weights. Large enough that the rows an image becomes move
-   * the text model's greedy choice; 0.1 by default.
+   * the text model's greedy choice; 0.3 by default.
    */
   scale?: number;
+  /** Type of the weight matrices (norms, biases and embeddings stay F32); released projectors are mostly F16. */
+  matrixType?: 'f32' | 'f16';
 }
 
 /** Small test shapes: an image is a handful of tokens, and encoding takes milliseconds. */
@@ -91,7 +94,7 @@ export function writeProjector(options: ProjectorOptions): { bytes: number; tens
   const metadata = new Map<string, GgufValue>([
     ['general.architecture', str('clip')],
     ['general.name', str(`random ${family} projector`)],
-    ['general.file_type', u32(0)],
+    ['general.file_type', u32(options.matrixType === 'f16' ? 1 : 0)],
     ['clip.projector_type', str(PROJECTOR_TYPE[family])],
     ['clip.has_vision_encoder', bool(true)],
     ['clip.has_text_encoder', bool(false)],
@@ -117,18 +120,22 @@ export function writeProjector(options: ProjectorOptions): { bytes: number; tens
   }
 
   const random = new SeededRandom(options.seed ?? 7);
-  const scale = options.scale ?? 0.1;
+  const scale = options.scale ?? 0.3;
   const uniform = (n: number) => {
     const values = new Float32Array(n);
     for (let i = 0; i < n; i++) values[i] = (random.nextUint32() / 4294967296 - 0.5) * 2 * scale;
     return values;
   };
   const tensors: TensorSpec[] = [];
+  const half = options.matrixType === 'f16';
   const tensor = (name: string, dims: number[], fill: 'random' | 'ones' | 'zeros' = 'random') => {
     const count = dims.reduce((a, b) => a * b, 1);
     // Drawn now, in file order, so that a seed gives the same weights whatever reads them first.
     const values = fill === 'random' ? uniform(count) : new Float32Array(count).fill(fill === 'ones' ? 1 : 0);
-    tensors.push({ name, dims, type: GgmlType.F32, byteSize: 4 * count, data: () => new Uint8Array(values.buffer) });
+    if (half && dims.length >= 2 && !name.startsWith('v.position_embd')) {
+      const bits = Uint16Array.from(values, toFloat16Bits);
+      tensors.push({ name, dims, type: GgmlType.F16, byteSize: 2 * count, data: () => new Uint8Array(bits.buffer) });
+    } else tensors.push({ name, dims, type: GgmlType.F32, byteSize: 4 * count, data: () => new Uint8Array(values.buffer) });
   };
   // Norms start at the identity (weight 1, bias 0), as trained ones roughly are.
   const norm = (prefix: string, withBias: boolean) => {
