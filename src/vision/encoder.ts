@@ -46,7 +46,10 @@ export interface EncodedImage {
 }
 
 export interface ImageEncoderOptions {
-  /** Threads of each encode (the addon's OpenMP team). */
+  /**
+   * Threads of each encode, as mtmd's n_threads. With @fugood/node-llama-linux-x64 1.7.15 an encode
+   * was seen to run on one thread whatever this asks (and whatever OMP_NUM_THREADS says).
+   */
   threads?: number;
 }
 

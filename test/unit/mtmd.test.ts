@@ -204,6 +204,25 @@ describe('image encoder (mtmd) on random-weight projectors', () => {
     }
   });
 
+  it('encodes off the calling thread: the event loop turns while an image encodes', async () => {
+    const { encoder } = get('qwen2.5vl');
+    // 448 x 448 pixels: 256 rows, long enough to encode that a blocking call would hold the loop.
+    const prompt = await tokenize('qwen2.5vl', [noise(448, 448, 5)]);
+    const [chunk] = images(prompt);
+    assert.equal(chunk.tokens, 256);
+    const order: string[] = [];
+    const encoding = encoder.encode(prompt, chunk.index, 0).then(() => order.push('encoded'));
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        order.push('loop turned');
+        resolve();
+      }),
+    );
+    await encoding;
+    assert.deepEqual(order, ['loop turned', 'encoded']);
+    prompt.dispose();
+  });
+
   it('refuses a projector whose rows are not as wide as the text model, naming both widths', async () => {
     const narrow = join(dir, 'mmproj-narrow.gguf');
     writeProjector({ family: 'mlp', outPath: narrow, outputWidth: 48 });
