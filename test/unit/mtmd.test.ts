@@ -224,9 +224,14 @@ describe('image encoder (mtmd) on random-weight projectors', () => {
   });
 
   it('refuses a projector whose rows are not as wide as the text model, naming both widths', async () => {
-    const narrow = join(dir, 'mmproj-narrow.gguf');
-    writeProjector({ family: 'mlp', outPath: narrow, outputWidth: 48 });
-    await assert.rejects(MtmdImageEncoder.open(STORIES, narrow), /writes rows of 48 values, but the text model .* takes embeddings of 64/);
+    for (const family of PROJECTOR_FAMILIES) {
+      const narrow = join(dir, `mmproj-narrow-${family}.gguf`);
+      writeProjector({ family, outPath: narrow, outputWidth: 48 });
+      await assert.rejects(
+        MtmdImageEncoder.open(get(family).textModel, narrow),
+        new RegExp(`\\(${family.replace('.', '\\.')}.*\\) writes rows of 48 values, but the text model .* takes embeddings of 64`),
+      );
+    }
   });
 
   it('refuses a text model given as the projector, and a prompt whose markers do not match the images', async () => {
