@@ -117,10 +117,22 @@ describe('image encoder (mtmd) on random-weight projectors', () => {
         images(prompt).map((c) => [c.tokens, c.positions]),
         [[16, 16]],
       );
+      assert.equal(images(prompt)[0].id, null);
       // The text around the marker keeps its spaces.
       assert.deepEqual(texts(prompt, get('mlp')), [`<s> ${PROMPT_HEAD} `, ' there was']);
       prompt.dispose();
     }
+  });
+
+  it('carries an image id (a hash of its pixels, for the prefix cache) to its chunks', async () => {
+    const prompt = await tokenize('idefics3', [{ ...noise(112, 112, 4), id: 'pixels-sha256' }]);
+    const ids = images(prompt).map((c) => c.id);
+    assert.equal(ids.length, 5);
+    assert.ok(
+      ids.every((id) => id === 'pixels-sha256'),
+      ids.join(),
+    );
+    prompt.dispose();
   });
 
   it('gemma3: 4 x 4 pooled rows between <start_of_image> and <end_of_image>, decoded non-causally', async () => {
