@@ -162,7 +162,13 @@ export function loadMtmdApi(): MtmdApi {
   if (api) return api;
   const { packageName, path } = locateAddon();
   // koffi opens with RTLD_LOCAL unless told `global`: required here (see the header).
-  const lib = koffi.load(path);
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load(path);
+  } catch (error) {
+    // The x64 addon is built with OpenMP: libgomp.so.1 (Debian's libgomp1) must be installed.
+    throw new Error(`cannot load ${packageName}: ${(error as Error).message}`, { cause: error });
+  }
   const bound = bind(lib);
   let sink: (level: number, text: string) => void = () => {};
   const callback = koffi.register((level: number, text: string) => sink(level, text), koffi.pointer(LogCallback));
