@@ -34,7 +34,7 @@ const setCausalAttention = koffi.load(locateLlamaBinaries().llamaLib).func('void
   causal: boolean,
 ) => void;
 
-for (const family of ['mlp', 'gemma3', 'qwen2.5vl'] as const satisfies readonly ProjectorFamily[])
+for (const family of ['mlp', 'idefics3', 'gemma3', 'qwen2.5vl'] as const satisfies readonly ProjectorFamily[])
   describe(`an image decoded by our libllama from the encoder rows (${family})`, () => {
     let dir: string;
     let encoder: MtmdImageEncoder;
