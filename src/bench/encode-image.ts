@@ -11,7 +11,7 @@ import { MtmdImageEncoder, type RgbImage } from '../vision/encoder.js';
 export interface EncodeImageOptions {
   family: ProjectorFamily;
   shape: Partial<VisionShape>;
-  matrixType: 'f32' | 'f16';
+  matrixType: 'f32' | 'f16' | 'q8_0';
   /** Side of the square test image, in pixels. */
   pixels: number;
   threads: number;

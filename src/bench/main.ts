@@ -386,7 +386,7 @@ program
   .option('--blocks <n>', 'ViT blocks', parseInteger(1))
   .option('--heads <n>', 'attention heads', parseInteger(1))
   .option('--feed-forward <n>', 'feed-forward width', parseInteger(1))
-  .option('--matrix-type <t>', 'f16 or f32 weight matrices', 'f16')
+  .option('--matrix-type <t>', 'f16, f32 or q8_0 weight matrices', 'f16')
   .option('--pixels <n>', 'side of the square test image', parseInteger(1), 448)
   .option('--threads <n>', "the encoder's n_threads", parseInteger(1), 1)
   .option('--repeats <n>', 'images encoded (the median is printed)', parseInteger(1), 3)
@@ -408,7 +408,8 @@ program
     }) => {
       if (!(PROJECTOR_FAMILIES as readonly string[]).includes(o.family))
         throw new Error(`--family must be one of ${PROJECTOR_FAMILIES.join(', ')}`);
-      if (o.matrixType !== 'f16' && o.matrixType !== 'f32') throw new Error('--matrix-type must be f16 or f32');
+      if (o.matrixType !== 'f16' && o.matrixType !== 'f32' && o.matrixType !== 'q8_0')
+        throw new Error('--matrix-type must be f16, f32 or q8_0');
       const family = o.family as ProjectorFamily;
       const defined = Object.entries({
         imageSize: o.imageSize,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { SeededRandom } from '../../sampling/random.js';
 import { fromTypedMetadata, GgmlType, GgufType, writeGguf, type GgufValue, type TensorSpec } from './gguf-writer.js';
-import { toFloat16Bits } from './quantize.js';
+import { QK, quantizedTensor, toFloat16Bits } from './quantize.js';
 
 export type ProjectorFamily = 'mlp' | 'idefics3' | 'gemma3' | 'qwen2.5vl';
 
@@ -38,8 +38,11 @@ export interface ProjectorOptions {
    * the text model's greedy choice; 0.3 by default.
    */
   scale?: number;
-  /** Type of the weight matrices (norms, biases and embeddings stay F32); released projectors are mostly F16. */
-  matrixType?: 'f32' | 'f16';
+  /**
+   * Type of the weight matrices (norms, biases and embeddings stay F32); released projectors are
+   * mostly F16. Q8_0 applies to matrices whose rows are a multiple of 32 values, the others F16.
+   */
+  matrixType?: 'f32' | 'f16' | 'q8_0';
 }
 
 /** Small test shapes: an image is a handful of tokens, and encoding takes milliseconds. */
@@ -94,7 +97,7 @@ export function writeProjector(options: ProjectorOptions): { bytes: number; tens
   const metadata = new Map<string, GgufValue>([
     ['general.architecture', str('clip')],
     ['general.name', str(`random ${family} projector`)],
-    ['general.file_type', u32(options.matrixType === 'f16' ? 1 : 0)],
+    ['general.file_type', u32({ f32: 0, f16: 1, q8_0: 7 }[options.matrixType ?? 'f32'])],
     ['clip.projector_type', str(PROJECTOR_TYPE[family])],
     ['clip.has_vision_encoder', bool(true)],
     ['clip.has_text_encoder', bool(false)],
@@ -127,12 +130,15 @@ export function writeProjector(options: ProjectorOptions): { bytes: number; tens
     return values;
   };
   const tensors: TensorSpec[] = [];
-  const half = options.matrixType === 'f16';
+  const half = options.matrixType === 'f16' || options.matrixType === 'q8_0';
+  const q8 = options.matrixType === 'q8_0';
   const tensor = (name: string, dims: number[], fill: 'random' | 'ones' | 'zeros' = 'random') => {
     const count = dims.reduce((a, b) => a * b, 1);
     // Drawn now, in file order, so that a seed gives the same weights whatever reads them first.
     const values = fill === 'random' ? uniform(count) : new Float32Array(count).fill(fill === 'ones' ? 1 : 0);
-    if (half && dims.length >= 2 && !name.startsWith('v.position_embd')) {
+    if (q8 && dims.length === 2 && dims[0] % QK === 0 && !name.startsWith('v.position_embd')) {
+      tensors.push(quantizedTensor(name, dims, 'q8_0', () => values));
+    } else if (half && dims.length >= 2 && !name.startsWith('v.position_embd')) {
       const bits = Uint16Array.from(values, toFloat16Bits);
       tensors.push({ name, dims, type: GgmlType.F16, byteSize: 2 * count, data: () => new Uint8Array(bits.buffer) });
     } else tensors.push({ name, dims, type: GgmlType.F32, byteSize: 4 * count, data: () => new Uint8Array(values.buffer) });
