@@ -235,6 +235,27 @@ describe('image encoder (mtmd) on random-weight projectors', () => {
     prompt.dispose();
   });
 
+  it('encodes with F16 and Q8_0 matrices as with F32 ones, to within their rounding', async () => {
+    const image = noise(56, 56, 9);
+    const rows: Float32Array[] = [];
+    for (const matrixType of ['f32', 'f16', 'q8_0'] as const) {
+      const projector = join(dir, `mmproj-mlp-${matrixType}.gguf`);
+      writeProjector({ family: 'mlp', outPath: projector, outputWidth: WIDTH, matrixType });
+      const encoder = await MtmdImageEncoder.open(get('mlp').textModel, projector, { threads: 1 });
+      const prompt = await encoder.tokenize(encoder.info.marker, [image]);
+      rows.push((await encoder.encode(prompt, images(prompt)[0].index, 0)).rows);
+      prompt.dispose();
+      await encoder.close();
+    }
+    const [f32, ...others] = rows;
+    const scale = Math.max(...f32.map(Math.abs));
+    for (const [i, other] of others.entries()) {
+      let worst = 0;
+      for (let k = 0; k < f32.length; k++) worst = Math.max(worst, Math.abs(other[k] - f32[k]));
+      assert.ok(worst > 0 && worst < 0.05 * scale, `${['f16', 'q8_0'][i]}: worst difference ${worst} for values up to ${scale}`);
+    }
+  });
+
   it('refuses a projector whose rows are not as wide as the text model, naming both widths', async () => {
     for (const family of PROJECTOR_FAMILIES) {
       const narrow = join(dir, `mmproj-narrow-${family}.gguf`);
