@@ -14,7 +14,7 @@ const tiers = [
   ['response-cache', 'tracing', 'metrics', 'lora', 'watermark'], // services the server owns
   ['runtime'], // the engine thread's host: client, protocol, thread main
   ['scheduler'], // continuous batching, KV layout, sequences, stop criteria
-  ['engine'], // the backend: the Engine interface and llama.cpp through koffi
+  ['engine', 'vision'], // the backend: the Engine interface and llama.cpp through koffi; the image encoder (mtmd)
   ['chat', 'images'], // chat templates, messages, tool-call formats; image sources -> decoded pixels
   ['core'], // request and event contracts, the tokenizer seam
   ['api', 'grammar', 'sampling', 'hub', 'logging', 'threads'], // leaves: wire schemas, constraints, sampling, thread RPC...

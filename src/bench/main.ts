@@ -22,6 +22,8 @@ import { benchTools } from './tools.js';
 import { benchCache, formatCacheTable } from './cache.js';
 import { benchLora, formatLoraTable } from './lora.js';
 import { chooseLlamaPackage } from '../engine/llama/library.js';
+import { benchEncodeImage } from './encode-image.js';
+import { PROJECTOR_FAMILIES, SMALL_VISION, type ProjectorFamily } from './model/projector.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
 const quantization = (value: string): Quantization => {
@@ -371,6 +373,77 @@ modelOptions(
     512,
   )
   .action(async (o) => (o.sameBudget ? sameBudget({ ...o, budget: o.sameBudget }) : compare(o)));
+
+program
+  .command('encode-image')
+  .description(
+    "Time the image encoder (llama.cpp's mtmd, from the prebuilt addon) on a random-weight projector of a family and size, paired with a text model made from stories260K.",
+  )
+  .option('--family <name>', `projector family: ${PROJECTOR_FAMILIES.join(', ')}`, 'mlp')
+  .option('--image-size <n>', "the encoder's image (or tile) side in pixels (default: the family's small test shape)", parseInteger(1))
+  .option('--patch-size <n>', 'patch side in pixels', parseInteger(1))
+  .option('--width <n>', "the ViT's width", parseInteger(1))
+  .option('--blocks <n>', 'ViT blocks', parseInteger(1))
+  .option('--heads <n>', 'attention heads', parseInteger(1))
+  .option('--feed-forward <n>', 'feed-forward width', parseInteger(1))
+  .option('--matrix-type <t>', 'f16, f32 or q8_0 weight matrices', 'f16')
+  .option('--pixels <n>', 'side of the square test image', parseInteger(1), 448)
+  .option('--threads <n>', "the encoder's n_threads", parseInteger(1), 1)
+  .option('--repeats <n>', 'images encoded (the median is printed)', parseInteger(1), 3)
+  .option('--text-model <file>', 'small Llama GGUF with F32 weights', resolve('..', 'shared', 'models', 'stories260K.gguf'))
+  .action(
+    async (o: {
+      family: string;
+      imageSize?: number;
+      patchSize?: number;
+      width?: number;
+      blocks?: number;
+      heads?: number;
+      feedForward?: number;
+      matrixType: string;
+      pixels: number;
+      threads: number;
+      repeats: number;
+      textModel: string;
+    }) => {
+      if (!(PROJECTOR_FAMILIES as readonly string[]).includes(o.family))
+        throw new Error(`--family must be one of ${PROJECTOR_FAMILIES.join(', ')}`);
+      if (o.matrixType !== 'f16' && o.matrixType !== 'f32' && o.matrixType !== 'q8_0')
+        throw new Error('--matrix-type must be f16, f32 or q8_0');
+      const family = o.family as ProjectorFamily;
+      const defined = Object.entries({
+        imageSize: o.imageSize,
+        patchSize: o.patchSize,
+        width: o.width,
+        blocks: o.blocks,
+        heads: o.heads,
+        feedForward: o.feedForward,
+      }).filter(([, v]) => v !== undefined);
+      const shape = { ...SMALL_VISION[family], ...Object.fromEntries(defined) };
+      const result = await benchEncodeImage({
+        family,
+        shape,
+        matrixType: o.matrixType,
+        pixels: o.pixels,
+        threads: o.threads,
+        repeats: o.repeats,
+        textModel: o.textModel,
+      });
+      console.log(
+        JSON.stringify({
+          family,
+          shape,
+          matrixType: o.matrixType,
+          pixels: o.pixels,
+          threads: o.threads,
+          ...result,
+          tokenizeMs: Number(result.tokenizeMs.toFixed(1)),
+          encodeMs: Number(result.encodeMs.toFixed(1)),
+          cpuPerWall: Number(result.cpuPerWall.toFixed(2)),
+        }),
+      );
+    },
+  );
 
 // The llama.cpp build the server would load (its CPU backends are shared with llama-server).
 chooseLlamaPackage(process.env.TGI_NODE_LLAMA_PACKAGE);
