@@ -24,6 +24,39 @@ export interface GenerationRequest {
   grammar?: GrammarSpec;
   /** The LoRA adapter to generate with (absent: the base model). */
   adapter?: string;
+  /** The prompt's images, in prompt order: `inputIds` holds a placeholder id at each of their rows. */
+  images?: PromptImage[];
+}
+
+/**
+ * An image in a prompt: the projector's rows, which the model takes as input embeddings in place of
+ * token ids. Its placeholder ids in `inputIds` are negative, derived from the image's pixel hash, so
+ * that a prompt repeating the same images in the same places shares a cached prefix.
+ */
+export interface PromptImage {
+  /** Index in `inputIds` of its first row. */
+  start: number;
+  /** Rows it takes in the prompt. */
+  tokens: number;
+  /** tokens x the model's embedding width floats, row after row. */
+  rows: Float32Array;
+  /** Decoded with causal attention off, every row in one batch (Gemma 3). */
+  nonCausal: boolean;
+}
+
+/** Placeholder ids of an image's rows: negative (never a vocabulary id), from its hash and the row's index. */
+export function imagePlaceholderIds(hash: string, tokens: number): Int32Array {
+  let seed = 0x811c9dc5;
+  for (let i = 0; i < hash.length; i++) seed = Math.imul(seed ^ hash.charCodeAt(i), 0x01000193);
+  const ids = new Int32Array(tokens);
+  for (let i = 0; i < tokens; i++) {
+    let x = Math.imul(seed ^ Math.imul(i + 1, 0x9e3779b1), 0x85ebca6b);
+    x ^= x >>> 13;
+    x = Math.imul(x, 0xc2b2ae35);
+    x ^= x >>> 16;
+    ids[i] = -1 - (x & 0x3fffffff);
+  }
+  return ids;
 }
 
 export interface GeneratedToken {

@@ -29,6 +29,11 @@ export interface StepEntry {
   startPosition: number;
   /** Which positions need logits: none, only the last token, or every token (prompt logprobs). */
   outputs: 'none' | 'last' | 'all';
+  /**
+   * Image rows instead of token ids (`tokens` then holds their placeholder ids): tokens.length x the
+   * model's embedding width floats. Such an entry is decoded alone, its outputs 'none' or 'last'.
+   */
+  embeddings?: { rows: Float32Array; nonCausal: boolean };
 }
 
 /**

@@ -50,6 +50,8 @@ export class SequenceSampler {
 
   /** Records a token of the sequence (prompt or generated) for the penalties and the watermark. */
   accept(id: number): void {
+    // An image row (negative placeholder id) is no token to penalize.
+    if (id < 0) return;
     this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
     if (this.inOutput) this.outputCounts.set(id, (this.outputCounts.get(id) ?? 0) + 1);
     this.historyLength++;

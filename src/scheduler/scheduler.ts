@@ -11,6 +11,7 @@ import { RunningSequence } from './sequence.js';
 import { Grammars } from '../grammar/grammars.js';
 import type { CompiledConstraint } from '../grammar/constraint.js';
 import { SlotTable, type SlotView } from './slots.js';
+import { reusePoints, tiledPrefix } from './image-prompt.js';
 import { fitsPool, layoutFor, type KvPool } from './kv-layout.js';
 import { KvLayoutUnavailableError, TILED_QUERY_TOKENS, type KvLayout } from '../engine/types.js';
 
@@ -284,7 +285,14 @@ export class Scheduler {
         }
         busy = this.busySlots();
       }
-      const placement = this.slots.place(request.inputIds, busy, !request.prefillLogprobs, request.adapter);
+      const images = request.images?.length ? request.images : undefined;
+      const placement = this.slots.place(
+        request.inputIds,
+        busy,
+        !request.prefillLogprobs,
+        request.adapter,
+        images && reusePoints(request.inputIds.length, images, this.tile),
+      );
       if (placement.kind === 'full') break;
       if (placement.kind === 'defer') {
         i++;
@@ -319,7 +327,13 @@ export class Scheduler {
   }
 
   private slotView(sequence: RunningSequence): SlotView {
-    return sequence.slotView(this.slots.tiledCells(sequence.promptLength));
+    return sequence.slotView(this.tiledCells(sequence));
+  }
+
+  /** Leading cells of a sequence's prompt that the tiled kernel computes as a text prompt's body. */
+  private tiledCells(sequence: RunningSequence): number {
+    const images = sequence.request.images;
+    return images?.length ? tiledPrefix(images, this.tile) : this.slots.tiledCells(sequence.promptLength);
   }
 
   /**
@@ -344,12 +358,7 @@ export class Scheduler {
   private release(sequence: RunningSequence): void {
     // A prompt computed for its logprobs was chunked otherwise (see planPrompt): its cells are not shared.
     const tokens = sequence.request.prefillLogprobs ? [] : sequence.ids.slice(0, sequence.cached);
-    this.slots.release(
-      sequence.slot,
-      tokens,
-      sequence.request.adapter,
-      Math.min(sequence.cached, this.slots.tiledCells(sequence.promptLength)),
-    );
+    this.slots.release(sequence.slot, tokens, sequence.request.adapter, Math.min(sequence.cached, this.tiledCells(sequence)));
     this.reserved -= sequence.reservation;
   }
 
@@ -414,7 +423,9 @@ export class Scheduler {
           const logits = this.engine.logitsAt(output++);
           if (position + 1 < sequence.promptLength) {
             const next = sequence.ids[position + 1];
-            sequence.prefill.push({ id: next, text: this.engine.tokenizer.tokenText(next), logprob: rawLogprob(logits, next) });
+            // An image row has no token whose probability to give.
+            const logprob = next >= 0 ? rawLogprob(logits, next) : null;
+            sequence.prefill.push({ id: next, text: this.engine.tokenizer.tokenText(next), logprob });
           } else {
             sequence.cached += count;
             events.push({ kind: 'prefill', requestId: sequence.request.id, tokens: sequence.prefill });
@@ -424,9 +435,14 @@ export class Scheduler {
         if (sequence.prefilling) sequence.cached += count;
       } else if (entry.outputs === 'last') {
         const logits = this.engine.logitsAt(output++);
+        if (entry.embeddings && sequence.request.prefillLogprobs) {
+          this.imagePrefill(sequence, count - 1);
+          events.push({ kind: 'prefill', requestId: sequence.request.id, tokens: sequence.prefill });
+        }
         sequence.cached += count;
         if (this.sample(sequence, logits, events)) finished.add(sequence);
       } else {
+        if (entry.embeddings && sequence.request.prefillLogprobs) this.imagePrefill(sequence, count);
         sequence.cached += count;
       }
     }
@@ -524,6 +540,7 @@ export class Scheduler {
    * `stretch` (at least `allowance`): how far a chunk may grow to leave no short rest.
    */
   private planPrompt(sequence: RunningSequence, allowance: number, planned: Planned[], stretch = allowance): number {
+    if (sequence.segments) return this.planImagePrompt(sequence, allowance, planned);
     if (!this.tiledPrompt(sequence)) {
       const tokens = sequence.pendingTokens(sequence.request.prefillLogprobs ? allowance : Math.min(allowance, TILED_QUERY_TOKENS - 1));
       this.planChunk(sequence, tokens, planned);
@@ -563,6 +580,68 @@ export class Scheduler {
     const completes = sequence.cached + tokens.length === sequence.promptLength;
     const outputs = sequence.request.prefillLogprobs ? 'all' : completes ? 'last' : 'none';
     planned.push({ sequence, entry: { sequence: sequence.slot, tokens, startPosition: sequence.cached, outputs } });
+  }
+
+  /** The prompt tokens after `count` image rows from the sequence's cached position: no logprob. */
+  private imagePrefill(sequence: RunningSequence, count: number): void {
+    for (let k = 0; k < count; k++) {
+      const next = sequence.ids[sequence.cached + k + 1];
+      sequence.prefill.push({ id: next, text: this.engine.tokenizer.tokenText(next), logprob: null });
+    }
+  }
+
+  /**
+   * Plans the next chunk of a prompt with images: within one segment (image-prompt.ts), at most
+   * `allowance` positions unless a segment of a tile or more needs a whole tile, or a non-causal
+   * image must go whole (then by the first prompt planned in the step). Returns how many.
+   */
+  private planImagePrompt(sequence: RunningSequence, allowance: number, planned: Planned[]): number {
+    const segments = sequence.segments!;
+    const cached = sequence.cached;
+    const segment = segments.find((s) => s.start <= cached && cached < s.end)!;
+    const length = segment.end - segment.start;
+    const image = segment.image;
+    let from = cached;
+    let end: number;
+    if (image?.nonCausal) {
+      from = segment.start;
+      if (length > allowance && planned.some((p) => p.sequence.prefilling)) return 0;
+      end = segment.end;
+    } else if (this.tile > 0 && length >= this.tile) {
+      if (allowance < this.tile) return 0;
+      if (segment.end - from < this.tile) from = segment.end - this.tile;
+      let size = Math.min(segment.end - from, allowance);
+      const after = segment.end - from - size;
+      // Leave a whole tile or nothing for later.
+      if (after > 0 && after < this.tile)
+        size = segment.end - from - this.tile >= this.tile ? segment.end - from - this.tile : segment.end - from;
+      end = from + size;
+    } else {
+      end = Math.min(segment.end, from + Math.max(1, this.tile > 0 ? Math.min(allowance, this.tile - 1) : allowance));
+    }
+    if (from < cached) {
+      this.engine.truncateSequence(sequence.slot, from);
+      sequence.cached = from;
+    }
+    const completes = end === sequence.promptLength;
+    const entry: StepEntry = {
+      sequence: sequence.slot,
+      tokens: sequence.ids.slice(from, end),
+      startPosition: from,
+      outputs: completes ? 'last' : sequence.request.prefillLogprobs && !image ? 'all' : 'none',
+    };
+    if (image) {
+      const width = image.rows.length / image.tokens;
+      entry.embeddings = {
+        rows: image.rows.subarray((from - image.start) * width, (end - image.start) * width),
+        nonCausal: image.nonCausal,
+      };
+    }
+    // The last text token with prompt logprobs: its logits give the first generated token.
+    if (completes && !image && sequence.request.prefillLogprobs) entry.outputs = 'all';
+    this.prefilledTokens += end - from;
+    planned.push({ sequence, entry });
+    return end - from;
   }
 
   /** Picks the next token of a sequence; returns true when the sequence has finished. */

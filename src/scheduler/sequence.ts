@@ -7,6 +7,7 @@ import { IncrementalDetokenizer } from './detokenizer.js';
 import { StopCriteria } from './stop-criteria.js';
 import type { ConstraintState } from '../grammar/constraint.js';
 import type { SlotView } from './slots.js';
+import { promptSegments, type Segment } from './image-prompt.js';
 
 export class RunningSequence {
   /** Prompt then generated ids. */
@@ -21,6 +22,8 @@ export class RunningSequence {
   readonly sampler: SequenceSampler;
   readonly detokenizer: IncrementalDetokenizer;
   readonly stop: StopCriteria;
+  /** For a prompt with images: its segments (see image-prompt.ts). */
+  readonly segments: Segment[] | undefined;
 
   constructor(
     readonly request: GenerationRequest,
@@ -38,6 +41,7 @@ export class RunningSequence {
     this.ids = [...request.inputIds];
     this.promptLength = this.ids.length;
     this.cached = reused;
+    this.segments = request.images?.length ? promptSegments(this.promptLength, request.images) : undefined;
     this.sampler = new SequenceSampler(request.sampling, this.ids, watermark);
     this.detokenizer = new IncrementalDetokenizer(engine.tokenizer, this.ids, this.promptLength);
     this.stop = new StopCriteria(request.maxNewTokens, request.stopSequences, (id) => engine.tokenizer.isEndOfGeneration(id));

@@ -28,6 +28,12 @@ export interface SlotView {
   readonly tiled?: number;
 }
 
+/** A position where a cached prefix of a prompt with images may end; `tiledOnly`: if the cells before it were computed by the tiled kernel. */
+export interface ReusePoint {
+  at: number;
+  tiledOnly: boolean;
+}
+
 export type Placement = { kind: 'place'; slot: number; reuse: number; copyFrom?: number } | { kind: 'defer' } | { kind: 'full' };
 
 function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -84,19 +90,29 @@ export class SlotTable {
    * reused, so that its logits are computed. `allowReuse` is false when every prompt position
    * must be recomputed (prompt logprobs).
    */
-  place(prompt: ArrayLike<number>, running: Map<number, SlotView>, allowReuse: boolean, adapter?: string): Placement {
+  place(
+    prompt: ArrayLike<number>,
+    running: Map<number, SlotView>,
+    allowReuse: boolean,
+    adapter?: string,
+    /** For a prompt with images: the only places a reused prefix may end. */
+    points?: readonly ReusePoint[],
+  ): Placement {
     if (this.free.size === 0) return { kind: 'full' };
     const limit = Math.max(0, prompt.length - 1);
     const reuse = this.prefixCaching && allowReuse;
+    const usable = (length: number, shared: number, tiled: number) =>
+      points ? usableAt(points, shared, tiled) : this.usable(length, shared, tiled);
 
     let bestFree = -1;
     let bestFreeShared = 0;
     if (reuse) {
       for (const [slot, cached] of this.free) {
         if (cached.adapter !== adapter) continue;
-        const shared = this.usable(prompt.length, Math.min(limit, commonPrefix(cached.tokens, prompt)), cached.tiled ?? 0);
+        const shared = usable(prompt.length, Math.min(limit, commonPrefix(cached.tokens, prompt)), cached.tiled ?? 0);
         // A few shared tokens (a BOS, a greeting) are not worth evicting the prompt cached there.
-        if (shared < MIN_SHARED_PREFIX && shared < limit) continue;
+        // (A prompt's images are always worth it.)
+        if (shared < MIN_SHARED_PREFIX && shared < limit && !points) continue;
         if (shared > bestFreeShared) {
           bestFree = slot;
           bestFreeShared = shared;
@@ -109,13 +125,13 @@ export class SlotTable {
     let sourceShared = bestFreeShared;
     for (const [slot, view] of running) {
       if (view.adapter !== adapter) continue;
-      const shared = this.usable(prompt.length, Math.min(limit, commonPrefix(view.tokens, prompt)), view.tiled ?? 0);
+      const shared = usable(prompt.length, Math.min(limit, commonPrefix(view.tokens, prompt)), view.tiled ?? 0);
       if (shared > sourceShared) {
         source = slot;
         sourceShared = shared;
       }
       // A running prompt that will soon hold a long shared prefix: wait for it rather than compute it twice.
-      if (view.pendingPrompt) {
+      if (view.pendingPrompt && !points) {
         const coming = this.usable(
           prompt.length,
           Math.min(limit, commonPrefix(view.pendingPrompt, prompt)),
@@ -124,7 +140,8 @@ export class SlotTable {
         if (coming >= MIN_SHARED_PREFIX && coming > view.tokens.length && coming > bestFreeShared) return { kind: 'defer' };
       }
     }
-    if (source >= 0 && sourceShared >= MIN_SHARED_PREFIX) return this.take(this.victim(running, adapter), sourceShared, source);
+    if (source >= 0 && (sourceShared >= MIN_SHARED_PREFIX || points !== undefined))
+      return this.take(this.victim(running, adapter), sourceShared, source);
     if (bestFree >= 0) return this.take(bestFree, bestFreeShared);
     return this.take(this.victim(running, adapter), 0);
   }
@@ -188,6 +205,12 @@ export class SlotTable {
   forgetAll(): void {
     for (const slot of this.free.keys()) this.free.set(slot, { tokens: [] });
   }
+}
+
+function usableAt(points: readonly ReusePoint[], shared: number, tiled: number): number {
+  let best = 0;
+  for (const point of points) if (point.at <= shared && (!point.tiledOnly || point.at <= tiled) && point.at > best) best = point.at;
+  return best;
 }
 
 function lexicographicallyLess(a: number[], b: number[]): boolean {

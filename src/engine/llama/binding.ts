@@ -169,6 +169,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     llama_state_seq_set_data: lib.func('size_t llama_state_seq_set_data(void *ctx, const void *src, size_t size, int32_t dest_seq_id)'),
     llama_attach_threadpool: lib.func('void llama_attach_threadpool(void *ctx, void *threadpool, void *threadpool_batch)'),
     llama_decode: lib.func('int32_t llama_decode(void *ctx, llama_batch batch)'),
+    llama_set_causal_attn: lib.func('void llama_set_causal_attn(void *ctx, bool causal)'),
     llama_get_logits: lib.func('float *llama_get_logits(void *ctx)'),
     llama_adapter_lora_init: lib.func('void *llama_adapter_lora_init(void *model, const char *path)'),
     llama_adapter_lora_free: lib.func('void llama_adapter_lora_free(void *adapter)'),

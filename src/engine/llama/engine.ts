@@ -55,17 +55,24 @@ class NativeBatch {
   readonly positions: Int32Array;
   readonly seqIds: Int32Array;
   readonly outputs: Int8Array;
+  private embdCapacity = 0;
+  private embdPointer: Pointer | null = null;
+  /** Rows of input embeddings (image rows), grown on demand. */
+  embd: Float32Array = new Float32Array(0);
   private readonly struct: {
     n_tokens: number;
-    token: Pointer;
-    embd: null;
+    token: Pointer | null;
+    embd: Pointer | null;
     pos: Pointer;
     n_seq_id: Pointer;
     seq_id: Pointer;
     logits: Pointer;
   };
 
-  constructor(api: LlamaApi, capacity: number) {
+  constructor(
+    private readonly api: LlamaApi,
+    capacity: number,
+  ) {
     const token = api.allocBytes(4 * capacity);
     const pos = api.allocBytes(4 * capacity);
     const nSeq = api.allocBytes(4 * capacity);
@@ -79,11 +86,26 @@ class NativeBatch {
     const pointers = new BigUint64Array(seqPtrs.buffer);
     for (let i = 0; i < capacity; i++) pointers[i] = seq.ptr + BigInt(4 * i);
     this.outputs = new Int8Array(logits.buffer);
+    this.tokenPointer = token.ptr;
     this.struct = { n_tokens: 0, token: token.ptr, embd: null, pos: pos.ptr, n_seq_id: nSeq.ptr, seq_id: seqPtrs.ptr, logits: logits.ptr };
   }
 
-  asStruct(count: number) {
+  private readonly tokenPointer: Pointer;
+
+  /** Makes `embd` hold at least `floats` values (native memory, kept for later batches). */
+  reserveEmbeddings(floats: number): void {
+    if (floats <= this.embdCapacity) return;
+    const capacity = Math.max(floats, 2 * this.embdCapacity);
+    const block = this.api.allocBytes(4 * capacity);
+    this.embdPointer = block.ptr;
+    this.embd = new Float32Array(block.buffer);
+    this.embdCapacity = capacity;
+  }
+
+  asStruct(count: number, embeddings = false) {
     this.struct.n_tokens = count;
+    this.struct.token = embeddings ? null : this.tokenPointer;
+    this.struct.embd = embeddings ? this.embdPointer : null;
     return this.struct;
   }
 }
@@ -98,6 +120,8 @@ export class LlamaEngine implements Engine {
   private readonly batch: NativeBatch;
   private readonly vocabSize: number;
   private outputPositions: number[] = [];
+  /** Logits of the outputs of image rows this step (decoded apart from the rest), by output index. */
+  private readonly copiedOutputs = new Map<number, Float32Array>();
   private steps = 0;
   private rowsView: Float32Array | undefined;
   private rowsPointer: Pointer | undefined;
@@ -269,8 +293,16 @@ export class LlamaEngine implements Engine {
     const micro = this.resolved.microBatchSize;
     const rest: StepEntry[] = [];
     const byLength = new Map<number, StepEntry[]>();
+    this.copiedOutputs.clear();
+    let outputsBefore = 0;
     for (const entry of entries) {
       const length = entry.tokens.length;
+      if (entry.embeddings) {
+        this.decodeEmbeddings(entry, entry.embeddings, micro);
+        if (entry.outputs === 'last') this.copiedOutputs.set(outputsBefore, this.logitRows().slice(0, this.vocabSize));
+      }
+      outputsBefore += entry.outputs === 'all' ? length : entry.outputs === 'last' ? 1 : 0;
+      if (entry.embeddings) continue;
       if (entry.outputs !== 'none' || length < TILED_QUERY_TOKENS) rest.push(entry);
       else if (length * 2 <= micro) byLength.set(length, [...(byLength.get(length) ?? []), entry]);
       else this.decodeLongChunk(entry, micro);
@@ -280,6 +312,45 @@ export class LlamaEngine implements Engine {
       for (let i = 0; i < group.length; i += perCall) this.decodeBatch(group.slice(i, i + perCall));
     }
     this.decodeBatch(rest);
+  }
+
+  /**
+   * Image rows, alone: in micro-batches as a long chunk is (none shorter than TILED_QUERY_TOKENS
+   * where it can be helped), or with causal attention off in one micro-batch (Gemma 3).
+   */
+  private decodeEmbeddings(entry: StepEntry, embeddings: NonNullable<StepEntry['embeddings']>, micro: number): void {
+    const width = this.info.embeddingSize;
+    const count = entry.tokens.length;
+    if (embeddings.rows.length !== count * width)
+      throw new Error(`image rows of ${embeddings.rows.length} values for ${count} positions of width ${width}`);
+    if (embeddings.nonCausal && count > micro)
+      throw new Error(`an image of ${count} rows decoded without causal attention needs a micro-batch of as many (it is ${micro})`);
+    const step = embeddings.nonCausal ? count : micro;
+    for (let start = 0; start < count;) {
+      let end = Math.min(count, start + step);
+      const after = count - end;
+      if (after > 0 && after < TILED_QUERY_TOKENS && micro >= 2 * TILED_QUERY_TOKENS) end = count - TILED_QUERY_TOKENS;
+      const n = end - start;
+      this.batch.reserveEmbeddings(n * width);
+      this.batch.embd.set(embeddings.rows.subarray(start * width, end * width));
+      const { positions, seqIds, outputs } = this.batch;
+      for (let i = 0; i < n; i++) {
+        positions[i] = entry.startPosition + start + i;
+        seqIds[i] = entry.sequence;
+        outputs[i] = entry.outputs === 'last' && start + i === count - 1 ? 1 : 0;
+      }
+      this.outputPositions = outputs[n - 1] ? [n - 1] : [];
+      this.steps++;
+      if (embeddings.nonCausal) this.api.llama_set_causal_attn(this.context, false);
+      let status: number;
+      try {
+        status = this.api.llama_decode(this.context, this.batch.asStruct(n, true)) as number;
+      } finally {
+        if (embeddings.nonCausal) this.api.llama_set_causal_attn(this.context, true);
+      }
+      if (status !== 0) throw new Error(status === 1 ? 'no KV cache slot for the image rows' : `llama_decode failed with status ${status}`);
+      start = end;
+    }
   }
 
   /** A chunk in micro-batches of its own, none shorter than TILED_QUERY_TOKENS where it can be helped. */
@@ -322,9 +393,14 @@ export class LlamaEngine implements Engine {
   }
 
   logitsAt(outputIndex: number): Float32Array {
-    if (outputIndex >= this.outputPositions.length) throw new Error(`no logits for output ${outputIndex}`);
+    const copied = this.copiedOutputs.get(outputIndex);
+    if (copied) return copied;
+    // Outputs of image rows were decoded apart and copied: the step's last decode holds the others.
+    let index = outputIndex;
+    for (const k of this.copiedOutputs.keys()) if (k < outputIndex) index--;
+    if (index >= this.outputPositions.length) throw new Error(`no logits for output ${outputIndex}`);
     const rows = this.logitRows();
-    return rows.subarray(outputIndex * this.vocabSize, (outputIndex + 1) * this.vocabSize);
+    return rows.subarray(index * this.vocabSize, (index + 1) * this.vocabSize);
   }
 
   /**

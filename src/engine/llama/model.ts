@@ -197,7 +197,10 @@ class LlamaVocabulary implements Tokenizer {
 
   decodeBytes(ids: ArrayLike<number>, keepSpecial: boolean): Uint8Array {
     if (ids.length === 0) return new Uint8Array(0);
-    const tokens = ids instanceof Int32Array ? ids : Int32Array.from(ids);
+    let tokens = ids instanceof Int32Array ? ids : Int32Array.from(ids);
+    // Image rows (negative placeholder ids) stand for no text.
+    if (tokens.some((id) => id < 0)) tokens = tokens.filter((id) => id >= 0);
+    if (tokens.length === 0) return new Uint8Array(0);
     let n = this.api.llama_detokenize(this.vocab, tokens, tokens.length, this.byteBuf, this.byteBuf.length, false, keepSpecial);
     if (n < 0) {
       this.byteBuf = new Uint8Array(-n * 2);
@@ -211,6 +214,7 @@ class LlamaVocabulary implements Tokenizer {
   }
 
   tokenText(id: number): string {
+    if (id < 0) return '';
     let text = this.texts[id];
     if (text === undefined) {
       text = utf8.decode(this.pieceBytes(id));
