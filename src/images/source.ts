@@ -36,9 +36,14 @@ export function dataUriBytes(uri: string, limits: ImageLimits, param: string | n
  * decodes it. Every failure is a validation DomainError whose message and `param` name the part.
  */
 export async function loadImage(source: string, limits: ImageLimits, param: string | null = null): Promise<DecodedImage> {
+  return decodeImage(await imageBytes(source, limits, param), limits, param);
+}
+
+/** An image's encoded bytes: a `data:` URI's payload, or an http(s) URL fetched under the limits. */
+export async function imageBytes(source: string, limits: ImageLimits, param: string | null = null): Promise<Uint8Array> {
   const text = source.trim();
-  if (/^data:/i.test(text)) return decodeImage(dataUriBytes(text, limits, param), limits, param);
-  if (/^https?:\/\//i.test(text)) return decodeImage(await fetchImage(text, limits, param), limits, param);
+  if (/^data:/i.test(text)) return dataUriBytes(text, limits, param);
+  if (/^https?:\/\//i.test(text)) return fetchImage(text, limits, param);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text);
   if (scheme) throw imageError(param, `image URLs must be http(s) or data URIs, not ${scheme[1].toLowerCase()}:`);
   throw imageError(param, 'the image must be an http(s) URL or a data URI (data:image/png;base64,...)');

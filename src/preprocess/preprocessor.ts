@@ -8,6 +8,7 @@ import { tokenSpansJson } from './token-spans.js';
 import type { PreprocessWorker } from './worker-client.js';
 import { GrammarCompiler } from './grammar-compiler.js';
 import type { GrammarSpec } from '../grammar/grammars.js';
+import type { VisionThread } from './vision.js';
 
 /** Texts from this length (UTF-16 units) are tokenized on the preprocessing thread. */
 const OFFLOAD_TEXT_FROM = 16_384;
@@ -37,6 +38,8 @@ export class Preprocessor implements TextTokenizer {
     private readonly thread: PreprocessWorker | undefined,
     /** Grammars are compiled on a thread of their own, cached. */
     readonly grammars = new GrammarCompiler(),
+    /** The image encoder's thread, when the model is served with a projector. */
+    readonly vision?: VisionThread,
   ) {
     this.compileGrammar = (spec) => this.grammars.compile(spec);
   }
@@ -72,7 +75,17 @@ export class Preprocessor implements TextTokenizer {
 /** Only the fields rendering reads: a parsed body may hold more (and values a thread cannot receive). */
 function structuredInput(input: ChatPromptInput): ChatPromptInput {
   return {
-    messages: input.messages,
+    // Rendering puts a marker where an image is: its data stays here.
+    messages: input.messages.map((message) =>
+      Array.isArray(message.content)
+        ? {
+            ...message,
+            content: message.content.map((part) =>
+              part.type === 'image_url' || part.type === 'input_image' ? { type: part.type, image_url: { url: '' } } : part,
+            ),
+          }
+        : message,
+    ),
     tools: input.tools,
     tool_choice: input.tool_choice,
     tool_prompt: input.tool_prompt,

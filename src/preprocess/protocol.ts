@@ -9,6 +9,8 @@ import { ErrorCodec } from '../threads/error-codec.js';
 export interface PreprocessWorkerConfig {
   modelPath: string;
   template: TemplateSource;
+  /** Where image parts go in a rendered prompt (absent: the model takes text only). */
+  imageMarker?: string;
 }
 
 export type PreprocessJob =

@@ -15,7 +15,7 @@ function start(): void {
   let prompter: ChatPrompter;
   try {
     model = LlamaModel.load(config.modelPath, { vocabOnly: true });
-    prompter = ChatPrompter.create(config.template, model.vocabulary);
+    prompter = ChatPrompter.create(config.template, model.vocabulary, config.imageMarker);
   } catch (error) {
     port.fail(error);
     return;

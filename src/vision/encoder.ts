@@ -8,6 +8,9 @@ import { gguf } from '@huggingface/gguf';
 import { DomainError } from '../core/errors.js';
 import { CHUNK_IMAGE, CHUNK_TEXT, LOG_ERROR, loadMtmdApi, type Handle, type MtmdApi } from './binding.js';
 
+/** The text a prompt holds where an image goes (mtmd's default marker). */
+export const MEDIA_MARKER = '<__media__>';
+
 /** Packed RGB pixels, 3 bytes a pixel, rows top to bottom. */
 export interface RgbImage {
   width: number;
@@ -51,6 +54,11 @@ export interface ImageEncoderOptions {
    * was seen to run on one thread whatever this asks (and whatever OMP_NUM_THREADS says).
    */
   threads?: number;
+  /**
+   * Make the blocking calls on the calling thread instead of libuv workers: for a thread of its
+   * own, whose CPU priority then applies to the encodes.
+   */
+  blocking?: boolean;
 }
 
 export interface EncoderInfo {
@@ -97,7 +105,13 @@ export class MtmdImageEncoder {
     private readonly model: Handle,
     private readonly ctx: Handle,
     readonly info: EncoderInfo,
+    private readonly blocking: boolean,
   ) {}
+
+  private call<R>(fn: { async: (...args: never[]) => void }, ...args: unknown[]): Promise<R> {
+    if (this.blocking) return Promise.resolve((fn as unknown as (...a: unknown[]) => R)(...args));
+    return callAsync<R>(fn, ...args);
+  }
 
   /**
    * Opens the text model's vocabulary (not its weights) and the projector in the addon's own
@@ -145,7 +159,7 @@ export class MtmdImageEncoder {
         marker: api.mtmd_default_marker(),
         packageName: api.packageName,
       };
-      return new MtmdImageEncoder(api, model, ctx, info);
+      return new MtmdImageEncoder(api, model, ctx, info, options.blocking ?? false);
     } finally {
       api.setLogSink(() => {});
     }
@@ -184,7 +198,7 @@ export class MtmdImageEncoder {
       const chunks = api.mtmd_input_chunks_init();
       try {
         const text = { text: prompt, text_len: Buffer.byteLength(prompt), add_special: addSpecial, parse_special: true };
-        const rc = await callAsync<number>(api.mtmd_tokenize, this.ctx, chunks, text, bitmaps, bitmaps.length);
+        const rc = await this.call<number>(api.mtmd_tokenize, this.ctx, chunks, text, bitmaps, bitmaps.length);
         if (rc === 1)
           throw new DomainError(
             'validation',
@@ -232,11 +246,11 @@ export class MtmdImageEncoder {
       const described = prompt.chunks[index];
       if (described?.kind !== 'image') throw new Error(`chunk ${index} is not an image`);
       const chunk = api.mtmd_input_chunks_get(prompt.handle, index);
-      const rc = await callAsync<number>(api.mtmd_encode_chunk, this.ctx, chunk);
+      const rc = await this.call<number>(api.mtmd_encode_chunk, this.ctx, chunk);
       if (rc !== 0) throw new Error(`encoding image chunk ${index} failed (mtmd_encode_chunk returned ${rc})`);
       const { tokens } = described;
       const width = this.info.width;
-      const rows = new Float32Array(koffi.decode(api.mtmd_get_output_embd(this.ctx), 'float', tokens * width) as number[]);
+      const rows = new Float32Array(koffi.view(api.mtmd_get_output_embd(this.ctx), 4 * tokens * width)).slice();
       let positions: Int32Array;
       if (this.info.mrope) {
         positions = new Int32Array(4 * tokens);
