@@ -229,6 +229,10 @@ export const ModelJsonSchema = z.object({
   created: integer.meta({ description: 'Unix seconds: when the model file was written; for a LoRA adapter, when the server started' }),
   owned_by: z.string(),
   parent: z.string().optional().meta({ description: 'For a LoRA adapter: the served model it adapts' }),
+  input_modalities: z
+    .array(z.enum(['text', 'image']))
+    .optional()
+    .meta({ description: 'What its prompts may hold: ["text", "image"] when the model is served with a projector' }),
 });
 
 export const ModelListJsonSchema = z.object({

@@ -20,6 +20,17 @@ export const ServerInfoSchema = z.object({
   kv_cache_cells: integer.meta({ description: 'Extension: KV cells of the pool' }),
   kv_cache_bytes: integer.meta({ description: 'Extension: bytes of the KV pool' }),
   lora_adapters: z.array(z.string()).meta({ description: 'Extension: ids of the LoRA adapters a request may name (adapter_id)' }),
+  input_modalities: z
+    .array(z.enum(['text', 'image']))
+    .meta({ description: 'Extension: what prompts may hold; "image" when the model is served with a projector (--mmproj)' }),
+  image: z
+    .object({
+      projector_type: z.string(),
+      image_size: integer.meta({ description: 'The square side, in pixels, the projector takes an image at' }),
+      tokens_per_image: integer.meta({ description: 'Prompt tokens an image of that size costs' }),
+    })
+    .optional()
+    .meta({ description: 'Extension: the projector, when images are served' }),
   router: z.string(),
   version: z.string(),
   sha: z.string().nullable(),

@@ -15,15 +15,57 @@ export class MessageError extends DomainError {
   }
 }
 
-function textOf(content: ChatMessageJson['content'], path: string): string | null {
+/** An image part of a chat message: where it is and the URL (http(s) or data URI) it gives. */
+export interface ImagePart {
+  url: string;
+  /** The field, as `messages[0].content[1].image_url`. */
+  param: string;
+}
+
+type ContentPart = Exclude<ChatMessageJson['content'], string | null | undefined>[number];
+
+/** The URL an image part gives: OpenAI's `image_url` ({url} or a string) or the Responses API's `input_image`. */
+function imagePartUrl(part: ContentPart, param: string): string {
+  const field = (part as { image_url?: unknown }).image_url;
+  const url =
+    typeof field === 'string' ? field : field !== null && typeof field === 'object' ? (field as { url?: unknown }).url : undefined;
+  if (typeof url !== 'string' || url.length === 0)
+    throw new MessageError(param, `${param}: an image part needs \`image_url\` with a \`url\` (an http(s) URL or a data URI)`);
+  return url;
+}
+
+/** The image parts of `messages`, in the order the prompt holds them. */
+export function imageParts(messages: readonly ChatMessageJson[]): ImagePart[] {
+  const parts: ImagePart[] = [];
+  messages.forEach((message, i) => {
+    if (!Array.isArray(message.content)) return;
+    message.content.forEach((part, j) => {
+      if (part.type !== 'image_url' && part.type !== 'input_image') return;
+      const param = `messages[${i}].content[${j}].image_url`;
+      parts.push({ url: imagePartUrl(part, param), param });
+    });
+  });
+  return parts;
+}
+
+function textOf(content: ChatMessageJson['content'], path: string, imageMarker: string | undefined): string | null {
   if (content == null) return null;
   if (typeof content === 'string') return content;
   let text = '';
   content.forEach((part, i) => {
     if (part.type === 'text' && typeof part.text === 'string') text += part.text;
     else if (part.type === 'text') throw new MessageError(`${path}.${i}.text`, `content part ${i} of type "text" needs a string \`text\``);
+    else if ((part.type === 'image_url' || part.type === 'input_image') && imageMarker !== undefined) text += imageMarker;
     else if (part.type === 'image_url' || part.type === 'input_image' || part.type === 'image') {
-      throw new MessageError(`${path}.${i}`, 'image content is not supported: the served model takes text only');
+      if (imageMarker !== undefined)
+        throw new MessageError(
+          `${path}.${i}.type`,
+          'image parts are of type "image_url": {"type": "image_url", "image_url": {"url": ...}}',
+        );
+      throw new MessageError(
+        `${path}.${i}`,
+        'image content is not supported: the served model takes text only (serve a vision model with its projector, --mmproj)',
+      );
     } else throw new MessageError(`${path}.${i}.type`, `content part type "${part.type}" is not supported (use "text")`);
   });
   return text;
@@ -45,6 +87,8 @@ function argumentsObject(value: unknown, path: string): unknown {
 export interface TemplateMessageOptions {
   /** Arguments as JSON text, for templates that join them to strings (older ones do). */
   argumentsAsText?: boolean;
+  /** Image parts become this text (the image encoder's marker); absent: an image part is an error. */
+  imageMarker?: string;
 }
 
 function argumentsText(value: unknown): string {
@@ -54,7 +98,7 @@ function argumentsText(value: unknown): string {
 export function templateMessages(messages: ChatMessageJson[], options: TemplateMessageOptions = {}): ChatMessage[] {
   return messages.map((message, i) => {
     const { content, tool_calls, tool_call_id, name, ...rest } = message;
-    const out: ChatMessage = { ...rest, role: message.role, content: textOf(content, `messages.${i}.content`) ?? '' };
+    const out: ChatMessage = { ...rest, role: message.role, content: textOf(content, `messages.${i}.content`, options.imageMarker) ?? '' };
     if (name != null) out.name = name;
     if (tool_call_id != null) out.tool_call_id = tool_call_id;
     if (tool_calls != null && tool_calls.length > 0) {

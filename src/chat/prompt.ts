@@ -33,9 +33,11 @@ export class ChatPrompter {
     readonly source: TemplateSource,
     /** Stop strings every chat generation gets (the fallback's end-of-turn marker when it is not a token). */
     readonly stop: string[],
+    /** Where an image part goes, the text the image encoder looks for; absent: the model takes text only. */
+    readonly imageMarker: string | undefined,
   ) {}
 
-  static create(source: TemplateSource, tokenizer: Tokenizer): ChatPrompter {
+  static create(source: TemplateSource, tokenizer: Tokenizer, imageMarker?: string): ChatPrompter {
     const bosToken = source.bosToken ?? tokenizer.tokenText(tokenizer.bosId);
     const eosToken = source.eosToken ?? tokenizer.tokenText(tokenizer.eosId);
     let template: ChatTemplate | TemplateError;
@@ -45,7 +47,12 @@ export class ChatPrompter {
       if (!(error instanceof TemplateError)) throw error;
       template = error;
     }
-    return new ChatPrompter(template, source, source.fallback && !isEndOfGenerationToken(tokenizer, CHATML_END) ? [CHATML_END] : []);
+    return new ChatPrompter(
+      template,
+      source,
+      source.fallback && !isEndOfGenerationToken(tokenizer, CHATML_END) ? [CHATML_END] : [],
+      imageMarker,
+    );
   }
 
   /** The format the model writes tool calls in (by its template). */
@@ -76,7 +83,7 @@ export class ChatPrompter {
     const template = this.template;
     if (template instanceof TemplateError) throw template;
     if (input.messages.length === 0) throw new MessageError('messages', '`messages` must contain at least one message');
-    const messages = templateMessages(input.messages, options);
+    const messages = templateMessages(input.messages, { ...options, imageMarker: this.imageMarker });
     const tools = this.toolsToUse(input);
     let templateToolList = undefined;
     if (tools) {

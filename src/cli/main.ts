@@ -21,6 +21,11 @@ import {
 } from './config.js';
 import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
+import { VisionThread, type VisionInfo } from '../preprocess/vision.js';
+import { MEDIA_MARKER } from '../vision/encoder.js';
+
+/** Nice value of the vision thread: image encoding yields the cores to the engine's steps. */
+const VISION_NICE = 10;
 import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
 import { hubEnvironment } from '../hub/environment.js';
 import { ModelResolutionError, resolveModel, type ResolvedModel } from '../hub/resolve-model.js';
@@ -75,7 +80,7 @@ function printEnvironment(): void {
 
 function chatPrompter(raw: RawOptions, vocabularyModel: LlamaModel, logger: Logger): ChatPrompter {
   const source = resolveTemplateSource(raw, vocabularyModel.chatTemplate());
-  const prompter = ChatPrompter.create(source, vocabularyModel.vocabulary);
+  const prompter = ChatPrompter.create(source, vocabularyModel.vocabulary, raw.projectorPath !== undefined ? MEDIA_MARKER : undefined);
   if (source.fallback)
     logger.warn(
       'The model has no chat template: /v1/chat/completions uses ChatML (<|im_start|>role ... <|im_end|>). Give one with --chat-template or --tokenizer-config-path.',
@@ -221,8 +226,33 @@ function compatReturnFullText(pipelineTag: string | null): boolean {
   return pipelineTag === null || pipelineTag === 'text-generation';
 }
 
+/**
+ * Opens the projector on the vision thread. A projector that cannot serve (another width than the
+ * model's embeddings, an unsupported type) stops the launch with the reason.
+ */
+async function startVision(config: Config, projectorPath: string): Promise<VisionThread> {
+  let thread: VisionThread;
+  try {
+    thread = await VisionThread.start({ modelPath: config.engine.modelPath, projectorPath, limits: config.images, nice: VISION_NICE });
+  } catch (error) {
+    throw new ConfigError(`cannot serve images: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const { info } = thread;
+  if (info.marker !== MEDIA_MARKER) {
+    await thread.close();
+    throw new ConfigError(`cannot serve images: the image encoder's marker is ${info.marker}, not ${MEDIA_MARKER}`);
+  }
+  if (info.nonCausal && info.tokensPerImage > config.engine.microBatchTokens) {
+    await thread.close();
+    throw new ConfigError(
+      `cannot serve images: a ${info.projectorType} image is ${info.tokensPerImage} rows decoded together, more than --ubatch-size ${config.engine.microBatchTokens}; give --ubatch-size ${info.tokensPerImage} or more`,
+    );
+  }
+  return thread;
+}
+
 /** What GET /info reports. */
-function serverInfo(config: Config, model: ResolvedModel, pool: KvPool, cellBytes: number): ServerInfo {
+function serverInfo(config: Config, model: ResolvedModel, pool: KvPool, cellBytes: number, image?: VisionInfo): ServerInfo {
   return {
     model_id: config.modelId,
     model_sha: model.sha,
@@ -238,6 +268,10 @@ function serverInfo(config: Config, model: ResolvedModel, pool: KvPool, cellByte
     max_batch_total_tokens: pool.cells,
     max_batch_size: pool.maxSequences,
     lora_adapters: config.limits.loraAdapters,
+    input_modalities: image ? ['text', 'image'] : ['text'],
+    ...(image
+      ? { image: { projector_type: image.projectorType, image_size: image.imageSize, tokens_per_image: image.tokensPerImage } }
+      : {}),
     kv_cache_cells: pool.cells,
     kv_cache_bytes: cellBytes * pool.cells,
     router: 'tgi-node',
@@ -313,14 +347,17 @@ async function launch(
   const progress = createLoadProgress(logger, `Loading ${basename(config.engine.modelPath)}`);
   door.status.update('loading', 0);
   const started = performance.now();
-  const preprocessing = PreprocessWorker.start({ modelPath: config.engine.modelPath, template: prompter.source }).catch(
-    (error: unknown) => {
-      logger.warn(
-        `The preprocessing thread did not start (${error instanceof Error ? error.message : String(error)}): large prompts are tokenized on the HTTP thread`,
-      );
-      return undefined;
-    },
-  );
+  const vision = config.projectorPath === undefined ? undefined : startVision(config, config.projectorPath);
+  const preprocessing = PreprocessWorker.start({
+    modelPath: config.engine.modelPath,
+    template: prompter.source,
+    ...(prompter.imageMarker !== undefined ? { imageMarker: prompter.imageMarker } : {}),
+  }).catch((error: unknown) => {
+    logger.warn(
+      `The preprocessing thread did not start (${error instanceof Error ? error.message : String(error)}): large prompts are tokenized on the HTTP thread`,
+    );
+    return undefined;
+  });
   const pool = { cells: config.engine.kvPoolCells, maxSequences: config.engine.maxBatchSize };
   const layout = initialLayout(pool);
   const engine = await EngineClient.start(workerConfig(config, layout), {
@@ -336,9 +373,23 @@ async function launch(
       // which aborts the process (exit 134) instead of the exit 1 the error deserves. It is let
       // finish and stopped before the error ends the process.
       await (await preprocessing)?.close();
+      await (await vision?.catch(() => undefined))?.close();
       throw error;
     })
     .finally(() => progress.stop());
+  const visionThread = await vision;
+  if (visionThread) {
+    const { info: image } = visionThread;
+    logger.info(
+      {
+        projector: config.projectorPath,
+        projectorType: image.projectorType,
+        imageSize: image.imageSize,
+        tokensPerImage: image.tokensPerImage,
+      },
+      `Images: projector ${basename(config.projectorPath!)} (${image.projectorType}), images taken at ${image.imageSize}x${image.imageSize} pixels, ${image.tokensPerImage} prompt tokens each${image.nonCausal ? ', decoded without causal attention' : ''}; encoded by ${image.packageName} on the vision thread`,
+    );
+  }
   const loadSeconds = (performance.now() - started) / 1000;
 
   const vocabulary = vocabularyModel.vocabulary;
@@ -346,7 +397,7 @@ async function launch(
   const metrics = new Metrics({ ...config.limits, maxBatchTotalTokens: pool.cells });
   engine.onSteps((steps) => metrics.recordSteps(steps));
   const permits = new Permits(config.limits.maxConcurrentRequests);
-  const preprocessor = new Preprocessor(vocabulary, prompter, await preprocessing);
+  const preprocessor = new Preprocessor(vocabulary, prompter, await preprocessing, undefined, visionThread);
   const generator = new Generator(engine, vocabulary, { ...config.limits }, metrics, permits, preprocessor);
   let route: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   const tracing = config.otlp ? await loadTracing(config.otlp, logger) : undefined;
@@ -371,7 +422,7 @@ async function launch(
     responseCacheBytes: config.responseCacheBytes,
     modelCreated: Math.floor(statSync(config.engine.modelPath).mtimeMs / 1000),
     runtimeLora: { enabled: config.allowRuntimeLora, modelPath: config.engine.modelPath },
-    info: serverInfo(config, model, pool, kvBytesPerToken(info)),
+    info: serverInfo(config, model, pool, kvBytesPerToken(info), visionThread?.info),
   });
   // Fastify closes only servers it started listening: the shutdown closes this one (see shutdown.ts).
   const requests = new InFlightRequests(app);

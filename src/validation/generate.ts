@@ -1,7 +1,8 @@
 // TGI's validation of a generate request: its rules, in their order and with
 // their messages, then tokenization, truncation and the length checks.
 import type { GenerateParameters } from '../api/native.js';
-import type { GenerationRequest } from '../core/request.js';
+import type { GenerationRequest, PromptImage } from '../core/request.js';
+import { DomainError } from '../core/errors.js';
 import type { SamplingParams } from '../sampling/params.js';
 import { randomSeed } from '../sampling/random.js';
 import { isSampling } from '../sampling/sampler.js';
@@ -27,6 +28,17 @@ export interface TextTokenizer {
   tokenize(text: string, addSpecial: boolean): Promise<ArrayLike<number>>;
   /** Compiles a grammar (off the HTTP thread, cached). */
   compileGrammar: CompileGrammar;
+  /**
+   * For a prompt with images (the tokenizer knows the request's images): its ids, a placeholder id
+   * per image row, and the images' rows; kept to the last `keepLast` positions (`truncate`), and
+   * not encoded when more than `maxPositions` are kept.
+   */
+  tokenizePrompt?(text: string, addSpecial: boolean, keepLast: number | undefined, maxPositions: number): Promise<TokenizedPrompt>;
+}
+
+export interface TokenizedPrompt {
+  ids: ArrayLike<number>;
+  images: PromptImage[];
 }
 
 export interface ValidatedGenerate {
@@ -129,9 +141,23 @@ export async function validateGenerate(
   }
 
   let ids: number[];
+  let images: PromptImage[] | undefined;
   try {
-    ids = Array.from(await tokenizer.tokenize(inputs, options.addSpecialTokens ?? true));
+    if (tokenizer.tokenizePrompt) {
+      const prompt = await tokenizer.tokenizePrompt(
+        inputs,
+        options.addSpecialTokens ?? true,
+        p.truncate ?? undefined,
+        limits.maxInputTokens,
+      );
+      ids = Array.from(prompt.ids);
+      if (prompt.images.length > 0) images = prompt.images;
+    } else {
+      ids = Array.from(await tokenizer.tokenize(inputs, options.addSpecialTokens ?? true));
+    }
   } catch (error) {
+    // An image's own error (undecodable, over a limit, cut by truncate) names the field at fault.
+    if (error instanceof DomainError) throw error;
     throw new ValidationError(`tokenizer error ${error instanceof Error ? error.message : String(error)}`);
   }
   if (p.truncate != null && ids.length > p.truncate) ids = ids.slice(ids.length - p.truncate);
@@ -179,6 +205,7 @@ export async function validateGenerate(
       prefillLogprobs: p.decoder_input_details ?? false,
       ...(grammar ? { grammar } : {}),
       ...(adapter !== undefined ? { adapter } : {}),
+      ...(images ? { images } : {}),
     },
     inputLength,
     sampled: isSampling(sampling),

@@ -73,6 +73,7 @@ export async function inProcessApp(options: InProcessOptions = {}): Promise<InPr
       kv_cache_cells: 256,
       kv_cache_bytes: 0,
       lora_adapters: [],
+      input_modalities: ['text'],
       router: 'tgi-node',
       version: 'test',
       sha: null,

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ChatRequestSchema, type ChatChoiceJson, type ChatCompletionJson, type ChatRequest } from '../../api/openai.js';
 import { parseBody } from '../../api/parse.js';
 import type { ChatPrompter } from '../../chat/prompt.js';
+import { imageParts } from '../../chat/messages.js';
 import { grammarOfResponseFormat } from '../../validation/response-format.js';
 import { planOpenAiGeneration, type OpenAiGenerationPlan } from '../../validation/openai.js';
 import { validationError } from '../errors.js';
@@ -49,6 +50,8 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
     if (body.top_logprobs != null && body.top_logprobs < 0)
       throw validationError(`\`top_logprobs\` must be >= 0. Given: ${body.top_logprobs}`, 'top_logprobs');
     const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : 0;
+    const vision = generator.preprocessor.vision;
+    const images = vision ? imageParts(body.messages) : [];
     let prompt = await generator.preprocessor.render(body);
     let tools: ToolSetup | undefined;
     if (toolChoice) {
@@ -65,7 +68,8 @@ export function chatHandler(options: ChatRouteOptions): RouteHandler {
       prompt = promptForCalls(prompt, tools);
     }
     const fields = { ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens, grammar };
-    const planned = await planOpenAiGeneration(prompt, fields, generator.limits, generator.preprocessor, {
+    const tokenizer = vision && images.length > 0 ? vision.tokenizer(generator.preprocessor, images, 'messages') : generator.preprocessor;
+    const planned = await planOpenAiGeneration(prompt, fields, generator.limits, tokenizer, {
       addSpecialTokens: false,
       topLogprobs,
       choices: body.n ?? 1,

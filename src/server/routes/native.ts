@@ -13,6 +13,7 @@ import {
 import { parseBody } from '../../api/parse.js';
 import type { GeneratedToken } from '../../core/request.js';
 import { checkNativeParameters, validateGenerate, type ValidatedGenerate } from '../../validation/generate.js';
+import { markdownImages } from '../../preprocess/vision.js';
 import { characterCount, meanLogprob, generationHeaders, markReplayable, type CollectedGeneration, type Generator } from '../generator.js';
 import { collectGenerations, lifecycleHandler, streamEvents, type RouteHandler } from '../lifecycle.js';
 import { randomSeed, seedJson } from '../../sampling/random.js';
@@ -84,7 +85,14 @@ export function registerNativeRoutes(app: FastifyInstance, options: NativeRouteO
         const sequences = sequencesOf(body, streaming);
         // Validated (tokenized, grammar compiled) once; each best_of sequence draws from its own seed
         // (best_of > 1 forbids a seed, so every one is random).
-        const first = await validateGenerate(body.inputs, parameters ?? {}, generator.limits, generator.preprocessor, {
+        // TGI's images in `inputs` (markdown), when the model is served with a projector.
+        const vision = generator.preprocessor.vision;
+        const markdown = vision ? markdownImages(body.inputs, vision.info.marker) : undefined;
+        const tokenizer =
+          vision && markdown && markdown.sources.length > 0
+            ? vision.tokenizer(generator.preprocessor, markdown.sources, 'inputs')
+            : generator.preprocessor;
+        const first = await validateGenerate(markdown?.text ?? body.inputs, parameters ?? {}, generator.limits, tokenizer, {
           defaultDoSample: parameters === undefined,
         });
         if (streaming) return { validated: [first] };

@@ -31,7 +31,13 @@ export function registerOpenAiRoutes(
   // `created` is the model file's time; an adapter's, when this server started serving it.
   const started = unixSeconds();
   const models = () => [
-    { id: base, object: 'model' as const, created: modelCreated, owned_by: base },
+    {
+      id: base,
+      object: 'model' as const,
+      created: modelCreated,
+      owned_by: base,
+      input_modalities: generator.preprocessor.vision ? ['text' as const, 'image' as const] : ['text' as const],
+    },
     ...generator.limits.loraAdapters.map((id) => ({ id, object: 'model' as const, created: started, owned_by: base, parent: base })),
   ];
   app.get('/v1/models', openai, async () => ({ object: 'list', data: models() }));
