@@ -50,6 +50,8 @@ export interface OtlpSettings {
 
 export interface Config {
   modelId: string;
+  /** The vision projector (mmproj GGUF) to encode images with; absent: the model takes text only. */
+  projectorPath?: string;
   /** What OpenAI responses and /v1/models call the model. */
   servedModelName: string;
   hostname: string;
@@ -84,6 +86,8 @@ export interface Config {
 export type RawOptions = Options & {
   /** The GGUF file --model-id resolved to (set by the launcher, not a flag). */
   modelPath?: string;
+  /** The projector file --mmproj named or the resolution found beside the model, checked (set by the launcher, not a flag). */
+  projectorPath?: string;
   /** The adapters' files, resolved and checked (set by the launcher, not a flag). */
   resolvedLoraAdapters?: { id: string; path: string }[];
 };
@@ -193,6 +197,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
   const kvCacheType = raw.kvCacheDtype?.startsWith('fp8') ? 'q8_0' : raw.kvCacheDtype;
   return {
     modelId: raw.modelId,
+    ...(raw.projectorPath !== undefined ? { projectorPath: raw.projectorPath } : {}),
     servedModelName: raw.servedModelName ?? raw.modelId,
     hostname: raw.hostname,
     port: raw.port,
