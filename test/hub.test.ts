@@ -13,12 +13,14 @@ import { MAIN, type RunningServer, startServer } from './helpers/server.js';
 import { postJson } from './helpers/http.js';
 import { startFakeHub, VALID_TOKEN, type FakeHub } from './helpers/fake-hub.js';
 import { splitGguf } from './helpers/split-gguf.js';
+import { writeProjector } from '../src/bench/model/projector.js';
 
 const OLD = '1'.repeat(40);
 const NEW = 'a'.repeat(40);
 const REPO = 'org/stories-GGUF';
 const Q8 = 'stories260K-Q8_0.gguf';
 const F32 = 'stories260K-F32.gguf';
+const VISION = 'org/stories-vision-GGUF';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -26,6 +28,7 @@ describe('models from the Hugging Face hub', () => {
   let hub: FakeHub;
   let q8: Uint8Array;
   let f32: Uint8Array;
+  let projectorF16: Uint8Array;
   const homes: string[] = [];
   const freshHome = () => {
     const home = mkdtempSync(join(tmpdir(), 'tgi-node-hf-home-'));
@@ -53,15 +56,30 @@ describe('models from the Hugging Face hub', () => {
     const splitDir = mkdtempSync(join(tmpdir(), 'tgi-node-split-'));
     const parts = await splitGguf(STORIES, join(splitDir, 'stories260K-F32'), 2);
     const readme = new TextEncoder().encode('# stories260K\n');
+    // Random-weight projectors writing rows of stories260K's width (64), in F16 and Q8_0.
+    writeProjector({ family: 'mlp', outPath: join(splitDir, 'mmproj-f16.gguf'), outputWidth: 64, matrixType: 'f16' });
+    writeProjector({ family: 'mlp', outPath: join(splitDir, 'mmproj-q8_0.gguf'), outputWidth: 64, matrixType: 'q8_0' });
+    projectorF16 = readFileSync(join(splitDir, 'mmproj-f16.gguf'));
     hub = await startFakeHub([
       {
         id: REPO,
         commits: {
           [OLD]: { 'README.md': readme, [F32]: f32 },
-          [NEW]: { 'README.md': readme, [F32]: f32, [Q8]: q8, 'mmproj-stories-f16.gguf': new Uint8Array(64) },
+          [NEW]: { 'README.md': readme, [F32]: f32, [Q8]: q8 },
         },
         refs: { main: NEW, v1: OLD },
         pipelineTag: 'text-generation',
+      },
+      {
+        id: VISION,
+        commits: {
+          [NEW]: {
+            [Q8]: q8,
+            'mmproj-stories-F16.gguf': projectorF16,
+            'mmproj-stories-Q8_0.gguf': readFileSync(join(splitDir, 'mmproj-q8_0.gguf')),
+          },
+        },
+        refs: { main: NEW },
       },
       { id: 'org/t2t-GGUF', commits: { [NEW]: { [Q8]: q8 } }, refs: { main: NEW }, pipelineTag: 'text2text-generation' },
       { id: 'org/gated-GGUF', commits: { [NEW]: { [Q8]: q8 } }, refs: { main: NEW }, gated: true },
@@ -118,6 +136,37 @@ describe('models from the Hugging Face hub', () => {
       assert.ok((await generate(offline)).length > 20);
     } finally {
       await offline.stop();
+    }
+  });
+
+  it('a repository with projectors: the F16 one comes with the model, into the cache, and the log names it; --no-mmproj fetches none', async () => {
+    const home = freshHome();
+    const refused = await startServer(['--no-mmproj'], env(home), VISION);
+    try {
+      assert.deepEqual(readdirSync(join(repoDir(home, VISION), 'blobs')), [sha256(q8)], 'the model only');
+      assert.ok(
+        refused.logs.some((line) => line.includes('Projector: none (--no-mmproj)')),
+        refused.logs.join('\n'),
+      );
+    } finally {
+      await refused.stop();
+    }
+    const server = await startServer([], env(home), VISION);
+    try {
+      assert.deepEqual(readdirSync(join(repoDir(home, VISION), 'blobs')).sort(), [sha256(q8), sha256(projectorF16)].sort());
+      const snapshot = join(repoDir(home, VISION), 'snapshots', NEW);
+      assert.deepEqual(readdirSync(snapshot).sort(), ['mmproj-stories-F16.gguf', Q8]);
+      const record = server.logs.find((l) => l.includes('"msg":"Projector:'));
+      const line = JSON.parse(record ?? '{}') as { msg: string; projector?: string };
+      assert.equal(line.projector, join(snapshot, 'mmproj-stories-F16.gguf'));
+      assert.match(line.msg, /^Projector: \S+\/mmproj-stories-F16\.gguf \(\d+\.\d KiB, mlp, rows of 64\), found beside the model$/);
+      assert.ok(
+        server.logs.some((l) => l.includes('Downloading') && l.includes('mmproj-stories-F16.gguf') && !l.includes(Q8)),
+        'only the projector was missing',
+      );
+      assert.ok((await generate(server)).length > 20);
+    } finally {
+      await server.stop();
     }
   });
 

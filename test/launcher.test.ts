@@ -99,6 +99,18 @@ describe('launcher', () => {
     );
   });
 
+  it('--mmproj with --no-mmproj, or a --mmproj that is no projector, stops the launcher with exit code 2 and the reason', () => {
+    const both = run(['--model-id', STORIES, '--port', '0', '--mmproj', STORIES, '--no-mmproj']);
+    assert.equal(both.status, 2);
+    assert.match(both.stdout + both.stderr, /--mmproj \(MMPROJ\) \S+ and --no-mmproj \(NO_MMPROJ\) are both given/);
+    const fromEnv = run(['--model-id', STORIES, '--port', '0', '--no-mmproj'], { MMPROJ: STORIES });
+    assert.equal(fromEnv.status, 2);
+    assert.match(fromEnv.stdout + fromEnv.stderr, /are both given/);
+    const notClip = run(['--model-id', STORIES, '--hostname', '127.0.0.1', '--port', '0', '--mmproj', STORIES]);
+    assert.equal(notClip.status, 2);
+    assert.ok((notClip.stdout + notClip.stderr).includes(`--mmproj (MMPROJ): ${STORIES} is not a projector (architecture llama)`));
+  });
+
   it('a hostname that resolves is listened on at its address, and the log says which', async () => {
     const server = await startServer(['--hostname', 'localhost']);
     try {

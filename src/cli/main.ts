@@ -21,6 +21,7 @@ import {
 } from './config.js';
 import { initialLayout, streamCells, type KvPool } from '../scheduler/kv-layout.js';
 import { createDownloadProgress, createLoadProgress } from './progress.js';
+import { findsProjector, locateProjector } from './projector.js';
 import { VisionThread, type VisionInfo } from '../preprocess/vision.js';
 import { MEDIA_MARKER } from '../vision/encoder.js';
 
@@ -94,7 +95,7 @@ function chatPrompter(raw: RawOptions, vocabularyModel: LlamaModel, logger: Logg
   return prompter;
 }
 
-async function locateModel(raw: RawOptions, logger: Logger, status: LoadingStatus): Promise<ResolvedModel> {
+async function locateModel(raw: RawOptions, logger: Logger, status: LoadingStatus, projector = false): Promise<ResolvedModel> {
   const modelId = raw.modelId ?? DEFAULT_MODEL_ID;
   if (!raw.modelId) logger.info(`No --model-id given: serving the default model ${DEFAULT_MODEL_ID}`);
   const progress = createDownloadProgress(logger);
@@ -103,6 +104,7 @@ async function locateModel(raw: RawOptions, logger: Logger, status: LoadingStatu
     return await resolveModel(modelId, {
       revision: raw.revision ?? 'main',
       ggufFile: raw.ggufFile,
+      projector,
       hub: hubEnvironment(raw.hub, raw.huggingfaceHubCache),
       log: (message) => logger.info(message),
       warn: (message) => logger.warn(message),
@@ -482,6 +484,7 @@ async function main(): Promise<void> {
   const logger = createLogger(raw.jsonOutput, raw.logLevel, raw.logColors);
   for (const warning of ignoredFlagWarnings(command)) logger.warn(warning);
   try {
+    const findProjector = findsProjector(raw);
     // The port opens first: while the model downloads and loads, requests get a 503 with the progress.
     const hostname = await resolveHostname(raw.hostname);
     const status = new LoadingStatus(raw.modelId ?? DEFAULT_MODEL_ID);
@@ -490,7 +493,9 @@ async function main(): Promise<void> {
       { loadingUrl: `http://${displayHost(hostname)}:${door.port}` },
       `Listening on ${listenDescription(hostname, door.port)}: requests get 503 (model loading) until the model is ready, or wait for it with the header x-wait-for-model: true`,
     );
-    const model = await locateModel(raw, logger, status);
+    const model = await locateModel(raw, logger, status, findProjector);
+    const projector = await locateProjector(raw, model);
+    logger.info({ projector: projector.projector?.path ?? null }, projector.description);
     const resolvedLoraAdapters = await locateAdapters(raw, model.path, logger, status);
     const options: RawOptions = {
       ...raw,
@@ -498,6 +503,7 @@ async function main(): Promise<void> {
       resolvedLoraAdapters,
       modelId: model.modelId,
       modelPath: model.path,
+      projectorPath: projector.projector?.path,
       servedModelName: raw.servedModelName ?? defaultServedName(model),
     };
     routeLlamaLogs((level, text) => (level === 'error' ? logger.error(`llama.cpp: ${text}`) : logger.trace(`llama.cpp: ${text}`)));

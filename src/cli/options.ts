@@ -5,7 +5,7 @@
 // Flags win over environment variables; booleans accept `--flag`, `--flag false`, or FLAG=true|false.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { QUANTIZATION_PREFERENCE } from '../hub/choose-gguf.js';
+import { PROJECTOR_PREFERENCE, QUANTIZATION_PREFERENCE } from '../hub/choose-gguf.js';
 import { DEFAULT_MODEL_ID } from '../hub/default-model.js';
 import { HUB_VARIABLES, type HubVariables } from '../hub/environment.js';
 import { parseLogLevel } from '../logging/logger.js';
@@ -123,6 +123,16 @@ export const FLAGS = {
     flags: '--gguf-file <name>',
     env: 'GGUF_FILE',
     help: `GGUF file of the repository or directory to serve. Default: the first of ${QUANTIZATION_PREFERENCE.join(', ')} found, else the smallest.`,
+  }),
+  mmproj: text({
+    flags: '--mmproj <path>',
+    env: 'MMPROJ',
+    help: `Vision projector to serve the model with: a local mmproj GGUF (llama.cpp's clip format, llama-server's flag). Default: the mmproj*.gguf of the hub repository or directory of --model-id (the first of ${PROJECTOR_PREFERENCE.join(', ')} found in a file name, else the smallest; one in the model's folder first), downloaded with the model; none for a model given as a single .gguf file.`,
+  }),
+  noMmproj: boolean({
+    flags: '--no-mmproj [bool]',
+    env: 'NO_MMPROJ',
+    help: 'Serve the model without a vision projector, even when its repository or directory holds one (nothing is downloaded for it); images then get the text-only 422. Not with --mmproj.',
   }),
   huggingfaceHubCache: text({
     flags: '--huggingface-hub-cache <dir>',
@@ -486,6 +496,9 @@ export function buildCommand(version: string): Command {
     .allowExcessArguments(false);
   for (const [name, spec] of Object.entries(FLAGS) as [string, Flag][]) {
     const option = new Option(spec.flags, spec.help).env(spec.env);
+    // A --no-* flag of the table is a flag of its own (--no-mmproj, with NO_MMPROJ), not commander's
+    // negation of its positive (which would share one value and hide that both were given).
+    option.negate = false;
     if (spec.parse) option.argParser(spec.parse);
     if (spec.preset !== undefined) option.preset(spec.preset);
     if (spec.default !== undefined) option.default(spec.default);

@@ -1,5 +1,6 @@
 // Which GGUF of a repository or directory to serve: the one named, else the first quantization
 // of the preference list, else the smallest. Split GGUFs (-00001-of-0000N.gguf) count as one.
+// And which vision projector (mmproj GGUF) goes with it, when the repository or directory has some.
 
 /** The quantizations a user most likely wants, best first. */
 export const QUANTIZATION_PREFERENCE = ['Q4_K_M', 'Q4_0', 'Q5_K_M', 'Q8_0', 'F16'];
@@ -19,10 +20,17 @@ interface Candidate {
   size: number;
 }
 
+/** The precisions a projector is most faithful in, best first (projectors are small: F16 costs little). */
+export const PROJECTOR_PREFERENCE = ['F16', 'BF16', 'F32', 'Q8_0'];
+
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+const folderOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
+
+/** A vision projector: llama.cpp's `mmproj` GGUF (mmproj-F16.gguf, model-mmproj-q8_0.gguf...). */
+const isProjectorFile = (path: string) => /\.gguf$/i.test(path) && /(^|[-_.])mmproj([-_.]|$)/i.test(baseName(path));
 
 /** Vision projectors and imatrix files are GGUFs but not models. */
-const isModelFile = (path: string) => /\.gguf$/i.test(path) && !/(^|[-_.])(mmproj|imatrix)([-_.]|$)/i.test(baseName(path));
+const isModelFile = (path: string) => /\.gguf$/i.test(path) && !isProjectorFile(path) && !/(^|[-_.])imatrix([-_.]|$)/i.test(baseName(path));
 
 function candidates(files: { path: string; size: number }[]): Candidate[] {
   const groups = new Map<string, Candidate>();
@@ -59,4 +67,22 @@ export function chooseGguf(files: { path: string; size: number }[], wanted?: str
     choice ??= all.reduce((a, b) => (b.size < a.size ? b : a));
   }
   return { files: choice.files, primary: choice.files[0] };
+}
+
+/**
+ * The projector to serve with the model at `modelPath` (a path among `files`), as llama-server's
+ * -hf picks one: among the projectors of the model's own folder if it has any, else among all,
+ * the first precision of PROJECTOR_PREFERENCE found in a file name, else the smallest. None when
+ * there is no projector.
+ */
+export function chooseProjector(files: { path: string; size: number }[], modelPath: string): string | undefined {
+  const all = files.filter((file) => isProjectorFile(file.path)).sort((a, b) => a.path.localeCompare(b.path));
+  const beside = all.filter((file) => folderOf(file.path) === folderOf(modelPath));
+  const pool = beside.length > 0 ? beside : all;
+  if (pool.length === 0) return undefined;
+  for (const precision of PROJECTOR_PREFERENCE) {
+    const found = pool.find((file) => mentions(file.path, precision));
+    if (found) return found.path;
+  }
+  return pool.reduce((a, b) => (b.size < a.size ? b : a)).path;
 }

@@ -1,16 +1,19 @@
 // --model-id -> a GGUF file on disk: a local file, a local directory, or a hub repository (from
-// the cache when offline or already fetched, else downloaded into huggingface_hub's cache).
+// the cache when offline or already fetched, else downloaded into huggingface_hub's cache). On
+// request, the vision projector (mmproj GGUF) beside the model comes with it, fetched the same way.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { listFiles, modelInfo, HubApiError } from '@huggingface/hub';
 import { RepoCache } from './cache-layout.js';
-import { chooseGguf, type GgufChoice } from './choose-gguf.js';
+import { chooseGguf, chooseProjector, type GgufChoice } from './choose-gguf.js';
 import { downloadToCache, type RemoteFile } from './download.js';
 import type { HubEnvironment } from './environment.js';
 
 export interface ResolveOptions {
   revision: string;
   ggufFile?: string;
+  /** Also find the projector beside the model (a directory's, a repository's or the cached snapshot's). */
+  projector?: boolean;
   hub: HubEnvironment;
   log: (message: string) => void;
   warn: (message: string) => void;
@@ -29,6 +32,8 @@ export interface ResolvedModel {
   sha: string | null;
   pipelineTag: string | null;
   source: 'file' | 'directory' | 'hub' | 'cache';
+  /** The projector found beside the model (when asked for and there is one): its local path. */
+  projectorPath?: string;
 }
 
 /** A failure the user can act on: what went wrong and what to do, without a stack trace. */
@@ -69,8 +74,17 @@ function choose(files: { path: string; size: number }[], wanted: string | undefi
 export async function resolveModel(modelId: string, options: ResolveOptions): Promise<ResolvedModel> {
   if (existsSync(modelId)) {
     if (statSync(modelId).isFile()) return { path: modelId, modelId, sha: null, pipelineTag: null, source: 'file' };
-    const choice = choose(localFiles(modelId), options.ggufFile, modelId);
-    return { path: join(modelId, choice.primary), modelId, sha: null, pipelineTag: null, source: 'directory' };
+    const files = localFiles(modelId);
+    const choice = choose(files, options.ggufFile, modelId);
+    const projector = options.projector ? chooseProjector(files, choice.primary) : undefined;
+    return {
+      path: join(modelId, choice.primary),
+      modelId,
+      sha: null,
+      pipelineTag: null,
+      source: 'directory',
+      ...(projector ? { projectorPath: join(modelId, projector) } : {}),
+    };
   }
   if (/\.gguf$/i.test(modelId) || !REPO_ID.test(modelId)) {
     throw new ModelResolutionError(`model file not found: ${modelId} (and it is not a hub repository id such as org/name)`);
@@ -116,7 +130,16 @@ function fromCache(modelId: string, cache: RepoCache, options: ResolveOptions, w
   const present = new Set(files.map((f) => f.path));
   const absent = choice.files.filter((f) => !present.has(f));
   if (absent.length > 0) throw new ModelResolutionError(`${why}: ${missing} completely (missing ${absent.join(', ')}).`);
-  return { path: cache.snapshotPath(commit, choice.primary), modelId, sha: commit, pipelineTag: null, source: 'cache' };
+  // Only the files fetched before are in the snapshot: a projector never fetched is not known here.
+  const projector = options.projector ? chooseProjector(files, choice.primary) : undefined;
+  return {
+    path: cache.snapshotPath(commit, choice.primary),
+    modelId,
+    sha: commit,
+    pipelineTag: null,
+    source: 'cache',
+    ...(projector ? { projectorPath: cache.snapshotPath(commit, projector) } : {}),
+  };
 }
 
 class UnreachableHub extends Error {}
@@ -172,14 +195,17 @@ async function fromHub(modelId: string, cache: RepoCache, options: ResolveOption
     explain(error, modelId, options);
   }
   const choice = choose(remote, options.ggufFile, `${modelId}@${options.revision}`);
+  const projector = options.projector ? chooseProjector(remote, choice.primary) : undefined;
+  const wanted = projector ? [...choice.files, projector] : choice.files;
   const byPath = new Map(remote.map((f) => [f.path, f]));
-  let downloaded = false;
-  for (const path of choice.files) {
+  const missing = wanted.filter((path) => {
     const file = byPath.get(path)!;
-    if (!downloaded && !cache.hasBlob(file.etag, file.size)) {
-      options.log(`Downloading ${modelId}@${commit.slice(0, 10)} ${choice.files.join(', ')} into ${hub.cacheDir}`);
-      downloaded = true;
-    }
+    return !cache.hasBlob(file.etag, file.size);
+  });
+  const downloaded = missing.length > 0;
+  if (downloaded) options.log(`Downloading ${modelId}@${commit.slice(0, 10)} ${missing.join(', ')} into ${hub.cacheDir}`);
+  for (const path of wanted) {
+    const file = byPath.get(path)!;
     try {
       await downloadToCache(file, {
         repoId: modelId,
@@ -195,5 +221,12 @@ async function fromHub(modelId: string, cache: RepoCache, options: ResolveOption
     }
   }
   cache.writeRef(options.revision, commit);
-  return { path: cache.snapshotPath(commit, choice.primary), modelId, sha: commit, pipelineTag, source: downloaded ? 'hub' : 'cache' };
+  return {
+    path: cache.snapshotPath(commit, choice.primary),
+    modelId,
+    sha: commit,
+    pipelineTag,
+    source: downloaded ? 'hub' : 'cache',
+    ...(projector ? { projectorPath: cache.snapshotPath(commit, projector) } : {}),
+  };
 }

@@ -304,7 +304,8 @@ async function readHeader(path: string) {
   }
 }
 
-async function projectorWidth(path: string): Promise<{ width: number; projectorType: string }> {
+/** A projector's type and output width, from its header; an error naming the file when it is not a supported clip GGUF. */
+export async function projectorWidth(path: string): Promise<{ width: number; projectorType: string }> {
   const { metadata, tensorInfos } = await readHeader(path);
   const fields = metadata as Record<string, unknown>;
   if (fields['general.architecture'] !== 'clip')

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseGguf } from '../../src/hub/choose-gguf.js';
+import { chooseGguf, chooseProjector } from '../../src/hub/choose-gguf.js';
 
 const files = (...entries: [string, number][]) => entries.map(([path, size]) => ({ path, size }));
 
@@ -47,5 +47,35 @@ describe('choosing the GGUF of a repository', () => {
 
   it('no GGUF at all is an error', () => {
     assert.throws(() => chooseGguf(files(['README.md', 1])), /no GGUF model file found/);
+  });
+});
+
+describe('choosing the vision projector beside the model', () => {
+  it('prefers F16, then BF16, F32, Q8_0; BF16 is not taken for F16', () => {
+    const repo = files(
+      ['model-Q4_K_M.gguf', 300],
+      ['mmproj-model-Q8_0.gguf', 30],
+      ['mmproj-model-f16.gguf', 50],
+      ['mmproj-model-bf16.gguf', 50],
+    );
+    assert.equal(chooseProjector(repo, 'model-Q4_K_M.gguf'), 'mmproj-model-f16.gguf');
+    const noF16 = repo.filter((f) => !f.path.endsWith('-f16.gguf'));
+    assert.equal(chooseProjector(noF16, 'model-Q4_K_M.gguf'), 'mmproj-model-bf16.gguf');
+    assert.equal(chooseProjector(files(['m.gguf', 9], ['mmproj-F32.gguf', 80], ['mmproj-Q8_0.gguf', 20]), 'm.gguf'), 'mmproj-F32.gguf');
+    assert.equal(chooseProjector(files(['m.gguf', 9], ['mmproj-Q4_K.gguf', 10], ['mmproj-Q8_0.gguf', 20]), 'm.gguf'), 'mmproj-Q8_0.gguf');
+  });
+
+  it('takes the smallest when no preferred precision is named; names with mmproj anywhere count', () => {
+    assert.equal(chooseProjector(files(['m.gguf', 9], ['mmproj-a.gguf', 40], ['m.mmproj-b.gguf', 20]), 'm.gguf'), 'm.mmproj-b.gguf');
+  });
+
+  it("a projector of the model's own folder comes before better ones elsewhere", () => {
+    const repo = files(['a/model.gguf', 9], ['a/mmproj-Q8_0.gguf', 20], ['mmproj-F16.gguf', 40], ['b/mmproj-F16.gguf', 40]);
+    assert.equal(chooseProjector(repo, 'a/model.gguf'), 'a/mmproj-Q8_0.gguf');
+    assert.equal(chooseProjector(repo.slice(0, 1).concat(repo.slice(3)), 'a/model.gguf'), 'b/mmproj-F16.gguf');
+  });
+
+  it('none without an mmproj GGUF (imatrix files and other GGUFs are not projectors)', () => {
+    assert.equal(chooseProjector(files(['m.gguf', 9], ['m.imatrix.gguf', 5], ['mmproj.txt', 1], ['other.gguf', 3]), 'm.gguf'), undefined);
   });
 });
