@@ -5,6 +5,7 @@ import { ThreadHost } from '../threads/rpc.js';
 import { checkImageCount, type ImageLimits } from '../images/limits.js';
 import { imageBytes } from '../images/source.js';
 import type { TextTokenizer, TokenizedPrompt } from '../validation/generate.js';
+import type { Tokenizer } from '../core/tokenizer.js';
 import { visionErrors, type ImageInput, type VisionInfo, type VisionProtocol, type VisionWorkerConfig } from './vision-protocol.js';
 
 export type { VisionInfo };
@@ -18,12 +19,34 @@ export interface ImageSource {
 /** TGI's images in `inputs`: markdown `![](url)`, each replaced by `marker`. */
 export function markdownImages(inputs: string, marker: string): { text: string; sources: ImageSource[] } {
   const sources: ImageSource[] = [];
-  const text = inputs.replace(/!\[\]\(([^)]*)\)/g, (_, url: string) => {
+  const text = inputs.replace(MARKDOWN_IMAGE, (_, url: string) => {
     sources.push({ url, param: 'inputs' });
     return marker;
   });
   return { text, sources };
 }
+
+const MARKDOWN_IMAGE = /!\[\]\(([^)]*)\)/g;
+
+/** Where the images of a text are (UTF-8 bytes), found by `pattern`, and the text between them. */
+function textAround(
+  text: string,
+  pattern: RegExp,
+): { pieces: { text: string; start: number }[]; images: { start: number; stop: number }[] } {
+  const pieces: { text: string; start: number }[] = [];
+  const images: { start: number; stop: number }[] = [];
+  let last = 0;
+  const bytes = (end: number) => Buffer.byteLength(text.slice(0, end));
+  for (const match of text.matchAll(pattern)) {
+    pieces.push({ text: text.slice(last, match.index), start: bytes(last) });
+    images.push({ start: bytes(match.index), stop: bytes(match.index + match[0].length) });
+    last = match.index + match[0].length;
+  }
+  pieces.push({ text: text.slice(last), start: bytes(last) });
+  return { pieces, images };
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export class VisionThread {
   /** Milliseconds of the last encodes, for the figures (newest last, at most 64). */
@@ -48,6 +71,21 @@ export class VisionThread {
 
   async close(): Promise<void> {
     await this.host.terminate();
+  }
+
+  /**
+   * The /tokenize answer of a text with images (markdown `![](url)` when `markdown`, else the
+   * encoder's marker): the text's tokens with their UTF-8 spans; each image's rows (negative ids,
+   * empty text) and the marker tokens its family adds span the image's place in the text.
+   */
+  async tokenSpans(tokenizer: Tokenizer, text: string, addSpecial: boolean, chatImages?: readonly ImageSource[]): Promise<string> {
+    const markdown = chatImages === undefined;
+    const found = markdown ? markdownImages(text, this.info.marker) : { text, sources: chatImages };
+    if (found.sources.length === 0) return tokenSpansOf(tokenizer, text, addSpecial);
+    const images = await this.read(found.sources, markdown ? 'inputs' : 'messages');
+    const { ids } = await this.host.call('prepare', { prompt: found.text, images, addSpecial, maxPositions: -1 });
+    const { pieces, images: places } = textAround(text, markdown ? MARKDOWN_IMAGE : new RegExp(escapeRegExp(this.info.marker), 'g'));
+    return alignSpans(tokenizer, text, pieces, places, Array.from(ids), addSpecial);
   }
 
   /** Reads every image (fetches run together), checking the count first. */
@@ -86,4 +124,65 @@ export class VisionThread {
       tokenizePrompt: prepare,
     };
   }
+}
+
+function tokenSpansOf(tokenizer: Tokenizer, text: string, addSpecial: boolean): string {
+  const bytes = Buffer.from(text, 'utf8');
+  const spans = tokenizer
+    .tokenizeWithOffsets(text, addSpecial)
+    .map((span) => ({ ...span, text: bytes.subarray(span.start, span.stop).toString('utf8') }));
+  return JSON.stringify(spans.map(({ id, text: piece, start, stop }) => ({ id, text: piece, start, stop })));
+}
+
+/**
+ * Lines the encoder's ids up with the text: each text piece's tokens (as this vocabulary splits it)
+ * where the ids hold them, with their spans; every other id (image rows, the family's marker
+ * tokens) spans the image it belongs to.
+ */
+function alignSpans(
+  tokenizer: Tokenizer,
+  text: string,
+  pieces: { text: string; start: number }[],
+  places: { start: number; stop: number }[],
+  ids: number[],
+  addSpecial: boolean,
+): string {
+  const bytes = Buffer.from(text, 'utf8');
+  const out: { id: number; text: string; start: number; stop: number }[] = [];
+  const own = pieces.map((piece, k) =>
+    tokenizer
+      .tokenizeWithOffsets(piece.text, addSpecial && k === 0)
+      .map((span) => ({ id: span.id, start: span.start + piece.start, stop: span.stop + piece.start })),
+  );
+  const matchesAt = (index: number, tokens: { id: number }[]) => tokens.every((token, j) => ids[index + j] === token.id);
+  let index = 0;
+  own.forEach((tokens, k) => {
+    if (matchesAt(index, tokens)) {
+      for (const token of tokens) out.push({ ...token, text: bytes.subarray(token.start, token.stop).toString('utf8') });
+      index += tokens.length;
+    }
+    const place = places[k];
+    if (!place) return;
+    // The image's ids: up to where the next piece's tokens stand (the rest, after the last image).
+    const next = own[k + 1] ?? [];
+    let end = index;
+    if (next.length > 0) {
+      while (end < ids.length && !(end > index && ids[end] >= 0 && matchesAt(end, next))) end++;
+    } else if (k + 1 < places.length) {
+      // Another image right after: this one's marker tokens, then its rows.
+      while (end < ids.length && ids[end] >= 0) end++;
+      while (end < ids.length && ids[end] < 0) end++;
+    } else {
+      end = ids.length;
+    }
+    for (; index < end; index++) {
+      const id = ids[index];
+      out.push({ id, text: id < 0 ? '' : tokenizer.tokenText(id), start: place.start, stop: place.stop });
+    }
+  });
+  for (; index < ids.length; index++) {
+    const id = ids[index];
+    out.push({ id, text: id < 0 ? '' : tokenizer.tokenText(id), start: bytes.length, stop: bytes.length });
+  }
+  return JSON.stringify(out);
 }

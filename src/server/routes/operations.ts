@@ -1,4 +1,5 @@
 // Operational routes: health, info, metrics, and raw tokenization.
+import { countedAsync } from '../lifecycle.js';
 import type { FastifyInstance } from 'fastify';
 import { GenerateRequestSchema } from '../../api/native.js';
 import { parseBody } from '../../api/parse.js';
@@ -52,6 +53,9 @@ export function registerOperationRoutes(app: FastifyInstance, generator: Generat
   app.post('/tokenize', { config: { family: 'native' as const } }, async (request, reply) => {
     const body = parseBody(GenerateRequestSchema, request.body);
     reply.type('application/json');
+    const vision = generator.preprocessor.vision;
+    // TGI's images in `inputs`: their rows stand where the markdown is.
+    if (vision) return countedAsync(generator, () => vision.tokenSpans(generator.preprocessor.tokenizer, body.inputs, true));
     return generator.preprocessor.tokenSpans(body.inputs, true);
   });
 }
