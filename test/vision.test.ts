@@ -326,7 +326,7 @@ describe('a text-only model keeps refusing images', () => {
   });
 });
 
-for (const family of ['idefics3', 'gemma3'] as const) {
+for (const family of ['idefics3', 'gemma3', 'qwen2.5vl'] as const) {
   describe(`images on a ${family} projector`, () => {
     let server: RunningServer;
     before(async () => {

@@ -42,6 +42,16 @@ export interface PromptImage {
   rows: Float32Array;
   /** Decoded with causal attention off, every row in one batch (Gemma 3). */
   nonCausal: boolean;
+  /**
+   * Positions the image takes: `tokens`, or with M-RoPE (Qwen2-VL family) fewer, its longer side
+   * in merged patches; the prompt after it is that much further on.
+   */
+  positions: number;
+  /**
+   * With M-RoPE: each row's position in four planes (time, height, width, unused), for the image
+   * at position 0; the first three move with the image's position.
+   */
+  planes?: Int32Array;
 }
 
 /** Placeholder ids of an image's rows: negative (never a vocabulary id), from its hash and the row's index. */

@@ -33,7 +33,12 @@ export interface StepEntry {
    * Image rows instead of token ids (`tokens` then holds their placeholder ids): tokens.length x the
    * model's embedding width floats. Such an entry is decoded alone, its outputs 'none' or 'last'.
    */
-  embeddings?: { rows: Float32Array; nonCausal: boolean };
+  embeddings?: {
+    rows: Float32Array;
+    nonCausal: boolean;
+    /** M-RoPE positions of these rows, four planes for an image at position 0 (see PromptImage). */
+    planes?: Int32Array;
+  };
 }
 
 /**

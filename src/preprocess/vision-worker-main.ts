@@ -27,9 +27,15 @@ function lowerPriority(nice: number): void {
   }
 }
 
+interface Encoded {
+  rows: Float32Array;
+  nonCausal: boolean;
+  planes?: Int32Array;
+}
+
 /** Encoded rows of recent images, by image hash and chunk, so that a conversation resending its images does not encode them again. */
 class EncodedCache {
-  private readonly entries = new Map<string, { rows: Float32Array; nonCausal: boolean }>();
+  private readonly entries = new Map<string, Encoded>();
   private bytes = 0;
 
   constructor(private readonly capacity: number) {}
@@ -43,7 +49,7 @@ class EncodedCache {
     return found;
   }
 
-  set(key: string, value: { rows: Float32Array; nonCausal: boolean }): void {
+  set(key: string, value: Encoded): void {
     if (value.rows.byteLength > this.capacity) return;
     this.entries.set(key, value);
     this.bytes += value.rows.byteLength;
@@ -75,12 +81,6 @@ async function start(): Promise<void> {
     encoder = await MtmdImageEncoder.open(config.modelPath, config.projectorPath, { blocking: true, threads: 1 });
     imageSize = await imageSizeOf(config.projectorPath);
     projectorType = await projectorTypeOf(config.projectorPath);
-    if (encoder.info.mrope) {
-      await encoder.close();
-      throw new Error(
-        `the projector ${config.projectorPath} (${projectorType}) places image rows with M-RoPE positions, which this server does not serve yet`,
-      );
-    }
   } catch (error) {
     port.fail(error);
     return;
@@ -111,7 +111,7 @@ async function start(): Promise<void> {
     const prompt = await encoder.tokenize(params.prompt, images, params.addSpecial);
     try {
       const ids: number[] = [];
-      const spans: { start: number; tokens: number; index: number; key: string }[] = [];
+      const spans: { start: number; tokens: number; positions: number; index: number; key: string }[] = [];
       const seen = new Map<string, number>();
       for (const chunk of prompt.chunks) {
         if (chunk.kind === 'text') {
@@ -122,7 +122,7 @@ async function start(): Promise<void> {
         const ordinal = seen.get(id) ?? 0;
         seen.set(id, ordinal + 1);
         const key = `${id}:${ordinal}`;
-        spans.push({ start: ids.length, tokens: chunk.tokens, index: chunk.index, key });
+        spans.push({ start: ids.length, tokens: chunk.tokens, positions: chunk.positions, index: chunk.index, key });
         for (const placeholder of imagePlaceholderIds(key, chunk.tokens)) ids.push(placeholder);
       }
       let cut = 0;
@@ -144,15 +144,18 @@ async function start(): Promise<void> {
       for (const span of keptSpans) {
         let encoded = encode ? cache.get(span.key) : undefined;
         if (encode && !encoded) {
+          // At position 0: the engine moves the M-RoPE planes to where the image stands.
           const result = await encoder.encode(prompt, span.index, 0);
-          encoded = { rows: result.rows, nonCausal: result.nonCausal };
+          encoded = { rows: result.rows, nonCausal: result.nonCausal, ...(encoder.info.mrope ? { planes: result.positions } : {}) };
           cache.set(span.key, encoded);
         }
         out.push({
           start: span.start - cut,
           tokens: span.tokens,
+          positions: span.positions,
           rows: encoded ? encoded.rows : new Float32Array(0),
           nonCausal: encoded?.nonCausal ?? nonCausal,
+          ...(encoded?.planes ? { planes: encoded.planes } : {}),
         });
       }
       const result: PreparedPrompt = { ids: kept, images: out, encodeMs: performance.now() - started };

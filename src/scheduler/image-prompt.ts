@@ -32,7 +32,7 @@ export function promptSegments(length: number, images: readonly PromptImage[]): 
   // The last position is a segment of its own (computed alone, for its logits), unless it ends an
   // image that must be computed whole.
   const last = segments[segments.length - 1];
-  if (last && last.end - last.start > 1 && !last.image?.nonCausal) {
+  if (last && last.end - last.start > 1 && !(last.image && wholeImage(last.image))) {
     last.end = length - 1;
     segments.push({ start: length - 1, end: length, image: last.image });
   }
@@ -53,6 +53,21 @@ export function reusePoints(length: number, images: readonly PromptImage[], tile
     if (end < length) points.push({ at: end, tiledOnly: false });
   }
   return points;
+}
+
+/**
+ * An image decoded in one entry: a non-causal one (its rows see each other), or one with M-RoPE
+ * positions (its cells all hold the image's position, so it cannot be cut).
+ */
+export function wholeImage(image: PromptImage): boolean {
+  return image.nonCausal || image.planes !== undefined;
+}
+
+/** The position of prompt index `index`: images with M-RoPE take fewer positions than rows. */
+export function positionOf(images: readonly PromptImage[] | undefined, index: number): number {
+  let position = index;
+  for (const image of images ?? []) if (image.start + image.tokens <= index) position -= image.tokens - image.positions;
+  return position;
 }
 
 /** Leading cells of such a prompt that text prompts may share: the text before the first image, when tiled. */

@@ -11,7 +11,7 @@ import { RunningSequence } from './sequence.js';
 import { Grammars } from '../grammar/grammars.js';
 import type { CompiledConstraint } from '../grammar/constraint.js';
 import { SlotTable, type SlotView } from './slots.js';
-import { reusePoints, tiledPrefix } from './image-prompt.js';
+import { positionOf, reusePoints, tiledPrefix, wholeImage } from './image-prompt.js';
 import { fitsPool, layoutFor, type KvPool } from './kv-layout.js';
 import { KvLayoutUnavailableError, TILED_QUERY_TOKENS, type KvLayout } from '../engine/types.js';
 
@@ -300,7 +300,7 @@ export class Scheduler {
       }
       this.waiting.splice(i, 1);
       if (placement.copyFrom !== undefined) this.engine.copySequence(placement.copyFrom, placement.slot);
-      this.engine.truncateSequence(placement.slot, placement.reuse);
+      this.engine.truncateSequence(placement.slot, positionOf(request.images, placement.reuse));
       this.reserved += reservation;
       this.reusedPromptTokens += placement.reuse;
       if (placement.reuse > 0) this.prefixCacheHits++;
@@ -377,7 +377,12 @@ export class Scheduler {
       if (sequence.prefilling) continue;
       planned.push({
         sequence,
-        entry: { sequence: sequence.slot, tokens: sequence.pendingTokens(1), startPosition: sequence.cached, outputs: 'last' },
+        entry: {
+          sequence: sequence.slot,
+          tokens: sequence.pendingTokens(1),
+          startPosition: sequence.position(sequence.cached),
+          outputs: 'last',
+        },
       });
     }
     const prefilling = turn.filter((sequence) => sequence.prefilling);
@@ -603,7 +608,7 @@ export class Scheduler {
     const image = segment.image;
     let from = cached;
     let end: number;
-    if (image?.nonCausal) {
+    if (image && wholeImage(image)) {
       from = segment.start;
       if (length > allowance && planned.some((p) => p.sequence.prefilling)) return 0;
       end = segment.end;
@@ -620,14 +625,14 @@ export class Scheduler {
       end = Math.min(segment.end, from + Math.max(1, this.tile > 0 ? Math.min(allowance, this.tile - 1) : allowance));
     }
     if (from < cached) {
-      this.engine.truncateSequence(sequence.slot, from);
+      this.engine.truncateSequence(sequence.slot, sequence.position(from));
       sequence.cached = from;
     }
     const completes = end === sequence.promptLength;
     const entry: StepEntry = {
       sequence: sequence.slot,
       tokens: sequence.ids.slice(from, end),
-      startPosition: from,
+      startPosition: sequence.position(from),
       outputs: completes ? 'last' : sequence.request.prefillLogprobs && !image ? 'all' : 'none',
     };
     if (image) {
@@ -635,6 +640,7 @@ export class Scheduler {
       entry.embeddings = {
         rows: image.rows.subarray((from - image.start) * width, (end - image.start) * width),
         nonCausal: image.nonCausal,
+        ...(image.planes ? { planes: image.planes } : {}),
       };
     }
     // The last text token with prompt logprobs: its logits give the first generated token.

@@ -7,7 +7,7 @@ import { IncrementalDetokenizer } from './detokenizer.js';
 import { StopCriteria } from './stop-criteria.js';
 import type { ConstraintState } from '../grammar/constraint.js';
 import type { SlotView } from './slots.js';
-import { promptSegments, type Segment } from './image-prompt.js';
+import { positionOf, promptSegments, type Segment } from './image-prompt.js';
 
 export class RunningSequence {
   /** Prompt then generated ids. */
@@ -49,6 +49,11 @@ export class RunningSequence {
       const first = this.ids[0];
       this.prefill.push({ id: first, text: engine.tokenizer.tokenText(first), logprob: null });
     }
+  }
+
+  /** The KV position of index `index` of its ids (images with M-RoPE take fewer positions than rows). */
+  position(index: number): number {
+    return this.segments ? positionOf(this.request.images, index) : index;
   }
 
   get prefilling(): boolean {

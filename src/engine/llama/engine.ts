@@ -74,7 +74,8 @@ class NativeBatch {
     capacity: number,
   ) {
     const token = api.allocBytes(4 * capacity);
-    const pos = api.allocBytes(4 * capacity);
+    // Four planes for M-RoPE image rows.
+    const pos = api.allocBytes(4 * 4 * capacity);
     const nSeq = api.allocBytes(4 * capacity);
     const seq = api.allocBytes(4 * capacity);
     const seqPtrs = api.allocBytes(8 * capacity);
@@ -334,8 +335,13 @@ export class LlamaEngine implements Engine {
       this.batch.reserveEmbeddings(n * width);
       this.batch.embd.set(embeddings.rows.subarray(start * width, end * width));
       const { positions, seqIds, outputs } = this.batch;
+      const planes = embeddings.planes;
       for (let i = 0; i < n; i++) {
-        positions[i] = entry.startPosition + start + i;
+        if (planes) {
+          for (let p = 0; p < 4; p++) positions[p * n + i] = planes[p * count + start + i] + (p < 3 ? entry.startPosition : 0);
+        } else {
+          positions[i] = entry.startPosition + start + i;
+        }
         seqIds[i] = entry.sequence;
         outputs[i] = entry.outputs === 'last' && start + i === count - 1 ? 1 : 0;
       }
