@@ -430,7 +430,7 @@ export class Scheduler {
             const next = sequence.ids[position + 1];
             // An image row has no token whose probability to give.
             const logprob = next >= 0 ? rawLogprob(logits, next) : null;
-            sequence.prefill.push({ id: next, text: this.engine.tokenizer.tokenText(next), logprob });
+            sequence.prefill.push({ id: next, text: next >= 0 ? this.engine.tokenizer.tokenText(next) : '', logprob });
           } else {
             sequence.cached += count;
             events.push({ kind: 'prefill', requestId: sequence.request.id, tokens: sequence.prefill });
@@ -591,7 +591,7 @@ export class Scheduler {
   private imagePrefill(sequence: RunningSequence, count: number): void {
     for (let k = 0; k < count; k++) {
       const next = sequence.ids[sequence.cached + k + 1];
-      sequence.prefill.push({ id: next, text: this.engine.tokenizer.tokenText(next), logprob: null });
+      sequence.prefill.push({ id: next, text: next >= 0 ? this.engine.tokenizer.tokenText(next) : '', logprob: null });
     }
   }
 

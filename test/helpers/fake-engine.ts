@@ -73,7 +73,14 @@ export class FakeTokenizer implements Tokenizer {
 /** One decode call as the scheduler planned it (tokens copied). */
 export interface RecordedBatch {
   adapter: string | undefined;
-  entries: { sequence: number; tokens: number[]; startPosition: number; outputs: StepEntry['outputs'] }[];
+  entries: {
+    sequence: number;
+    tokens: number[];
+    startPosition: number;
+    outputs: StepEntry['outputs'];
+    /** Set for image rows: how many floats, and whether causal attention was off. */
+    image?: { floats: number; nonCausal: boolean };
+  }[];
 }
 
 export type KvOperation =
@@ -174,6 +181,7 @@ export class FakeEngine implements Engine {
         tokens: Array.from(e.tokens),
         startPosition: e.startPosition,
         outputs: e.outputs,
+        ...(e.embeddings ? { image: { floats: e.embeddings.rows.length, nonCausal: e.embeddings.nonCausal } } : {}),
       })),
     };
     this.operations.push({ kind: 'decode', batch });
