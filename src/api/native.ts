@@ -34,7 +34,12 @@ const GenerateParametersSchema = z.object({
 });
 
 export const GenerateRequestSchema = z.object({
-  inputs: z.string(),
+  inputs: z.string().meta({
+    description:
+      'The prompt. With a model served with its projector (--mmproj), images are written in it as markdown, as TGI does: ' +
+      "`![](data:image/png;base64,...)` or `![](https://...)`; each becomes the image's prompt tokens where it stands.",
+    examples: ['What is deep learning?', '![](https://example.com/cat.png)What is this a picture of?'],
+  }),
   parameters: GenerateParametersSchema.optional(),
 });
 

@@ -6,7 +6,18 @@ import { SeedSchema } from './seed.js';
 const number = z.number();
 const integer = z.number().int();
 
-const ContentPartSchema = z.looseObject({ type: z.string() });
+const ContentPartSchema = z.looseObject({ type: z.string() }).meta({
+  description:
+    'A part of a message\'s content. `{"type": "text", "text": ...}`, or an image: `{"type": "image_url", "image_url": {"url": ...}}` ' +
+    '(the url a data URI of a base64 PNG, JPEG, WebP, GIF or BMP, or an http(s) URL the server fetches; `image_url` may also be the url ' +
+    'itself, and `input_image` is taken as `image_url`). Images need a model served with its projector (--mmproj): ' +
+    'a text-only model answers them with a 422.',
+  examples: [
+    { type: 'text', text: 'What is in this picture?' },
+    { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo...' } },
+    { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
+  ],
+});
 
 const ToolCallSchema = z.looseObject({
   id: z.string().nullish(),
