@@ -269,5 +269,42 @@ for (const face of faces) {
         await t.app.close();
       });
     }
+
+    it('cancels the generation at once when the client left while the request was being prepared', async () => {
+      const { t, backend } = await setUp(HANGING);
+      // Tokenizing waits until the client has gone (as a slow image encode would).
+      const preprocessor = t.generator.preprocessor;
+      const tokenize = preprocessor.tokenize.bind(preprocessor);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let reached!: () => void;
+      const tokenizing = new Promise<void>((resolve) => (reached = resolve));
+      preprocessor.tokenize = async (text, addSpecial) => {
+        reached();
+        await gate;
+        return tokenize(text, addSpecial);
+      };
+      await t.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = t.app.server.address() as AddressInfo;
+      const cancelled = backend.nextCancel();
+      const client = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: face.url,
+        headers: { 'content-type': 'application/json' },
+      });
+      client.on('error', () => undefined);
+      client.end(JSON.stringify(face.body(false)));
+      await tokenizing;
+      client.destroy();
+      // The server has seen the connection close before the request goes on.
+      await until(() => new Promise<boolean>((resolve) => t.app.server.getConnections((_, count) => resolve(count === 0))));
+      release();
+      assert.equal(await cancelled, 1);
+      await until(() => t.generator.permits.available === t.generator.permits.capacity);
+      assert.equal(backend.open, 0);
+      await t.app.close();
+    });
   });
 }
