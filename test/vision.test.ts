@@ -245,7 +245,22 @@ describe('images on an mlp (LLaVA) projector', () => {
     const textChats = Array.from({ length: 8 }, (_, i) => [text(`Lily ${'went '.repeat(i)}to the park`)]);
     const alone = [];
     for (const parts of [...imageChats, ...textChats]) alone.push(content(await chat(server, parts as Part[])));
-    const together = await Promise.all([...imageChats, ...textChats].map(async (parts) => content(await chat(server, parts as Part[]))));
+    // The image chats whole, the text chats streamed, all at once.
+    const streamed = async (parts: Part[]) => {
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: parts }], max_tokens: 24, temperature: 0, stream: true }),
+      });
+      let answer = '';
+      for (const event of await readSse(response))
+        if (event.data !== '[DONE]') answer += JSON.parse(event.data).choices[0]?.delta?.content ?? '';
+      return answer;
+    };
+    const together = await Promise.all([
+      ...imageChats.map(async (parts) => content(await chat(server, parts as Part[]))),
+      ...textChats.map((parts) => streamed(parts as Part[])),
+    ]);
     assert.deepEqual(together, alone);
   });
 
