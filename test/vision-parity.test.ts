@@ -1,0 +1,141 @@
+// Image chats against llama.cpp's own server: on the same text model, random-weight projector,
+// chat template and images, tgi-node's greedy answer equals llama-server's, for one image and for
+// two, in each projector family llama-server takes. Runs only where a llama-server with mtmd was
+// built into the benchmark cache (`npm run bench -- vision` builds one); skipped otherwise.
+import { after, before, describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECTOR_FAMILIES, writeProjector, writeVisionTextModel, type ProjectorFamily } from '../src/bench/model/projector.js';
+import { findLlamaServer, NO_RESPONSE_CACHE, takesImages, type Process } from '../src/bench/llama-server.js';
+import {
+  greedyChat,
+  imagePart,
+  noisePngDataUri,
+  referencePrompt,
+  smallestMargin,
+  startReferenceServer,
+  textPart,
+  writePlainTemplate,
+  type ChatMessage,
+  type ContentPart,
+  type GreedyAnswer,
+} from '../src/bench/vision-reference.js';
+import { startServer, type RunningServer } from './helpers/server.js';
+import { STORIES } from './helpers/models.js';
+
+const WIDTH = 64; // stories260K's embedding width
+const NEW_TOKENS = 24;
+
+/** Image sizes that exercise each family: idefics3 slices 112 px into tiles, qwen2.5vl keeps a non-square size. */
+const IMAGE_SIZE: Record<ProjectorFamily, [number, number]> = {
+  mlp: [56, 56],
+  idefics3: [112, 112],
+  gemma3: [224, 224],
+  'qwen2.5vl': [112, 84],
+};
+
+const binary = findLlamaServer();
+const skip =
+  binary === undefined
+    ? 'no llama-server in the benchmark cache (`npm run bench -- vision` builds one)'
+    : takesImages(binary)
+      ? false
+      : `${binary} was built without mtmd (no --mmproj)`;
+
+interface Case {
+  name: string;
+  messages: ChatMessage[];
+}
+
+function cases(family: ProjectorFamily): Case[] {
+  const [w, h] = IMAGE_SIZE[family];
+  const a = noisePngDataUri(w, h, 1);
+  const b = noisePngDataUri(w, h, 2);
+  // One text part between images: llama-server joins adjacent text parts with a newline, tgi-node
+  // without; around an image neither adds anything.
+  const user = (...content: ContentPart[]): ChatMessage[] => [{ role: 'user', content }];
+  return [
+    { name: 'one image', messages: user(textPart('Once upon a time'), imagePart(a), textPart(' there was')) },
+    { name: 'another image', messages: user(textPart('Once upon a time'), imagePart(b), textPart(' there was')) },
+    {
+      name: 'two images',
+      messages: user(textPart('Once upon a time'), imagePart(a), textPart(' and'), imagePart(b), textPart(' there was')),
+    },
+  ];
+}
+
+/** Where two answers part, with the reference's margin there. */
+function divergence(reference: GreedyAnswer, ours: GreedyAnswer): string {
+  let i = 0;
+  while (i < reference.content.length && reference.content[i] === ours.content[i]) i++;
+  let offset = 0;
+  const at = reference.tokens.findIndex((t) => (offset += t.token.length) > i);
+  const top = reference.tokens[at]?.top ?? [];
+  const margin = top.length >= 2 ? (top[0] - top[1]).toFixed(4) : 'unknown';
+  return `differ from character ${i} (token ${at}): llama-server ${JSON.stringify(reference.content.slice(i))}, tgi-node ${JSON.stringify(ours.content.slice(i))}; llama-server's top-2 log-probability gap there: ${margin}`;
+}
+
+for (const family of PROJECTOR_FAMILIES)
+  describe(`image chats against llama-server (${family})`, { skip }, () => {
+    let dir: string;
+    let textModel: string;
+    let projector: string;
+    let template: string;
+    let reference: Process | undefined;
+    const answers = new Map<string, GreedyAnswer>();
+    const chats = cases(family);
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), `tgi-node-vision-parity-${family}-`));
+      textModel = join(dir, `text-${family}.gguf`);
+      projector = join(dir, `mmproj-${family}.gguf`);
+      await writeVisionTextModel(STORIES, textModel, family);
+      writeProjector({ family, outPath: projector, outputWidth: WIDTH });
+      template = writePlainTemplate(dir);
+      reference = await startReferenceServer(binary!, {
+        textModel,
+        projector,
+        chatTemplate: template,
+        threads: 1,
+        slots: 1,
+        slotTokens: 1024,
+      });
+      for (const chat of chats) answers.set(chat.name, await greedyChat(reference.url, chat.messages, NEW_TOKENS));
+    });
+
+    after(async () => {
+      await reference?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('llama-server answers each chat, and the images change its greedy text', async (t: TestContext) => {
+      for (const chat of chats) {
+        const answer = answers.get(chat.name)!;
+        t.diagnostic(
+          `${family}, ${chat.name}: ${JSON.stringify(answer.content)} (${answer.promptTokens} prompt tokens, smallest top-2 gap ${smallestMargin(answer).toFixed(4)})`,
+        );
+        assert.ok(answer.content.length > 0, chat.name);
+      }
+      t.diagnostic(`${family}, two images, prompt: ${JSON.stringify(await referencePrompt(reference!.url, chats[2].messages))}`);
+      const [one, another, two] = chats.map((chat) => answers.get(chat.name)!.content);
+      assert.notEqual(one, another);
+      assert.notEqual(one, two);
+    });
+
+    it("tgi-node's greedy answers equal llama-server's", async () => {
+      let ours: RunningServer | undefined;
+      try {
+        ours = await startServer(['--mmproj', projector, '--chat-template', template, ...NO_RESPONSE_CACHE], {}, textModel);
+        for (const chat of chats) {
+          const expected = answers.get(chat.name)!;
+          const got = await greedyChat(ours.url, chat.messages, NEW_TOKENS);
+          assert.equal(got.content, expected.content, `${family}, ${chat.name}: ${divergence(expected, got)}`);
+          assert.equal(got.promptTokens, expected.promptTokens, `${family}, ${chat.name}: prompt tokens`);
+        }
+      } finally {
+        await ours?.stop();
+      }
+    });
+  });
