@@ -100,7 +100,8 @@ interface ChatCompletion {
 
 /** A greedy, non-streamed chat completion of `maxTokens` tokens at most; throws on any status but 200. */
 export async function greedyChat(url: string, messages: ChatMessage[], maxTokens: number): Promise<GreedyAnswer> {
-  const body = { messages, max_tokens: maxTokens, temperature: 0, logprobs: true, top_logprobs: 2 };
+  // cache_prompt (llama-server's; other servers ignore it): each prompt computed whole, as on a fresh server.
+  const body = { messages, max_tokens: maxTokens, temperature: 0, logprobs: true, top_logprobs: 2, cache_prompt: false };
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-use-cache': 'false' },
@@ -133,6 +134,13 @@ export async function referencePrompt(url: string, messages: ChatMessage[]): Pro
 export function smallestMargin(answer: GreedyAnswer): number {
   const gaps = answer.tokens.filter((t) => t.top.length >= 2).map((t) => t.top[0] - t.top[1]);
   return gaps.length ? Math.min(...gaps) : NaN;
+}
+
+/** A PNG of one colour, as a data URI: any resampling leaves it as it is. */
+export function solidPngDataUri(width: number, height: number, [r, g, b]: readonly [number, number, number]): string {
+  const image = new PNG({ width, height });
+  for (let i = 0; i < width * height; i++) image.data.set([r, g, b, 255], i * 4);
+  return `data:image/png;base64,${PNG.sync.write(image).toString('base64')}`;
 }
 
 /** A PNG of seeded noise (every pixel differs between seeds), as a data URI. */
