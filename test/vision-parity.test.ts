@@ -12,17 +12,21 @@ import { findLlamaServer, NO_RESPONSE_CACHE, takesImages, type Process } from '.
 import {
   greedyChat,
   imagePart,
-  noisePngDataUri,
+  noisePixels,
+  pngDataUri,
   referencePrompt,
   smallestMargin,
-  solidPngDataUri,
+  solidPixels,
   startReferenceServer,
   textPart,
   writePlainTemplate,
   type ChatMessage,
   type ContentPart,
   type GreedyAnswer,
+  type Pixels,
 } from '../src/bench/vision-reference.js';
+import { MtmdImageEncoder } from '../src/vision/encoder.js';
+import { compileReferenceRows, type ReferenceRows } from './helpers/reference-rows.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { STORIES } from './helpers/models.js';
 
@@ -44,11 +48,26 @@ const skip =
     : takesImages(binary)
       ? false
       : `${binary} was built without mtmd (no --mmproj)`;
+/** The program that encodes with llama-server's build, or why there is none. */
+let compiled: ReferenceRows | string | undefined;
 
 interface Case {
   name: string;
-  messages: ChatMessage[];
+  images: Pixels[];
+  /** The user message's parts: text, then each image followed by text. */
+  texts: string[];
 }
+
+const messagesOf = (chat: Case): ChatMessage[] => {
+  // One text part between images: llama-server joins adjacent text parts with a newline, tgi-node
+  // without; around an image neither adds anything.
+  const content: ContentPart[] = [textPart(chat.texts[0])];
+  chat.images.forEach((image, i) => content.push(imagePart(pngDataUri(image)), textPart(chat.texts[i + 1])));
+  return [{ role: 'user', content }];
+};
+
+/** The prompt the template renders (without its BOS, which mtmd adds), images as mtmd's marker. */
+const promptOf = (chat: Case, marker: string) => chat.texts.join(marker);
 
 /**
  * idefics3's resize and padding changed between the encoder's llama.cpp release and
@@ -60,19 +79,26 @@ const SAME_IN_BOTH_RELEASES: Partial<Record<ProjectorFamily, true>> = { idefics3
 function cases(family: ProjectorFamily): Case[] {
   const [w, h] = IMAGE_SIZE[family];
   const solid = SAME_IN_BOTH_RELEASES[family];
-  const a = solid ? solidPngDataUri(w, h, [200, 40, 90]) : noisePngDataUri(w, h, 1);
-  const b = solid ? solidPngDataUri(w, h, [30, 160, 220]) : noisePngDataUri(w, h, 2);
-  // One text part between images: llama-server joins adjacent text parts with a newline, tgi-node
-  // without; around an image neither adds anything.
-  const user = (...content: ContentPart[]): ChatMessage[] => [{ role: 'user', content }];
+  const a = solid ? solidPixels(w, h, [200, 40, 90]) : noisePixels(w, h, 1);
+  const b = solid ? solidPixels(w, h, [30, 160, 220]) : noisePixels(w, h, 2);
   return [
-    { name: 'one image', messages: user(textPart('Once upon a time'), imagePart(a), textPart(' there was')) },
-    { name: 'another image', messages: user(textPart('Once upon a time'), imagePart(b), textPart(' there was')) },
-    {
-      name: 'two images',
-      messages: user(textPart('Once upon a time'), imagePart(a), textPart(' and'), imagePart(b), textPart(' there was')),
-    },
+    { name: 'one image', images: [a], texts: ['Once upon a time', ' there was'] },
+    { name: 'another image', images: [b], texts: ['Once upon a time', ' there was'] },
+    { name: 'two images', images: [a, b], texts: ['Once upon a time', ' and', ' there was'] },
   ];
+}
+
+/** The largest difference between two sets of rows, the row it is in, and the largest value. */
+function rowDifference(ours: Float32Array, theirs: Float32Array, width: number): { max: number; row: number; largest: number } {
+  let max = 0;
+  let at = 0;
+  let largest = 0;
+  for (let i = 0; i < theirs.length; i++) {
+    const d = Math.abs(ours[i] - theirs[i]);
+    if (d > max) [max, at] = [d, i];
+    largest = Math.max(largest, Math.abs(theirs[i]));
+  }
+  return { max, row: Math.floor(at / width), largest };
 }
 
 /** Where two answers part, with the reference's margin there. */
@@ -95,6 +121,7 @@ for (const family of PROJECTOR_FAMILIES)
     let reference: Process | undefined;
     const answers = new Map<string, GreedyAnswer>();
     const chats = cases(family);
+    let rows: ReferenceRows | string;
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), `tgi-node-vision-parity-${family}-`));
@@ -103,6 +130,8 @@ for (const family of PROJECTOR_FAMILIES)
       await writeVisionTextModel(STORIES, textModel, family);
       writeProjector({ family, outPath: projector, outputWidth: WIDTH });
       template = writePlainTemplate(dir);
+      compiled ??= compileReferenceRows(binary!);
+      rows = compiled;
       reference = await startReferenceServer(binary!, {
         textModel,
         projector,
@@ -111,7 +140,7 @@ for (const family of PROJECTOR_FAMILIES)
         slots: 1,
         slotTokens: 1024,
       });
-      for (const chat of chats) answers.set(chat.name, await greedyChat(reference.url, chat.messages, NEW_TOKENS));
+      for (const chat of chats) answers.set(chat.name, await greedyChat(reference.url, messagesOf(chat), NEW_TOKENS));
     });
 
     after(async () => {
@@ -127,10 +156,62 @@ for (const family of PROJECTOR_FAMILIES)
         );
         assert.ok(answer.content.length > 0, chat.name);
       }
-      t.diagnostic(`${family}, two images, prompt: ${JSON.stringify(await referencePrompt(reference!.url, chats[2].messages))}`);
+      t.diagnostic(`${family}, two images, prompt: ${JSON.stringify(await referencePrompt(reference!.url, messagesOf(chats[2])))}`);
       const [one, another, two] = chats.map((chat) => answers.get(chat.name)!.content);
       assert.notEqual(one, another);
       assert.notEqual(one, two);
+    });
+
+    it("the image encoder's chunks and rows are llama-server's build's, to rounding", async (t: TestContext) => {
+      if (typeof rows === 'string') return t.skip(rows);
+      const program = rows;
+      const encoder = await MtmdImageEncoder.open(textModel, projector, { threads: 1 });
+      try {
+        const compare = async (chat: Case) => {
+          const prompt = promptOf(chat, encoder.info.marker);
+          const theirs = program.chunks(textModel, projector, prompt, chat.images, WIDTH);
+          const tokenized = await encoder.tokenize(prompt, chat.images);
+          try {
+            assert.deepEqual(
+              tokenized.chunks.map((c) => (c.kind === 'text' ? Array.from(c.tokens) : 'image')),
+              theirs.map((c) => (c.kind === 'text' ? c.tokens : 'image')),
+              `${family}, ${chat.name}: the prompt's chunks`,
+            );
+            const differences = [];
+            let position = 0;
+            for (const [i, chunk] of tokenized.chunks.entries()) {
+              const reference = theirs[i];
+              if (chunk.kind !== 'image' || reference.kind !== 'image') continue;
+              const encoded = await encoder.encode(tokenized, chunk.index, position);
+              position = encoded.next;
+              assert.equal(encoded.rows.length, reference.rows.length, `${family}, ${chat.name}, chunk ${i}: rows`);
+              differences.push({ chunk: i, ...rowDifference(encoded.rows, reference.rows, WIDTH) });
+            }
+            return differences;
+          } finally {
+            tokenized.dispose();
+          }
+        };
+        for (const chat of chats) {
+          const differences = await compare(chat);
+          const worst = differences.reduce((a, b) => (b.max / b.largest > a.max / a.largest ? b : a));
+          t.diagnostic(
+            `${family}, ${chat.name}: ${differences.length} image chunk(s), largest difference ${worst.max.toExponential(2)} (chunk ${worst.chunk}, row ${worst.row}; values up to ${worst.largest.toFixed(2)})`,
+          );
+          for (const d of differences)
+            assert.ok(d.max <= 1e-3 * d.largest, `${family}, ${chat.name}, chunk ${d.chunk}: ${JSON.stringify(d)}`);
+        }
+        if (SAME_IN_BOTH_RELEASES[family]) {
+          // What a noise image gives instead: shown, not asserted.
+          const [w, h] = IMAGE_SIZE[family];
+          const differences = await compare({ name: 'noise', images: [noisePixels(w, h, 1)], texts: ['Once upon a time', ' there was'] });
+          t.diagnostic(
+            `${family}, a noise image: largest difference per chunk ${differences.map((d) => `${d.max.toExponential(1)} (values up to ${d.largest.toFixed(2)})`).join(', ')}`,
+          );
+        }
+      } finally {
+        await encoder.close();
+      }
     });
 
     it("tgi-node's greedy answers equal llama-server's", async () => {
@@ -139,7 +220,7 @@ for (const family of PROJECTOR_FAMILIES)
         ours = await startServer(['--mmproj', projector, '--chat-template', template, ...NO_RESPONSE_CACHE], {}, textModel);
         for (const chat of chats) {
           const expected = answers.get(chat.name)!;
-          const got = await greedyChat(ours.url, chat.messages, NEW_TOKENS);
+          const got = await greedyChat(ours.url, messagesOf(chat), NEW_TOKENS);
           assert.equal(got.content, expected.content, `${family}, ${chat.name}: ${divergence(expected, got)}`);
           assert.equal(got.promptTokens, expected.promptTokens, `${family}, ${chat.name}: prompt tokens`);
         }

@@ -136,23 +136,39 @@ export function smallestMargin(answer: GreedyAnswer): number {
   return gaps.length ? Math.min(...gaps) : NaN;
 }
 
-/** A PNG of one colour, as a data URI: any resampling leaves it as it is. */
-export function solidPngDataUri(width: number, height: number, [r, g, b]: readonly [number, number, number]): string {
+/** Packed RGB pixels, 3 bytes a pixel, rows top to bottom. */
+export interface Pixels {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** An image of one colour: any resampling leaves it as it is. */
+export function solidPixels(width: number, height: number, rgb: readonly [number, number, number]): Pixels {
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) data.set(rgb, i * 3);
+  return { width, height, data };
+}
+
+/** An image of seeded noise: different seeds give different pixels everywhere. */
+export function noisePixels(width: number, height: number, seed: number): Pixels {
+  const data = new Uint8Array(width * height * 3);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    data[i] = s >>> 24;
+  }
+  return { width, height, data };
+}
+
+/** The pixels as a PNG data URI (lossless: a server decodes the very same pixels). */
+export function pngDataUri({ width, height, data }: Pixels): string {
   const image = new PNG({ width, height });
-  for (let i = 0; i < width * height; i++) image.data.set([r, g, b, 255], i * 4);
+  for (let i = 0; i < width * height; i++) image.data.set([data[i * 3], data[i * 3 + 1], data[i * 3 + 2], 255], i * 4);
   return `data:image/png;base64,${PNG.sync.write(image).toString('base64')}`;
 }
 
-/** A PNG of seeded noise (every pixel differs between seeds), as a data URI. */
+/** A PNG of seeded noise (`noisePixels`), as a data URI. */
 export function noisePngDataUri(width: number, height: number, seed: number): string {
-  const image = new PNG({ width, height });
-  let s = seed >>> 0;
-  for (let i = 0; i < width * height; i++) {
-    for (let c = 0; c < 3; c++) {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      image.data[i * 4 + c] = s >>> 24;
-    }
-    image.data[i * 4 + 3] = 255;
-  }
-  return `data:image/png;base64,${PNG.sync.write(image).toString('base64')}`;
+  return pngDataUri(noisePixels(width, height, seed));
 }
