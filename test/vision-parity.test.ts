@@ -26,7 +26,9 @@ import {
   type Pixels,
 } from '../src/bench/vision-reference.js';
 import { MtmdImageEncoder } from '../src/vision/encoder.js';
+import { LlamaModel } from '../src/engine/llama/model.js';
 import { compileReferenceRows, type ReferenceRows } from './helpers/reference-rows.js';
+import { greedyFromRows } from './helpers/rows-decode.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { STORIES } from './helpers/models.js';
 
@@ -211,6 +213,22 @@ for (const family of PROJECTOR_FAMILIES)
         }
       } finally {
         await encoder.close();
+      }
+    });
+
+    it("our libllama's greedy text from the encoder's rows is llama-server's", async () => {
+      const encoder = await MtmdImageEncoder.open(textModel, projector, { threads: 1 });
+      const model = LlamaModel.load(textModel);
+      try {
+        for (const chat of chats) {
+          const expected = answers.get(chat.name)!;
+          const got = await greedyFromRows(model, encoder, promptOf(chat, encoder.info.marker), chat.images, NEW_TOKENS);
+          assert.equal(got.text, expected.content, `${family}, ${chat.name}`);
+          assert.equal(got.promptTokens, expected.promptTokens, `${family}, ${chat.name}: prompt tokens`);
+        }
+      } finally {
+        await encoder.close();
+        model.free();
       }
     });
 
