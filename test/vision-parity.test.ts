@@ -52,6 +52,9 @@ const skip =
       : `${binary} was built without mtmd (no --mmproj)`;
 /** The program that encodes with llama-server's build, or why there is none. */
 let compiled: ReferenceRows | string | undefined;
+after(() => {
+  if (typeof compiled === 'object') compiled.remove();
+});
 
 interface Case {
   name: string;

@@ -3,7 +3,7 @@
 // with images through mtmd and writes each chunk (text token ids, or the encoded rows). The test
 // compares them with the rows of our image encoder, a different llama.cpp build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Pixels } from '../../src/bench/vision-reference.js';
@@ -80,6 +80,8 @@ export type ReferenceChunk = { kind: 'text'; tokens: number[] } | { kind: 'image
 export interface ReferenceRows {
   /** The prompt's chunks as llama-server's build cuts and encodes them. */
   chunks(textModel: string, projector: string, prompt: string, images: Pixels[], width: number): ReferenceChunk[];
+  /** Deletes the program and its files. */
+  remove(): void;
 }
 
 /**
@@ -115,10 +117,13 @@ export function compileReferenceRows(binary: string): ReferenceRows | string {
     ],
     { encoding: 'utf8' },
   );
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  if (compiled.error || compiled.status !== 0) remove();
   if (compiled.error) return `no C++ compiler (${compiled.error.message})`;
   if (compiled.status !== 0) return `the program did not compile:\n${compiled.stderr}`;
   let calls = 0;
   return {
+    remove,
     chunks(textModel, projector, prompt, images, width) {
       const call = calls++;
       const promptFile = join(dir, `prompt-${call}.txt`);
