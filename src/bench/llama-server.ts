@@ -40,17 +40,37 @@ function shareCpuBackends(binDir: string): void {
     if (/^libggml-cpu-.*\.(so|dylib|dll)$/.test(file)) copyFileSync(join(ours, file), join(binDir, file));
 }
 
-/** Path of a llama-server binary, building it (about 15 minutes on 2 cores) when not cached. */
+function builtBinary(): string {
+  return join(cacheDir(), `llama-server-${llamaPackageVersion()}`, 'src', 'build-dl', 'bin', 'llama-server');
+}
+
+/** The cached llama-server binary (with our CPU backends beside it), or undefined when none was built yet. */
+export function findLlamaServer(): string | undefined {
+  const binary = builtBinary();
+  if (!existsSync(binary)) return undefined;
+  shareCpuBackends(dirname(binary));
+  return binary;
+}
+
+/** Whether a llama-server binary was built with llama.cpp's multimodal library (it then takes `--mmproj`). */
+export function takesImages(binary: string): boolean {
+  const help = spawnSync(binary, ['--help'], { encoding: 'utf8', timeout: 60_000 });
+  return /--mmproj\b/.test(`${help.stdout}${help.stderr}`);
+}
+
+/**
+ * Path of a llama-server binary, building it when not cached: only its target and what it links
+ * (llama, ggml, mtmd, the server library), about 6 minutes on 2 cores.
+ */
 export function ensureLlamaServer(log: (message: string) => void): string {
+  const found = findLlamaServer();
+  if (found) return found;
   const version = llamaPackageVersion();
-  const dir = join(cacheDir(), `llama-server-${version}`);
-  const binary = join(dir, 'src', 'build-dl', 'bin', 'llama-server');
-  if (existsSync(binary)) {
-    shareCpuBackends(dirname(binary));
-    return binary;
-  }
+  const binary = builtBinary();
+  const dir = dirname(dirname(dirname(dirname(binary))));
   mkdirSync(dir, { recursive: true });
   log(`building llama-server from node-llama-cpp@${version}'s llama.cpp source in ${dir} (once; takes minutes)`);
+  const started = performance.now();
   if (!existsSync(join(dir, 'src'))) {
     run('npm', ['pack', `node-llama-cpp@${version}`, '--pack-destination', dir], dir);
     run('tar', ['xzf', `node-llama-cpp-${version}.tgz`, 'package/llama/gitRelease.bundle'], dir);
@@ -59,7 +79,9 @@ export function ensureLlamaServer(log: (message: string) => void): string {
   const src = join(dir, 'src');
   // The same packaging as the prebuilt binaries we run: CPU backends as loadable libraries. Only a
   // generic one is built: our prebuilt variants are copied beside it and llama.cpp prefers the
-  // best of those for this CPU, so both servers run the same kernels.
+  // best of those for this CPU, so both servers run the same kernels. No web UI: it is either
+  // built with npm or downloaded, and the benchmarks do not use it. The server links llama.cpp's
+  // multimodal library (mtmd), which image chats need.
   run(
     'cmake',
     [
@@ -74,11 +96,14 @@ export function ensureLlamaServer(log: (message: string) => void): string {
       '-DLLAMA_OPENSSL=OFF',
       '-DLLAMA_BUILD_TESTS=OFF',
       '-DLLAMA_BUILD_EXAMPLES=OFF',
+      '-DLLAMA_BUILD_UI=OFF',
+      '-DLLAMA_USE_PREBUILT_UI=OFF',
     ],
     src,
   );
   run('cmake', ['--build', 'build-dl', '--target', 'llama-server', '-j', '2'], src);
   shareCpuBackends(dirname(binary));
+  log(`llama-server built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return binary;
 }
 

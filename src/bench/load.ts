@@ -23,6 +23,8 @@ export interface Workload {
   tools?: unknown[];
   /** The LoRA adapter of the i-th request (undefined: the base model): `adapter_id` on TGI's API, `model` on OpenAI's. */
   adapter?: (index: number) => string | undefined;
+  /** With the chat api: the user message's content of the i-th request (content parts, images...) instead of its prompt. */
+  content?: (index: number) => unknown;
 }
 
 /** What a request asks beyond its prompt and length. */
@@ -30,6 +32,7 @@ interface RequestExtras {
   grammar?: unknown;
   tools?: unknown[];
   adapter?: string;
+  content?: unknown;
 }
 
 interface RequestResult {
@@ -71,11 +74,11 @@ function requestBody(
   api: Api,
   prompt: string,
   maxNewTokens: number,
-  { grammar, tools, adapter }: RequestExtras,
+  { grammar, tools, adapter, content }: RequestExtras,
 ): { path: string; body: unknown } {
   const model = adapter ? { model: adapter } : {};
   if (api === 'chat') {
-    const messages = [{ role: 'user', content: prompt }];
+    const messages = [{ role: 'user', content: content ?? prompt }];
     return {
       path: '/v1/chat/completions',
       body: {
@@ -192,7 +195,12 @@ export async function runRequests(
   const client = async () => {
     while (next < requests) {
       const index = next++;
-      const extras = { grammar: workload.grammar, tools: workload.tools, adapter: workload.adapter?.(index) };
+      const extras = {
+        grammar: workload.grammar,
+        tools: workload.tools,
+        adapter: workload.adapter?.(index),
+        content: workload.content?.(index),
+      };
       results.push(await streamOnce(target, workload.prompt(index), workload.newTokens?.(index) ?? workload.maxNewTokens, extras));
       onProgress?.(results.length);
     }

@@ -23,6 +23,7 @@ import { benchCache, formatCacheTable } from './cache.js';
 import { benchLora, formatLoraTable } from './lora.js';
 import { chooseLlamaPackage } from '../engine/llama/library.js';
 import { benchEncodeImage } from './encode-image.js';
+import { benchVision, printVisionResults, type VisionBenchOptions } from './vision.js';
 import { PROJECTOR_FAMILIES, SMALL_VISION, type ProjectorFamily } from './model/projector.js';
 
 const list = (value: string) => value.split(',').map((v) => parseInteger(1)(v.trim()));
@@ -444,6 +445,52 @@ program
       );
     },
   );
+
+modelOptions(
+  program
+    .command('vision')
+    .description(
+      "Image chats: time to first token of a chat with one image at 1 and 4 concurrent requests, tgi-node against llama-server (built once from the llama.cpp source in node-llama-cpp, cached) on the same text model and random-weight projector, alternating rounds; then tgi-node's text streams' inter-token latency alone and while image chats keep arriving.",
+    ),
+  { shape: 'smollm2-135m', vocab: DEFAULT_VOCAB, described: 'SmolLM2-135M-shaped model (the mlp text model)' },
+)
+  .option('--family <name>', `projector family: ${PROJECTOR_FAMILIES.join(', ')}`, 'mlp')
+  .option(
+    '--vision <shape>',
+    "the projector's vision tower: vit-b (336 px, width 768, 12 blocks) or small (the family's test shape)",
+    'vit-b',
+  )
+  .option('--matrix-type <t>', 'f16, f32 or q8_0 projector matrices (q8_0 is what the prebuilt encoder runs fastest)', 'q8_0')
+  .option(
+    '--pair-from <file>',
+    'families other than mlp: the F32 Llama GGUF their text model is made from (their marker tokens added)',
+    resolve('..', 'shared', 'models', 'stories260K.gguf'),
+  )
+  .option('--threads <n>', 'threads for both servers', parseInteger(1), 2)
+  .option('--pixels <n>', 'side of the square images sent', parseInteger(1), 448)
+  .option('--concurrency <list>', 'concurrent image chats of the time-to-first-token part', list, [1, 4])
+  .option('--requests-per-stream <n>', 'requests per stream in a round', parseInteger(1), 2)
+  .option('--rounds <n>', 'rounds of each measurement, the servers (or the loads) taking turns', parseInteger(1), 2)
+  .option('--image-new-tokens <n>', 'tokens each image chat generates', parseInteger(1), 8)
+  .option('--text-streams <n>', 'concurrent text streams of the latency part', parseInteger(1), 8)
+  .option('--text-prompt-tokens <n>', 'prompt tokens of each text stream', parseInteger(1), 64)
+  .option('--text-new-tokens <n>', 'tokens each text stream generates', parseInteger(1), 128)
+  .option('--image-chats-in-flight <n>', 'image chats kept arriving, one after another each, during the latency part', parseInteger(1), 2)
+  .option('--slot-tokens <n>', 'KV cells per request on both servers', parseInteger(64), 1024)
+  .option('--max-batch-prefill-tokens <n>', "tgi-node's prompt tokens and image rows per step (default: its own)", parseInteger(1))
+  .option('--llama-server <path>', 'use this llama-server binary instead of building one')
+  .option('--skip-llama-server', 'only run tgi-node', false)
+  .option('--skip-tgi-node', 'only run llama-server (the reference half of the time-to-first-token part)', false)
+  .option('--out <dir>', 'where to write vision-results.json', 'bench-results')
+  .action(async (o: VisionBenchOptions & { family: string; vision: string; matrixType: string }) => {
+    if (!(PROJECTOR_FAMILIES as readonly string[]).includes(o.family))
+      throw new Error(`--family must be one of ${PROJECTOR_FAMILIES.join(', ')}`);
+    if (o.vision !== 'vit-b' && o.vision !== 'small') throw new Error('--vision must be vit-b or small');
+    if (o.matrixType !== 'f16' && o.matrixType !== 'f32' && o.matrixType !== 'q8_0')
+      throw new Error('--matrix-type must be f16, f32 or q8_0');
+    const result = await benchVision(o, (message) => console.error(message));
+    printVisionResults(o, result);
+  });
 
 // The llama.cpp build the server would load (its CPU backends are shared with llama-server).
 chooseLlamaPackage(process.env.TGI_NODE_LLAMA_PACKAGE);

@@ -56,6 +56,8 @@ function spawnServer(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  // A server that exits before its port opens rejects `open` too; callers of `ready` alone never await it.
+  open.catch(() => undefined);
   const logs: string[] = [];
   const ready = new Promise<RunningServer>((resolvePromise, reject) => {
     let buffer = '';
