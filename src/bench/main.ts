@@ -23,6 +23,7 @@ import { benchCache, formatCacheTable } from './cache.js';
 import { benchLora, formatLoraTable } from './lora.js';
 import { chooseLlamaPackage } from '../engine/llama/library.js';
 import { benchEncodeImage } from './encode-image.js';
+import { ensureLlamaServer } from './llama-server.js';
 import { benchVision, printVisionResults, type VisionBenchOptions } from './vision.js';
 import { PROJECTOR_FAMILIES, SMALL_VISION, type ProjectorFamily } from './model/projector.js';
 
@@ -374,6 +375,15 @@ modelOptions(
     512,
   )
   .action(async (o) => (o.sameBudget ? sameBudget({ ...o, budget: o.sameBudget }) : compare(o)));
+
+program
+  .command('llama-server')
+  .description(
+    'Build the reference llama-server (with mtmd) from the llama.cpp source of the node-llama-cpp release our binaries come from, unless it is cached, and print its path. The image parity test runs when it is there.',
+  )
+  .action(() => {
+    console.log(ensureLlamaServer((message) => console.error(message)));
+  });
 
 program
   .command('encode-image')
