@@ -239,6 +239,22 @@ describe('images on an mlp (LLaVA) projector', () => {
     assert.ok(given >= 480 + 128, response.json.error);
   });
 
+  it("TGI's truncate keeps whole images or none", async () => {
+    const inputs = `![](${RED})Once upon a time`;
+    const whole = await postJson(`${server.url}/generate`, { inputs, parameters: { max_new_tokens: 4, decoder_input_details: true } });
+    const length = whole.json.details.prefill.length as number;
+    // Keeping the text alone drops the image whole.
+    const text = await postJson(`${server.url}/generate`, {
+      inputs,
+      parameters: { max_new_tokens: 4, truncate: length - 17, decoder_input_details: true },
+    });
+    assert.equal(text.status, 200, text.text);
+    assert.ok((text.json.details.prefill as { id: number }[]).every((token) => token.id >= 0));
+    const cut = await postJson(`${server.url}/generate`, { inputs, parameters: { max_new_tokens: 4, truncate: length - 5 } });
+    assert.equal(cut.status, 422, cut.text);
+    assert.match(cut.json.error, /`truncate` \d+ would cut an image in two/);
+  });
+
   it('8 image chats beside 8 text streams each give their answer alone', async () => {
     const images = [RED, BLUE, GREEN, dataUri(png(noisePicture(40, 40, 7)))];
     const imageChats = Array.from({ length: 8 }, (_, i) => [image(images[i % 4]), text(`Once upon a time ${i % 2 ? 'there' : 'a'}`)]);
@@ -301,7 +317,18 @@ describe('image limits and refused addresses', () => {
   before(async () => {
     const pair = await visionPair('mlp');
     server = await startServer(
-      ['--mmproj', pair.projector, '--chat-template', TEMPLATE, '--max-images-per-request', '2', '--max-image-pixels', '5000'],
+      [
+        '--mmproj',
+        pair.projector,
+        '--chat-template',
+        TEMPLATE,
+        '--max-images-per-request',
+        '2',
+        '--max-image-pixels',
+        '5000',
+        '--max-image-fetch-size',
+        '4000',
+      ],
       {},
       pair.model,
     );
@@ -313,11 +340,18 @@ describe('image limits and refused addresses', () => {
     const many = await chat(server, [image(small), image(small), image(small)]);
     assert.equal(many.status, 422);
     assert.match(many.json.error.message, /3 images, more than --max-images-per-request 2/);
-    const large = await chat(server, [image(dataUri(png(noisePicture(100, 100, 1))))]);
+    const grey = { width: 100, height: 100, rgba: new Uint8Array(100 * 100 * 4).fill(200) };
+    const large = await chat(server, [image(dataUri(png(grey)))]);
     assert.equal(large.status, 422);
     assert.match(
       large.json.error.message,
       /messages\[0\]\.content\[0\]\.image_url: image of 100x100 pixels exceeds --max-image-pixels 5000/,
+    );
+    const heavy = await chat(server, [text('hi'), image(dataUri(png(noisePicture(40, 40, 1))))]);
+    assert.equal(heavy.status, 422);
+    assert.match(
+      heavy.json.error.message,
+      /messages\[0\]\.content\[1\]\.image_url: the image is \d+ bytes, more than --max-image-fetch-size 4000/,
     );
     const local = await chat(server, [image('http://127.0.0.1:9/x.png')]);
     assert.equal(local.status, 422);
