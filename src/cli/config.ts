@@ -73,8 +73,10 @@ export interface Config {
   /** --allow-runtime-lora: the LoRA load and unload routes answer. */
   allowRuntimeLora: boolean;
   watermark: { gamma: number; delta: number };
-  /** What one request's images may cost, and where their URLs may lead (not yet read by the server). */
+  /** What one request's images may cost, and where their URLs may lead. */
   images: ImageLimits;
+  /** Vision threads, each encoding one image at a time (--image-encoders). */
+  imageEncoders: number;
   computeType: string;
   /** Absent: no tracing. */
   otlp?: OtlpSettings;
@@ -224,6 +226,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       maxRedirects: DEFAULT_IMAGE_LIMITS.maxRedirects,
       allowPrivateUrls: raw.allowPrivateImageUrls,
     },
+    imageEncoders: raw.imageEncoders ?? Math.min(2, availableParallelism()),
     computeType: raw.computeType ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
     otlp: resolveOtlp(raw.otlpEndpoint, raw.otlpServiceName, warn),
     limits: {

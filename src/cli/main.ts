@@ -235,7 +235,10 @@ function compatReturnFullText(pipelineTag: string | null): boolean {
 async function startVision(config: Config, projectorPath: string): Promise<VisionThread> {
   let thread: VisionThread;
   try {
-    thread = await VisionThread.start({ modelPath: config.engine.modelPath, projectorPath, limits: config.images, nice: VISION_NICE });
+    thread = await VisionThread.start(
+      { modelPath: config.engine.modelPath, projectorPath, limits: config.images, nice: VISION_NICE },
+      config.imageEncoders,
+    );
   } catch (error) {
     throw new ConfigError(`cannot serve images: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -389,7 +392,7 @@ async function launch(
         imageSize: image.imageSize,
         tokensPerImage: image.tokensPerImage,
       },
-      `Images: projector ${basename(config.projectorPath!)} (${image.projectorType}), images taken at ${image.imageSize}x${image.imageSize} pixels, ${image.tokensPerImage} prompt tokens each${image.nonCausal ? ', decoded without causal attention' : ''}; encoded by ${image.packageName} on the vision thread`,
+      `Images: projector ${basename(config.projectorPath!)} (${image.projectorType}), images taken at ${image.imageSize}x${image.imageSize} pixels, ${image.tokensPerImage} prompt tokens each${image.nonCausal ? ', decoded without causal attention' : ''}; encoded by ${image.packageName}, ${visionThread.encoders} at once (--image-encoders), below the engine's priority`,
     );
   }
   const loadSeconds = (performance.now() - started) / 1000;

@@ -260,6 +260,11 @@ export const FLAGS = {
     help: 'Seconds one image URL has to be fetched, redirects and body included.',
     default: 10,
   }),
+  imageEncoders: integer(1, {
+    flags: '--image-encoders <n>',
+    env: 'IMAGE_ENCODERS',
+    help: "Images encoded at once, each on a vision thread of its own (with its own copy of the projector). The prebuilt encoder computes an image on one thread: more encoders serve concurrent image chats sooner, and run below the engine's priority. Default: 2, or 1 on a single core.",
+  }),
   allowPrivateImageUrls: boolean({
     flags: '--allow-private-image-urls [bool]',
     env: 'ALLOW_PRIVATE_IMAGE_URLS',

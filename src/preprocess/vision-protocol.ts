@@ -51,8 +51,6 @@ export interface PreparedPrompt {
   ids: Int32Array;
   /** The prompt's images, rows given unless the prompt was too long to encode. */
   images: PromptImage[];
-  /** Milliseconds spent encoding. */
-  encodeMs: number;
 }
 
 export type VisionProtocol = {

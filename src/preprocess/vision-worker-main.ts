@@ -138,7 +138,6 @@ async function start(): Promise<void> {
       }
       const kept = Int32Array.from(ids.slice(cut));
       const keptSpans = spans.filter((span) => span.start >= cut);
-      const started = performance.now();
       const out: PromptImage[] = [];
       const encode = kept.length <= params.maxPositions;
       for (const span of keptSpans) {
@@ -158,7 +157,7 @@ async function start(): Promise<void> {
           ...(encoded?.planes ? { planes: encoded.planes } : {}),
         });
       }
-      const result: PreparedPrompt = { ids: kept, images: out, encodeMs: performance.now() - started };
+      const result: PreparedPrompt = { ids: kept, images: out };
       return new Transfer(result, [kept.buffer as ArrayBuffer]) as unknown as PreparedPrompt;
     } finally {
       prompt.dispose();

@@ -6,7 +6,15 @@ import { checkImageCount, type ImageLimits } from '../images/limits.js';
 import { imageBytes } from '../images/source.js';
 import type { TextTokenizer, TokenizedPrompt } from '../validation/generate.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { visionErrors, type ImageInput, type VisionInfo, type VisionProtocol, type VisionWorkerConfig } from './vision-protocol.js';
+import {
+  visionErrors,
+  type ImageInput,
+  type PreparedPrompt,
+  type PrepareParams,
+  type VisionInfo,
+  type VisionProtocol,
+  type VisionWorkerConfig,
+} from './vision-protocol.js';
 
 export type { VisionInfo };
 
@@ -48,29 +56,70 @@ function textAround(
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The vision threads: each opens the projector and encodes one request's images at a time. */
 export class VisionThread {
-  /** Milliseconds of the last encodes, for the figures (newest last, at most 64). */
-  readonly encodeTimes: number[] = [];
+  /** Calls under way on each thread. */
+  private readonly busy: number[];
 
   private constructor(
-    private readonly host: ThreadHost<VisionProtocol>,
+    private readonly hosts: ThreadHost<VisionProtocol>[],
     readonly info: VisionInfo,
     readonly limits: ImageLimits,
-  ) {}
+  ) {
+    this.busy = hosts.map(() => 0);
+  }
 
-  /** Opens the projector on a thread of its own; rejects with the reason it cannot be used. */
-  static async start(config: VisionWorkerConfig): Promise<VisionThread> {
-    const { host, ready } = await ThreadHost.start<VisionProtocol>(new URL('./vision-worker-main.js', import.meta.url), {
-      label: 'the vision thread',
-      workerData: config,
-      errors: visionErrors,
-      unref: true,
-    });
-    return new VisionThread(host, ready, config.limits);
+  /** Opens the projector on `encoders` threads; rejects with the reason it cannot be used. */
+  static async start(config: VisionWorkerConfig, encoders = 1): Promise<VisionThread> {
+    const started = await Promise.allSettled(
+      Array.from({ length: Math.max(1, encoders) }, (_, i) =>
+        ThreadHost.start<VisionProtocol>(new URL('./vision-worker-main.js', import.meta.url), {
+          label: encoders > 1 ? `vision thread ${i + 1}` : 'the vision thread',
+          workerData: config,
+          errors: visionErrors,
+          unref: true,
+        }),
+      ),
+    );
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const ok = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    if (failed) {
+      await Promise.all(ok.map(({ host }) => host.terminate()));
+      throw failed.reason;
+    }
+    return new VisionThread(
+      ok.map(({ host }) => host),
+      ok[0].ready,
+      config.limits,
+    );
+  }
+
+  /** How many images are encoded at once. */
+  get encoders(): number {
+    return this.hosts.length;
   }
 
   async close(): Promise<void> {
-    await this.host.terminate();
+    await Promise.all(this.hosts.map((host) => host.terminate()));
+  }
+
+  /**
+   * Prepares a prompt on the thread that saw its first image before (whose cache may hold its
+   * rows: a conversation sends its images again every turn), unless that one is busy and another
+   * is idle.
+   */
+  private async prepare(params: PrepareParams): Promise<PreparedPrompt> {
+    let index = params.images.length > 0 ? sampleHash(params.images[0].bytes) % this.hosts.length : 0;
+    if (this.busy[index] > 0) {
+      const idle = this.busy.indexOf(0);
+      if (idle >= 0) index = idle;
+    }
+    this.busy[index]++;
+    try {
+      return await this.hosts[index].call('prepare', params);
+    } finally {
+      this.busy[index]--;
+    }
   }
 
   /**
@@ -83,7 +132,7 @@ export class VisionThread {
     const found = markdown ? markdownImages(text, this.info.marker) : { text, sources: chatImages };
     if (found.sources.length === 0) return tokenSpansOf(tokenizer, text, addSpecial);
     const images = await this.read(found.sources, markdown ? 'inputs' : 'messages');
-    const { ids } = await this.host.call('prepare', { prompt: found.text, images, addSpecial, maxPositions: -1 });
+    const { ids } = await this.prepare({ prompt: found.text, images, addSpecial, maxPositions: -1 });
     const { pieces, images: places } = textAround(text, markdown ? MARKDOWN_IMAGE : new RegExp(escapeRegExp(this.info.marker), 'g'));
     return alignSpans(tokenizer, text, pieces, places, Array.from(ids), addSpecial);
   }
@@ -110,12 +159,7 @@ export class VisionThread {
     ): Promise<TokenizedPrompt> => {
       read ??= this.read(sources, countParam);
       const images = await read;
-      const prepared = await this.host.call('prepare', { prompt: text, images, addSpecial, keepLast, maxPositions });
-      if (prepared.images.length > 0) {
-        this.encodeTimes.push(prepared.encodeMs);
-        if (this.encodeTimes.length > 64) this.encodeTimes.shift();
-      }
-      return prepared;
+      return this.prepare({ prompt: text, images, addSpecial, keepLast, maxPositions });
     };
     return {
       vocabSize: base.vocabSize,
@@ -185,4 +229,12 @@ function alignSpans(
     out.push({ id, text: id < 0 ? '' : tokenizer.tokenText(id), start: bytes.length, stop: bytes.length });
   }
   return JSON.stringify(out);
+}
+
+/** A cheap hash of an image's bytes: its length and 64 bytes spread over it. */
+function sampleHash(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5 ^ bytes.length;
+  const step = Math.max(1, Math.floor(bytes.length / 64));
+  for (let i = 0; i < bytes.length; i += step) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  return hash >>> 0;
 }
