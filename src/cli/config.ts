@@ -226,7 +226,7 @@ export function resolveConfig(raw: RawOptions, info: ModelInfo, warn: (message: 
       maxRedirects: DEFAULT_IMAGE_LIMITS.maxRedirects,
       allowPrivateUrls: raw.allowPrivateImageUrls,
     },
-    imageEncoders: raw.imageEncoders ?? Math.min(2, availableParallelism()),
+    imageEncoders: raw.imageEncoders,
     computeType: raw.computeType ?? (raw.gpuLayers !== 0 ? 'gpu+llama.cpp' : 'cpu+llama.cpp'),
     otlp: resolveOtlp(raw.otlpEndpoint, raw.otlpServiceName, warn),
     limits: {

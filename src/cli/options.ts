@@ -263,7 +263,8 @@ export const FLAGS = {
   imageEncoders: integer(1, {
     flags: '--image-encoders <n>',
     env: 'IMAGE_ENCODERS',
-    help: "Images encoded at once, each on a vision thread of its own (with its own copy of the projector). The prebuilt encoder computes an image on one thread: more encoders serve concurrent image chats sooner, and run below the engine's priority. Default: 2, or 1 on a single core.",
+    help: "Images encoded at once, each on a vision thread of its own (with its own copy of the projector), below the engine's priority. The prebuilt encoder computes an image on one thread: more encoders serve concurrent image chats sooner where cores are left over, but on 2 cores a second one slowed the running streams (inter-token p99 2.3x). Default: 1.",
+    default: 1,
   }),
   allowPrivateImageUrls: boolean({
     flags: '--allow-private-image-urls [bool]',

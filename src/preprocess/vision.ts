@@ -105,15 +105,11 @@ export class VisionThread {
 
   /**
    * Prepares a prompt on the thread that saw its first image before (whose cache may hold its
-   * rows: a conversation sends its images again every turn), unless that one is busy and another
-   * is idle.
+   * rows: a conversation sends its images again every turn), unless another has less to do.
    */
   private async prepare(params: PrepareParams): Promise<PreparedPrompt> {
     let index = params.images.length > 0 ? sampleHash(params.images[0].bytes) % this.hosts.length : 0;
-    if (this.busy[index] > 0) {
-      const idle = this.busy.indexOf(0);
-      if (idle >= 0) index = idle;
-    }
+    for (let i = 0; i < this.busy.length; i++) if (this.busy[i] < this.busy[index]) index = i;
     this.busy[index]++;
     try {
       return await this.hosts[index].call('prepare', params);
