@@ -18,17 +18,9 @@ import {
 import { MtmdImageEncoder, type EncoderPrompt, type PromptChunk, type RgbImage } from '../../src/vision/encoder.js';
 import { LlamaModel } from '../../src/engine/llama/model.js';
 import { STORIES } from '../helpers/models.js';
+import { noisePixels } from '../../src/bench/vision-reference.js';
 
-/** An image of seeded noise: different seeds give different pixels everywhere. */
-function noise(width: number, height: number, seed: number): RgbImage {
-  const data = new Uint8Array(width * height * 3);
-  let s = seed >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = s >>> 24;
-  }
-  return { width, height, data };
-}
+const noise = noisePixels;
 
 const WIDTH = 64; // stories260K's embedding width
 const PROMPT_HEAD = 'Once upon a time';
