@@ -119,14 +119,14 @@ export class VisionThread {
   }
 
   /**
-   * The /tokenize answer of a text with images (markdown `![](url)` when `markdown`, else the
-   * encoder's marker): the text's tokens with their UTF-8 spans; each image's rows (negative ids,
-   * empty text) and the marker tokens its family adds span the image's place in the text.
+   * The /tokenize answer of a text with images (TGI's markdown `![](url)` in `inputs` when
+   * `chatImages` is absent, else the encoder's marker in a templated chat): the text's tokens with
+   * their UTF-8 spans; each image's rows (negative ids, empty text) and the marker tokens its family
+   * adds span the image's place in the text. The caller sends a text without images elsewhere.
    */
   async tokenSpans(tokenizer: Tokenizer, text: string, addSpecial: boolean, chatImages?: readonly ImageSource[]): Promise<string> {
     const markdown = chatImages === undefined;
     const found = markdown ? markdownImages(text, this.info.marker) : { text, sources: chatImages };
-    if (found.sources.length === 0) return tokenSpansOf(tokenizer, text, addSpecial);
     const images = await this.read(found.sources, markdown ? 'inputs' : 'messages');
     const { ids } = await this.prepare({ prompt: found.text, images, addSpecial, maxPositions: -1 });
     const { pieces, images: places } = textAround(text, markdown ? MARKDOWN_IMAGE : new RegExp(escapeRegExp(this.info.marker), 'g'));
@@ -164,14 +164,6 @@ export class VisionThread {
       tokenizePrompt: prepare,
     };
   }
-}
-
-function tokenSpansOf(tokenizer: Tokenizer, text: string, addSpecial: boolean): string {
-  const bytes = Buffer.from(text, 'utf8');
-  const spans = tokenizer
-    .tokenizeWithOffsets(text, addSpecial)
-    .map((span) => ({ ...span, text: bytes.subarray(span.start, span.stop).toString('utf8') }));
-  return JSON.stringify(spans.map(({ id, text: piece, start, stop }) => ({ id, text: piece, start, stop })));
 }
 
 /**

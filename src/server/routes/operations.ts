@@ -1,5 +1,6 @@
 // Operational routes: health, info, metrics, and raw tokenization.
 import { countedAsync } from '../lifecycle.js';
+import { markdownImages } from '../../preprocess/vision.js';
 import type { FastifyInstance } from 'fastify';
 import { GenerateRequestSchema } from '../../api/native.js';
 import { parseBody } from '../../api/parse.js';
@@ -55,7 +56,8 @@ export function registerOperationRoutes(app: FastifyInstance, generator: Generat
     reply.type('application/json');
     const vision = generator.preprocessor.vision;
     // TGI's images in `inputs`: their rows stand where the markdown is.
-    if (vision) return countedAsync(generator, () => vision.tokenSpans(generator.preprocessor.tokenizer, body.inputs, true));
+    if (vision && markdownImages(body.inputs, vision.info.marker).sources.length > 0)
+      return countedAsync(generator, () => vision.tokenSpans(generator.preprocessor.tokenizer, body.inputs, true));
     return generator.preprocessor.tokenSpans(body.inputs, true);
   });
 }
