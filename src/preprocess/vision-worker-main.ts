@@ -61,31 +61,28 @@ class EncodedCache {
   }
 }
 
-async function imageSizeOf(path: string): Promise<number> {
-  const { metadata } = await gguf(path, { allowLocalFile: true });
-  return Number((metadata as Record<string, unknown>)['clip.vision.image_size'] ?? 0);
-}
-
-async function projectorTypeOf(path: string): Promise<string> {
-  const { metadata } = await gguf(path, { allowLocalFile: true });
-  const fields = metadata as Record<string, unknown>;
-  return String(fields['clip.projector_type'] ?? fields['clip.vision.projector_type'] ?? '');
+/** The projector's type and the side of the images it takes, from its header (one read). */
+async function projectorHeader(path: string): Promise<{ projectorType: string; imageSize: number }> {
+  const fields = (await gguf(path, { allowLocalFile: true })).metadata as Record<string, unknown>;
+  return {
+    projectorType: String(fields['clip.projector_type'] ?? fields['clip.vision.projector_type'] ?? ''),
+    imageSize: Number(fields['clip.vision.image_size'] ?? 0),
+  };
 }
 
 async function start(): Promise<void> {
   lowerPriority(config.nice);
   let encoder: MtmdImageEncoder;
-  let imageSize: number;
-  let projectorType: string;
+  let header: { projectorType: string; imageSize: number };
   try {
     encoder = await MtmdImageEncoder.open(config.modelPath, config.projectorPath, { blocking: true, threads: 1 });
-    imageSize = await imageSizeOf(config.projectorPath);
-    projectorType = await projectorTypeOf(config.projectorPath);
+    header = await projectorHeader(config.projectorPath);
   } catch (error) {
     port.fail(error);
     return;
   }
   // What an image costs: a grey square of the projector's size, tokenized and encoded once.
+  const { projectorType, imageSize } = header;
   const side = Math.max(1, imageSize || 336);
   const probe = await encoder.tokenize(
     encoder.info.marker,
