@@ -111,6 +111,17 @@ class NativeBatch {
   }
 }
 
+/**
+ * Where the next piece of a long chunk ends when it is decoded `step` tokens at a time from
+ * `start`: never leaving fewer than TILED_QUERY_TOKENS for last (they would be computed by the
+ * other attention kernel) where the micro-batch holds two such pieces.
+ */
+function chunkEnd(start: number, length: number, step: number, micro: number): number {
+  const end = Math.min(length, start + step);
+  const after = length - end;
+  return after > 0 && after < TILED_QUERY_TOKENS && micro >= 2 * TILED_QUERY_TOKENS ? length - TILED_QUERY_TOKENS : end;
+}
+
 export class LlamaEngine implements Engine {
   readonly info: ModelInfo;
   readonly tokenizer: Tokenizer;
@@ -328,9 +339,7 @@ export class LlamaEngine implements Engine {
       throw new Error(`an image of ${count} rows decoded without causal attention needs a micro-batch of as many (it is ${micro})`);
     const step = embeddings.nonCausal ? count : micro;
     for (let start = 0; start < count;) {
-      let end = Math.min(count, start + step);
-      const after = count - end;
-      if (after > 0 && after < TILED_QUERY_TOKENS && micro >= 2 * TILED_QUERY_TOKENS) end = count - TILED_QUERY_TOKENS;
+      const end = chunkEnd(start, count, step, micro);
       const n = end - start;
       this.batch.reserveEmbeddings(n * width);
       this.batch.embd.set(embeddings.rows.subarray(start * width, end * width));
@@ -362,9 +371,7 @@ export class LlamaEngine implements Engine {
   /** A chunk in micro-batches of its own, none shorter than TILED_QUERY_TOKENS where it can be helped. */
   private decodeLongChunk(entry: StepEntry, micro: number): void {
     for (let start = 0; start < entry.tokens.length;) {
-      let end = Math.min(entry.tokens.length, start + micro);
-      const after = entry.tokens.length - end;
-      if (after > 0 && after < TILED_QUERY_TOKENS && micro >= 2 * TILED_QUERY_TOKENS) end = entry.tokens.length - TILED_QUERY_TOKENS;
+      const end = chunkEnd(start, entry.tokens.length, micro, micro);
       const tokens = Array.prototype.slice.call(entry.tokens, start, end) as number[];
       this.decodeBatch([{ sequence: entry.sequence, tokens, startPosition: entry.startPosition + start, outputs: 'none' }]);
       start = end;
