@@ -2,7 +2,7 @@
 // prompt + max_new_tokens), then one engine decode per step carrying the next token of every running
 // sequence plus chunks of prompts being prefilled.
 import type { Engine, StepEntry } from '../engine/types.js';
-import type { EngineEvent, GenerationRequest } from '../core/request.js';
+import type { EngineEvent, GenerationRequest, PrefillToken } from '../core/request.js';
 import type { SchedulerState, StepRecord } from '../core/backend.js';
 import type { WatermarkSettings } from '../sampling/watermark.js';
 import type { TokenChoice } from '../sampling/sampler.js';
@@ -430,7 +430,7 @@ export class Scheduler {
             const next = sequence.ids[position + 1];
             // An image row has no token whose probability to give.
             const logprob = next >= 0 ? rawLogprob(logits, next) : null;
-            sequence.prefill.push({ id: next, text: next >= 0 ? this.engine.tokenizer.tokenText(next) : '', logprob });
+            sequence.prefill.push(this.prefillToken(next, logprob));
           } else {
             sequence.cached += count;
             events.push({ kind: 'prefill', requestId: sequence.request.id, tokens: sequence.prefill });
@@ -591,8 +591,13 @@ export class Scheduler {
   private imagePrefill(sequence: RunningSequence, count: number): void {
     for (let k = 0; k < count; k++) {
       const next = sequence.ids[sequence.cached + k + 1];
-      sequence.prefill.push({ id: next, text: next >= 0 ? this.engine.tokenizer.tokenText(next) : '', logprob: null });
+      sequence.prefill.push(this.prefillToken(next, null));
     }
+  }
+
+  /** A prompt token for prompt logprobs; an image row (negative id) has no text. */
+  private prefillToken(id: number, logprob: number | null): PrefillToken {
+    return { id, text: id >= 0 ? this.engine.tokenizer.tokenText(id) : '', logprob };
   }
 
   /**
@@ -633,7 +638,8 @@ export class Scheduler {
       sequence: sequence.slot,
       tokens: sequence.ids.slice(from, end),
       startPosition: sequence.position(from),
-      outputs: completes ? 'last' : sequence.request.prefillLogprobs && !image ? 'all' : 'none',
+      // With prompt logprobs, text gives logits at every token (the last one's choose the first generated token).
+      outputs: sequence.request.prefillLogprobs && !image ? 'all' : completes ? 'last' : 'none',
     };
     if (image) {
       const width = image.rows.length / image.tokens;
@@ -643,8 +649,6 @@ export class Scheduler {
         ...(image.planes ? { planes: image.planes } : {}),
       };
     }
-    // The last text token with prompt logprobs: its logits give the first generated token.
-    if (completes && !image && sequence.request.prefillLogprobs) entry.outputs = 'all';
     this.prefilledTokens += end - from;
     planned.push({ sequence, entry });
     return end - from;
