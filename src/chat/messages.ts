@@ -24,6 +24,11 @@ export interface ImagePart {
 
 type ContentPart = Exclude<ChatMessageJson['content'], string | null | undefined>[number];
 
+/** A part that carries an image: OpenAI's `image_url`, or the Responses API's `input_image`. */
+export function isImagePart(part: { type: string }): boolean {
+  return part.type === 'image_url' || part.type === 'input_image';
+}
+
 /** The URL an image part gives: OpenAI's `image_url` ({url} or a string) or the Responses API's `input_image`. */
 function imagePartUrl(part: ContentPart, param: string): string {
   const field = (part as { image_url?: unknown }).image_url;
@@ -40,7 +45,7 @@ export function imageParts(messages: readonly ChatMessageJson[]): ImagePart[] {
   messages.forEach((message, i) => {
     if (!Array.isArray(message.content)) return;
     message.content.forEach((part, j) => {
-      if (part.type !== 'image_url' && part.type !== 'input_image') return;
+      if (!isImagePart(part)) return;
       const param = `messages[${i}].content[${j}].image_url`;
       parts.push({ url: imagePartUrl(part, param), param });
     });
@@ -55,8 +60,8 @@ function textOf(content: ChatMessageJson['content'], path: string, imageMarker: 
   content.forEach((part, i) => {
     if (part.type === 'text' && typeof part.text === 'string') text += part.text;
     else if (part.type === 'text') throw new MessageError(`${path}.${i}.text`, `content part ${i} of type "text" needs a string \`text\``);
-    else if ((part.type === 'image_url' || part.type === 'input_image') && imageMarker !== undefined) text += imageMarker;
-    else if (part.type === 'image_url' || part.type === 'input_image' || part.type === 'image') {
+    else if (isImagePart(part) && imageMarker !== undefined) text += imageMarker;
+    else if (isImagePart(part) || part.type === 'image') {
       if (imageMarker !== undefined)
         throw new MessageError(
           `${path}.${i}.type`,

@@ -2,6 +2,7 @@
 // place (a round trip to another thread would cost more); large ones on the preprocessing thread,
 // and grammars on a thread of their own, so that no request holds the HTTP event loop.
 import type { ChatPromptInput, ChatPrompter } from '../chat/prompt.js';
+import { isImagePart } from '../chat/messages.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { TextTokenizer } from '../validation/generate.js';
 import { tokenSpansJson } from './token-spans.js';
@@ -80,9 +81,7 @@ function structuredInput(input: ChatPromptInput): ChatPromptInput {
       Array.isArray(message.content)
         ? {
             ...message,
-            content: message.content.map((part) =>
-              part.type === 'image_url' || part.type === 'input_image' ? { type: part.type, image_url: { url: '' } } : part,
-            ),
+            content: message.content.map((part) => (isImagePart(part) ? { type: part.type, image_url: { url: '' } } : part)),
           }
         : message,
     ),
