@@ -3,7 +3,7 @@
 // that leaves (the backend sees the cancel), and the failure metrics each counts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeBackend, FINISHED, type Script } from '../helpers/fake-backend.js';
 import { inProcessApp, type InProcessApp } from '../helpers/in-process-app.js';
@@ -33,6 +33,16 @@ async function until(condition: () => boolean | Promise<boolean>): Promise<void>
     await new Promise((resolve) => setImmediate(resolve));
   }
   assert.fail('condition never held');
+}
+
+/** Listens on a loopback port and posts `body` to `path` over a socket the test may destroy (a client leaving). */
+async function postOverSocket(t: InProcessApp, path: string, body: unknown): Promise<ClientRequest> {
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = t.app.server.address() as AddressInfo;
+  const client = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, headers: { 'content-type': 'application/json' } });
+  client.on('error', () => undefined);
+  client.end(JSON.stringify(body));
+  return client;
 }
 
 async function setUp(script?: Script): Promise<{ t: InProcessApp; backend: FakeBackend }> {
@@ -243,18 +253,8 @@ for (const face of faces) {
     for (const stream of [true, false]) {
       it(`cancels the generation when the client leaves (${stream ? 'stream' : 'whole answer'}), and counts it`, async () => {
         const { t, backend } = await setUp(HANGING);
-        await t.app.listen({ host: '127.0.0.1', port: 0 });
-        const { port } = t.app.server.address() as AddressInfo;
         const cancelled = backend.nextCancel();
-        const client = httpRequest({
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: stream ? streamUrl(face) : face.url,
-          headers: { 'content-type': 'application/json' },
-        });
-        client.on('error', () => undefined);
-        client.end(JSON.stringify(face.body(stream)));
+        const client = await postOverSocket(t, stream ? streamUrl(face) : face.url, face.body(stream));
         if (stream) {
           // Leave once the first token has arrived.
           await new Promise<void>((resolve) => client.on('response', (response) => response.once('data', () => resolve())));
@@ -284,18 +284,8 @@ for (const face of faces) {
         await gate;
         return tokenize(text, addSpecial);
       };
-      await t.app.listen({ host: '127.0.0.1', port: 0 });
-      const { port } = t.app.server.address() as AddressInfo;
       const cancelled = backend.nextCancel();
-      const client = httpRequest({
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: face.url,
-        headers: { 'content-type': 'application/json' },
-      });
-      client.on('error', () => undefined);
-      client.end(JSON.stringify(face.body(false)));
+      const client = await postOverSocket(t, face.url, face.body(false));
       await tokenizing;
       client.destroy();
       // The server has seen the connection close before the request goes on.
